@@ -1,0 +1,331 @@
+//! `jiesu` — the one binary: serve the API and UI, build a demo city, manage users, print
+//! statistics and run the benchmarks.
+
+mod bench;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use jiesu_domain::Role;
+use jiesu_http::{AppState, DemoAccount};
+use jiesu_store::{SqliteStore, StoreOptions, TicketStore};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "jiesu", version, about = "Jiesu 接诉 — a 12345 citizen-service hotline platform", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build a calibrated demo city (Beijing) into a new database and exit.
+    Generate {
+        /// The database file to create.
+        #[arg(long)]
+        db: PathBuf,
+        /// Months of history, ending now.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// Volume as a fraction of Beijing's real volume (1.0 = about 14 million requests a year).
+        #[arg(long, default_value_t = 0.01)]
+        scale: f64,
+        /// Random seed: the same seed gives the same city.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Create an empty database with the reference data (units, categories) and no tickets.
+    Init {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Serve the API and the web UI.
+    Serve {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Generate a small demo city (if absent), create demo accounts and serve it.
+    Demo {
+        #[arg(long, default_value = "jiesu-data/demo.db")]
+        db: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Print the city's key shares (channels, direct answers, dispatch by unit type and district,
+    /// categories, callback rates).
+    Stats {
+        #[arg(long)]
+        db: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Text classification: evaluate or cross-validate the classifier on CSV files.
+    Classify {
+        #[command(subcommand)]
+        cmd: jiesu_text::cli::ClassifyCmd,
+    },
+    /// Benchmarks, each printed with its ratio against the reference named in its issue.
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user account.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// agent, dispatcher, unit_handler, unit_manager, callback_agent, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// The unit code (required for unit_handler and unit_manager).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Durable HTTP intake with N concurrent clients against the raw in-process SQLite limit.
+    Intake {
+        /// A new database file for the benchmark (a second one is made beside it for the limit).
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
+    /// Time and peak memory of `jiesu generate` at a given scale.
+    Generate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+    },
+    /// Classification throughput against the Python scikit-learn pipeline.
+    Classify(jiesu_text::cli::BenchClassifyArgs),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("错误 error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Generate { db, months, scale, seed } => generate(&db, months, scale, seed).map(|_| ()),
+        Cmd::Init { db } => {
+            refuse_existing(&db)?;
+            let store = SqliteStore::open(&db)?;
+            seed_reference(&store)?;
+            println!("created {} with the reference data (no tickets)", db.display());
+            Ok(())
+        }
+        Cmd::Serve { db, listen } => {
+            let store = open_existing(&db)?;
+            serve(store, &listen, None)
+        }
+        Cmd::Demo { db, listen } => demo(&db, &listen),
+        Cmd::User { cmd: UserCmd::Add { db, name, role, unit, password } } => {
+            let store = open_existing(&db)?;
+            add_user(&store, &name, &role, unit.as_deref(), &password)?;
+            println!("user {name} ({role}) added");
+            Ok(())
+        }
+        Cmd::Stats { db, json } => {
+            let store = open_existing(&db)?;
+            let s = jiesu_demo::stats(&store)?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            }
+            Ok(())
+        }
+        Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
+        Cmd::Bench { cmd } => match cmd {
+            BenchCmd::Intake { db, clients, seconds } => bench::intake(&db, clients, seconds),
+            BenchCmd::Generate { db, scale, months } => bench::generate(&db, scale, months),
+            BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
+        },
+    }
+}
+
+fn refuse_existing(db: &Path) -> Result<()> {
+    if db.exists() {
+        bail!(
+            "{} already exists; choose a new file (nothing was changed)",
+            db.display()
+        );
+    }
+    Ok(())
+}
+
+/// Opens a database that must exist (so a typo does not silently create an empty city).
+pub fn open_existing(db: &Path) -> Result<SqliteStore> {
+    if !db.exists() {
+        bail!(
+            "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
+            db.display(),
+            db.display(),
+            db.display()
+        );
+    }
+    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+}
+
+/// Writes the shipped reference data (Beijing's units, our category tree) into the store.
+pub fn seed_reference(store: &SqliteStore) -> Result<()> {
+    let units = jiesu_refdata::units();
+    let cats = jiesu_refdata::category_tree();
+    store.replace_reference(&units, cats.all())?;
+    Ok(())
+}
+
+fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo::GenerateReport> {
+    refuse_existing(db)?;
+    if !(scale > 0.0 && scale <= 10.0) {
+        bail!("--scale must be above 0 and at most 10 (1.0 = Beijing's real volume), got {scale}");
+    }
+    if months == 0 || months > 120 {
+        bail!("--months must be between 1 and 120, got {months}");
+    }
+    let store = SqliteStore::open_with(db, StoreOptions { durable: false })?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} generating [{bar:40}] {pos}/{len} tickets ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let opts = jiesu_demo::GenerateOptions {
+        months,
+        scale,
+        seed,
+        end: chrono::Utc::now(),
+    };
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = jiesu_demo::generate(&opts, &store, &progress)?;
+    bar.finish_and_clear();
+    println!(
+        "generated {} tickets ({} events) into {} in {:.1} s",
+        report.tickets,
+        report.events,
+        db.display(),
+        report.seconds
+    );
+    Ok(report)
+}
+
+pub fn add_user(store: &SqliteStore, name: &str, role: &str, unit: Option<&str>, password: &str) -> Result<()> {
+    let r = Role::parse(role)
+        .filter(|r| r.assignable())
+        .with_context(|| {
+            format!(
+                "unknown role '{role}'; roles: agent, dispatcher, unit_handler, unit_manager, callback_agent, supervisor, admin"
+            )
+        })?;
+    if name.trim().is_empty() || name.chars().count() > 64 {
+        bail!("--name must be 1 to 64 characters");
+    }
+    if password.chars().count() < 8 {
+        bail!("--password must have at least 8 characters");
+    }
+    if r.is_unit() && unit.is_none() {
+        bail!("role {role} needs --unit CODE (the unit the user works for)");
+    }
+    if let Some(u) = unit {
+        let units = store.units()?;
+        if !units.iter().any(|x| x.code == u) {
+            bail!("unknown unit code '{u}' (see GET /api/v1/units)");
+        }
+    }
+    let hash = jiesu_http::auth::hash_password(password)?;
+    store.add_user(name, &hash, r.as_str(), unit, chrono::Utc::now())?;
+    Ok(())
+}
+
+fn serve(store: SqliteStore, listen: &str, demo: Option<Vec<DemoAccount>>) -> Result<()> {
+    let mut state = AppState::load(Arc::new(store))?;
+    state.demo_accounts = Arc::new(demo);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
+    rt.block_on(jiesu_http::serve(state, listen))
+}
+
+fn demo(db: &Path, listen: &str) -> Result<()> {
+    const PW: &str = "demo-12345";
+    let accounts: Vec<(&str, &str, Option<&str>, &str)> = vec![
+        ("agent", "agent", None, "受理员：受理诉求、直接答复或派单"),
+        ("dispatcher", "dispatcher", None, "派单员：派单、退单审核、延期审核"),
+        ("jianwai", "unit_handler", Some("110105001"), "朝阳区建外街道承办人"),
+        ("chaoyang", "unit_manager", Some("110105"), "朝阳区负责人（含下属街乡和部门）"),
+        ("callback", "callback_agent", None, "回访员"),
+        ("supervisor", "supervisor", None, "督办员"),
+        ("admin", "admin", None, "管理员"),
+    ];
+    if !db.exists() {
+        if let Some(dir) = db.parent() {
+            std::fs::create_dir_all(dir).ok();
+        }
+        println!("building the demo city into {} (one-time, about a minute)…", db.display());
+        generate(db, 6, 0.002, 2026)?;
+    }
+    let store = open_existing(db)?;
+    for (name, role, unit, _) in &accounts {
+        if store.user_by_name(name)?.is_none() {
+            add_user(&store, name, role, *unit, PW)?;
+        }
+    }
+    println!("\nJiesu demo city: http://{listen}/");
+    println!("  citizen pages (no log-in): http://{listen}/#/submit  http://{listen}/#/track");
+    println!("  log-ins (password {PW}):");
+    for (name, role, _, note) in &accounts {
+        println!("    {name:<11} {role:<15} {note}");
+    }
+    let demo = accounts
+        .iter()
+        .map(|(n, r, u, note)| DemoAccount {
+            username: n.to_string(),
+            password: PW.to_string(),
+            role: r.to_string(),
+            unit_code: u.map(str::to_string),
+            note: note.to_string(),
+        })
+        .collect();
+    serve(store, listen, Some(demo))
+}

@@ -1,0 +1,215 @@
+//! Authorization in one place: which role may do what, which tickets a unit may see, and when
+//! personal data is shown unmasked. Every HTTP route passes through these functions.
+
+use crate::command::Command;
+use crate::org::OrgTree;
+use crate::state::TicketState;
+use serde::{Deserialize, Serialize};
+
+crate::ticket::wire_enum! {
+    /// A user's role. Names as used in the CLI and the API.
+    Role {
+        /// 受理 — takes requests in, answers consultations, dispatches simple ones.
+        Agent = "agent" / "受理员",
+        /// 派单 — dispatches, reviews returns and extensions.
+        Dispatcher = "dispatcher" / "派单员",
+        /// 承办人 — works the tickets of their unit (and its children).
+        UnitHandler = "unit_handler" / "承办人",
+        /// 单位负责人 — a unit's manager: as handler, plus escalation.
+        UnitManager = "unit_manager" / "单位负责人",
+        /// 回访 — calls citizens back.
+        CallbackAgent = "callback_agent" / "回访员",
+        /// 督办 — supervises: sees everything, reviews, reopens, closes.
+        Supervisor = "supervisor" / "督办员",
+        /// 管理员
+        Admin = "admin" / "管理员",
+        /// 市民 — the public (self-service submission and tracking).
+        Citizen = "citizen" / "市民",
+        /// 系统 — the scheduler and the demo-city generator.
+        System = "system" / "系统",
+    }
+}
+
+impl Role {
+    /// Roles that work at the hotline centre and see every ticket.
+    pub fn is_centre(self) -> bool {
+        matches!(
+            self,
+            Role::Agent
+                | Role::Dispatcher
+                | Role::CallbackAgent
+                | Role::Supervisor
+                | Role::Admin
+                | Role::System
+        )
+    }
+    /// Roles that belong to a unit and are scoped to it.
+    pub fn is_unit(self) -> bool {
+        matches!(self, Role::UnitHandler | Role::UnitManager)
+    }
+    /// Roles a user account may have (citizens and the system have none).
+    pub fn assignable(self) -> bool {
+        !matches!(self, Role::Citizen | Role::System)
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub role: Role,
+    /// The unit a unit role belongs to.
+    pub unit: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            user: "system".into(),
+            role: Role::System,
+            unit: None,
+        }
+    }
+    pub fn to_ref(&self, acting_unit: Option<&str>) -> crate::event::ActorRef {
+        crate::event::ActorRef {
+            user: self.user.clone(),
+            role: self.role,
+            unit: acting_unit.map(str::to_string).or_else(|| self.unit.clone()),
+        }
+    }
+    /// Whether the actor's scope covers `unit` (a unit role covers its unit and its children).
+    pub fn covers(&self, unit: &str, org: &OrgTree) -> bool {
+        if self.role.is_centre() {
+            return true;
+        }
+        match &self.unit {
+            Some(mine) => org.is_within(unit, mine),
+            None => false,
+        }
+    }
+}
+
+/// Why an actor may not do something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The role may never do this action.
+    #[error("role {role} may not {action}")]
+    Role { role: Role, action: String },
+    /// The ticket is outside the actor's units (reported as not found to avoid leaking it).
+    #[error("ticket not found")]
+    OutOfScope,
+}
+
+impl Denied {
+    pub fn zh(&self) -> String {
+        match self {
+            Denied::Role { role, action } => format!(
+                "{}无权执行“{}”",
+                role.label_zh(),
+                crate::command::action_label_zh(action)
+            ),
+            Denied::OutOfScope => "工单不存在".into(),
+        }
+    }
+}
+
+/// Which roles may perform an action (by its wire name), before looking at the ticket.
+pub fn role_may(role: Role, action: &str) -> bool {
+    use Role::*;
+    if role == System {
+        return true;
+    }
+    let allowed: &[Role] = match action {
+        "create" => &[Agent, Dispatcher, Supervisor, Admin, Citizen],
+        "answer" | "special" => &[Agent, Dispatcher, Supervisor],
+        "dispatch" => &[Agent, Dispatcher, Supervisor],
+        "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" => {
+            &[UnitHandler, UnitManager]
+        }
+        "note" | "attach" => &[
+            Agent,
+            Dispatcher,
+            UnitHandler,
+            UnitManager,
+            CallbackAgent,
+            Supervisor,
+        ],
+        "review-return" | "review-extension" => &[Dispatcher, Supervisor],
+        "escalate" => &[UnitManager, Dispatcher, Supervisor],
+        "callback" => &[CallbackAgent, Supervisor],
+        "reopen" => &[Dispatcher, Supervisor],
+        "merge" | "attach-duplicate" | "unmerge" => &[Agent, Dispatcher, Supervisor],
+        "close" => &[Agent, Dispatcher, CallbackAgent, Supervisor],
+        "archive" => &[Supervisor, Admin],
+        "read" => &[
+            Agent,
+            Dispatcher,
+            UnitHandler,
+            UnitManager,
+            CallbackAgent,
+            Supervisor,
+            Admin,
+        ],
+        "manage_users" | "manage_reference" => &[Admin],
+        _ => &[],
+    };
+    allowed.contains(&role)
+}
+
+/// Whether the actor may see this ticket at all. Units see tickets assigned to them or their
+/// children (and those they were summoned to); the centre sees all.
+pub fn can_view(actor: &Actor, t: &TicketState, org: &OrgTree) -> bool {
+    if actor.role.is_centre() {
+        return true;
+    }
+    if !actor.role.is_unit() {
+        return false;
+    }
+    t.involved_units().any(|u| actor.covers(u, org))
+}
+
+/// Whether the actor sees the requester's name and phone unmasked: centre roles do; a unit only
+/// while the ticket is theirs and in progress (an active assignment in their scope).
+pub fn can_see_personal(actor: &Actor, t: &TicketState, org: &OrgTree) -> bool {
+    if actor.role.is_centre() {
+        return true;
+    }
+    actor.role.is_unit()
+        && t.assignments
+            .iter()
+            .any(|a| a.state.active() && actor.covers(&a.unit, org))
+}
+
+/// Checks a command against the actor: role, then scope (unit roles act only for units they cover).
+pub fn authorize(
+    actor: &Actor,
+    cmd: &Command,
+    t: &TicketState,
+    org: &OrgTree,
+) -> Result<(), Denied> {
+    if !can_view(actor, t, org) {
+        return Err(Denied::OutOfScope);
+    }
+    if !role_may(actor.role, cmd.action()) {
+        return Err(Denied::Role {
+            role: actor.role,
+            action: cmd.action().into(),
+        });
+    }
+    if actor.role.is_unit() {
+        match cmd.acting_unit() {
+            Some(u) if actor.covers(u, org) => {}
+            Some(_) => return Err(Denied::OutOfScope),
+            None => {
+                // unit roles may only escalate or write notes without naming a unit
+                if !matches!(cmd, Command::Escalate { .. } | Command::Note { .. } | Command::Attach { .. }) {
+                    return Err(Denied::Role {
+                        role: actor.role,
+                        action: cmd.action().into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,787 @@
+//! Commands and `decide`: the only place that says which transitions are legal. `decide` checks a
+//! command against the folded state and returns the events to append; it never does IO and takes
+//! the time as an argument.
+
+use crate::error::DomainError;
+use crate::event::*;
+use crate::state::*;
+use crate::ticket::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How many unsuccessful callback attempts allow closing without an answer (未接通 N 次).
+pub const MAX_CALLBACK_ATTEMPTS: usize = 3;
+
+/// A unit and its role in a dispatch, with the deadlines computed for it (see `deadline`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentRequest {
+    pub unit: String,
+    pub role: AssignmentRole,
+    pub tier: DeadlineTier,
+    pub deadlines: Deadlines,
+}
+
+/// Everything one can ask of an existing ticket. Unit-scoped commands name the acting unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    Answer {
+        answer: String,
+        article_id: Option<String>,
+    },
+    SpecialHandle {
+        handling: SpecialHandling,
+        note: String,
+    },
+    Dispatch {
+        assignments: Vec<AssignmentRequest>,
+        note: Option<String>,
+        rule: Option<String>,
+    },
+    Sign {
+        unit: String,
+    },
+    Respond {
+        unit: String,
+        note: Option<String>,
+    },
+    Note {
+        unit: Option<String>,
+        text: String,
+        public: bool,
+    },
+    Whistle {
+        unit: String,
+        summoned: Vec<String>,
+        reason: String,
+        report_deadline: DateTime<Utc>,
+    },
+    Report {
+        unit: String,
+    },
+    RequestReturn {
+        unit: String,
+        reason: ReturnReason,
+        text: String,
+    },
+    ReviewReturn {
+        unit: String,
+        approve: bool,
+        note: Option<String>,
+    },
+    RequestExtension {
+        unit: String,
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    ReviewExtension {
+        unit: String,
+        approve: bool,
+        note: Option<String>,
+    },
+    Escalate {
+        level: EscalationLevel,
+        to_unit: Option<String>,
+        reason: String,
+    },
+    SubmitResult {
+        unit: String,
+        text: String,
+        evidence: Vec<String>,
+    },
+    Callback {
+        outcome: CallbackOutcome,
+    },
+    Reopen {
+        reason: String,
+        deadlines: Vec<(String, Deadlines)>,
+    },
+    Merge {
+        primary: TicketId,
+        primary_number: String,
+    },
+    AttachDuplicate {
+        duplicate: TicketId,
+        duplicate_number: String,
+    },
+    Unmerge {
+        note: String,
+    },
+    Close {
+        note: Option<String>,
+    },
+    Archive,
+    Attach {
+        id: String,
+        file_name: String,
+        content_type: String,
+        size: u64,
+    },
+}
+
+impl Command {
+    /// The action's wire name (as in `POST /api/v1/tickets/{id}/{action}`).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Answer { .. } => "answer",
+            Command::SpecialHandle { .. } => "special",
+            Command::Dispatch { .. } => "dispatch",
+            Command::Sign { .. } => "sign",
+            Command::Respond { .. } => "respond",
+            Command::Note { .. } => "note",
+            Command::Whistle { .. } => "whistle",
+            Command::Report { .. } => "report",
+            Command::RequestReturn { .. } => "return",
+            Command::ReviewReturn { .. } => "review-return",
+            Command::RequestExtension { .. } => "extend",
+            Command::ReviewExtension { .. } => "review-extension",
+            Command::Escalate { .. } => "escalate",
+            Command::SubmitResult { .. } => "result",
+            Command::Callback { .. } => "callback",
+            Command::Reopen { .. } => "reopen",
+            Command::Merge { .. } => "merge",
+            Command::AttachDuplicate { .. } => "attach-duplicate",
+            Command::Unmerge { .. } => "unmerge",
+            Command::Close { .. } => "close",
+            Command::Archive => "archive",
+            Command::Attach { .. } => "attach",
+        }
+    }
+    /// The unit the command acts for, when it is a unit's action.
+    pub fn acting_unit(&self) -> Option<&str> {
+        match self {
+            Command::Sign { unit }
+            | Command::Respond { unit, .. }
+            | Command::Whistle { unit, .. }
+            | Command::Report { unit }
+            | Command::RequestReturn { unit, .. }
+            | Command::RequestExtension { unit, .. }
+            | Command::SubmitResult { unit, .. } => Some(unit),
+            Command::Note { unit, .. } => unit.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Chinese label of an action wire name.
+pub fn action_label_zh(action: &str) -> &str {
+    match action {
+        "create" => "受理",
+        "answer" => "直接答复",
+        "special" => "特殊处置",
+        "dispatch" => "派单",
+        "sign" => "签收",
+        "respond" => "联系诉求人",
+        "note" => "办理进展",
+        "whistle" => "吹哨",
+        "report" => "报到",
+        "return" => "退单",
+        "review-return" => "退单审核",
+        "extend" => "申请延期",
+        "review-extension" => "延期审核",
+        "escalate" => "提级",
+        "result" => "办结",
+        "callback" => "回访",
+        "reopen" => "重办",
+        "merge" => "合并",
+        "attach-duplicate" => "并入重复诉求",
+        "unmerge" => "撤销合并",
+        "close" => "结案",
+        "archive" => "归档",
+        "attach" => "上传附件",
+        other => other,
+    }
+}
+
+fn not_blank(field: &str, v: &str, max: usize) -> Result<(), DomainError> {
+    if v.trim().is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty", "不能为空"));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("is {n} characters, the limit is {max}"),
+            format!("共 {n} 字，超过上限 {max} 字"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates an intake (the content of a new request). Reference codes (category, place) are
+/// checked by the caller against the reference data, which the domain does not own.
+pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
+    not_blank("title", &i.title, MAX_TITLE_CHARS)?;
+    not_blank("text", &i.text, MAX_TEXT_CHARS)?;
+    not_blank("requester.name", &i.requester.name, 50)?;
+    if !valid_phone(&i.requester.phone) {
+        return Err(DomainError::invalid(
+            "requester.phone",
+            format!(
+                "'{}' is not a phone number (11-digit mobile or landline with area code)",
+                i.requester.phone
+            ),
+            "不是有效的电话号码（11位手机号或带区号的固定电话）",
+        ));
+    }
+    if i.category_code.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "category_code",
+            "must not be empty",
+            "不能为空",
+        ));
+    }
+    if i.place.district_code.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "district_code",
+            "must not be empty",
+            "不能为空",
+        ));
+    }
+    if i.place.street_code.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "street_code",
+            "must not be empty",
+            "不能为空",
+        ));
+    }
+    if let Some(a) = &i.place.address {
+        if a.chars().count() > 300 {
+            return Err(DomainError::invalid(
+                "address",
+                "is longer than 300 characters",
+                "超过300字",
+            ));
+        }
+    }
+    for (name, v, lo, hi) in [("lat", i.place.lat, -90.0, 90.0), ("lng", i.place.lng, -180.0, 180.0)] {
+        if let Some(x) = v {
+            if !(lo..=hi).contains(&x) || !x.is_finite() {
+                return Err(DomainError::invalid(name, "is out of range", "超出范围"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The creation event for a new ticket.
+pub fn create(number: String, intake: Intake) -> Result<EventKind, DomainError> {
+    validate_intake(&intake)?;
+    Ok(EventKind::Created { number, intake })
+}
+
+fn illegal(action: &'static str, st: &TicketState) -> DomainError {
+    DomainError::IllegalTransition {
+        action,
+        status: st.status.as_str(),
+    }
+}
+
+fn need_active<'a>(
+    st: &'a TicketState,
+    unit: &str,
+    action: &'static str,
+) -> Result<&'a Assignment, DomainError> {
+    st.active_assignment(unit)
+        .ok_or_else(|| DomainError::NoAssignment {
+            unit: unit.to_string(),
+            action,
+            needed: "active",
+        })
+}
+
+fn check_deadlines(d: &Deadlines, start: DateTime<Utc>) -> Result<(), DomainError> {
+    if d.sign < start || d.respond < start || d.finish < start {
+        return Err(DomainError::invalid(
+            "deadlines",
+            "a deadline lies before its start",
+            "时限早于起算时间",
+        ));
+    }
+    if d.respond < d.sign || d.finish < d.respond {
+        return Err(DomainError::invalid(
+            "deadlines",
+            "deadlines are out of order",
+            "时限顺序错误",
+        ));
+    }
+    Ok(())
+}
+
+/// Decides whether `cmd` may happen to the ticket `st` at `now`, and if so which events record it.
+pub fn decide(
+    st: &TicketState,
+    cmd: &Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<EventKind>, DomainError> {
+    use Status as S;
+    let action = cmd.action();
+    // a unit's work, and reviews of it, happen only while the ticket is being handled
+    let handling = matches!(
+        st.status,
+        S::New | S::Dispatched | S::InProgress | S::ReturnReview | S::ResultSubmitted
+    );
+    let unit_work = matches!(
+        cmd,
+        Command::Sign { .. }
+            | Command::Respond { .. }
+            | Command::Whistle { .. }
+            | Command::Report { .. }
+            | Command::RequestReturn { .. }
+            | Command::ReviewReturn { .. }
+            | Command::RequestExtension { .. }
+            | Command::ReviewExtension { .. }
+            | Command::SubmitResult { .. }
+    );
+    if unit_work && !handling {
+        return Err(illegal(action, st));
+    }
+    let ev = match cmd {
+        Command::Answer { answer, article_id } => {
+            if st.status != S::New || st.first_dispatched_at.is_some() {
+                return Err(illegal(action, st));
+            }
+            not_blank("answer", answer, MAX_TEXT_CHARS)?;
+            EventKind::AnsweredDirectly {
+                answer: answer.clone(),
+                article_id: article_id.clone(),
+            }
+        }
+        Command::SpecialHandle { handling, note } => {
+            if st.status != S::New || st.first_dispatched_at.is_some() {
+                return Err(illegal(action, st));
+            }
+            not_blank("note", note, MAX_TEXT_CHARS)?;
+            EventKind::SpecialHandled {
+                handling: *handling,
+                note: note.clone(),
+            }
+        }
+        Command::Dispatch {
+            assignments,
+            note,
+            rule,
+        } => {
+            if !matches!(st.status, S::New | S::Dispatched | S::InProgress) {
+                return Err(illegal(action, st));
+            }
+            if assignments.is_empty() {
+                return Err(DomainError::invalid(
+                    "assignments",
+                    "at least one unit is needed",
+                    "至少需要一个承办单位",
+                ));
+            }
+            let has_lead = st
+                .assignments
+                .iter()
+                .any(|a| a.role == AssignmentRole::Lead && a.state.active());
+            let new_leads = assignments
+                .iter()
+                .filter(|a| a.role == AssignmentRole::Lead)
+                .count();
+            if new_leads > 1 || (has_lead && new_leads > 0) {
+                return Err(DomainError::invalid(
+                    "assignments",
+                    "a ticket has exactly one lead unit (主办) at a time",
+                    "一张工单同一时间只能有一个主办单位",
+                ));
+            }
+            if !has_lead && new_leads == 0 {
+                return Err(DomainError::invalid(
+                    "assignments",
+                    "the first dispatch needs a lead unit (主办)",
+                    "派单需要指定主办单位",
+                ));
+            }
+            for (i, a) in assignments.iter().enumerate() {
+                if st.active_assignment(&a.unit).is_some()
+                    || assignments[..i].iter().any(|b| b.unit == a.unit)
+                {
+                    return Err(DomainError::invalid(
+                        "assignments",
+                        format!("unit {} is already assigned", a.unit),
+                        format!("单位 {} 已在承办中", a.unit),
+                    ));
+                }
+                check_deadlines(&a.deadlines, now)?;
+            }
+            EventKind::Dispatched {
+                assignments: assignments
+                    .iter()
+                    .map(|a| NewAssignment {
+                        unit: a.unit.clone(),
+                        role: a.role,
+                        tier: a.tier,
+                        deadlines: a.deadlines,
+                    })
+                    .collect(),
+                note: note.clone(),
+                rule: rule.clone(),
+            }
+        }
+        Command::Sign { unit } => {
+            let a = need_active(st, unit, action)?;
+            if a.state != AssignmentState::Dispatched {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: a.state.as_str(),
+                });
+            }
+            if a.pending_return.is_some() {
+                return Err(illegal(action, st));
+            }
+            EventKind::Signed { unit: unit.clone() }
+        }
+        Command::Respond { unit, note } => {
+            let a = need_active(st, unit, action)?;
+            if a.state != AssignmentState::Signed {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: a.state.as_str(),
+                });
+            }
+            EventKind::Responded {
+                unit: unit.clone(),
+                note: note.clone(),
+            }
+        }
+        Command::Note { unit, text, public } => {
+            if matches!(st.status, S::Merged | S::Archived) {
+                return Err(illegal(action, st));
+            }
+            if let Some(u) = unit {
+                if !st.involved_units().any(|x| x == u) {
+                    return Err(DomainError::NoAssignment {
+                        unit: u.clone(),
+                        action,
+                        needed: "any",
+                    });
+                }
+            }
+            not_blank("text", text, MAX_TEXT_CHARS)?;
+            EventKind::NoteAdded {
+                unit: unit.clone(),
+                text: text.clone(),
+                public: *public,
+            }
+        }
+        Command::Whistle {
+            unit,
+            summoned,
+            reason,
+            report_deadline,
+        } => {
+            let a = need_active(st, unit, action)?;
+            if a.state == AssignmentState::Dispatched {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: a.state.as_str(),
+                });
+            }
+            if summoned.is_empty() || summoned.contains(unit) {
+                return Err(DomainError::invalid(
+                    "units",
+                    "name at least one other unit to summon",
+                    "请至少指定一个其他单位",
+                ));
+            }
+            not_blank("reason", reason, 1000)?;
+            if *report_deadline <= now {
+                return Err(DomainError::invalid(
+                    "report_deadline",
+                    "must be in the future",
+                    "报到时限必须晚于当前时间",
+                ));
+            }
+            EventKind::Whistled {
+                unit: unit.clone(),
+                summoned: summoned.clone(),
+                reason: reason.clone(),
+                report_deadline: *report_deadline,
+            }
+        }
+        Command::Report { unit } => {
+            let pending = st.whistles.iter().any(|w| {
+                w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit)
+            });
+            if !pending {
+                return Err(DomainError::NoAssignment {
+                    unit: unit.clone(),
+                    action,
+                    needed: "summons (吹哨)",
+                });
+            }
+            EventKind::ReportedIn { unit: unit.clone() }
+        }
+        Command::RequestReturn { unit, reason, text } => {
+            let a = need_active(st, unit, action)?;
+            if a.state == AssignmentState::Responded || a.pending_return.is_some() {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: if a.pending_return.is_some() {
+                        "return_pending"
+                    } else {
+                        a.state.as_str()
+                    },
+                });
+            }
+            not_blank("text", text, 2000)?;
+            EventKind::ReturnRequested {
+                unit: unit.clone(),
+                reason: *reason,
+                text: text.clone(),
+            }
+        }
+        Command::ReviewReturn {
+            unit,
+            approve,
+            note,
+        } => {
+            let a = st
+                .active_assignment(unit)
+                .filter(|a| a.pending_return.is_some())
+                .ok_or_else(|| DomainError::NoAssignment {
+                    unit: unit.clone(),
+                    action,
+                    needed: "return-pending",
+                })?;
+            let _ = a;
+            EventKind::ReturnReviewed {
+                unit: unit.clone(),
+                approved: *approve,
+                note: note.clone(),
+            }
+        }
+        Command::RequestExtension {
+            unit,
+            until,
+            reason,
+        } => {
+            let a = need_active(st, unit, action)?;
+            if a.pending_extension.is_some() {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: "extension_pending",
+                });
+            }
+            if *until <= a.deadlines.finish {
+                return Err(DomainError::invalid(
+                    "until",
+                    "must be later than the current finish deadline",
+                    "延期后的时限必须晚于当前办结时限",
+                ));
+            }
+            not_blank("reason", reason, 2000)?;
+            EventKind::ExtensionRequested {
+                unit: unit.clone(),
+                until: *until,
+                reason: reason.clone(),
+            }
+        }
+        Command::ReviewExtension {
+            unit,
+            approve,
+            note,
+        } => {
+            st.active_assignment(unit)
+                .filter(|a| a.pending_extension.is_some())
+                .ok_or_else(|| DomainError::NoAssignment {
+                    unit: unit.clone(),
+                    action,
+                    needed: "extension-pending",
+                })?;
+            EventKind::ExtensionReviewed {
+                unit: unit.clone(),
+                approved: *approve,
+                note: note.clone(),
+            }
+        }
+        Command::Escalate {
+            level,
+            to_unit,
+            reason,
+        } => {
+            if !matches!(st.status, S::New | S::Dispatched | S::InProgress | S::ReturnReview) {
+                return Err(illegal(action, st));
+            }
+            not_blank("reason", reason, 2000)?;
+            EventKind::Escalated {
+                level: *level,
+                to_unit: to_unit.clone(),
+                reason: reason.clone(),
+            }
+        }
+        Command::SubmitResult {
+            unit,
+            text,
+            evidence,
+        } => {
+            let a = need_active(st, unit, action)?;
+            if a.state != AssignmentState::Responded {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: a.state.as_str(),
+                });
+            }
+            if a.pending_return.is_some() {
+                return Err(illegal(action, st));
+            }
+            not_blank("text", text, MAX_TEXT_CHARS)?;
+            EventKind::ResultSubmitted {
+                unit: unit.clone(),
+                text: text.clone(),
+                evidence: evidence.clone(),
+            }
+        }
+        Command::Callback { outcome } => {
+            let deadline_passed = st
+                .lead()
+                .is_some_and(|l| l.state.active() && now > l.deadlines.finish);
+            let due = st.status == S::ResultSubmitted
+                || (matches!(st.status, S::InProgress | S::Dispatched) && deadline_passed);
+            if !due {
+                return Err(if st.status == S::CallbackDone {
+                    DomainError::invalid(
+                        "callback",
+                        "this round already has a callback",
+                        "本轮已完成回访",
+                    )
+                } else {
+                    illegal(action, st)
+                });
+            }
+            if let CallbackOutcome::Reached { comment: Some(c), .. } = outcome {
+                if c.chars().count() > 2000 {
+                    return Err(DomainError::invalid("comment", "is longer than 2,000 characters", "超过2000字"));
+                }
+            }
+            EventKind::CallbackRecorded {
+                outcome: outcome.clone(),
+            }
+        }
+        Command::Reopen { reason, deadlines } => {
+            if !matches!(st.status, S::CallbackDone | S::Closed | S::ResultSubmitted) {
+                return Err(illegal(action, st));
+            }
+            not_blank("reason", reason, 2000)?;
+            if deadlines.is_empty() {
+                return Err(DomainError::invalid(
+                    "deadlines",
+                    "a reopened ticket needs new deadlines for its units",
+                    "重办需要为承办单位设定新时限",
+                ));
+            }
+            for (u, d) in deadlines {
+                if !st
+                    .assignments
+                    .iter()
+                    .any(|a| &a.unit == u && a.state != AssignmentState::Returned)
+                {
+                    return Err(DomainError::NoAssignment {
+                        unit: u.clone(),
+                        action,
+                        needed: "previous",
+                    });
+                }
+                check_deadlines(d, now)?;
+            }
+            EventKind::Reopened {
+                reason: reason.clone(),
+                deadlines: deadlines.clone(),
+            }
+        }
+        Command::Merge {
+            primary,
+            primary_number,
+        } => {
+            if st.status != S::New || st.first_dispatched_at.is_some() || *primary == st.id {
+                return Err(illegal(action, st));
+            }
+            EventKind::MergedInto {
+                primary: *primary,
+                primary_number: primary_number.clone(),
+            }
+        }
+        Command::AttachDuplicate {
+            duplicate,
+            duplicate_number,
+        } => {
+            if matches!(st.status, S::Merged | S::Archived) || *duplicate == st.id {
+                return Err(illegal(action, st));
+            }
+            EventKind::DuplicateAttached {
+                duplicate: *duplicate,
+                duplicate_number: duplicate_number.clone(),
+            }
+        }
+        Command::Unmerge { note } => {
+            if st.status != S::Merged {
+                return Err(illegal(action, st));
+            }
+            EventKind::Unmerged { note: note.clone() }
+        }
+        Command::Close { note } => {
+            let ok = match st.status {
+                S::Answered | S::SpecialHandled | S::CallbackDone => true,
+                S::ResultSubmitted => st.unreachable_attempts() >= MAX_CALLBACK_ATTEMPTS,
+                _ => false,
+            };
+            if !ok {
+                return Err(illegal(action, st));
+            }
+            EventKind::Closed { note: note.clone() }
+        }
+        Command::Archive => {
+            if !matches!(st.status, S::Closed | S::Merged) {
+                return Err(illegal(action, st));
+            }
+            EventKind::Archived {}
+        }
+        Command::Attach {
+            id,
+            file_name,
+            content_type,
+            size,
+        } => {
+            if matches!(st.status, S::Archived) {
+                return Err(illegal(action, st));
+            }
+            EventKind::AttachmentAdded {
+                id: id.clone(),
+                file_name: file_name.clone(),
+                content_type: content_type.clone(),
+                size: *size,
+            }
+        }
+    };
+    Ok(vec![ev])
+}
+
+/// Decides and applies in one step, returning the new events stamped with sequence numbers.
+pub fn execute(
+    st: &mut TicketState,
+    cmd: &Command,
+    actor: &ActorRef,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, DomainError> {
+    let kinds = decide(st, cmd, now)?;
+    let mut out = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let e = Event {
+            seq: st.version + 1,
+            at: now,
+            actor: actor.clone(),
+            kind,
+        };
+        st.apply(&e)?;
+        out.push(e);
+    }
+    Ok(out)
+}

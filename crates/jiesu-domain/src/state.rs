@@ -1,0 +1,488 @@
+//! The ticket's state: a pure, deterministic fold of its events. Nothing here validates commands
+//! (that is `command::decide`); `apply` only refuses logs that are structurally impossible.
+
+use crate::error::DomainError;
+use crate::event::*;
+use crate::ticket::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Generates the status-like enums with wire names and Chinese labels.
+macro_rules! status_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $wire:literal / $zh:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $wire)] $var),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$var => $wire),+ } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($wire => Some($name::$var),)+ _ => None } }
+            pub fn label_zh(self) -> &'static str { match self { $($name::$var => $zh),+ } }
+            /// The Chinese label of a wire name (the wire name itself if unknown).
+            pub fn label_zh_of(s: &str) -> &str { Self::parse(s).map(|x| x.label_zh()).unwrap_or(s) }
+        }
+    };
+}
+
+status_enum! {
+    /// Where the ticket stands as a whole.
+    Status {
+        /// 待派单 — taken in, not yet answered or dispatched (or waiting for re-dispatch).
+        New = "new" / "待派单",
+        /// 已直接答复 — a consultation answered by the agent.
+        Answered = "answered" / "已直接答复",
+        /// 已特殊处置
+        SpecialHandled = "special_handled" / "已特殊处置",
+        /// 已派单, waiting for the lead unit to sign.
+        Dispatched = "dispatched" / "待签收",
+        /// 办理中 — the lead unit has signed.
+        InProgress = "in_progress" / "办理中",
+        /// 退单审核中 — the lead unit asked to return it.
+        ReturnReview = "return_review" / "退单审核中",
+        /// 已办结, waiting for the callback.
+        ResultSubmitted = "result_submitted" / "待回访",
+        /// 已回访
+        CallbackDone = "callback_done" / "已回访",
+        /// 已结案
+        Closed = "closed" / "已结案",
+        /// 已合并 into another ticket.
+        Merged = "merged" / "已合并",
+        /// 已归档
+        Archived = "archived" / "已归档",
+    }
+}
+
+status_enum! {
+    /// Where one unit's assignment stands.
+    AssignmentState {
+        /// 待签收
+        Dispatched = "dispatched" / "待签收",
+        /// 已签收
+        Signed = "signed" / "已签收",
+        /// 已联系诉求人
+        Responded = "responded" / "已响应",
+        /// 已办结
+        Finished = "finished" / "已办结",
+        /// 已退单 (approved)
+        Returned = "returned" / "已退单",
+    }
+}
+
+impl AssignmentState {
+    /// Whether the unit still has work to do on it.
+    pub fn active(self) -> bool {
+        matches!(
+            self,
+            AssignmentState::Dispatched | AssignmentState::Signed | AssignmentState::Responded
+        )
+    }
+}
+
+/// A pending return request (退单).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingReturn {
+    pub reason: ReturnReason,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A pending extension request (延期).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingExtension {
+    pub until: DateTime<Utc>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One unit's assignment on the ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub unit: String,
+    pub role: AssignmentRole,
+    pub tier: DeadlineTier,
+    pub state: AssignmentState,
+    pub dispatched_at: DateTime<Utc>,
+    pub deadlines: Deadlines,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub pending_return: Option<PendingReturn>,
+    pub pending_extension: Option<PendingExtension>,
+    /// The handling round it belongs to (0 first; +1 on each 重办).
+    pub round: u32,
+    pub extensions_granted: u32,
+    pub dispatched_by: String,
+}
+
+/// A whistle (吹哨) and who has reported (报到).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Whistle {
+    pub by: String,
+    pub summoned: Vec<String>,
+    pub reported: Vec<(String, DateTime<Utc>)>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    pub report_deadline: DateTime<Utc>,
+}
+
+/// A recorded callback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    pub round: u32,
+    pub at: DateTime<Utc>,
+    pub outcome: CallbackOutcome,
+}
+
+/// An escalation (提级).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub level: EscalationLevel,
+    pub to_unit: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The folded state of one ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketState {
+    pub id: TicketId,
+    pub number: String,
+    pub intake: Intake,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub status: Status,
+    pub assignments: Vec<Assignment>,
+    pub first_dispatched_at: Option<DateTime<Utc>>,
+    pub answer: Option<String>,
+    pub answer_article: Option<String>,
+    pub special: Option<SpecialHandling>,
+    pub whistles: Vec<Whistle>,
+    pub escalations: Vec<Escalation>,
+    pub callbacks: Vec<CallbackRecord>,
+    pub result_text: Option<String>,
+    pub round: u32,
+    pub merged_into: Option<(TicketId, String)>,
+    pub duplicates: Vec<(TicketId, String)>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub last_event_at: DateTime<Utc>,
+    pub version: u32,
+}
+
+impl TicketState {
+    /// Folds a whole log. Deterministic: the same events always give the same state.
+    pub fn fold(id: TicketId, events: &[Event]) -> Result<TicketState, DomainError> {
+        let mut it = events.iter();
+        let first = it
+            .next()
+            .ok_or_else(|| DomainError::MalformedLog("empty log".into()))?;
+        let mut st = TicketState::created(id, first)?;
+        for e in it {
+            st.apply(e)?;
+        }
+        Ok(st)
+    }
+
+    /// The state right after the creation event.
+    pub fn created(id: TicketId, e: &Event) -> Result<TicketState, DomainError> {
+        match &e.kind {
+            EventKind::Created { number, intake } => Ok(TicketState {
+                id,
+                number: number.clone(),
+                intake: intake.clone(),
+                created_at: e.at,
+                created_by: e.actor.user.clone(),
+                status: Status::New,
+                assignments: vec![],
+                first_dispatched_at: None,
+                answer: None,
+                answer_article: None,
+                special: None,
+                whistles: vec![],
+                escalations: vec![],
+                callbacks: vec![],
+                result_text: None,
+                round: 0,
+                merged_into: None,
+                duplicates: vec![],
+                closed_at: None,
+                last_event_at: e.at,
+                version: e.seq,
+            }),
+            other => Err(DomainError::MalformedLog(format!(
+                "first event is {}, not created",
+                other.name()
+            ))),
+        }
+    }
+
+    /// The assignment of `unit` that is still active (at most one per unit).
+    pub fn active_assignment(&self, unit: &str) -> Option<&Assignment> {
+        self.assignments
+            .iter()
+            .find(|a| a.unit == unit && a.state.active())
+    }
+    fn active_assignment_mut(&mut self, unit: &str) -> Option<&mut Assignment> {
+        self.assignments
+            .iter_mut()
+            .find(|a| a.unit == unit && a.state.active())
+    }
+    /// The current lead assignment (active, or finished in this round).
+    pub fn lead(&self) -> Option<&Assignment> {
+        self.assignments
+            .iter()
+            .rev()
+            .find(|a| a.role == AssignmentRole::Lead && a.state != AssignmentState::Returned)
+    }
+    /// The callback of the current round that reached the citizen, if any.
+    pub fn current_callback(&self) -> Option<&CallbackRecord> {
+        self.callbacks.iter().rev().find(|c| {
+            c.round == self.round && matches!(c.outcome, CallbackOutcome::Reached { .. })
+        })
+    }
+    /// Unsuccessful callback attempts in the current round.
+    pub fn unreachable_attempts(&self) -> usize {
+        self.callbacks
+            .iter()
+            .filter(|c| {
+                c.round == self.round && matches!(c.outcome, CallbackOutcome::Unreachable { .. })
+            })
+            .count()
+    }
+    /// Units that may see this ticket: assigned (not returned) and summoned units.
+    pub fn involved_units(&self) -> impl Iterator<Item = &str> {
+        self.assignments
+            .iter()
+            .filter(|a| a.state != AssignmentState::Returned)
+            .map(|a| a.unit.as_str())
+            .chain(
+                self.whistles
+                    .iter()
+                    .flat_map(|w| w.summoned.iter().map(String::as_str)),
+            )
+    }
+
+    fn recompute_status(&mut self) {
+        if matches!(
+            self.status,
+            Status::Answered
+                | Status::SpecialHandled
+                | Status::ResultSubmitted
+                | Status::CallbackDone
+                | Status::Closed
+                | Status::Merged
+                | Status::Archived
+        ) {
+            return;
+        }
+        let lead = self
+            .assignments
+            .iter()
+            .find(|a| a.role == AssignmentRole::Lead && a.state.active());
+        self.status = match lead {
+            None => Status::New,
+            Some(a) if a.pending_return.is_some() => Status::ReturnReview,
+            Some(a) if a.state == AssignmentState::Dispatched => Status::Dispatched,
+            Some(_) => Status::InProgress,
+        };
+    }
+
+    /// Applies one event. Refuses only what cannot be folded at all (e.g. a unit acting with no
+    /// assignment), so a log written by `decide` always folds.
+    pub fn apply(&mut self, e: &Event) -> Result<(), DomainError> {
+        let at = e.at;
+        let missing = |unit: &str, what: &'static str| {
+            DomainError::MalformedLog(format!("{what} by unit {unit} with no active assignment"))
+        };
+        match &e.kind {
+            EventKind::Created { .. } => {
+                return Err(DomainError::MalformedLog("second created event".into()))
+            }
+            EventKind::AnsweredDirectly { answer, article_id } => {
+                self.answer = Some(answer.clone());
+                self.answer_article = article_id.clone();
+                self.status = Status::Answered;
+            }
+            EventKind::SpecialHandled { handling, .. } => {
+                self.special = Some(*handling);
+                self.status = Status::SpecialHandled;
+            }
+            EventKind::Dispatched { assignments, .. } => {
+                if self.first_dispatched_at.is_none() {
+                    self.first_dispatched_at = Some(at);
+                }
+                for n in assignments {
+                    self.assignments.push(Assignment {
+                        unit: n.unit.clone(),
+                        role: n.role,
+                        tier: n.tier,
+                        state: AssignmentState::Dispatched,
+                        dispatched_at: at,
+                        deadlines: n.deadlines,
+                        signed_at: None,
+                        responded_at: None,
+                        finished_at: None,
+                        pending_return: None,
+                        pending_extension: None,
+                        round: self.round,
+                        extensions_granted: 0,
+                        dispatched_by: e.actor.user.clone(),
+                    });
+                }
+            }
+            EventKind::Signed { unit } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "signed"))?;
+                a.state = AssignmentState::Signed;
+                a.signed_at.get_or_insert(at);
+            }
+            EventKind::Responded { unit, .. } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "responded"))?;
+                a.state = AssignmentState::Responded;
+                a.responded_at.get_or_insert(at);
+            }
+            EventKind::NoteAdded { .. } | EventKind::AttachmentAdded { .. } => {}
+            EventKind::Whistled {
+                unit,
+                summoned,
+                reason,
+                report_deadline,
+            } => self.whistles.push(Whistle {
+                by: unit.clone(),
+                summoned: summoned.clone(),
+                reported: vec![],
+                reason: reason.clone(),
+                at,
+                report_deadline: *report_deadline,
+            }),
+            EventKind::ReportedIn { unit } => {
+                if let Some(w) = self
+                    .whistles
+                    .iter_mut()
+                    .rev()
+                    .find(|w| w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit))
+                {
+                    w.reported.push((unit.clone(), at));
+                }
+            }
+            EventKind::ReturnRequested { unit, reason, text } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "return requested"))?;
+                a.pending_return = Some(PendingReturn {
+                    reason: *reason,
+                    text: text.clone(),
+                    at,
+                });
+            }
+            EventKind::ReturnReviewed { unit, approved, .. } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "return reviewed"))?;
+                a.pending_return = None;
+                if *approved {
+                    a.state = AssignmentState::Returned;
+                }
+            }
+            EventKind::ExtensionRequested { unit, until, reason } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "extension requested"))?;
+                a.pending_extension = Some(PendingExtension {
+                    until: *until,
+                    reason: reason.clone(),
+                    at,
+                });
+            }
+            EventKind::ExtensionReviewed { unit, approved, .. } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "extension reviewed"))?;
+                if let Some(p) = a.pending_extension.take() {
+                    if *approved {
+                        a.deadlines.finish = p.until;
+                        a.extensions_granted += 1;
+                    }
+                }
+            }
+            EventKind::Escalated {
+                level,
+                to_unit,
+                reason,
+            } => self.escalations.push(Escalation {
+                level: *level,
+                to_unit: to_unit.clone(),
+                reason: reason.clone(),
+                at,
+            }),
+            EventKind::ResultSubmitted { unit, text, .. } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "result submitted"))?;
+                a.state = AssignmentState::Finished;
+                a.finished_at = Some(at);
+                if a.role == AssignmentRole::Lead {
+                    self.result_text = Some(text.clone());
+                    self.status = Status::ResultSubmitted;
+                }
+            }
+            EventKind::CallbackRecorded { outcome } => {
+                self.callbacks.push(CallbackRecord {
+                    round: self.round,
+                    at,
+                    outcome: outcome.clone(),
+                });
+                if matches!(outcome, CallbackOutcome::Reached { .. }) {
+                    self.status = Status::CallbackDone;
+                }
+            }
+            EventKind::Reopened { deadlines, .. } => {
+                self.round += 1;
+                self.closed_at = None;
+                self.status = Status::New;
+                for (unit, d) in deadlines {
+                    let round = self.round;
+                    let a = self
+                        .assignments
+                        .iter_mut()
+                        .rev()
+                        .find(|a| &a.unit == unit && a.state != AssignmentState::Returned)
+                        .ok_or_else(|| missing(unit, "reopened"))?;
+                    a.state = AssignmentState::Dispatched;
+                    a.deadlines = *d;
+                    a.dispatched_at = at;
+                    a.signed_at = None;
+                    a.responded_at = None;
+                    a.finished_at = None;
+                    a.round = round;
+                }
+            }
+            EventKind::MergedInto {
+                primary,
+                primary_number,
+            } => {
+                self.merged_into = Some((*primary, primary_number.clone()));
+                self.status = Status::Merged;
+            }
+            EventKind::DuplicateAttached {
+                duplicate,
+                duplicate_number,
+            } => self.duplicates.push((*duplicate, duplicate_number.clone())),
+            EventKind::Unmerged { .. } => {
+                self.merged_into = None;
+                self.status = Status::New;
+            }
+            EventKind::Closed { .. } => {
+                self.status = Status::Closed;
+                self.closed_at = Some(at);
+            }
+            EventKind::Archived {} => self.status = Status::Archived,
+        }
+        self.last_event_at = at;
+        self.version = e.seq;
+        self.recompute_status();
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! Errors as RFC 9457 `application/problem+json`, naming the field, in English and Chinese.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiesu_domain::auth::Denied;
+use jiesu_domain::DomainError;
+use jiesu_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub detail_zh: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>, zh: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            detail_zh: zh.into(),
+            field: None,
+        }
+    }
+    pub fn field(mut self, f: impl Into<String>) -> Self {
+        self.field = Some(f.into());
+        self
+    }
+    pub fn invalid(field: &str, detail: impl Into<String>, zh: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail, zh).field(field)
+    }
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "ticket not found", "工单不存在")
+    }
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "log in first: send Authorization: Bearer <token> from POST /api/v1/session",
+            "请先登录",
+        )
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; nothing was changed by this request",
+            "系统内部错误，本次请求未做任何修改",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self
+            .status
+            .canonical_reason()
+            .unwrap_or("Error")
+            .to_string();
+        let mut body = json!({
+            "type": format!("https://jiesu.dev/problems/{}", self.code),
+            "title": title,
+            "status": self.status.as_u16(),
+            "code": self.code,
+            "detail": self.detail,
+            "detail_zh": self.detail_zh,
+        });
+        if let Some(f) = self.field {
+            body["field"] = json!(f);
+        }
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let status = match e {
+            DomainError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::MalformedLog(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError {
+            status,
+            code: e.code(),
+            detail: e.to_string(),
+            detail_zh: e.zh(),
+            field: e.field().map(str::to_string),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        match e {
+            Denied::OutOfScope => ApiError::not_found(),
+            Denied::Role { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string(), e.zh()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Domain(d) => d.into(),
+            StoreError::Denied(d) => d.into(),
+            StoreError::Invalid {
+                field,
+                message,
+                message_zh,
+            } => ApiError::invalid(&field, message, message_zh),
+            StoreError::Conflict(m) => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                m,
+                "数据已被他人修改，请刷新后重试",
+            ),
+            StoreError::Db(m) => ApiError::internal(m),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,58 @@
+//! A JSON body extractor whose rejections are problem+json naming what is wrong.
+
+use crate::error::ApiError;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+pub struct Json<T>(pub T);
+
+/// Pulls the field name out of serde's "missing field `x`" / "unknown variant" messages.
+fn field_of(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = msg[start..].find('`')? + start;
+    Some(msg[start..end].to_string())
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("cannot read the body: {e}"), "无法读取请求内容")
+        })?;
+        let bytes = if bytes.is_empty() { axum::body::Bytes::from_static(b"{}") } else { bytes };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error(&mut de) {
+            Ok(v) => Ok(Json(v)),
+            Err(e) => {
+                let msg = e.to_string();
+                if e.is_syntax() || e.is_eof() {
+                    Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed_json",
+                        format!("the body is not valid JSON: {msg}"),
+                        "请求内容不是合法的 JSON",
+                    ))
+                } else {
+                    let f = field_of(&msg);
+                    let mut err = ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid",
+                        format!("the body does not match the expected fields: {msg}"),
+                        format!("请求字段有误：{}", f.clone().unwrap_or_default()),
+                    );
+                    err.field = f;
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+fn serde_path_to_error<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, serde_json::Error> {
+    let v = T::deserialize(&mut *de)?;
+    de.end()?;
+    Ok(v)
+}

@@ -1,0 +1,189 @@
+//! # jiesu-http
+//!
+//! The HTTP API (axum, JSON, problem+json errors) and the embedded web UI. Every route that acts on
+//! a ticket passes through `jiesu_domain::auth` (one place for authorization); every write goes
+//! through the store's writer and is durable before the response.
+
+mod actions;
+pub mod auth;
+mod error;
+mod json;
+mod openapi;
+mod reference;
+mod tickets;
+mod ui;
+mod views;
+
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use jiesu_domain::category::CategoryTree;
+use jiesu_domain::deadline::DeadlineRules;
+use jiesu_domain::org::OrgTree;
+use jiesu_store::{SqliteStore, TicketStore};
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+/// A demo log-in shown on the log-in page of a demo city.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    pub note: String,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<SqliteStore>,
+    pub org: Arc<OrgTree>,
+    pub categories: Arc<CategoryTree>,
+    pub rules: Arc<DeadlineRules>,
+    pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
+    /// The clock (swappable in tests); the domain never reads it itself.
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl AppState {
+    /// Loads the reference data from the store.
+    pub fn load(store: Arc<SqliteStore>) -> anyhow::Result<AppState> {
+        let units = store.units()?;
+        let cats = store.categories()?;
+        if units.is_empty() || cats.is_empty() {
+            anyhow::bail!(
+                "the database {} has no units or categories; create it with `jiesu generate` or `jiesu init`",
+                store.path().display()
+            );
+        }
+        Ok(AppState {
+            store,
+            org: Arc::new(OrgTree::new(units)),
+            categories: Arc::new(CategoryTree::new(cats)),
+            rules: Arc::new(DeadlineRules::default()),
+            demo_accounts: Arc::new(None),
+            clock: Arc::new(Utc::now),
+        })
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// The whole application: API routes and the UI.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/session", post(auth_routes::login))
+        .route("/me", get(auth_routes::me))
+        .route("/demo", get(auth_routes::demo))
+        .route("/units", get(reference::units))
+        .route("/categories", get(reference::categories))
+        .route("/enums", get(reference::enums))
+        .route("/tickets", post(tickets::create).get(tickets::list))
+        .route("/tickets/{id}", get(tickets::get_one))
+        .route("/tickets/{id}/events", get(tickets::events))
+        .route("/tickets/{id}/{action}", post(actions::act))
+        .route("/track/{number}", get(tickets::track))
+        .route("/public/tickets", post(tickets::public_create));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(ui::serve)
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+mod auth_routes {
+    use super::*;
+    use crate::auth::{new_token, token_hash, verify_password, Caller};
+    use crate::error::{ApiError, ApiResult};
+    use crate::json::Json;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+    use serde_json::{json, Value};
+
+    #[derive(Deserialize)]
+    pub struct Login {
+        username: String,
+        password: String,
+    }
+
+    pub fn user_json(st: &AppState, username: &str, role: &str, unit: Option<&str>) -> Value {
+        let role_label = jiesu_domain::Role::parse(role).map(|r| r.label_zh()).unwrap_or(role);
+        json!({
+            "username": username,
+            "role": role,
+            "role_label": role_label,
+            "unit_code": unit,
+            "unit_name": unit.and_then(|u| st.org.get(u)).map(|u| u.name.clone()),
+        })
+    }
+
+    pub async fn login(State(st): State<AppState>, Json(b): Json<Login>) -> ApiResult<axum::Json<Value>> {
+        let s2 = st.clone();
+        let name = b.username.clone();
+        let user = tokio::task::spawn_blocking(move || s2.store.user_by_name(&name)).await??;
+        let bad = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "wrong user name or password",
+                "用户名或密码错误",
+            )
+        };
+        let user = user.filter(|u| u.active).ok_or_else(bad)?;
+        let pw = b.password.clone();
+        let hash = user.password_hash.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await?;
+        if !ok {
+            return Err(bad());
+        }
+        let token = new_token();
+        let now = st.now();
+        let th = token_hash(&token);
+        let s2 = st.clone();
+        let uid = user.id;
+        tokio::task::spawn_blocking(move || {
+            s2.store
+                .create_session(uid, &th, now, now + chrono::Duration::hours(12))
+        })
+        .await??;
+        Ok(axum::Json(json!({
+            "token": token,
+            "expires_in": 12 * 3600,
+            "user": user_json(&st, &user.username, &user.role, user.unit_code.as_deref()),
+        })))
+    }
+
+    pub async fn me(State(st): State<AppState>, Caller(a): Caller) -> axum::Json<Value> {
+        axum::Json(user_json(&st, &a.user, a.role.as_str(), a.unit.as_deref()))
+    }
+
+    pub async fn demo(State(st): State<AppState>) -> ApiResult<axum::Json<Value>> {
+        match st.demo_accounts.as_ref() {
+            Some(acc) => Ok(axum::Json(json!({"demo": true, "accounts": acc}))),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_demo",
+                "this server is not a demo",
+                "非演示环境",
+            )),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The OpenAPI 3.1 document, generated from one route table. Written by hand rather than with
+//! utoipa: the request bodies are the domain's types, and deriving schemas would put an HTTP
+//! library into the IO-free domain crate; a table also feeds the authorization-matrix test.
+
+use crate::actions::ACTIONS;
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (method, path, summary, needs a token, request schema)
+pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
+    ("post", "/api/v1/session", "Log in: returns a bearer token", false, Some("Login")),
+    ("get", "/api/v1/me", "The logged-in user", true, None),
+    ("get", "/api/v1/demo", "Demo accounts (demo cities only)", false, None),
+    ("get", "/api/v1/units", "Units (filter by kind, parent, q)", false, None),
+    ("get", "/api/v1/categories", "The three-level category tree", false, None),
+    ("get", "/api/v1/enums", "Every enumeration with Chinese and English labels", false, None),
+    ("post", "/api/v1/tickets", "Take in a request (Idempotency-Key header supported)", true, Some("NewTicket")),
+    ("get", "/api/v1/tickets", "List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size", true, None),
+    ("get", "/api/v1/tickets/{id}", "One ticket with assignments, deadlines and allowed actions", true, None),
+    ("get", "/api/v1/tickets/{id}/events", "The ticket's event log", true, None),
+    ("get", "/api/v1/track/{number}", "Citizen tracking by number and phone_last4 (public)", false, None),
+    ("post", "/api/v1/public/tickets", "A citizen files a request (public)", false, Some("NewTicket")),
+];
+
+fn schemas() -> Value {
+    let s = |t: &str| json!({"type": t});
+    json!({
+        "Login": {"type": "object", "required": ["username", "password"],
+                  "properties": {"username": s("string"), "password": s("string")}},
+        "NewTicket": {"type": "object",
+            "required": ["type", "category_code", "title", "text", "district_code", "street_code", "requester"],
+            "properties": {
+                "channel": {"type": "string", "enum": ["phone","web","wechat","app","weibo","message_board","grid","partner_hotline"]},
+                "type": {"type": "string", "enum": ["consultation","help","complaint","report","suggestion","praise"]},
+                "category_code": s("string"), "title": {"type": "string", "maxLength": 200},
+                "text": {"type": "string", "maxLength": 4000},
+                "district_code": s("string"), "street_code": s("string"), "community_code": s("string"),
+                "address": s("string"), "lat": s("number"), "lng": s("number"), "enterprise": s("boolean"),
+                "tier": {"type": "string", "enum": ["2h","24h","7d","15d"]},
+                "requester": {"type": "object", "required": ["name","phone"],
+                              "properties": {"name": s("string"), "phone": s("string")}}}},
+        "Dispatch": {"type": "object", "required": ["assignments"], "properties": {
+            "assignments": {"type": "array", "items": {"type": "object", "required": ["unit_code","role"],
+                "properties": {"unit_code": s("string"), "role": {"type": "string", "enum": ["lead","assist"]}}}},
+            "tier": s("string"), "note": s("string")}},
+        "Callback": {"type": "object", "properties": {
+            "contacted": s("boolean"), "resolution": {"type": "string", "enum": ["resolved","partly","unresolved"]},
+            "satisfaction": {"type": "string", "enum": ["satisfied","basic","unsatisfied"]},
+            "attitude": s("string"), "comment": s("string"), "unreachable": s("boolean"), "note": s("string")}},
+        "Problem": {"type": "object", "properties": {"type": s("string"), "title": s("string"), "status": s("integer"),
+            "detail": s("string"), "detail_zh": s("string"), "field": s("string"), "code": s("string")}},
+    })
+}
+
+fn op(summary: &str, auth: bool, req: Option<&str>) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "responses": {
+            "200": {"description": "OK"},
+            "4XX": {"description": "Problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        }
+    });
+    if auth {
+        o["security"] = json!([{"bearer": []}]);
+    }
+    if let Some(r) = req {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+    }
+    o
+}
+
+pub fn build() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary, auth, req) in ROUTES {
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op(summary, *auth, *req);
+    }
+    for a in ACTIONS {
+        let req = match *a {
+            "dispatch" => Some("Dispatch"),
+            "callback" => Some("Callback"),
+            _ => None,
+        };
+        let mut o = op(&format!("Ticket action `{a}` ({})", jiesu_domain::command::action_label_zh(a)), true, req);
+        if req.is_none() {
+            o["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        paths.insert(format!("/api/v1/tickets/{{id}}/{a}"), json!({"post": o}));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Jiesu 接诉 API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "12345 citizen-service hotline platform. Errors are application/problem+json."},
+        "paths": paths,
+        "components": {"schemas": schemas(),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(build())
+}

@@ -1,0 +1,404 @@
+//! Ticket routes: intake (staff and public), list, detail, events and citizen tracking.
+
+use crate::actions::allowed_actions;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::views::{event_view, public_event, ticket_view};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use jiesu_domain::auth::{can_view, role_may, Actor, Denied};
+use jiesu_domain::org::UnitKind;
+use jiesu_domain::ticket::*;
+use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
+use jiesu_store::{NewTicket, TicketQuery, TicketStore};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct RequesterBody {
+    name: String,
+    phone: String,
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(rename = "type")]
+    request_type: String,
+    category_code: String,
+    title: String,
+    text: String,
+    district_code: String,
+    street_code: String,
+    #[serde(default)]
+    community_code: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    lat: Option<f64>,
+    #[serde(default)]
+    lng: Option<f64>,
+    requester: RequesterBody,
+    #[serde(default)]
+    enterprise: bool,
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    praised_unit: Option<String>,
+}
+
+fn parse_enum<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, names: String) -> ApiResult<T> {
+    parse(v).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!("'{v}' is not one of: {names}"),
+            format!("“{v}”不是有效取值（可选：{names}）"),
+        )
+    })
+}
+
+/// Checks the body against reference data and builds the intake.
+fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiResult<Intake> {
+    let channel = match b.channel.as_deref() {
+        Some(c) => parse_enum("channel", c, Channel::parse, Channel::names())?,
+        None => default_channel,
+    };
+    let request_type = parse_enum("type", &b.request_type, RequestType::parse, RequestType::names())?;
+    let tier = b
+        .tier
+        .as_deref()
+        .map(|t| parse_enum("tier", t, DeadlineTier::parse, DeadlineTier::names()))
+        .transpose()?;
+    if st.categories.get(&b.category_code).is_none() {
+        return Err(ApiError::invalid(
+            "category_code",
+            format!("unknown category code '{}'", b.category_code),
+            format!("分类代码“{}”不存在", b.category_code),
+        ));
+    }
+    let d = st.org.get(&b.district_code).filter(|u| u.kind == UnitKind::District);
+    if d.is_none() {
+        return Err(ApiError::invalid(
+            "district_code",
+            format!("unknown district code '{}'", b.district_code),
+            format!("区代码“{}”不存在", b.district_code),
+        ));
+    }
+    let s = st
+        .org
+        .get(&b.street_code)
+        .filter(|u| u.kind == UnitKind::StreetTown);
+    match s {
+        None => {
+            return Err(ApiError::invalid(
+                "street_code",
+                format!("unknown street/town code '{}'", b.street_code),
+                format!("街乡镇代码“{}”不存在", b.street_code),
+            ))
+        }
+        Some(s) if s.parent.as_deref() != Some(b.district_code.as_str()) => {
+            return Err(ApiError::invalid(
+                "street_code",
+                format!("street/town {} is not in district {}", b.street_code, b.district_code),
+                format!("街乡镇 {} 不属于区 {}", b.street_code, b.district_code),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(c) = b.community_code.as_deref().filter(|c| !c.is_empty()) {
+        let ok = st
+            .org
+            .get(c)
+            .is_some_and(|u| u.kind == UnitKind::Community && u.parent.as_deref() == Some(b.street_code.as_str()));
+        if !ok {
+            return Err(ApiError::invalid(
+                "community_code",
+                format!("community {c} does not exist in street/town {}", b.street_code),
+                format!("社区 {c} 不在街乡镇 {} 内", b.street_code),
+            ));
+        }
+    }
+    if let Some(p) = &b.praised_unit {
+        if st.org.get(p).is_none() {
+            return Err(ApiError::invalid("praised_unit", format!("unknown unit '{p}'"), format!("单位“{p}”不存在")));
+        }
+    }
+    let intake = Intake {
+        channel,
+        request_type,
+        category_code: b.category_code,
+        title: b.title,
+        text: b.text,
+        place: Place {
+            district_code: b.district_code,
+            street_code: b.street_code,
+            community_code: b.community_code.filter(|c| !c.is_empty()),
+            address: b.address.filter(|a| !a.is_empty()),
+            lat: b.lat,
+            lng: b.lng,
+        },
+        requester: Requester {
+            name: b.requester.name.trim().to_string(),
+            phone: b.requester.phone.trim().to_string(),
+        },
+        enterprise: b.enterprise,
+        tier,
+        praised_unit: b.praised_unit,
+    };
+    jiesu_domain::command::validate_intake(&intake)?;
+    Ok(intake)
+}
+
+/// Loads a ticket the caller may see (404 otherwise, so foreign tickets are not revealed).
+pub async fn load_visible(st: &AppState, actor: &Actor, id: TicketId) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
+    if !role_may(actor.role, "read") {
+        return Err(Denied::Role { role: actor.role, action: "read".into() }.into());
+    }
+    let s2 = st.clone();
+    let (t, ev) = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
+        .await??
+        .ok_or_else(ApiError::not_found)?;
+    if !can_view(actor, &t, &st.org) {
+        return Err(ApiError::not_found());
+    }
+    Ok((t, ev))
+}
+
+/// Builds the staff view and audits unmasked personal data.
+pub async fn view_and_audit(st: &AppState, actor: &Actor, t: &TicketState) -> ApiResult<Value> {
+    let allowed = allowed_actions(st, actor, t);
+    let (v, personal) = ticket_view(st, actor, t, allowed);
+    if personal {
+        let (s2, user, id, now) = (st.clone(), actor.user.clone(), t.id, st.now());
+        tokio::task::spawn_blocking(move || s2.store.audit(&user, "read_personal", Some(id), "ticket view", now)).await??;
+    }
+    Ok(v)
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Json(b): Json<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
+    if !role_may(actor.role, "create") {
+        return Err(Denied::Role { role: actor.role, action: "create".into() }.into());
+    }
+    let intake = intake_from(&st, b, Channel::Phone)?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if key.as_ref().is_some_and(|k| k.len() > 200 || k.is_empty()) {
+        return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 200 characters", "长度须为1至200个字符"));
+    }
+    let new = NewTicket {
+        intake,
+        actor: actor.to_ref(None),
+        now: st.now(),
+        idempotency_key: key,
+    };
+    let s2 = st.clone();
+    let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
+    let v = view_and_audit(&st, &actor, &created.state).await?;
+    let code = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((code, axum::Json(v)))
+}
+
+/// `POST /api/v1/public/tickets` — a citizen files a request without an account.
+pub async fn public_create(State(st): State<AppState>, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+    let mut intake = intake_from(&st, b, Channel::Web)?;
+    if intake.channel == Channel::Phone {
+        intake.channel = Channel::Web;
+    }
+    let new = NewTicket {
+        intake,
+        actor: ActorRef { user: "citizen".into(), role: Role::Citizen, unit: None },
+        now: st.now(),
+        idempotency_key: None,
+    };
+    let s2 = st.clone();
+    let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "number": created.state.number,
+            "status": created.state.status.as_str(),
+            "status_label": created.state.status.label_zh(),
+            "track_hint": "凭工单编号和手机号后四位查询办理进度",
+        })),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    unit: Option<String>,
+    mine: Option<bool>,
+    status: Option<String>,
+    category: Option<String>,
+    district: Option<String>,
+    street: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    overdue: Option<bool>,
+    sort: Option<String>,
+    page: Option<u32>,
+    page_size: Option<u32>,
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        // dates are Beijing dates
+        let t = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
+        return Ok(chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc));
+    }
+    Err(ApiError::invalid(
+        field,
+        format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+        format!("“{s}”不是有效日期（YYYY-MM-DD）或时间"),
+    ))
+}
+
+/// Expands a unit into its scope: the unit and every unit below it.
+fn scope_of(st: &AppState, unit: &str) -> Vec<String> {
+    let mut out = vec![unit.to_string()];
+    let mut i = 0;
+    while i < out.len() {
+        let kids: Vec<String> = st.org.children(&out[i]).map(|u| u.code.clone()).collect();
+        out.extend(kids);
+        i += 1;
+    }
+    out
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    if !role_may(actor.role, "read") {
+        return Err(Denied::Role { role: actor.role, action: "read".into() }.into());
+    }
+    let mut units: Option<Vec<String>> = None;
+    if actor.role.is_unit() {
+        let mine = actor.unit.clone().ok_or_else(|| ApiError::invalid("unit", "your account has no unit", "账号未绑定单位"))?;
+        let target = q.unit.clone().unwrap_or(mine.clone());
+        if !st.org.is_within(&target, &mine) {
+            return Err(ApiError::not_found());
+        }
+        units = Some(scope_of(&st, &target));
+    } else if let Some(u) = &q.unit {
+        if st.org.get(u).is_none() {
+            return Err(ApiError::invalid("unit", format!("unknown unit '{u}'"), format!("单位“{u}”不存在")));
+        }
+        units = Some(scope_of(&st, u));
+    }
+    if let Some(s) = &q.status {
+        if jiesu_domain::Status::parse(s).is_none() {
+            return Err(ApiError::invalid(
+                "status",
+                format!("'{s}' is not a status"),
+                format!("“{s}”不是有效状态"),
+            ));
+        }
+    }
+    let tq = TicketQuery {
+        active_only: q.mine.unwrap_or(false) && units.is_some(),
+        units,
+        status: q.status.clone(),
+        category_prefix: q.category.clone(),
+        district: q.district.clone(),
+        street: q.street.clone(),
+        from: q.from.as_deref().map(|s| parse_time("from", s)).transpose()?,
+        to: q.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+        overdue_at: if q.overdue.unwrap_or(false) { Some(st.now()) } else { None },
+        by_deadline: q.sort.as_deref() == Some("deadline"),
+        page: q.page.unwrap_or(1),
+        page_size: q.page_size.unwrap_or(20),
+    };
+    let s2 = st.clone();
+    let page = tokio::task::spawn_blocking(move || s2.store.list_tickets(&tq)).await??;
+    let now = st.now();
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|t| {
+            let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+            v["status_label"] = json!(jiesu_domain::Status::label_zh_of(&t.status));
+            v["category_path"] = json!(st.categories.path_label(&t.category_code));
+            v["lead_unit_name"] = json!(t.lead_unit.as_deref().and_then(|u| st.org.get(u)).map(|u| u.name.clone()));
+            v["street_name"] = json!(st.org.get(&t.street_code).map(|u| u.name.clone()));
+            let overdue = t.finish_deadline.as_deref().and_then(jiesu_store::time::parse).is_some_and(|d| {
+                d < now && matches!(t.status.as_str(), "dispatched" | "in_progress" | "return_review")
+            });
+            v["overdue"] = json!(overdue);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({"items": items, "total": page.total, "page": page.page, "page_size": page.page_size})))
+}
+
+fn parse_id(s: &str) -> ApiResult<TicketId> {
+    s.parse::<TicketId>().map_err(|_| ApiError::not_found())
+}
+
+pub async fn get_one(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    let (t, _) = load_visible(&st, &actor, parse_id(&id)?).await?;
+    Ok(axum::Json(view_and_audit(&st, &actor, &t).await?))
+}
+
+pub async fn events(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    let (t, ev) = load_visible(&st, &actor, parse_id(&id)?).await?;
+    let personal = jiesu_domain::auth::can_see_personal(&actor, &t, &st.org);
+    Ok(axum::Json(Value::Array(ev.iter().map(|e| event_view(&st, e, personal)).collect())))
+}
+
+#[derive(Deserialize)]
+pub struct TrackQuery {
+    phone_last4: Option<String>,
+}
+
+/// `GET /api/v1/track/{number}?phone_last4=NNNN` — the citizen's parcel-style timeline.
+pub async fn track(State(st): State<AppState>, Path(number): Path<String>, Query(q): Query<TrackQuery>) -> ApiResult<axum::Json<Value>> {
+    let nf = || ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no request with this number and phone digits",
+        "未找到与该编号和手机号后四位匹配的诉求",
+    );
+    let last4 = q.phone_last4.unwrap_or_default();
+    if last4.len() != 4 || !last4.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid("phone_last4", "give the last 4 digits of your phone number", "请输入手机号后四位数字"));
+    }
+    let s2 = st.clone();
+    let n2 = number.clone();
+    let found = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
+        match s2.store.ticket_id_by_number(&n2)? {
+            Some(id) => s2.store.load_ticket(id),
+            None => Ok(None),
+        }
+    })
+    .await??;
+    let (t, ev) = found.ok_or_else(nf)?;
+    if !t.intake.requester.phone.ends_with(&last4) {
+        return Err(nf());
+    }
+    let timeline: Vec<Value> = ev.iter().filter_map(|e| public_event(&st, e)).collect();
+    Ok(axum::Json(json!({
+        "number": t.number,
+        "status": t.status.as_str(),
+        "status_label": t.status.label_zh(),
+        "created_at": t.created_at,
+        "type_label": t.intake.request_type.label_zh(),
+        "category_path": st.categories.path_label(&t.intake.category_code),
+        "title": t.intake.title,
+        "timeline": timeline,
+    })))
+}

@@ -1,0 +1,182 @@
+//! # jiesu-store
+//!
+//! Storage for Jiesu. The event log is the source of truth; the `tickets` and `assignments` tables
+//! are projections written in the same transaction as the events and recomputable from them.
+//! [`TicketStore`] is the trait every backend implements; [`SqliteStore`] is the embedded default
+//! (one file, WAL, `synchronous=FULL`, group commit).
+
+mod sqlite;
+pub mod time;
+mod writer;
+
+pub use sqlite::{SqliteStore, StoreOptions};
+
+use chrono::{DateTime, Utc};
+use jiesu_domain::auth::Denied;
+use jiesu_domain::category::Category;
+use jiesu_domain::org::Unit;
+use jiesu_domain::ticket::Intake;
+use jiesu_domain::{ActorRef, DomainError, Event, TicketId, TicketState};
+use serde::{Deserialize, Serialize};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// A reference (unit, category, user) that does not exist or clashes.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: String,
+        message: String,
+        message_zh: String,
+    },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Db(format!("stored JSON: {e}"))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A new ticket to take in.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub intake: Intake,
+    pub actor: ActorRef,
+    pub now: DateTime<Utc>,
+    /// Client-supplied `Idempotency-Key`: the same key from the same user returns the first ticket.
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of a create: the ticket and whether it already existed under the idempotency key.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub state: TicketState,
+    pub events: Vec<Event>,
+    pub replayed: bool,
+}
+
+/// A change to an existing ticket, run inside the write transaction on the current state: it checks
+/// what it must (authorization, the domain's `decide`) and returns the new events, already applied
+/// to the state it was given.
+pub type Change = Box<dyn FnOnce(&mut TicketState) -> Result<Vec<Event>> + Send>;
+
+/// A user account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    pub active: bool,
+}
+
+/// Filters for the ticket list. `units` restricts to tickets with an assignment of one of these
+/// units (the caller expands a unit's scope); `None` means all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TicketQuery {
+    pub units: Option<Vec<String>>,
+    /// Only assignments still active for `units` (a unit's work queue).
+    pub active_only: bool,
+    pub status: Option<String>,
+    pub category_prefix: Option<String>,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only tickets whose lead finish deadline has passed at `now` while still open.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Sort by the nearest finish deadline instead of newest first.
+    pub by_deadline: bool,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// One row of the ticket list (no personal data).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketSummary {
+    pub id: TicketId,
+    pub number: String,
+    pub created_at: String,
+    pub channel: String,
+    #[serde(rename = "type")]
+    pub request_type: String,
+    pub category_code: String,
+    pub district_code: String,
+    pub street_code: String,
+    pub status: String,
+    pub title: String,
+    pub lead_unit: Option<String>,
+    pub finish_deadline: Option<String>,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// The storage contract. Every backend (SQLite now, PostgreSQL next) implements it; nothing above
+/// this trait knows which backend runs.
+pub trait TicketStore: Send + Sync {
+    // reference data
+    fn replace_reference(&self, units: &[Unit], categories: &[Category]) -> Result<()>;
+    fn units(&self) -> Result<Vec<Unit>>;
+    fn categories(&self) -> Result<Vec<Category>>;
+
+    // users and sessions
+    fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        unit: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64>;
+    fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>>;
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()>;
+    fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>>;
+
+    // tickets
+    fn create_ticket(&self, new: NewTicket) -> Result<Created>;
+    fn update_ticket(&self, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)>;
+    /// Two tickets changed in one transaction (merge: the duplicate and its primary).
+    fn update_two(
+        &self,
+        a: (TicketId, Change),
+        b: (TicketId, Change),
+    ) -> Result<(TicketState, TicketState)>;
+    fn load_ticket(&self, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>>;
+    fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>>;
+    fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>>;
+    /// Bulk load of complete histories (the demo-city generator, legacy imports).
+    fn import(&self, tickets: &[(TicketState, Vec<Event>)]) -> Result<()>;
+    /// Records an unmasked read of personal data.
+    fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()>;
+}

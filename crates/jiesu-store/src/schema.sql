@@ -1,0 +1,47 @@
+-- Jiesu schema, version 1. Portable SQL (SQLite and PostgreSQL): TEXT timestamps in fixed-width
+-- RFC 3339 UTC, INTEGER ids, no engine-specific types.
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (
+  code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT,
+  population INTEGER, zone TEXT, active INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS categories (
+  code TEXT PRIMARY KEY, name TEXT NOT NULL, level INTEGER NOT NULL, parent TEXT,
+  domain TEXT, active INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+  role TEXT NOT NULL, unit_code TEXT, created_at TEXT NOT NULL, active INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL);
+-- The event log: the source of truth. Append-only.
+CREATE TABLE IF NOT EXISTS events (
+  ticket_id INTEGER NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
+  actor TEXT NOT NULL, role TEXT NOT NULL, unit_code TEXT, payload TEXT NOT NULL,
+  PRIMARY KEY (ticket_id, seq));
+-- Projections: recomputable from events at any time (see `rebuild_projections`).
+CREATE TABLE IF NOT EXISTS tickets (
+  id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+  channel TEXT NOT NULL, type TEXT NOT NULL, category_code TEXT NOT NULL,
+  district_code TEXT NOT NULL, street_code TEXT NOT NULL, community_code TEXT,
+  status TEXT NOT NULL, title TEXT NOT NULL, phone_last4 TEXT NOT NULL, enterprise INTEGER NOT NULL,
+  lead_unit TEXT, first_dispatched_at TEXT, finish_deadline TEXT, closed_at TEXT,
+  answered_directly INTEGER NOT NULL, special TEXT, round INTEGER NOT NULL,
+  cb_contacted INTEGER, cb_resolution TEXT, cb_satisfaction TEXT, cb_at TEXT,
+  merged_into INTEGER, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assignments (
+  ticket_id INTEGER NOT NULL, idx INTEGER NOT NULL, unit_code TEXT NOT NULL, role TEXT NOT NULL,
+  tier TEXT NOT NULL, state TEXT NOT NULL, round INTEGER NOT NULL, dispatched_at TEXT NOT NULL,
+  sign_deadline TEXT NOT NULL, respond_deadline TEXT NOT NULL, finish_deadline TEXT NOT NULL,
+  signed_at TEXT, responded_at TEXT, finished_at TEXT, return_pending INTEGER NOT NULL,
+  extension_pending INTEGER NOT NULL, dispatched_by TEXT NOT NULL,
+  PRIMARY KEY (ticket_id, idx));
+CREATE TABLE IF NOT EXISTS idempotency (
+  user_name TEXT NOT NULL, idem_key TEXT NOT NULL, ticket_id INTEGER NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (user_name, idem_key));
+CREATE TABLE IF NOT EXISTS attachments (
+  id TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, file_name TEXT NOT NULL,
+  content_type TEXT NOT NULL, size INTEGER NOT NULL, stored_path TEXT NOT NULL, created_at TEXT NOT NULL);
+-- Every read of unmasked personal data.
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
+  ticket_id INTEGER, detail TEXT);

@@ -1,0 +1,791 @@
+//! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, one writer thread with group
+//! commit (see `writer`), a small pool of read connections.
+
+use crate::time::{fmt, fmt_opt};
+use crate::writer::{Completion, Job, Writer};
+use crate::*;
+use jiesu_domain::category::{Category, LivelihoodDomain};
+use jiesu_domain::org::{FunctionalZone, Unit, UnitKind};
+use jiesu_domain::{CallbackOutcome, EventKind};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const INDEXES: &str = include_str!("indexes.sql");
+const SCHEMA_VERSION: &str = "1";
+
+/// How the database is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `synchronous=FULL` (durable on commit). Off only for bulk generation of demo data.
+    pub durable: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { durable: true }
+    }
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn open_conn(path: &Path, durable: bool) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+        if durable { "FULL" } else { "OFF" }
+    ))?;
+    Ok(conn)
+}
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f() {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(e)
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, opts: StoreOptions) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", dir.display())))?;
+            }
+        }
+        let conn = open_conn(&path, opts.durable)?;
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or(None);
+        match existing.as_deref() {
+            None => {
+                conn.execute_batch(SCHEMA)?;
+                conn.execute_batch(INDEXES)?;
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION],
+                )?;
+            }
+            Some(SCHEMA_VERSION) => {
+                conn.execute_batch(SCHEMA)?;
+                conn.execute_batch(INDEXES)?;
+            }
+            Some(v) => {
+                return Err(StoreError::Db(format!(
+                    "database schema version {v} is not supported by this jiesu (expects {SCHEMA_VERSION})"
+                )))
+            }
+        }
+        Ok(SqliteStore {
+            path,
+            writer: Writer::start(conn),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on the writer inside the group transaction (in its own savepoint) and waits until
+    /// the group is committed.
+    pub fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
+        let job: Job = Box::new(move |conn: &Connection| -> Completion {
+            let r = in_savepoint(conn, || f(conn));
+            Box::new(move |commit: std::result::Result<(), String>| {
+                let out = match (r, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(m)) => Err(StoreError::Db(m)),
+                };
+                let _ = tx.send(out);
+            })
+        });
+        if !self.writer.submit(job) {
+            return Err(StoreError::Db("the writer has stopped".into()));
+        }
+        rx.recv()
+            .map_err(|_| StoreError::Db("the write was not completed".into()))?
+    }
+
+    /// Runs a read on a pooled read connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Db("reader pool poisoned".into()))?
+            .pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.path, true)?,
+        };
+        let r = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            if pool.len() < 16 {
+                pool.push(conn);
+            }
+        }
+        r
+    }
+
+    /// Drops the secondary indexes before a large bulk import; `end_bulk` rebuilds them.
+    pub fn begin_bulk(&self) -> Result<()> {
+        self.write(|c| {
+            for line in INDEXES.lines() {
+                if let Some(name) = line
+                    .strip_prefix("CREATE INDEX IF NOT EXISTS ")
+                    .and_then(|s| s.split_whitespace().next())
+                {
+                    c.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn end_bulk(&self) -> Result<()> {
+        self.write(|c| {
+            c.execute_batch(INDEXES)?;
+            c.execute_batch("ANALYZE")?;
+            Ok(())
+        })
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let (k, v) = (key.to_string(), value.to_string());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                params![k, v],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Recomputes every projection row from the event log (the invariant: projections are a fold
+    /// of events). Returns the number of tickets.
+    pub fn rebuild_projections(&self) -> Result<u64> {
+        self.write(|c| {
+            let ids: Vec<i64> = c
+                .prepare("SELECT DISTINCT ticket_id FROM events ORDER BY ticket_id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in &ids {
+                let (st, _) = load_in(c, *id)?.ok_or(StoreError::NotFound)?;
+                write_projection(c, &st)?;
+            }
+            Ok(ids.len() as u64)
+        })
+    }
+}
+
+fn kind_str(k: UnitKind) -> &'static str {
+    k.as_str()
+}
+
+fn zone_str(z: FunctionalZone) -> &'static str {
+    match z {
+        FunctionalZone::CoreAndSubCentre => "core_and_sub_centre",
+        FunctionalZone::PlainNewTowns => "plain_new_towns",
+        FunctionalZone::EcologicalConservation => "ecological_conservation",
+    }
+}
+
+fn zone_parse(s: &str) -> Option<FunctionalZone> {
+    [
+        FunctionalZone::CoreAndSubCentre,
+        FunctionalZone::PlainNewTowns,
+        FunctionalZone::EcologicalConservation,
+    ]
+    .into_iter()
+    .find(|z| zone_str(*z) == s)
+}
+
+/// Loads and folds a ticket's events on `c`.
+fn load_in(c: &Connection, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, at, actor, role, unit_code, payload FROM events WHERE ticket_id=?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let (seq, at, actor, role, unit, payload) = row?;
+        let kind: EventKind = serde_json::from_str(&payload)?;
+        events.push(Event {
+            seq,
+            at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
+            actor: ActorRef {
+                user: actor,
+                role: jiesu_domain::Role::parse(&role)
+                    .ok_or_else(|| StoreError::Db(format!("bad role {role}")))?,
+                unit,
+            },
+            kind,
+        });
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let st = TicketState::fold(id, &events)?;
+    Ok(Some((st, events)))
+}
+
+fn insert_events(c: &Connection, id: TicketId, events: &[Event]) -> Result<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO events (ticket_id, seq, at, kind, actor, role, unit_code, payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    )?;
+    for e in events {
+        stmt.execute(params![
+            id,
+            e.seq,
+            fmt(e.at),
+            e.kind.name(),
+            e.actor.user,
+            e.actor.role.as_str(),
+            e.actor.unit,
+            serde_json::to_string(&e.kind)?
+        ])?;
+    }
+    Ok(())
+}
+
+/// Writes the projection rows of one ticket (replacing what was there).
+fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
+    let i = &st.intake;
+    let phone = &i.requester.phone;
+    let last4: String = phone
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let lead = st
+        .assignments
+        .iter()
+        .rev()
+        .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead && a.state != jiesu_domain::AssignmentState::Returned);
+    let cb = st.callbacks.iter().rev().find_map(|c| match &c.outcome {
+        CallbackOutcome::Reached {
+            contacted,
+            resolution,
+            satisfaction,
+            ..
+        } => Some((*contacted, resolution.as_str(), satisfaction.as_str(), c.at)),
+        _ => None,
+    });
+    c.prepare_cached(
+        "INSERT INTO tickets (id, number, created_at, channel, type, category_code, district_code, street_code,
+           community_code, status, title, phone_last4, enterprise, lead_unit, first_dispatched_at, finish_deadline,
+           closed_at, answered_directly, special, round, cb_contacted, cb_resolution, cb_satisfaction, cb_at,
+           merged_into, version, updated_at)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)
+         ON CONFLICT(id) DO UPDATE SET status=excluded.status, category_code=excluded.category_code,
+           lead_unit=excluded.lead_unit, first_dispatched_at=excluded.first_dispatched_at,
+           finish_deadline=excluded.finish_deadline, closed_at=excluded.closed_at,
+           answered_directly=excluded.answered_directly, special=excluded.special, round=excluded.round,
+           cb_contacted=excluded.cb_contacted, cb_resolution=excluded.cb_resolution,
+           cb_satisfaction=excluded.cb_satisfaction, cb_at=excluded.cb_at, merged_into=excluded.merged_into,
+           version=excluded.version, updated_at=excluded.updated_at",
+    )?
+    .execute(params![
+        st.id,
+        st.number,
+        fmt(st.created_at),
+        i.channel.as_str(),
+        i.request_type.as_str(),
+        i.category_code,
+        i.place.district_code,
+        i.place.street_code,
+        i.place.community_code,
+        st.status.as_str(),
+        i.title,
+        last4,
+        i.enterprise,
+        lead.map(|a| a.unit.as_str()),
+        fmt_opt(st.first_dispatched_at),
+        lead.map(|a| fmt(a.deadlines.finish)),
+        fmt_opt(st.closed_at),
+        st.answer.is_some(),
+        st.special.map(|s| s.as_str()),
+        st.round,
+        cb.map(|c| c.0),
+        cb.map(|c| c.1),
+        cb.map(|c| c.2),
+        cb.map(|c| fmt(c.3)),
+        st.merged_into.as_ref().map(|m| m.0),
+        st.version,
+        fmt(st.last_event_at),
+    ])?;
+    c.prepare_cached("DELETE FROM assignments WHERE ticket_id=?1")?
+        .execute([st.id])?;
+    let mut ins = c.prepare_cached(
+        "INSERT INTO assignments (ticket_id, idx, unit_code, role, tier, state, round, dispatched_at, sign_deadline,
+           respond_deadline, finish_deadline, signed_at, responded_at, finished_at, return_pending,
+           extension_pending, dispatched_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+    )?;
+    for (idx, a) in st.assignments.iter().enumerate() {
+        ins.execute(params![
+            st.id,
+            idx as i64,
+            a.unit,
+            a.role.as_str(),
+            a.tier.as_str(),
+            a.state.as_str(),
+            a.round,
+            fmt(a.dispatched_at),
+            fmt(a.deadlines.sign),
+            fmt(a.deadlines.respond),
+            fmt(a.deadlines.finish),
+            fmt_opt(a.signed_at),
+            fmt_opt(a.responded_at),
+            fmt_opt(a.finished_at),
+            a.pending_return.is_some(),
+            a.pending_extension.is_some(),
+            a.dispatched_by,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Public ticket number: the Beijing-time date of intake and the id, e.g. `2026112800000123`.
+pub fn ticket_number(id: TicketId, at: DateTime<Utc>) -> String {
+    let local = at + chrono::Duration::hours(8);
+    format!("{}{:08}", local.format("%Y%m%d"), id)
+}
+
+fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
+    let (mut st, _) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
+    let before = st.version;
+    let events = change(&mut st)?;
+    if let Some(first) = events.first() {
+        if first.seq != before + 1 {
+            return Err(StoreError::Conflict("events out of sequence".into()));
+        }
+    }
+    insert_events(c, id, &events)?;
+    write_projection(c, &st)?;
+    Ok((st, events))
+}
+
+impl TicketStore for SqliteStore {
+    fn replace_reference(&self, units: &[Unit], categories: &[Category]) -> Result<()> {
+        let units = units.to_vec();
+        let cats = categories.to_vec();
+        self.write(move |c| {
+            c.execute("DELETE FROM units", [])?;
+            c.execute("DELETE FROM categories", [])?;
+            let mut s = c.prepare_cached(
+                "INSERT INTO units (code, name, kind, parent, population, zone, active) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            )?;
+            for u in &units {
+                s.execute(params![
+                    u.code,
+                    u.name,
+                    kind_str(u.kind),
+                    u.parent,
+                    u.population.map(|p| p as i64),
+                    u.zone.map(zone_str),
+                    u.active
+                ])?;
+            }
+            let mut s = c.prepare_cached(
+                "INSERT INTO categories (code, name, level, parent, domain, active) VALUES (?1,?2,?3,?4,?5,?6)",
+            )?;
+            for k in &cats {
+                s.execute(params![
+                    k.code,
+                    k.name,
+                    k.level,
+                    k.parent,
+                    k.domain.map(|d| d.as_str()),
+                    k.active
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn units(&self) -> Result<Vec<Unit>> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT code, name, kind, parent, population, zone, active FROM units ORDER BY code",
+            )?;
+            let rows = s.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, bool>(6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (code, name, kind, parent, pop, zone, active) = row?;
+                out.push(Unit {
+                    kind: UnitKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Db(format!("unit {code}: bad kind {kind}")))?,
+                    code,
+                    name,
+                    parent,
+                    population: pop.map(|p| p as u64),
+                    zone: zone.as_deref().and_then(zone_parse),
+                    active,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn categories(&self) -> Result<Vec<Category>> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT code, name, level, parent, domain, active FROM categories ORDER BY code",
+            )?;
+            let rows = s.query_map([], |r| {
+                Ok(Category {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    level: r.get(2)?,
+                    parent: r.get(3)?,
+                    domain: r
+                        .get::<_, Option<String>>(4)?
+                        .and_then(|d| LivelihoodDomain::ALL.into_iter().find(|x| x.as_str() == d)),
+                    active: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        unit: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let (u, h, r, unit) = (
+            username.to_string(),
+            password_hash.to_string(),
+            role.to_string(),
+            unit.map(str::to_string),
+        );
+        self.write(move |c| {
+            let exists: Option<i64> = c
+                .query_row("SELECT id FROM users WHERE username=?1", [&u], |r| r.get(0))
+                .optional()?;
+            if exists.is_some() {
+                return Err(StoreError::Invalid {
+                    field: "name".into(),
+                    message: format!("a user named '{u}' already exists"),
+                    message_zh: format!("用户名“{u}”已存在"),
+                });
+            }
+            c.execute(
+                "INSERT INTO users (username, password_hash, role, unit_code, created_at, active) VALUES (?1,?2,?3,?4,?5,1)",
+                params![u, h, r, unit, fmt(now)],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
+        let u = username.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, username, password_hash, role, unit_code, active FROM users WHERE username=?1",
+                [u],
+                user_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        let t = token_hash.to_string();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1,?2,?3,?4)",
+                params![t, user_id, fmt(now), fmt(expires)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
+        let t = token_hash.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.unit_code, u.active FROM sessions s
+                 JOIN users u ON u.id = s.user_id WHERE s.token_hash=?1 AND s.expires_at > ?2 AND u.active = 1",
+                params![t, fmt(now)],
+                user_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn create_ticket(&self, new: NewTicket) -> Result<Created> {
+        self.write(move |c| {
+            if let Some(key) = &new.idempotency_key {
+                let prior: Option<i64> = c
+                    .prepare_cached("SELECT ticket_id FROM idempotency WHERE user_name=?1 AND idem_key=?2")?
+                    .query_row(params![new.actor.user, key], |r| r.get(0))
+                    .optional()?;
+                if let Some(id) = prior {
+                    let (state, events) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
+                    return Ok(Created {
+                        state,
+                        events,
+                        replayed: true,
+                    });
+                }
+            }
+            let id: i64 = c
+                .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")?
+                .query_row([], |r| r.get(0))?;
+            let number = ticket_number(id, new.now);
+            let kind = jiesu_domain::command::create(number, new.intake)?;
+            let ev = Event {
+                seq: 1,
+                at: new.now,
+                actor: new.actor.clone(),
+                kind,
+            };
+            let state = TicketState::created(id, &ev)?;
+            let events = vec![ev];
+            insert_events(c, id, &events)?;
+            write_projection(c, &state)?;
+            if let Some(key) = &new.idempotency_key {
+                c.prepare_cached(
+                    "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at) VALUES (?1,?2,?3,?4)",
+                )?
+                .execute(params![new.actor.user, key, id, fmt(new.now)])?;
+            }
+            Ok(Created {
+                state,
+                events,
+                replayed: false,
+            })
+        })
+    }
+
+    fn update_ticket(&self, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
+        self.write(move |c| apply_change(c, id, change))
+    }
+
+    fn update_two(
+        &self,
+        a: (TicketId, Change),
+        b: (TicketId, Change),
+    ) -> Result<(TicketState, TicketState)> {
+        self.write(move |c| {
+            let (sa, _) = apply_change(c, a.0, a.1)?;
+            let (sb, _) = apply_change(c, b.0, b.1)?;
+            Ok((sa, sb))
+        })
+    }
+
+    fn load_ticket(&self, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
+        self.read(|c| load_in(c, id))
+    }
+
+    fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>> {
+        let n = number.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT id FROM tickets WHERE number=?1", [n], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut wh: Vec<String> = vec![];
+            let mut args: Vec<rusqlite::types::Value> = vec![];
+            let mut arg = |v: rusqlite::types::Value| {
+                args.push(v);
+                format!("?{}", args.len())
+            };
+            if let Some(units) = &q.units {
+                let json = serde_json::to_string(units)?;
+                let p = arg(json.into());
+                let active = if q.active_only {
+                    " AND a.state IN ('dispatched','signed','responded')"
+                } else {
+                    " AND a.state <> 'returned'"
+                };
+                wh.push(format!(
+                    "t.id IN (SELECT a.ticket_id FROM assignments a WHERE a.unit_code IN (SELECT value FROM json_each({p})){active})"
+                ));
+            }
+            if let Some(s) = &q.status {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.status = {p}"));
+            }
+            if let Some(s) = &q.category_prefix {
+                let p = arg(format!("{s}%").into());
+                wh.push(format!("t.category_code LIKE {p}"));
+            }
+            if let Some(s) = &q.district {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.district_code = {p}"));
+            }
+            if let Some(s) = &q.street {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.street_code = {p}"));
+            }
+            if let Some(t) = q.from {
+                let p = arg(fmt(t).into());
+                wh.push(format!("t.created_at >= {p}"));
+            }
+            if let Some(t) = q.to {
+                let p = arg(fmt(t).into());
+                wh.push(format!("t.created_at < {p}"));
+            }
+            if let Some(t) = q.overdue_at {
+                let p = arg(fmt(t).into());
+                wh.push(format!(
+                    "t.status IN ('dispatched','in_progress','return_review') AND t.finish_deadline < {p}"
+                ));
+            }
+            let where_sql = if wh.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", wh.join(" AND "))
+            };
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let size = q.page_size.clamp(1, 500);
+            let page = q.page.max(1);
+            let order = if q.by_deadline {
+                "CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC"
+            } else {
+                "t.id DESC"
+            };
+            let sql = format!(
+                "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
+                        t.status, t.title, t.lead_unit, t.finish_deadline
+                 FROM tickets t {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
+                (page as u64 - 1) * size as u64
+            );
+            let mut s = c.prepare(&sql)?;
+            let items = s
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok(TicketSummary {
+                        id: r.get(0)?,
+                        number: r.get(1)?,
+                        created_at: r.get(2)?,
+                        channel: r.get(3)?,
+                        request_type: r.get(4)?,
+                        category_code: r.get(5)?,
+                        district_code: r.get(6)?,
+                        street_code: r.get(7)?,
+                        status: r.get(8)?,
+                        title: r.get(9)?,
+                        lead_unit: r.get(10)?,
+                        finish_deadline: r.get(11)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                total: total as u64,
+                page,
+                page_size: size,
+            })
+        })
+    }
+
+    fn import(&self, tickets: &[(TicketState, Vec<Event>)]) -> Result<()> {
+        let batch = tickets.to_vec();
+        self.write(move |c| {
+            for (st, events) in &batch {
+                insert_events(c, st.id, events)?;
+                write_projection(c, st)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()> {
+        let (u, a, d) = (user.to_string(), action.to_string(), detail.to_string());
+        self.write(move |c| {
+            c.prepare_cached("INSERT INTO audit_log (at, user_name, action, ticket_id, detail) VALUES (?1,?2,?3,?4,?5)")?
+                .execute(params![fmt(now), u, a, ticket, d])?;
+            Ok(())
+        })
+    }
+}
+
+fn user_row(r: &rusqlite::Row) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        password_hash: r.get(2)?,
+        role: r.get(3)?,
+        unit_code: r.get(4)?,
+        active: r.get(5)?,
+    })
+}
