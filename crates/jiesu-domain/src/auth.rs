@@ -141,6 +141,7 @@ pub fn role_may(role: Role, action: &str) -> bool {
         "merge" | "attach-duplicate" | "unmerge" => &[Agent, Dispatcher, Supervisor],
         "close" => &[Agent, Dispatcher, CallbackAgent, Supervisor],
         "archive" => &[Supervisor, Admin],
+        "exempt" => &[Supervisor],
         "read" => &[
             Agent,
             Dispatcher,

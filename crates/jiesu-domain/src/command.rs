@@ -107,6 +107,11 @@ pub enum Command {
     Unmerge {
         note: String,
     },
+    /// 考核豁免: exclude from scoring (`reason: None` lifts it).
+    Exempt {
+        reason: Option<ExemptReason>,
+        note: String,
+    },
     Close {
         note: Option<String>,
     },
@@ -142,6 +147,7 @@ impl Command {
             Command::Merge { .. } => "merge",
             Command::AttachDuplicate { .. } => "attach-duplicate",
             Command::Unmerge { .. } => "unmerge",
+            Command::Exempt { .. } => "exempt",
             Command::Close { .. } => "close",
             Command::Archive => "archive",
             Command::Attach { .. } => "attach",
@@ -186,6 +192,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "merge" => "合并",
         "attach-duplicate" => "并入重复诉求",
         "unmerge" => "撤销合并",
+        "exempt" => "考核豁免",
         "close" => "结案",
         "archive" => "归档",
         "attach" => "上传附件",
@@ -726,6 +733,16 @@ pub fn decide(
                 return Err(illegal(action, st));
             }
             EventKind::Unmerged { note: note.clone() }
+        }
+        Command::Exempt { reason, note } => {
+            if st.first_dispatched_at.is_none() && *reason != Some(ExemptReason::EmergencyTransfer) {
+                return Err(illegal(action, st));
+            }
+            if reason.is_none() && st.exempt.is_none() {
+                return Err(DomainError::invalid("reason", "the ticket is not exempted", "该工单未被豁免"));
+            }
+            not_blank("note", note, 2000)?;
+            EventKind::Exempted { reason: *reason, note: note.clone() }
         }
         Command::Close { note } => {
             let ok = match st.status {

@@ -178,6 +178,12 @@ pub enum EventKind {
     },
     /// 撤销合并 — a false merge is undone.
     Unmerged { note: String },
+    /// 考核豁免 — the ticket is excluded from scoring, with the reason (and may be restored).
+    Exempted {
+        /// `None` lifts a previous exemption.
+        reason: Option<ExemptReason>,
+        note: String,
+    },
     /// 结案
     Closed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,6 +224,7 @@ impl EventKind {
             EventKind::MergedInto { .. } => "merged_into",
             EventKind::DuplicateAttached { .. } => "duplicate_attached",
             EventKind::Unmerged { .. } => "unmerged",
+            EventKind::Exempted { .. } => "exempted",
             EventKind::Closed { .. } => "closed",
             EventKind::Archived {} => "archived",
             EventKind::AttachmentAdded { .. } => "attachment_added",
@@ -247,6 +254,7 @@ impl EventKind {
             EventKind::MergedInto { .. } => "合并",
             EventKind::DuplicateAttached { .. } => "并入重复诉求",
             EventKind::Unmerged { .. } => "撤销合并",
+            EventKind::Exempted { .. } => "考核豁免",
             EventKind::Closed { .. } => "结案",
             EventKind::Archived {} => "归档",
             EventKind::AttachmentAdded { .. } => "附件",
@@ -266,6 +274,7 @@ impl EventKind {
             | EventKind::Escalated { .. }
             | EventKind::DuplicateAttached { .. }
             | EventKind::AttachmentAdded { .. }
+            | EventKind::Exempted { .. }
             | EventKind::Unmerged { .. } => false,
             _ => true,
         }

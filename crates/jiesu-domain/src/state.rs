@@ -164,6 +164,8 @@ pub struct TicketState {
     pub merged_into: Option<(TicketId, String)>,
     pub duplicates: Vec<(TicketId, String)>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// 考核豁免: the reason and note, while exempted.
+    pub exempt: Option<(ExemptReason, String)>,
     pub last_event_at: DateTime<Utc>,
     pub version: u32,
 }
@@ -205,6 +207,7 @@ impl TicketState {
                 merged_into: None,
                 duplicates: vec![],
                 closed_at: None,
+                exempt: None,
                 last_event_at: e.at,
                 version: e.seq,
             }),
@@ -473,6 +476,9 @@ impl TicketState {
             EventKind::Unmerged { .. } => {
                 self.merged_into = None;
                 self.status = Status::New;
+            }
+            EventKind::Exempted { reason, note } => {
+                self.exempt = reason.map(|r| (r, note.clone()));
             }
             EventKind::Closed { .. } => {
                 self.status = Status::Closed;

@@ -182,6 +182,22 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// 考核豁免原因 — why a ticket is excluded from a unit's scores (listed, never silently dropped).
+    ExemptReason {
+        /// 经核实的不合理诉求
+        Unreasonable = "unreasonable" / "经核实的不合理诉求",
+        /// 失管弃管小区
+        UnmanagedEstate = "unmanaged_estate" / "失管弃管小区",
+        /// 重复诉求已合并
+        DuplicateMerged = "duplicate_merged" / "重复诉求已合并",
+        /// 紧急转接
+        EmergencyTransfer = "emergency_transfer" / "紧急转接",
+        /// 其他政策豁免
+        OtherPolicy = "other_policy" / "其他政策豁免",
+    }
+}
+
 /// The requester (诉求人). Name and phone are personal data: masked for units unless their role
 /// needs them, never exported, every unmasked read audited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

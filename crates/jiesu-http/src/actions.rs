@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 pub const ACTIONS: &[&str] = &[
     "answer", "special", "dispatch", "sign", "respond", "note", "whistle", "report", "return",
     "review-return", "extend", "review-extension", "escalate", "result", "callback", "reopen",
-    "merge", "unmerge", "close", "archive",
+    "merge", "unmerge", "exempt", "close", "archive",
 ];
 
 fn body<T: DeserializeOwned>(v: &Value) -> ApiResult<T> {
@@ -185,6 +185,12 @@ struct CallbackB {
 #[derive(Deserialize)]
 struct ReopenB {
     reason: String,
+}
+#[derive(Deserialize)]
+struct ExemptB {
+    #[serde(default)]
+    reason: Option<String>,
+    note: String,
 }
 #[derive(Deserialize)]
 struct CloseB {
@@ -399,6 +405,13 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
             let x: CloseB = body(b)?;
             Command::Unmerge { note: x.note.unwrap_or_else(|| "撤销错误合并".into()) }
         }
+        "exempt" => {
+            let x: ExemptB = body(b)?;
+            Command::Exempt {
+                reason: x.reason.as_deref().map(|r| en("reason", r, ExemptReason::parse, ExemptReason::names())).transpose()?,
+                note: x.note,
+            }
+        }
         "close" => {
             let x: CloseB = body(b)?;
             Command::Close { note: x.note }
@@ -429,6 +442,7 @@ fn probe_body(action: &str) -> Value {
         "result" => json!({"text": "x"}),
         "callback" => json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}),
         "reopen" => json!({"reason": "x"}),
+        "exempt" => json!({"reason": "unreasonable", "note": "x"}),
         _ => json!({}),
     }
 }

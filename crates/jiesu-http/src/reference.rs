@@ -92,6 +92,7 @@ pub async fn enums() -> Json<Value> {
         "return_reasons": list!(ReturnReason),
         "special_handlings": list!(SpecialHandling),
         "escalation_levels": list!(EscalationLevel),
+        "exempt_reasons": list!(ExemptReason),
         "statuses": list!(Status),
         "assignment_states": list!(AssignmentState),
         "roles": Role::ALL.iter().filter(|r| r.assignable()).map(|v| json!({"value": v.as_str(), "label_zh": v.label_zh(), "label_en": en(v.as_str())})).collect::<Vec<_>>(),

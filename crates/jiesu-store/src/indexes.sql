@@ -1,4 +1,5 @@
 CREATE INDEX IF NOT EXISTS tickets_created ON tickets (created_at);
+CREATE INDEX IF NOT EXISTS tickets_first_dispatch ON tickets (first_dispatched_at);
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, created_at);
 CREATE INDEX IF NOT EXISTS tickets_category ON tickets (category_code, created_at);
 CREATE INDEX IF NOT EXISTS tickets_street ON tickets (street_code, created_at);

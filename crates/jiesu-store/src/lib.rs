@@ -127,6 +127,34 @@ pub struct TicketSummary {
     pub finish_deadline: Option<String>,
 }
 
+/// One assignment with the facts scoring uses (no personal data): the row of `jiesu export tickets`.
+/// Times are RFC 3339 strings as stored; the callback fields hold the final round's answers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentFact {
+    pub ticket_id: TicketId,
+    pub number: String,
+    pub unit_code: String,
+    pub role: String,
+    #[serde(rename = "type")]
+    pub request_type: String,
+    pub category_code: String,
+    pub district_code: String,
+    pub street_code: String,
+    pub tier: String,
+    pub state: String,
+    pub round: u32,
+    pub first_dispatched_at: Option<String>,
+    pub dispatched_at: String,
+    pub responded_at: Option<String>,
+    pub respond_deadline: String,
+    pub finished_at: Option<String>,
+    pub finish_deadline: String,
+    pub contacted: Option<bool>,
+    pub resolution: Option<String>,
+    pub satisfaction: Option<String>,
+    pub exempt_reason: Option<String>,
+}
+
 /// A page of results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -177,6 +205,14 @@ pub trait TicketStore: Send + Sync {
     fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>>;
     /// Bulk load of complete histories (the demo-city generator, legacy imports).
     fn import(&self, tickets: &[(TicketState, Vec<Event>)]) -> Result<()>;
+    /// Streams the assignment facts of tickets first dispatched in `[from, to)`, ordered by ticket
+    /// and assignment.
+    fn for_each_fact(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut dyn FnMut(AssignmentFact) -> Result<()>,
+    ) -> Result<u64>;
     /// Records an unmasked read of personal data.
     fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()>;
 }

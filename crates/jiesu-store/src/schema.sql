@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS tickets (
   lead_unit TEXT, first_dispatched_at TEXT, finish_deadline TEXT, closed_at TEXT,
   answered_directly INTEGER NOT NULL, special TEXT, round INTEGER NOT NULL,
   cb_contacted INTEGER, cb_resolution TEXT, cb_satisfaction TEXT, cb_at TEXT,
-  merged_into INTEGER, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+  merged_into INTEGER, exempt_reason TEXT, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS assignments (
   ticket_id INTEGER NOT NULL, idx INTEGER NOT NULL, unit_code TEXT NOT NULL, role TEXT NOT NULL,
   tier TEXT NOT NULL, state TEXT NOT NULL, round INTEGER NOT NULL, dispatched_at TEXT NOT NULL,

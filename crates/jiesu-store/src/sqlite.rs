@@ -325,14 +325,15 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
         "INSERT INTO tickets (id, number, created_at, channel, type, category_code, district_code, street_code,
            community_code, status, title, phone_last4, enterprise, lead_unit, first_dispatched_at, finish_deadline,
            closed_at, answered_directly, special, round, cb_contacted, cb_resolution, cb_satisfaction, cb_at,
-           merged_into, version, updated_at)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)
+           merged_into, exempt_reason, version, updated_at)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
          ON CONFLICT(id) DO UPDATE SET status=excluded.status, category_code=excluded.category_code,
            lead_unit=excluded.lead_unit, first_dispatched_at=excluded.first_dispatched_at,
            finish_deadline=excluded.finish_deadline, closed_at=excluded.closed_at,
            answered_directly=excluded.answered_directly, special=excluded.special, round=excluded.round,
            cb_contacted=excluded.cb_contacted, cb_resolution=excluded.cb_resolution,
            cb_satisfaction=excluded.cb_satisfaction, cb_at=excluded.cb_at, merged_into=excluded.merged_into,
+           exempt_reason=excluded.exempt_reason,
            version=excluded.version, updated_at=excluded.updated_at",
     )?
     .execute(params![
@@ -361,6 +362,7 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
         cb.map(|c| c.2),
         cb.map(|c| fmt(c.3)),
         st.merged_into.as_ref().map(|m| m.0),
+        st.exempt.as_ref().map(|e| e.0.as_str()),
         st.version,
         fmt(st.last_event_at),
     ])?;
@@ -766,6 +768,54 @@ impl TicketStore for SqliteStore {
                 write_projection(c, st)?;
             }
             Ok(())
+        })
+    }
+
+    fn for_each_fact(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut dyn FnMut(AssignmentFact) -> Result<()>,
+    ) -> Result<u64> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT t.id, t.number, a.unit_code, a.role, t.type, t.category_code, t.district_code, t.street_code,
+                        a.tier, a.state, a.round, t.first_dispatched_at, a.dispatched_at, a.responded_at,
+                        a.respond_deadline, a.finished_at, a.finish_deadline, t.cb_contacted, t.cb_resolution,
+                        t.cb_satisfaction, t.exempt_reason
+                 FROM tickets t JOIN assignments a ON a.ticket_id = t.id
+                 WHERE t.first_dispatched_at >= ?1 AND t.first_dispatched_at < ?2
+                 ORDER BY t.id, a.idx",
+            )?;
+            let mut rows = s.query(params![fmt(from), fmt(to)])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                f(AssignmentFact {
+                    ticket_id: r.get(0)?,
+                    number: r.get(1)?,
+                    unit_code: r.get(2)?,
+                    role: r.get(3)?,
+                    request_type: r.get(4)?,
+                    category_code: r.get(5)?,
+                    district_code: r.get(6)?,
+                    street_code: r.get(7)?,
+                    tier: r.get(8)?,
+                    state: r.get(9)?,
+                    round: r.get(10)?,
+                    first_dispatched_at: r.get(11)?,
+                    dispatched_at: r.get(12)?,
+                    responded_at: r.get(13)?,
+                    respond_deadline: r.get(14)?,
+                    finished_at: r.get(15)?,
+                    finish_deadline: r.get(16)?,
+                    contacted: r.get(17)?,
+                    resolution: r.get(18)?,
+                    satisfaction: r.get(19)?,
+                    exempt_reason: r.get(20)?,
+                })?;
+                n += 1;
+            }
+            Ok(n)
         })
     }
 

@@ -1,0 +1,116 @@
+//! Helpers for integration tests against the real `jiesu` binary.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const PW: &str = "Pw-123456!";
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_jiesu"))
+}
+
+pub fn jiesu(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().expect("run jiesu")
+}
+
+pub fn ok(args: &[&str]) -> String {
+    let o = jiesu(args);
+    assert!(o.status.success(), "jiesu {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+pub struct Server {
+    pub base: String,
+    child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A database with reference data, the given users, and a server on it.
+pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&str>)]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.db");
+    db_setup(&db);
+    let dbs = db.to_str().unwrap();
+    for (name, role, unit) in users {
+        let mut a = vec!["user", "add", "--db", dbs, "--name", name, "--role", role, "--password", PW];
+        if let Some(u) = unit {
+            a.extend(["--unit", u]);
+        }
+        ok(&a);
+    }
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(bin())
+        .args(["serve", "--db", dbs, "--listen", &listen])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://{listen}");
+    for _ in 0..200 {
+        if ureq::get(&format!("{base}/api/openapi.json")).call().is_ok() {
+            return Server { base, child, dir };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("server did not start");
+}
+
+pub fn server(users: &[(&str, &str, Option<&str>)]) -> Server {
+    server_with(|db| {
+        ok(&["init", "--db", db.to_str().unwrap()]);
+    }, users)
+}
+
+/// (status, content-type, body)
+pub fn call(s: &Server, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String, Value) {
+    let mut req = ureq::request(method, &format!("{}{}", s.base, path));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let r = match body {
+        Some(b) => req.set("Content-Type", "application/json").send_string(b),
+        None => req.call(),
+    };
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = resp.status();
+    let ct = resp.content_type().to_string();
+    let text = resp.into_string().unwrap_or_default();
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, ct, v)
+}
+
+pub fn login(s: &Server, name: &str) -> String {
+    let (st, _, v) = call(s, "POST", "/api/v1/session", None, Some(&format!(r#"{{"username":"{name}","password":"{PW}"}}"#)));
+    assert_eq!(st, 200, "login {name}: {v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+pub fn first_leaf(s: &Server) -> String {
+    let (_, _, cats) = call(s, "GET", "/api/v1/categories", None, None);
+    fn walk(v: &Value) -> Option<String> {
+        let kids = v["children"].as_array()?;
+        if kids.is_empty() {
+            return v["code"].as_str().map(str::to_string);
+        }
+        kids.iter().find_map(walk)
+    }
+    cats.as_array().unwrap().iter().find_map(walk).unwrap()
+}
