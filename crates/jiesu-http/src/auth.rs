@@ -36,6 +36,15 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// How long a verified session is trusted from memory before the store is asked again.
+pub const SESSION_CACHE_SECS: i64 = 30;
+
+#[derive(Clone)]
+pub struct CachedSession {
+    actor: Actor,
+    checked_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// The authenticated caller of a route.
 pub struct Caller(pub Actor);
 
@@ -53,8 +62,14 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(ApiError::unauthorized)?
             .trim()
             .to_string();
-        let st = state.clone();
         let now = state.now();
+        let th = token_hash(&token);
+        if let Some(c) = state.sessions.read().ok().and_then(|m| m.get(&th).cloned()) {
+            if (now - c.checked_at).num_seconds() < SESSION_CACHE_SECS {
+                return Ok(Caller(c.actor));
+            }
+        }
+        let st = state.clone();
         let user = tokio::task::spawn_blocking(move || {
             use jiesu_store::TicketStore;
             st.store.session_user(&token_hash(&token), now)
@@ -62,10 +77,17 @@ impl FromRequestParts<AppState> for Caller {
         .await??
         .ok_or_else(ApiError::unauthorized)?;
         let role = Role::parse(&user.role).ok_or_else(ApiError::unauthorized)?;
-        Ok(Caller(Actor {
+        let actor = Actor {
             user: user.username,
             role,
             unit: user.unit_code,
-        }))
+        };
+        if let Ok(mut m) = state.sessions.write() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.insert(th, CachedSession { actor: actor.clone(), checked_at: now });
+        }
+        Ok(Caller(actor))
     }
 }

@@ -45,6 +45,9 @@ pub struct AppState {
     pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
     /// The clock (swappable in tests); the domain never reads it itself.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// Recently verified sessions (token hash → caller), so each request does not read the
+    /// sessions table; entries are re-checked against the store after `auth::SESSION_CACHE_SECS`.
+    pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             rules: Arc::new(DeadlineRules::default()),
             demo_accounts: Arc::new(None),
             clock: Arc::new(Utc::now),
+            sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
