@@ -1,0 +1,193 @@
+// Entry point: the shell (top bar + main area) and the hash router.
+
+import './styles.css';
+import { api, hasToken, setUnauthorizedHandler } from './api';
+import { errorBlock } from './components';
+import { button, h, mount, toast } from './dom';
+import { lang, onLangChange, setLang, t, type Key } from './i18n';
+import { currentRoute, navigate, type Route } from './router';
+import { homeFor, type Page, type PageCtx } from './page';
+import { enumLabel, loadEnums, session, signOut } from './store';
+import { callbacksPage } from './pages/callbacks';
+import { homePage } from './pages/home';
+import { intakePage } from './pages/intake';
+import { loginPage } from './pages/login';
+import { submitPage } from './pages/submit';
+import { ticketPage } from './pages/ticket';
+import { ticketsPage } from './pages/tickets';
+import { trackPage } from './pages/track';
+import { workbenchPage } from './pages/workbench';
+
+interface RouteDef {
+  page: Page;
+  /** The browser tab's title. */
+  title?: Key;
+  /** Roles allowed; 'public' = no log-in needed; 'staff' = any signed-in user. */
+  access: 'public' | 'staff' | string[];
+  wide?: boolean;
+}
+
+const UNIT = ['unit_handler', 'unit_manager'];
+
+const ROUTES: Record<string, RouteDef> = {
+  '': { page: homePage, access: 'public', title: 'home_title' },
+  login: { page: loginPage, access: 'public', title: 'login_title' },
+  submit: { page: submitPage, access: 'public', title: 'submit_title' },
+  track: { page: trackPage, access: 'public', title: 'track_title' },
+  intake: { page: intakePage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'intake_title' },
+  workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
+  callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },
+  tickets: { page: ticketsPage, access: 'staff', title: 'tickets_title', wide: true },
+};
+const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'staff', wide: true, title: 'ticket_number' };
+
+function allowed(def: RouteDef): boolean {
+  if (def.access === 'public') return true;
+  if (!session.user) return false;
+  if (def.access === 'staff') return true;
+  return def.access.includes(session.user.role);
+}
+
+function navFor(role: string): { key: Key; path: string }[] {
+  const items: { key: Key; path: string }[] = [];
+  if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_intake', path: '/intake' });
+  if (UNIT.includes(role)) items.push({ key: 'nav_workbench', path: '/workbench' });
+  if (['callback_agent', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_callbacks', path: '/callbacks' });
+  items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
+  return items;
+}
+
+const app = document.getElementById('app')!;
+let cleanups: (() => void)[] = [];
+let generation = 0;
+
+function topbar(route: Route): HTMLElement {
+  const user = session.user;
+  const section = route.parts[0] ?? '';
+  const navLink = (label: string, path: string, key: string) =>
+    h('a', { href: `#${path}`, class: section === key ? 'active' : null, 'aria-current': section === key ? 'page' : null }, label);
+  const langBtn = button(t('lang_toggle'), {
+    class: 'btn ghost lang-toggle',
+    'aria-label': t('lang_toggle_label'),
+    'data-testid': 'lang-toggle',
+    lang: lang() === 'zh' ? 'en' : 'zh-CN',
+    onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh'),
+  });
+  const brand = h(
+    'a',
+    { class: 'brand', href: user ? `#${homeFor(user.role)}` : '#/' },
+    h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '12345'),
+    h('span', { class: 'brand-text' }, h('strong', null, t('brand')), h('small', null, t('brand_sub'))),
+  );
+  let nav: HTMLElement;
+  let right: HTMLElement;
+  let who: HTMLElement | null = null;
+  if (user && !['submit', 'track', '', 'login'].includes(section)) {
+    nav = h('nav', { class: 'nav', 'aria-label': t('nav_main') }, navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])));
+    who = h(
+      'div',
+      { class: 'whoami', 'data-testid': 'whoami' },
+      h('span', { class: 'who-name' }, user.username),
+      h('span', { class: 'who-role' }, enumLabel('roles', user.role)),
+      user.unit_name || user.unit_code ? h('span', { class: 'who-unit' }, user.unit_name || user.unit_code) : null,
+    );
+    right = h(
+      'div',
+      { class: 'topbar-right' },
+      langBtn,
+      button(t('logout'), {
+        class: 'btn ghost',
+        onclick: () => {
+          signOut();
+          navigate('/login');
+        },
+      }),
+    );
+  } else {
+    nav = h(
+      'nav',
+      { class: 'nav', 'aria-label': t('nav_main') },
+      navLink(t('nav_submit'), '/submit', 'submit'),
+      navLink(t('nav_track'), '/track', 'track'),
+    );
+    right = h(
+      'div',
+      { class: 'topbar-right' },
+      langBtn,
+      user
+        ? h('a', { class: 'btn ghost', href: `#${homeFor(user.role)}` }, user.username)
+        : h('a', { class: 'btn ghost', href: '#/login' }, t('nav_login')),
+    );
+  }
+  return h('header', { class: 'topbar' }, h('div', { class: 'topbar-inner' }, brand, nav, who, right));
+}
+
+async function render(): Promise<void> {
+  for (const f of cleanups) f();
+  cleanups = [];
+  const gen = ++generation;
+  const route = currentRoute();
+  const key = route.parts[0] ?? '';
+  const def = key === 'tickets' && route.parts[1] ? TICKET_ROUTE : ROUTES[key];
+
+  if (key === '' && session.user) {
+    navigate(homeFor(session.user.role), true);
+    return;
+  }
+  if (key === 'login' && session.user) {
+    navigate(homeFor(session.user.role), true);
+    return;
+  }
+
+  document.title = def?.title ? `${t(def.title)} · ${t('brand')}` : t('brand');
+  const main = h('main', { id: 'main', tabindex: '-1', class: def?.wide ? 'wide' : null });
+  const skip = button(t('skip_to_content'), { class: 'skip-link', onclick: () => main.focus() });
+  mount(app, skip, topbar(route), main);
+
+  if (!def) {
+    mount(main, h('div', { class: 'empty-state' }, h('h1', null, t('not_found')), h('a', { href: '#/', class: 'btn' }, t('back_home'))));
+    return;
+  }
+  if (!allowed(def)) {
+    if (!session.user) {
+      navigate(`/login?next=${encodeURIComponent(route.path + (route.query.toString() ? `?${route.query}` : ''))}`, true);
+      return;
+    }
+    mount(main, errorBlock(t('forbidden_page')));
+    return;
+  }
+  const ctx: PageCtx = {
+    root: main,
+    route,
+    alive: () => gen === generation,
+    onCleanup: (f) => cleanups.push(f),
+  };
+  try {
+    await def.page(ctx);
+  } catch (e) {
+    if (ctx.alive()) mount(main, errorBlock(e instanceof Error ? e.message : String(e), () => void render()));
+  }
+}
+
+async function boot(): Promise<void> {
+  setUnauthorizedHandler(() => {
+    session.user = null;
+    toast(t('session_expired'), 'error');
+    const r = currentRoute();
+    if (r.parts[0] !== 'login') navigate('/login');
+  });
+  if (hasToken()) {
+    try {
+      session.user = await api.me();
+    } catch {
+      signOut();
+    }
+  }
+  await loadEnums();
+  window.addEventListener('hashchange', () => void render());
+  onLangChange(() => void render());
+  await render();
+}
+
+void boot();
+

@@ -1,0 +1,30 @@
+// What every page receives, and where each role lands after log-in.
+
+import type { Route } from './router';
+
+export interface PageCtx {
+  root: HTMLElement;
+  route: Route;
+  /** False once the user has navigated away (async work should then stop touching the DOM). */
+  alive: () => boolean;
+  onCleanup: (f: () => void) => void;
+}
+
+export type Page = (ctx: PageCtx) => void | Promise<void>;
+
+/** Where each role lands after log-in. */
+export function homeFor(role: string | undefined): string {
+  switch (role) {
+    case 'agent':
+      return '/intake';
+    case 'dispatcher':
+      return '/tickets?status=new';
+    case 'unit_handler':
+    case 'unit_manager':
+      return '/workbench';
+    case 'callback_agent':
+      return '/callbacks';
+    default:
+      return '/tickets';
+  }
+}

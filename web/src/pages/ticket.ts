@@ -1,0 +1,293 @@
+// Ticket detail: the request, its assignments with their deadline clocks, the results and
+// callbacks, the actions the caller may take now, and the full timeline of events.
+
+import { api, ApiError, type EventView, type TicketView } from '../api';
+import { actionsPanel } from '../actions';
+import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
+import { h, mount, type Child } from '../dom';
+import { deadlineClock, fmtTime, pathText } from '../format';
+import { lang, t, tMaybe } from '../i18n';
+import type { PageCtx } from '../page';
+import { enumLabel, lastList, loadEnums, rememberUnit, session, unitName } from '../store';
+
+function dl(label: string, value: Child): Child {
+  return [h('dt', null, label), h('dd', null, value)];
+}
+
+export function eventTitle(kind: string, labelZh?: string): string {
+  if (lang() === 'zh') return labelZh ?? tMaybe(`ev.${kind}`) ?? kind;
+  return tMaybe(`ev.${kind}`) ?? labelZh ?? kind;
+}
+
+/** The details of one event, from its payload fields. */
+function eventBody(e: EventView): Child {
+  const s = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : '');
+  const u = (k: string) => unitName(s(k));
+  switch (e.kind) {
+    case 'created': {
+      const intake = (e.intake ?? {}) as Record<string, unknown>;
+      return [enumLabel('channels', String(intake.channel ?? '')), ' · ', enumLabel('types', String(intake.type ?? ''))];
+    }
+    case 'answered_directly':
+      return h('div', { class: 'quote' }, s('answer'));
+    case 'special_handled':
+      return [enumLabel('special_handlings', s('handling')), s('note') ? h('div', { class: 'quote' }, s('note')) : null];
+    case 'dispatched': {
+      const as = (Array.isArray(e.assignments) ? e.assignments : []) as { unit?: string; unit_code?: string; unit_name?: string; role?: string; tier?: string; deadlines?: { finish?: string } }[];
+      return [
+        h(
+          'ul',
+          { class: 'plain' },
+          as.map((a) =>
+            h(
+              'li',
+              null,
+              h('strong', null, a.unit_name ?? unitName(a.unit ?? a.unit_code ?? '')),
+              ` · ${enumLabel('roles_in_assignment', a.role ?? '')}`,
+              a.tier ? ` · ${enumLabel('tiers', a.tier)}` : '',
+              a.deadlines?.finish ? ` · ${t('dl_finish')} ${fmtTime(a.deadlines.finish)}` : '',
+            ),
+          ),
+        ),
+        s('note') ? h('div', { class: 'quote' }, s('note')) : null,
+      ];
+    }
+    case 'signed':
+      return u('unit');
+    case 'responded':
+      return [u('unit'), s('note') ? h('div', { class: 'quote' }, s('note')) : null];
+    case 'note_added':
+      return [h('div', { class: 'quote' }, s('text')), e.public ? h('span', { class: 'tag' }, t('f_public')) : null];
+    case 'whistled': {
+      const summoned = (Array.isArray(e.summoned) ? e.summoned : []) as string[];
+      return [summoned.map(unitName).join('、'), h('div', { class: 'quote' }, s('reason'))];
+    }
+    case 'reported_in':
+      return u('unit');
+    case 'return_requested':
+      return [u('unit'), ' · ', enumLabel('return_reasons', s('reason')), h('div', { class: 'quote' }, s('text'))];
+    case 'return_reviewed':
+    case 'extension_reviewed':
+      return [u('unit'), ' · ', e.approved ? t('ev_approved') : t('ev_rejected'), s('note') ? h('div', { class: 'quote' }, s('note')) : null];
+    case 'extension_requested':
+      return [u('unit'), ' · ', t('f_until'), ' ', fmtTime(s('until')), h('div', { class: 'quote' }, s('reason'))];
+    case 'escalated':
+      return [enumLabel('escalation_levels', s('level')), s('to_unit') ? ` · ${u('to_unit')}` : '', h('div', { class: 'quote' }, s('reason'))];
+    case 'result_submitted':
+      return [u('unit'), h('div', { class: 'quote' }, s('text'))];
+    case 'callback_recorded': {
+      const o = (e.outcome ?? {}) as Record<string, unknown>;
+      if (o.outcome === 'unreachable') return [t('cb_unreachable'), o.note ? h('div', { class: 'quote' }, String(o.note)) : null];
+      return [
+        [enumLabel('resolutions', String(o.resolution ?? '')), enumLabel('satisfactions', String(o.satisfaction ?? '')), o.attitude ? enumLabel('attitudes', String(o.attitude)) : ''].filter(Boolean).join(' · '),
+        o.comment ? h('div', { class: 'quote' }, String(o.comment)) : null,
+      ];
+    }
+    case 'reopened':
+      return h('div', { class: 'quote' }, s('reason'));
+    case 'merged_into':
+      return s('primary_number');
+    case 'duplicate_attached':
+      return s('duplicate_number');
+    case 'closed':
+    case 'unmerged':
+      return s('note') ? h('div', { class: 'quote' }, s('note')) : null;
+    case 'exempted':
+      return [s('reason') ? enumLabel('exempt_reasons', s('reason')) : '', s('note') ? h('div', { class: 'quote' }, s('note')) : null];
+    case 'attachment_added':
+      return s('file_name');
+    default:
+      return null;
+  }
+}
+
+export function eventItems(events: EventView[]): TimelineItem[] {
+  return [...events]
+    .sort((a, b) => b.seq - a.seq)
+    .map((e) => ({
+      at: e.at,
+      kind: e.kind,
+      title: eventTitle(e.kind, e.label_zh),
+      who: e.actor ? [e.actor.user, enumLabel('roles', e.actor.role), e.actor.unit_name ?? (e.actor.unit ? unitName(e.actor.unit) : '')].filter(Boolean).join(' · ') : undefined,
+      body: eventBody(e),
+      tone: ['result_submitted', 'callback_recorded', 'answered_directly', 'closed'].includes(e.kind) ? 'ok' : ['return_requested', 'escalated', 'reopened', 'whistled'].includes(e.kind) ? 'warn' : '',
+    }));
+}
+
+/** Ticket statuses in which no clock runs any more. */
+const STOPPED = ['result_submitted', 'callback_done', 'closed', 'merged', 'archived', 'answered', 'special_handled'];
+
+function assignmentsCard(tk: TicketView): HTMLElement | null {
+  if (!tk.assignments?.length) return null;
+  const stopped = STOPPED.includes(tk.status);
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'asg-title' },
+    h('h2', { id: 'asg-title' }, t('assignments')),
+    h(
+      'ul',
+      { class: 'assignments' },
+      tk.assignments.map((a) =>
+        h(
+          'li',
+          { class: `assignment state-${a.state}`, 'data-unit': a.unit_code },
+          h(
+            'div',
+            { class: 'asg-head' },
+            h('strong', null, a.unit_name ?? unitName(a.unit_code)),
+            h('span', { class: `tag ${a.role === 'lead' ? 'lead' : ''}` }, enumLabel('roles_in_assignment', a.role)),
+            h('span', { class: 'tag' }, enumLabel('tiers', a.tier)),
+            h('span', { class: 'asg-state' }, lang() === 'zh' && a.state_label ? a.state_label : enumLabel('assignment_states', a.state)),
+            a.round > 0 ? h('span', { class: 'muted small' }, t('assignment_round', { n: a.round + 1 })) : null,
+          ),
+          // a returned assignment has no running clocks any more
+          a.state === 'returned'
+            ? null
+            : h(
+                'div',
+                { class: 'clocks' },
+                deadlineClock(a.deadlines?.sign, { label: t('dl_sign'), start: a.dispatched_at, doneAt: a.signed_at, stopped }),
+                deadlineClock(a.deadlines?.respond, { label: t('dl_respond'), start: a.dispatched_at, doneAt: a.responded_at, stopped }),
+                deadlineClock(a.deadlines?.finish, { label: t('dl_finish'), start: a.dispatched_at, doneAt: a.finished_at, stopped }),
+              ),
+          a.pending_return
+            ? h('div', { class: 'pending' }, t('pending_return', { reason: enumLabel('return_reasons', a.pending_return.reason) }), ' — ', a.pending_return.text)
+            : null,
+          a.pending_extension
+            ? h('div', { class: 'pending' }, t('pending_extension', { until: fmtTime(a.pending_extension.until) }), ' — ', a.pending_extension.reason)
+            : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function callbacksCard(tk: TicketView): HTMLElement | null {
+  if (!tk.callbacks?.length) return null;
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', null, t('callbacks')),
+    h(
+      'ul',
+      { class: 'plain callbacks' },
+      tk.callbacks.map((c) => {
+        const o = c.outcome;
+        const text =
+          o.outcome === 'unreachable'
+            ? t('cb_unreachable')
+            : [o.contacted === false ? `${t('cb_contacted')} ${t('no')}` : '', enumLabel('resolutions', o.resolution), enumLabel('satisfactions', o.satisfaction), o.attitude ? enumLabel('attitudes', o.attitude) : ''].filter(Boolean).join(' · ');
+        return h('li', null, h('time', null, fmtTime(c.at)), ' ', h('strong', null, text), o.comment || o.note ? h('div', { class: 'quote' }, o.comment ?? o.note ?? '') : null);
+      }),
+    ),
+  );
+}
+
+/** The request itself: title, text, category, place, requester. */
+export function requestCard(tk: TicketView): HTMLElement {
+  const place = tk.place ?? ({} as TicketView['place']);
+  return h(
+    'section',
+    { class: 'card request-card', 'aria-labelledby': 'req-title' },
+    h('h2', { id: 'req-title', class: 'ticket-title' }, tk.title),
+    h('p', { class: 'ticket-text' }, tk.text),
+    h(
+      'dl',
+      { class: 'facts' },
+      dl(t('category'), pathText(tk.category_path) || tk.category_code),
+      dl(t('place'), [place.district_name, place.street_name, place.community_name, place.address].filter(Boolean).join(' · ') || '—'),
+      dl(
+        t('requester'),
+        h(
+          'span',
+          { 'data-testid': 'requester' },
+          tk.requester?.name ?? '',
+          ' ',
+          h('span', { class: 'mono' }, tk.requester?.phone ?? ''),
+          tk.requester?.masked ? h('span', { class: 'tag' }, t('masked')) : null,
+          tk.enterprise ? h('span', { class: 'tag' }, t('enterprise')) : null,
+        ),
+      ),
+      dl(t('channel'), enumLabel('channels', tk.channel)),
+      dl(t('created_at'), fmtTime(tk.created_at)),
+      tk.first_dispatched_at ? dl(t('dispatched_at'), fmtTime(tk.first_dispatched_at)) : null,
+      tk.tier ? dl(t('tier'), enumLabel('tiers', tk.tier)) : null,
+    ),
+  );
+}
+
+export function ticketHeader(tk: TicketView): HTMLElement {
+  const unitRole = ['unit_handler', 'unit_manager'].includes(session.user?.role ?? '');
+  const back = lastList.hash ? lastList : unitRole ? { hash: '#/workbench', title: 'workbench_title' as const } : { hash: '#/tickets', title: 'tickets_title' as const };
+  document.title = `${tk.number} · ${t('brand')}`;
+  return h(
+    'header',
+    { class: 'page-head ticket-head' },
+    h(
+      'div',
+      null,
+      h('a', { class: 'back', href: back.hash }, '‹ ', t(back.title)),
+      h(
+        'h1',
+        null,
+        h('span', { class: 'ticket-no', 'data-testid': 'ticket-number' }, tk.number),
+        ' ',
+        statusBadge(tk.status, tk.status_label),
+        ' ',
+        h('span', { class: 'tag' }, enumLabel('types', tk.type)),
+      ),
+    ),
+  );
+}
+
+export async function ticketPage({ root, route, alive }: PageCtx): Promise<void> {
+  const id = route.parts[1];
+  mount(root, loadingBlock());
+  await loadEnums();
+
+  const render = (tk: TicketView, events: EventView[] | null) => {
+    for (const a of tk.assignments ?? []) rememberUnit(a.unit_code, a.unit_name);
+    rememberUnit(tk.place?.district_code, tk.place?.district_name);
+    rememberUnit(tk.place?.street_code, tk.place?.street_name);
+    const refresh = async (next: TicketView) => {
+      let evs: EventView[] | null = null;
+      try {
+        evs = await api.events(next.id);
+      } catch {
+        evs = null;
+      }
+      if (alive()) render(next, evs);
+    };
+    mount(
+      root,
+      ticketHeader(tk),
+      h(
+        'div',
+        { class: 'detail-grid' },
+        h(
+          'div',
+          { class: 'detail-main' },
+          requestCard(tk),
+          tk.merged_into ? h('div', { class: 'alert info' }, t('merged_into', { number: String((tk.merged_into as { number?: string })?.number ?? JSON.stringify(tk.merged_into)) })) : null,
+          tk.answer ? h('section', { class: 'card' }, h('h2', null, t('answer_given')), h('p', { class: 'prewrap' }, tk.answer)) : null,
+          assignmentsCard(tk),
+          tk.result_text ? h('section', { class: 'card' }, h('h2', null, t('result_given')), h('p', { class: 'prewrap', 'data-testid': 'result-text' }, tk.result_text)) : null,
+          callbacksCard(tk),
+        ),
+        h(
+          'div',
+          { class: 'detail-side' },
+          actionsPanel(tk, (next) => void refresh(next)),
+          h('section', { class: 'card', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, t('timeline')), events ? timeline(eventItems(events)) : h('p', { class: 'muted' }, '—')),
+        ),
+      ),
+    );
+  };
+
+  try {
+    const [tk, events] = await Promise.all([api.ticket(id), api.events(id).catch(() => null)]);
+    if (alive()) render(tk, events);
+  } catch (e) {
+    if (alive()) mount(root, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => void ticketPage({ root, route, alive, onCleanup: () => {} })));
+  }
+}

@@ -1,0 +1,206 @@
+// The ticket list with filters. Filters live in the hash query, so a filtered list can be
+// bookmarked, shared, and survives a reload.
+
+import { api, ApiError, type TicketSummary } from '../api';
+import { categoryPicker, errorBlock, loadingBlock, pageHeader, statusBadge } from '../components';
+import { button, field, h, input, mount, select } from '../dom';
+import { deadlineClock, fmtTime, pathText } from '../format';
+import { lang, t } from '../i18n';
+import type { PageCtx } from '../page';
+import { href, navigate } from '../router';
+import { categoryPathText, enumOptions, loadCategories, loadUnits, rememberList, session, STATUSES, unitName } from '../store';
+
+export const ACTIVE_STATUSES = ['dispatched', 'in_progress', 'return_review'];
+
+/** One table of ticket summaries (used by the list, the workbench and the callback desk). */
+export function ticketTable(items: TicketSummary[], opts: { showDeadline?: boolean; selected?: number; onPick?: (t: TicketSummary) => void } = {}): HTMLElement {
+  const showDeadline = opts.showDeadline ?? true;
+  return h(
+    'table',
+    { class: 'table tickets-table', 'data-testid': 'ticket-table' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, t('col_number')),
+        h('th', { scope: 'col' }, t('col_title')),
+        h('th', { scope: 'col' }, t('col_category')),
+        h('th', { scope: 'col' }, t('col_place')),
+        h('th', { scope: 'col' }, t('col_status')),
+        h('th', { scope: 'col' }, t('col_lead')),
+        showDeadline ? h('th', { scope: 'col' }, t('col_deadline')) : null,
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      items.map((it) => {
+        const link = h('a', { href: `#/tickets/${it.id}`, class: 'ticket-link' }, it.number);
+        if (opts.onPick) {
+          const pick = opts.onPick;
+          link.addEventListener('click', (ev) => {
+            ev.preventDefault();
+            pick(it);
+          });
+        }
+        const done = ['result_submitted', 'callback_done', 'closed', 'archived', 'answered', 'special_handled', 'merged'].includes(it.status);
+        return h(
+          'tr',
+          { 'data-ticket': it.number, class: opts.selected === it.id ? 'selected' : null },
+          h('td', { 'data-label': t('col_number') }, link, h('div', { class: 'muted small' }, fmtTime(it.created_at))),
+          h('td', { 'data-label': t('col_title'), class: 'title-cell' }, it.title),
+          h('td', { 'data-label': t('col_category'), class: 'small' }, summaryCategory(it)),
+          h('td', { 'data-label': t('col_place'), class: 'small' }, summaryPlace(it)),
+          h('td', { 'data-label': t('col_status') }, statusBadge(it.status, it.status_label)),
+          h('td', { 'data-label': t('col_lead'), class: 'small' }, it.lead_unit ? it.lead_unit_name ?? unitName(it.lead_unit) : '—'),
+          showDeadline
+            ? h('td', { 'data-label': t('col_deadline') }, done ? h('span', { class: 'muted' }, it.finish_deadline ? fmtTime(it.finish_deadline) : '—') : deadlineClock(it.finish_deadline))
+            : null,
+        );
+      }),
+    ),
+  );
+}
+
+export function summaryCategory(it: TicketSummary): string {
+  return pathText(it.category_path) || categoryPathText(it.category_code);
+}
+
+export function summaryPlace(it: TicketSummary): string {
+  return [unitName(it.district_code), it.street_name ?? unitName(it.street_code)].filter(Boolean).join(' · ');
+}
+
+export function pager(page: number, pageSize: number, total: number, go: (p: number) => void): HTMLElement {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': t('pagination') },
+    button(t('prev_page'), { class: 'btn small', disabled: page <= 1, onclick: () => go(page - 1) }),
+    h('span', { class: 'muted' }, t('page_of', { page, pages, total })),
+    button(t('next_page'), { class: 'btn small', disabled: page >= pages, onclick: () => go(page + 1) }),
+  );
+}
+
+/**
+ * Makes the names in `items` known: district names always (one cached request); the category
+ * tree and street lists only when the server did not send `category_path` / `street_name`.
+ */
+export async function warmNames(items: TicketSummary[]): Promise<void> {
+  const jobs: Promise<unknown>[] = [loadUnits({ kind: 'district' }).catch(() => null)];
+  if (items.some((i) => !i.category_path)) jobs.push(loadCategories().catch(() => null));
+  const districts = [...new Set(items.filter((i) => !i.street_name).map((i) => i.district_code).filter(Boolean))];
+  for (const d of districts) jobs.push(loadUnits({ parent: d }).catch(() => null));
+  await Promise.all(jobs);
+}
+
+/** YYYY-MM-DD of the day after `d` (YYYY-MM-DD). */
+export function nextDay(d: string): string {
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return Number.isNaN(t) ? d : new Date(t + 86_400_000).toISOString().slice(0, 10);
+}
+
+export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void> {
+  const q = route.query;
+  rememberList('tickets_title');
+  const isUnit = ['unit_handler', 'unit_manager'].includes(session.user?.role ?? '');
+  const status = select('status', enumOptions('statuses', STATUSES), { placeholder: t('filter_all'), value: q.get('status') ?? '' });
+  const cat = categoryPicker({ value: q.get('category') ?? undefined });
+  const district = select('district', [], { placeholder: t('filter_all') });
+  const from = input('from', { type: 'date', value: q.get('from') ?? '' });
+  const to = input('to', { type: 'date', value: q.get('to') ?? '' });
+  const overdue = h('input', { type: 'checkbox', name: 'overdue', checked: q.get('overdue') === 'true' });
+  const mine = h('input', { type: 'checkbox', name: 'mine', checked: q.get('mine') === 'true' });
+  const sort = select(
+    'sort',
+    [
+      { value: '', label: t('sort_created') },
+      { value: 'deadline', label: t('sort_deadline') },
+    ],
+    { value: q.get('sort') ?? '' },
+  );
+  void loadUnits({ kind: 'district' }).then((ds) => {
+    district.replaceChildren(h('option', { value: '' }, t('filter_all')), ...ds.map((d) => h('option', { value: d.code }, d.name)));
+    district.value = q.get('district') ?? '';
+  });
+
+  const page = Number(q.get('page') ?? '1') || 1;
+  const apply = (p = 1) => {
+    navigate(
+      href('/tickets', {
+        status: status.value,
+        category: cat.value(),
+        district: district.value,
+        from: from.value,
+        to: to.value,
+        overdue: overdue.checked,
+        mine: mine.checked,
+        sort: sort.value,
+        page: p > 1 ? p : undefined,
+      }).slice(1),
+    );
+  };
+  const narrow = window.matchMedia('(max-width: 720px)').matches;
+  const active = ['status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length;
+  const filters = h(
+    'form',
+    { class: 'card filters', 'aria-label': t('search') },
+    narrow ? h('button', { type: 'button', class: 'btn ghost small filter-toggle', 'aria-expanded': 'false', onclick: (ev: Event) => toggleFilters(ev.currentTarget as HTMLElement) }, t('filters'), active ? ` (${active})` : '') : null,
+    h(
+      'div',
+      { class: 'filter-grid', hidden: narrow },
+      field(t('filter_status'), status),
+      field(t('category'), cat.el, { labelFor: cat.input }),
+      field(t('district'), district),
+      field(t('filter_from'), from),
+      field(t('filter_to'), to),
+      field(t('sort_by'), sort),
+    ),
+    h(
+      'div',
+      { class: 'filter-actions', hidden: narrow },
+      h('label', { class: 'check' }, overdue, ' ', t('filter_overdue')),
+      isUnit ? h('label', { class: 'check' }, mine, ' ', t('filter_mine')) : null,
+      h('span', { class: 'spacer' }),
+      h('a', { class: 'btn ghost', href: '#/tickets' }, t('reset')),
+      h('button', { type: 'submit', class: 'btn primary' }, t('search')),
+    ),
+  );
+  function toggleFilters(btn: HTMLElement) {
+    const open = btn.getAttribute('aria-expanded') !== 'true';
+    btn.setAttribute('aria-expanded', String(open));
+    filters.querySelectorAll<HTMLElement>('.filter-grid, .filter-actions').forEach((el) => (el.hidden = !open));
+  }
+  filters.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    apply(1);
+  });
+  const results = h('div', { class: 'results' }, loadingBlock());
+  mount(root, pageHeader(t('tickets_title')), filters, results);
+
+  const load = async () => {
+    try {
+      const res = await api.tickets({
+        status: q.get('status') ?? undefined,
+        category: q.get('category') ?? undefined,
+        district: q.get('district') ?? undefined,
+        from: q.get('from') ?? undefined,
+        // the server's `to` is exclusive; the form's 受理止 date is inclusive
+        to: q.get('to') ? nextDay(q.get('to')!) : undefined,
+        overdue: q.get('overdue') === 'true' || undefined,
+        mine: q.get('mine') === 'true' || undefined,
+        sort: q.get('sort') ?? undefined,
+        page,
+        page_size: 20,
+      });
+      await warmNames(res.items);
+      if (!alive()) return;
+      if (res.items.length === 0) mount(results, h('div', { class: 'card empty-state' }, t('no_tickets')));
+      else mount(results, h('div', { class: 'card flush' }, ticketTable(res.items)), pager(res.page, res.page_size, res.total, (p) => apply(p)));
+    } catch (e) {
+      if (alive()) mount(results, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => void load()));
+    }
+  };
+  await load();
+}

@@ -1,0 +1,102 @@
+// The public tracking page (no log-in): number + last four digits of the phone → the timeline,
+// like tracking a parcel. The server returns only public events (no notes, no personal data).
+
+import { api, ApiError, type TrackView } from '../api';
+import { statusBadge, timeline } from '../components';
+import { clearErrors, field, h, input, mount, showFieldError } from '../dom';
+import { fmtTime, pathText } from '../format';
+import { lang, t, type Key } from '../i18n';
+import type { PageCtx } from '../page';
+import { loadEnums } from '../store';
+import { eventTitle } from './ticket';
+
+const STEPS: { key: Key; statuses: string[] }[] = [
+  { key: 'step_received', statuses: ['new'] },
+  { key: 'step_dispatched', statuses: ['dispatched'] },
+  { key: 'step_handling', statuses: ['in_progress', 'return_review'] },
+  { key: 'step_done', statuses: ['result_submitted'] },
+  { key: 'step_callback', statuses: ['callback_done', 'closed', 'archived'] },
+];
+
+function progress(tv: TrackView): HTMLElement {
+  let steps: { label: string; state: 'done' | 'current' | 'todo' }[];
+  if (['answered', 'special_handled', 'merged'].includes(tv.status)) {
+    steps = [
+      { label: t('step_received'), state: 'done' },
+      { label: statusBadge(tv.status, tv.status_label).textContent ?? tv.status, state: 'done' },
+    ];
+  } else {
+    const at = Math.max(0, STEPS.findIndex((s) => s.statuses.includes(tv.status)));
+    const last = at === STEPS.length - 1;
+    steps = STEPS.map((s, i) => ({ label: t(s.key), state: i < at || (last && i === at) ? 'done' : i === at ? 'current' : 'todo' }));
+  }
+  return h(
+    'ol',
+    { class: 'steps', 'aria-label': t('track_status') },
+    steps.map((s) => h('li', { class: `step ${s.state}`, 'aria-current': s.state === 'current' ? 'step' : null }, h('span', { class: 'step-dot', 'aria-hidden': 'true' }), h('span', { class: 'step-label' }, s.label))),
+  );
+}
+
+export async function trackPage({ root, route, alive }: PageCtx): Promise<void> {
+  void loadEnums();
+  const number = input('number', { value: route.query.get('number') ?? '', autocomplete: 'off', spellcheck: 'false' });
+  const last4 = input('phone_last4', { inputmode: 'numeric', maxlength: 4, pattern: '[0-9]{4}', autocomplete: 'off', value: sessionStorage.getItem('jiesu.track.last4') ?? '' });
+  sessionStorage.removeItem('jiesu.track.last4');
+  const result = h('div', { class: 'track-result', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'card track-form', novalidate: true, 'data-testid': 'track-form' },
+    h('div', { class: 'track-grid' }, field(t('track_number'), number, { name: 'number', required: true }), field(t('track_last4'), last4, { name: 'phone_last4', required: true }), h('button', { type: 'submit', class: 'btn primary' }, t('track_button'))),
+    h('div', { class: 'form-error' }),
+  );
+
+  const run = async () => {
+    clearErrors(form);
+    const n = number.value.trim();
+    const p = last4.value.trim();
+    if (!n) return void showFieldError(form, 'number', t('required_field', { label: t('track_number') }));
+    if (!/^\d{4}$/.test(p)) return void showFieldError(form, 'phone_last4', t('required_field', { label: t('track_last4') }));
+    try {
+      const tv = await api.track(n, p);
+      if (!alive()) return;
+      if (route.query.get('number') !== n) history.replaceState(null, '', `#/track?number=${encodeURIComponent(n)}`);
+      mount(
+        result,
+        h(
+          'section',
+          { class: 'card track-card', 'data-testid': 'track-result' },
+          h('div', { class: 'track-head' }, h('span', { class: 'ticket-no' }, tv.number), statusBadge(tv.status, tv.status_label)),
+          h('h2', null, tv.title),
+          h('p', { class: 'muted track-meta' }, h('span', null, pathText(tv.category_path)), h('span', null, fmtTime(tv.created_at))),
+          progress(tv),
+          timeline(
+            [...tv.timeline].reverse().map((e) => ({
+              at: e.at,
+              kind: e.kind,
+              title: eventTitle(e.kind, e.label_zh),
+              who: e.unit_name ?? undefined,
+              body: e.text ?? undefined,
+              tone: ['result_submitted', 'callback_recorded', 'answered_directly'].includes(e.kind) ? 'ok' : '',
+            })),
+          ),
+        ),
+      );
+    } catch (e) {
+      if (!alive()) return;
+      mount(result);
+      const msg = e instanceof ApiError && (e.status === 404 || e.status === 403) ? t('track_not_found') : e instanceof ApiError ? e.text(lang()) : String(e);
+      showFieldError(form, e instanceof ApiError && e.status >= 500 ? undefined : e instanceof ApiError ? e.field : undefined, msg);
+    }
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void run();
+  });
+
+  mount(
+    root,
+    h('div', { class: 'narrow' }, h('header', { class: 'page-head' }, h('div', null, h('h1', null, t('track_title')), h('p', { class: 'lead' }, t('track_lead')))), form, result),
+  );
+  if (number.value && last4.value) await run();
+  else (number.value ? last4 : number).focus();
+}

@@ -1,0 +1,81 @@
+// The unit workbench (承办工作台): the unit's active tickets, nearest finish deadline first.
+
+import { api, ApiError, type TicketSummary } from '../api';
+import { errorBlock, loadingBlock, pageHeader, statusBadge } from '../components';
+import { h, mount } from '../dom';
+import { deadlineClock, dueState, fmtTime } from '../format';
+import { lang, t } from '../i18n';
+import type { PageCtx } from '../page';
+import { rememberList, session } from '../store';
+import { summaryCategory, summaryPlace, warmNames } from './tickets';
+
+function queueCard(it: TicketSummary): HTMLElement {
+  const due = it.finish_deadline ? dueState(it.finish_deadline) : 'ok';
+  return h(
+    'li',
+    { class: `queue-item due-${due}`, 'data-ticket': it.number, 'data-deadline': it.finish_deadline ?? '' },
+    h(
+      'a',
+      { href: `#/tickets/${it.id}`, class: 'queue-link' },
+      h(
+        'div',
+        { class: 'queue-main' },
+        h('div', { class: 'queue-top' }, h('span', { class: 'ticket-no' }, it.number), statusBadge(it.status, it.status_label)),
+        h('div', { class: 'queue-title' }, it.title),
+        h(
+          'div',
+          { class: 'queue-meta muted small' },
+          summaryCategory(it),
+          ' · ',
+          summaryPlace(it),
+          ' · ',
+          fmtTime(it.created_at),
+        ),
+      ),
+      h('div', { class: 'queue-clock' }, deadlineClock(it.finish_deadline, { label: t('dl_finish') })),
+    ),
+  );
+}
+
+export async function workbenchPage({ root, alive, onCleanup }: PageCtx): Promise<void> {
+  const user = session.user!;
+  rememberList('workbench_title');
+  const body = h('div', null, loadingBlock());
+  mount(root, pageHeader(t('workbench_title'), t('workbench_lead'), h('span', { class: 'unit-pill' }, user.unit_name || user.unit_code || '')), body);
+
+  const load = async () => {
+    try {
+      const res = await api.tickets({ mine: true, sort: 'deadline', page: 1, page_size: 100 });
+      await warmNames(res.items);
+      if (!alive()) return;
+      const items = res.items;
+      const counts = {
+        total: res.total,
+        toSign: items.filter((i) => i.status === 'dispatched').length,
+        soon: items.filter((i) => i.finish_deadline && dueState(i.finish_deadline) === 'soon').length,
+        overdue: items.filter((i) => i.finish_deadline && dueState(i.finish_deadline) === 'overdue').length,
+      };
+      const stat = (label: string, n: number, tone: string) =>
+        h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, String(n)), h('span', { class: 'stat-l' }, label));
+      mount(
+        body,
+        h(
+          'div',
+          { class: 'stats' },
+          stat(t('stat_total'), counts.total, ''),
+          stat(t('stat_to_sign'), counts.toSign, 'info'),
+          stat(t('stat_soon'), counts.soon, 'soon'),
+          stat(t('stat_overdue'), counts.overdue, 'overdue'),
+        ),
+        items.length === 0
+          ? h('div', { class: 'card empty-state' }, t('queue_empty'))
+          : h('ol', { class: 'queue', 'data-testid': 'queue', 'aria-label': t('workbench_title') }, items.map(queueCard)),
+      );
+    } catch (e) {
+      if (alive()) mount(body, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => void load()));
+    }
+  };
+  await load();
+  const timer = setInterval(() => void load(), 60_000);
+  onCleanup(() => clearInterval(timer));
+}
