@@ -2,6 +2,7 @@
 //! statistics and run the benchmarks.
 
 mod bench;
+mod routing_cmds;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -68,6 +69,21 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The duty catalogue (派单目录): export, import, lint.
+    Catalogue {
+        #[command(subcommand)]
+        cmd: routing_cmds::CatalogueCmd,
+    },
+    /// Replay the last months of tickets under a draft catalogue: who would gain and lose load.
+    Whatif {
+        #[arg(long)]
+        db: PathBuf,
+        /// The draft catalogue (CSV, as written by `jiesu catalogue export`).
+        #[arg(long)]
+        catalogue: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        months: u32,
+    },
     /// Text classification: evaluate or cross-validate the classifier on CSV files.
     Classify {
         #[command(subcommand)]
@@ -120,6 +136,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 12)]
         months: u32,
     },
+    /// Dispatch suggestions per second (5,000-rule catalogue, one core) and one scheduler pass over
+    /// 1 million open clocks.
+    Route {
+        #[arg(long, default_value_t = 5000)]
+        rules: usize,
+        #[arg(long, default_value_t = 300_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        open: usize,
+    },
     /// Classification throughput against the Python scikit-learn pipeline.
     Classify(jiesu_text::cli::BenchClassifyArgs),
 }
@@ -170,10 +196,13 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Catalogue { cmd } => routing_cmds::run_catalogue(cmd),
+        Cmd::Whatif { db, catalogue, months } => routing_cmds::whatif(&db, &catalogue, months),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Bench { cmd } => match cmd {
             BenchCmd::Intake { db, clients, seconds } => bench::intake(&db, clients, seconds),
             BenchCmd::Generate { db, scale, months } => bench::generate(&db, scale, months),
+            BenchCmd::Route { rules, queries, open } => routing_cmds::bench_route(rules, queries, open),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
         },
     }
@@ -207,6 +236,11 @@ pub fn seed_reference(store: &SqliteStore) -> Result<()> {
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
+    if store.catalogue("published")?.is_none() {
+        let org = jiesu_domain::org::OrgTree::new(units);
+        let cat = routing_cmds::demo_catalogue(&org, &cats);
+        store.save_catalogue("published", &cat.to_csv(), cat.len(), "system", Some("demo city default catalogue"), chrono::Utc::now())?;
+    }
     Ok(())
 }
 
@@ -239,6 +273,7 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
     };
     let report = jiesu_demo::generate(&opts, &store, &progress)?;
     bar.finish_and_clear();
+    seed_reference_catalogue(&store)?;
     println!(
         "generated {} tickets ({} events) into {} in {:.1} s",
         report.tickets,
@@ -247,6 +282,17 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
         report.seconds
     );
     Ok(report)
+}
+
+/// Publishes the demo duty catalogue if the database has none.
+fn seed_reference_catalogue(store: &SqliteStore) -> Result<()> {
+    if store.catalogue("published")?.is_none() {
+        let org = jiesu_domain::org::OrgTree::new(store.units()?);
+        let cats = jiesu_domain::category::CategoryTree::new(store.categories()?);
+        let cat = routing_cmds::demo_catalogue(&org, &cats);
+        store.save_catalogue("published", &cat.to_csv(), cat.len(), "system", Some("demo city default catalogue"), chrono::Utc::now())?;
+    }
+    Ok(())
 }
 
 pub fn add_user(store: &SqliteStore, name: &str, role: &str, unit: Option<&str>, password: &str) -> Result<()> {

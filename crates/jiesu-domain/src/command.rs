@@ -107,6 +107,15 @@ pub enum Command {
     Unmerge {
         note: String,
     },
+    /// The scheduler reports a passed threshold (see `EventKind::Reminded`).
+    Remind {
+        unit: String,
+        clock: String,
+        epoch: u32,
+        index: u8,
+        permille: u32,
+        overdue: bool,
+    },
     /// 考核豁免: exclude from scoring (`reason: None` lifts it).
     Exempt {
         reason: Option<ExemptReason>,
@@ -148,6 +157,7 @@ impl Command {
             Command::AttachDuplicate { .. } => "attach-duplicate",
             Command::Unmerge { .. } => "unmerge",
             Command::Exempt { .. } => "exempt",
+            Command::Remind { .. } => "remind",
             Command::Close { .. } => "close",
             Command::Archive => "archive",
             Command::Attach { .. } => "attach",
@@ -193,6 +203,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "attach-duplicate" => "并入重复诉求",
         "unmerge" => "撤销合并",
         "exempt" => "考核豁免",
+        "remind" => "催办提醒",
         "close" => "结案",
         "archive" => "归档",
         "attach" => "上传附件",
@@ -339,6 +350,7 @@ pub fn decide(
             | Command::RequestExtension { .. }
             | Command::ReviewExtension { .. }
             | Command::SubmitResult { .. }
+            | Command::Remind { .. }
     );
     if unit_work && !handling {
         return Err(illegal(action, st));
@@ -733,6 +745,37 @@ pub fn decide(
                 return Err(illegal(action, st));
             }
             EventKind::Unmerged { note: note.clone() }
+        }
+        Command::Remind {
+            unit,
+            clock,
+            epoch,
+            index,
+            permille,
+            overdue,
+        } => {
+            let a = need_active(st, unit, action)?;
+            if !matches!(clock.as_str(), "sign" | "respond" | "finish") {
+                return Err(DomainError::invalid("clock", "must be sign, respond or finish", "时限类型错误"));
+            }
+            if a.clock_done(clock).is_some() {
+                return Err(DomainError::AssignmentState { unit: unit.clone(), action, state: "clock_met" });
+            }
+            if *epoch != a.clock_epoch(clock) || *index != a.reminder_watermark(clock) {
+                return Err(DomainError::invalid(
+                    "index",
+                    "this reminder was already recorded (or is out of order)",
+                    "该提醒已记录",
+                ));
+            }
+            EventKind::Reminded {
+                unit: unit.clone(),
+                clock: clock.clone(),
+                epoch: *epoch,
+                index: *index,
+                permille: *permille,
+                overdue: *overdue,
+            }
         }
         Command::Exempt { reason, note } => {
             if st.first_dispatched_at.is_none() && *reason != Some(ExemptReason::EmergencyTransfer) {

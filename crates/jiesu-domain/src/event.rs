@@ -184,6 +184,19 @@ pub enum EventKind {
         reason: Option<ExemptReason>,
         note: String,
     },
+    /// 催办提醒 / 超时 — the scheduler reports that a clock passed a threshold (each exactly once
+    /// per clock, threshold and epoch; an approved extension starts a new epoch of the finish clock).
+    Reminded {
+        unit: String,
+        /// `sign`, `respond` or `finish`.
+        clock: String,
+        epoch: u32,
+        /// The threshold's position among the configured thresholds (the watermark).
+        index: u8,
+        /// The threshold in ‰ of the clock's span (500 = half-way, 1000 = due).
+        permille: u32,
+        overdue: bool,
+    },
     /// 结案
     Closed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +238,7 @@ impl EventKind {
             EventKind::DuplicateAttached { .. } => "duplicate_attached",
             EventKind::Unmerged { .. } => "unmerged",
             EventKind::Exempted { .. } => "exempted",
+            EventKind::Reminded { .. } => "reminded",
             EventKind::Closed { .. } => "closed",
             EventKind::Archived {} => "archived",
             EventKind::AttachmentAdded { .. } => "attachment_added",
@@ -255,6 +269,8 @@ impl EventKind {
             EventKind::DuplicateAttached { .. } => "并入重复诉求",
             EventKind::Unmerged { .. } => "撤销合并",
             EventKind::Exempted { .. } => "考核豁免",
+            EventKind::Reminded { overdue: true, .. } => "超时",
+            EventKind::Reminded { .. } => "催办提醒",
             EventKind::Closed { .. } => "结案",
             EventKind::Archived {} => "归档",
             EventKind::AttachmentAdded { .. } => "附件",
@@ -275,6 +291,7 @@ impl EventKind {
             | EventKind::DuplicateAttached { .. }
             | EventKind::AttachmentAdded { .. }
             | EventKind::Exempted { .. }
+            | EventKind::Reminded { .. }
             | EventKind::Unmerged { .. } => false,
             _ => true,
         }

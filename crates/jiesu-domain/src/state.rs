@@ -112,6 +112,35 @@ pub struct Assignment {
     pub round: u32,
     pub extensions_granted: u32,
     pub dispatched_by: String,
+    /// Reminder watermarks: clock → (epoch, thresholds already reported in that epoch).
+    #[serde(default)]
+    pub reminders: std::collections::BTreeMap<String, (u32, u8)>,
+}
+
+impl Assignment {
+    /// The epoch of a clock: the finish clock starts a new one with each granted extension.
+    pub fn clock_epoch(&self, clock: &str) -> u32 {
+        if clock == "finish" {
+            self.extensions_granted
+        } else {
+            0
+        }
+    }
+    /// How many thresholds of `clock` were already reported in its current epoch.
+    pub fn reminder_watermark(&self, clock: &str) -> u8 {
+        match self.reminders.get(clock) {
+            Some((e, n)) if *e == self.clock_epoch(clock) => *n,
+            _ => 0,
+        }
+    }
+    /// When the clock was met, if it was.
+    pub fn clock_done(&self, clock: &str) -> Option<DateTime<Utc>> {
+        match clock {
+            "sign" => self.signed_at,
+            "respond" => self.responded_at,
+            _ => self.finished_at,
+        }
+    }
 }
 
 /// A whistle (吹哨) and who has reported (报到).
@@ -329,6 +358,7 @@ impl TicketState {
                         round: self.round,
                         extensions_granted: 0,
                         dispatched_by: e.actor.user.clone(),
+                        reminders: Default::default(),
                     });
                 }
             }
@@ -460,6 +490,7 @@ impl TicketState {
                     a.responded_at = None;
                     a.finished_at = None;
                     a.round = round;
+                    a.reminders.clear();
                 }
             }
             EventKind::MergedInto {
@@ -476,6 +507,18 @@ impl TicketState {
             EventKind::Unmerged { .. } => {
                 self.merged_into = None;
                 self.status = Status::New;
+            }
+            EventKind::Reminded {
+                unit,
+                clock,
+                epoch,
+                index,
+                ..
+            } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "reminded"))?;
+                a.reminders.insert(clock.clone(), (*epoch, index + 1));
             }
             EventKind::Exempted { reason, note } => {
                 self.exempt = reason.map(|r| (r, note.clone()));

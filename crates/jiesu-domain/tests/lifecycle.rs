@@ -190,7 +190,7 @@ fn arb_unit() -> impl Strategy<Value = String> {
 }
 
 fn arb_cmd() -> impl Strategy<Value = (u32, u8, String, bool, u8)> {
-    (0u32..600, 0u8..22, arb_unit(), any::<bool>(), 0u8..3)
+    (0u32..600, 0u8..24, arb_unit(), any::<bool>(), 0u8..3)
 }
 
 fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &TicketState) -> Command {
@@ -233,7 +233,15 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
         },
         19 => Command::Close { note: None },
         20 => Command::Archive,
-        _ => Command::Merge { primary: 99, primary_number: "x".into() },
+        21 => Command::Merge { primary: 99, primary_number: "x".into() },
+        _ => Command::Remind {
+            unit,
+            clock: ["sign", "respond", "finish"][n as usize].into(),
+            epoch: 0,
+            index: flag as u8,
+            permille: 500,
+            overdue: false,
+        },
     }
 }
 
@@ -253,6 +261,11 @@ fn check_invariants(st: &TicketState) -> Result<(), TestCaseError> {
         }
         if let (Some(s), Some(r)) = (a.signed_at, a.responded_at) {
             prop_assert!(s <= r);
+        }
+    }
+    for a in &st.assignments {
+        for (clock, (_, n)) in &a.reminders {
+            prop_assert!(*n <= 2, "reminder {clock} recorded out of order: {n}");
         }
     }
     let reached_this_round = st

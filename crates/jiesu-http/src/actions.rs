@@ -229,7 +229,12 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
             let x: DispatchB = body(b)?;
             let tier = match x.tier.as_deref() {
                 Some(s) => en("tier", s, DeadlineTier::parse, DeadlineTier::names())?,
-                None => default_tier(t),
+                None => {
+                    // the duty catalogue's tier for this request, else the type's default
+                    let cat = crate::routing::current_catalogue(st);
+                    let facts = jiesu_routing::RouteFacts::from_intake(&t.intake);
+                    cat.router(&st.org).quick_lead(&facts, now).map(|q| q.tier).unwrap_or_else(|| default_tier(t))
+                }
             };
             let mut reqs = Vec::new();
             for (i, a) in x.assignments.iter().enumerate() {
@@ -249,7 +254,7 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
                     unit: a.unit_code.clone(),
                     role,
                     tier,
-                    deadlines: st.rules.deadlines(tier, now),
+                    deadlines: st.policy.deadlines(tier, &a.unit_code, &t.intake.category_code, now, &st.calendar, &[]),
                 });
             }
             Command::Dispatch { assignments: reqs, note: x.note, rule: x.rule }
@@ -397,7 +402,7 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
                 .assignments
                 .iter()
                 .filter(|a| a.round == round && a.role == AssignmentRole::Lead && a.state == AssignmentState::Finished)
-                .map(|a| (a.unit.clone(), st.rules.deadlines(a.tier, now)))
+                .map(|a| (a.unit.clone(), st.policy.deadlines(a.tier, &a.unit, &t.intake.category_code, now, &st.calendar, &[])))
                 .collect();
             Command::Reopen { reason: x.reason, deadlines }
         }

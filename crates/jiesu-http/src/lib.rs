@@ -10,6 +10,7 @@ mod error;
 mod json;
 mod openapi;
 mod reference;
+mod routing;
 mod tickets;
 mod ui;
 mod views;
@@ -24,6 +25,7 @@ use jiesu_store::{SqliteStore, TicketStore};
 use std::sync::Arc;
 
 pub use error::ApiError;
+pub use routing::{scheduler_pass, whatif_report};
 
 /// A demo log-in shown on the log-in page of a demo city.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -48,6 +50,12 @@ pub struct AppState {
     /// Recently verified sessions (token hash → caller), so each request does not read the
     /// sessions table; entries are re-checked against the store after `auth::SESSION_CACHE_SECS`.
     pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
+    /// The published duty catalogue (swapped on publish).
+    pub catalogue: Arc<std::sync::RwLock<Arc<jiesu_routing::Catalogue>>>,
+    pub calendar: Arc<jiesu_routing::Calendar>,
+    pub policy: Arc<jiesu_routing::DeadlinePolicy>,
+    /// Reminder thresholds of the scheduler (fractions of each clock's span).
+    pub thresholds: Arc<jiesu_routing::Thresholds>,
 }
 
 impl AppState {
@@ -61,14 +69,26 @@ impl AppState {
                 store.path().display()
             );
         }
+        let org = OrgTree::new(units);
+        let categories = CategoryTree::new(cats);
+        let catalogue = match store.catalogue("published")? {
+            Some(v) => jiesu_routing::Catalogue::from_csv(v.csv.as_bytes(), &org, &categories).map_err(|r| {
+                anyhow::anyhow!("the published duty catalogue (version {}) does not load: {r}", v.version)
+            })?,
+            None => jiesu_routing::Catalogue::new(vec![]),
+        };
         Ok(AppState {
             store,
-            org: Arc::new(OrgTree::new(units)),
-            categories: Arc::new(CategoryTree::new(cats)),
+            org: Arc::new(org),
+            categories: Arc::new(categories),
             rules: Arc::new(DeadlineRules::default()),
             demo_accounts: Arc::new(None),
             clock: Arc::new(Utc::now),
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
+            catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
+            calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026()),
+            policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
+            thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -89,6 +109,15 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(tickets::get_one))
         .route("/tickets/{id}/events", get(tickets::events))
         .route("/tickets/{id}/{action}", post(actions::act))
+        .route("/tickets/{id}/route", get(routing::route))
+        .route("/catalogue", get(routing::catalogue_info))
+        .route("/catalogue/export.csv", get(routing::export_csv))
+        .route("/catalogue/import", post(routing::import_csv))
+        .route("/catalogue/lint", get(routing::lint))
+        .route("/catalogue/drafts/{version}/whatif", get(routing::whatif))
+        .route("/catalogue/drafts/{version}/publish", post(routing::publish))
+        .route("/supervision/overdue", get(routing::overdue_board))
+        .route("/inbox", get(routing::inbox))
         .route("/track/{number}", get(tickets::track))
         .route("/public/tickets", post(tickets::public_create));
     Router::new()
@@ -104,6 +133,7 @@ pub async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    routing::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

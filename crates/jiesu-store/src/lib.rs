@@ -155,6 +155,39 @@ pub struct AssignmentFact {
     pub exempt_reason: Option<String>,
 }
 
+/// One version of the duty catalogue (派单目录), stored as its CSV.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogueVersion {
+    pub version: i64,
+    /// `draft`, `published` or `superseded`.
+    pub status: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub note: Option<String>,
+    pub rules: usize,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub csv: String,
+}
+
+/// An active assignment with its clocks (for the scheduler and the overdue board).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenAssignment {
+    pub ticket_id: TicketId,
+    pub unit_code: String,
+    pub role: String,
+    pub state: String,
+    pub dispatched_at: String,
+    pub sign_deadline: String,
+    pub respond_deadline: String,
+    pub finish_deadline: String,
+    pub signed_at: Option<String>,
+    pub responded_at: Option<String>,
+    pub extensions_granted: u32,
+    /// clock → (epoch, thresholds reported)
+    pub reminders: std::collections::BTreeMap<String, (u32, u8)>,
+    pub district_code: String,
+}
+
 /// A page of results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -213,6 +246,17 @@ pub trait TicketStore: Send + Sync {
         to: DateTime<Utc>,
         f: &mut dyn FnMut(AssignmentFact) -> Result<()>,
     ) -> Result<u64>;
+    // duty catalogue versions
+    fn save_catalogue(&self, status: &str, csv: &str, rules: usize, user: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<i64>;
+    /// The newest version with this status (`published` or `draft`), with its CSV.
+    fn catalogue(&self, status: &str) -> Result<Option<CatalogueVersion>>;
+    /// Every version, newest first, without the CSV.
+    fn catalogue_history(&self) -> Result<Vec<CatalogueVersion>>;
+    fn publish_catalogue(&self, version: i64) -> Result<()>;
+    /// Streams every active assignment with its clocks.
+    fn open_assignments(&self, f: &mut dyn FnMut(OpenAssignment) -> Result<()>) -> Result<u64>;
+    /// The newest events of these kinds acted for these units (the unit inbox), with ticket numbers.
+    fn unit_events(&self, units: &[String], kinds: &[&str], limit: u32) -> Result<Vec<(TicketId, String, Event)>>;
     /// Records an unmasked read of personal data.
     fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()>;
 }

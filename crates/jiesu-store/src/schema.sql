@@ -34,7 +34,12 @@ CREATE TABLE IF NOT EXISTS assignments (
   sign_deadline TEXT NOT NULL, respond_deadline TEXT NOT NULL, finish_deadline TEXT NOT NULL,
   signed_at TEXT, responded_at TEXT, finished_at TEXT, return_pending INTEGER NOT NULL,
   extension_pending INTEGER NOT NULL, dispatched_by TEXT NOT NULL,
+  extensions_granted INTEGER NOT NULL, reminded TEXT NOT NULL,
   PRIMARY KEY (ticket_id, idx));
+-- Duty catalogue versions (派单目录): drafts, the published one, superseded ones (kept).
+CREATE TABLE IF NOT EXISTS catalogues (
+  version INTEGER PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL, note TEXT, rules INTEGER NOT NULL, csv TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
   user_name TEXT NOT NULL, idem_key TEXT NOT NULL, ticket_id INTEGER NOT NULL, created_at TEXT NOT NULL,
   PRIMARY KEY (user_name, idem_key));

@@ -371,7 +371,8 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
     let mut ins = c.prepare_cached(
         "INSERT INTO assignments (ticket_id, idx, unit_code, role, tier, state, round, dispatched_at, sign_deadline,
            respond_deadline, finish_deadline, signed_at, responded_at, finished_at, return_pending,
-           extension_pending, dispatched_by) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+           extension_pending, dispatched_by, extensions_granted, reminded)
+           VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
     )?;
     for (idx, a) in st.assignments.iter().enumerate() {
         ins.execute(params![
@@ -392,6 +393,8 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
             a.pending_return.is_some(),
             a.pending_extension.is_some(),
             a.dispatched_by,
+            a.extensions_granted,
+            serde_json::to_string(&a.reminders)?,
         ])?;
     }
     Ok(())
@@ -816,6 +819,155 @@ impl TicketStore for SqliteStore {
                 n += 1;
             }
             Ok(n)
+        })
+    }
+
+    fn save_catalogue(&self, status: &str, csv: &str, rules: usize, user: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
+        let (st, csv, user, note) = (status.to_string(), csv.to_string(), user.to_string(), note.map(str::to_string));
+        self.write(move |c| {
+            if st == "published" {
+                c.execute("UPDATE catalogues SET status='superseded' WHERE status='published'", [])?;
+            }
+            c.execute(
+                "INSERT INTO catalogues (status, created_at, created_by, note, rules, csv) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![st, fmt(now), user, note, rules as i64, csv],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn catalogue(&self, status: &str) -> Result<Option<CatalogueVersion>> {
+        let st = status.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT version, status, created_at, created_by, note, rules, csv FROM catalogues
+                 WHERE status=?1 ORDER BY version DESC LIMIT 1",
+                [st],
+                |r| {
+                    Ok(CatalogueVersion {
+                        version: r.get(0)?,
+                        status: r.get(1)?,
+                        created_at: r.get(2)?,
+                        created_by: r.get(3)?,
+                        note: r.get(4)?,
+                        rules: r.get::<_, i64>(5)? as usize,
+                        csv: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn catalogue_history(&self) -> Result<Vec<CatalogueVersion>> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT version, status, created_at, created_by, note, rules FROM catalogues ORDER BY version DESC",
+            )?;
+            let rows = s.query_map([], |r| {
+                Ok(CatalogueVersion {
+                    version: r.get(0)?,
+                    status: r.get(1)?,
+                    created_at: r.get(2)?,
+                    created_by: r.get(3)?,
+                    note: r.get(4)?,
+                    rules: r.get::<_, i64>(5)? as usize,
+                    csv: String::new(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn publish_catalogue(&self, version: i64) -> Result<()> {
+        self.write(move |c| {
+            let n = c.execute("UPDATE catalogues SET status='published' WHERE version=?1 AND status='draft'", [version])?;
+            if n == 0 {
+                return Err(StoreError::Invalid {
+                    field: "version".into(),
+                    message: format!("no draft catalogue version {version}"),
+                    message_zh: format!("草稿版本 {version} 不存在"),
+                });
+            }
+            c.execute("UPDATE catalogues SET status='superseded' WHERE status='published' AND version<>?1", [version])?;
+            Ok(())
+        })
+    }
+
+    fn open_assignments(&self, f: &mut dyn FnMut(OpenAssignment) -> Result<()>) -> Result<u64> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT a.ticket_id, a.unit_code, a.role, a.state, a.dispatched_at, a.sign_deadline, a.respond_deadline,
+                        a.finish_deadline, a.signed_at, a.responded_at, a.extensions_granted, a.reminded, t.district_code
+                 FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+                 WHERE a.state IN ('dispatched','signed','responded')",
+            )?;
+            let mut rows = s.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let reminded: String = r.get(11)?;
+                f(OpenAssignment {
+                    ticket_id: r.get(0)?,
+                    unit_code: r.get(1)?,
+                    role: r.get(2)?,
+                    state: r.get(3)?,
+                    dispatched_at: r.get(4)?,
+                    sign_deadline: r.get(5)?,
+                    respond_deadline: r.get(6)?,
+                    finish_deadline: r.get(7)?,
+                    signed_at: r.get(8)?,
+                    responded_at: r.get(9)?,
+                    extensions_granted: r.get(10)?,
+                    reminders: serde_json::from_str(&reminded).unwrap_or_default(),
+                    district_code: r.get(12)?,
+                })?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    fn unit_events(&self, units: &[String], kinds: &[&str], limit: u32) -> Result<Vec<(TicketId, String, Event)>> {
+        let units = serde_json::to_string(units)?;
+        let kinds = serde_json::to_string(kinds)?;
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload FROM events e
+                 JOIN tickets t ON t.id = e.ticket_id
+                 WHERE e.unit_code IN (SELECT value FROM json_each(?1)) AND e.kind IN (SELECT value FROM json_each(?2))
+                 ORDER BY e.at DESC LIMIT ?3",
+            )?;
+            let rows = s.query_map(params![units, kinds, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, number, seq, at, actor, role, unit, payload) = row?;
+                out.push((
+                    id,
+                    number,
+                    Event {
+                        seq,
+                        at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
+                        actor: ActorRef {
+                            user: actor,
+                            role: jiesu_domain::Role::parse(&role).unwrap_or(jiesu_domain::Role::System),
+                            unit,
+                        },
+                        kind: serde_json::from_str(&payload)?,
+                    },
+                ));
+            }
+            Ok(out)
         })
     }
 

@@ -1,0 +1,364 @@
+//! Routing and supervision routes: dispatch suggestions with explanations, the duty catalogue
+//! (export, import as a draft, lint, what-if, publish), the overdue board, the unit inbox, and the
+//! reminder scheduler that runs beside the server.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::tickets::load_visible;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Duration, Utc};
+use jiesu_domain::auth::{Actor, Role};
+use jiesu_domain::command::{execute, Command};
+use jiesu_domain::{ActorRef, AssignmentState, TicketState};
+use jiesu_routing::{Catalogue, ClockKey, ClockKind, Emitted, OpenClock, RouteFacts};
+use jiesu_store::{StoreError, TicketStore};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
+    if actor.role == Role::System || roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: what.into() }.into())
+    }
+}
+
+const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
+const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
+
+pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
+    st.catalogue.read().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+}
+
+/// The suggestion for a ticket; units that returned it are skipped (the next suggestion).
+pub fn suggest_for(st: &AppState, t: &TicketState, now: DateTime<Utc>) -> Value {
+    let cat = current_catalogue(st);
+    let s = cat.suggest(&RouteFacts::from_intake(&t.intake), now, &st.org);
+    let returned: Vec<&str> = t
+        .assignments
+        .iter()
+        .filter(|a| a.state == AssignmentState::Returned)
+        .map(|a| a.unit.as_str())
+        .collect();
+    let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
+    if !returned.is_empty() {
+        v["returned_units"] = json!(returned);
+        v["next"] = serde_json::to_value(s.next_after(&returned)).unwrap_or(Value::Null);
+    }
+    v["catalogue_rules"] = json!(cat.len());
+    v
+}
+
+/// `GET /api/v1/tickets/{id}/route` — the engine's proposal with its explanation.
+pub async fn route(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    require(&actor, ROUTERS, "route")?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let (t, _) = load_visible(&st, &actor, id).await?;
+    Ok(axum::Json(suggest_for(&st, &t, st.now())))
+}
+
+/// `GET /api/v1/catalogue` — the published version, the newest draft and the history.
+pub async fn catalogue_info(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+    require(&actor, ROUTERS, "catalogue")?;
+    let s2 = st.clone();
+    let (hist, draft) = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
+        Ok((s2.store.catalogue_history()?, s2.store.catalogue("draft")?))
+    })
+    .await??;
+    let cat = current_catalogue(&st);
+    let on = jiesu_routing::beijing_date(st.now());
+    let rules: Vec<Value> = cat
+        .active_on(on)
+        .take(2000)
+        .map(|r| {
+            let (place, cat_label) = r.scope_text();
+            json!({"id": r.id, "category_prefix": r.category_prefix, "category": cat_label, "place": place,
+                   "keywords": r.keywords, "assignments": r.assignments_field(), "tier": r.tier.as_str(),
+                   "effective_from": r.effective_from, "note": r.note})
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "published_rules": cat.len(),
+        "rules": rules,
+        "draft": draft.map(|d| json!({"version": d.version, "rules": d.rules, "created_at": d.created_at, "created_by": d.created_by, "note": d.note})),
+        "history": hist,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    version: Option<String>,
+}
+
+/// `GET /api/v1/catalogue/export.csv[?version=draft]`
+pub async fn export_csv(State(st): State<AppState>, Caller(actor): Caller, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
+    require(&actor, ROUTERS, "catalogue")?;
+    let csv = if q.version.as_deref() == Some("draft") {
+        let s2 = st.clone();
+        tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
+            .await??
+            .map(|d| d.csv)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no draft catalogue", "没有草稿目录"))?
+    } else {
+        current_catalogue(&st).to_csv()
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalogue.csv\"")],
+        csv,
+    ))
+}
+
+/// `POST /api/v1/catalogue/import` (body: the CSV) — stored as a draft if it is valid; otherwise a
+/// 422 listing every problem with its line, and nothing changes.
+pub async fn import_csv(State(st): State<AppState>, Caller(actor): Caller, body: Bytes) -> ApiResult<axum::Json<Value>> {
+    require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
+    let cat = Catalogue::from_csv(&body, &st.org, &st.categories).map_err(|r| {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "catalogue_rejected", r.to_string(), "派单目录导入被拒绝，未做任何更改");
+        e.field = Some("csv".into());
+        e
+    })?;
+    let (s2, user, now) = (st.clone(), actor.user.clone(), st.now());
+    let csv = cat.to_csv();
+    let n = cat.len();
+    let version = tokio::task::spawn_blocking(move || s2.store.save_catalogue("draft", &csv, n, &user, None, now)).await??;
+    let lint = jiesu_routing::lint(&cat, &st.org, &st.categories, st.now());
+    Ok(axum::Json(json!({"version": version, "status": "draft", "rules": n, "lint": lint})))
+}
+
+/// `GET /api/v1/catalogue/lint` — conflicts, gaps and rules pointing at retired units.
+pub async fn lint(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+    require(&actor, ROUTERS, "catalogue")?;
+    let cat = current_catalogue(&st);
+    let st2 = st.clone();
+    let rep = tokio::task::spawn_blocking(move || jiesu_routing::lint(&cat, &st2.org, &st2.categories, st2.now())).await?;
+    Ok(axum::Json(serde_json::to_value(&rep).unwrap_or(Value::Null)))
+}
+
+#[derive(Deserialize)]
+pub struct WhatIfQuery {
+    months: Option<u32>,
+}
+
+async fn load_draft(st: &AppState, version: i64) -> ApiResult<Catalogue> {
+    let s2 = st.clone();
+    let d = tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
+        .await??
+        .filter(|d| d.version == version)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no draft catalogue version {version}"), "草稿目录不存在"))?;
+    Catalogue::from_csv(d.csv.as_bytes(), &st.org, &st.categories)
+        .map_err(|r| ApiError::new(StatusCode::CONFLICT, "catalogue_rejected", r.to_string(), "草稿目录已不再有效"))
+}
+
+/// Replays the last N months of dispatched tickets under a draft: who gains and loses load.
+pub fn whatif_report(store: &dyn TicketStore, current: &Catalogue, draft: &Catalogue, org: &jiesu_domain::org::OrgTree, now: DateTime<Utc>, months: u32) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
+    let from = now - Duration::days(30 * months as i64);
+    let mut ids = Vec::new();
+    store.for_each_fact(from, now, &mut |f| {
+        if f.role == "lead" && ids.last() != Some(&f.ticket_id) {
+            ids.push(f.ticket_id);
+        }
+        Ok(())
+    })?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some((t, _)) = store.load_ticket(id)? {
+            let actual = t.assignments.iter().find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead).map(|a| a.unit.clone());
+            items.push((RouteFacts::from_intake(&t.intake), actual));
+        }
+    }
+    Ok(jiesu_routing::whatif(current, draft, items, org, now))
+}
+
+/// `GET /api/v1/catalogue/drafts/{version}/whatif?months=1`
+pub async fn whatif(State(st): State<AppState>, Caller(actor): Caller, Path(version): Path<i64>, Query(q): Query<WhatIfQuery>) -> ApiResult<axum::Json<Value>> {
+    require(&actor, CATALOGUE_ADMINS, "catalogue-whatif")?;
+    let draft = load_draft(&st, version).await?;
+    let months = q.months.unwrap_or(1).clamp(1, 24);
+    let cur = current_catalogue(&st);
+    let s2 = st.clone();
+    let rep = tokio::task::spawn_blocking(move || whatif_report(s2.store.as_ref(), &cur, &draft, &s2.org, s2.now(), months)).await??;
+    let text = rep.to_string();
+    let mut v = serde_json::to_value(&rep).unwrap_or(Value::Null);
+    v["summary"] = json!(text);
+    Ok(axum::Json(v))
+}
+
+/// `POST /api/v1/catalogue/drafts/{version}/publish` — the draft becomes the catalogue in force.
+pub async fn publish(State(st): State<AppState>, Caller(actor): Caller, Path(version): Path<i64>) -> ApiResult<axum::Json<Value>> {
+    require(&actor, &[Role::Supervisor, Role::Admin], "catalogue-publish")?;
+    let draft = load_draft(&st, version).await?;
+    let s2 = st.clone();
+    tokio::task::spawn_blocking(move || s2.store.publish_catalogue(version)).await??;
+    let n = draft.len();
+    if let Ok(mut c) = st.catalogue.write() {
+        *c = Arc::new(draft);
+    }
+    Ok(axum::Json(json!({"version": version, "status": "published", "rules": n})))
+}
+
+fn ageing_bucket(hours: i64) -> &'static str {
+    match hours {
+        h if h < 24 => "lt_1d",
+        h if h < 72 => "d1_3",
+        h if h < 168 => "d3_7",
+        _ => "gt_7d",
+    }
+}
+
+/// `GET /api/v1/supervision/overdue` — overdue assignments by unit and by district, with ageing.
+pub async fn overdue_board(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+    if !(actor.role.is_centre() || actor.role == Role::UnitManager) {
+        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "supervision".into() }.into());
+    }
+    let now = st.now();
+    let s2 = st.clone();
+    let a2 = actor.clone();
+    let rows = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<(String, String, String, i64)>> {
+        let mut out = Vec::new();
+        s2.store.open_assignments(&mut |a| {
+            if !a2.covers(&a.unit_code, &s2.org) {
+                return Ok(());
+            }
+            if let Some(due) = jiesu_store::time::parse(&a.finish_deadline) {
+                if due < now {
+                    out.push((a.unit_code, a.district_code, a.role, (now - due).num_hours()));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    })
+    .await??;
+    let mut by_unit: std::collections::BTreeMap<String, (u64, [u64; 4], i64)> = Default::default();
+    let mut by_district: std::collections::BTreeMap<String, (u64, [u64; 4])> = Default::default();
+    for (unit, district, _role, hours) in &rows {
+        let b = match ageing_bucket(*hours) { "lt_1d" => 0, "d1_3" => 1, "d3_7" => 2, _ => 3 };
+        let e = by_unit.entry(unit.clone()).or_default();
+        e.0 += 1;
+        e.1[b] += 1;
+        e.2 = e.2.max(*hours);
+        let d = by_district.entry(district.clone()).or_default();
+        d.0 += 1;
+        d.1[b] += 1;
+    }
+    let name = |c: &str| st.org.get(c).map(|u| u.name.clone());
+    let mut units: Vec<Value> = by_unit
+        .iter()
+        .map(|(u, (n, b, max))| json!({"unit_code": u, "unit_name": name(u), "kind": st.org.get(u).map(|x| x.kind.as_str()),
+                                       "overdue": n, "lt_1d": b[0], "d1_3": b[1], "d3_7": b[2], "gt_7d": b[3], "oldest_hours": max}))
+        .collect();
+    units.sort_by(|a, b| b["overdue"].as_u64().cmp(&a["overdue"].as_u64()));
+    let districts: Vec<Value> = by_district
+        .iter()
+        .map(|(d, (n, b))| json!({"district_code": d, "district_name": name(d), "overdue": n, "lt_1d": b[0], "d1_3": b[1], "d3_7": b[2], "gt_7d": b[3]}))
+        .collect();
+    Ok(axum::Json(json!({"at": now, "total": rows.len(), "units": units, "districts": districts})))
+}
+
+/// `GET /api/v1/inbox` — a unit's reminders and overdue notices, newest first.
+pub async fn inbox(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+    let units: Vec<String> = match &actor.unit {
+        Some(u) => {
+            let mut out = vec![u.clone()];
+            let mut i = 0;
+            while i < out.len() {
+                let kids: Vec<String> = st.org.children(&out[i]).filter(|k| k.kind.dispatchable()).map(|k| k.code.clone()).collect();
+                out.extend(kids);
+                i += 1;
+            }
+            out
+        }
+        None => return Ok(axum::Json(json!({"items": []}))),
+    };
+    let s2 = st.clone();
+    let ev = tokio::task::spawn_blocking(move || s2.store.unit_events(&units, &["reminded"], 100)).await??;
+    let items: Vec<Value> = ev
+        .into_iter()
+        .map(|(id, number, e)| {
+            let mut v = crate::views::event_view(&st, &e, false);
+            v["ticket_id"] = json!(id);
+            v["number"] = json!(number);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({"items": items})))
+}
+
+fn clock_kind(s: &str) -> ClockKind {
+    match s {
+        "sign" => ClockKind::Sign,
+        "respond" => ClockKind::Respond,
+        _ => ClockKind::Finish,
+    }
+}
+
+/// One scheduler pass: every threshold passed by an open clock becomes a `reminded` event, exactly
+/// once (the domain refuses a reminder already recorded, inside the write transaction, so restarts
+/// and overlapping passes cannot duplicate; missed thresholds after downtime are all caught up).
+pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<usize> {
+    let mut clocks = Vec::new();
+    let mut marks = Vec::new();
+    st.store.open_assignments(&mut |a| {
+        let start = jiesu_store::time::parse(&a.dispatched_at).unwrap_or(now);
+        for (clock, due, done) in [
+            ("sign", &a.sign_deadline, a.signed_at.is_some() || a.state != "dispatched"),
+            ("respond", &a.respond_deadline, a.responded_at.is_some() || a.state == "responded"),
+            ("finish", &a.finish_deadline, false),
+        ] {
+            if done {
+                continue;
+            }
+            let epoch = if clock == "finish" { a.extensions_granted } else { 0 };
+            let key = ClockKey { ticket: a.ticket_id, unit: a.unit_code.clone(), clock: clock_kind(clock), epoch };
+            if let Some((e, n)) = a.reminders.get(clock) {
+                if *e == epoch && *n > 0 {
+                    marks.push((key.clone(), n - 1));
+                }
+            }
+            if let Some(due) = jiesu_store::time::parse(due) {
+                clocks.push(OpenClock { key, start, due });
+            }
+        }
+        Ok(())
+    })?;
+    let emitted = Emitted::from_events(marks);
+    let due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
+    let mut written = 0;
+    for r in due {
+        let cmd = Command::Remind {
+            unit: r.unit.clone(),
+            clock: r.clock.as_str().to_string(),
+            epoch: r.epoch,
+            index: r.threshold_index,
+            permille: (r.threshold * 1000.0).round() as u32,
+            overdue: r.overdue,
+        };
+        let actor = ActorRef { user: "scheduler".into(), role: Role::System, unit: Some(r.unit.clone()) };
+        match st.store.update_ticket(r.ticket, Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &actor, now)?))) {
+            Ok(_) => written += 1,
+            Err(StoreError::Domain(_)) => {} // already recorded, or the clock was met meanwhile
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(written)
+}
+
+/// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
+pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || scheduler_pass(&s2, s2.now())).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("scheduler: {n} reminder events"),
+                Ok(Err(e)) => tracing::warn!("scheduler pass failed: {e}"),
+                _ => {}
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
