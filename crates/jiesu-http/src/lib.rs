@@ -211,7 +211,17 @@ mod auth_routes {
 
     pub async fn demo(State(st): State<AppState>) -> ApiResult<axum::Json<Value>> {
         match st.demo_accounts.as_ref() {
-            Some(acc) => Ok(axum::Json(json!({"demo": true, "accounts": acc}))),
+            Some(acc) => {
+                let acc: Vec<Value> = acc
+                    .iter()
+                    .map(|a| {
+                        let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+                        v["unit_name"] = json!(a.unit_code.as_deref().and_then(|u| st.org.get(u)).map(|u| u.name.clone()));
+                        v
+                    })
+                    .collect();
+                Ok(axum::Json(json!({"demo": true, "accounts": acc})))
+            }
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_demo",

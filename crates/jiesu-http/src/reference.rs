@@ -17,6 +17,7 @@ pub struct UnitFilter {
     kind: Option<String>,
     parent: Option<String>,
     q: Option<String>,
+    dispatchable: Option<bool>,
 }
 
 /// `GET /api/v1/units` — public reference data (names and codes of public bodies).
@@ -29,6 +30,7 @@ pub async fn units(State(st): State<AppState>, Query(f): Query<UnitFilter>) -> J
         .filter(|u| kind.is_none_or(|k| u.kind == k))
         .filter(|u| f.parent.as_deref().is_none_or(|p| u.parent.as_deref() == Some(p)))
         .filter(|u| f.q.as_deref().is_none_or(|q| u.name.contains(q) || u.code.starts_with(q)))
+        .filter(|u| f.dispatchable.is_none_or(|d| (u.kind.dispatchable() && u.active) == d))
         .map(|u| {
             json!({
                 "code": u.code, "name": u.name, "kind": u.kind.as_str(), "kind_label": u.kind.label_zh(),

@@ -211,7 +211,7 @@ pub async fn create(
 }
 
 /// `POST /api/v1/public/tickets` — a citizen files a request without an account.
-pub async fn public_create(State(st): State<AppState>, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+pub async fn public_create(State(st): State<AppState>, headers: HeaderMap, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
     let mut intake = intake_from(&st, b, Channel::Web)?;
     if intake.channel == Channel::Phone {
         intake.channel = Channel::Web;
@@ -220,7 +220,12 @@ pub async fn public_create(State(st): State<AppState>, Json(b): Json<CreateBody>
         intake,
         actor: ActorRef { user: "citizen".into(), role: Role::Citizen, unit: None },
         now: st.now(),
-        idempotency_key: None,
+        // a double click on the public form must not file twice
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| !k.is_empty() && k.len() <= 200)
+            .map(|k| format!("public:{k}")),
     };
     let s2 = st.clone();
     let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
@@ -336,6 +341,7 @@ pub async fn list(
             v["category_path"] = json!(st.categories.path_label(&t.category_code));
             v["lead_unit_name"] = json!(t.lead_unit.as_deref().and_then(|u| st.org.get(u)).map(|u| u.name.clone()));
             v["street_name"] = json!(st.org.get(&t.street_code).map(|u| u.name.clone()));
+            v["district_name"] = json!(st.org.get(&t.district_code).map(|u| u.name.clone()));
             let overdue = t.finish_deadline.as_deref().and_then(jiesu_store::time::parse).is_some_and(|d| {
                 d < now && matches!(t.status.as_str(), "dispatched" | "in_progress" | "return_review")
             });
