@@ -84,6 +84,18 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         months: u32,
     },
+    /// The monthly 三率 scorecard of streets, districts, departments or enterprises.
+    Score(jiesu_score::cli::ScoreArgs),
+    /// Exports without personal data (the facts scoring uses, one row per assignment).
+    Export {
+        #[command(subcommand)]
+        cmd: jiesu_score::cli::ExportCmd,
+    },
+    /// Scoring policies: check a policy file, print the shipped default.
+    Policy {
+        #[command(subcommand)]
+        cmd: jiesu_score::cli::PolicyCmd,
+    },
     /// Text classification: evaluate or cross-validate the classifier on CSV files.
     Classify {
         #[command(subcommand)]
@@ -146,6 +158,10 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1_000_000)]
         open: usize,
     },
+    /// The monthly scorecard of all units at Beijing scale against DuckDB on the same rows.
+    Score(jiesu_score::cli::BenchScoreArgs),
+    /// Knowledge-base search latency and recall over 100,000 articles against SQLite FTS5 (trigram).
+    Kb(jiesu_kb::BenchKbArgs),
     /// Classification throughput against the Python scikit-learn pipeline.
     Classify(jiesu_text::cli::BenchClassifyArgs),
 }
@@ -198,11 +214,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Catalogue { cmd } => routing_cmds::run_catalogue(cmd),
         Cmd::Whatif { db, catalogue, months } => routing_cmds::whatif(&db, &catalogue, months),
+        Cmd::Score(a) => jiesu_score::cli::run_score(a),
+        Cmd::Export { cmd } => jiesu_score::cli::run_export(cmd),
+        Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Bench { cmd } => match cmd {
             BenchCmd::Intake { db, clients, seconds } => bench::intake(&db, clients, seconds),
             BenchCmd::Generate { db, scale, months } => bench::generate(&db, scale, months),
             BenchCmd::Route { rules, queries, open } => routing_cmds::bench_route(rules, queries, open),
+            BenchCmd::Score(a) => jiesu_score::cli::run_bench_score(a),
+            BenchCmd::Kb(args) => jiesu_kb::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
         },
     }

@@ -8,6 +8,7 @@ mod actions;
 pub mod auth;
 mod error;
 mod json;
+mod kb;
 mod openapi;
 mod reference;
 mod routing;
@@ -56,6 +57,10 @@ pub struct AppState {
     pub policy: Arc<jiesu_routing::DeadlinePolicy>,
     /// Reminder thresholds of the scheduler (fractions of each clock's span).
     pub thresholds: Arc<jiesu_routing::Thresholds>,
+    /// The knowledge base (in-memory index).
+    pub kb: Arc<std::sync::RwLock<jiesu_kb::KnowledgeBase>>,
+    /// Virtual agent: (questions asked, answered in one go) since start-up.
+    pub agent_stats: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
 }
 
 impl AppState {
@@ -89,6 +94,8 @@ impl AppState {
             calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026()),
             policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
+            kb: Arc::new(std::sync::RwLock::new(jiesu_kb::KnowledgeBase::demo())),
+            agent_stats: Arc::new(Default::default()),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -110,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/events", get(tickets::events))
         .route("/tickets/{id}/{action}", post(actions::act))
         .route("/tickets/{id}/route", get(routing::route))
+        .route("/tickets/{id}/duplicates", get(kb::duplicates))
+        .route("/kb/search", get(kb::search))
+        .route("/kb/stats", get(kb::stats))
+        .route("/public/ask", post(kb::ask))
         .route("/catalogue", get(routing::catalogue_info))
         .route("/catalogue/export.csv", get(routing::export_csv))
         .route("/catalogue/import", post(routing::import_csv))

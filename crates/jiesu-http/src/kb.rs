@@ -1,0 +1,127 @@
+//! Knowledge base (知识库) routes: search-as-you-type for agents, the public virtual agent
+//! (智能问答) that answers from the knowledge base or hands over to a pre-filled ticket, and
+//! duplicate suggestions (possibly the same as #…) for a ticket.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::tickets::load_visible;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use chrono::Duration;
+use jiesu_domain::auth::Role;
+use jiesu_kb::{find_duplicates, DupConfig, SearchOptions, TicketLite};
+use jiesu_store::{TicketQuery, TicketStore};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: String,
+    k: Option<usize>,
+    category: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /api/v1/kb/search?q=…&k=5&category=` — ranked articles with highlighted snippets.
+pub async fn search(State(st): State<AppState>, Caller(actor): Caller, Query(q): Query<SearchQuery>) -> ApiResult<axum::Json<Value>> {
+    if !actor.role.is_centre() && !actor.role.is_unit() {
+        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "kb".into() }.into());
+    }
+    if q.q.chars().count() > 2000 {
+        return Err(ApiError::invalid("q", "the query is longer than 2,000 characters", "查询内容超过2000字"));
+    }
+    let kb = st.kb.clone();
+    let hits = tokio::task::spawn_blocking(move || {
+        let mut opts = SearchOptions::top(q.k.unwrap_or(5).clamp(1, 50));
+        opts.category = q.category;
+        opts.owner_unit = q.unit;
+        kb.read().map(|k| k.search(&q.q, &opts)).unwrap_or_default()
+    })
+    .await?;
+    Ok(axum::Json(json!({"hits": hits})))
+}
+
+#[derive(Deserialize)]
+pub struct AskBody {
+    question: String,
+}
+
+/// `POST /api/v1/public/ask` — the virtual agent: an answer with its source, or a ticket draft.
+pub async fn ask(State(st): State<AppState>, crate::json::Json(b): crate::json::Json<AskBody>) -> ApiResult<axum::Json<Value>> {
+    let n = b.question.trim().chars().count();
+    if n == 0 || n > 2000 {
+        return Err(ApiError::invalid("question", "ask a question of 1 to 2,000 characters", "请输入1至2000字的问题"));
+    }
+    let kb = st.kb.clone();
+    let reply = tokio::task::spawn_blocking(move || {
+        kb.read().map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, None)).ok()
+    })
+    .await?
+    .ok_or_else(|| ApiError::internal("knowledge base unavailable"))?;
+    st.agent_stats.0.fetch_add(1, Ordering::Relaxed);
+    if reply.answer.is_some() {
+        st.agent_stats.1.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut v = serde_json::to_value(&reply).unwrap_or(Value::Null);
+    if let Some(u) = reply.answer.as_ref().and_then(|a| st.org.get(&a.owner_unit)) {
+        v["answer"]["owner_unit_name"] = json!(u.name);
+    }
+    Ok(axum::Json(v))
+}
+
+/// `GET /api/v1/kb/stats` — the virtual agent's one-shot resolution since start-up.
+pub async fn stats(State(st): State<AppState>, Caller(_a): Caller) -> axum::Json<Value> {
+    let asked = st.agent_stats.0.load(Ordering::Relaxed);
+    let answered = st.agent_stats.1.load(Ordering::Relaxed);
+    axum::Json(json!({"asked": asked, "answered": answered,
+        "one_shot_rate": if asked > 0 { answered as f64 / asked as f64 } else { 0.0 }}))
+}
+
+/// `GET /api/v1/tickets/{id}/duplicates` — requests about the same problem at the same place in the
+/// last 72 hours, with the reasons.
+pub async fn duplicates(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    if !matches!(actor.role, Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System) {
+        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "duplicates".into() }.into());
+    }
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let (t, _) = load_visible(&st, &actor, id).await?;
+    let s2 = st.clone();
+    let lite = |t: &jiesu_domain::TicketState| TicketLite {
+        id: t.id,
+        number: t.number.clone(),
+        created_at: t.created_at,
+        category_code: t.intake.category_code.clone(),
+        street_code: t.intake.place.street_code.clone(),
+        community_code: t.intake.place.community_code.clone(),
+        address: t.intake.place.address.clone(),
+        text: format!("{} {}", t.intake.title, t.intake.text),
+    };
+    let me = lite(&t);
+    let created = t.created_at;
+    let street = t.intake.place.street_code.clone();
+    let matches = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<jiesu_kb::Match>> {
+        let q = TicketQuery {
+            street: Some(street),
+            from: Some(created - Duration::hours(72)),
+            to: Some(created + Duration::hours(72)),
+            page_size: 200,
+            ..Default::default()
+        };
+        let page = s2.store.list_tickets(&q)?;
+        let mut cands = Vec::new();
+        for item in page.items.iter().filter(|x| x.id != id) {
+            if let Some((c, _)) = s2.store.load_ticket(item.id)? {
+                cands.push(lite(&c));
+            }
+        }
+        Ok(find_duplicates(&me, &cands, &DupConfig::default()))
+    })
+    .await??;
+    let items: Vec<Value> = matches
+        .iter()
+        .map(|m| json!({"id": m.id, "number": m.number, "score": m.score, "text_similarity": m.text_similarity,
+                        "reasons_zh": m.reasons_zh(), "reasons_en": m.reasons_en()}))
+        .collect();
+    Ok(axum::Json(json!({"items": items})))
+}

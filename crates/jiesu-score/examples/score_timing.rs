@@ -1,0 +1,42 @@
+//! Times the scoring step alone (min and median of N runs) on a fact file: for tuning.
+//!
+//! cargo run --release -p jiesu-score --example score_timing -- DB FACTFILE YYYY-MM [N]
+use jiesu_domain::org::OrgTree;
+use jiesu_score::{score_levels, Columns, FactTable, Level, Month, Policy, ScoreOptions};
+use jiesu_store::{SqliteStore, TicketStore};
+use std::time::Instant;
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let store = SqliteStore::open(&a[1]).unwrap();
+    let org = OrgTree::new(store.units().unwrap());
+    let n: usize = a.get(4).map_or(20, |s| s.parse().unwrap());
+    let period = Month::parse(&a[3]).unwrap();
+    let mut read = vec![];
+    let mut score = vec![];
+    for _ in 0..n {
+        let t = Instant::now();
+        let (facts, _) = FactTable::read_file(a[2].as_ref(), Columns::scoring()).unwrap();
+        read.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let cards = score_levels(
+            &facts,
+            period,
+            &Policy::default(),
+            &org,
+            &Level::ALL,
+            &ScoreOptions::default(),
+        )
+        .unwrap();
+        score.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(cards.len(), 4);
+    }
+    for (name, v) in [("read", &mut read), ("score", &mut score)] {
+        v.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "{name}: min {:.1} ms, median {:.1} ms",
+            v[0],
+            v[v.len() / 2]
+        );
+    }
+}

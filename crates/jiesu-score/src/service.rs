@@ -1,0 +1,113 @@
+//! Scorecards straight from a database: the one entry point the CLI and the HTTP layer share.
+
+use crate::facts::{load_facts, CacheMode, Columns, FactSource, FactTable};
+use crate::month::Month;
+use crate::policy::{PolicyError, PolicySet};
+use crate::score::{score_levels, Level, ScoreOptions, Scorecard};
+use anyhow::{Context, Result};
+use jiesu_domain::category::CategoryTree;
+use jiesu_domain::org::OrgTree;
+use jiesu_store::{SqliteStore, TicketStore};
+use std::path::Path;
+
+/// Reads and validates a policy file (category codes checked against `categories`), or returns
+/// the shipped default when `path` is `None`.
+pub fn load_policies(path: Option<&Path>, categories: Option<&CategoryTree>) -> Result<PolicySet> {
+    match path {
+        None => Ok(PolicySet::shipped_default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the policy file {}", p.display()))?;
+            PolicySet::from_toml(&text, categories)
+                .map_err(|e: PolicyError| anyhow::anyhow!("{}: {e}", p.display()))
+        }
+    }
+}
+
+/// How [`monthly_scorecards`] reads facts.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub cache: CacheMode,
+    /// Load ticket numbers (for the exemption list) and the other clocks.
+    pub columns: Columns,
+    /// Load the base period too (基数诉求比); otherwise it is "not available".
+    pub base_period: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            cache: CacheMode::Use,
+            columns: Columns {
+                number: true,
+                other_times: false,
+            },
+            base_period: true,
+        }
+    }
+}
+
+/// What a scoring run read.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub rows: usize,
+    pub source: FactSource,
+}
+
+/// The month's scorecards of `levels` under the policy that governs `period` in `policies`.
+pub fn monthly_scorecards(
+    store: &SqliteStore,
+    period: Month,
+    levels: &[Level],
+    policies: &PolicySet,
+    opts: LoadOptions,
+) -> Result<(Vec<Scorecard>, Loaded)> {
+    let policy = policies
+        .for_month(period)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let org = OrgTree::new(store.units()?);
+    let (start, end) = policy.period_bounds(period);
+    let (facts, source) = load_facts(store, start, end, opts.columns, opts.cache)?;
+    let base: Option<FactTable> = if opts.base_period {
+        let bm = policy.observation.base_period.for_month(period);
+        let (bs, be) = policy.period_bounds(bm);
+        Some(load_facts(store, bs, be, Columns::scoring(), opts.cache)?.0)
+    } else {
+        None
+    };
+    let cards = score_levels(
+        &facts,
+        period,
+        policy,
+        &org,
+        levels,
+        &ScoreOptions {
+            base: base.as_ref(),
+        },
+    )?;
+    Ok((
+        cards,
+        Loaded {
+            rows: facts.len(),
+            source,
+        },
+    ))
+}
+
+/// Opens a database that must already exist (a typo must not create an empty city).
+pub fn open_existing(db: &Path) -> Result<SqliteStore> {
+    if !db.exists() {
+        anyhow::bail!(
+            "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
+            db.display(),
+            db.display(),
+            db.display()
+        );
+    }
+    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+}
+
+/// The database's category tree.
+pub fn category_tree(store: &SqliteStore) -> Result<CategoryTree> {
+    Ok(CategoryTree::new(store.categories()?))
+}
