@@ -12,6 +12,7 @@ mod kb;
 mod openapi;
 mod reference;
 mod routing;
+mod scores;
 mod tickets;
 mod ui;
 mod views;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/route", get(routing::route))
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))
+        .route("/scores/{period}/{level}", get(scores::scorecard))
         .route("/kb/stats", get(kb::stats))
         .route("/public/ask", post(kb::ask))
         .route("/catalogue", get(routing::catalogue_info))
