@@ -437,7 +437,7 @@ fn probe_body(action: &str) -> Value {
     match action {
         "answer" => json!({"answer": "x"}),
         "special" => json!({"handling": "legal_route", "note": "x"}),
-        "dispatch" => json!({"assignments": []}),
+        "dispatch" => json!({"assignments": [], "tier": "7d"}),
         "note" => json!({"text": "x"}),
         "whistle" => json!({"units": ["-"], "reason": "x"}),
         "return" => json!({"reason": "other", "text": "x"}),

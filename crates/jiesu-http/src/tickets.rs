@@ -204,10 +204,20 @@ pub async fn create(
     };
     let s2 = st.clone();
     let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
-    // the creator supplied the personal data just now: showing it back is not a read to audit
-    let (v, _) = ticket_view(&st, &actor, &created.state, allowed_actions(&st, &actor, &created.state));
+    // Intake answers with the ticket's summary and its Location; the full view (assignments,
+    // clocks, allowed actions) is one GET away. Building the full view costs more than the
+    // durable write itself, and an agent taking calls needs the number at once.
+    let t = &created.state;
+    let v = json!({
+        "id": t.id, "number": t.number, "status": t.status.as_str(), "status_label": t.status.label_zh(),
+        "created_at": t.created_at, "type": t.intake.request_type.as_str(), "channel": t.intake.channel.as_str(),
+        "category_code": t.intake.category_code, "title": t.intake.title,
+        "place": {"district_code": t.intake.place.district_code, "street_code": t.intake.place.street_code},
+        "assignments": [], "answer": null, "replayed": created.replayed,
+        "href": format!("/api/v1/tickets/{}", t.id),
+    });
     let code = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((code, axum::Json(v)))
+    Ok((code, [(axum::http::header::LOCATION, format!("/api/v1/tickets/{}", t.id))], axum::Json(v)))
 }
 
 /// `POST /api/v1/public/tickets` — a citizen files a request without an account.
