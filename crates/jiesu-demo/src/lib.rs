@@ -299,11 +299,11 @@ pub fn generate(
                 .name(format!("jiesu-demo-imp{k}"))
                 .spawn_scoped(scope, move || {
                     for batch in rx {
+                        let n = batch.len() as u64;
                         let r = store
-                            .import(&batch)
-                            .map(|_| batch.len() as u64)
+                            .import(batch)
+                            .map(|_| n)
                             .context("writing generated tickets");
-                        drop(batch);
                         let failed = r.is_err();
                         if done_tx.send(r).is_err() || failed {
                             return;

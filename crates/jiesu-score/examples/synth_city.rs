@@ -193,7 +193,7 @@ fn main() {
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
         for b in built {
-            store.import(&b).unwrap();
+            store.import(b).unwrap();
         }
         next = hi + 1;
         eprintln!("{} / {n} tickets, {:.0} s", hi, t0.elapsed().as_secs_f64());

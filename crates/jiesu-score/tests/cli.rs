@@ -99,7 +99,7 @@ fn city_db(dir: &Path) -> PathBuf {
         }
         batch.push(build(&s));
     }
-    store.import(&batch).unwrap();
+    store.import(batch).unwrap();
     path
 }
 

@@ -237,7 +237,7 @@ pub trait TicketStore: Send + Sync {
     fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>>;
     fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>>;
     /// Bulk load of complete histories (the demo-city generator, legacy imports).
-    fn import(&self, tickets: &[(TicketState, Vec<Event>)]) -> Result<()>;
+    fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()>;
     /// Streams the assignment facts of tickets first dispatched in `[from, to)`, ordered by ticket
     /// and assignment.
     fn for_each_fact(

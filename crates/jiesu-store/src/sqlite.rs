@@ -764,8 +764,8 @@ impl TicketStore for SqliteStore {
         })
     }
 
-    fn import(&self, tickets: &[(TicketState, Vec<Event>)]) -> Result<()> {
-        let batch = tickets.to_vec();
+    fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()> {
+        let batch = tickets;
         self.write(move |c| {
             for (st, events) in &batch {
                 insert_events(c, st.id, events)?;
