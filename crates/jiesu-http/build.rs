@@ -32,7 +32,14 @@ fn main() {
     let web = manifest.join("../../web");
     let dist = web.join("dist");
     println!("cargo:rerun-if-env-changed=JIESU_SKIP_UI");
-    for f in ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "public"] {
+    for f in [
+        "src",
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "vite.config.ts",
+        "public",
+    ] {
         println!("cargo:rerun-if-changed={}", web.join(f).display());
     }
     std::fs::create_dir_all(&dist).ok();
@@ -54,7 +61,9 @@ fn main() {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&web)
             .status()
-            .expect("npm is needed to build the web UI (install Node.js 20+), or set JIESU_SKIP_UI=1");
+            .expect(
+                "npm is needed to build the web UI (install Node.js 20+), or set JIESU_SKIP_UI=1",
+            );
         assert!(st.success(), "npm ci failed in web/");
     }
     let st = Command::new(npm)

@@ -40,7 +40,10 @@ fn sample_intake(category: &str) -> Intake {
 
 fn fresh(db: &Path) -> Result<SqliteStore> {
     if db.exists() {
-        bail!("{} already exists; the benchmark needs a new file (nothing was changed)", db.display());
+        bail!(
+            "{} already exists; the benchmark needs a new file (nothing was changed)",
+            db.display()
+        );
     }
     let store = SqliteStore::open(db)?;
     crate::seed_reference(&store)?;
@@ -81,7 +84,9 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
     .to_string();
 
     // 1. over HTTP
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let (count, mut lat) = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -94,7 +99,9 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
         let mut tasks = Vec::new();
         for _ in 0..clients {
             let (token, body) = (token.clone(), body.clone());
-            tasks.push(tokio::spawn(async move { client_loop(addr, &token, &body, deadline).await }));
+            tasks.push(tokio::spawn(async move {
+                client_loop(addr, &token, &body, deadline).await
+            }));
         }
         let mut count = 0u64;
         let mut lat = Vec::new();
@@ -122,7 +129,11 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
             while !stop.load(Ordering::Relaxed) {
                 s.create_ticket(NewTicket {
                     intake: i.clone(),
-                    actor: ActorRef { user: "bench".into(), role: Role::Agent, unit: None },
+                    actor: ActorRef {
+                        user: "bench".into(),
+                        role: Role::Agent,
+                        unit: None,
+                    },
                     now: chrono::Utc::now(),
                     idempotency_key: None,
                 })?;
@@ -135,7 +146,9 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
     stop.store(true, Ordering::Relaxed);
     let mut raw = 0u64;
     for h in handles {
-        raw += h.join().map_err(|_| anyhow::anyhow!("limit thread panicked"))??;
+        raw += h
+            .join()
+            .map_err(|_| anyhow::anyhow!("limit thread panicked"))??;
     }
     let raw_rate = raw as f64 / start.elapsed().as_secs_f64();
     println!(
@@ -161,14 +174,20 @@ type Conn = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 async fn connect(addr: std::net::SocketAddr) -> Result<Conn> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    let (send, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
     Ok(send)
 }
 
-async fn post(conn: &mut Conn, path: &str, token: Option<&str>, body: &str) -> Result<(u16, Bytes)> {
+async fn post(
+    conn: &mut Conn,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Result<(u16, Bytes)> {
     let mut req = hyper::Request::post(path)
         .header("host", "127.0.0.1")
         .header("content-type", "application/json");
@@ -185,7 +204,13 @@ async fn post(conn: &mut Conn, path: &str, token: Option<&str>, body: &str) -> R
 
 async fn login(addr: std::net::SocketAddr) -> Result<String> {
     let mut c = connect(addr).await?;
-    let (st, b) = post(&mut c, "/api/v1/session", None, &format!(r#"{{"username":"bench","password":"{PW}"}}"#)).await?;
+    let (st, b) = post(
+        &mut c,
+        "/api/v1/session",
+        None,
+        &format!(r#"{{"username":"bench","password":"{PW}"}}"#),
+    )
+    .await?;
     if st != 200 {
         bail!("bench log-in failed: {st} {}", String::from_utf8_lossy(&b));
     }
@@ -193,7 +218,12 @@ async fn login(addr: std::net::SocketAddr) -> Result<String> {
     Ok(v["token"].as_str().context("no token")?.to_string())
 }
 
-async fn client_loop(addr: std::net::SocketAddr, token: &str, body: &str, deadline: Instant) -> Result<(u64, Vec<f64>)> {
+async fn client_loop(
+    addr: std::net::SocketAddr,
+    token: &str,
+    body: &str,
+    deadline: Instant,
+) -> Result<(u64, Vec<f64>)> {
     let mut c = connect(addr).await?;
     let mut n = 0;
     let mut lat = Vec::new();
@@ -217,7 +247,12 @@ pub fn generate(db: &Path, scale: f64, months: u32) -> Result<()> {
     let mut child = std::process::Command::new(exe)
         .args(["generate", "--db"])
         .arg(db)
-        .args(["--scale", &scale.to_string(), "--months", &months.to_string()])
+        .args([
+            "--scale",
+            &scale.to_string(),
+            "--months",
+            &months.to_string(),
+        ])
         .stdout(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::null())
         .spawn()?;

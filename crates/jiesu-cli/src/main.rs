@@ -183,12 +183,20 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Generate { db, months, scale, seed } => generate(&db, months, scale, seed).map(|_| ()),
+        Cmd::Generate {
+            db,
+            months,
+            scale,
+            seed,
+        } => generate(&db, months, scale, seed).map(|_| ()),
         Cmd::Init { db } => {
             refuse_existing(&db)?;
             let store = SqliteStore::open(&db)?;
             seed_reference(&store)?;
-            println!("created {} with the reference data (no tickets)", db.display());
+            println!(
+                "created {} with the reference data (no tickets)",
+                db.display()
+            );
             Ok(())
         }
         Cmd::Serve { db, listen } => {
@@ -196,7 +204,16 @@ fn run(cli: Cli) -> Result<()> {
             serve(store, &listen, None)
         }
         Cmd::Demo { db, listen } => demo(&db, &listen),
-        Cmd::User { cmd: UserCmd::Add { db, name, role, unit, password } } => {
+        Cmd::User {
+            cmd:
+                UserCmd::Add {
+                    db,
+                    name,
+                    role,
+                    unit,
+                    password,
+                },
+        } => {
             let store = open_existing(&db)?;
             add_user(&store, &name, &role, unit.as_deref(), &password)?;
             println!("user {name} ({role}) added");
@@ -213,15 +230,27 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Catalogue { cmd } => routing_cmds::run_catalogue(cmd),
-        Cmd::Whatif { db, catalogue, months } => routing_cmds::whatif(&db, &catalogue, months),
+        Cmd::Whatif {
+            db,
+            catalogue,
+            months,
+        } => routing_cmds::whatif(&db, &catalogue, months),
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
         Cmd::Export { cmd } => jiesu_score::cli::run_export(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Bench { cmd } => match cmd {
-            BenchCmd::Intake { db, clients, seconds } => bench::intake(&db, clients, seconds),
+            BenchCmd::Intake {
+                db,
+                clients,
+                seconds,
+            } => bench::intake(&db, clients, seconds),
             BenchCmd::Generate { db, scale, months } => bench::generate(&db, scale, months),
-            BenchCmd::Route { rules, queries, open } => routing_cmds::bench_route(rules, queries, open),
+            BenchCmd::Route {
+                rules,
+                queries,
+                open,
+            } => routing_cmds::bench_route(rules, queries, open),
             BenchCmd::Score(a) => jiesu_score::cli::run_bench_score(a),
             BenchCmd::Kb(args) => jiesu_kb::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
@@ -260,7 +289,14 @@ pub fn seed_reference(store: &SqliteStore) -> Result<()> {
     if store.catalogue("published")?.is_none() {
         let org = jiesu_domain::org::OrgTree::new(units);
         let cat = routing_cmds::demo_catalogue(&org, &cats);
-        store.save_catalogue("published", &cat.to_csv(), cat.len(), "system", Some("demo city default catalogue"), chrono::Utc::now())?;
+        store.save_catalogue(
+            "published",
+            &cat.to_csv(),
+            cat.len(),
+            "system",
+            Some("demo city default catalogue"),
+            chrono::Utc::now(),
+        )?;
     }
     Ok(())
 }
@@ -311,12 +347,25 @@ fn seed_reference_catalogue(store: &SqliteStore) -> Result<()> {
         let org = jiesu_domain::org::OrgTree::new(store.units()?);
         let cats = jiesu_domain::category::CategoryTree::new(store.categories()?);
         let cat = routing_cmds::demo_catalogue(&org, &cats);
-        store.save_catalogue("published", &cat.to_csv(), cat.len(), "system", Some("demo city default catalogue"), chrono::Utc::now())?;
+        store.save_catalogue(
+            "published",
+            &cat.to_csv(),
+            cat.len(),
+            "system",
+            Some("demo city default catalogue"),
+            chrono::Utc::now(),
+        )?;
     }
     Ok(())
 }
 
-pub fn add_user(store: &SqliteStore, name: &str, role: &str, unit: Option<&str>, password: &str) -> Result<()> {
+pub fn add_user(
+    store: &SqliteStore,
+    name: &str,
+    role: &str,
+    unit: Option<&str>,
+    password: &str,
+) -> Result<()> {
     let r = Role::parse(role)
         .filter(|r| r.assignable())
         .with_context(|| {
@@ -358,9 +407,24 @@ fn demo(db: &Path, listen: &str) -> Result<()> {
     const PW: &str = "demo-12345";
     let accounts: Vec<(&str, &str, Option<&str>, &str)> = vec![
         ("agent", "agent", None, "受理员：受理诉求、直接答复或派单"),
-        ("dispatcher", "dispatcher", None, "派单员：派单、退单审核、延期审核"),
-        ("jianwai", "unit_handler", Some("110105001"), "朝阳区建外街道承办人"),
-        ("chaoyang", "unit_manager", Some("110105"), "朝阳区负责人（含下属街乡和部门）"),
+        (
+            "dispatcher",
+            "dispatcher",
+            None,
+            "派单员：派单、退单审核、延期审核",
+        ),
+        (
+            "jianwai",
+            "unit_handler",
+            Some("110105001"),
+            "朝阳区建外街道承办人",
+        ),
+        (
+            "chaoyang",
+            "unit_manager",
+            Some("110105"),
+            "朝阳区负责人（含下属街乡和部门）",
+        ),
         ("callback", "callback_agent", None, "回访员"),
         ("supervisor", "supervisor", None, "督办员"),
         ("admin", "admin", None, "管理员"),
@@ -369,7 +433,10 @@ fn demo(db: &Path, listen: &str) -> Result<()> {
         if let Some(dir) = db.parent() {
             std::fs::create_dir_all(dir).ok();
         }
-        println!("building the demo city into {} (one-time, about a minute)…", db.display());
+        println!(
+            "building the demo city into {} (one-time, about a minute)…",
+            db.display()
+        );
         generate(db, 6, 0.002, 2026)?;
     }
     let store = open_existing(db)?;

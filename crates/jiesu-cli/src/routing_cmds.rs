@@ -1,12 +1,10 @@
 //! `jiesu catalogue …`, `jiesu whatif`, `jiesu bench route`.
 
 use anyhow::{bail, Context, Result};
-use chrono::NaiveDate;
 use clap::Subcommand;
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::OrgTree;
-use jiesu_domain::ticket::DeadlineTier;
-use jiesu_routing::{default_catalogue, Catalogue, DefaultInputs};
+use jiesu_routing::Catalogue;
 use jiesu_store::{SqliteStore, TicketStore};
 use std::path::PathBuf;
 
@@ -36,45 +34,24 @@ pub enum CatalogueCmd {
     },
 }
 
-/// The demo city's catalogue, built from the reference data's per-leaf lead options.
+/// The demo city's catalogue (see `jiesu_demo::catalogue`).
 pub fn demo_catalogue(org: &OrgTree, cats: &CategoryTree) -> Catalogue {
-    let p = jiesu_refdata::profiles();
-    let lead_options: Vec<(String, Vec<(String, f64)>)> = p
-        .leaves
-        .iter()
-        .map(|l| (l.code.clone(), l.leads.iter().map(|o| (o.target.to_string(), o.weight)).collect()))
-        .collect();
-    let tiers: Vec<(String, DeadlineTier)> = p
-        .categories
-        .iter()
-        .map(|c| (c.code.clone(), c.tier))
-        .chain(p.leaves.iter().map(|l| (l.code.clone(), l.tier)))
-        .collect();
-    let authorities = vec![(
-        jiesu_refdata::profiles::ECONOMIC_ZONE_STREET.to_string(),
-        jiesu_refdata::profiles::ECONOMIC_ZONE_AUTHORITY.to_string(),
-    )];
-    default_catalogue(
-        org,
-        cats,
-        &DefaultInputs {
-            lead_options: &lead_options,
-            tiers: &tiers,
-            street_authorities: &authorities,
-            effective_from: NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default(),
-        },
-    )
+    jiesu_demo::catalogue::demo_catalogue(org, cats)
 }
 
 fn trees(store: &SqliteStore) -> Result<(OrgTree, CategoryTree)> {
-    Ok((OrgTree::new(store.units()?), CategoryTree::new(store.categories()?)))
+    Ok((
+        OrgTree::new(store.units()?),
+        CategoryTree::new(store.categories()?),
+    ))
 }
 
 fn published(store: &SqliteStore, org: &OrgTree, cats: &CategoryTree) -> Result<Catalogue> {
     let v = store
         .catalogue("published")?
         .context("this database has no published duty catalogue (import one with `jiesu catalogue import --publish`)")?;
-    Catalogue::from_csv(v.csv.as_bytes(), org, cats).map_err(|r| anyhow::anyhow!("the stored catalogue does not load: {r}"))
+    Catalogue::from_csv(v.csv.as_bytes(), org, cats)
+        .map_err(|r| anyhow::anyhow!("the stored catalogue does not load: {r}"))
 }
 
 pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
@@ -83,20 +60,29 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let store = crate::open_existing(&db)?;
             let (org, cats) = trees(&store)?;
             let cat = published(&store, &org, &cats)?;
-            std::fs::write(&out, cat.to_csv()).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, cat.to_csv())
+                .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {} rules to {}", cat.len(), out.display());
             Ok(())
         }
         CatalogueCmd::Import { db, file, publish } => {
             let store = crate::open_existing(&db)?;
             let (org, cats) = trees(&store)?;
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let cat = match Catalogue::from_csv(&bytes, &org, &cats) {
                 Ok(c) => c,
                 Err(report) => bail!("{report}"),
             };
             let status = if publish { "published" } else { "draft" };
-            let v = store.save_catalogue(status, &cat.to_csv(), cat.len(), "cli", Some(&format!("imported from {}", file.display())), chrono::Utc::now())?;
+            let v = store.save_catalogue(
+                status,
+                &cat.to_csv(),
+                cat.len(),
+                "cli",
+                Some(&format!("imported from {}", file.display())),
+                chrono::Utc::now(),
+            )?;
             println!("imported {} rules as {status} version {v}", cat.len());
             let lint = jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now());
             println!("{lint}");
@@ -106,7 +92,10 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let store = crate::open_existing(&db)?;
             let (org, cats) = trees(&store)?;
             let cat = published(&store, &org, &cats)?;
-            println!("{}", jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now()));
+            println!(
+                "{}",
+                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now())
+            );
             Ok(())
         }
     }
@@ -119,7 +108,14 @@ pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Res
     let current = published(&store, &org, &cats)?;
     let bytes = std::fs::read(draft).with_context(|| format!("cannot read {}", draft.display()))?;
     let draft = Catalogue::from_csv(&bytes, &org, &cats).map_err(|r| anyhow::anyhow!("{r}"))?;
-    let rep = jiesu_http::whatif_report(&store, &current, &draft, &org, chrono::Utc::now(), months.max(1))?;
+    let rep = jiesu_http::whatif_report(
+        &store,
+        &current,
+        &draft,
+        &org,
+        chrono::Utc::now(),
+        months.max(1),
+    )?;
     println!("{rep}");
     Ok(())
 }
@@ -129,7 +125,13 @@ pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Res
 pub fn bench_route(rules: usize, queries: usize, open: usize) -> Result<()> {
     let org = jiesu_refdata::org_tree();
     let cats = jiesu_refdata::category_tree();
-    println!("{}", jiesu_routing::bench::bench_suggest(rules, queries, Some((&org, &cats))));
-    println!("{}", jiesu_routing::bench::bench_scheduler(open, chrono::Duration::hours(1)));
+    println!(
+        "{}",
+        jiesu_routing::bench::bench_suggest(rules, queries, Some((&org, &cats)))
+    );
+    println!(
+        "{}",
+        jiesu_routing::bench::bench_scheduler(open, chrono::Duration::hours(1))
+    );
     Ok(())
 }

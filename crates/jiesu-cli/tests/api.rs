@@ -24,80 +24,190 @@ fn ticket_body(cat: &str) -> Value {
 }
 
 fn create(s: &Server, tok: &str, cat: &str) -> Value {
-    let (st, _, t) = call(s, "POST", "/api/v1/tickets", Some(tok), Some(&ticket_body(cat).to_string()));
+    let (st, _, t) = call(
+        s,
+        "POST",
+        "/api/v1/tickets",
+        Some(tok),
+        Some(&ticket_body(cat).to_string()),
+    );
     assert_eq!(st, 201, "{t}");
     t
 }
 
 fn act(s: &Server, tok: &str, id: i64, action: &str, body: Value) -> (u16, String, Value) {
-    call(s, "POST", &format!("/api/v1/tickets/{id}/{action}"), Some(tok), Some(&body.to_string()))
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/tickets/{id}/{action}"),
+        Some(tok),
+        Some(&body.to_string()),
+    )
 }
 
 #[test]
 fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
     let s = server(&users());
-    let (agent, disp, h1, cb) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"), login(&s, "cb1"));
+    let (agent, disp, h1, cb) = (
+        login(&s, "agent1"),
+        login(&s, "disp1"),
+        login(&s, "h1"),
+        login(&s, "cb1"),
+    );
     let cat = first_leaf(&s);
     let t = create(&s, &agent, &cat);
     let id = t["id"].as_i64().unwrap();
     let number = t["number"].as_str().unwrap().to_string();
     assert_eq!(t["status"], "new");
-    let (st, _, v) = act(&s, &disp, id, "dispatch", json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}));
+    let (st, _, v) = act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
     assert_eq!(st, 200, "{v}");
     assert!(v["assignments"][0]["deadlines"]["finish"].is_string());
     assert_eq!(v["status"], "dispatched");
     // the handler's queue has it, sorted by deadline
-    let (_, _, q) = call(&s, "GET", "/api/v1/tickets?mine=true&sort=deadline", Some(&h1), None);
+    let (_, _, q) = call(
+        &s,
+        "GET",
+        "/api/v1/tickets?mine=true&sort=deadline",
+        Some(&h1),
+        None,
+    );
     assert!(q["items"].as_array().unwrap().iter().any(|x| x["id"] == id));
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
-    assert_eq!(v["allowed_actions"], json!(["sign", "note", "return", "extend"]));
-    for (a, b) in [("sign", json!({})), ("respond", json!({"note": "已电话联系"})), ("note", json!({"text": "已约谈施工单位", "public": true})), ("result", json!({"text": "已协调施工单位停止夜间施工。"}))] {
+    assert_eq!(
+        v["allowed_actions"],
+        json!(["sign", "note", "return", "extend"])
+    );
+    for (a, b) in [
+        ("sign", json!({})),
+        ("respond", json!({"note": "已电话联系"})),
+        ("note", json!({"text": "已约谈施工单位", "public": true})),
+        ("result", json!({"text": "已协调施工单位停止夜间施工。"})),
+    ] {
         let (st, _, v) = act(&s, &h1, id, a, b);
         assert_eq!(st, 200, "{a}: {v}");
     }
     let (st, ct, v) = act(&s, &h1, id, "sign", json!({}));
     assert_eq!(st, 409, "{v}");
     assert!(ct.contains("problem+json"));
-    let (st, _, v) = act(&s, &cb, id, "callback", json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}));
+    let (st, _, v) = act(
+        &s,
+        &cb,
+        id,
+        "callback",
+        json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}),
+    );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "callback_done");
-    let (st, _, v) = act(&s, &cb, id, "callback", json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}));
-    assert_eq!(st, 422, "a second callback in the same round is refused: {v}");
+    let (st, _, v) = act(
+        &s,
+        &cb,
+        id,
+        "callback",
+        json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}),
+    );
+    assert_eq!(
+        st, 422,
+        "a second callback in the same round is refused: {v}"
+    );
     let (st, _, v) = act(&s, &cb, id, "close", json!({}));
     assert_eq!(st, 200, "{v}");
-    let (_, _, ev) = call(&s, "GET", &format!("/api/v1/tickets/{id}/events"), Some(&disp), None);
-    let kinds: Vec<&str> = ev.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["created", "dispatched", "signed", "responded", "note_added", "result_submitted", "callback_recorded", "closed"]);
+    let (_, _, ev) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&disp),
+        None,
+    );
+    let kinds: Vec<&str> = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "dispatched",
+            "signed",
+            "responded",
+            "note_added",
+            "result_submitted",
+            "callback_recorded",
+            "closed"
+        ]
+    );
     // the citizen's page: public events, no phone, no internal actor names
-    let (st, _, tr) = call(&s, "GET", &format!("/api/v1/track/{number}?phone_last4=5678"), None, None);
+    let (st, _, tr) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/track/{number}?phone_last4=5678"),
+        None,
+        None,
+    );
     assert_eq!(st, 200, "{tr}");
     let body = tr.to_string();
     assert!(!body.contains("13812345678") && !body.contains("张先生") && !body.contains("h1"));
     assert!(body.contains("已约谈施工单位"), "public notes are shown");
     assert!(body.contains("建外街道"));
-    let (st, _, _) = call(&s, "GET", &format!("/api/v1/track/{number}?phone_last4=0000"), None, None);
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/track/{number}?phone_last4=0000"),
+        None,
+        None,
+    );
     assert_eq!(st, 404);
 }
 
 #[test]
 fn a_street_cannot_read_or_act_on_another_streets_ticket() {
     let s = server(&users());
-    let (agent, disp, h2, mgr) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h2"), login(&s, "mgr"));
+    let (agent, disp, h2, mgr) = (
+        login(&s, "agent1"),
+        login(&s, "disp1"),
+        login(&s, "h2"),
+        login(&s, "mgr"),
+    );
     let cat = first_leaf(&s);
     let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(&s, &disp, id, "dispatch", json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}));
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
     let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h2), None);
     assert_eq!(st, 404);
     let (st, _, _) = act(&s, &h2, id, "sign", json!({}));
     assert_eq!(st, 404);
-    let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}/events"), Some(&h2), None);
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&h2),
+        None,
+    );
     assert_eq!(st, 404);
     let (_, _, l) = call(&s, "GET", "/api/v1/tickets", Some(&h2), None);
     assert_eq!(l["total"], 0);
     let (st, _, _) = call(&s, "GET", "/api/v1/tickets?unit=110105001", Some(&h2), None);
     assert_eq!(st, 404, "a street may not list another street's queue");
     // the district manager covers both streets
-    let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&mgr), None);
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}"),
+        Some(&mgr),
+        None,
+    );
     assert_eq!(st, 200);
 }
 
@@ -107,27 +217,63 @@ fn a_handler_sees_the_phone_only_while_the_ticket_is_theirs_and_in_progress() {
     let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
     let cat = first_leaf(&s);
     let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(&s, &disp, id, "dispatch", json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}));
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(v["requester"]["phone"], "13812345678");
-    for (a, b) in [("sign", json!({})), ("respond", json!({})), ("result", json!({"text": "办结"}))] {
+    for (a, b) in [
+        ("sign", json!({})),
+        ("respond", json!({})),
+        ("result", json!({"text": "办结"})),
+    ] {
         act(&s, &h1, id, a, b);
     }
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(v["requester"]["phone"], "138****5678");
     assert_eq!(v["requester"]["masked"], true);
-    let (_, _, ev) = call(&s, "GET", &format!("/api/v1/tickets/{id}/events"), Some(&h1), None);
-    assert!(!ev.to_string().contains("13812345678"), "events are masked too");
+    let (_, _, ev) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&h1),
+        None,
+    );
+    assert!(
+        !ev.to_string().contains("13812345678"),
+        "events are masked too"
+    );
 }
 
 #[test]
 fn a_returned_ticket_waits_for_review_and_lands_on_the_next_unit() {
     let s = server(&users());
-    let (agent, disp, h1, h2) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"), login(&s, "h2"));
+    let (agent, disp, h1, h2) = (
+        login(&s, "agent1"),
+        login(&s, "disp1"),
+        login(&s, "h1"),
+        login(&s, "h2"),
+    );
     let cat = first_leaf(&s);
     let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(&s, &disp, id, "dispatch", json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}));
-    let (st, _, v) = act(&s, &h1, id, "return", json!({"reason": "outside_area", "text": "地址属于相邻街道"}));
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    let (st, _, v) = act(
+        &s,
+        &h1,
+        id,
+        "return",
+        json!({"reason": "outside_area", "text": "地址属于相邻街道"}),
+    );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "return_review");
     let (st, _, _) = act(&s, &h1, id, "review-return", json!({"approve": true}));
@@ -135,7 +281,13 @@ fn a_returned_ticket_waits_for_review_and_lands_on_the_next_unit() {
     let (st, _, v) = act(&s, &disp, id, "review-return", json!({"approve": true}));
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "new");
-    act(&s, &disp, id, "dispatch", json!({"assignments": [{"unit_code": "110105002", "role": "lead"}]}));
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105002", "role": "lead"}]}),
+    );
     let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h2), None);
     assert_eq!(st, 200);
     let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
@@ -150,7 +302,12 @@ fn bad_input_gets_a_problem_naming_what_is_wrong_and_changes_nothing() {
     let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
     let good = ticket_body(&cat);
     let mut cases: Vec<(&str, String, u16, Option<&str>)> = vec![
-        ("malformed JSON", r#"{"channel": "phone", "type": "#.into(), 400, None),
+        (
+            "malformed JSON",
+            r#"{"channel": "phone", "type": "#.into(),
+            400,
+            None,
+        ),
         ("not an object", "[1,2]".into(), 422, None),
     ];
     let mut with = |name: &'static str, k: &str, v: Value, status: u16, field: &'static str| {
@@ -162,29 +319,77 @@ fn bad_input_gets_a_problem_naming_what_is_wrong_and_changes_nothing() {
         }
         cases.push((name, b.to_string(), status, Some(field)));
     };
-    with("unknown category", "category_code", json!("NO-SUCH-CODE"), 422, "category_code");
+    with(
+        "unknown category",
+        "category_code",
+        json!("NO-SUCH-CODE"),
+        422,
+        "category_code",
+    );
     with("missing title", "title", Value::Null, 422, "title");
-    with("text over the limit", "text", json!("长".repeat(4001)), 422, "text");
+    with(
+        "text over the limit",
+        "text",
+        json!("长".repeat(4001)),
+        422,
+        "text",
+    );
     with("empty text", "text", json!("   "), 422, "text");
-    with("unknown street", "street_code", json!("110105999"), 422, "street_code");
-    with("street of another district", "street_code", json!("110108001"), 422, "street_code");
+    with(
+        "unknown street",
+        "street_code",
+        json!("110105999"),
+        422,
+        "street_code",
+    );
+    with(
+        "street of another district",
+        "street_code",
+        json!("110108001"),
+        422,
+        "street_code",
+    );
     with("bad type", "type", json!("gossip"), 422, "type");
     with("bad channel", "channel", json!("pigeon"), 422, "channel");
-    with("bad phone", "requester", json!({"name": "王", "phone": "12345"}), 422, "requester.phone");
+    with(
+        "bad phone",
+        "requester",
+        json!({"name": "王", "phone": "12345"}),
+        422,
+        "requester.phone",
+    );
     for (name, body, status, field) in cases {
         let (st, ct, v) = call(&s, "POST", "/api/v1/tickets", Some(&agent), Some(&body));
         assert_eq!(st, status, "{name}: {v}");
         assert!(ct.contains("application/problem+json"), "{name}: {ct}");
-        assert!(v["detail"].is_string() && v["detail_zh"].is_string(), "{name}: {v}");
+        assert!(
+            v["detail"].is_string() && v["detail_zh"].is_string(),
+            "{name}: {v}"
+        );
         if let Some(f) = field {
             assert_eq!(v["field"], f, "{name}: {v}");
         }
     }
     // wrong role, unknown unit, unknown action, no token
-    let (st, _, _) = act(&s, &h1, id, "dispatch", json!({"assignments": [{"unit_code": "110105002", "role": "lead"}]}));
+    let (st, _, _) = act(
+        &s,
+        &h1,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105002", "role": "lead"}]}),
+    );
     assert!(st == 403 || st == 404, "a handler must not dispatch: {st}");
-    let (st, _, v) = act(&s, &agent, id, "dispatch", json!({"assignments": [{"unit_code": "NOPE", "role": "lead"}]}));
-    assert_eq!((st, v["field"].as_str()), (422, Some("assignments[0].unit_code")));
+    let (st, _, v) = act(
+        &s,
+        &agent,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "NOPE", "role": "lead"}]}),
+    );
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (422, Some("assignments[0].unit_code"))
+    );
     let (st, _, _) = act(&s, &agent, id, "fly", json!({}));
     assert_eq!(st, 404);
     let (st, _, _) = call(&s, "POST", "/api/v1/tickets", None, Some(&good.to_string()));
@@ -192,7 +397,13 @@ fn bad_input_gets_a_problem_naming_what_is_wrong_and_changes_nothing() {
     // nothing was half-written: still one ticket with one event
     let (_, _, l) = call(&s, "GET", "/api/v1/tickets", Some(&agent), None);
     assert_eq!(l["total"], 1);
-    let (_, _, ev) = call(&s, "GET", &format!("/api/v1/tickets/{id}/events"), Some(&agent), None);
+    let (_, _, ev) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&agent),
+        None,
+    );
     assert_eq!(ev.as_array().unwrap().len(), 1);
 }
 
@@ -227,13 +438,31 @@ fn citizens_file_and_track_without_an_account() {
     let cat = first_leaf(&s);
     let mut b = ticket_body(&cat);
     b.as_object_mut().unwrap().remove("channel");
-    let (st, _, v) = call(&s, "POST", "/api/v1/public/tickets", None, Some(&b.to_string()));
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/public/tickets",
+        None,
+        Some(&b.to_string()),
+    );
     assert_eq!(st, 201, "{v}");
     let number = v["number"].as_str().unwrap();
-    let (st, _, tr) = call(&s, "GET", &format!("/api/v1/track/{number}?phone_last4=5678"), None, None);
+    let (st, _, tr) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/track/{number}?phone_last4=5678"),
+        None,
+        None,
+    );
     assert_eq!(st, 200);
     assert_eq!(tr["status"], "new");
-    let (st, _, _) = call(&s, "GET", &format!("/api/v1/track/{number}?phone_last4=56"), None, None);
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/track/{number}?phone_last4=56"),
+        None,
+        None,
+    );
     assert_eq!(st, 422);
 }
 
@@ -242,7 +471,13 @@ fn the_openapi_document_lists_every_route() {
     let s = server(&users());
     let (st, _, doc) = call(&s, "GET", "/api/openapi.json", None, None);
     assert_eq!(st, 200);
-    for p in ["/api/v1/session", "/api/v1/tickets", "/api/v1/tickets/{id}", "/api/v1/tickets/{id}/dispatch", "/api/v1/track/{number}"] {
+    for p in [
+        "/api/v1/session",
+        "/api/v1/tickets",
+        "/api/v1/tickets/{id}",
+        "/api/v1/tickets/{id}/dispatch",
+        "/api/v1/track/{number}",
+    ] {
         assert!(doc["paths"][p].is_object(), "missing {p}");
     }
 }
@@ -256,12 +491,47 @@ fn cli_errors_are_plain_words_and_change_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"));
     assert!(!db.exists(), "a typo must not create an empty database");
     ok(&["init", "--db", db.to_str().unwrap()]);
-    let o = jiesu(&["user", "add", "--db", db.to_str().unwrap(), "--name", "x", "--role", "boss", "--password", PW]);
+    let o = jiesu(&[
+        "user",
+        "add",
+        "--db",
+        db.to_str().unwrap(),
+        "--name",
+        "x",
+        "--role",
+        "boss",
+        "--password",
+        PW,
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown role"));
-    let o = jiesu(&["user", "add", "--db", db.to_str().unwrap(), "--name", "x", "--role", "unit_handler", "--password", PW]);
+    let o = jiesu(&[
+        "user",
+        "add",
+        "--db",
+        db.to_str().unwrap(),
+        "--name",
+        "x",
+        "--role",
+        "unit_handler",
+        "--password",
+        PW,
+    ]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--unit"));
-    let o = jiesu(&["user", "add", "--db", db.to_str().unwrap(), "--name", "x", "--role", "unit_handler", "--unit", "999", "--password", PW]);
+    let o = jiesu(&[
+        "user",
+        "add",
+        "--db",
+        db.to_str().unwrap(),
+        "--name",
+        "x",
+        "--role",
+        "unit_handler",
+        "--unit",
+        "999",
+        "--password",
+        PW,
+    ]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown unit"));
     let o = jiesu(&["init", "--db", db.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));

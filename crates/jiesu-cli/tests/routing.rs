@@ -5,7 +5,12 @@ use common::*;
 use serde_json::json;
 
 fn users() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
-    vec![("agent1", "agent", None), ("disp1", "dispatcher", None), ("sup1", "supervisor", None), ("h1", "unit_handler", Some("110108010"))]
+    vec![
+        ("agent1", "agent", None),
+        ("disp1", "dispatcher", None),
+        ("sup1", "supervisor", None),
+        ("h1", "unit_handler", Some("110108010")),
+    ]
 }
 
 #[test]
@@ -16,18 +21,49 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
     let body = json!({"channel": "phone", "type": "complaint", "category_code": cat, "title": "路灯不亮",
         "text": "学院路街道某小区门口路灯连续一周不亮。", "district_code": "110108", "street_code": "110108010",
         "requester": {"name": "李女士", "phone": "13900001111"}});
-    let (st, _, t) = call(&s, "POST", "/api/v1/tickets", Some(&agent), Some(&body.to_string()));
+    let (st, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&body.to_string()),
+    );
     assert_eq!(st, 201);
     let id = t["id"].as_i64().unwrap();
-    let (st, _, r) = call(&s, "GET", &format!("/api/v1/tickets/{id}/route"), Some(&disp), None);
+    let (st, _, r) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/route"),
+        Some(&disp),
+        None,
+    );
     assert_eq!(st, 200, "{r}");
     assert!(r["rule_id"].is_string(), "{r}");
-    assert!(r["explanation"]["zh"].as_str().is_some_and(|x| !x.is_empty()));
-    let unit = r["assignments"][0]["unit_code"].as_str().unwrap().to_string();
-    let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}/route"), Some(&h1), None);
+    assert!(r["explanation"]["zh"]
+        .as_str()
+        .is_some_and(|x| !x.is_empty()));
+    let unit = r["assignments"][0]["unit_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/route"),
+        Some(&h1),
+        None,
+    );
     assert_eq!(st, 403, "units do not route");
-    let (st, _, v) = call(&s, "POST", &format!("/api/v1/tickets/{id}/dispatch"), Some(&disp),
-        Some(&json!({"assignments": [{"unit_code": unit, "role": "lead"}], "rule": r["rule_id"]}).to_string()));
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/tickets/{id}/dispatch"),
+        Some(&disp),
+        Some(
+            &json!({"assignments": [{"unit_code": unit, "role": "lead"}], "rule": r["rule_id"]})
+                .to_string(),
+        ),
+    );
     assert_eq!(st, 200, "{v}");
     let d = &v["assignments"][0]["deadlines"];
     assert!(d["sign"].as_str().unwrap() <= d["respond"].as_str().unwrap());
@@ -36,7 +72,8 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
 }
 
 #[test]
-fn a_broken_catalogue_is_rejected_with_line_numbers_and_a_good_one_becomes_a_draft_then_published() {
+fn a_broken_catalogue_is_rejected_with_line_numbers_and_a_good_one_becomes_a_draft_then_published()
+{
     let s = server(&users());
     let (disp, sup, h1) = (login(&s, "disp1"), login(&s, "sup1"), login(&s, "h1"));
     let exported = ureq::get(&format!("{}/api/v1/catalogue/export.csv", s.base))
@@ -46,17 +83,22 @@ fn a_broken_catalogue_is_rejected_with_line_numbers_and_a_good_one_becomes_a_dra
         .into_string()
         .unwrap();
     assert!(exported.lines().count() > 500);
-    let post = |tok: &str, body: &str| match ureq::post(&format!("{}/api/v1/catalogue/import", s.base))
-        .set("Authorization", &format!("Bearer {tok}"))
-        .set("Content-Type", "text/csv")
-        .send_string(body)
-    {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
-        Err(e) => panic!("{e}"),
-    };
+    let post =
+        |tok: &str, body: &str| match ureq::post(&format!("{}/api/v1/catalogue/import", s.base))
+            .set("Authorization", &format!("Bearer {tok}"))
+            .set("Content-Type", "text/csv")
+            .send_string(body)
+        {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
+            Err(e) => panic!("{e}"),
+        };
     let mut broken: Vec<String> = exported.lines().map(str::to_string).collect();
-    broken[3] = broken[3].replacen(",24h,", ",9d,", 1).replacen(",7d,", ",9d,", 1).replacen(",15d,", ",9d,", 1).replacen(",2h,", ",9d,", 1);
+    broken[3] = broken[3]
+        .replacen(",24h,", ",9d,", 1)
+        .replacen(",7d,", ",9d,", 1)
+        .replacen(",15d,", ",9d,", 1)
+        .replacen(",2h,", ",9d,", 1);
     let (st, body) = post(&disp, &broken.join("\n"));
     assert_eq!(st, 422, "{body}");
     assert!(body.contains("line 4"), "{body}");
@@ -68,11 +110,29 @@ fn a_broken_catalogue_is_rejected_with_line_numbers_and_a_good_one_becomes_a_dra
     assert_eq!(st, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let version = v["version"].as_i64().unwrap();
-    let (st, _, w) = call(&s, "GET", &format!("/api/v1/catalogue/drafts/{version}/whatif"), Some(&disp), None);
+    let (st, _, w) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/catalogue/drafts/{version}/whatif"),
+        Some(&disp),
+        None,
+    );
     assert_eq!(st, 200, "{w}");
-    let (st, _, _) = call(&s, "POST", &format!("/api/v1/catalogue/drafts/{version}/publish"), Some(&disp), Some("{}"));
+    let (st, _, _) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/catalogue/drafts/{version}/publish"),
+        Some(&disp),
+        Some("{}"),
+    );
     assert_eq!(st, 403, "publishing needs a supervisor");
-    let (st, _, p) = call(&s, "POST", &format!("/api/v1/catalogue/drafts/{version}/publish"), Some(&sup), Some("{}"));
+    let (st, _, p) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/catalogue/drafts/{version}/publish"),
+        Some(&sup),
+        Some("{}"),
+    );
     assert_eq!(st, 200, "{p}");
     let (_, _, l) = call(&s, "GET", "/api/v1/catalogue/lint", Some(&disp), None);
     assert_eq!(l["conflicts"].as_array().map(|a| a.len()), Some(0));

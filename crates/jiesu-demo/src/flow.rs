@@ -110,6 +110,9 @@ fn timed(
 /// The generator of tickets for one city, seed and history end.
 pub struct TicketGen<'a> {
     pub city: &'a City,
+    /// The duty catalogue and its router: the first dispatch follows the catalogue when it names
+    /// the responsible unit (the rule is recorded), otherwise the dispatcher corrects it by hand.
+    pub routing: Option<(&'a jiesu_routing::Catalogue, &'a jiesu_routing::Router<'a>)>,
     pub seed: u64,
     pub end: DateTime<Utc>,
     /// Size of the pool of repeat callers.
@@ -655,13 +658,26 @@ impl<'a> TicketGen<'a> {
                 deadlines: dl,
             });
         }
+        let (rule, note) = match self.routing {
+            Some((cat, router)) => {
+                let facts = jiesu_routing::RouteFacts::from_intake(&sim.st.intake);
+                match router.quick_lead(&facts, t) {
+                    Some(q) if q.lead == lead => {
+                        (cat.rules().get(q.rule_index).map(|r| r.id.clone()), None)
+                    }
+                    Some(_) => (None, Some("人工改派：按实际职责调整目录建议".to_string())),
+                    None => (None, Some("目录无匹配规则，人工派单".to_string())),
+                }
+            }
+            None => (None, None),
+        };
         sim.run(
             t,
             &dispatcher,
             Command::Dispatch {
                 assignments,
-                note: None,
-                rule: None,
+                note,
+                rule,
             },
         )?;
         let mut signed = false;

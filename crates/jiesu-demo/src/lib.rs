@@ -18,6 +18,7 @@
 //! [`Regenerator`] rebuilds any single ticket without a database.
 
 pub mod calendar;
+pub mod catalogue;
 pub mod city;
 pub mod flow;
 pub mod model;
@@ -145,9 +146,15 @@ fn plan(opts: &GenerateOptions) -> Vec<calendar::DayPlan> {
 /// Share of all tickets that gives the size of the repeat-caller pool.
 const CALLER_POOL_PER_TICKET: f64 = 0.14;
 
-fn generator<'a>(city: &'a model::City, opts: &GenerateOptions, total: u64) -> flow::TicketGen<'a> {
+fn generator<'a>(
+    city: &'a model::City,
+    opts: &GenerateOptions,
+    total: u64,
+    routing: Option<(&'a jiesu_routing::Catalogue, &'a jiesu_routing::Router<'a>)>,
+) -> flow::TicketGen<'a> {
     flow::TicketGen {
         city,
+        routing,
         seed: opts.seed,
         end: opts.end,
         pool: ((total as f64) * CALLER_POOL_PER_TICKET).round().max(20.0) as u64,
@@ -161,6 +168,8 @@ fn generator<'a>(city: &'a model::City, opts: &GenerateOptions, total: u64) -> f
 /// the tests to check stored tickets against their generation).
 pub struct Regenerator {
     city: model::City,
+    org: jiesu_domain::org::OrgTree,
+    catalogue: jiesu_routing::Catalogue,
     opts: GenerateOptions,
     days: Vec<calendar::DayPlan>,
     total: u64,
@@ -170,8 +179,16 @@ impl Regenerator {
     pub fn new(opts: &GenerateOptions) -> Result<Regenerator> {
         let days = plan(opts);
         let total = days.iter().map(|d| d.count).sum();
+        let city = city::beijing(opts.seed)?;
+        let org = jiesu_domain::org::OrgTree::new(city.units.clone());
+        let catalogue = catalogue::demo_catalogue(
+            &org,
+            &jiesu_domain::category::CategoryTree::new(city.categories.clone()),
+        );
         Ok(Regenerator {
-            city: city::beijing(opts.seed)?,
+            city,
+            org,
+            catalogue,
             opts: opts.clone(),
             days,
             total,
@@ -191,7 +208,13 @@ impl Regenerator {
             return Ok(None);
         };
         let at = calendar::arrival_times(self.opts.seed, day)[(id - day.first_id) as usize];
-        let gen = generator(&self.city, &self.opts, self.total);
+        let router = self.catalogue.router(&self.org);
+        let gen = generator(
+            &self.city,
+            &self.opts,
+            self.total,
+            Some((&self.catalogue, &router)),
+        );
         gen.ticket(id, at).map(Some)
     }
     /// The calibrated model.
@@ -236,7 +259,20 @@ pub fn generate(
 
     let days = plan(opts);
     let total: u64 = days.iter().map(|d| d.count).sum();
-    let gen = generator(&city, opts, total);
+    // the duty catalogue the centre dispatches by (published in the database too)
+    let org = jiesu_domain::org::OrgTree::new(city.units.clone());
+    let catalogue = catalogue::demo_catalogue(
+        &org,
+        &jiesu_domain::category::CategoryTree::new(city.categories.clone()),
+    );
+    store.save_catalogue(
+        "published",
+        &catalogue.to_csv(),
+        catalogue.len(),
+        "system",
+        Some("demo city default catalogue"),
+        opts.end,
+    )?;
     let setup_seconds = t0.elapsed().as_secs_f64();
     progress(0, total);
     // secondary indexes are dropped and rebuilt once at the end: measured 2.5× faster than
@@ -264,11 +300,14 @@ pub fn generate(
             let (tx, rx) = mpsc::sync_channel::<Result<Batch>>(1);
             rxs.push(rx);
             let days = &days;
-            let gen = &gen;
+            let (city, catalogue, org) = (&city, &catalogue, &org);
             let seed = opts.seed;
             std::thread::Builder::new()
                 .name(format!("jiesu-demo-gen{w}"))
                 .spawn_scoped(scope, move || {
+                    // the router caches per thread, so each generator thread has its own
+                    let router = catalogue.router(org);
+                    let gen = generator(city, opts, total, Some((catalogue, &router)));
                     for day in days.iter().skip(w).step_by(workers) {
                         let times = calendar::arrival_times(seed, day);
                         for (part, chunk) in times.chunks(batch_size).enumerate() {

@@ -74,7 +74,9 @@ impl Actor {
         crate::event::ActorRef {
             user: self.user.clone(),
             role: self.role,
-            unit: acting_unit.map(str::to_string).or_else(|| self.unit.clone()),
+            unit: acting_unit
+                .map(str::to_string)
+                .or_else(|| self.unit.clone()),
         }
     }
     /// Whether the actor's scope covers `unit` (a unit role covers its unit and its children).
@@ -203,7 +205,10 @@ pub fn authorize(
             Some(_) => return Err(Denied::OutOfScope),
             None => {
                 // unit roles may only escalate or write notes without naming a unit
-                if !matches!(cmd, Command::Escalate { .. } | Command::Note { .. } | Command::Attach { .. }) {
+                if !matches!(
+                    cmd,
+                    Command::Escalate { .. } | Command::Note { .. } | Command::Attach { .. }
+                ) {
                     return Err(Denied::Role {
                         role: actor.role,
                         action: cmd.action().into(),

@@ -163,7 +163,9 @@ impl CategoryTree {
         names.join(" › ")
     }
     pub fn leaves(&self) -> impl Iterator<Item = &Category> {
-        self.cats.iter().filter(|c| !self.children.contains_key(&c.code))
+        self.cats
+            .iter()
+            .filter(|c| !self.children.contains_key(&c.code))
     }
     pub fn roots(&self) -> impl Iterator<Item = &Category> {
         self.cats.iter().filter(|c| c.parent.is_none())

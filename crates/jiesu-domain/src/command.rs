@@ -272,7 +272,10 @@ pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
             ));
         }
     }
-    for (name, v, lo, hi) in [("lat", i.place.lat, -90.0, 90.0), ("lng", i.place.lng, -180.0, 180.0)] {
+    for (name, v, lo, hi) in [
+        ("lat", i.place.lat, -90.0, 90.0),
+        ("lng", i.place.lng, -180.0, 180.0),
+    ] {
         if let Some(x) = v {
             if !(lo..=hi).contains(&x) || !x.is_finite() {
                 return Err(DomainError::invalid(name, "is out of range", "超出范围"));
@@ -524,9 +527,10 @@ pub fn decide(
             }
         }
         Command::Report { unit } => {
-            let pending = st.whistles.iter().any(|w| {
-                w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit)
-            });
+            let pending = st
+                .whistles
+                .iter()
+                .any(|w| w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit));
             if !pending {
                 return Err(DomainError::NoAssignment {
                     unit: unit.clone(),
@@ -626,7 +630,10 @@ pub fn decide(
             to_unit,
             reason,
         } => {
-            if !matches!(st.status, S::New | S::Dispatched | S::InProgress | S::ReturnReview) {
+            if !matches!(
+                st.status,
+                S::New | S::Dispatched | S::InProgress | S::ReturnReview
+            ) {
                 return Err(illegal(action, st));
             }
             not_blank("reason", reason, 2000)?;
@@ -676,9 +683,16 @@ pub fn decide(
                     illegal(action, st)
                 });
             }
-            if let CallbackOutcome::Reached { comment: Some(c), .. } = outcome {
+            if let CallbackOutcome::Reached {
+                comment: Some(c), ..
+            } = outcome
+            {
                 if c.chars().count() > 2000 {
-                    return Err(DomainError::invalid("comment", "is longer than 2,000 characters", "超过2000字"));
+                    return Err(DomainError::invalid(
+                        "comment",
+                        "is longer than 2,000 characters",
+                        "超过2000字",
+                    ));
                 }
             }
             EventKind::CallbackRecorded {
@@ -756,10 +770,18 @@ pub fn decide(
         } => {
             let a = need_active(st, unit, action)?;
             if !matches!(clock.as_str(), "sign" | "respond" | "finish") {
-                return Err(DomainError::invalid("clock", "must be sign, respond or finish", "时限类型错误"));
+                return Err(DomainError::invalid(
+                    "clock",
+                    "must be sign, respond or finish",
+                    "时限类型错误",
+                ));
             }
             if a.clock_done(clock).is_some() {
-                return Err(DomainError::AssignmentState { unit: unit.clone(), action, state: "clock_met" });
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: "clock_met",
+                });
             }
             if *epoch != a.clock_epoch(clock) || *index != a.reminder_watermark(clock) {
                 return Err(DomainError::invalid(
@@ -778,14 +800,22 @@ pub fn decide(
             }
         }
         Command::Exempt { reason, note } => {
-            if st.first_dispatched_at.is_none() && *reason != Some(ExemptReason::EmergencyTransfer) {
+            if st.first_dispatched_at.is_none() && *reason != Some(ExemptReason::EmergencyTransfer)
+            {
                 return Err(illegal(action, st));
             }
             if reason.is_none() && st.exempt.is_none() {
-                return Err(DomainError::invalid("reason", "the ticket is not exempted", "该工单未被豁免"));
+                return Err(DomainError::invalid(
+                    "reason",
+                    "the ticket is not exempted",
+                    "该工单未被豁免",
+                ));
             }
             not_blank("note", note, 2000)?;
-            EventKind::Exempted { reason: *reason, note: note.clone() }
+            EventKind::Exempted {
+                reason: *reason,
+                note: note.clone(),
+            }
         }
         Command::Close { note } => {
             let ok = match st.status {

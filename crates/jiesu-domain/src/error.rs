@@ -39,7 +39,11 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>, zh: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Self {
         DomainError::Invalid {
             field: field.into(),
             message: message.into(),
@@ -66,7 +70,9 @@ impl DomainError {
     /// The message in Chinese.
     pub fn zh(&self) -> String {
         match self {
-            DomainError::Invalid { message_zh, field, .. } => format!("{field}：{message_zh}"),
+            DomainError::Invalid {
+                message_zh, field, ..
+            } => format!("{field}：{message_zh}"),
             DomainError::IllegalTransition { action, status } => format!(
                 "工单当前状态为“{}”，不能执行“{}”",
                 crate::state::Status::label_zh_of(status),
@@ -76,7 +82,11 @@ impl DomainError {
                 "单位 {unit} 在此工单上没有可执行“{}”的派单",
                 crate::command::action_label_zh(action)
             ),
-            DomainError::AssignmentState { unit, action, state } => format!(
+            DomainError::AssignmentState {
+                unit,
+                action,
+                state,
+            } => format!(
                 "单位 {unit} 的派单状态为“{}”，不能执行“{}”",
                 crate::state::AssignmentState::label_zh_of(state),
                 crate::command::action_label_zh(action)

@@ -267,9 +267,10 @@ impl TicketState {
     }
     /// The callback of the current round that reached the citizen, if any.
     pub fn current_callback(&self) -> Option<&CallbackRecord> {
-        self.callbacks.iter().rev().find(|c| {
-            c.round == self.round && matches!(c.outcome, CallbackOutcome::Reached { .. })
-        })
+        self.callbacks
+            .iter()
+            .rev()
+            .find(|c| c.round == self.round && matches!(c.outcome, CallbackOutcome::Reached { .. }))
     }
     /// Unsuccessful callback attempts in the current round.
     pub fn unreachable_attempts(&self) -> usize {
@@ -391,11 +392,10 @@ impl TicketState {
                 report_deadline: *report_deadline,
             }),
             EventKind::ReportedIn { unit } => {
-                if let Some(w) = self
-                    .whistles
-                    .iter_mut()
-                    .rev()
-                    .find(|w| w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit))
+                if let Some(w) =
+                    self.whistles.iter_mut().rev().find(|w| {
+                        w.summoned.contains(unit) && !w.reported.iter().any(|r| &r.0 == unit)
+                    })
                 {
                     w.reported.push((unit.clone(), at));
                 }
@@ -419,7 +419,11 @@ impl TicketState {
                     a.state = AssignmentState::Returned;
                 }
             }
-            EventKind::ExtensionRequested { unit, until, reason } => {
+            EventKind::ExtensionRequested {
+                unit,
+                until,
+                reason,
+            } => {
                 let a = self
                     .active_assignment_mut(unit)
                     .ok_or_else(|| missing(unit, "extension requested"))?;

@@ -14,7 +14,11 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn actor() -> ActorRef {
-    ActorRef { user: "tester".into(), role: Role::System, unit: None }
+    ActorRef {
+        user: "tester".into(),
+        role: Role::System,
+        unit: None,
+    }
 }
 
 fn intake() -> Intake {
@@ -24,8 +28,15 @@ fn intake() -> Intake {
         category_code: "010101".into(),
         title: "夜间施工噪音".into(),
         text: "楼下工地夜里施工，噪音扰民。".into(),
-        place: Place { district_code: "110105".into(), street_code: "110105001".into(), ..Default::default() },
-        requester: Requester { name: "张先生".into(), phone: "13812345678".into() },
+        place: Place {
+            district_code: "110105".into(),
+            street_code: "110105001".into(),
+            ..Default::default()
+        },
+        requester: Requester {
+            name: "张先生".into(),
+            phone: "13812345678".into(),
+        },
         enterprise: false,
         tier: None,
         praised_unit: None,
@@ -51,14 +62,23 @@ fn assign(unit: &str, role: AssignmentRole, at: DateTime<Utc>) -> AssignmentRequ
     }
 }
 
-fn run(st: &mut TicketState, log: &mut Vec<Event>, cmd: Command, at: DateTime<Utc>) -> Result<(), jiesu_domain::DomainError> {
+fn run(
+    st: &mut TicketState,
+    log: &mut Vec<Event>,
+    cmd: Command,
+    at: DateTime<Utc>,
+) -> Result<(), jiesu_domain::DomainError> {
     let ev = execute(st, &cmd, &actor(), at)?;
     log.extend(ev);
     Ok(())
 }
 
 fn dispatch(unit: &str) -> Command {
-    Command::Dispatch { assignments: vec![assign(unit, AssignmentRole::Lead, t0())], note: None, rule: None }
+    Command::Dispatch {
+        assignments: vec![assign(unit, AssignmentRole::Lead, t0())],
+        note: None,
+        rule: None,
+    }
 }
 
 #[test]
@@ -66,15 +86,55 @@ fn returned_ticket_goes_to_dispute_review_not_back_to_pool() {
     let (mut st, mut log) = new_ticket();
     let at = t0() + Duration::minutes(5);
     run(&mut st, &mut log, dispatch("A"), at).unwrap();
-    run(&mut st, &mut log, Command::RequestReturn { unit: "A".into(), reason: ReturnReason::NotOurDuty, text: "非本街道职责".into() }, at).unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::RequestReturn {
+            unit: "A".into(),
+            reason: ReturnReason::NotOurDuty,
+            text: "非本街道职责".into(),
+        },
+        at,
+    )
+    .unwrap();
     assert_eq!(st.status, Status::ReturnReview);
     // while under review the unit cannot sign it
     assert!(run(&mut st, &mut log, Command::Sign { unit: "A".into() }, at).is_err());
     // rejected: back to the same unit
-    run(&mut st, &mut log, Command::ReviewReturn { unit: "A".into(), approve: false, note: None }, at).unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::ReviewReturn {
+            unit: "A".into(),
+            approve: false,
+            note: None,
+        },
+        at,
+    )
+    .unwrap();
     assert_eq!(st.status, Status::Dispatched);
-    run(&mut st, &mut log, Command::RequestReturn { unit: "A".into(), reason: ReturnReason::NotOurDuty, text: "确非职责".into() }, at).unwrap();
-    run(&mut st, &mut log, Command::ReviewReturn { unit: "A".into(), approve: true, note: None }, at).unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::RequestReturn {
+            unit: "A".into(),
+            reason: ReturnReason::NotOurDuty,
+            text: "确非职责".into(),
+        },
+        at,
+    )
+    .unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::ReviewReturn {
+            unit: "A".into(),
+            approve: true,
+            note: None,
+        },
+        at,
+    )
+    .unwrap();
     // approved: waits for re-dispatch, the returned assignment is kept in the history
     assert_eq!(st.status, Status::New);
     assert_eq!(st.assignments[0].state, AssignmentState::Returned);
@@ -91,8 +151,15 @@ fn full_handling_then_callback_then_close() {
     for cmd in [
         dispatch("A"),
         Command::Sign { unit: "A".into() },
-        Command::Respond { unit: "A".into(), note: None },
-        Command::SubmitResult { unit: "A".into(), text: "已处理".into(), evidence: vec![] },
+        Command::Respond {
+            unit: "A".into(),
+            note: None,
+        },
+        Command::SubmitResult {
+            unit: "A".into(),
+            text: "已处理".into(),
+            evidence: vec![],
+        },
     ] {
         at += Duration::minutes(10);
         run(&mut st, &mut log, cmd, at).unwrap();
@@ -128,8 +195,15 @@ fn reopened_ticket_starts_a_new_round_with_new_deadlines() {
     for cmd in [
         dispatch("A"),
         Command::Sign { unit: "A".into() },
-        Command::Respond { unit: "A".into(), note: None },
-        Command::SubmitResult { unit: "A".into(), text: "已处理".into(), evidence: vec![] },
+        Command::Respond {
+            unit: "A".into(),
+            note: None,
+        },
+        Command::SubmitResult {
+            unit: "A".into(),
+            text: "已处理".into(),
+            evidence: vec![],
+        },
         Command::Callback {
             outcome: CallbackOutcome::Reached {
                 contacted: true,
@@ -144,7 +218,16 @@ fn reopened_ticket_starts_a_new_round_with_new_deadlines() {
     }
     let later = at + Duration::days(2);
     let d = DeadlineRules::default().deadlines(DeadlineTier::D7, later);
-    run(&mut st, &mut log, Command::Reopen { reason: "市民反映未解决".into(), deadlines: vec![("A".into(), d)] }, later).unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::Reopen {
+            reason: "市民反映未解决".into(),
+            deadlines: vec![("A".into(), d)],
+        },
+        later,
+    )
+    .unwrap();
     assert_eq!(st.round, 1);
     assert_eq!(st.status, Status::Dispatched);
     assert_eq!(st.assignments[0].deadlines, d);
@@ -157,7 +240,11 @@ fn only_one_lead_at_a_time_and_assists_may_join() {
     let (mut st, mut log) = new_ticket();
     run(&mut st, &mut log, dispatch("A"), t0()).unwrap();
     assert!(run(&mut st, &mut log, dispatch("B"), t0()).is_err());
-    let assist = Command::Dispatch { assignments: vec![assign("B", AssignmentRole::Assist, t0())], note: None, rule: None };
+    let assist = Command::Dispatch {
+        assignments: vec![assign("B", AssignmentRole::Assist, t0())],
+        note: None,
+        rule: None,
+    };
     run(&mut st, &mut log, assist, t0()).unwrap();
     assert_eq!(st.assignments.len(), 2);
 }
@@ -173,7 +260,16 @@ fn a_deadline_before_its_start_is_refused() {
 #[test]
 fn answered_consultation_cannot_be_dispatched() {
     let (mut st, mut log) = new_ticket();
-    run(&mut st, &mut log, Command::Answer { answer: "按政策可办理".into(), article_id: None }, t0()).unwrap();
+    run(
+        &mut st,
+        &mut log,
+        Command::Answer {
+            answer: "按政策可办理".into(),
+            article_id: None,
+        },
+        t0(),
+    )
+    .unwrap();
     assert_eq!(st.status, Status::Answered);
     assert!(run(&mut st, &mut log, dispatch("A"), t0()).is_err());
     run(&mut st, &mut log, Command::Close { note: None }, t0()).unwrap();
@@ -194,32 +290,93 @@ fn arb_cmd() -> impl Strategy<Value = (u32, u8, String, bool, u8)> {
 }
 
 fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &TicketState) -> Command {
-    let res = [Resolution::Resolved, Resolution::Partly, Resolution::Unresolved][n as usize];
-    let sat = [Satisfaction::Satisfied, Satisfaction::Basic, Satisfaction::Unsatisfied][n as usize];
+    let res = [
+        Resolution::Resolved,
+        Resolution::Partly,
+        Resolution::Unresolved,
+    ][n as usize];
+    let sat = [
+        Satisfaction::Satisfied,
+        Satisfaction::Basic,
+        Satisfaction::Unsatisfied,
+    ][n as usize];
     match kind {
-        0 => Command::Answer { answer: "答复".into(), article_id: None },
-        1 => Command::SpecialHandle { handling: SpecialHandling::LegalRoute, note: "告知".into() },
+        0 => Command::Answer {
+            answer: "答复".into(),
+            article_id: None,
+        },
+        1 => Command::SpecialHandle {
+            handling: SpecialHandling::LegalRoute,
+            note: "告知".into(),
+        },
         2 | 3 => Command::Dispatch {
-            assignments: vec![assign(&unit, if flag { AssignmentRole::Lead } else { AssignmentRole::Assist }, at)],
+            assignments: vec![assign(
+                &unit,
+                if flag {
+                    AssignmentRole::Lead
+                } else {
+                    AssignmentRole::Assist
+                },
+                at,
+            )],
             note: None,
             rule: None,
         },
         4 | 5 => Command::Sign { unit },
         6 => Command::Respond { unit, note: None },
-        7 => Command::Note { unit: Some(unit), text: "进展".into(), public: flag },
-        8 => Command::Whistle { unit, summoned: vec!["C".into()], reason: "需要协同".into(), report_deadline: at + Duration::minutes(30) },
+        7 => Command::Note {
+            unit: Some(unit),
+            text: "进展".into(),
+            public: flag,
+        },
+        8 => Command::Whistle {
+            unit,
+            summoned: vec!["C".into()],
+            reason: "需要协同".into(),
+            report_deadline: at + Duration::minutes(30),
+        },
         9 => Command::Report { unit },
-        10 => Command::RequestReturn { unit, reason: ReturnReason::NotOurDuty, text: "非职责".into() },
-        11 => Command::ReviewReturn { unit, approve: flag, note: None },
-        12 => Command::RequestExtension { unit, until: at + Duration::days(20), reason: "需要时间".into() },
-        13 => Command::ReviewExtension { unit, approve: flag, note: None },
-        14 => Command::Escalate { level: EscalationLevel::District, to_unit: None, reason: "协调".into() },
-        15 | 16 => Command::SubmitResult { unit, text: "办结".into(), evidence: vec![] },
+        10 => Command::RequestReturn {
+            unit,
+            reason: ReturnReason::NotOurDuty,
+            text: "非职责".into(),
+        },
+        11 => Command::ReviewReturn {
+            unit,
+            approve: flag,
+            note: None,
+        },
+        12 => Command::RequestExtension {
+            unit,
+            until: at + Duration::days(20),
+            reason: "需要时间".into(),
+        },
+        13 => Command::ReviewExtension {
+            unit,
+            approve: flag,
+            note: None,
+        },
+        14 => Command::Escalate {
+            level: EscalationLevel::District,
+            to_unit: None,
+            reason: "协调".into(),
+        },
+        15 | 16 => Command::SubmitResult {
+            unit,
+            text: "办结".into(),
+            evidence: vec![],
+        },
         17 => Command::Callback {
             outcome: if n == 2 && flag {
                 CallbackOutcome::Unreachable { note: None }
             } else {
-                CallbackOutcome::Reached { contacted: flag || n == 0, resolution: res, satisfaction: sat, attitude: None, comment: None }
+                CallbackOutcome::Reached {
+                    contacted: flag || n == 0,
+                    resolution: res,
+                    satisfaction: sat,
+                    attitude: None,
+                    comment: None,
+                }
             },
         },
         18 => Command::Reopen {
@@ -228,12 +385,20 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
                 .assignments
                 .iter()
                 .filter(|a| a.role == AssignmentRole::Lead && a.state == AssignmentState::Finished)
-                .map(|a| (a.unit.clone(), DeadlineRules::default().deadlines(DeadlineTier::D7, at)))
+                .map(|a| {
+                    (
+                        a.unit.clone(),
+                        DeadlineRules::default().deadlines(DeadlineTier::D7, at),
+                    )
+                })
                 .collect(),
         },
         19 => Command::Close { note: None },
         20 => Command::Archive,
-        21 => Command::Merge { primary: 99, primary_number: "x".into() },
+        21 => Command::Merge {
+            primary: 99,
+            primary_number: "x".into(),
+        },
         _ => Command::Remind {
             unit,
             clock: ["sign", "respond", "finish"][n as usize].into(),
@@ -246,16 +411,24 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
 }
 
 fn check_invariants(st: &TicketState) -> Result<(), TestCaseError> {
-    let active_leads = st.assignments.iter().filter(|a| a.role == AssignmentRole::Lead && a.state.active()).count();
+    let active_leads = st
+        .assignments
+        .iter()
+        .filter(|a| a.role == AssignmentRole::Lead && a.state.active())
+        .count();
     prop_assert!(active_leads <= 1, "two active leads: {:?}", st.assignments);
     match st.status {
-        Status::Dispatched | Status::InProgress | Status::ReturnReview => prop_assert_eq!(active_leads, 1),
+        Status::Dispatched | Status::InProgress | Status::ReturnReview => {
+            prop_assert_eq!(active_leads, 1)
+        }
         Status::Answered | Status::SpecialHandled => prop_assert!(st.assignments.is_empty()),
         _ => {}
     }
     for a in &st.assignments {
         prop_assert!(a.deadlines.sign <= a.deadlines.finish);
-        prop_assert!(a.deadlines.sign >= a.dispatched_at || a.round > 0 || a.extensions_granted > 0);
+        prop_assert!(
+            a.deadlines.sign >= a.dispatched_at || a.round > 0 || a.extensions_granted > 0
+        );
         if a.state == AssignmentState::Finished {
             prop_assert!(a.finished_at.is_some());
         }

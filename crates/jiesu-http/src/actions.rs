@@ -21,17 +21,37 @@ use std::sync::{Arc, Mutex};
 
 /// Every action a ticket may take, in the order the UI shows them.
 pub const ACTIONS: &[&str] = &[
-    "answer", "special", "dispatch", "sign", "respond", "note", "whistle", "report", "return",
-    "review-return", "extend", "review-extension", "escalate", "result", "callback", "reopen",
-    "merge", "unmerge", "exempt", "close", "archive",
+    "answer",
+    "special",
+    "dispatch",
+    "sign",
+    "respond",
+    "note",
+    "whistle",
+    "report",
+    "return",
+    "review-return",
+    "extend",
+    "review-extension",
+    "escalate",
+    "result",
+    "callback",
+    "reopen",
+    "merge",
+    "unmerge",
+    "exempt",
+    "close",
+    "archive",
 ];
 
 fn body<T: DeserializeOwned>(v: &Value) -> ApiResult<T> {
     serde_json::from_value(v.clone()).map_err(|e| {
         let msg = e.to_string();
-        let field = msg
-            .find('`')
-            .and_then(|s| msg[s + 1..].find('`').map(|e2| msg[s + 1..s + 1 + e2].to_string()));
+        let field = msg.find('`').and_then(|s| {
+            msg[s + 1..]
+                .find('`')
+                .map(|e2| msg[s + 1..s + 1 + e2].to_string())
+        });
         let mut err = ApiError::invalid(
             field.as_deref().unwrap_or("body"),
             format!("the body does not match this action: {msg}"),
@@ -44,13 +64,23 @@ fn body<T: DeserializeOwned>(v: &Value) -> ApiResult<T> {
 
 fn en<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, names: String) -> ApiResult<T> {
     parse(v).ok_or_else(|| {
-        ApiError::invalid(field, format!("'{v}' is not one of: {names}"), format!("“{v}”不是有效取值（可选：{names}）"))
+        ApiError::invalid(
+            field,
+            format!("'{v}' is not one of: {names}"),
+            format!("“{v}”不是有效取值（可选：{names}）"),
+        )
     })
 }
 
 /// The unit the caller acts for on this ticket: for unit roles, their own active assignment (or
 /// one of their children's); centre roles name it with `unit_code`.
-fn acting_unit(st: &AppState, actor: &Actor, t: &TicketState, given: Option<&str>, pred: impl Fn(&jiesu_domain::Assignment) -> bool) -> ApiResult<String> {
+fn acting_unit(
+    st: &AppState,
+    actor: &Actor,
+    t: &TicketState,
+    given: Option<&str>,
+    pred: impl Fn(&jiesu_domain::Assignment) -> bool,
+) -> ApiResult<String> {
     if let Some(u) = given {
         return Ok(u.to_string());
     }
@@ -67,7 +97,11 @@ fn acting_unit(st: &AppState, actor: &Actor, t: &TicketState, given: Option<&str
         // no suitable active assignment: report the unit itself so the domain says why
         return Ok(mine.to_string());
     }
-    Err(ApiError::invalid("unit_code", "name the unit this action is for", "请指定单位（unit_code）"))
+    Err(ApiError::invalid(
+        "unit_code",
+        "name the unit this action is for",
+        "请指定单位（unit_code）",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -208,20 +242,41 @@ fn default_tier(t: &TicketState) -> DeadlineTier {
 }
 
 fn need(field: &str, v: Option<String>) -> ApiResult<String> {
-    v.ok_or_else(|| ApiError::invalid(field, format!("{field} is required"), format!("{field} 为必填项")))
+    v.ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!("{field} is required"),
+            format!("{field} 为必填项"),
+        )
+    })
 }
 
 /// Builds the command for `action` on the current state.
-fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState, now: DateTime<Utc>) -> ApiResult<Command> {
+fn build(
+    st: &AppState,
+    actor: &Actor,
+    action: &str,
+    b: &Value,
+    t: &TicketState,
+    now: DateTime<Utc>,
+) -> ApiResult<Command> {
     Ok(match action {
         "answer" => {
             let x: AnswerB = body(b)?;
-            Command::Answer { answer: x.answer, article_id: x.article_id }
+            Command::Answer {
+                answer: x.answer,
+                article_id: x.article_id,
+            }
         }
         "special" => {
             let x: SpecialB = body(b)?;
             Command::SpecialHandle {
-                handling: en("handling", &x.handling, SpecialHandling::parse, SpecialHandling::names())?,
+                handling: en(
+                    "handling",
+                    &x.handling,
+                    SpecialHandling::parse,
+                    SpecialHandling::names(),
+                )?,
                 note: x.note,
             }
         }
@@ -233,40 +288,73 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
                     // the duty catalogue's tier for this request, else the type's default
                     let cat = crate::routing::current_catalogue(st);
                     let facts = jiesu_routing::RouteFacts::from_intake(&t.intake);
-                    cat.router(&st.org).quick_lead(&facts, now).map(|q| q.tier).unwrap_or_else(|| default_tier(t))
+                    cat.router(&st.org)
+                        .quick_lead(&facts, now)
+                        .map(|q| q.tier)
+                        .unwrap_or_else(|| default_tier(t))
                 }
             };
             let mut reqs = Vec::new();
             for (i, a) in x.assignments.iter().enumerate() {
                 let field = format!("assignments[{i}].unit_code");
                 let unit = st.org.get(&a.unit_code).ok_or_else(|| {
-                    ApiError::invalid(&field, format!("unknown unit '{}'", a.unit_code), format!("单位“{}”不存在", a.unit_code))
+                    ApiError::invalid(
+                        &field,
+                        format!("unknown unit '{}'", a.unit_code),
+                        format!("单位“{}”不存在", a.unit_code),
+                    )
                 })?;
                 if !unit.kind.dispatchable() || !unit.active {
                     return Err(ApiError::invalid(
                         &field,
-                        format!("{} ({}) cannot receive tickets", unit.name, unit.kind.as_str()),
+                        format!(
+                            "{} ({}) cannot receive tickets",
+                            unit.name,
+                            unit.kind.as_str()
+                        ),
                         format!("{}不能作为承办单位", unit.name),
                     ));
                 }
-                let role = en(&format!("assignments[{i}].role"), &a.role, AssignmentRole::parse, AssignmentRole::names())?;
+                let role = en(
+                    &format!("assignments[{i}].role"),
+                    &a.role,
+                    AssignmentRole::parse,
+                    AssignmentRole::names(),
+                )?;
                 reqs.push(AssignmentRequest {
                     unit: a.unit_code.clone(),
                     role,
                     tier,
-                    deadlines: st.policy.deadlines(tier, &a.unit_code, &t.intake.category_code, now, &st.calendar, &[]),
+                    deadlines: st.policy.deadlines(
+                        tier,
+                        &a.unit_code,
+                        &t.intake.category_code,
+                        now,
+                        &st.calendar,
+                        &[],
+                    ),
                 });
             }
-            Command::Dispatch { assignments: reqs, note: x.note, rule: x.rule }
+            Command::Dispatch {
+                assignments: reqs,
+                note: x.note,
+                rule: x.rule,
+            }
         }
         "sign" => {
             let x: UnitOnly = body(b)?;
-            Command::Sign { unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.state == AssignmentState::Dispatched)? }
+            Command::Sign {
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.state == AssignmentState::Dispatched
+                })?,
+            }
         }
         "respond" => {
             let x: RespondB = body(b)?;
             Command::Respond {
-                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.state == AssignmentState::Signed)?,
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.state == AssignmentState::Signed
+                })?,
                 note: x.note,
             }
         }
@@ -274,25 +362,45 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
             let x: NoteB = body(b)?;
             let unit = if actor.role.is_unit() {
                 let mine = actor.unit.clone().unwrap_or_default();
-                x.unit_code.or_else(|| t.involved_units().find(|u| actor.covers(u, &st.org)).map(str::to_string)).or(Some(mine))
+                x.unit_code
+                    .or_else(|| {
+                        t.involved_units()
+                            .find(|u| actor.covers(u, &st.org))
+                            .map(str::to_string)
+                    })
+                    .or(Some(mine))
             } else {
                 x.unit_code
             };
-            Command::Note { unit, text: x.text, public: x.public }
+            Command::Note {
+                unit,
+                text: x.text,
+                public: x.public,
+            }
         }
         "whistle" => {
             let x: WhistleB = body(b)?;
             for (i, u) in x.units.iter().enumerate() {
                 if st.org.get(u).is_none() {
-                    return Err(ApiError::invalid(&format!("units[{i}]"), format!("unknown unit '{u}'"), format!("单位“{u}”不存在")));
+                    return Err(ApiError::invalid(
+                        &format!("units[{i}]"),
+                        format!("unknown unit '{u}'"),
+                        format!("单位“{u}”不存在"),
+                    ));
                 }
             }
             let mins = x.report_minutes.unwrap_or(30);
             if !(1..=7 * 24 * 60).contains(&mins) {
-                return Err(ApiError::invalid("report_minutes", "must be between 1 minute and 7 days", "须在1分钟至7天之间"));
+                return Err(ApiError::invalid(
+                    "report_minutes",
+                    "must be between 1 minute and 7 days",
+                    "须在1分钟至7天之间",
+                ));
             }
             Command::Whistle {
-                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.state != AssignmentState::Dispatched)?,
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.state != AssignmentState::Dispatched
+                })?,
                 summoned: x.units,
                 reason: x.reason,
                 report_deadline: now + Duration::minutes(mins),
@@ -309,15 +417,24 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
                     .find(|u| actor.covers(u, &st.org))
                     .cloned()
                     .or(actor.unit.clone())
-                    .ok_or_else(|| ApiError::invalid("unit_code", "name the unit reporting", "请指定报到单位"))?,
+                    .ok_or_else(|| {
+                        ApiError::invalid("unit_code", "name the unit reporting", "请指定报到单位")
+                    })?,
             };
             Command::Report { unit }
         }
         "return" => {
             let x: ReturnB = body(b)?;
             Command::RequestReturn {
-                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.pending_return.is_none())?,
-                reason: en("reason", &x.reason, ReturnReason::parse, ReturnReason::names())?,
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.pending_return.is_none()
+                })?,
+                reason: en(
+                    "reason",
+                    &x.reason,
+                    ReturnReason::parse,
+                    ReturnReason::names(),
+                )?,
                 text: x.text,
             }
         }
@@ -329,44 +446,97 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
                 None => t
                     .assignments
                     .iter()
-                    .find(|a| a.state.active() && if ret { a.pending_return.is_some() } else { a.pending_extension.is_some() })
+                    .find(|a| {
+                        a.state.active()
+                            && if ret {
+                                a.pending_return.is_some()
+                            } else {
+                                a.pending_extension.is_some()
+                            }
+                    })
                     .map(|a| a.unit.clone())
                     .ok_or(DomainError::NoAssignment {
                         unit: "-".into(),
-                        action: if ret { "review-return" } else { "review-extension" },
-                        needed: if ret { "return-pending" } else { "extension-pending" },
+                        action: if ret {
+                            "review-return"
+                        } else {
+                            "review-extension"
+                        },
+                        needed: if ret {
+                            "return-pending"
+                        } else {
+                            "extension-pending"
+                        },
                     })?,
             };
             if ret {
-                Command::ReviewReturn { unit, approve: x.approve, note: x.note }
+                Command::ReviewReturn {
+                    unit,
+                    approve: x.approve,
+                    note: x.note,
+                }
             } else {
-                Command::ReviewExtension { unit, approve: x.approve, note: x.note }
+                Command::ReviewExtension {
+                    unit,
+                    approve: x.approve,
+                    note: x.note,
+                }
             }
         }
         "extend" => {
             let x: ExtendB = body(b)?;
-            let unit = acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.pending_extension.is_none())?;
+            let unit = acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                a.pending_extension.is_none()
+            })?;
             let until = match (x.until, x.days) {
                 (Some(s), _) => chrono::DateTime::parse_from_rfc3339(&s)
                     .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| ApiError::invalid("until", format!("'{s}' is not an RFC 3339 time"), "时间格式错误"))?,
+                    .map_err(|_| {
+                        ApiError::invalid(
+                            "until",
+                            format!("'{s}' is not an RFC 3339 time"),
+                            "时间格式错误",
+                        )
+                    })?,
                 (None, Some(d)) if (1..=60).contains(&d) => {
-                    let cur = t.active_assignment(&unit).map(|a| a.deadlines.finish).unwrap_or(now);
+                    let cur = t
+                        .active_assignment(&unit)
+                        .map(|a| a.deadlines.finish)
+                        .unwrap_or(now);
                     cur + Duration::days(d)
                 }
-                _ => return Err(ApiError::invalid("until", "give `until` (RFC 3339) or `days` (1 to 60)", "请填写延期至的时间或天数（1至60天）")),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "until",
+                        "give `until` (RFC 3339) or `days` (1 to 60)",
+                        "请填写延期至的时间或天数（1至60天）",
+                    ))
+                }
             };
-            Command::RequestExtension { unit, until, reason: x.reason }
+            Command::RequestExtension {
+                unit,
+                until,
+                reason: x.reason,
+            }
         }
         "escalate" => {
             let x: EscalateB = body(b)?;
             if let Some(u) = &x.to_unit {
                 if st.org.get(u).is_none() {
-                    return Err(ApiError::invalid("to_unit", format!("unknown unit '{u}'"), format!("单位“{u}”不存在")));
+                    return Err(ApiError::invalid(
+                        "to_unit",
+                        format!("unknown unit '{u}'"),
+                        format!("单位“{u}”不存在"),
+                    ));
                 }
             }
             Command::Escalate {
-                level: en("level", &x.level, EscalationLevel::parse, EscalationLevel::names())?,
+                level: en(
+                    "level",
+                    &x.level,
+                    EscalationLevel::parse,
+                    EscalationLevel::names(),
+                )?,
                 to_unit: x.to_unit,
                 reason: x.reason,
             }
@@ -374,7 +544,9 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
         "result" => {
             let x: ResultB = body(b)?;
             Command::SubmitResult {
-                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| a.state == AssignmentState::Responded)?,
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.state == AssignmentState::Responded
+                })?,
                 text: x.text,
                 evidence: x.evidence,
             }
@@ -384,12 +556,32 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
             let outcome = if x.unreachable {
                 CallbackOutcome::Unreachable { note: x.note }
             } else {
-                let contacted = x.contacted.ok_or_else(|| ApiError::invalid("contacted", "contacted (true/false) is required", "请填写是否联系"))?;
+                let contacted = x.contacted.ok_or_else(|| {
+                    ApiError::invalid(
+                        "contacted",
+                        "contacted (true/false) is required",
+                        "请填写是否联系",
+                    )
+                })?;
                 CallbackOutcome::Reached {
                     contacted,
-                    resolution: en("resolution", &need("resolution", x.resolution)?, Resolution::parse, Resolution::names())?,
-                    satisfaction: en("satisfaction", &need("satisfaction", x.satisfaction)?, Satisfaction::parse, Satisfaction::names())?,
-                    attitude: x.attitude.as_deref().map(|a| en("attitude", a, Attitude::parse, Attitude::names())).transpose()?,
+                    resolution: en(
+                        "resolution",
+                        &need("resolution", x.resolution)?,
+                        Resolution::parse,
+                        Resolution::names(),
+                    )?,
+                    satisfaction: en(
+                        "satisfaction",
+                        &need("satisfaction", x.satisfaction)?,
+                        Satisfaction::parse,
+                        Satisfaction::names(),
+                    )?,
+                    attitude: x
+                        .attitude
+                        .as_deref()
+                        .map(|a| en("attitude", a, Attitude::parse, Attitude::names()))
+                        .transpose()?,
                     comment: x.comment,
                 }
             };
@@ -401,19 +593,44 @@ fn build(st: &AppState, actor: &Actor, action: &str, b: &Value, t: &TicketState,
             let deadlines = t
                 .assignments
                 .iter()
-                .filter(|a| a.round == round && a.role == AssignmentRole::Lead && a.state == AssignmentState::Finished)
-                .map(|a| (a.unit.clone(), st.policy.deadlines(a.tier, &a.unit, &t.intake.category_code, now, &st.calendar, &[])))
+                .filter(|a| {
+                    a.round == round
+                        && a.role == AssignmentRole::Lead
+                        && a.state == AssignmentState::Finished
+                })
+                .map(|a| {
+                    (
+                        a.unit.clone(),
+                        st.policy.deadlines(
+                            a.tier,
+                            &a.unit,
+                            &t.intake.category_code,
+                            now,
+                            &st.calendar,
+                            &[],
+                        ),
+                    )
+                })
                 .collect();
-            Command::Reopen { reason: x.reason, deadlines }
+            Command::Reopen {
+                reason: x.reason,
+                deadlines,
+            }
         }
         "unmerge" => {
             let x: CloseB = body(b)?;
-            Command::Unmerge { note: x.note.unwrap_or_else(|| "撤销错误合并".into()) }
+            Command::Unmerge {
+                note: x.note.unwrap_or_else(|| "撤销错误合并".into()),
+            }
         }
         "exempt" => {
             let x: ExemptB = body(b)?;
             Command::Exempt {
-                reason: x.reason.as_deref().map(|r| en("reason", r, ExemptReason::parse, ExemptReason::names())).transpose()?,
+                reason: x
+                    .reason
+                    .as_deref()
+                    .map(|r| en("reason", r, ExemptReason::parse, ExemptReason::names()))
+                    .transpose()?,
                 note: x.note,
             }
         }
@@ -445,7 +662,9 @@ fn probe_body(action: &str) -> Value {
         "extend" => json!({"days": 1, "reason": "x"}),
         "escalate" => json!({"level": "district", "reason": "x"}),
         "result" => json!({"text": "x"}),
-        "callback" => json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}),
+        "callback" => {
+            json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"})
+        }
         "reopen" => json!({"reason": "x"}),
         "exempt" => json!({"reason": "unreasonable", "note": "x"}),
         _ => json!({}),
@@ -502,7 +721,11 @@ pub async fn act(
     // visibility first: a foreign unit gets 404 whatever it asks
     let _ = load_visible(&st, &actor, id).await?;
     if !role_may(actor.role, &action) {
-        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: action.clone() }.into());
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: action.clone(),
+        }
+        .into());
     }
     let side: Arc<Mutex<Option<ApiError>>> = Arc::new(Mutex::new(None));
     let now = st.now();
@@ -513,29 +736,50 @@ pub async fn act(
         let primary = tokio::task::spawn_blocking(move || s2.store.ticket_id_by_number(&into))
             .await??
             .or_else(|| x.into.parse::<i64>().ok())
-            .ok_or_else(|| ApiError::invalid("into", format!("no ticket numbered '{}'", x.into), format!("工单“{}”不存在", x.into)))?;
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "into",
+                    format!("no ticket numbered '{}'", x.into),
+                    format!("工单“{}”不存在", x.into),
+                )
+            })?;
         let (p, _) = load_visible(&st, &actor, primary).await.map_err(|_| {
-            ApiError::invalid("into", format!("no ticket numbered '{}'", x.into), format!("工单“{}”不存在", x.into))
+            ApiError::invalid(
+                "into",
+                format!("no ticket numbered '{}'", x.into),
+                format!("工单“{}”不存在", x.into),
+            )
         })?;
         let dup_number = {
             let s2 = st.clone();
-            tokio::task::spawn_blocking(move || s2.store.load_ticket(id)).await??.map(|(t, _)| t.number).unwrap_or_default()
+            tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
+                .await??
+                .map(|(t, _)| t.number)
+                .unwrap_or_default()
         };
         let (a1, a2) = (actor.clone(), actor.clone());
         let (o1, o2) = (st.org.clone(), st.org.clone());
         let pnum = p.number.clone();
         let c1: jiesu_store::Change = Box::new(move |t: &mut TicketState| {
-            let cmd = Command::Merge { primary, primary_number: pnum };
+            let cmd = Command::Merge {
+                primary,
+                primary_number: pnum,
+            };
             authorize(&a1, &cmd, t, &o1)?;
             Ok(execute(t, &cmd, &a1.to_ref(None), now)?)
         });
         let c2: jiesu_store::Change = Box::new(move |t: &mut TicketState| {
-            let cmd = Command::AttachDuplicate { duplicate: id, duplicate_number: dup_number };
+            let cmd = Command::AttachDuplicate {
+                duplicate: id,
+                duplicate_number: dup_number,
+            };
             authorize(&a2, &cmd, t, &o2)?;
             Ok(execute(t, &cmd, &a2.to_ref(None), now)?)
         });
         let s2 = st.clone();
-        tokio::task::spawn_blocking(move || s2.store.update_two((id, c1), (primary, c2))).await??.0
+        tokio::task::spawn_blocking(move || s2.store.update_two((id, c1), (primary, c2)))
+            .await??
+            .0
     } else {
         let (s2, a2, side2, action2) = (st.clone(), actor.clone(), side.clone(), action.clone());
         let change: jiesu_store::Change = Box::new(move |t: &mut TicketState| {

@@ -3,7 +3,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -86,7 +88,13 @@ impl FromRequestParts<AppState> for Caller {
             if m.len() > 100_000 {
                 m.clear();
             }
-            m.insert(th, CachedSession { actor: actor.clone(), checked_at: now });
+            m.insert(
+                th,
+                CachedSession {
+                    actor: actor.clone(),
+                    checked_at: now,
+                },
+            );
         }
         Ok(Caller(actor))
     }

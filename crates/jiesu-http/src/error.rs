@@ -17,7 +17,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>, zh: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code,
@@ -34,7 +39,12 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail, zh).field(field)
     }
     pub fn not_found() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "ticket not found", "工单不存在")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "ticket not found",
+            "工单不存在",
+        )
     }
     pub fn unauthorized() -> Self {
         ApiError::new(
@@ -103,7 +113,9 @@ impl From<Denied> for ApiError {
     fn from(e: Denied) -> Self {
         match e {
             Denied::OutOfScope => ApiError::not_found(),
-            Denied::Role { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string(), e.zh()),
+            Denied::Role { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string(), e.zh())
+            }
         }
     }
 }

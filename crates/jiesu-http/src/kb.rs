@@ -24,12 +24,24 @@ pub struct SearchQuery {
 }
 
 /// `GET /api/v1/kb/search?q=…&k=5&category=` — ranked articles with highlighted snippets.
-pub async fn search(State(st): State<AppState>, Caller(actor): Caller, Query(q): Query<SearchQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn search(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<axum::Json<Value>> {
     if !actor.role.is_centre() && !actor.role.is_unit() {
-        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "kb".into() }.into());
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "kb".into(),
+        }
+        .into());
     }
     if q.q.chars().count() > 2000 {
-        return Err(ApiError::invalid("q", "the query is longer than 2,000 characters", "查询内容超过2000字"));
+        return Err(ApiError::invalid(
+            "q",
+            "the query is longer than 2,000 characters",
+            "查询内容超过2000字",
+        ));
     }
     let kb = st.kb.clone();
     let hits = tokio::task::spawn_blocking(move || {
@@ -48,14 +60,23 @@ pub struct AskBody {
 }
 
 /// `POST /api/v1/public/ask` — the virtual agent: an answer with its source, or a ticket draft.
-pub async fn ask(State(st): State<AppState>, crate::json::Json(b): crate::json::Json<AskBody>) -> ApiResult<axum::Json<Value>> {
+pub async fn ask(
+    State(st): State<AppState>,
+    crate::json::Json(b): crate::json::Json<AskBody>,
+) -> ApiResult<axum::Json<Value>> {
     let n = b.question.trim().chars().count();
     if n == 0 || n > 2000 {
-        return Err(ApiError::invalid("question", "ask a question of 1 to 2,000 characters", "请输入1至2000字的问题"));
+        return Err(ApiError::invalid(
+            "question",
+            "ask a question of 1 to 2,000 characters",
+            "请输入1至2000字的问题",
+        ));
     }
     let kb = st.kb.clone();
     let reply = tokio::task::spawn_blocking(move || {
-        kb.read().map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, None)).ok()
+        kb.read()
+            .map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, None))
+            .ok()
     })
     .await?
     .ok_or_else(|| ApiError::internal("knowledge base unavailable"))?;
@@ -64,7 +85,11 @@ pub async fn ask(State(st): State<AppState>, crate::json::Json(b): crate::json::
         st.agent_stats.1.fetch_add(1, Ordering::Relaxed);
     }
     let mut v = serde_json::to_value(&reply).unwrap_or(Value::Null);
-    if let Some(u) = reply.answer.as_ref().and_then(|a| st.org.get(&a.owner_unit)) {
+    if let Some(u) = reply
+        .answer
+        .as_ref()
+        .and_then(|a| st.org.get(&a.owner_unit))
+    {
         v["answer"]["owner_unit_name"] = json!(u.name);
     }
     Ok(axum::Json(v))
@@ -80,9 +105,20 @@ pub async fn stats(State(st): State<AppState>, Caller(_a): Caller) -> axum::Json
 
 /// `GET /api/v1/tickets/{id}/duplicates` — requests about the same problem at the same place in the
 /// last 72 hours, with the reasons.
-pub async fn duplicates(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
-    if !matches!(actor.role, Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System) {
-        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "duplicates".into() }.into());
+pub async fn duplicates(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    if !matches!(
+        actor.role,
+        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System
+    ) {
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "duplicates".into(),
+        }
+        .into());
     }
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
@@ -100,24 +136,25 @@ pub async fn duplicates(State(st): State<AppState>, Caller(actor): Caller, Path(
     let me = lite(&t);
     let created = t.created_at;
     let street = t.intake.place.street_code.clone();
-    let matches = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<jiesu_kb::Match>> {
-        let q = TicketQuery {
-            street: Some(street),
-            from: Some(created - Duration::hours(72)),
-            to: Some(created + Duration::hours(72)),
-            page_size: 200,
-            ..Default::default()
-        };
-        let page = s2.store.list_tickets(&q)?;
-        let mut cands = Vec::new();
-        for item in page.items.iter().filter(|x| x.id != id) {
-            if let Some((c, _)) = s2.store.load_ticket(item.id)? {
-                cands.push(lite(&c));
+    let matches =
+        tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<jiesu_kb::Match>> {
+            let q = TicketQuery {
+                street: Some(street),
+                from: Some(created - Duration::hours(72)),
+                to: Some(created + Duration::hours(72)),
+                page_size: 200,
+                ..Default::default()
+            };
+            let page = s2.store.list_tickets(&q)?;
+            let mut cands = Vec::new();
+            for item in page.items.iter().filter(|x| x.id != id) {
+                if let Some((c, _)) = s2.store.load_ticket(item.id)? {
+                    cands.push(lite(&c));
+                }
             }
-        }
-        Ok(find_duplicates(&me, &cands, &DupConfig::default()))
-    })
-    .await??;
+            Ok(find_duplicates(&me, &cands, &DupConfig::default()))
+        })
+        .await??;
     let items: Vec<Value> = matches
         .iter()
         .map(|m| json!({"id": m.id, "number": m.number, "score": m.score, "text_similarity": m.text_similarity,

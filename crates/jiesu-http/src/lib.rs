@@ -78,9 +78,13 @@ impl AppState {
         let org = OrgTree::new(units);
         let categories = CategoryTree::new(cats);
         let catalogue = match store.catalogue("published")? {
-            Some(v) => jiesu_routing::Catalogue::from_csv(v.csv.as_bytes(), &org, &categories).map_err(|r| {
-                anyhow::anyhow!("the published duty catalogue (version {}) does not load: {r}", v.version)
-            })?,
+            Some(v) => jiesu_routing::Catalogue::from_csv(v.csv.as_bytes(), &org, &categories)
+                .map_err(|r| {
+                    anyhow::anyhow!(
+                        "the published duty catalogue (version {}) does not load: {r}",
+                        v.version
+                    )
+                })?,
             None => jiesu_routing::Catalogue::new(vec![]),
         };
         Ok(AppState {
@@ -128,7 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/catalogue/import", post(routing::import_csv))
         .route("/catalogue/lint", get(routing::lint))
         .route("/catalogue/drafts/{version}/whatif", get(routing::whatif))
-        .route("/catalogue/drafts/{version}/publish", post(routing::publish))
+        .route(
+            "/catalogue/drafts/{version}/publish",
+            post(routing::publish),
+        )
         .route("/supervision/overdue", get(routing::overdue_board))
         .route("/inbox", get(routing::inbox))
         .route("/track/{number}", get(tickets::track))
@@ -172,7 +179,9 @@ mod auth_routes {
     }
 
     pub fn user_json(st: &AppState, username: &str, role: &str, unit: Option<&str>) -> Value {
-        let role_label = jiesu_domain::Role::parse(role).map(|r| r.label_zh()).unwrap_or(role);
+        let role_label = jiesu_domain::Role::parse(role)
+            .map(|r| r.label_zh())
+            .unwrap_or(role);
         json!({
             "username": username,
             "role": role,
@@ -182,7 +191,10 @@ mod auth_routes {
         })
     }
 
-    pub async fn login(State(st): State<AppState>, Json(b): Json<Login>) -> ApiResult<axum::Json<Value>> {
+    pub async fn login(
+        State(st): State<AppState>,
+        Json(b): Json<Login>,
+    ) -> ApiResult<axum::Json<Value>> {
         let s2 = st.clone();
         let name = b.username.clone();
         let user = tokio::task::spawn_blocking(move || s2.store.user_by_name(&name)).await??;
@@ -229,7 +241,11 @@ mod auth_routes {
                     .iter()
                     .map(|a| {
                         let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-                        v["unit_name"] = json!(a.unit_code.as_deref().and_then(|u| st.org.get(u)).map(|u| u.name.clone()));
+                        v["unit_name"] = json!(a
+                            .unit_code
+                            .as_deref()
+                            .and_then(|u| st.org.get(u))
+                            .map(|u| u.name.clone()));
                         v
                     })
                     .collect();

@@ -81,9 +81,17 @@ pub fn build() -> Value {
             "callback" => Some("Callback"),
             _ => None,
         };
-        let mut o = op(&format!("Ticket action `{a}` ({})", jiesu_domain::command::action_label_zh(a)), true, req);
+        let mut o = op(
+            &format!(
+                "Ticket action `{a}` ({})",
+                jiesu_domain::command::action_label_zh(a)
+            ),
+            true,
+            req,
+        );
         if req.is_none() {
-            o["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
+            o["requestBody"] =
+                json!({"content": {"application/json": {"schema": {"type": "object"}}}});
         }
         paths.insert(format!("/api/v1/tickets/{{id}}/{a}"), json!({"post": o}));
     }

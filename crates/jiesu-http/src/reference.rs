@@ -1,6 +1,5 @@
 //! Reference data routes: units, categories and the enumerations the UI needs.
 
-
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::Json;

@@ -24,7 +24,11 @@ fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
     if actor.role == Role::System || roles.contains(&actor.role) {
         Ok(())
     } else {
-        Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: what.into() }.into())
+        Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: what.into(),
+        }
+        .into())
     }
 }
 
@@ -32,7 +36,10 @@ const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role
 const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
 
 pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
-    st.catalogue.read().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    st.catalogue
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|p| p.into_inner().clone())
 }
 
 /// The suggestion for a ticket; units that returned it are skipped (the next suggestion).
@@ -55,7 +62,11 @@ pub fn suggest_for(st: &AppState, t: &TicketState, now: DateTime<Utc>) -> Value 
 }
 
 /// `GET /api/v1/tickets/{id}/route` — the engine's proposal with its explanation.
-pub async fn route(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn route(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     require(&actor, ROUTERS, "route")?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
@@ -63,7 +74,10 @@ pub async fn route(State(st): State<AppState>, Caller(actor): Caller, Path(id): 
 }
 
 /// `GET /api/v1/catalogue` — the published version, the newest draft and the history.
-pub async fn catalogue_info(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn catalogue_info(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
     require(&actor, ROUTERS, "catalogue")?;
     let s2 = st.clone();
     let (hist, draft) = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
@@ -96,47 +110,86 @@ pub struct ExportQuery {
 }
 
 /// `GET /api/v1/catalogue/export.csv[?version=draft]`
-pub async fn export_csv(State(st): State<AppState>, Caller(actor): Caller, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn export_csv(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<impl IntoResponse> {
     require(&actor, ROUTERS, "catalogue")?;
     let csv = if q.version.as_deref() == Some("draft") {
         let s2 = st.clone();
         tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
             .await??
             .map(|d| d.csv)
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no draft catalogue", "没有草稿目录"))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "there is no draft catalogue",
+                    "没有草稿目录",
+                )
+            })?
     } else {
         current_catalogue(&st).to_csv()
     };
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalogue.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalogue.csv\"",
+            ),
+        ],
         csv,
     ))
 }
 
 /// `POST /api/v1/catalogue/import` (body: the CSV) — stored as a draft if it is valid; otherwise a
 /// 422 listing every problem with its line, and nothing changes.
-pub async fn import_csv(State(st): State<AppState>, Caller(actor): Caller, body: Bytes) -> ApiResult<axum::Json<Value>> {
+pub async fn import_csv(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> ApiResult<axum::Json<Value>> {
     require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
     let cat = Catalogue::from_csv(&body, &st.org, &st.categories).map_err(|r| {
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "catalogue_rejected", r.to_string(), "派单目录导入被拒绝，未做任何更改");
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "catalogue_rejected",
+            r.to_string(),
+            "派单目录导入被拒绝，未做任何更改",
+        );
         e.field = Some("csv".into());
         e
     })?;
     let (s2, user, now) = (st.clone(), actor.user.clone(), st.now());
     let csv = cat.to_csv();
     let n = cat.len();
-    let version = tokio::task::spawn_blocking(move || s2.store.save_catalogue("draft", &csv, n, &user, None, now)).await??;
+    let version = tokio::task::spawn_blocking(move || {
+        s2.store.save_catalogue("draft", &csv, n, &user, None, now)
+    })
+    .await??;
     let lint = jiesu_routing::lint(&cat, &st.org, &st.categories, st.now());
-    Ok(axum::Json(json!({"version": version, "status": "draft", "rules": n, "lint": lint})))
+    Ok(axum::Json(
+        json!({"version": version, "status": "draft", "rules": n, "lint": lint}),
+    ))
 }
 
 /// `GET /api/v1/catalogue/lint` — conflicts, gaps and rules pointing at retired units.
-pub async fn lint(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn lint(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
     require(&actor, ROUTERS, "catalogue")?;
     let cat = current_catalogue(&st);
     let st2 = st.clone();
-    let rep = tokio::task::spawn_blocking(move || jiesu_routing::lint(&cat, &st2.org, &st2.categories, st2.now())).await?;
-    Ok(axum::Json(serde_json::to_value(&rep).unwrap_or(Value::Null)))
+    let rep = tokio::task::spawn_blocking(move || {
+        jiesu_routing::lint(&cat, &st2.org, &st2.categories, st2.now())
+    })
+    .await?;
+    Ok(axum::Json(
+        serde_json::to_value(&rep).unwrap_or(Value::Null),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -149,13 +202,33 @@ async fn load_draft(st: &AppState, version: i64) -> ApiResult<Catalogue> {
     let d = tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
         .await??
         .filter(|d| d.version == version)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no draft catalogue version {version}"), "草稿目录不存在"))?;
-    Catalogue::from_csv(d.csv.as_bytes(), &st.org, &st.categories)
-        .map_err(|r| ApiError::new(StatusCode::CONFLICT, "catalogue_rejected", r.to_string(), "草稿目录已不再有效"))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no draft catalogue version {version}"),
+                "草稿目录不存在",
+            )
+        })?;
+    Catalogue::from_csv(d.csv.as_bytes(), &st.org, &st.categories).map_err(|r| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "catalogue_rejected",
+            r.to_string(),
+            "草稿目录已不再有效",
+        )
+    })
 }
 
 /// Replays the last N months of dispatched tickets under a draft: who gains and loses load.
-pub fn whatif_report(store: &dyn TicketStore, current: &Catalogue, draft: &Catalogue, org: &jiesu_domain::org::OrgTree, now: DateTime<Utc>, months: u32) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
+pub fn whatif_report(
+    store: &dyn TicketStore,
+    current: &Catalogue,
+    draft: &Catalogue,
+    org: &jiesu_domain::org::OrgTree,
+    now: DateTime<Utc>,
+    months: u32,
+) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
     let from = now - Duration::days(30 * months as i64);
     let mut ids = Vec::new();
     store.for_each_fact(from, now, &mut |f| {
@@ -167,7 +240,11 @@ pub fn whatif_report(store: &dyn TicketStore, current: &Catalogue, draft: &Catal
     let mut items = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some((t, _)) = store.load_ticket(id)? {
-            let actual = t.assignments.iter().find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead).map(|a| a.unit.clone());
+            let actual = t
+                .assignments
+                .iter()
+                .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead)
+                .map(|a| a.unit.clone());
             items.push((RouteFacts::from_intake(&t.intake), actual));
         }
     }
@@ -175,13 +252,21 @@ pub fn whatif_report(store: &dyn TicketStore, current: &Catalogue, draft: &Catal
 }
 
 /// `GET /api/v1/catalogue/drafts/{version}/whatif?months=1`
-pub async fn whatif(State(st): State<AppState>, Caller(actor): Caller, Path(version): Path<i64>, Query(q): Query<WhatIfQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn whatif(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(version): Path<i64>,
+    Query(q): Query<WhatIfQuery>,
+) -> ApiResult<axum::Json<Value>> {
     require(&actor, CATALOGUE_ADMINS, "catalogue-whatif")?;
     let draft = load_draft(&st, version).await?;
     let months = q.months.unwrap_or(1).clamp(1, 24);
     let cur = current_catalogue(&st);
     let s2 = st.clone();
-    let rep = tokio::task::spawn_blocking(move || whatif_report(s2.store.as_ref(), &cur, &draft, &s2.org, s2.now(), months)).await??;
+    let rep = tokio::task::spawn_blocking(move || {
+        whatif_report(s2.store.as_ref(), &cur, &draft, &s2.org, s2.now(), months)
+    })
+    .await??;
     let text = rep.to_string();
     let mut v = serde_json::to_value(&rep).unwrap_or(Value::Null);
     v["summary"] = json!(text);
@@ -189,8 +274,16 @@ pub async fn whatif(State(st): State<AppState>, Caller(actor): Caller, Path(vers
 }
 
 /// `POST /api/v1/catalogue/drafts/{version}/publish` — the draft becomes the catalogue in force.
-pub async fn publish(State(st): State<AppState>, Caller(actor): Caller, Path(version): Path<i64>) -> ApiResult<axum::Json<Value>> {
-    require(&actor, &[Role::Supervisor, Role::Admin], "catalogue-publish")?;
+pub async fn publish(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(version): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
+    require(
+        &actor,
+        &[Role::Supervisor, Role::Admin],
+        "catalogue-publish",
+    )?;
     let draft = load_draft(&st, version).await?;
     let s2 = st.clone();
     tokio::task::spawn_blocking(move || s2.store.publish_catalogue(version)).await??;
@@ -198,7 +291,9 @@ pub async fn publish(State(st): State<AppState>, Caller(actor): Caller, Path(ver
     if let Ok(mut c) = st.catalogue.write() {
         *c = Arc::new(draft);
     }
-    Ok(axum::Json(json!({"version": version, "status": "published", "rules": n})))
+    Ok(axum::Json(
+        json!({"version": version, "status": "published", "rules": n}),
+    ))
 }
 
 fn ageing_bucket(hours: i64) -> &'static str {
@@ -211,33 +306,52 @@ fn ageing_bucket(hours: i64) -> &'static str {
 }
 
 /// `GET /api/v1/supervision/overdue` — overdue assignments by unit and by district, with ageing.
-pub async fn overdue_board(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn overdue_board(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
     if !(actor.role.is_centre() || actor.role == Role::UnitManager) {
-        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "supervision".into() }.into());
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "supervision".into(),
+        }
+        .into());
     }
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
-    let rows = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<(String, String, String, i64)>> {
-        let mut out = Vec::new();
-        s2.store.open_assignments(&mut |a| {
-            if !a2.covers(&a.unit_code, &s2.org) {
-                return Ok(());
-            }
-            if let Some(due) = jiesu_store::time::parse(&a.finish_deadline) {
-                if due < now {
-                    out.push((a.unit_code, a.district_code, a.role, (now - due).num_hours()));
+    let rows = tokio::task::spawn_blocking(
+        move || -> jiesu_store::Result<Vec<(String, String, String, i64)>> {
+            let mut out = Vec::new();
+            s2.store.open_assignments(&mut |a| {
+                if !a2.covers(&a.unit_code, &s2.org) {
+                    return Ok(());
                 }
-            }
-            Ok(())
-        })?;
-        Ok(out)
-    })
+                if let Some(due) = jiesu_store::time::parse(&a.finish_deadline) {
+                    if due < now {
+                        out.push((
+                            a.unit_code,
+                            a.district_code,
+                            a.role,
+                            (now - due).num_hours(),
+                        ));
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        },
+    )
     .await??;
     let mut by_unit: std::collections::BTreeMap<String, (u64, [u64; 4], i64)> = Default::default();
     let mut by_district: std::collections::BTreeMap<String, (u64, [u64; 4])> = Default::default();
     for (unit, district, _role, hours) in &rows {
-        let b = match ageing_bucket(*hours) { "lt_1d" => 0, "d1_3" => 1, "d3_7" => 2, _ => 3 };
+        let b = match ageing_bucket(*hours) {
+            "lt_1d" => 0,
+            "d1_3" => 1,
+            "d3_7" => 2,
+            _ => 3,
+        };
         let e = by_unit.entry(unit.clone()).or_default();
         e.0 += 1;
         e.1[b] += 1;
@@ -257,17 +371,27 @@ pub async fn overdue_board(State(st): State<AppState>, Caller(actor): Caller) ->
         .iter()
         .map(|(d, (n, b))| json!({"district_code": d, "district_name": name(d), "overdue": n, "lt_1d": b[0], "d1_3": b[1], "d3_7": b[2], "gt_7d": b[3]}))
         .collect();
-    Ok(axum::Json(json!({"at": now, "total": rows.len(), "units": units, "districts": districts})))
+    Ok(axum::Json(
+        json!({"at": now, "total": rows.len(), "units": units, "districts": districts}),
+    ))
 }
 
 /// `GET /api/v1/inbox` — a unit's reminders and overdue notices, newest first.
-pub async fn inbox(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn inbox(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
     let units: Vec<String> = match &actor.unit {
         Some(u) => {
             let mut out = vec![u.clone()];
             let mut i = 0;
             while i < out.len() {
-                let kids: Vec<String> = st.org.children(&out[i]).filter(|k| k.kind.dispatchable()).map(|k| k.code.clone()).collect();
+                let kids: Vec<String> = st
+                    .org
+                    .children(&out[i])
+                    .filter(|k| k.kind.dispatchable())
+                    .map(|k| k.code.clone())
+                    .collect();
                 out.extend(kids);
                 i += 1;
             }
@@ -276,7 +400,8 @@ pub async fn inbox(State(st): State<AppState>, Caller(actor): Caller) -> ApiResu
         None => return Ok(axum::Json(json!({"items": []}))),
     };
     let s2 = st.clone();
-    let ev = tokio::task::spawn_blocking(move || s2.store.unit_events(&units, &["reminded"], 100)).await??;
+    let ev = tokio::task::spawn_blocking(move || s2.store.unit_events(&units, &["reminded"], 100))
+        .await??;
     let items: Vec<Value> = ev
         .into_iter()
         .map(|(id, number, e)| {
@@ -306,15 +431,32 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     st.store.open_assignments(&mut |a| {
         let start = jiesu_store::time::parse(&a.dispatched_at).unwrap_or(now);
         for (clock, due, done) in [
-            ("sign", &a.sign_deadline, a.signed_at.is_some() || a.state != "dispatched"),
-            ("respond", &a.respond_deadline, a.responded_at.is_some() || a.state == "responded"),
+            (
+                "sign",
+                &a.sign_deadline,
+                a.signed_at.is_some() || a.state != "dispatched",
+            ),
+            (
+                "respond",
+                &a.respond_deadline,
+                a.responded_at.is_some() || a.state == "responded",
+            ),
             ("finish", &a.finish_deadline, false),
         ] {
             if done {
                 continue;
             }
-            let epoch = if clock == "finish" { a.extensions_granted } else { 0 };
-            let key = ClockKey { ticket: a.ticket_id, unit: a.unit_code.clone(), clock: clock_kind(clock), epoch };
+            let epoch = if clock == "finish" {
+                a.extensions_granted
+            } else {
+                0
+            };
+            let key = ClockKey {
+                ticket: a.ticket_id,
+                unit: a.unit_code.clone(),
+                clock: clock_kind(clock),
+                epoch,
+            };
             if let Some((e, n)) = a.reminders.get(clock) {
                 if *e == epoch && *n > 0 {
                     marks.push((key.clone(), n - 1));
@@ -338,8 +480,15 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
             permille: (r.threshold * 1000.0).round() as u32,
             overdue: r.overdue,
         };
-        let actor = ActorRef { user: "scheduler".into(), role: Role::System, unit: Some(r.unit.clone()) };
-        match st.store.update_ticket(r.ticket, Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &actor, now)?))) {
+        let actor = ActorRef {
+            user: "scheduler".into(),
+            role: Role::System,
+            unit: Some(r.unit.clone()),
+        };
+        match st.store.update_ticket(
+            r.ticket,
+            Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &actor, now)?)),
+        ) {
             Ok(_) => written += 1,
             Err(StoreError::Domain(_)) => {} // already recorded, or the clock was met meanwhile
             Err(e) => return Err(e),

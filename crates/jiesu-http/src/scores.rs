@@ -14,15 +14,35 @@ pub struct Fmt {
 }
 
 /// `GET /api/v1/scores/{YYYY-MM}/{street|district|department|enterprise}?format=json|csv`
-pub async fn scorecard(State(st): State<AppState>, Path((period, level)): Path<(String, String)>, Query(f): Query<Fmt>) -> ApiResult<Response> {
-    let month = Month::parse(&period).ok_or_else(|| ApiError::invalid("period", format!("'{period}' is not a month (YYYY-MM)"), "月份格式应为 YYYY-MM"))?;
+pub async fn scorecard(
+    State(st): State<AppState>,
+    Path((period, level)): Path<(String, String)>,
+    Query(f): Query<Fmt>,
+) -> ApiResult<Response> {
+    let month = Month::parse(&period).ok_or_else(|| {
+        ApiError::invalid(
+            "period",
+            format!("'{period}' is not a month (YYYY-MM)"),
+            "月份格式应为 YYYY-MM",
+        )
+    })?;
     let lvl = Level::parse(&level).ok_or_else(|| {
-        ApiError::invalid("level", format!("'{level}' is not one of street, district, department, enterprise"), "层级应为 street、district、department 或 enterprise")
+        ApiError::invalid(
+            "level",
+            format!("'{level}' is not one of street, district, department, enterprise"),
+            "层级应为 street、district、department 或 enterprise",
+        )
     })?;
     let csv = match f.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(o) => return Err(ApiError::invalid("format", format!("'{o}' is not json or csv"), "格式应为 json 或 csv")),
+        Some(o) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("'{o}' is not json or csv"),
+                "格式应为 json 或 csv",
+            ))
+        }
     };
     let s2 = st.clone();
     let card = tokio::task::spawn_blocking(move || -> anyhow::Result<jiesu_score::Scorecard> {
@@ -36,7 +56,14 @@ pub async fn scorecard(State(st): State<AppState>, Path((period, level)): Path<(
         cards.pop().ok_or_else(|| anyhow::anyhow!("no scorecard"))
     })
     .await?
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "score_failed", e.to_string(), "无法计算该月考核结果"))?;
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "score_failed",
+            e.to_string(),
+            "无法计算该月考核结果",
+        )
+    })?;
     let mut buf = Vec::new();
     if csv {
         jiesu_score::output::write_scorecard_csv(&card, &mut buf).map_err(ApiError::internal)?;

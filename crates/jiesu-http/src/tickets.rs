@@ -51,7 +51,12 @@ pub struct CreateBody {
     praised_unit: Option<String>,
 }
 
-fn parse_enum<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, names: String) -> ApiResult<T> {
+fn parse_enum<T>(
+    field: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    names: String,
+) -> ApiResult<T> {
     parse(v).ok_or_else(|| {
         ApiError::invalid(
             field,
@@ -67,7 +72,12 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
         Some(c) => parse_enum("channel", c, Channel::parse, Channel::names())?,
         None => default_channel,
     };
-    let request_type = parse_enum("type", &b.request_type, RequestType::parse, RequestType::names())?;
+    let request_type = parse_enum(
+        "type",
+        &b.request_type,
+        RequestType::parse,
+        RequestType::names(),
+    )?;
     let tier = b
         .tier
         .as_deref()
@@ -80,7 +90,10 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
             format!("分类代码“{}”不存在", b.category_code),
         ));
     }
-    let d = st.org.get(&b.district_code).filter(|u| u.kind == UnitKind::District);
+    let d = st
+        .org
+        .get(&b.district_code)
+        .filter(|u| u.kind == UnitKind::District);
     if d.is_none() {
         return Err(ApiError::invalid(
             "district_code",
@@ -103,28 +116,37 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
         Some(s) if s.parent.as_deref() != Some(b.district_code.as_str()) => {
             return Err(ApiError::invalid(
                 "street_code",
-                format!("street/town {} is not in district {}", b.street_code, b.district_code),
+                format!(
+                    "street/town {} is not in district {}",
+                    b.street_code, b.district_code
+                ),
                 format!("街乡镇 {} 不属于区 {}", b.street_code, b.district_code),
             ))
         }
         _ => {}
     }
     if let Some(c) = b.community_code.as_deref().filter(|c| !c.is_empty()) {
-        let ok = st
-            .org
-            .get(c)
-            .is_some_and(|u| u.kind == UnitKind::Community && u.parent.as_deref() == Some(b.street_code.as_str()));
+        let ok = st.org.get(c).is_some_and(|u| {
+            u.kind == UnitKind::Community && u.parent.as_deref() == Some(b.street_code.as_str())
+        });
         if !ok {
             return Err(ApiError::invalid(
                 "community_code",
-                format!("community {c} does not exist in street/town {}", b.street_code),
+                format!(
+                    "community {c} does not exist in street/town {}",
+                    b.street_code
+                ),
                 format!("社区 {c} 不在街乡镇 {} 内", b.street_code),
             ));
         }
     }
     if let Some(p) = &b.praised_unit {
         if st.org.get(p).is_none() {
-            return Err(ApiError::invalid("praised_unit", format!("unknown unit '{p}'"), format!("单位“{p}”不存在")));
+            return Err(ApiError::invalid(
+                "praised_unit",
+                format!("unknown unit '{p}'"),
+                format!("单位“{p}”不存在"),
+            ));
         }
     }
     let intake = Intake {
@@ -154,9 +176,17 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
 }
 
 /// Loads a ticket the caller may see (404 otherwise, so foreign tickets are not revealed).
-pub async fn load_visible(st: &AppState, actor: &Actor, id: TicketId) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
+pub async fn load_visible(
+    st: &AppState,
+    actor: &Actor,
+    id: TicketId,
+) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
     if !role_may(actor.role, "read") {
-        return Err(Denied::Role { role: actor.role, action: "read".into() }.into());
+        return Err(Denied::Role {
+            role: actor.role,
+            action: "read".into(),
+        }
+        .into());
     }
     let s2 = st.clone();
     let (t, ev) = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
@@ -174,7 +204,11 @@ pub async fn view_and_audit(st: &AppState, actor: &Actor, t: &TicketState) -> Ap
     let (v, personal) = ticket_view(st, actor, t, allowed);
     if personal {
         let (s2, user, id, now) = (st.clone(), actor.user.clone(), t.id, st.now());
-        tokio::task::spawn_blocking(move || s2.store.audit(&user, "read_personal", Some(id), "ticket view", now)).await??;
+        tokio::task::spawn_blocking(move || {
+            s2.store
+                .audit(&user, "read_personal", Some(id), "ticket view", now)
+        })
+        .await??;
     }
     Ok(v)
 }
@@ -186,7 +220,11 @@ pub async fn create(
     Json(b): Json<CreateBody>,
 ) -> ApiResult<impl IntoResponse> {
     if !role_may(actor.role, "create") {
-        return Err(Denied::Role { role: actor.role, action: "create".into() }.into());
+        return Err(Denied::Role {
+            role: actor.role,
+            action: "create".into(),
+        }
+        .into());
     }
     let intake = intake_from(&st, b, Channel::Phone)?;
     let key = headers
@@ -194,7 +232,11 @@ pub async fn create(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if key.as_ref().is_some_and(|k| k.len() > 200 || k.is_empty()) {
-        return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 200 characters", "长度须为1至200个字符"));
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 200 characters",
+            "长度须为1至200个字符",
+        ));
     }
     let new = NewTicket {
         intake,
@@ -216,19 +258,38 @@ pub async fn create(
         "assignments": [], "answer": null, "replayed": created.replayed,
         "href": format!("/api/v1/tickets/{}", t.id),
     });
-    let code = if created.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((code, [(axum::http::header::LOCATION, format!("/api/v1/tickets/{}", t.id))], axum::Json(v)))
+    let code = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        code,
+        [(
+            axum::http::header::LOCATION,
+            format!("/api/v1/tickets/{}", t.id),
+        )],
+        axum::Json(v),
+    ))
 }
 
 /// `POST /api/v1/public/tickets` — a citizen files a request without an account.
-pub async fn public_create(State(st): State<AppState>, headers: HeaderMap, Json(b): Json<CreateBody>) -> ApiResult<impl IntoResponse> {
+pub async fn public_create(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
     let mut intake = intake_from(&st, b, Channel::Web)?;
     if intake.channel == Channel::Phone {
         intake.channel = Channel::Web;
     }
     let new = NewTicket {
         intake,
-        actor: ActorRef { user: "citizen".into(), role: Role::Citizen, unit: None },
+        actor: ActorRef {
+            user: "citizen".into(),
+            role: Role::Citizen,
+            unit: None,
+        },
         now: st.now(),
         // a double click on the public form must not file twice
         idempotency_key: headers
@@ -300,11 +361,17 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     if !role_may(actor.role, "read") {
-        return Err(Denied::Role { role: actor.role, action: "read".into() }.into());
+        return Err(Denied::Role {
+            role: actor.role,
+            action: "read".into(),
+        }
+        .into());
     }
     let mut units: Option<Vec<String>> = None;
     if actor.role.is_unit() {
-        let mine = actor.unit.clone().ok_or_else(|| ApiError::invalid("unit", "your account has no unit", "账号未绑定单位"))?;
+        let mine = actor.unit.clone().ok_or_else(|| {
+            ApiError::invalid("unit", "your account has no unit", "账号未绑定单位")
+        })?;
         let target = q.unit.clone().unwrap_or(mine.clone());
         if !st.org.is_within(&target, &mine) {
             return Err(ApiError::not_found());
@@ -312,7 +379,11 @@ pub async fn list(
         units = Some(scope_of(&st, &target));
     } else if let Some(u) = &q.unit {
         if st.org.get(u).is_none() {
-            return Err(ApiError::invalid("unit", format!("unknown unit '{u}'"), format!("单位“{u}”不存在")));
+            return Err(ApiError::invalid(
+                "unit",
+                format!("unknown unit '{u}'"),
+                format!("单位“{u}”不存在"),
+            ));
         }
         units = Some(scope_of(&st, u));
     }
@@ -332,9 +403,17 @@ pub async fn list(
         category_prefix: q.category.clone(),
         district: q.district.clone(),
         street: q.street.clone(),
-        from: q.from.as_deref().map(|s| parse_time("from", s)).transpose()?,
+        from: q
+            .from
+            .as_deref()
+            .map(|s| parse_time("from", s))
+            .transpose()?,
         to: q.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
-        overdue_at: if q.overdue.unwrap_or(false) { Some(st.now()) } else { None },
+        overdue_at: if q.overdue.unwrap_or(false) {
+            Some(st.now())
+        } else {
+            None
+        },
         by_deadline: q.sort.as_deref() == Some("deadline"),
         page: q.page.unwrap_or(1),
         page_size: q.page_size.unwrap_or(20),
@@ -349,32 +428,56 @@ pub async fn list(
             let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
             v["status_label"] = json!(jiesu_domain::Status::label_zh_of(&t.status));
             v["category_path"] = json!(st.categories.path_label(&t.category_code));
-            v["lead_unit_name"] = json!(t.lead_unit.as_deref().and_then(|u| st.org.get(u)).map(|u| u.name.clone()));
+            v["lead_unit_name"] = json!(t
+                .lead_unit
+                .as_deref()
+                .and_then(|u| st.org.get(u))
+                .map(|u| u.name.clone()));
             v["street_name"] = json!(st.org.get(&t.street_code).map(|u| u.name.clone()));
             v["district_name"] = json!(st.org.get(&t.district_code).map(|u| u.name.clone()));
-            let overdue = t.finish_deadline.as_deref().and_then(jiesu_store::time::parse).is_some_and(|d| {
-                d < now && matches!(t.status.as_str(), "dispatched" | "in_progress" | "return_review")
-            });
+            let overdue = t
+                .finish_deadline
+                .as_deref()
+                .and_then(jiesu_store::time::parse)
+                .is_some_and(|d| {
+                    d < now
+                        && matches!(
+                            t.status.as_str(),
+                            "dispatched" | "in_progress" | "return_review"
+                        )
+                });
             v["overdue"] = json!(overdue);
             v
         })
         .collect();
-    Ok(axum::Json(json!({"items": items, "total": page.total, "page": page.page, "page_size": page.page_size})))
+    Ok(axum::Json(
+        json!({"items": items, "total": page.total, "page": page.page, "page_size": page.page_size}),
+    ))
 }
 
 fn parse_id(s: &str) -> ApiResult<TicketId> {
     s.parse::<TicketId>().map_err(|_| ApiError::not_found())
 }
 
-pub async fn get_one(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn get_one(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     let (t, _) = load_visible(&st, &actor, parse_id(&id)?).await?;
     Ok(axum::Json(view_and_audit(&st, &actor, &t).await?))
 }
 
-pub async fn events(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn events(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     let (t, ev) = load_visible(&st, &actor, parse_id(&id)?).await?;
     let personal = jiesu_domain::auth::can_see_personal(&actor, &t, &st.org);
-    Ok(axum::Json(Value::Array(ev.iter().map(|e| event_view(&st, e, personal)).collect())))
+    Ok(axum::Json(Value::Array(
+        ev.iter().map(|e| event_view(&st, e, personal)).collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -383,16 +486,26 @@ pub struct TrackQuery {
 }
 
 /// `GET /api/v1/track/{number}?phone_last4=NNNN` — the citizen's parcel-style timeline.
-pub async fn track(State(st): State<AppState>, Path(number): Path<String>, Query(q): Query<TrackQuery>) -> ApiResult<axum::Json<Value>> {
-    let nf = || ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no request with this number and phone digits",
-        "未找到与该编号和手机号后四位匹配的诉求",
-    );
+pub async fn track(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+    Query(q): Query<TrackQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let nf = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no request with this number and phone digits",
+            "未找到与该编号和手机号后四位匹配的诉求",
+        )
+    };
     let last4 = q.phone_last4.unwrap_or_default();
     if last4.len() != 4 || !last4.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid("phone_last4", "give the last 4 digits of your phone number", "请输入手机号后四位数字"));
+        return Err(ApiError::invalid(
+            "phone_last4",
+            "give the last 4 digits of your phone number",
+            "请输入手机号后四位数字",
+        ));
     }
     let s2 = st.clone();
     let n2 = number.clone();

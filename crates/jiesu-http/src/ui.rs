@@ -35,9 +35,16 @@ pub async fn serve(uri: Uri) -> Response {
         },
     };
     let mime = mime_guess::from_path(&name).first_or_octet_stream();
-    let cache = if name.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if name.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     (
-        [(header::CONTENT_TYPE, mime.as_ref().to_string()), (header::CACHE_CONTROL, cache.to_string())],
+        [
+            (header::CONTENT_TYPE, mime.as_ref().to_string()),
+            (header::CACHE_CONTROL, cache.to_string()),
+        ],
         file.data.into_owned(),
     )
         .into_response()

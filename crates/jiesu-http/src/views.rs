@@ -11,7 +11,12 @@ pub fn unit_name(st: &AppState, code: &str) -> Option<String> {
 }
 
 /// The staff view of a ticket. Returns the view and whether personal data was shown unmasked.
-pub fn ticket_view(st: &AppState, actor: &Actor, t: &TicketState, allowed: Vec<&'static str>) -> (Value, bool) {
+pub fn ticket_view(
+    st: &AppState,
+    actor: &Actor,
+    t: &TicketState,
+    allowed: Vec<&'static str>,
+) -> (Value, bool) {
     let i = &t.intake;
     let personal = can_see_personal(actor, t, &st.org);
     let requester = if personal {
@@ -40,7 +45,8 @@ pub fn ticket_view(st: &AppState, actor: &Actor, t: &TicketState, allowed: Vec<&
         .filter(|a| a.state.active())
         .map(|a| {
             let now = st.now();
-            let clock = |due: chrono::DateTime<chrono::Utc>, done: Option<chrono::DateTime<chrono::Utc>>| {
+            let clock = |due: chrono::DateTime<chrono::Utc>,
+                         done: Option<chrono::DateTime<chrono::Utc>>| {
                 let state = match done {
                     Some(d) if d <= due => "met",
                     Some(_) => "met_late",
@@ -133,15 +139,25 @@ pub fn public_event(st: &AppState, e: &Event) -> Option<Value> {
             ),
         ),
         EventKind::Signed { unit } => (Some("承办单位已签收".into()), unit_name(st, unit)),
-        EventKind::Responded { unit, .. } => (Some("承办单位已与您联系".into()), unit_name(st, unit)),
-        EventKind::NoteAdded { text, unit, .. } => (Some(text.clone()), unit.as_deref().and_then(|u| unit_name(st, u))),
+        EventKind::Responded { unit, .. } => {
+            (Some("承办单位已与您联系".into()), unit_name(st, unit))
+        }
+        EventKind::NoteAdded { text, unit, .. } => (
+            Some(text.clone()),
+            unit.as_deref().and_then(|u| unit_name(st, u)),
+        ),
         EventKind::ResultSubmitted { unit, text, .. } => (Some(text.clone()), unit_name(st, unit)),
         EventKind::CallbackRecorded { .. } => (Some("热线中心已回访".into()), None),
         EventKind::Reopened { .. } => (Some("您的诉求已重新交办".into()), None),
-        EventKind::MergedInto { primary_number, .. } => (Some(format!("已与同一问题的诉求 {primary_number} 合并办理")), None),
+        EventKind::MergedInto { primary_number, .. } => (
+            Some(format!("已与同一问题的诉求 {primary_number} 合并办理")),
+            None,
+        ),
         EventKind::Closed { .. } => (Some("诉求已办结".into()), None),
         EventKind::Archived {} => (None, None),
         _ => (None, None),
     };
-    Some(json!({"at": e.at, "kind": e.kind.name(), "label_zh": e.kind.label_zh(), "text": text, "unit_name": unit}))
+    Some(
+        json!({"at": e.at, "kind": e.kind.name(), "label_zh": e.kind.label_zh(), "text": text, "unit_name": unit}),
+    )
 }

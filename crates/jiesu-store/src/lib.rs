@@ -247,7 +247,15 @@ pub trait TicketStore: Send + Sync {
         f: &mut dyn FnMut(AssignmentFact) -> Result<()>,
     ) -> Result<u64>;
     // duty catalogue versions
-    fn save_catalogue(&self, status: &str, csv: &str, rules: usize, user: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<i64>;
+    fn save_catalogue(
+        &self,
+        status: &str,
+        csv: &str,
+        rules: usize,
+        user: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64>;
     /// The newest version with this status (`published` or `draft`), with its CSV.
     fn catalogue(&self, status: &str) -> Result<Option<CatalogueVersion>>;
     /// Every version, newest first, without the CSV.
@@ -256,7 +264,19 @@ pub trait TicketStore: Send + Sync {
     /// Streams every active assignment with its clocks.
     fn open_assignments(&self, f: &mut dyn FnMut(OpenAssignment) -> Result<()>) -> Result<u64>;
     /// The newest events of these kinds acted for these units (the unit inbox), with ticket numbers.
-    fn unit_events(&self, units: &[String], kinds: &[&str], limit: u32) -> Result<Vec<(TicketId, String, Event)>>;
+    fn unit_events(
+        &self,
+        units: &[String],
+        kinds: &[&str],
+        limit: u32,
+    ) -> Result<Vec<(TicketId, String, Event)>>;
     /// Records an unmasked read of personal data.
-    fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()>;
+    fn audit(
+        &self,
+        user: &str,
+        action: &str,
+        ticket: Option<TicketId>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
 }

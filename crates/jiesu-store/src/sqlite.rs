@@ -184,8 +184,10 @@ impl SqliteStore {
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_string();
         self.read(move |c| {
-            Ok(c.query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
         })
     }
 
@@ -308,11 +310,10 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
         .into_iter()
         .rev()
         .collect();
-    let lead = st
-        .assignments
-        .iter()
-        .rev()
-        .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead && a.state != jiesu_domain::AssignmentState::Returned);
+    let lead = st.assignments.iter().rev().find(|a| {
+        a.role == jiesu_domain::ticket::AssignmentRole::Lead
+            && a.state != jiesu_domain::AssignmentState::Returned
+    });
     let cb = st.callbacks.iter().rev().find_map(|c| match &c.outcome {
         CallbackOutcome::Reached {
             contacted,
@@ -657,8 +658,10 @@ impl TicketStore for SqliteStore {
     fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>> {
         let n = number.to_string();
         self.read(move |c| {
-            Ok(c.query_row("SELECT id FROM tickets WHERE number=?1", [n], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT id FROM tickets WHERE number=?1", [n], |r| r.get(0))
+                    .optional()?,
+            )
         })
     }
 
@@ -823,8 +826,21 @@ impl TicketStore for SqliteStore {
         })
     }
 
-    fn save_catalogue(&self, status: &str, csv: &str, rules: usize, user: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
-        let (st, csv, user, note) = (status.to_string(), csv.to_string(), user.to_string(), note.map(str::to_string));
+    fn save_catalogue(
+        &self,
+        status: &str,
+        csv: &str,
+        rules: usize,
+        user: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let (st, csv, user, note) = (
+            status.to_string(),
+            csv.to_string(),
+            user.to_string(),
+            note.map(str::to_string),
+        );
         self.write(move |c| {
             if st == "published" {
                 c.execute("UPDATE catalogues SET status='superseded' WHERE status='published'", [])?;
@@ -928,7 +944,12 @@ impl TicketStore for SqliteStore {
         })
     }
 
-    fn unit_events(&self, units: &[String], kinds: &[&str], limit: u32) -> Result<Vec<(TicketId, String, Event)>> {
+    fn unit_events(
+        &self,
+        units: &[String],
+        kinds: &[&str],
+        limit: u32,
+    ) -> Result<Vec<(TicketId, String, Event)>> {
         let units = serde_json::to_string(units)?;
         let kinds = serde_json::to_string(kinds)?;
         self.read(move |c| {
@@ -972,7 +993,14 @@ impl TicketStore for SqliteStore {
         })
     }
 
-    fn audit(&self, user: &str, action: &str, ticket: Option<TicketId>, detail: &str, now: DateTime<Utc>) -> Result<()> {
+    fn audit(
+        &self,
+        user: &str,
+        action: &str,
+        ticket: Option<TicketId>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let (u, a, d) = (user.to_string(), action.to_string(), detail.to_string());
         self.write(move |c| {
             c.prepare_cached("INSERT INTO audit_log (at, user_name, action, ticket_id, detail) VALUES (?1,?2,?3,?4,?5)")?

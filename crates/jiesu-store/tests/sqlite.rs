@@ -9,7 +9,11 @@ use jiesu_store::{NewTicket, SqliteStore, StoreError, TicketQuery, TicketStore};
 use std::sync::Arc;
 
 fn actor() -> ActorRef {
-    ActorRef { user: "agent1".into(), role: Role::Agent, unit: None }
+    ActorRef {
+        user: "agent1".into(),
+        role: Role::Agent,
+        unit: None,
+    }
 }
 
 fn intake(phone: &str) -> Intake {
@@ -19,8 +23,15 @@ fn intake(phone: &str) -> Intake {
         category_code: "010101".into(),
         title: "路灯不亮".into(),
         text: "小区门口路灯一周不亮。".into(),
-        place: Place { district_code: "110108".into(), street_code: "110108010".into(), ..Default::default() },
-        requester: Requester { name: "李女士".into(), phone: phone.into() },
+        place: Place {
+            district_code: "110108".into(),
+            street_code: "110108010".into(),
+            ..Default::default()
+        },
+        requester: Requester {
+            name: "李女士".into(),
+            phone: phone.into(),
+        },
         enterprise: false,
         tier: None,
         praised_unit: None,
@@ -36,11 +47,27 @@ fn new(key: Option<&str>) -> NewTicket {
     }
 }
 
-fn step(store: &SqliteStore, id: i64, cmd: Command, at: chrono::DateTime<Utc>) -> Result<TicketState, StoreError> {
+fn step(
+    store: &SqliteStore,
+    id: i64,
+    cmd: Command,
+    at: chrono::DateTime<Utc>,
+) -> Result<TicketState, StoreError> {
     store
         .update_ticket(
             id,
-            Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &ActorRef { user: "sys".into(), role: Role::System, unit: None }, at)?)),
+            Box::new(move |t: &mut TicketState| {
+                Ok(execute(
+                    t,
+                    &cmd,
+                    &ActorRef {
+                        user: "sys".into(),
+                        role: Role::System,
+                        unit: None,
+                    },
+                    at,
+                )?)
+            }),
         )
         .map(|(s, _)| s)
 }
@@ -55,7 +82,16 @@ fn same_idempotency_key_returns_the_first_ticket() {
     assert!(!a.replayed && b.replayed && !c.replayed);
     assert_eq!(a.state.id, b.state.id);
     assert_ne!(a.state.id, c.state.id);
-    assert_eq!(store.list_tickets(&TicketQuery { page_size: 10, ..Default::default() }).unwrap().total, 2);
+    assert_eq!(
+        store
+            .list_tickets(&TicketQuery {
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        2
+    );
 }
 
 #[test]
@@ -64,7 +100,15 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
     let t = store.create_ticket(new(None)).unwrap().state;
     let at = t.created_at + Duration::minutes(1);
-    let err = step(&store, t.id, Command::Sign { unit: "110108010".into() }, at).unwrap_err();
+    let err = step(
+        &store,
+        t.id,
+        Command::Sign {
+            unit: "110108010".into(),
+        },
+        at,
+    )
+    .unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)));
     let (_, ev) = store.load_ticket(t.id).unwrap().unwrap();
     assert_eq!(ev.len(), 1);
@@ -72,7 +116,16 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     let st = step(
         &store,
         t.id,
-        Command::Dispatch { assignments: vec![AssignmentRequest { unit: "110108010".into(), role: AssignmentRole::Lead, tier: DeadlineTier::D7, deadlines: d }], note: None, rule: None },
+        Command::Dispatch {
+            assignments: vec![AssignmentRequest {
+                unit: "110108010".into(),
+                role: AssignmentRole::Lead,
+                tier: DeadlineTier::D7,
+                deadlines: d,
+            }],
+            note: None,
+            rule: None,
+        },
         at,
     )
     .unwrap();
@@ -89,28 +142,158 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     let d = |at| DeadlineRules::default().deadlines(DeadlineTier::D7, at);
     let u = "110108010".to_string();
     let cmds: Vec<Box<dyn Fn(chrono::DateTime<Utc>) -> Command>> = vec![
-        Box::new(|at| Command::Dispatch { assignments: vec![AssignmentRequest { unit: "X".into(), role: AssignmentRole::Lead, tier: DeadlineTier::D7, deadlines: d(at) }], note: Some("派".into()), rule: Some("r1".into()) }),
-        Box::new(|_| Command::RequestReturn { unit: "X".into(), reason: ReturnReason::OutsideArea, text: "不在辖区".into() }),
-        Box::new(|_| Command::ReviewReturn { unit: "X".into(), approve: true, note: None }),
-        Box::new(move |at| Command::Dispatch { assignments: vec![AssignmentRequest { unit: "110108010".into(), role: AssignmentRole::Lead, tier: DeadlineTier::D7, deadlines: d(at) }, AssignmentRequest { unit: "Y".into(), role: AssignmentRole::Assist, tier: DeadlineTier::D7, deadlines: d(at) }], note: None, rule: None }),
-        Box::new({ let u = u.clone(); move |_| Command::Sign { unit: u.clone() } }),
-        Box::new({ let u = u.clone(); move |_| Command::Respond { unit: u.clone(), note: Some("已电话联系".into()) } }),
-        Box::new({ let u = u.clone(); move |_| Command::Note { unit: Some(u.clone()), text: "正在维修".into(), public: true } }),
-        Box::new({ let u = u.clone(); move |at| Command::Whistle { unit: u.clone(), summoned: vec!["Z".into()], reason: "需要供电公司".into(), report_deadline: at + Duration::minutes(30) } }),
+        Box::new(|at| Command::Dispatch {
+            assignments: vec![AssignmentRequest {
+                unit: "X".into(),
+                role: AssignmentRole::Lead,
+                tier: DeadlineTier::D7,
+                deadlines: d(at),
+            }],
+            note: Some("派".into()),
+            rule: Some("r1".into()),
+        }),
+        Box::new(|_| Command::RequestReturn {
+            unit: "X".into(),
+            reason: ReturnReason::OutsideArea,
+            text: "不在辖区".into(),
+        }),
+        Box::new(|_| Command::ReviewReturn {
+            unit: "X".into(),
+            approve: true,
+            note: None,
+        }),
+        Box::new(move |at| Command::Dispatch {
+            assignments: vec![
+                AssignmentRequest {
+                    unit: "110108010".into(),
+                    role: AssignmentRole::Lead,
+                    tier: DeadlineTier::D7,
+                    deadlines: d(at),
+                },
+                AssignmentRequest {
+                    unit: "Y".into(),
+                    role: AssignmentRole::Assist,
+                    tier: DeadlineTier::D7,
+                    deadlines: d(at),
+                },
+            ],
+            note: None,
+            rule: None,
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Sign { unit: u.clone() }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Respond {
+                unit: u.clone(),
+                note: Some("已电话联系".into()),
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Note {
+                unit: Some(u.clone()),
+                text: "正在维修".into(),
+                public: true,
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |at| Command::Whistle {
+                unit: u.clone(),
+                summoned: vec!["Z".into()],
+                reason: "需要供电公司".into(),
+                report_deadline: at + Duration::minutes(30),
+            }
+        }),
         Box::new(|_| Command::Report { unit: "Z".into() }),
-        Box::new({ let u = u.clone(); move |at| Command::RequestExtension { unit: u.clone(), until: at + Duration::days(20), reason: "等待配件".into() } }),
-        Box::new({ let u = u.clone(); move |_| Command::ReviewExtension { unit: u.clone(), approve: true, note: None } }),
-        Box::new(|_| Command::Escalate { level: EscalationLevel::District, to_unit: None, reason: "跨部门".into() }),
-        Box::new(|_| Command::Attach { id: "f1".into(), file_name: "照片.jpg".into(), content_type: "image/jpeg".into(), size: 1024 }),
-        Box::new({ let u = u.clone(); move |_| Command::SubmitResult { unit: u.clone(), text: "已修复".into(), evidence: vec!["f1".into()] } }),
-        Box::new(|_| Command::Callback { outcome: CallbackOutcome::Unreachable { note: None } }),
-        Box::new(|_| Command::Callback { outcome: CallbackOutcome::Reached { contacted: true, resolution: Resolution::Partly, satisfaction: Satisfaction::Basic, attitude: Some(Attitude::Good), comment: Some("还行".into()) } }),
-        Box::new({ let u = u.clone(); move |at| Command::Reopen { reason: "未彻底解决".into(), deadlines: vec![(u.clone(), d(at))] } }),
-        Box::new({ let u = u.clone(); move |_| Command::Sign { unit: u.clone() } }),
-        Box::new({ let u = u.clone(); move |_| Command::Respond { unit: u.clone(), note: None } }),
-        Box::new({ let u = u.clone(); move |_| Command::SubmitResult { unit: u.clone(), text: "彻底修复".into(), evidence: vec![] } }),
-        Box::new(|_| Command::Callback { outcome: CallbackOutcome::Reached { contacted: true, resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied, attitude: None, comment: None } }),
-        Box::new(|_| Command::Close { note: Some("结案".into()) }),
+        Box::new({
+            let u = u.clone();
+            move |at| Command::RequestExtension {
+                unit: u.clone(),
+                until: at + Duration::days(20),
+                reason: "等待配件".into(),
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::ReviewExtension {
+                unit: u.clone(),
+                approve: true,
+                note: None,
+            }
+        }),
+        Box::new(|_| Command::Escalate {
+            level: EscalationLevel::District,
+            to_unit: None,
+            reason: "跨部门".into(),
+        }),
+        Box::new(|_| Command::Attach {
+            id: "f1".into(),
+            file_name: "照片.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 1024,
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::SubmitResult {
+                unit: u.clone(),
+                text: "已修复".into(),
+                evidence: vec!["f1".into()],
+            }
+        }),
+        Box::new(|_| Command::Callback {
+            outcome: CallbackOutcome::Unreachable { note: None },
+        }),
+        Box::new(|_| Command::Callback {
+            outcome: CallbackOutcome::Reached {
+                contacted: true,
+                resolution: Resolution::Partly,
+                satisfaction: Satisfaction::Basic,
+                attitude: Some(Attitude::Good),
+                comment: Some("还行".into()),
+            },
+        }),
+        Box::new({
+            let u = u.clone();
+            move |at| Command::Reopen {
+                reason: "未彻底解决".into(),
+                deadlines: vec![(u.clone(), d(at))],
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Sign { unit: u.clone() }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Respond {
+                unit: u.clone(),
+                note: None,
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::SubmitResult {
+                unit: u.clone(),
+                text: "彻底修复".into(),
+                evidence: vec![],
+            }
+        }),
+        Box::new(|_| Command::Callback {
+            outcome: CallbackOutcome::Reached {
+                contacted: true,
+                resolution: Resolution::Resolved,
+                satisfaction: Satisfaction::Satisfied,
+                attitude: None,
+                comment: None,
+            },
+        }),
+        Box::new(|_| Command::Close {
+            note: Some("结案".into()),
+        }),
         Box::new(|_| Command::Archive),
     ];
     let mut last = t.clone();
@@ -122,9 +305,26 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     assert_eq!(folded, last, "the stored log folds to the state we built");
     assert_eq!(events.len() as u32, last.version);
     let kinds: std::collections::BTreeSet<&str> = events.iter().map(|e| e.kind.name()).collect();
-    for k in ["created", "dispatched", "return_requested", "return_reviewed", "signed", "responded", "note_added", "whistled",
-              "reported_in", "extension_requested", "extension_reviewed", "escalated", "attachment_added", "result_submitted",
-              "callback_recorded", "reopened", "closed", "archived"] {
+    for k in [
+        "created",
+        "dispatched",
+        "return_requested",
+        "return_reviewed",
+        "signed",
+        "responded",
+        "note_added",
+        "whistled",
+        "reported_in",
+        "extension_requested",
+        "extension_reviewed",
+        "escalated",
+        "attachment_added",
+        "result_submitted",
+        "callback_recorded",
+        "reopened",
+        "closed",
+        "archived",
+    ] {
         assert!(kinds.contains(k), "missing {k}");
     }
     // merge / duplicate / unmerge / answer / special on other tickets
@@ -134,20 +334,85 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     let an = a.number.clone();
     store
         .update_two(
-            (aid, Box::new(move |t: &mut TicketState| Ok(execute(t, &Command::Merge { primary: bid, primary_number: bn }, &actor(), at)?))),
-            (bid, Box::new(move |t: &mut TicketState| Ok(execute(t, &Command::AttachDuplicate { duplicate: aid, duplicate_number: an }, &actor(), at)?))),
+            (
+                aid,
+                Box::new(move |t: &mut TicketState| {
+                    Ok(execute(
+                        t,
+                        &Command::Merge {
+                            primary: bid,
+                            primary_number: bn,
+                        },
+                        &actor(),
+                        at,
+                    )?)
+                }),
+            ),
+            (
+                bid,
+                Box::new(move |t: &mut TicketState| {
+                    Ok(execute(
+                        t,
+                        &Command::AttachDuplicate {
+                            duplicate: aid,
+                            duplicate_number: an,
+                        },
+                        &actor(),
+                        at,
+                    )?)
+                }),
+            ),
         )
         .unwrap();
-    step(&store, aid, Command::Unmerge { note: "误合并".into() }, at).unwrap();
-    step(&store, aid, Command::Answer { answer: "政策如下".into(), article_id: Some("kb-1".into()) }, at).unwrap();
-    step(&store, bid, Command::SpecialHandle { handling: SpecialHandling::LegalRoute, note: "告知诉讼途径".into() }, at).unwrap();
+    step(
+        &store,
+        aid,
+        Command::Unmerge {
+            note: "误合并".into(),
+        },
+        at,
+    )
+    .unwrap();
+    step(
+        &store,
+        aid,
+        Command::Answer {
+            answer: "政策如下".into(),
+            article_id: Some("kb-1".into()),
+        },
+        at,
+    )
+    .unwrap();
+    step(
+        &store,
+        bid,
+        Command::SpecialHandle {
+            handling: SpecialHandling::LegalRoute,
+            note: "告知诉讼途径".into(),
+        },
+        at,
+    )
+    .unwrap();
     // projections are a fold of events: rebuild and compare
-    let before = store.list_tickets(&TicketQuery { page_size: 100, ..Default::default() }).unwrap();
+    let before = store
+        .list_tickets(&TicketQuery {
+            page_size: 100,
+            ..Default::default()
+        })
+        .unwrap();
     drop(store);
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.rebuild_projections().unwrap(), 3);
-    let after = store.list_tickets(&TicketQuery { page_size: 100, ..Default::default() }).unwrap();
-    assert_eq!(serde_json::to_string(&before.items).unwrap(), serde_json::to_string(&after.items).unwrap());
+    let after = store
+        .list_tickets(&TicketQuery {
+            page_size: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&before.items).unwrap(),
+        serde_json::to_string(&after.items).unwrap()
+    );
 }
 
 #[test]
@@ -158,7 +423,11 @@ fn concurrent_creates_are_all_durable_with_distinct_numbers() {
     let hs: Vec<_> = (0..16)
         .map(|_| {
             let s = store.clone();
-            std::thread::spawn(move || (0..25).map(|_| s.create_ticket(new(None)).unwrap().state.number).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| s.create_ticket(new(None)).unwrap().state.number)
+                    .collect::<Vec<_>>()
+            })
         })
         .collect();
     let mut numbers: Vec<String> = hs.into_iter().flat_map(|h| h.join().unwrap()).collect();
@@ -168,7 +437,16 @@ fn concurrent_creates_are_all_durable_with_distinct_numbers() {
     drop(store);
     // reopened from disk: everything acknowledged is there
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.list_tickets(&TicketQuery { page_size: 1, ..Default::default() }).unwrap().total, 400);
+    assert_eq!(
+        store
+            .list_tickets(&TicketQuery {
+                page_size: 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .total,
+        400
+    );
 }
 
 #[test]
@@ -176,17 +454,44 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
     let mut ids = vec![];
-    for (i, tier) in [DeadlineTier::D15, DeadlineTier::H24, DeadlineTier::D7].iter().enumerate() {
+    for (i, tier) in [DeadlineTier::D15, DeadlineTier::H24, DeadlineTier::D7]
+        .iter()
+        .enumerate()
+    {
         let t = store.create_ticket(new(None)).unwrap().state;
         let at = t.created_at + Duration::minutes(i as i64);
         let d = DeadlineRules::default().deadlines(*tier, at);
-        step(&store, t.id, Command::Dispatch { assignments: vec![AssignmentRequest { unit: "S1".into(), role: AssignmentRole::Lead, tier: *tier, deadlines: d }], note: None, rule: None }, at).unwrap();
+        step(
+            &store,
+            t.id,
+            Command::Dispatch {
+                assignments: vec![AssignmentRequest {
+                    unit: "S1".into(),
+                    role: AssignmentRole::Lead,
+                    tier: *tier,
+                    deadlines: d,
+                }],
+                note: None,
+                rule: None,
+            },
+            at,
+        )
+        .unwrap();
         ids.push(t.id);
     }
-    let q = TicketQuery { units: Some(vec!["S1".into()]), active_only: true, by_deadline: true, page_size: 10, ..Default::default() };
+    let q = TicketQuery {
+        units: Some(vec!["S1".into()]),
+        active_only: true,
+        by_deadline: true,
+        page_size: 10,
+        ..Default::default()
+    };
     let page = store.list_tickets(&q).unwrap();
     let got: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     assert_eq!(got, vec![ids[1], ids[2], ids[0]]);
-    let other = TicketQuery { units: Some(vec!["S2".into()]), ..q };
+    let other = TicketQuery {
+        units: Some(vec!["S2".into()]),
+        ..q
+    };
     assert_eq!(store.list_tickets(&other).unwrap().total, 0);
 }

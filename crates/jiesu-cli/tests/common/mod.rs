@@ -17,7 +17,11 @@ pub fn jiesu(args: &[&str]) -> std::process::Output {
 
 pub fn ok(args: &[&str]) -> String {
     let o = jiesu(args);
-    assert!(o.status.success(), "jiesu {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "jiesu {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
@@ -35,7 +39,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A database with reference data, the given users, and a server on it.
@@ -45,7 +53,18 @@ pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&s
     db_setup(&db);
     let dbs = db.to_str().unwrap();
     for (name, role, unit) in users {
-        let mut a = vec!["user", "add", "--db", dbs, "--name", name, "--role", role, "--password", PW];
+        let mut a = vec![
+            "user",
+            "add",
+            "--db",
+            dbs,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password",
+            PW,
+        ];
         if let Some(u) = unit {
             a.extend(["--unit", u]);
         }
@@ -61,7 +80,10 @@ pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&s
         .unwrap();
     let base = format!("http://{listen}");
     for _ in 0..200 {
-        if ureq::get(&format!("{base}/api/openapi.json")).call().is_ok() {
+        if ureq::get(&format!("{base}/api/openapi.json"))
+            .call()
+            .is_ok()
+        {
             return Server { base, child, dir };
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -70,13 +92,22 @@ pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&s
 }
 
 pub fn server(users: &[(&str, &str, Option<&str>)]) -> Server {
-    server_with(|db| {
-        ok(&["init", "--db", db.to_str().unwrap()]);
-    }, users)
+    server_with(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        users,
+    )
 }
 
 /// (status, content-type, body)
-pub fn call(s: &Server, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String, Value) {
+pub fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, Value) {
     let mut req = ureq::request(method, &format!("{}{}", s.base, path));
     if let Some(t) = token {
         req = req.set("Authorization", &format!("Bearer {t}"));
@@ -98,7 +129,13 @@ pub fn call(s: &Server, method: &str, path: &str, token: Option<&str>, body: Opt
 }
 
 pub fn login(s: &Server, name: &str) -> String {
-    let (st, _, v) = call(s, "POST", "/api/v1/session", None, Some(&format!(r#"{{"username":"{name}","password":"{PW}"}}"#)));
+    let (st, _, v) = call(
+        s,
+        "POST",
+        "/api/v1/session",
+        None,
+        Some(&format!(r#"{{"username":"{name}","password":"{PW}"}}"#)),
+    );
     assert_eq!(st, 200, "login {name}: {v}");
     v["token"].as_str().unwrap().to_string()
 }
