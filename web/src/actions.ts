@@ -7,7 +7,8 @@ import { countedTextarea, radioGroup, radioValue, unitPicker } from './component
 import { button, clearErrors, field, h, input, mount, select, showFieldError, textarea, toast, type Child } from './dom';
 import { fmtTime, fromLocalInput, toLocalInput } from './format';
 import { lang, t, tMaybe } from './i18n';
-import { enumLabel, enumOptions, TIERS } from './store';
+import { enumLabel, enumOptions, TIERS, unitName } from './store';
+import { sameAssignments, suggestionBox, type Proposal } from './suggest';
 
 type Done = (tk: TicketView) => void;
 
@@ -99,24 +100,8 @@ function pendingLine(a: AssignmentView, kind: 'return' | 'extension'): Child {
 /** The form of one action, or null if it needs none (one-click actions). */
 function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null {
   switch (action) {
-    case 'dispatch': {
-      const units = unitPicker({ district: tk.place?.district_code });
-      if (tk.place?.street_code) units.setSuggestion(tk.place.street_code, tk.place.street_name ?? tk.place.street_code);
-      const tier = select('tier', enumOptions('tiers', TIERS), { placeholder: t('tier_auto'), value: tk.tier ?? '' });
-      const note = input('note', { maxlength: 500 });
-      return actionForm(
-        tk,
-        action,
-        [field(t('dispatch_units'), units.el, { name: 'assignments', required: true, labelFor: units.input }), h('div', { class: 'grid2' }, field(t('tier'), tier, { name: 'tier' }), field(t('note'), note, { name: 'note' }))],
-        (form) => {
-          const picked = units.value();
-          if (!picked.length) return fail(form, 'assignments', t('required_field', { label: t('dispatch_units') }));
-          if (picked.filter((p) => p.role === 'lead').length !== 1) return fail(form, 'assignments', t('need_lead'));
-          return { assignments: picked.map((p) => ({ unit_code: p.unit_code, role: p.role })), tier: tier.value || undefined, note: note.value.trim() || undefined };
-        },
-        done,
-      );
-    }
+    case 'dispatch':
+      return dispatchForm(tk, done);
     case 'answer': {
       const { ta, counter } = countedTextarea('answer', 4000, { rows: 5 });
       return actionForm(tk, action, [field(t('answer'), ta, { name: 'answer', required: true, hint: t('answer_hint') }), counter], (f) => (required(f, 'answer', ta.value, t('answer')) ? { answer: ta.value.trim() } : null), done);
@@ -274,6 +259,76 @@ function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null
   }
 }
 
+/**
+ * The dispatch form: the engine's suggestion on top (one click dispatches it, with its rule id),
+ * then the manual unit picker. A manual dispatch that equals a proposal still sends its rule.
+ */
+function dispatchForm(tk: TicketView, done: Done): HTMLElement {
+  const units = unitPicker({ district: tk.place?.district_code });
+  if (tk.place?.street_code) units.setSuggestion(tk.place.street_code, tk.place.street_name ?? tk.place.street_code);
+  const tier = select('tier', enumOptions('tiers', TIERS), { placeholder: t('tier_auto'), value: tk.tier ?? '' });
+  const note = input('note', { maxlength: 500 });
+  // proposals the dispatcher may have taken over into the picker, to keep their rule id
+  const proposals: Proposal[] = [];
+  const ruleOf = (picked: { unit_code: string; role: string }[]) => proposals.find((p) => sameAssignments(p.assignments, picked))?.rule_id;
+  let form: HTMLFormElement;
+  const sg = suggestionBox(
+    tk,
+    {
+      dispatch: async (p, btn) => {
+        clearErrors(form);
+        btn.disabled = true;
+        try {
+          const res = await api.action(tk.id, 'dispatch', {
+            assignments: p.assignments.map((a) => ({ unit_code: a.unit_code, role: a.role })),
+            tier: tier.value || p.tier || undefined,
+            note: note.value.trim() || undefined,
+            rule: p.rule_id,
+          });
+          toast(t('action_done', { action: t('sg_dispatch') }));
+          done(res);
+        } catch (e) {
+          showFieldError(form, e instanceof ApiError ? e.field : undefined, errorText(e));
+        } finally {
+          btn.disabled = false;
+        }
+      },
+      edit: (p) => {
+        proposals.push(p);
+        units.set(p.assignments.map((a) => ({ unit_code: a.unit_code, name: a.unit_name || unitName(a.unit_code), role: a.role })));
+        if (p.tier && !tier.value) tier.value = p.tier;
+        units.el.scrollIntoView({ block: 'nearest' });
+      },
+    },
+    (s) => {
+      // the street that returned the ticket is no longer a sensible one-click choice
+      if (tk.place?.street_code && (s.returned_units ?? []).includes(tk.place.street_code)) units.setSuggestion('', '');
+      if (s.rule_id) proposals.push({ rule_id: s.rule_id, assignments: s.assignments, tier: s.tier });
+      if (s.next) proposals.push({ rule_id: s.next.rule_id, assignments: s.next.assignments, tier: s.next.tier });
+      for (const a of s.runner_ups ?? []) proposals.push({ rule_id: a.rule_id, assignments: a.assignments, tier: a.tier });
+    },
+  );
+  form = actionForm(
+    tk,
+    'dispatch',
+    [
+      sg,
+      h('div', { class: 'manual-head' }, h('span', null, t('sg_manual'))),
+      field(t('dispatch_units'), units.el, { name: 'assignments', required: true, labelFor: units.input }),
+      h('div', { class: 'grid2' }, field(t('tier'), tier, { name: 'tier' }), field(t('note'), note, { name: 'note' })),
+    ],
+    (f) => {
+      const picked = units.value();
+      if (!picked.length) return fail(f, 'assignments', t('required_field', { label: t('dispatch_units') }));
+      if (picked.filter((p) => p.role === 'lead').length !== 1) return fail(f, 'assignments', t('need_lead'));
+      const assignments = picked.map((p) => ({ unit_code: p.unit_code, role: p.role }));
+      return { assignments, tier: tier.value || undefined, note: note.value.trim() || undefined, rule: ruleOf(assignments) };
+    },
+    done,
+  );
+  return form;
+}
+
 /** The callback (回访) script: greeting, then the four questions — or "not reached". */
 export function callbackForm(tk: TicketView, done: Done): HTMLElement {
   const lead = tk.assignments.find((a) => a.role === 'lead') ?? tk.assignments[0];
@@ -386,7 +441,8 @@ export function actionsPanel(tk: TicketView, done: Done): HTMLElement {
         const f = formFor(tk, a, done);
         if (f) {
           mount(formBox, h('h3', null, actionLabel(a)), f);
-          (f.querySelector('input:not([type=radio]):not([type=checkbox]),textarea,select') as HTMLElement | null)?.focus();
+          // (the dispatch form starts with the suggestion: focusing the unit search would open its list over it)
+          if (a !== 'dispatch') (f.querySelector('input:not([type=radio]):not([type=checkbox]),textarea,select') as HTMLElement | null)?.focus();
         } else {
           // Unknown to this UI: post an empty body.
           mount(formBox, actionForm(tk, a, [], () => ({}), done));
@@ -398,5 +454,11 @@ export function actionsPanel(tk: TicketView, done: Done): HTMLElement {
   mount(panel, h('h2', { id: 'actions-title' }, t('actions')), h('div', { class: 'action-buttons' }, buttons), formBox);
   // The callback script is the whole point of the callback agent's visit: open it at once.
   if (allowed.includes('callback')) buttons[allowed.indexOf('callback')].click();
+  // a pending return (or extension) is the reviewer's business here: open its form
+  else if (allowed.includes('review-return')) buttons[allowed.indexOf('review-return')].click();
+  else if (allowed.includes('review-extension')) buttons[allowed.indexOf('review-extension')].click();
+  // a ticket waiting for (re-)dispatch: open the dispatch form with the engine's suggestion
+  else if (allowed.includes('dispatch') && !allowed.includes('review-return') && !tk.assignments.some((a) => ['dispatched', 'signed', 'responded'].includes(a.state)))
+    buttons[allowed.indexOf('dispatch')].click();
   return panel;
 }

@@ -107,6 +107,23 @@ export interface TicketView {
   merged_into?: unknown;
   duplicates?: unknown[];
   allowed_actions?: string[];
+  /** The running clocks of the active assignments, with the server's state. */
+  deadlines?: DeadlineSet[];
+}
+
+/** One clock as the server sees it. */
+export type ClockState = 'running' | 'due_soon' | 'overdue' | 'met' | 'met_late';
+export interface Clock {
+  due: string;
+  done_at?: string | null;
+  state: ClockState;
+}
+export interface DeadlineSet {
+  unit_code: string;
+  role: string;
+  sign: Clock;
+  respond: Clock;
+  finish: Clock;
 }
 
 export interface TicketSummary {
@@ -126,6 +143,7 @@ export interface TicketSummary {
   category_path?: string | string[];
   lead_unit_name?: string | null;
   street_name?: string | null;
+  district_name?: string | null;
   overdue?: boolean;
 }
 
@@ -158,6 +176,167 @@ export interface TrackView {
 export interface DemoInfo {
   demo: boolean;
   accounts: { username: string; password: string; role: string; unit_code?: string | null; unit_name?: string | null; note?: string }[];
+}
+
+// ---- routing: suggestions, catalogue, supervision, inbox ---------------------------------------
+
+export interface SuggestedAssignment {
+  unit_code: string;
+  unit_name?: string | null;
+  unit_kind?: string | null;
+  role: 'lead' | 'assist';
+}
+
+export interface Rank {
+  priority: number;
+  place_level: number;
+  prefix_len: number;
+  keyword_count: number;
+  enterprise_specified: boolean;
+}
+
+/** A complete alternative dispatch (runner-ups, conflicts, `next`). */
+export interface Alternative {
+  rule_id: string;
+  rank?: Rank;
+  assignments: SuggestedAssignment[];
+  tier: string;
+}
+
+export interface ConsideredRule {
+  rule_id: string;
+  rank?: Rank;
+  status: 'won' | 'tie' | 'lost' | 'skipped';
+  reason_zh: string;
+  reason_en: string;
+}
+
+/** `GET /api/v1/tickets/{id}/route` */
+export interface Suggestion {
+  assignments: SuggestedAssignment[];
+  tier?: string | null;
+  rule_id?: string | null;
+  rank?: Rank | null;
+  explanation: { zh: string; en: string; considered: ConsideredRule[] };
+  runner_ups: Alternative[];
+  conflicts: Alternative[];
+  warnings?: string[];
+  catalogue_rules?: number;
+  /** Units whose return of this ticket was approved. */
+  returned_units?: string[];
+  /** The best dispatch whose lead is none of `returned_units` (null when none is left). */
+  next?: Alternative | null;
+}
+
+export interface CatalogueRule {
+  id: string;
+  category_prefix?: string | null;
+  category?: string | null;
+  place?: string | null;
+  keywords?: unknown;
+  assignments: string;
+  tier: string;
+  effective_from: string;
+  note?: string | null;
+}
+
+export interface CatalogueVersion {
+  version: number;
+  status?: string;
+  rules: number;
+  created_at: string;
+  created_by: string;
+  note?: string | null;
+}
+
+export interface CatalogueInfo {
+  published_rules: number;
+  rules: CatalogueRule[];
+  draft: CatalogueVersion | null;
+  history: CatalogueVersion[];
+}
+
+export interface LintReport {
+  on: string;
+  rules_total: number;
+  rules_in_force: number;
+  conflicts: { rule_a: string; rule_b: string; reason: string }[];
+  gaps: {
+    cells: number;
+    gaps: number;
+    by_top_category?: [string, string, number][];
+    by_district?: [string, string, number][];
+    sample: { category_code: string; category_name: string; street_code: string; street_name: string }[];
+  };
+  retired_units: { rule_id: string; effective_from: string; unit_ref: string; unit_code: string; unit_name: string; missing: boolean }[];
+}
+
+export interface UnitLoad {
+  unit_code: string;
+  unit_name: string;
+  current: number;
+  draft: number;
+  delta: number;
+}
+
+export interface WhatIfReport {
+  on: string;
+  tickets: number;
+  routed_current: number;
+  routed_draft: number;
+  changed_lead: number;
+  changed_share: number;
+  changed_tier: number;
+  gainers: UnitLoad[];
+  losers: UnitLoad[];
+  by_tier: { tier: string; current: number; draft: number }[];
+  mean_tier_hours_current: number;
+  mean_tier_hours_draft: number;
+  with_actual: number;
+  agree_actual_current: number;
+  agree_actual_draft: number;
+  sample: { index: number; category_code: string; street_code: string; from_unit?: string | null; to_unit?: string | null; from_rule?: string | null; to_rule?: string | null }[];
+  summary: string;
+}
+
+export interface Ageing {
+  overdue: number;
+  lt_1d: number;
+  d1_3: number;
+  d3_7: number;
+  gt_7d: number;
+}
+export interface OverdueUnit extends Ageing {
+  unit_code: string;
+  unit_name?: string | null;
+  kind?: string | null;
+  oldest_hours: number;
+}
+export interface OverdueDistrict extends Ageing {
+  district_code: string;
+  district_name?: string | null;
+}
+export interface OverdueBoard {
+  at: string;
+  total: number;
+  units: OverdueUnit[];
+  districts: OverdueDistrict[];
+}
+
+export interface InboxItem {
+  ticket_id: number;
+  number: string;
+  seq: number;
+  at: string;
+  kind: string;
+  label_zh?: string;
+  unit: string;
+  clock: 'sign' | 'respond' | 'finish' | string;
+  permille: number;
+  overdue: boolean;
+  epoch?: number;
+  index?: number;
+  actor?: { user: string; role: string; unit?: string | null; unit_name?: string | null };
 }
 
 /** An API error: the problem+json body, or a network failure. */
@@ -206,12 +385,15 @@ export async function request<T>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<T> {
-  const h: Record<string, string> = { Accept: 'application/json, application/problem+json', ...headers };
-  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const h: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  // a body whose Content-Type is given (e.g. text/csv) is sent as is; others as JSON
+  const raw = body !== undefined && typeof body === 'string' && 'Content-Type' in headers;
+  if (body !== undefined && !raw) h['Content-Type'] = 'application/json';
+  Object.assign(h, headers);
   if (token) h.Authorization = `Bearer ${token}`;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { title: t('network_error'), detail: String(e) });
   }
@@ -234,6 +416,33 @@ export async function request<T>(
   return data as T;
 }
 
+/** A GET whose answer is text (CSV); errors as in `request`. */
+async function requestText(path: string): Promise<string> {
+  const h: Record<string, string> = { Accept: 'text/csv, application/problem+json' };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: h });
+  } catch (e) {
+    throw new ApiError(0, { title: t('network_error'), detail: String(e) });
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let data: Record<string, unknown> = {};
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { title: text.slice(0, 200) };
+    }
+    if (res.status === 401 && token) {
+      setToken(null);
+      onUnauthorized?.();
+    }
+    throw new ApiError(res.status, data);
+  }
+  return text;
+}
+
 function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -249,7 +458,7 @@ export const api = {
     request<{ token: string; user: User }>('POST', '/api/v1/session', { username, password }),
   me: () => request<User>('GET', '/api/v1/me'),
   demo: () => request<DemoInfo>('GET', '/api/v1/demo'),
-  units: (p: { kind?: string; parent?: string }) => request<Unit[]>('GET', `/api/v1/units${qs(p)}`),
+  units: (p: { kind?: string; parent?: string; dispatchable?: boolean }) => request<Unit[]>('GET', `/api/v1/units${qs(p)}`),
   categories: () => request<Category[]>('GET', '/api/v1/categories'),
   enums: () => request<Enums>('GET', '/api/v1/enums'),
   createTicket: (body: unknown, idempotencyKey: string) =>
@@ -263,6 +472,19 @@ export const api = {
     request<TicketView>('POST', `/api/v1/tickets/${encodeURIComponent(String(id))}/${action}`, body),
   track: (number: string, last4: string) =>
     request<TrackView>('GET', `/api/v1/track/${encodeURIComponent(number)}${qs({ phone_last4: last4 })}`),
+  route: (id: number | string) => request<Suggestion>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/route`),
+  catalogue: () => request<CatalogueInfo>('GET', '/api/v1/catalogue'),
+  lint: () => request<LintReport>('GET', '/api/v1/catalogue/lint'),
+  /** The CSV as text (the export needs the bearer token, so it is fetched, not linked). */
+  exportCatalogue: (draft = false) => requestText(`/api/v1/catalogue/export.csv${draft ? '?version=draft' : ''}`),
+  importCatalogue: (csv: string) =>
+    request<{ version: number; status: string; rules: number; lint: LintReport }>('POST', '/api/v1/catalogue/import', csv, { 'Content-Type': 'text/csv; charset=utf-8' }),
+  whatif: (version: number, months: number) =>
+    request<WhatIfReport>('GET', `/api/v1/catalogue/drafts/${version}/whatif${qs({ months })}`),
+  publish: (version: number) =>
+    request<{ version: number; status: string; rules: number }>('POST', `/api/v1/catalogue/drafts/${version}/publish`, {}),
+  overdue: () => request<OverdueBoard>('GET', '/api/v1/supervision/overdue'),
+  inbox: () => request<{ items: InboxItem[] }>('GET', '/api/v1/inbox'),
   publicSubmit: (body: unknown, idempotencyKey: string) =>
     request<{ number: string; status_label?: string }>('POST', '/api/v1/public/tickets', body, {
       'Idempotency-Key': idempotencyKey,

@@ -373,6 +373,11 @@ export function unitPicker(opts: { withRoles?: boolean; name?: string; district?
       renderSuggestion();
     },
     add,
+    /** Replaces the picked units (e.g. with a suggestion), lead first. */
+    set(units: { unit_code: string; name: string; role: 'lead' | 'assist' }[]) {
+      picked = [...units].sort((a, b) => Number(a.role !== 'lead') - Number(b.role !== 'lead')).map((u) => ({ ...u }));
+      render();
+    },
     value: () => picked.map((p) => ({ ...p })),
     clear() {
       picked = [];

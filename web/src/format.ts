@@ -2,7 +2,7 @@
 // whatever the browser's zone: the platform runs one city's hotline.
 
 import { h } from './dom';
-import { t } from './i18n';
+import { t, tMaybe } from './i18n';
 
 export const TZ = 'Asia/Shanghai';
 
@@ -79,31 +79,44 @@ export function dueState(deadline: string, start?: string | null, now = Date.now
   return left < 24 * 3600 * 1000 ? 'soon' : 'ok';
 }
 
+/** The server's clock states (TicketView.deadlines) → the colour classes. */
+const SERVER_STATE: Record<string, DueState> = { running: 'ok', due_soon: 'soon', overdue: 'overdue', met: 'done', met_late: 'overdue' };
+
 /**
  * A deadline clock: the due time and the time left (or overdue), coloured by state.
- * `doneAt` set = the step was completed (shown neutral, red if it was late).
+ * `doneAt` set = the step was completed (shown neutral, red if it was late). `state` is the
+ * server's verdict (`running | due_soon | overdue | met | met_late`) and wins over the local one.
  */
-export function deadlineClock(deadline: string | null | undefined, opts: { start?: string | null; doneAt?: string | null; label?: string; stopped?: boolean } = {}): HTMLElement {
+export function deadlineClock(
+  deadline: string | null | undefined,
+  opts: { start?: string | null; doneAt?: string | null; label?: string; stopped?: boolean; state?: string | null } = {},
+): HTMLElement {
   if (!deadline) return h('span', { class: 'muted' }, '—');
   const end = new Date(deadline).getTime();
   let state: DueState;
   let text: string;
   if (opts.doneAt) {
-    const late = new Date(opts.doneAt).getTime() > end;
+    const late = opts.state ? opts.state === 'met_late' : new Date(opts.doneAt).getTime() > end;
     state = late ? 'overdue' : 'done';
     text = late ? t('dl_over', { d: fmtDuration(new Date(opts.doneAt).getTime() - end) }) : t('dl_done');
   } else if (opts.stopped) {
     state = 'done';
     text = '—';
   } else {
-    state = dueState(deadline, opts.start);
+    state = (opts.state && SERVER_STATE[opts.state]) || dueState(deadline, opts.start);
     const diff = end - Date.now();
     text = diff >= 0 ? t('dl_left', { d: fmtDuration(diff) }) : t('dl_over', { d: fmtDuration(diff) });
   }
+  const serverState = opts.state ?? null;
   return h(
     'span',
-    { class: `clock ${state}`, title: fmtTime(deadline), 'data-due': state },
-    opts.label ? h('span', { class: 'clock-label' }, opts.label) : null,
+    {
+      class: `clock ${state}`,
+      title: `${opts.label ? `${opts.label} ` : ''}${fmtTime(deadline)}${serverState ? ` · ${tMaybe(`clk_${serverState}`) ?? serverState}` : ''}`,
+      'data-due': state,
+      'data-state': serverState,
+    },
+    opts.label ? h('span', { class: 'clock-label' }, opts.label, serverState && serverState !== 'running' ? h('span', { class: `clock-state ${state}` }, tMaybe(`clk_${serverState}`) ?? serverState) : null) : null,
     h('span', { class: 'clock-time' }, fmtTime(deadline)),
     h('span', { class: 'clock-left' }, text),
   );

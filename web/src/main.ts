@@ -7,7 +7,10 @@ import { button, h, mount, toast } from './dom';
 import { lang, onLangChange, setLang, t, type Key } from './i18n';
 import { currentRoute, navigate, type Route } from './router';
 import { homeFor, type Page, type PageCtx } from './page';
-import { enumLabel, loadEnums, session, signOut } from './store';
+import { enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
+import { cataloguePage } from './pages/catalogue';
+import { inboxPage } from './pages/inbox';
+import { supervisionPage } from './pages/supervision';
 import { callbacksPage } from './pages/callbacks';
 import { homePage } from './pages/home';
 import { intakePage } from './pages/intake';
@@ -28,6 +31,9 @@ interface RouteDef {
 }
 
 const UNIT = ['unit_handler', 'unit_manager'];
+const CATALOGUE = ['dispatcher', 'supervisor', 'admin'];
+/** The overdue board: the centre's roles and unit managers (scoped to their units by the server). */
+const SUPERVISION = ['agent', 'dispatcher', 'callback_agent', 'supervisor', 'admin', 'unit_manager'];
 
 const ROUTES: Record<string, RouteDef> = {
   '': { page: homePage, access: 'public', title: 'home_title' },
@@ -38,6 +44,9 @@ const ROUTES: Record<string, RouteDef> = {
   workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'staff', title: 'tickets_title', wide: true },
+  catalogue: { page: cataloguePage, access: CATALOGUE, title: 'cat_title', wide: true },
+  supervision: { page: supervisionPage, access: SUPERVISION, title: 'sup_title', wide: true },
+  inbox: { page: inboxPage, access: UNIT, title: 'inbox_title' },
 };
 const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'staff', wide: true, title: 'ticket_number' };
 
@@ -52,8 +61,11 @@ function navFor(role: string): { key: Key; path: string }[] {
   const items: { key: Key; path: string }[] = [];
   if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_intake', path: '/intake' });
   if (UNIT.includes(role)) items.push({ key: 'nav_workbench', path: '/workbench' });
+  if (UNIT.includes(role)) items.push({ key: 'nav_inbox', path: '/inbox' });
   if (['callback_agent', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_callbacks', path: '/callbacks' });
   items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
+  if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_supervision', path: '/supervision' });
+  if (CATALOGUE.includes(role)) items.push({ key: 'nav_catalogue', path: '/catalogue' });
   return items;
 }
 
@@ -84,6 +96,7 @@ function topbar(route: Route): HTMLElement {
   let who: HTMLElement | null = null;
   if (user && !['submit', 'track', '', 'login'].includes(section)) {
     nav = h('nav', { class: 'nav', 'aria-label': t('nav_main') }, navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])));
+    if (UNIT.includes(user.role) && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
     who = h(
       'div',
       { class: 'whoami', 'data-testid': 'whoami' },
@@ -120,6 +133,20 @@ function topbar(route: Route): HTMLElement {
     );
   }
   return h('header', { class: 'topbar' }, h('div', { class: 'topbar-inner' }, brand, nav, who, right));
+}
+
+/** The unread count of the unit's inbox on its nav link (notices newer than the last visit). */
+async function inboxBadge(link: Element | null): Promise<void> {
+  if (!link) return;
+  try {
+    const n = unreadCount(await loadInbox());
+    if (!n || !link.isConnected) return;
+    link.querySelector('.nav-badge')?.remove();
+    link.appendChild(h('span', { class: 'nav-badge', 'data-testid': 'inbox-badge', 'aria-hidden': 'true' }, n > 99 ? '99+' : String(n)));
+    link.setAttribute('aria-label', t('inbox_badge_label', { n }));
+  } catch {
+    /* the inbox is a convenience: no badge when it cannot be read */
+  }
 }
 
 async function render(): Promise<void> {

@@ -1,12 +1,12 @@
 // Shared state: the signed-in user and cached reference data (enumerations, categories, units).
 
-import { api, setToken, type Category, type Enums, type Unit, type User } from './api';
+import { api, setToken, type Category, type Enums, type InboxItem, type Unit, type User } from './api';
 import { lang, tMaybe } from './i18n';
 
 export const session: { user: User | null } = { user: null };
 
 /** The list page the user came from (the ticket page's back link returns there, filters kept). */
-export const lastList: { hash: string; title: 'tickets_title' | 'workbench_title' | 'callbacks_title' } = { hash: '', title: 'tickets_title' };
+export const lastList: { hash: string; title: 'tickets_title' | 'workbench_title' | 'callbacks_title' | 'inbox_title' } = { hash: '', title: 'tickets_title' };
 
 export function rememberList(title: typeof lastList.title): void {
   lastList.hash = location.hash;
@@ -155,10 +155,19 @@ export const DISPATCH_KINDS = [
   'district',
 ];
 
-/** All dispatchable units (one request per kind; kinds that fail are skipped). */
-export async function loadDispatchUnits(): Promise<Unit[]> {
-  const lists = await Promise.all(DISPATCH_KINDS.map((k) => loadUnits({ kind: k }).catch(() => [] as Unit[])));
-  return lists.flat().filter((u) => u.dispatchable !== false);
+let dispatchUnits: Promise<Unit[]> | null = null;
+
+/** All dispatchable units: `GET /api/v1/units?dispatchable=true` (one request, cached). */
+export function loadDispatchUnits(): Promise<Unit[]> {
+  if (!dispatchUnits) {
+    const p = api.units({ dispatchable: true }).then((us) => {
+      for (const u of us) unitNames.set(u.code, u.name);
+      return us.filter((u) => u.dispatchable !== false && u.active !== false && DISPATCH_KINDS.includes(u.kind));
+    });
+    p.catch(() => (dispatchUnits = null));
+    dispatchUnits = p;
+  }
+  return dispatchUnits;
 }
 
 export function rememberUnit(code: string | null | undefined, name: string | null | undefined): void {
@@ -169,4 +178,34 @@ export function rememberUnit(code: string | null | undefined, name: string | nul
 export function unitName(code: string | null | undefined): string {
   if (!code) return '';
   return unitNames.get(code) ?? code;
+}
+
+// ---- inbox (unit roles) ------------------------------------------------------------------------
+
+const SEEN_KEY = 'jiesu.inbox.seen';
+let inboxCache: { at: number; user: string; p: Promise<InboxItem[]> } | null = null;
+
+/** GET /api/v1/inbox, cached for a minute (the top bar asks on every page). */
+export function loadInbox(force = false): Promise<InboxItem[]> {
+  const user = session.user?.username ?? '';
+  if (!force && inboxCache && inboxCache.user === user && Date.now() - inboxCache.at < 60_000) return inboxCache.p;
+  const p = api.inbox().then((r) => r.items ?? []);
+  p.catch(() => (inboxCache = null));
+  inboxCache = { at: Date.now(), user, p };
+  return p;
+}
+
+/** The newest notice time the user has seen (per user, in localStorage). */
+export function inboxSeen(): string {
+  return localStorage.getItem(`${SEEN_KEY}.${session.user?.username ?? ''}`) ?? '';
+}
+
+export function markInboxSeen(at: string): void {
+  if (at && at > inboxSeen()) localStorage.setItem(`${SEEN_KEY}.${session.user?.username ?? ''}`, at);
+}
+
+/** Notices newer than the last visit to the inbox. */
+export function unreadCount(items: InboxItem[]): number {
+  const seen = inboxSeen();
+  return items.filter((i) => !seen || i.at > seen).length;
 }

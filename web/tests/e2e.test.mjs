@@ -29,6 +29,9 @@ const PHONE = '13912348765';
 const LAST4 = PHONE.slice(-4);
 const INTERNAL_NOTE = '内部备注：已协调物业，仅内部可见';
 const RESULT_TEXT = '经现场核查，已督促物业于当日修复楼道照明，并告知诉求人。';
+// issue 3: a ticket the street returns (the reason is internal: never shown to the citizen)
+const ROUTE_PHONE = '13698761234';
+const RETURN_TEXT = '内部说明：经核实该事项不属于本街道职责，建议改派';
 
 function findBinary() {
   if (process.env.JIESU_BIN) return process.env.JIESU_BIN;
@@ -170,6 +173,16 @@ after(async () => {
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** `jiesu user add` (also while the server runs: it reads users from the same database). */
+function addUser(name, role, unit) {
+  jiesu(['user', 'add', '--db', db, '--name', name, '--role', role, ...(unit ? ['--unit', unit] : []), '--password', PASSWORD]);
+}
+
+async function apiText(p, token) {
+  const res = await fetch(base + p, { headers: { Authorization: `Bearer ${token}` } });
+  return { status: res.status, text: await res.text() };
+}
 
 async function token(username) {
   const { status, body } = await api('POST', '/api/v1/session', { username, password: PASSWORD });
@@ -458,6 +471,234 @@ test('the English toggle switches the labels and is remembered', async () => {
   }
   await page.click('[data-testid=lang-toggle]');
   await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await context.close();
+});
+
+// ---- issue 3: routing, returns, catalogue, supervision, inbox -----------------------------------
+
+let routed; // { id, number, street, next: {unit, name, rule}, rule }
+
+test('dispatch as suggested, the street returns it, the next suggestion lands on the next unit, the citizen sees no reason', async () => {
+  const disp = await token('dispatcher1');
+  const agent = await token('agent1');
+  // a leaf the catalogue sends straight to the street (直派), so the street handler can return it
+  const csv = await apiText('/api/v1/catalogue/export.csv', disp);
+  assert.equal(csv.status, 200);
+  const candidates = csv.text
+    .split('\n')
+    .map((l) => l.split(','))
+    .filter((f) => /^L\d{6}$/.test(f[0]) && f[5] === '*' && !f[6] && f[8] === 'lead:{street}')
+    .map((f) => f[4]);
+  assert.ok(candidates.length > 0, 'the demo catalogue has direct-to-street leaf rules');
+  let created;
+  let sug;
+  for (const code of candidates.slice(0, 8)) {
+    const c = await api('POST', '/api/v1/tickets', {
+      channel: 'phone', type: 'complaint', category_code: code, title: '小区门口道路破损积水影响通行',
+      text: '小区门口道路破损多日，雨后积水严重，老人孩子出行不便，请尽快处理。', district_code: DISTRICT, street_code: STREET,
+      requester: { name: '赵立新', phone: ROUTE_PHONE },
+    }, agent);
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const r = await api('GET', `/api/v1/tickets/${c.body.id}/route`, undefined, disp);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const lead = r.body.assignments.find((a) => a.role === 'lead');
+    if (lead?.unit_code === STREET && r.body.runner_ups?.length) {
+      created = c.body;
+      sug = r.body;
+      break;
+    }
+  }
+  assert.ok(created && sug, 'a new ticket whose suggestion is the street, with a runner-up');
+  const nextLead = sug.runner_ups[0].assignments.find((a) => a.role === 'lead');
+  assert.notEqual(nextLead.unit_code, STREET);
+  // the next unit's handler, created now that the API told us who it is
+  addUser('handler_next', 'unit_handler', nextLead.unit_code);
+  routed = { id: created.id, number: created.number, rule: sug.rule_id, next: { unit: nextLead.unit_code, name: nextLead.unit_name, rule: sug.runner_ups[0].rule_id } };
+
+  // 1. the dispatcher opens the new ticket: the dispatch form shows the engine's suggestion
+  const { page, context } = await newPage();
+  await login(page, 'dispatcher1');
+  await page.goto(`${base}/#/tickets/${routed.id}`);
+  const box = page.locator('[data-testid=suggestion][data-mode=first]');
+  await box.waitFor();
+  assert.equal(await box.getAttribute('data-rule'), routed.rule);
+  await box.locator(`.sg-unit.lead[data-unit="${STREET}"]`).waitFor();
+  assert.match(await page.locator('[data-testid=suggestion-explanation]').textContent(), new RegExp(routed.rule));
+  await page.click('[data-testid=suggestion-runner-ups] summary');
+  await page.locator(`[data-testid=suggestion-runner-ups] .sg-alt[data-rule="${routed.next.rule}"]`).waitFor();
+  await assertLabelled(page);
+  await shot(page, '15-dispatch-suggestion');
+  await page.click('[data-testid=dispatch-suggested]');
+  await page.waitForSelector('.ticket-head [data-status=dispatched]');
+  await page.waitForSelector(`.assignment[data-unit="${STREET}"] .clock[data-state=running]`);
+  let events = (await api('GET', `/api/v1/tickets/${routed.id}/events`, undefined, disp)).body;
+  assert.equal(events.filter((e) => e.kind === 'dispatched').at(-1).rule, routed.rule, 'the dispatch carries the rule id');
+  await context.close();
+
+  // 2. the street's handler returns it with a reason
+  const h = await newPage();
+  await login(h.page, 'handler1');
+  await h.page.goto(`${base}/#/tickets/${routed.id}`);
+  await h.page.click('[data-action-button=return]');
+  await h.page.selectOption('form[data-action=return] select[name=reason]', 'not_our_duty');
+  await h.page.fill('form[data-action=return] textarea[name=text]', RETURN_TEXT);
+  await h.page.click('form[data-action=return] button[type=submit]');
+  await h.page.waitForSelector('.ticket-head [data-status=return_review]');
+  await h.context.close();
+
+  // 3. the dispatcher approves the return; the form then offers the next suggestion
+  const d = await newPage();
+  await login(d.page, 'dispatcher1');
+  await d.page.goto(`${base}/#/tickets/${routed.id}`);
+  await d.page.waitForSelector('form[data-action=review-return]');
+  await d.page.check('form[data-action=review-return] input[name=approve][value=true]');
+  await d.page.click('form[data-action=review-return] button[type=submit]');
+  const next = d.page.locator('[data-testid=suggestion][data-mode=next]');
+  await next.waitFor();
+  assert.equal(await next.getAttribute('data-rule'), routed.next.rule);
+  await next.locator(`.sg-unit.lead[data-unit="${routed.next.unit}"]`).waitFor();
+  assert.match(await next.locator('.sg-excluded').textContent(), /建外|街道|乡|镇|地区/, 'says which unit was excluded');
+  assert.equal(await d.page.locator(`button[data-suggest="${STREET}"]`).count(), 0, 'the returning street is no longer offered');
+  await shot(d.page, '16-next-suggestion');
+  await d.page.click('[data-testid=dispatch-suggested]');
+  await d.page.waitForSelector(`.assignment[data-unit="${routed.next.unit}"] .clock[data-state]`);
+  assert.equal(await d.page.locator('.ticket-head [data-status]').getAttribute('data-status'), 'dispatched');
+  events = (await api('GET', `/api/v1/tickets/${routed.id}/events`, undefined, disp)).body;
+  assert.equal(events.filter((e) => e.kind === 'dispatched').at(-1).rule, routed.next.rule, 'the re-dispatch carries the next rule');
+  await d.context.close();
+
+  // 4. the ticket lands in the next unit's workbench
+  const n = await newPage();
+  await login(n.page, 'handler_next');
+  await n.page.waitForURL(/#\/workbench/);
+  await n.page.locator(`.queue-item[data-ticket="${routed.number}"]`).waitFor();
+  await n.context.close();
+
+  // 5. the citizen sees the new unit, and no internal return reason
+  const c = await newPage({ viewport: { width: 390, height: 844 }, mobile: true });
+  await c.page.goto(`${base}/#/track`);
+  await c.page.fill('input[name=number]', routed.number);
+  await c.page.fill('input[name=phone_last4]', ROUTE_PHONE.slice(-4));
+  await c.page.click('[data-testid=track-form] button[type=submit]');
+  await c.page.locator('[data-testid=track-result]').waitFor();
+  await c.page.waitForFunction((name) => document.querySelector('[data-testid=track-result]')?.textContent?.includes(name), routed.next.name);
+  const html = await c.page.content();
+  assert.ok(html.includes(routed.next.name), 'the tracking page names the new unit');
+  assert.ok(!html.includes(RETURN_TEXT), 'no internal return reason on the tracking page');
+  assert.ok(!html.includes('内部说明'), 'no internal text on the tracking page');
+  assert.ok(!html.includes(ROUTE_PHONE), 'no phone number on the tracking page');
+  await shot(c.page, '17-track-after-return');
+  await c.context.close();
+});
+
+test('the catalogue page lists the rules, rejects a broken CSV with its line number, previews and publishes a draft', async () => {
+  const sup = await token('super1');
+  const { page, context } = await newPage();
+  page.on('dialog', (dlg) => void dlg.accept());
+  await login(page, 'super1');
+  await page.goto(`${base}/#/catalogue`);
+  await page.waitForSelector('[data-testid=rules-table] tr[data-rule]');
+  assert.ok((await page.locator('[data-testid=rules-table] tr[data-rule]').count()) >= 20, 'a page of rules');
+  await page.fill('[data-testid=rule-search]', 'R-ANY');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rules-table] tr[data-rule]').length === 1);
+  assert.equal(await page.locator('[data-testid=rules-table] tr[data-rule]').getAttribute('data-rule'), 'R-ANY');
+  await page.fill('[data-testid=rule-search]', '');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rules-table] tr[data-rule]').length > 1);
+  await assertLabelled(page);
+  await shot(page, '18-catalogue');
+
+  // a broken file: a bad tier on line 3 (the header is line 1) — rejected, nothing changes
+  const exported = (await apiText('/api/v1/catalogue/export.csv', sup)).text;
+  const lines = exported.trim().split('\n');
+  const broken = [lines[0], lines[1], lines[2].replace(/,(2h|24h|7d|15d),/, ',3d,'), ...lines.slice(3)].join('\n');
+  assert.notEqual(broken, exported.trim());
+  await page.click('.tabs a[data-tab=draft]');
+  await page.waitForSelector('[data-testid=catalogue-file]');
+  await page.setInputFiles('[data-testid=catalogue-file]', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
+  await page.click('[data-testid=catalogue-upload]');
+  const report = page.locator('[data-testid=import-report]');
+  await report.waitFor();
+  await report.locator('tr[data-line="3"]').waitFor();
+  assert.match(await report.locator('tr[data-line="3"]').textContent(), /3d|tier/);
+  const info = (await api('GET', '/api/v1/catalogue', undefined, sup)).body;
+  assert.equal(info.draft, null, 'a rejected file creates no draft');
+  await shot(page, '19-catalogue-rejected');
+
+  // a valid draft (one note changed): what-if preview, then publish
+  const draftCsv = exported.replace(/^(R-ANY,[^\n]*,)([^,\n]*)$/m, '$1兜底：派区级12345分中心统筹（e2e 草稿）');
+  assert.notEqual(draftCsv, exported);
+  await page.setInputFiles('[data-testid=catalogue-file]', { name: 'draft.csv', mimeType: 'text/csv', buffer: Buffer.from(draftCsv) });
+  await page.click('[data-testid=catalogue-upload]');
+  await page.waitForSelector('[data-testid=draft-card]');
+  await page.waitForSelector('[data-testid=import-ok]');
+  await page.selectOption('.whatif-form select[name=months]', '3');
+  await page.click('[data-testid=run-whatif]');
+  await page.waitForSelector('[data-testid=whatif-report]');
+  assert.match(await page.locator('[data-testid=whatif-summary]').textContent(), /what-if/);
+  await shot(page, '20-catalogue-draft');
+  const version = Number(await page.locator('[data-testid=draft-card]').getAttribute('data-version'));
+  await page.click('[data-testid=publish-draft]');
+  await page.waitForSelector('[data-testid=no-draft]');
+  const after = (await api('GET', '/api/v1/catalogue', undefined, sup)).body;
+  assert.equal(after.history.find((v) => v.version === version)?.status, 'published');
+
+  // the lint tab
+  await page.click('.tabs a[data-tab=lint]');
+  await page.waitForSelector('[data-testid=lint-report]');
+  await context.close();
+});
+
+test('the supervision board shows overdue work by unit and district and links to the filtered list', async () => {
+  const { page, context } = await newPage();
+  await login(page, 'super1');
+  await page.goto(`${base}/#/supervision`);
+  await page.waitForSelector('[data-testid=board-stats]');
+  await page.waitForSelector('[data-testid=board-units], [data-testid=board-empty]');
+  await assertLabelled(page);
+  await shot(page, '21-supervision');
+  const board = (await api('GET', '/api/v1/supervision/overdue', undefined, await token('super1'))).body;
+  if (board.total > 0) {
+    assert.equal(await page.locator('[data-testid=board-units] tbody tr').count(), board.units.length);
+    assert.equal(await page.locator('[data-testid=board-districts] tbody tr').count(), board.districts.length);
+    // sortable: by unit name ascending
+    await page.click('[data-testid=board-units] button[data-sort=unit]');
+    await page.waitForURL(/us=unit/);
+    await page.waitForSelector('[data-testid=board-units] th[aria-sort=ascending]');
+    const first = board.units[0].unit_code;
+    await page.click(`[data-testid=board-units] a[data-unit-link="${first}"]`);
+    await page.waitForURL(/#\/tickets\?.*unit=/);
+    assert.match(page.url(), /overdue=true/);
+    await page.waitForSelector(`[data-testid=unit-filter][data-unit="${first}"]`);
+    await page.waitForSelector('[data-testid=ticket-table], .empty-state');
+  }
+  await context.close();
+});
+
+test('a unit sees reminders in its inbox, with a badge in the top bar', async () => {
+  const board = (await api('GET', '/api/v1/supervision/overdue', undefined, await token('super1'))).body;
+  // a unit with overdue work has had its reminders (the scheduler's first pass runs at start-up)
+  const unit = board.units[0]?.unit_code ?? STREET;
+  addUser('manager_inbox', 'unit_manager', unit);
+  const items = (await api('GET', '/api/v1/inbox', undefined, await token('manager_inbox'))).body.items;
+  const { page, context } = await newPage();
+  await login(page, 'manager_inbox');
+  await page.waitForURL(/#\/workbench/);
+  if (items.length) {
+    await page.waitForSelector('[data-testid=inbox-badge]');
+    await page.waitForSelector('[data-testid=reminded]');
+  }
+  await page.click('nav.nav a[href="#/inbox"]');
+  await page.waitForSelector('[data-testid=inbox], [data-testid=inbox-empty]');
+  if (items.length) {
+    const first = page.locator('[data-testid=inbox] .inbox-item').first();
+    assert.equal(await first.getAttribute('data-ticket'), items[0].number);
+    assert.equal(await page.locator('[data-testid=inbox-badge]').count(), 0, 'visiting the inbox clears the badge');
+    await shot(page, '22-inbox');
+    await first.locator('a').click();
+    await page.waitForSelector('[data-testid=clocks] .clock[data-state]');
+    await page.waitForSelector('.timeline .tl-item[data-kind=reminded]');
+    await shot(page, '23-ticket-clocks');
+  }
   await context.close();
 });
 

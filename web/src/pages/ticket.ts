@@ -1,7 +1,7 @@
 // Ticket detail: the request, its assignments with their deadline clocks, the results and
 // callbacks, the actions the caller may take now, and the full timeline of events.
 
-import { api, ApiError, type EventView, type TicketView } from '../api';
+import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, type TicketView } from '../api';
 import { actionsPanel } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
 import { h, mount, type Child } from '../dom';
@@ -50,8 +50,11 @@ function eventBody(e: EventView): Child {
           ),
         ),
         s('note') ? h('div', { class: 'quote' }, s('note')) : null,
+        s('rule') ? h('div', { class: 'muted small', 'data-rule': s('rule') }, t('sg_dispatched_by_rule', { rule: s('rule') })) : null,
       ];
     }
+    case 'reminded':
+      return reminderText(e);
     case 'signed':
       return u('unit');
     case 'responded':
@@ -101,6 +104,13 @@ function eventBody(e: EventView): Child {
   }
 }
 
+/** "办结时限 · 已过 80% 时限" / "签收时限 · 已超时" for a scheduler reminder. */
+export function reminderText(e: { [k: string]: unknown }): string {
+  const clock = tMaybe(`clock_${String(e.clock ?? '')}`) ?? String(e.clock ?? '');
+  const what = e.overdue ? t('inbox_overdue') : t('inbox_reminder', { pct: Math.round(Number(e.permille ?? 0) / 10) });
+  return `${unitName(String(e.unit ?? ''))} · ${t('inbox_clock', { clock })} · ${what}`;
+}
+
 export function eventItems(events: EventView[]): TimelineItem[] {
   return [...events]
     .sort((a, b) => b.seq - a.seq)
@@ -110,7 +120,11 @@ export function eventItems(events: EventView[]): TimelineItem[] {
       title: eventTitle(e.kind, e.label_zh),
       who: e.actor ? [e.actor.user, enumLabel('roles', e.actor.role), e.actor.unit_name ?? (e.actor.unit ? unitName(e.actor.unit) : '')].filter(Boolean).join(' · ') : undefined,
       body: eventBody(e),
-      tone: ['result_submitted', 'callback_recorded', 'answered_directly', 'closed'].includes(e.kind) ? 'ok' : ['return_requested', 'escalated', 'reopened', 'whistled'].includes(e.kind) ? 'warn' : '',
+      tone: ['result_submitted', 'callback_recorded', 'answered_directly', 'closed'].includes(e.kind)
+        ? 'ok'
+        : ['return_requested', 'escalated', 'reopened', 'whistled'].includes(e.kind) || (e.kind === 'reminded' && e.overdue)
+          ? 'warn'
+          : '',
     }));
 }
 
@@ -120,6 +134,7 @@ const STOPPED = ['result_submitted', 'callback_done', 'closed', 'merged', 'archi
 function assignmentsCard(tk: TicketView): HTMLElement | null {
   if (!tk.assignments?.length) return null;
   const stopped = STOPPED.includes(tk.status);
+  const serverClocks = (a: TicketView['assignments'][number]) => (tk.deadlines ?? []).find((d) => d.unit_code === a.unit_code && d.role === a.role);
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'asg-title' },
@@ -141,15 +156,7 @@ function assignmentsCard(tk: TicketView): HTMLElement | null {
             a.round > 0 ? h('span', { class: 'muted small' }, t('assignment_round', { n: a.round + 1 })) : null,
           ),
           // a returned assignment has no running clocks any more
-          a.state === 'returned'
-            ? null
-            : h(
-                'div',
-                { class: 'clocks' },
-                deadlineClock(a.deadlines?.sign, { label: t('dl_sign'), start: a.dispatched_at, doneAt: a.signed_at, stopped }),
-                deadlineClock(a.deadlines?.respond, { label: t('dl_respond'), start: a.dispatched_at, doneAt: a.responded_at, stopped }),
-                deadlineClock(a.deadlines?.finish, { label: t('dl_finish'), start: a.dispatched_at, doneAt: a.finished_at, stopped }),
-              ),
+          a.state === 'returned' ? null : clocksOf(a, serverClocks(a), stopped),
           a.pending_return
             ? h('div', { class: 'pending' }, t('pending_return', { reason: enumLabel('return_reasons', a.pending_return.reason) }), ' — ', a.pending_return.text)
             : null,
@@ -159,6 +166,24 @@ function assignmentsCard(tk: TicketView): HTMLElement | null {
         ),
       ),
     ),
+  );
+}
+
+/**
+ * The three clocks of an assignment. The server's `deadlines` entry (active assignments only)
+ * gives each clock's state; finished or stopped ones are worked out here.
+ */
+function clocksOf(a: AssignmentView, server: DeadlineSet | undefined, stopped: boolean): HTMLElement {
+  const one = (kind: 'sign' | 'respond' | 'finish', label: string, doneAt: string | null | undefined) => {
+    const c = server?.[kind];
+    return deadlineClock(c?.due ?? a.deadlines?.[kind], { label, start: a.dispatched_at, doneAt: c ? c.done_at : doneAt, stopped: !c && stopped, state: c?.state });
+  };
+  return h(
+    'div',
+    { class: 'clocks', 'data-testid': 'clocks' },
+    one('sign', t('dl_sign'), a.signed_at),
+    one('respond', t('dl_respond'), a.responded_at),
+    one('finish', t('dl_finish'), a.finished_at),
   );
 }
 

@@ -8,7 +8,7 @@ import { deadlineClock, fmtTime, pathText } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { categoryPathText, enumOptions, loadCategories, loadUnits, rememberList, session, STATUSES, unitName } from '../store';
+import { categoryPathText, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, session, STATUSES, unitName } from '../store';
 
 export const ACTIVE_STATUSES = ['dispatched', 'in_progress', 'return_review'];
 
@@ -56,7 +56,7 @@ export function ticketTable(items: TicketSummary[], opts: { showDeadline?: boole
           h('td', { 'data-label': t('col_status') }, statusBadge(it.status, it.status_label)),
           h('td', { 'data-label': t('col_lead'), class: 'small' }, it.lead_unit ? it.lead_unit_name ?? unitName(it.lead_unit) : '—'),
           showDeadline
-            ? h('td', { 'data-label': t('col_deadline') }, done ? h('span', { class: 'muted' }, it.finish_deadline ? fmtTime(it.finish_deadline) : '—') : deadlineClock(it.finish_deadline))
+            ? h('td', { 'data-label': t('col_deadline') }, done ? h('span', { class: 'muted' }, it.finish_deadline ? fmtTime(it.finish_deadline) : '—') : deadlineClock(it.finish_deadline, { state: it.overdue ? 'overdue' : null }))
             : null,
         );
       }),
@@ -69,7 +69,7 @@ export function summaryCategory(it: TicketSummary): string {
 }
 
 export function summaryPlace(it: TicketSummary): string {
-  return [unitName(it.district_code), it.street_name ?? unitName(it.street_code)].filter(Boolean).join(' · ');
+  return [it.district_name ?? unitName(it.district_code), it.street_name ?? unitName(it.street_code)].filter(Boolean).join(' · ');
 }
 
 export function pager(page: number, pageSize: number, total: number, go: (p: number) => void): HTMLElement {
@@ -88,7 +88,8 @@ export function pager(page: number, pageSize: number, total: number, go: (p: num
  * tree and street lists only when the server did not send `category_path` / `street_name`.
  */
 export async function warmNames(items: TicketSummary[]): Promise<void> {
-  const jobs: Promise<unknown>[] = [loadUnits({ kind: 'district' }).catch(() => null)];
+  const jobs: Promise<unknown>[] = [];
+  if (items.some((i) => !i.district_name)) jobs.push(loadUnits({ kind: 'district' }).catch(() => null));
   if (items.some((i) => !i.category_path)) jobs.push(loadCategories().catch(() => null));
   const districts = [...new Set(items.filter((i) => !i.street_name).map((i) => i.district_code).filter(Boolean))];
   for (const d of districts) jobs.push(loadUnits({ parent: d }).catch(() => null));
@@ -126,9 +127,12 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   });
 
   const page = Number(q.get('page') ?? '1') || 1;
+  // a unit filter comes from links (the supervision board); it is shown as a removable chip
+  let unit = q.get('unit') ?? '';
   const apply = (p = 1) => {
     navigate(
       href('/tickets', {
+        unit,
         status: status.value,
         category: cat.value(),
         district: district.value,
@@ -142,11 +146,36 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     );
   };
   const narrow = window.matchMedia('(max-width: 720px)').matches;
-  const active = ['status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length;
+  const active = ['unit', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length;
+  const unitChip = unit
+    ? h(
+        'div',
+        { class: 'filter-chip', 'data-testid': 'unit-filter', 'data-unit': unit },
+        h('span', { class: 'muted' }, `${t('filter_unit')}：`),
+        h('strong', { class: 'unit-filter-name' }, unitName(unit)),
+        h('span', { class: 'muted small mono' }, ` ${unit}`),
+        button('×', {
+          class: 'btn ghost small',
+          'aria-label': t('filter_unit_clear'),
+          onclick: () => {
+            unit = '';
+            apply(1);
+          },
+        }),
+      )
+    : null;
+  if (unit && unitName(unit) === unit) {
+    // a name for the chip: the dispatchable units list knows every unit a ticket can go to
+    void loadDispatchUnits().then(() => {
+      const n = unitChip?.querySelector('.unit-filter-name');
+      if (n) n.textContent = unitName(unit);
+    });
+  }
   const filters = h(
     'form',
     { class: 'card filters', 'aria-label': t('search') },
     narrow ? h('button', { type: 'button', class: 'btn ghost small filter-toggle', 'aria-expanded': 'false', onclick: (ev: Event) => toggleFilters(ev.currentTarget as HTMLElement) }, t('filters'), active ? ` (${active})` : '') : null,
+    unitChip,
     h(
       'div',
       { class: 'filter-grid', hidden: narrow },
@@ -182,6 +211,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   const load = async () => {
     try {
       const res = await api.tickets({
+        unit: q.get('unit') ?? undefined,
         status: q.get('status') ?? undefined,
         category: q.get('category') ?? undefined,
         district: q.get('district') ?? undefined,

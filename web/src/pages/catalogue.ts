@@ -1,0 +1,689 @@
+// The duty catalogue (派单目录) admin page: the rules in force (search, filter), CSV export,
+// CSV upload as a draft (a rejected file shows its line-numbered report), the lint report,
+// the what-if preview of the draft and its publication.
+
+import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type WhatIfReport } from '../api';
+import { errorBlock, loadingBlock, pageHeader } from '../components';
+import { button, field, h, input, mount, select, toast, type Child } from '../dom';
+import { fmtTime } from '../format';
+import { lang, t, tMaybe } from '../i18n';
+import type { PageCtx } from '../page';
+import { href } from '../router';
+import { categoryPathText, enumLabel, enumOptions, loadCategories, loadDispatchUnits, loadUnits, session, TIERS, unitName } from '../store';
+
+const TABS = ['rules', 'draft', 'lint', 'history'] as const;
+type Tab = (typeof TABS)[number];
+const PAGE = 50;
+const PUBLISHERS = ['supervisor', 'admin'];
+
+/** Lint of the last uploaded draft (the import answers with it), kept for this tab's session. */
+const DRAFT_LINT_KEY = 'jiesu.draftLint';
+
+function errText(e: unknown): string {
+  return e instanceof ApiError ? e.text(lang()) : String(e);
+}
+
+// ---- unit references ----------------------------------------------------------------------------
+
+/** Department slot (D03) → its generic name (市场监管局), from any district's department. */
+let slotNames = new Map<string, string>();
+
+async function warmUnitNames(): Promise<void> {
+  const [units, districts] = await Promise.all([loadDispatchUnits().catch(() => []), loadUnits({ kind: 'district' }).catch(() => [])]);
+  const dname = new Map(districts.map((d) => [d.code, d.name]));
+  const slots = new Map<string, string>();
+  for (const u of units) {
+    const m = /^(\d{6})(D\d{2})$/.exec(u.code);
+    if (!m || slots.has(m[2])) continue;
+    const d = dname.get(m[1]) ?? '';
+    slots.set(m[2], d && u.name.startsWith(d) ? u.name.slice(d.length) : u.name);
+  }
+  slotNames = slots;
+}
+
+interface RefView {
+  role: string;
+  ref: string;
+  label: string;
+  kind: 'street' | 'district' | 'city' | 'enterprise' | 'other';
+}
+
+function refView(role: string, ref: string): RefView {
+  if (ref === '{street}') return { role, ref, label: t('cat_ref_street'), kind: 'street' };
+  if (ref === '{district}') return { role, ref, label: t('cat_ref_district'), kind: 'district' };
+  if (ref === '{ecommerce}') return { role, ref, label: t('cat_ref_ecommerce'), kind: 'enterprise' };
+  const slot = /^\{district\}(D\d{2})$/.exec(ref);
+  if (slot) {
+    const name = slotNames.get(slot[1]);
+    return { role, ref, label: name ? `${t('cat_ref_district')} · ${name}` : t('cat_ref_slot', { slot: slot[1] }), kind: 'district' };
+  }
+  const kind = ref.startsWith('CD') ? 'city' : /^(SE|EC)/.test(ref) ? 'enterprise' : /^\d{6}/.test(ref) ? 'district' : 'other';
+  return { role, ref, label: unitName(ref), kind };
+}
+
+/** `lead:{street};assist:{district}D01` → the units, lead first. */
+function parseAssignments(field: string): RefView[] {
+  return field
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const i = p.indexOf(':');
+      return i < 0 ? refView('lead', p) : refView(p.slice(0, i), p.slice(i + 1));
+    })
+    .sort((a, b) => Number(a.role !== 'lead') - Number(b.role !== 'lead'));
+}
+
+function refChips(refs: RefView[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'ref-chips' },
+    refs.map((r) =>
+      h(
+        'span',
+        { class: `ref-chip ${r.role}`, title: r.ref, 'data-ref': r.ref },
+        h('span', { class: 'ref-role' }, enumLabel('roles_in_assignment', r.role)),
+        h('span', { class: 'ref-name' }, r.label),
+      ),
+    ),
+  );
+}
+
+/** The scope text without its category part, codes followed by their names. */
+function scopeText(r: CatalogueRule): string {
+  // GET /catalogue puts the Chinese scope text in `place` and the English one in `category`
+  let s = (lang() === 'zh' ? r.place : r.category) ?? '';
+  if (lang() === 'zh') s = s.replace(/^(分类 \S+|任意分类)( · )?/, '');
+  else s = s.replace(/^(category \S+|any category)(, )?/, '');
+  return s.replace(/\b(\d{6,12})\b/g, (code) => {
+    const n = unitName(code);
+    return n && n !== code ? `${n}（${code}）` : code;
+  });
+}
+
+function keywordsText(k: unknown): string {
+  if (Array.isArray(k)) return k.map(String).join(' + ');
+  return typeof k === 'string' ? k : '';
+}
+
+function categoryText(r: CatalogueRule): string {
+  const p = r.category_prefix ?? '';
+  if (!p || p === '*') return t('cat_any_category');
+  return categoryPathText(p);
+}
+
+// ---- page ----------------------------------------------------------------------------------------
+
+export async function cataloguePage(ctx: PageCtx): Promise<void> {
+  const { root, route, alive } = ctx;
+  const tab: Tab = (TABS as readonly string[]).includes(route.query.get('tab') ?? '') ? (route.query.get('tab') as Tab) : 'rules';
+  const exportBtn = button(t('cat_export'), { class: 'btn', 'data-testid': 'catalogue-export', onclick: () => void download(false, exportBtn) });
+  const summary = h('div', { class: 'stats cat-stats' });
+  const body = h('div', { class: 'cat-body' }, loadingBlock());
+  const tabs = h(
+    'nav',
+    { class: 'tabs', 'aria-label': t('cat_tabs') },
+    TABS.map((k) =>
+      h('a', { href: href('/catalogue', { tab: k === 'rules' ? undefined : k }), class: k === tab ? 'active' : null, 'aria-current': k === tab ? 'page' : null, 'data-tab': k }, t(`cat_tab_${k}` as const)),
+    ),
+  );
+  mount(root, pageHeader(t('cat_title'), t('cat_lead'), exportBtn), summary, tabs, body);
+
+  let info: CatalogueInfo;
+  try {
+    [info] = await Promise.all([api.catalogue(), loadCategories().catch(() => null), warmUnitNames()]);
+  } catch (e) {
+    if (alive()) mount(body, errorBlock(errText(e), () => void cataloguePage(ctx)));
+    return;
+  }
+  if (!alive()) return;
+  renderSummary(summary, info);
+  if (tab === 'rules') rulesTab(body, info);
+  else if (tab === 'draft') draftTab(ctx, body, info);
+  else if (tab === 'lint') await lintTab(ctx, body);
+  else historyTab(body, info);
+}
+
+function renderSummary(el: HTMLElement, info: CatalogueInfo): void {
+  const stat = (label: string, value: Child, tone = '', testid?: string) =>
+    h('div', { class: `stat ${tone}`, 'data-testid': testid ?? null }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
+  const draft = info.draft;
+  mount(
+    el,
+    stat(t('cat_published'), info.published_rules, 'info', 'published-rules'),
+    stat(t('cat_in_force'), info.rules.length, ''),
+    stat(t('cat_draft'), draft ? h('a', { href: '#/catalogue?tab=draft' }, t('cat_draft_v', { v: draft.version })) : h('span', { class: 'muted' }, t('cat_no_draft')), draft ? 'soon' : ''),
+    stat(t('cat_tab_history'), info.history.length, ''),
+  );
+}
+
+async function download(draft: boolean, btn: HTMLButtonElement): Promise<void> {
+  btn.disabled = true;
+  try {
+    const csv = await api.exportCatalogue(draft);
+    const name = draft ? 'catalogue-draft.csv' : 'catalogue.csv';
+    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    const a = h('a', { href: url, download: name, hidden: true });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    toast(t('cat_exported', { name }));
+  } catch (e) {
+    toast(errText(e), 'error');
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// ---- rules in force -------------------------------------------------------------------------------
+
+interface RuleRow {
+  rule: CatalogueRule;
+  refs: RefView[];
+  haystack: string;
+}
+
+function rulesTab(body: HTMLElement, info: CatalogueInfo): void {
+  const rows: RuleRow[] = info.rules.map((r) => {
+    const refs = parseAssignments(r.assignments ?? '');
+    const hay = [r.id, r.category_prefix, categoryText(r), scopeText(r), r.place, r.category, keywordsText(r.keywords), r.note, r.assignments, ...refs.map((x) => x.label)]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    return { rule: r, refs, haystack: hay };
+  });
+  const q = input('q', { type: 'search', placeholder: t('cat_search_ph'), 'data-testid': 'rule-search', autocomplete: 'off' });
+  const tier = select('tier', enumOptions('tiers', TIERS), { placeholder: t('filter_all') });
+  const kind = select(
+    'kind',
+    (['street', 'district', 'city', 'enterprise'] as const).map((k) => ({ value: k, label: t(`cat_kind_${k}`) })),
+    { placeholder: t('filter_all') },
+  );
+  const count = h('span', { class: 'muted small', 'aria-live': 'polite' });
+  const tableBox = h('div', { class: 'card flush' });
+  const pagerBox = h('div');
+  let page = 1;
+
+  const filtered = () => {
+    const toks = q.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    return rows.filter(
+      (r) =>
+        toks.every((tk) => r.haystack.includes(tk)) &&
+        (!tier.value || r.rule.tier === tier.value) &&
+        (!kind.value || r.refs.find((x) => x.role === 'lead')?.kind === kind.value),
+    );
+  };
+  const draw = () => {
+    const list = filtered();
+    const pages = Math.max(1, Math.ceil(list.length / PAGE));
+    page = Math.min(page, pages);
+    const slice = list.slice((page - 1) * PAGE, page * PAGE);
+    count.textContent = t('cat_shown', { shown: list.length, total: rows.length }) + (info.rules.length >= 2000 ? ` ${t('cat_first_n', { n: 2000 })}` : '');
+    if (!slice.length) {
+      mount(tableBox, h('div', { class: 'empty-state' }, t('cat_no_rules')));
+      mount(pagerBox);
+      return;
+    }
+    mount(tableBox, rulesTable(slice));
+    mount(
+      pagerBox,
+      h(
+        'nav',
+        { class: 'pager', 'aria-label': t('pagination') },
+        button(t('prev_page'), { class: 'btn small', disabled: page <= 1, onclick: () => ((page -= 1), draw()) }),
+        h('span', { class: 'muted' }, t('page_of', { page, pages, total: list.length })),
+        button(t('next_page'), { class: 'btn small', disabled: page >= pages, onclick: () => ((page += 1), draw()) }),
+      ),
+    );
+  };
+  let timer = 0;
+  q.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = window.setTimeout(() => ((page = 1), draw()), 150);
+  });
+  tier.addEventListener('change', () => ((page = 1), draw()));
+  kind.addEventListener('change', () => ((page = 1), draw()));
+  mount(
+    body,
+    h(
+      'div',
+      { class: 'card filters cat-filters' },
+      h('div', { class: 'cat-filter-grid' }, field(t('cat_search'), q, { wide: true }), field(t('cat_filter_tier'), tier), field(t('cat_filter_kind'), kind)),
+      count,
+    ),
+    tableBox,
+    pagerBox,
+  );
+  draw();
+}
+
+function rulesTable(rows: RuleRow[]): HTMLElement {
+  return h(
+    'table',
+    { class: 'table rules-table', 'data-testid': 'rules-table' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        [t('cat_col_id'), t('cat_col_category'), t('cat_col_scope'), t('cat_col_units'), t('cat_col_tier'), t('cat_col_from'), t('cat_col_note')].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.map(({ rule: r, refs }) =>
+        h(
+          'tr',
+          { 'data-rule': r.id },
+          h('td', { 'data-label': t('cat_col_id') }, h('code', { class: 'rule-id' }, r.id)),
+          h(
+            'td',
+            { 'data-label': t('cat_col_category'), class: 'small' },
+            h('div', null, categoryText(r)),
+            r.category_prefix && r.category_prefix !== '*' ? h('div', { class: 'muted mono' }, r.category_prefix) : null,
+          ),
+          h(
+            'td',
+            { 'data-label': t('cat_col_scope'), class: 'small' },
+            scopeText(r) || '—',
+            keywordsText(r.keywords) ? h('div', { class: 'kw' }, h('span', { class: 'muted' }, `${t('cat_col_keywords')}：`), keywordsText(r.keywords)) : null,
+          ),
+          h('td', { 'data-label': t('cat_col_units') }, refChips(refs)),
+          h('td', { 'data-label': t('cat_col_tier') }, h('span', { class: `tag tier-${r.tier}` }, enumLabel('tiers', r.tier))),
+          h('td', { 'data-label': t('cat_col_from'), class: 'small mono nowrap' }, r.effective_from),
+          h('td', { 'data-label': t('cat_col_note'), class: 'small note-cell' }, r.note ?? ''),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- draft: upload, what-if, publish ---------------------------------------------------------------
+
+interface Problem {
+  line: string;
+  column: string;
+  message: string;
+}
+
+/** The line-numbered problems of a rejected import (`detail`: one "  line N [column]: message" per line). */
+export function parseProblems(detail: string): { head: string; problems: Problem[] } {
+  const lines = detail.split('\n');
+  const problems: Problem[] = [];
+  const rest: string[] = [];
+  for (const l of lines) {
+    const m = /^\s*lines? (\d+(?:\s*(?:and|,|&)\s*\d+)*)\s*(?:\[([^\]]*)\])?\s*:\s*(.*)$/i.exec(l);
+    if (m) problems.push({ line: m[1].replace(/\s*and\s*/g, ', '), column: m[2] ?? '', message: m[3] });
+    else if (l.trim()) rest.push(l.trim());
+  }
+  return { head: rest.join(' '), problems };
+}
+
+function importReport(e: ApiError): HTMLElement {
+  const { problems } = parseProblems(e.detail ?? '');
+  return h(
+    'div',
+    { class: 'import-report', role: 'alert', 'data-testid': 'import-report' },
+    h('h3', null, problems.length ? t('cat_rejected', { n: problems.length }) : t('cat_rejected_plain')),
+    problems.length
+      ? h(
+          'table',
+          { class: 'table compact problems' },
+          h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'col-line' }, t('cat_col_line')), h('th', { scope: 'col', class: 'col-column' }, t('cat_col_column')), h('th', { scope: 'col' }, t('cat_col_problem')))),
+          h(
+            'tbody',
+            null,
+            problems.map((p) =>
+              h('tr', { 'data-line': p.line }, h('td', { class: 'mono nowrap' }, p.line), h('td', { class: 'mono' }, p.column || '—'), h('td', null, p.message)),
+            ),
+          ),
+        )
+      : h('p', { class: 'prewrap' }, e.detail || e.text(lang())),
+  );
+}
+
+function uploadCard(onDone: (r: { version: number; rules: number; lint: LintReport }) => void): HTMLElement {
+  const file = h('input', { type: 'file', name: 'csv', accept: '.csv,text/csv', 'data-testid': 'catalogue-file' });
+  const result = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'catalogue-upload' }, t('cat_upload'));
+  const form = h(
+    'form',
+    { class: 'card upload-card', novalidate: true },
+    h('h2', null, t('cat_upload_title')),
+    h('p', { class: 'muted small' }, t('cat_upload_hint')),
+    h('div', { class: 'upload-row' }, field(t('cat_file'), file, { name: 'csv' }), submit),
+    result,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    mount(result);
+    const f = file.files?.[0];
+    if (!f) {
+      mount(result, h('div', { class: 'alert error', role: 'alert' }, t('cat_pick_file')));
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = t('cat_uploading');
+    try {
+      // the server checks the encoding itself (a GBK file is refused with its line), so send the bytes' text as read
+      const text = await f.text();
+      const r = await api.importCatalogue(text);
+      mount(result, h('div', { class: 'alert ok', role: 'status', 'data-testid': 'import-ok' }, t('cat_draft_created', { v: r.version, n: r.rules })));
+      onDone(r);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422) mount(result, importReport(e));
+      else mount(result, h('div', { class: 'alert error', role: 'alert' }, errText(e)));
+    } finally {
+      submit.disabled = false;
+      submit.textContent = t('cat_upload');
+    }
+  });
+  return form;
+}
+
+function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
+  const draft = info.draft;
+  const canPublish = PUBLISHERS.includes(session.user?.role ?? '');
+  const upload = uploadCard((r) => {
+    sessionStorage.setItem(DRAFT_LINT_KEY, JSON.stringify({ version: r.version, lint: r.lint }));
+    // reload to show the new draft, its lint and the what-if
+    setTimeout(() => {
+      if (ctx.alive()) void cataloguePage(ctx).then(() => {
+        // the confirmation goes on top of the new draft's card
+        ctx.root.querySelector('[data-testid=draft-card]')?.prepend(h('div', { class: 'alert ok', role: 'status', 'data-testid': 'import-ok' }, '✓ ', t('cat_draft_created', { v: r.version, n: r.rules })));
+      });
+    }, 0);
+  });
+  if (!draft) {
+    mount(body, h('div', { class: 'card empty-state', 'data-testid': 'no-draft' }, t('cat_draft_none')), upload);
+    return;
+  }
+  let draftLint: LintReport | null = null;
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(DRAFT_LINT_KEY) ?? 'null');
+    if (saved?.version === draft.version) draftLint = saved.lint;
+  } catch {
+    /* ignore */
+  }
+  const exportDraft = button(t('cat_export_draft'), { class: 'btn small', onclick: () => void download(true, exportDraft) });
+  const months = select(
+    'months',
+    [1, 3, 6, 12].map((n) => ({ value: String(n), label: t('cat_months_n', { n }) })),
+    { value: '1' },
+  );
+  const wiBox = h('div', { class: 'whatif', 'aria-live': 'polite' });
+  const runBtn = h('button', { type: 'submit', class: 'btn', 'data-testid': 'run-whatif' }, t('cat_run_whatif'));
+  const wiForm = h(
+    'form',
+    { class: 'whatif-form', novalidate: true },
+    field(t('cat_months'), months, { name: 'months' }),
+    runBtn,
+  );
+  wiForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    runBtn.disabled = true;
+    mount(wiBox, loadingBlock());
+    try {
+      const rep = await api.whatif(draft.version, Number(months.value));
+      if (ctx.alive()) mount(wiBox, whatIfView(rep));
+    } catch (e) {
+      if (ctx.alive()) mount(wiBox, errorBlock(errText(e)));
+    } finally {
+      runBtn.disabled = false;
+    }
+  });
+  const publishBtn = button(t('cat_publish'), {
+    class: 'btn primary',
+    'data-testid': 'publish-draft',
+    disabled: !canPublish,
+    title: canPublish ? null : t('cat_publish_role'),
+    onclick: async () => {
+      if (!confirm(t('cat_publish_confirm', { v: draft.version }))) return;
+      publishBtn.disabled = true;
+      try {
+        const r = await api.publish(draft.version);
+        toast(t('cat_published_ok', { v: r.version, n: r.rules }));
+        sessionStorage.removeItem(DRAFT_LINT_KEY);
+        if (ctx.alive()) await cataloguePage(ctx);
+      } catch (e) {
+        toast(errText(e), 'error');
+        publishBtn.disabled = false;
+      }
+    },
+  });
+  mount(
+    body,
+    h(
+      'section',
+      { class: 'card draft-card', 'data-testid': 'draft-card', 'data-version': draft.version },
+      h(
+        'div',
+        { class: 'draft-head' },
+        h('div', null, h('h2', null, t('cat_draft'), ' ', h('span', { class: 'badge warn' }, t('cat_draft_v', { v: draft.version }))), h('p', { class: 'muted small' }, t('cat_draft_info', { v: draft.version, n: draft.rules, by: draft.created_by, at: fmtTime(draft.created_at) }))),
+        h('div', { class: 'actions-row' }, exportDraft, publishBtn),
+      ),
+      canPublish ? null : h('p', { class: 'muted small' }, t('cat_publish_role')),
+      draftLint ? h('div', { class: 'draft-lint' }, h('h3', null, t('cat_lint_of_draft')), lintSummary(draftLint)) : null,
+      h('h3', null, t('cat_whatif')),
+      h('p', { class: 'muted small' }, t('cat_whatif_hint')),
+      wiForm,
+      wiBox,
+    ),
+    upload,
+  );
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function whatIfView(r: WhatIfReport): HTMLElement {
+  const figure = (label: string, value: Child, sub?: Child, tone = '') =>
+    h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label), sub ? h('span', { class: 'stat-sub muted small' }, sub) : null);
+  const loadTable = (title: string, rows: WhatIfReport['gainers'], tone: string) =>
+    h(
+      'div',
+      { class: 'wi-col' },
+      h('h4', null, title),
+      rows.length
+        ? h(
+            'table',
+            { class: 'table compact' },
+            h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('sup_col_unit')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_current')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_draft')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_delta')))),
+            h(
+              'tbody',
+              null,
+              rows.map((u) =>
+                h('tr', null, h('td', null, u.unit_name || unitName(u.unit_code), h('span', { class: 'muted small mono' }, ` ${u.unit_code}`)), h('td', { class: 'num' }, u.current), h('td', { class: 'num' }, u.draft), h('td', { class: `num delta ${tone}` }, u.delta > 0 ? `+${u.delta}` : String(u.delta))),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted small' }, t('cat_wi_none')),
+    );
+  return h(
+    'div',
+    { class: 'whatif-report', 'data-testid': 'whatif-report' },
+    h(
+      'div',
+      { class: 'stats' },
+      figure(t('cat_wi_tickets'), r.tickets),
+      figure(t('cat_wi_changed'), r.changed_lead, t('cat_wi_share', { p: pct(r.changed_share) }), r.changed_lead ? 'soon' : ''),
+      figure(t('cat_wi_tier'), r.changed_tier),
+      figure(t('cat_wi_agree'), `${pct(r.agree_actual_current)} → ${pct(r.agree_actual_draft)}`, t('cat_wi_with_actual', { n: r.with_actual })),
+    ),
+    h('div', { class: 'wi-grid' }, loadTable(t('cat_wi_gainers'), r.gainers, 'up'), loadTable(t('cat_wi_losers'), r.losers, 'down')),
+    h(
+      'div',
+      { class: 'wi-col' },
+      h('h4', null, t('cat_wi_by_tier'), ' ', h('span', { class: 'muted small' }, `${t('cat_wi_hours')}: ${r.mean_tier_hours_current.toFixed(1)} h → ${r.mean_tier_hours_draft.toFixed(1)} h`)),
+      h(
+        'table',
+        { class: 'table compact tier-table' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('cat_col_tier')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_current')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_draft')), h('th', { scope: 'col', class: 'num' }, t('cat_wi_delta')))),
+        h(
+          'tbody',
+          null,
+          r.by_tier.map((x) => h('tr', null, h('td', null, enumLabel('tiers', x.tier)), h('td', { class: 'num' }, x.current), h('td', { class: 'num' }, x.draft), h('td', { class: 'num' }, x.draft - x.current > 0 ? `+${x.draft - x.current}` : String(x.draft - x.current)))),
+        ),
+      ),
+    ),
+    r.sample.length
+      ? h(
+          'details',
+          { class: 'sg-more' },
+          h('summary', null, `${t('cat_wi_sample')}（${r.sample.length}）`),
+          h(
+            'table',
+            { class: 'table compact' },
+            h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('cat_col_category')), h('th', { scope: 'col' }, t('cat_col_street')), h('th', { scope: 'col' }, t('cat_wi_from')), h('th', { scope: 'col' }, t('cat_wi_to')))),
+            h(
+              'tbody',
+              null,
+              r.sample.map((m) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', { class: 'small' }, categoryPathText(m.category_code)),
+                  h('td', { class: 'small' }, unitName(m.street_code)),
+                  h('td', { class: 'small' }, m.from_unit ? unitName(m.from_unit) : '—', m.from_rule ? h('code', { class: 'muted' }, ` ${m.from_rule}`) : null),
+                  h('td', { class: 'small' }, m.to_unit ? unitName(m.to_unit) : '—', m.to_rule ? h('code', { class: 'muted' }, ` ${m.to_rule}`) : null),
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+    h('details', { class: 'sg-more' }, h('summary', null, t('cat_wi_summary')), h('pre', { class: 'summary-text', 'data-testid': 'whatif-summary' }, r.summary)),
+  );
+}
+
+// ---- lint ------------------------------------------------------------------------------------------
+
+function lintSummary(r: LintReport): HTMLElement {
+  const clean = !r.conflicts.length && !r.gaps.gaps && !r.retired_units.length;
+  if (clean) return h('div', { class: 'alert ok', 'data-testid': 'lint-clean' }, '✓ ', t('cat_lint_clean'), h('div', { class: 'muted small' }, t('cat_lint_on', { on: r.on, total: r.rules_total, force: r.rules_in_force })));
+  return h(
+    'div',
+    { class: 'lint-chips' },
+    h('span', { class: `badge ${r.conflicts.length ? 'warn' : 'ok'}` }, `${t('cat_conflicts')} ${r.conflicts.length}`),
+    h('span', { class: `badge ${r.gaps.gaps ? 'warn' : 'ok'}` }, `${t('cat_gaps')} ${r.gaps.gaps}`),
+    h('span', { class: `badge ${r.retired_units.length ? 'warn' : 'ok'}` }, `${t('cat_retired')} ${r.retired_units.length}`),
+  );
+}
+
+async function lintTab(ctx: PageCtx, body: HTMLElement): Promise<void> {
+  mount(body, loadingBlock());
+  let r: LintReport;
+  try {
+    r = await api.lint();
+  } catch (e) {
+    if (ctx.alive()) mount(body, errorBlock(errText(e), () => void lintTab(ctx, body)));
+    return;
+  }
+  if (!ctx.alive()) return;
+  const section = (title: string, n: number, hint: string, content: Child, testid: string) =>
+    h(
+      'section',
+      { class: 'card lint-section', 'data-testid': testid },
+      h('h2', null, title, ' ', h('span', { class: `badge ${n ? 'warn' : 'ok'}` }, String(n))),
+      h('p', { class: 'muted small' }, hint),
+      n ? content : h('p', { class: 'ok-text' }, '✓ ', t('cat_none_found')),
+    );
+  const simple = (heads: string[], rows: Child[][]) =>
+    h('table', { class: 'table compact' }, h('thead', null, h('tr', null, heads.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', null, rows.map((cells) => h('tr', null, cells.map((c) => h('td', null, c))))));
+  mount(
+    body,
+    h(
+      'div',
+      { class: 'card lint-head', 'data-testid': 'lint-report' },
+      lintSummary(r),
+      r.conflicts.length || r.gaps.gaps || r.retired_units.length ? h('p', { class: 'muted small' }, t('cat_lint_on', { on: r.on, total: r.rules_total, force: r.rules_in_force })) : null,
+    ),
+    section(
+      t('cat_conflicts'),
+      r.conflicts.length,
+      t('cat_conflicts_hint'),
+      simple(
+        [t('cat_col_rule_a'), t('cat_col_rule_b'), t('cat_col_reason')],
+        r.conflicts.map((c) => [h('code', null, c.rule_a), h('code', null, c.rule_b), c.reason]),
+      ),
+      'lint-conflicts',
+    ),
+    section(
+      t('cat_gaps'),
+      r.gaps.gaps,
+      t('cat_gaps_hint', { gaps: r.gaps.gaps, cells: r.gaps.cells }),
+      h(
+        'div',
+        { class: 'wi-grid' },
+        h('div', null, h('h4', null, t('cat_gaps_by_cat')), simple([t('cat_col_category'), t('cat_col_count')], (r.gaps.by_top_category ?? []).map(([c, n, k]) => [`${n} (${c})`, String(k)]))),
+        h('div', null, h('h4', null, t('cat_gaps_by_district')), simple([t('sup_col_district'), t('cat_col_count')], (r.gaps.by_district ?? []).map(([c, n, k]) => [`${n} (${c})`, String(k)]))),
+        h(
+          'div',
+          { class: 'span2' },
+          h('h4', null, t('cat_gaps_sample')),
+          simple(
+            [t('cat_col_category'), t('cat_col_street')],
+            r.gaps.sample.map((g) => [`${g.category_name} (${g.category_code})`, `${g.street_name} (${g.street_code})`]),
+          ),
+        ),
+      ),
+      'lint-gaps',
+    ),
+    section(
+      t('cat_retired'),
+      r.retired_units.length,
+      '',
+      simple(
+        [t('cat_col_id'), t('cat_col_from'), t('cat_col_unit_ref'), t('sup_col_unit')],
+        r.retired_units.map((x) => [h('code', null, x.rule_id), x.effective_from, h('code', null, x.unit_ref), [x.unit_name || x.unit_code, x.missing ? h('span', { class: 'badge warn' }, t('cat_retired_missing')) : null]]),
+      ),
+      'lint-retired',
+    ),
+  );
+}
+
+// ---- history ---------------------------------------------------------------------------------------
+
+function historyTab(body: HTMLElement, info: CatalogueInfo): void {
+  const status = (v: CatalogueVersion) => {
+    const s = v.status ?? '';
+    const tone = s === 'published' ? 'ok' : s === 'draft' ? 'warn' : 'muted';
+    return h('span', { class: `badge ${tone}` }, tMaybe(`cat_status_${s}`) ?? s);
+  };
+  mount(
+    body,
+    h(
+      'div',
+      { class: 'card flush' },
+      h(
+        'table',
+        { class: 'table middle', 'data-testid': 'history-table' },
+        h(
+          'thead',
+          null,
+          h('tr', null, [t('cat_col_version'), t('cat_col_status'), t('cat_col_rules'), t('cat_col_created'), t('cat_col_by'), t('cat_col_note')].map((c) => h('th', { scope: 'col' }, c))),
+        ),
+        h(
+          'tbody',
+          null,
+          info.history.map((v) =>
+            h(
+              'tr',
+              { 'data-version': v.version },
+              h('td', { class: 'mono' }, `v${v.version}`),
+              h('td', null, status(v)),
+              h('td', { class: 'num' }, v.rules),
+              h('td', { class: 'small' }, fmtTime(v.created_at)),
+              h('td', { class: 'small' }, v.created_by),
+              h('td', { class: 'small' }, v.note ?? ''),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
