@@ -14,6 +14,8 @@ pub struct ApiError {
     pub detail: String,
     pub detail_zh: String,
     pub field: Option<String>,
+    /// More members of the problem object (e.g. the line-numbered problems of an import).
+    pub extra: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -29,6 +31,7 @@ impl ApiError {
             detail: detail.into(),
             detail_zh: zh.into(),
             field: None,
+            extra: None,
         }
     }
     pub fn field(mut self, f: impl Into<String>) -> Self {
@@ -83,6 +86,11 @@ impl IntoResponse for ApiError {
         if let Some(f) = self.field {
             body["field"] = json!(f);
         }
+        if let Some(serde_json::Value::Object(m)) = self.extra {
+            for (k, v) in m {
+                body[k] = v;
+            }
+        }
         (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
@@ -105,6 +113,7 @@ impl From<DomainError> for ApiError {
             detail: e.to_string(),
             detail_zh: e.zh(),
             field: e.field().map(str::to_string),
+            extra: None,
         }
     }
 }

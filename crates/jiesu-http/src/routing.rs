@@ -90,10 +90,13 @@ pub async fn catalogue_info(
         .active_on(on)
         .take(2000)
         .map(|r| {
-            let (place, cat_label) = r.scope_text();
-            json!({"id": r.id, "category_prefix": r.category_prefix, "category": cat_label, "place": place,
-                   "keywords": r.keywords, "assignments": r.assignments_field(), "tier": r.tier.as_str(),
-                   "effective_from": r.effective_from, "note": r.note})
+            let (scope_zh, scope_en) = r.scope_text();
+            json!({"id": r.id, "category_prefix": r.category_prefix,
+                   "category": st.categories.get(&r.category_prefix).map(|c| st.categories.path_label(&c.code)),
+                   "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
+                   "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
+                   "assignments": r.assignments_field(), "tier": r.tier.as_str(),
+                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note})
         })
         .collect();
     Ok(axum::Json(json!({
