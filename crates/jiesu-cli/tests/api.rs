@@ -536,3 +536,64 @@ fn cli_errors_are_plain_words_and_change_nothing() {
     let o = jiesu(&["init", "--db", db.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
 }
+
+#[test]
+fn attachments_are_stored_on_disk_and_only_readable_by_those_who_see_the_ticket() {
+    let s = server(&users());
+    let (agent, disp, h1, h2) = (
+        login(&s, "agent1"),
+        login(&s, "disp1"),
+        login(&s, "h1"),
+        login(&s, "h2"),
+    );
+    let cat = first_leaf(&s);
+    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    let photo: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let up = ureq::post(&format!(
+        "{}/api/v1/tickets/{id}/attachments?name=现场照片.jpg",
+        s.base
+    ))
+    .set("Authorization", &format!("Bearer {h1}"))
+    .set("Content-Type", "image/jpeg")
+    .send_bytes(&photo)
+    .unwrap();
+    assert_eq!(up.status(), 201);
+    let meta: Value = up.into_json().unwrap();
+    let href = meta["href"].as_str().unwrap().to_string();
+    let got = ureq::get(&format!("{}{href}", s.base))
+        .set("Authorization", &format!("Bearer {disp}"))
+        .call()
+        .unwrap();
+    assert_eq!(got.content_type(), "image/jpeg");
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut got.into_reader(), &mut bytes).unwrap();
+    assert_eq!(bytes, photo);
+    let (st, _, _) = call(&s, "GET", &href, Some(&h2), None);
+    assert_eq!(st, 404, "another street cannot fetch it");
+    let (_, _, ev) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(&disp),
+        None,
+    );
+    assert!(ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "attachment_added" && e["file_name"] == "现场照片.jpg"));
+    let empty = ureq::post(&format!(
+        "{}/api/v1/tickets/{id}/attachments?name=x.txt",
+        s.base
+    ))
+    .set("Authorization", &format!("Bearer {h1}"))
+    .send_bytes(&[]);
+    assert!(matches!(empty, Err(ureq::Error::Status(422, _))));
+}

@@ -5,6 +5,7 @@
 //! through the store's writer and is durable before the response.
 
 mod actions;
+mod attachments;
 pub mod auth;
 mod error;
 mod json;
@@ -121,6 +122,16 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(tickets::get_one))
         .route("/tickets/{id}/events", get(tickets::events))
         .route("/tickets/{id}/{action}", post(actions::act))
+        .route(
+            "/tickets/{id}/attachments",
+            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(
+                attachments::MAX_BYTES + 1,
+            )),
+        )
+        .route(
+            "/tickets/{id}/attachments/{att}",
+            get(attachments::download),
+        )
         .route("/tickets/{id}/route", get(routing::route))
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))

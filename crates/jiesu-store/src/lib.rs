@@ -155,6 +155,18 @@ pub struct AssignmentFact {
     pub exempt_reason: Option<String>,
 }
 
+/// An attachment's metadata (the bytes live on disk at `stored_path`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub ticket_id: TicketId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub stored_path: String,
+    pub created_at: String,
+}
+
 /// One version of the duty catalogue (派单目录), stored as its CSV.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogueVersion {
@@ -270,6 +282,9 @@ pub trait TicketStore: Send + Sync {
         kinds: &[&str],
         limit: u32,
     ) -> Result<Vec<(TicketId, String, Event)>>;
+    /// Records an attachment's metadata and its event (run by `change`) in one transaction.
+    fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState>;
+    fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>>;
     /// Records an unmasked read of personal data.
     fn audit(
         &self,

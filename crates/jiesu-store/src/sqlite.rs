@@ -993,6 +993,40 @@ impl TicketStore for SqliteStore {
         })
     }
 
+    fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState> {
+        self.write(move |c| {
+            let (st, _) = apply_change(c, row.ticket_id, change)?;
+            c.prepare_cached(
+                "INSERT INTO attachments (id, ticket_id, file_name, content_type, size, stored_path, created_at)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            )?
+            .execute(params![row.id, row.ticket_id, row.file_name, row.content_type, row.size as i64, row.stored_path, row.created_at])?;
+            Ok(st)
+        })
+    }
+
+    fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, ticket_id, file_name, content_type, size, stored_path, created_at FROM attachments WHERE id=?1",
+                [id],
+                |r| {
+                    Ok(AttachmentRow {
+                        id: r.get(0)?,
+                        ticket_id: r.get(1)?,
+                        file_name: r.get(2)?,
+                        content_type: r.get(3)?,
+                        size: r.get::<_, i64>(4)? as u64,
+                        stored_path: r.get(5)?,
+                        created_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
     fn audit(
         &self,
         user: &str,
