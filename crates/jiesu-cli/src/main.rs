@@ -96,6 +96,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: jiesu_score::cli::PolicyCmd,
     },
+    /// Retrain the type and category classifiers from the database's history (the server uses the
+    /// saved models in `<db>.models/`; the previous model stays if training fails).
+    Train {
+        #[arg(long)]
+        db: PathBuf,
+    },
     /// Text classification: evaluate or cross-validate the classifier on CSV files.
     Classify {
         #[command(subcommand)]
@@ -238,6 +244,23 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
         Cmd::Export { cmd } => jiesu_score::cli::run_export(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
+        Cmd::Train { db } => {
+            let store = open_existing(&db)?;
+            let t0 = std::time::Instant::now();
+            let m = jiesu_http::classify::train(&store)?;
+            let dir = jiesu_http::classify::model_dir(&db);
+            jiesu_http::classify::save(&m, &dir)?;
+            println!(
+                "trained on {} tickets in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
+                m.trained_on,
+                t0.elapsed().as_secs_f64(),
+                m.category.labels().len(),
+                m.request_type.labels().len(),
+                m.version,
+                dir.display()
+            );
+            Ok(())
+        }
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Bench { cmd } => match cmd {
             BenchCmd::Intake {

@@ -7,6 +7,7 @@
 mod actions;
 mod attachments;
 pub mod auth;
+pub mod classify;
 mod error;
 mod json;
 mod kb;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub kb: Arc<std::sync::RwLock<jiesu_kb::KnowledgeBase>>,
     /// Virtual agent: (questions asked, answered in one go) since start-up.
     pub agent_stats: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
+    /// The classifiers in use (None while training at start-up).
+    pub models: Arc<std::sync::RwLock<Option<Arc<classify::Models>>>>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(jiesu_kb::KnowledgeBase::demo())),
             agent_stats: Arc::new(Default::default()),
+            models: Arc::new(std::sync::RwLock::new(None)),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -135,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/route", get(routing::route))
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))
+        .route("/classify", post(classify::classify))
         .route("/scores/{period}/{level}", get(scores::scorecard))
         .route("/kb/stats", get(kb::stats))
         .route("/public/ask", post(kb::ask))
@@ -165,6 +170,7 @@ pub async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     routing::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
+    classify::start(&state);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

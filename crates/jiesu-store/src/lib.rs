@@ -282,6 +282,8 @@ pub trait TicketStore: Send + Sync {
         kinds: &[&str],
         limit: u32,
     ) -> Result<Vec<(TicketId, String, Event)>>;
+    /// The newest `limit` intakes as labelled examples for training classifiers.
+    fn recent_intakes(&self, limit: u32) -> Result<Vec<Intake>>;
     /// Records an attachment's metadata and its event (run by `change`) in one transaction.
     fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState>;
     fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>>;

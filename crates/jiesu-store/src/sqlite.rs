@@ -993,6 +993,22 @@ impl TicketStore for SqliteStore {
         })
     }
 
+    fn recent_intakes(&self, limit: u32) -> Result<Vec<jiesu_domain::ticket::Intake>> {
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT payload FROM events WHERE kind='created' ORDER BY ticket_id DESC LIMIT ?1",
+            )?;
+            let rows = s.query_map([limit], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                if let EventKind::Created { intake, .. } = serde_json::from_str(&row?)? {
+                    out.push(intake);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState> {
         self.write(move |c| {
             let (st, _) = apply_change(c, row.ticket_id, change)?;
