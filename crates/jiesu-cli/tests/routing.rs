@@ -147,6 +147,23 @@ fn the_overdue_board_is_for_supervisors_not_street_handlers() {
     assert_eq!(b["total"], 0);
     let (st, _, _) = call(&s, "GET", "/api/v1/supervision/overdue", Some(&h1), None);
     assert_eq!(st, 403);
+    let (st, _, a) = call(
+        &s,
+        "GET",
+        "/api/v1/supervision/dispatch-accuracy",
+        Some(&sup),
+        None,
+    );
+    assert_eq!(st, 200, "{a}");
+    assert!(a["by_dispatcher"].is_array() && a["by_rule"].is_array());
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        "/api/v1/supervision/dispatch-accuracy",
+        Some(&h1),
+        None,
+    );
+    assert_eq!(st, 403);
     let (st, _, i) = call(&s, "GET", "/api/v1/inbox", Some(&h1), None);
     assert_eq!(st, 200, "{i}");
 }

@@ -195,6 +195,7 @@ pub fn stats(store: &SqliteStore) -> Result<Value> {
                 "valid": n, "resolution_rate": f(r, n), "satisfaction_rate": f(s, n)
             }))).collect::<Map<String, Value>>(),
             "dispatch_accuracy": f(leads - returned, leads),
+            "dispatch_accuracy_breakdown": store.dispatch_accuracy()?,
             "returned_share_of_lead_dispatches": f(returned, leads),
             "assisted_share_of_dispatched": f(assisted, dispatched),
             "reopened_share_of_dispatched": f(reopened, dispatched),

@@ -153,6 +153,10 @@ pub fn router(state: AppState) -> Router {
             post(routing::publish),
         )
         .route("/supervision/overdue", get(routing::overdue_board))
+        .route(
+            "/supervision/dispatch-accuracy",
+            get(routing::dispatch_accuracy),
+        )
         .route("/inbox", get(routing::inbox))
         .route("/track/{number}", get(tickets::track))
         .route("/public/tickets", post(tickets::public_create));

@@ -514,3 +514,36 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
         }
     });
 }
+
+/// `GET /api/v1/supervision/dispatch-accuracy` — overall and by dispatcher, rule, category, unit.
+pub async fn dispatch_accuracy(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
+    require(
+        &actor,
+        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
+        "dispatch-accuracy",
+    )?;
+    let s2 = st.clone();
+    let mut v = tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??;
+    if let Some(items) = v.get_mut("by_unit").and_then(|x| x.as_array_mut()) {
+        for it in items {
+            let name = it["key"]
+                .as_str()
+                .and_then(|k| st.org.get(k))
+                .map(|u| u.name.clone());
+            it["name"] = json!(name);
+        }
+    }
+    if let Some(items) = v.get_mut("by_category").and_then(|x| x.as_array_mut()) {
+        for it in items {
+            let name = it["key"]
+                .as_str()
+                .and_then(|k| st.categories.get(k))
+                .map(|c| c.name.clone());
+            it["name"] = json!(name);
+        }
+    }
+    Ok(axum::Json(v))
+}

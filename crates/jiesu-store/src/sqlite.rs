@@ -1070,3 +1070,43 @@ fn user_row(r: &rusqlite::Row) -> rusqlite::Result<UserRecord> {
         active: r.get(5)?,
     })
 }
+
+impl SqliteStore {
+    /// Dispatch accuracy (share of lead dispatches not returned-and-approved), overall and by
+    /// dispatcher, duty-catalogue rule (or "manual"), level-1 category, unit and unit kind.
+    pub fn dispatch_accuracy(&self) -> Result<serde_json::Value> {
+        self.read(|c| {
+            let group = |sql: &str| -> Result<serde_json::Value> {
+                let mut s = c.prepare(sql)?;
+                let rows = s.query_map([], |r| {
+                    Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })?;
+                let mut items = Vec::new();
+                for row in rows {
+                    let (k, n, ret) = row?;
+                    items.push(serde_json::json!({"key": k, "dispatches": n, "returned": ret,
+                        "accuracy": if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 }}));
+                }
+                Ok(serde_json::Value::Array(items))
+            };
+            let (n, ret): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(state='returned'),0) FROM assignments WHERE role='lead'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(serde_json::json!({
+                "overall": if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 },
+                "dispatches": n, "returned": ret,
+                "by_dispatcher": group("SELECT dispatched_by, COUNT(*), SUM(state='returned') FROM assignments WHERE role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 100")?,
+                "by_rule": group("SELECT COALESCE(json_extract(e.payload,'$.rule'),'manual'), COUNT(*), SUM(a.state='returned')
+                                  FROM assignments a JOIN events e ON e.ticket_id=a.ticket_id AND e.kind='dispatched' AND e.at=a.dispatched_at
+                                  WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 100")?,
+                "by_category": group("SELECT substr(t.category_code,1,2), COUNT(*), SUM(a.state='returned') FROM assignments a
+                                      JOIN tickets t ON t.id=a.ticket_id WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC")?,
+                "by_unit_kind": group("SELECT u.kind, COUNT(*), SUM(a.state='returned') FROM assignments a
+                                       JOIN units u ON u.code=a.unit_code WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC")?,
+                "by_unit": group("SELECT unit_code, COUNT(*), SUM(state='returned') FROM assignments WHERE role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 200")?,
+            }))
+        })
+    }
+}
