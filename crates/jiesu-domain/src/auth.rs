@@ -125,6 +125,7 @@ pub fn role_may(role: Role, action: &str) -> bool {
         "create" => &[Agent, Dispatcher, Supervisor, Admin, Citizen],
         "answer" | "special" => &[Agent, Dispatcher, Supervisor],
         "dispatch" => &[Agent, Dispatcher, Supervisor],
+        "consult" => &[Dispatcher, Supervisor],
         "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" => {
             &[UnitHandler, UnitManager]
         }

@@ -33,6 +33,11 @@ pub enum Command {
         handling: SpecialHandling,
         note: String,
     },
+    /// 派单会商: open a pre-dispatch consultation.
+    Consult {
+        note: String,
+        units: Vec<String>,
+    },
     Dispatch {
         assignments: Vec<AssignmentRequest>,
         note: Option<String>,
@@ -139,6 +144,7 @@ impl Command {
         match self {
             Command::Answer { .. } => "answer",
             Command::SpecialHandle { .. } => "special",
+            Command::Consult { .. } => "consult",
             Command::Dispatch { .. } => "dispatch",
             Command::Sign { .. } => "sign",
             Command::Respond { .. } => "respond",
@@ -185,6 +191,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "create" => "受理",
         "answer" => "直接答复",
         "special" => "特殊处置",
+        "consult" => "派单会商",
         "dispatch" => "派单",
         "sign" => "签收",
         "respond" => "联系诉求人",
@@ -379,12 +386,25 @@ pub fn decide(
                 note: note.clone(),
             }
         }
+        Command::Consult { note, units } => {
+            if st.status != S::New {
+                return Err(illegal(action, st));
+            }
+            not_blank("note", note, 2000)?;
+            EventKind::ConsultationOpened {
+                note: note.clone(),
+                units: units.clone(),
+            }
+        }
         Command::Dispatch {
             assignments,
             note,
             rule,
         } => {
-            if !matches!(st.status, S::New | S::Dispatched | S::InProgress) {
+            if !matches!(
+                st.status,
+                S::New | S::Consultation | S::Dispatched | S::InProgress
+            ) {
                 return Err(illegal(action, st));
             }
             if assignments.is_empty() {

@@ -85,6 +85,8 @@ pub enum EventKind {
         handling: SpecialHandling,
         note: String,
     },
+    /// 派单会商 — a hard case goes to pre-dispatch consultation with the units named.
+    ConsultationOpened { note: String, units: Vec<String> },
     /// 派单 — one or more units, each lead or assist, with their deadlines.
     Dispatched {
         assignments: Vec<NewAssignment>,
@@ -220,6 +222,7 @@ impl EventKind {
             EventKind::Created { .. } => "created",
             EventKind::AnsweredDirectly { .. } => "answered_directly",
             EventKind::SpecialHandled { .. } => "special_handled",
+            EventKind::ConsultationOpened { .. } => "consultation_opened",
             EventKind::Dispatched { .. } => "dispatched",
             EventKind::Signed { .. } => "signed",
             EventKind::Responded { .. } => "responded",
@@ -251,6 +254,7 @@ impl EventKind {
             EventKind::Created { .. } => "受理",
             EventKind::AnsweredDirectly { .. } => "直接答复",
             EventKind::SpecialHandled { .. } => "特殊处置",
+            EventKind::ConsultationOpened { .. } => "派单会商",
             EventKind::Dispatched { .. } => "派单",
             EventKind::Signed { .. } => "签收",
             EventKind::Responded { .. } => "联系诉求人",
@@ -292,6 +296,7 @@ impl EventKind {
             | EventKind::AttachmentAdded { .. }
             | EventKind::Exempted { .. }
             | EventKind::Reminded { .. }
+            | EventKind::ConsultationOpened { .. }
             | EventKind::Unmerged { .. } => false,
             _ => true,
         }

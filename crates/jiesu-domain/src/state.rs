@@ -33,6 +33,8 @@ status_enum! {
         Answered = "answered" / "已直接答复",
         /// 已特殊处置
         SpecialHandled = "special_handled" / "已特殊处置",
+        /// 派单会商 — a hard case under pre-dispatch consultation.
+        Consultation = "consultation" / "派单会商中",
         /// 已派单, waiting for the lead unit to sign.
         Dispatched = "dispatched" / "待签收",
         /// 办理中 — the lead unit has signed.
@@ -191,6 +193,9 @@ pub struct TicketState {
     pub result_text: Option<String>,
     pub round: u32,
     pub merged_into: Option<(TicketId, String)>,
+    /// 派单会商: the open pre-dispatch consultation (note, units consulted), closed by dispatch.
+    #[serde(default)]
+    pub consultation: Option<(String, Vec<String>)>,
     pub duplicates: Vec<(TicketId, String)>,
     pub closed_at: Option<DateTime<Utc>>,
     /// 考核豁免: the reason and note, while exempted.
@@ -234,6 +239,7 @@ impl TicketState {
                 result_text: None,
                 round: 0,
                 merged_into: None,
+                consultation: None,
                 duplicates: vec![],
                 closed_at: None,
                 exempt: None,
@@ -295,6 +301,9 @@ impl TicketState {
     }
 
     fn recompute_status(&mut self) {
+        if self.status == Status::Consultation {
+            self.status = Status::New;
+        }
         if matches!(
             self.status,
             Status::Answered
@@ -312,6 +321,7 @@ impl TicketState {
             .iter()
             .find(|a| a.role == AssignmentRole::Lead && a.state.active());
         self.status = match lead {
+            None if self.consultation.is_some() => Status::Consultation,
             None => Status::New,
             Some(a) if a.pending_return.is_some() => Status::ReturnReview,
             Some(a) if a.state == AssignmentState::Dispatched => Status::Dispatched,
@@ -339,7 +349,11 @@ impl TicketState {
                 self.special = Some(*handling);
                 self.status = Status::SpecialHandled;
             }
+            EventKind::ConsultationOpened { note, units } => {
+                self.consultation = Some((note.clone(), units.clone()));
+            }
             EventKind::Dispatched { assignments, .. } => {
+                self.consultation = None;
                 if self.first_dispatched_at.is_none() {
                     self.first_dispatched_at = Some(at);
                 }

@@ -286,7 +286,7 @@ fn arb_unit() -> impl Strategy<Value = String> {
 }
 
 fn arb_cmd() -> impl Strategy<Value = (u32, u8, String, bool, u8)> {
-    (0u32..600, 0u8..24, arb_unit(), any::<bool>(), 0u8..3)
+    (0u32..600, 0u8..25, arb_unit(), any::<bool>(), 0u8..3)
 }
 
 fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &TicketState) -> Command {

@@ -121,6 +121,12 @@ struct SpecialB {
     note: String,
 }
 #[derive(Deserialize)]
+struct ConsultB {
+    note: String,
+    #[serde(default)]
+    units: Vec<String>,
+}
+#[derive(Deserialize)]
 struct AssignB {
     unit_code: String,
     role: String,
@@ -278,6 +284,22 @@ fn build(
                     SpecialHandling::names(),
                 )?,
                 note: x.note,
+            }
+        }
+        "consult" => {
+            let x: ConsultB = body(b)?;
+            for (i, u) in x.units.iter().enumerate() {
+                if st.org.get(u).is_none() {
+                    return Err(ApiError::invalid(
+                        &format!("units[{i}]"),
+                        format!("unknown unit '{u}'"),
+                        format!("单位“{u}”不存在"),
+                    ));
+                }
+            }
+            Command::Consult {
+                note: x.note,
+                units: x.units,
             }
         }
         "dispatch" => {
@@ -654,6 +676,7 @@ fn probe_body(action: &str) -> Value {
     match action {
         "answer" => json!({"answer": "x"}),
         "special" => json!({"handling": "legal_route", "note": "x"}),
+        "consult" => json!({"note": "x"}),
         "dispatch" => json!({"assignments": [], "tier": "7d"}),
         "note" => json!({"text": "x"}),
         "whistle" => json!({"units": ["-"], "reason": "x"}),
