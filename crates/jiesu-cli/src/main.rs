@@ -47,6 +47,13 @@ enum Cmd {
         db: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// POST ticket events to this URL (repeatable), signed with HMAC-SHA256 of the body under
+        /// the secret in JIESU_WEBHOOK_SECRET (header X-Jiesu-Signature: sha256=…).
+        #[arg(long)]
+        webhook: Vec<String>,
+        /// Send citizens' SMS notifications through the file-log gateway (one line per message).
+        #[arg(long)]
+        sms_log: Option<PathBuf>,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -205,9 +212,26 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Cmd::Serve { db, listen } => {
+        Cmd::Serve {
+            db,
+            listen,
+            webhook,
+            sms_log,
+        } => {
             let store = open_existing(&db)?;
-            serve(store, &listen, None)
+            let secret = std::env::var("JIESU_WEBHOOK_SECRET").unwrap_or_default();
+            if !webhook.is_empty() && secret.len() < 16 {
+                bail!("--webhook needs JIESU_WEBHOOK_SECRET set to a secret of at least 16 characters");
+            }
+            let cfg = jiesu_http::notify::NotifyConfig {
+                webhooks: webhook,
+                secret,
+                sms: sms_log.map(|path| {
+                    std::sync::Arc::new(jiesu_http::notify::FileLogSms { path })
+                        as std::sync::Arc<dyn jiesu_http::notify::SmsGateway>
+                }),
+            };
+            serve_cfg(store, &listen, None, cfg)
         }
         Cmd::Demo { db, listen } => demo(&db, &listen),
         Cmd::User {
@@ -417,13 +441,27 @@ pub fn add_user(
 }
 
 fn serve(store: SqliteStore, listen: &str, demo: Option<Vec<DemoAccount>>) -> Result<()> {
+    serve_cfg(
+        store,
+        listen,
+        demo,
+        jiesu_http::notify::NotifyConfig::default(),
+    )
+}
+
+fn serve_cfg(
+    store: SqliteStore,
+    listen: &str,
+    demo: Option<Vec<DemoAccount>>,
+    cfg: jiesu_http::notify::NotifyConfig,
+) -> Result<()> {
     let mut state = AppState::load(Arc::new(store))?;
     state.demo_accounts = Arc::new(demo);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
-    rt.block_on(jiesu_http::serve(state, listen))
+    rt.block_on(jiesu_http::serve_with(state, listen, cfg))
 }
 
 fn demo(db: &Path, listen: &str) -> Result<()> {

@@ -11,6 +11,7 @@ pub mod classify;
 mod error;
 mod json;
 mod kb;
+pub mod notify;
 mod openapi;
 mod reference;
 mod routing;
@@ -170,6 +171,16 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C / SIGTERM.
 pub async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
+    serve_with(state, listen, notify::NotifyConfig::default()).await
+}
+
+/// Serves with outgoing notifications (webhooks, SMS) configured.
+pub async fn serve_with(
+    state: AppState,
+    listen: &str,
+    notify_cfg: notify::NotifyConfig,
+) -> anyhow::Result<()> {
+    notify::spawn(state.clone(), notify_cfg, std::time::Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -1110,3 +1110,49 @@ impl SqliteStore {
         })
     }
 }
+
+impl SqliteStore {
+    /// Events after the given log position (row id), oldest first, with their ticket numbers: the
+    /// outbox of notifications.
+    pub fn events_after(
+        &self,
+        rowid: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, TicketId, String, Event)>> {
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT e.rowid, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload
+                 FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.rowid > ?1 ORDER BY e.rowid LIMIT ?2",
+            )?;
+            let rows = s.query_map(params![rowid, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (rid, id, number, seq, at, actor, role, unit, payload) = row?;
+                out.push((
+                    rid,
+                    id,
+                    number,
+                    Event {
+                        seq,
+                        at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
+                        actor: ActorRef { user: actor, role: jiesu_domain::Role::parse(&role).unwrap_or(jiesu_domain::Role::System), unit },
+                        kind: serde_json::from_str(&payload)?,
+                    },
+                ));
+            }
+            Ok(out)
+        })
+    }
+}

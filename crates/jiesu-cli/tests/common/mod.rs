@@ -48,6 +48,16 @@ fn free_port() -> u16 {
 
 /// A database with reference data, the given users, and a server on it.
 pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&str>)]) -> Server {
+    server_full(db_setup, users, &[], &[])
+}
+
+/// As `server_with`, with extra `serve` arguments and environment.
+pub fn server_full(
+    db_setup: impl FnOnce(&Path),
+    users: &[(&str, &str, Option<&str>)],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("city.db");
     db_setup(&db);
@@ -74,6 +84,8 @@ pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&s
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(bin())
         .args(["serve", "--db", dbs, "--listen", &listen])
+        .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

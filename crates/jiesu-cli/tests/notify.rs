@@ -1,0 +1,116 @@
+//! Outgoing notifications: signed webhooks and the SMS file log, delivered at least once.
+
+mod common;
+use common::*;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Arc, Mutex};
+
+/// A tiny HTTP receiver that records (signature header, body) of each POST.
+fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let (mut len, mut sig) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\\r\\n" || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-jiesu-signature:") {
+                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            g.lock()
+                .unwrap()
+                .push((sig, String::from_utf8_lossy(&body).to_string()));
+            let mut s = stream;
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+#[test]
+fn ticket_events_reach_webhooks_signed_and_citizens_by_sms() {
+    const SECRET: &str = "a-test-secret-of-some-length";
+    let (url, got) = receiver();
+    let sms = tempfile::NamedTempFile::new().unwrap();
+    let sms_path = sms.path().to_str().unwrap().to_string();
+    let s = server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        &[("agent1", "agent", None)],
+        &["--webhook", &url, "--sms-log", &sms_path],
+        &[("JIESU_WEBHOOK_SECRET", SECRET)],
+    );
+    let agent = login(&s, "agent1");
+    let cat = first_leaf(&s);
+    let body = json!({"channel": "phone", "type": "complaint", "category_code": cat, "title": "噪音",
+        "text": "夜间施工噪音扰民", "district_code": "110105", "street_code": "110105001",
+        "requester": {"name": "张先生", "phone": "13812345678"}});
+    let (_, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&body.to_string()),
+    );
+    let id = t["id"].as_i64().unwrap();
+    call(
+        &s,
+        "POST",
+        &format!("/api/v1/tickets/{id}/dispatch"),
+        Some(&agent),
+        Some(&json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}).to_string()),
+    );
+    for _ in 0..150 {
+        if got.lock().unwrap().len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let got = got.lock().unwrap().clone();
+    assert!(got.len() >= 2, "webhook deliveries: {got:?}");
+    for (sig, body) in &got {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        assert_eq!(
+            sig,
+            &format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+            "bad signature"
+        );
+        assert!(
+            !body.contains("13812345678") && !body.contains("张先生"),
+            "no personal data in webhooks"
+        );
+    }
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<Value>(b).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(&kinds[..2], ["created", "dispatched"]);
+    let log = std::fs::read_to_string(&sms_path).unwrap();
+    assert!(
+        log.contains("13812345678") && log.contains(t["number"].as_str().unwrap()),
+        "{log}"
+    );
+}

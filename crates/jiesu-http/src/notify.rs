@@ -1,0 +1,196 @@
+//! Outgoing notifications: signed webhooks for integrations and an SMS gateway interface (with a
+//! file-log implementation), fed by an outbox that follows the event log.
+//!
+//! Delivery is at least once: a cursor (the event log's row id) is saved in `meta` only after a
+//! batch is delivered, so a restart resends what was not confirmed. Each webhook POST carries
+//! `X-Jiesu-Signature: sha256=<hex HMAC of the body>` and `X-Jiesu-Event-Id` for de-duplication.
+//! Messages to citizens never include anyone else's personal data.
+
+use crate::AppState;
+use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use jiesu_domain::EventKind;
+use jiesu_store::TicketStore;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Event kinds sent to integrations.
+pub const WEBHOOK_KINDS: &[&str] = &[
+    "created",
+    "dispatched",
+    "signed",
+    "result_submitted",
+    "return_requested",
+    "return_reviewed",
+    "reminded",
+    "escalated",
+    "callback_recorded",
+    "reopened",
+    "closed",
+];
+
+/// A gateway that sends a text message to a phone number.
+pub trait SmsGateway: Send + Sync {
+    fn send(&self, phone: &str, text: &str) -> std::io::Result<()>;
+}
+
+/// The SMS gateway for development and audits: one line per message appended to a file.
+pub struct FileLogSms {
+    pub path: PathBuf,
+}
+
+impl SmsGateway for FileLogSms {
+    fn send(&self, phone: &str, text: &str) -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(
+            f,
+            "{}\t{}\t{}",
+            chrono::Utc::now().to_rfc3339(),
+            phone,
+            text.replace(['\n', '\t'], " ")
+        )?;
+        f.sync_data()
+    }
+}
+
+/// Where notifications go.
+#[derive(Clone, Default)]
+pub struct NotifyConfig {
+    pub webhooks: Vec<String>,
+    pub secret: String,
+    pub sms: Option<std::sync::Arc<dyn SmsGateway>>,
+}
+
+/// `sha256=<hex>` of the body under the shared secret.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The text the citizen receives for an event, if any.
+fn sms_text(kind: &EventKind, number: &str) -> Option<String> {
+    Some(match kind {
+        EventKind::Created { .. } => {
+            format!("【12345】您的诉求已受理，编号 {number}，可凭编号和手机号后四位查询进度。")
+        }
+        EventKind::Dispatched { .. } => format!("【12345】您的诉求 {number} 已转交承办单位办理。"),
+        EventKind::ResultSubmitted { .. } => {
+            format!("【12345】您的诉求 {number} 已办结，热线中心将回访您。")
+        }
+        EventKind::Reopened { .. } => format!("【12345】您的诉求 {number} 已重新交办。"),
+        _ => return None,
+    })
+}
+
+async fn post(url: &str, body: Vec<u8>, sig: &str, id: &str) -> anyhow::Result<()> {
+    let uri: hyper::Uri = url.parse()?;
+    let host = uri
+        .host()
+        .ok_or_else(|| anyhow::anyhow!("webhook URL has no host"))?
+        .to_string();
+    if uri.scheme_str() != Some("http") {
+        anyhow::bail!(
+            "only http:// webhooks are supported by this build (terminate TLS in a proxy)"
+        );
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    let stream = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await??;
+    let (mut send, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let req = hyper::Request::post(path)
+        .header("host", host)
+        .header("content-type", "application/json")
+        .header("x-jiesu-signature", sig)
+        .header("x-jiesu-event-id", id)
+        .body(Full::new(Bytes::from(body)))?;
+    let resp = tokio::time::timeout(Duration::from_secs(10), send.send_request(req)).await??;
+    let status = resp.status();
+    let _ = resp.into_body().collect().await;
+    if !status.is_success() {
+        anyhow::bail!("webhook {url} answered {status}");
+    }
+    Ok(())
+}
+
+/// One outbox pass: delivers events after the cursor; returns how many were delivered.
+pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
+    let s2 = st.clone();
+    let cursor: i64 = tokio::task::spawn_blocking(move || s2.store.meta("notify_cursor"))
+        .await??
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let s2 = st.clone();
+    let batch = tokio::task::spawn_blocking(move || s2.store.events_after(cursor, 500)).await??;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut last = cursor;
+    for (rowid, ticket_id, number, e) in &batch {
+        let kind = e.kind.name();
+        if WEBHOOK_KINDS.contains(&kind) {
+            let body: Value = json!({
+                "event_id": format!("{ticket_id}-{}", e.seq), "ticket_id": ticket_id, "number": number,
+                "seq": e.seq, "kind": kind, "label_zh": e.kind.label_zh(), "at": e.at,
+                "unit": e.actor.unit,
+                "units": match &e.kind { EventKind::Dispatched { assignments, .. } => assignments.iter().map(|a| a.unit.clone()).collect(), _ => vec![] },
+            });
+            let bytes = serde_json::to_vec(&body)?;
+            let sig = signature(&cfg.secret, &bytes);
+            for url in &cfg.webhooks {
+                post(url, bytes.clone(), &sig, &format!("{ticket_id}-{}", e.seq)).await?;
+            }
+        }
+        if let Some(sms) = &cfg.sms {
+            if let Some(text) = sms_text(&e.kind, number) {
+                let s2 = st.clone();
+                let id = *ticket_id;
+                let phone = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
+                    .await??
+                    .map(|(t, _)| t.intake.requester.phone);
+                if let Some(phone) = phone {
+                    let g = sms.clone();
+                    tokio::task::spawn_blocking(move || g.send(&phone, &text)).await??;
+                }
+            }
+        }
+        last = *rowid;
+    }
+    let s2 = st.clone();
+    tokio::task::spawn_blocking(move || s2.store.set_meta("notify_cursor", &last.to_string()))
+        .await??;
+    Ok(batch.len())
+}
+
+/// Runs the outbox every `every`; a failed delivery is retried on the next pass.
+pub fn spawn(st: AppState, cfg: NotifyConfig, every: Duration) {
+    if cfg.webhooks.is_empty() && cfg.sms.is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            match pass(&st, &cfg).await {
+                Ok(n) if n > 0 => tracing::debug!("notifications: {n} events"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("notification delivery failed (will retry): {e}"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
