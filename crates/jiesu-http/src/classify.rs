@@ -62,8 +62,8 @@ pub fn train(store: &dyn TicketStore) -> anyhow::Result<Models> {
 /// Saves the models (each file carries its format version; a mismatched file is refused on load).
 pub fn save(m: &Models, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    m.category.save(&dir.join("category.model"))?;
-    m.request_type.save(&dir.join("type.model"))?;
+    m.category.save(dir.join("category.model"))?;
+    m.request_type.save(dir.join("type.model"))?;
     std::fs::write(
         dir.join("VERSION"),
         format!("{}\n{}\n", m.version, m.trained_on),
@@ -79,8 +79,8 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<Models>> {
     let meta = std::fs::read_to_string(dir.join("VERSION")).unwrap_or_default();
     let mut lines = meta.lines();
     Ok(Some(Models {
-        category: Classifier::load(&dir.join("category.model"))?,
-        request_type: Classifier::load(&dir.join("type.model"))?,
+        category: Classifier::load(dir.join("category.model"))?,
+        request_type: Classifier::load(dir.join("type.model"))?,
         version: lines.next().unwrap_or("unknown").to_string(),
         trained_on: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
     }))
