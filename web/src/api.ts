@@ -339,6 +339,67 @@ export interface InboxItem {
   actor?: { user: string; role: string; unit?: string | null; unit_name?: string | null };
 }
 
+// ---- scores (issue 4) ---------------------------------------------------------------------------
+
+export type ScoreLevel = 'street' | 'district' | 'department' | 'enterprise';
+export interface ScoreCounts {
+  counted: number;
+  responded: number;
+  valid_callbacks: number;
+  resolved: number;
+  partly: number;
+  unresolved: number;
+  satisfied: number;
+  basic: number;
+  unsatisfied: number;
+  exempted: number;
+  excluded?: number;
+}
+export interface Interval {
+  low: number;
+  high: number;
+}
+export interface CaseMix {
+  expected: number | null;
+  ratio: number | null;
+  adjusted: number | null;
+}
+export interface UnitScore extends ScoreCounts {
+  unit_code: string;
+  unit_name: string;
+  kind: string;
+  district_code?: string | null;
+  response_rate: number | null;
+  resolution_rate: number | null;
+  satisfaction_rate: number | null;
+  composite: number | null;
+  rank: number | null;
+  rank_tied: boolean;
+  rank_label: string;
+  not_ranked_reason?: string | null;
+  intervals: { response: Interval | null; resolution: Interval | null; satisfaction: Interval | null };
+  case_mix: { response: CaseMix; resolution: CaseMix; satisfaction: CaseMix };
+  observation?: { requests: number; population: number | null; requests_per_10k: number | null; base_period: string; base_requests: number | null; base_ratio: number | null };
+  industry?: (ScoreCounts & { source: string; categories: string[]; response: number | null; resolution: number | null; satisfaction: number | null; composite: number | null }) | null;
+}
+export interface Scorecard {
+  period: string;
+  level: ScoreLevel;
+  policy_id: string;
+  policy_name: string;
+  policy_fingerprint: string;
+  month_clock?: string;
+  from: string;
+  to: string;
+  min_sample: number;
+  totals: ScoreCounts & { response: number | null; resolution: number | null; satisfaction: number | null; composite: number | null };
+  units: UnitScore[];
+  top: string[];
+  bottom: string[];
+  exemptions: { ticket_id: number; number: string; unit_code: string; scored_unit: string; role: string; category_code: string; first_dispatched_at: string; reason: string; reason_zh: string }[];
+  warnings: string[];
+}
+
 /** An API error: the problem+json body, or a network failure. */
 export class ApiError extends Error {
   status: number;
@@ -484,6 +545,7 @@ export const api = {
   publish: (version: number) =>
     request<{ version: number; status: string; rules: number }>('POST', `/api/v1/catalogue/drafts/${version}/publish`, {}),
   overdue: () => request<OverdueBoard>('GET', '/api/v1/supervision/overdue'),
+  scores: (month: string, level: ScoreLevel) => request<Scorecard>('GET', `/api/v1/scores/${encodeURIComponent(month)}/${level}`),
   inbox: () => request<{ items: InboxItem[] }>('GET', '/api/v1/inbox'),
   publicSubmit: (body: unknown, idempotencyKey: string) =>
     request<{ number: string; status_label?: string }>('POST', '/api/v1/public/tickets', body, {

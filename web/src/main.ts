@@ -10,6 +10,7 @@ import { homeFor, type Page, type PageCtx } from './page';
 import { enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
 import { cataloguePage } from './pages/catalogue';
 import { inboxPage } from './pages/inbox';
+import { scoresPage } from './pages/scores';
 import { supervisionPage } from './pages/supervision';
 import { callbacksPage } from './pages/callbacks';
 import { homePage } from './pages/home';
@@ -47,6 +48,7 @@ const ROUTES: Record<string, RouteDef> = {
   catalogue: { page: cataloguePage, access: CATALOGUE, title: 'cat_title', wide: true },
   supervision: { page: supervisionPage, access: SUPERVISION, title: 'sup_title', wide: true },
   inbox: { page: inboxPage, access: UNIT, title: 'inbox_title' },
+  scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
 };
 const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'staff', wide: true, title: 'ticket_number' };
 
@@ -66,6 +68,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
   if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_supervision', path: '/supervision' });
   if (CATALOGUE.includes(role)) items.push({ key: 'nav_catalogue', path: '/catalogue' });
+  items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }
 
@@ -94,7 +97,7 @@ function topbar(route: Route): HTMLElement {
   let nav: HTMLElement;
   let right: HTMLElement;
   let who: HTMLElement | null = null;
-  if (user && !['submit', 'track', '', 'login'].includes(section)) {
+  if (user && !['submit', 'track', '', 'login', 'ask'].includes(section)) {
     nav = h('nav', { class: 'nav', 'aria-label': t('nav_main') }, navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])));
     if (UNIT.includes(user.role) && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
     who = h(
@@ -122,6 +125,7 @@ function topbar(route: Route): HTMLElement {
       { class: 'nav', 'aria-label': t('nav_main') },
       navLink(t('nav_submit'), '/submit', 'submit'),
       navLink(t('nav_track'), '/track', 'track'),
+      navLink(t('nav_scores'), '/scores', 'scores'),
     );
     right = h(
       'div',

@@ -702,6 +702,123 @@ test('a unit sees reminders in its inbox, with a badge in the top bar', async ()
   await context.close();
 });
 
+test('issue 4: unresolved callback, reopen, second callback resolved; the scorecard follows', async () => {
+  const agent = await token('agent1');
+  const handler = await token('handler1');
+  const cb = await token('callback1');
+  const leaf = await someLeaf();
+  const created = await api('POST', '/api/v1/tickets', {
+    channel: 'phone', type: 'complaint', category_code: leaf.code, title: '小区门口路灯不亮', text: '小区门口路灯连续多日不亮，夜间出行不便。',
+    district_code: DISTRICT, street_code: STREET, requester: { name: '李明', phone: '13500002222' },
+  }, agent);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id;
+  const d = await api('POST', `/api/v1/tickets/${id}/dispatch`, { assignments: [{ unit_code: STREET, role: 'lead' }], tier: '7d' }, agent);
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  const handle = async (round) => {
+    for (const [action, body] of [['sign', {}], ['respond', { note: `第${round}轮已联系诉求人` }], ['result', { text: `第${round}轮：已维修路灯并告知诉求人。` }]]) {
+      const r = await api('POST', `/api/v1/tickets/${id}/${action}`, body, handler);
+      assert.equal(r.status, 200, `${action} (round ${round}): ${JSON.stringify(r.body)}`);
+    }
+  };
+  await handle(1);
+  const month = (await api('GET', `/api/v1/tickets/${id}`, undefined, agent)).body.first_dispatched_at;
+  assert.ok(month, 'first_dispatched_at is set');
+  // the scorecard month: the UTC month of the first dispatch
+  const period = new Date(month).toISOString().slice(0, 7);
+  const streetRow = async () => (await api('GET', `/api/v1/scores/${period}/street`)).body.units.find((u) => u.unit_code === STREET);
+
+  // 1. the callback agent records an unresolved answer on the callback desk
+  {
+    const { page, context } = await newPage();
+    await login(page, 'callback1');
+    await page.goto(`${base}/#/callbacks?ticket=${id}`);
+    const form = page.locator('form[data-action=callback]');
+    await form.waitFor();
+    await form.locator('input[name=contacted][value=true]').check();
+    await form.locator('input[name=resolution][value=unresolved]').check();
+    await form.locator('input[name=satisfaction][value=unsatisfied]').check();
+    await form.locator('button[type=submit]').click();
+    await page.waitForFunction((tid) => !document.querySelector(`.cb-head a[href="#/tickets/${tid}"]`), id);
+    await context.close();
+  }
+  // 2. the supervisor reopens it (重办) from the ticket page
+  {
+    const { page, context } = await newPage();
+    await login(page, 'super1');
+    await page.goto(`${base}/#/tickets/${id}`);
+    await page.click('[data-action-button=reopen]');
+    await page.fill('form[data-action=reopen] textarea[name=reason]', '回访未解决，市民反映路灯仍不亮，重新办理');
+    await page.click('form[data-action=reopen] button[type=submit]');
+    await page.waitForSelector('.timeline .tl-item[data-kind=reopened]');
+    await context.close();
+  }
+  // 3. the street signs, responds and finishes again
+  await handle(2);
+  const before = await streetRow();
+  assert.ok(before && before.counted >= 1, `the street is counted in ${period}`);
+
+  // the scorecard page shows the same numbers as the API (signed in: units link to their tickets)
+  const { page, context } = await newPage();
+  await login(page, 'super1');
+  const row = page.locator(`[data-testid=scores-table] tr[data-unit="${STREET}"]`);
+  const readRow = async () => ({
+    counted: Number(await row.locator('[data-col=counted]').textContent()),
+    resolved: Number((await row.locator('[data-col=resolved]').textContent()).split('/')[0].trim()),
+    rate: await row.locator('[data-col=resolution_rate]').getAttribute('data-value'),
+  });
+  await page.goto(`${base}/#/scores?month=${period}&level=street&district=${DISTRICT}`);
+  await row.waitFor();
+  assert.deepEqual(await readRow(), { counted: before.counted, resolved: before.resolved, rate: before.resolution_rate === null ? '' : String(before.resolution_rate) });
+
+  // 4. the second callback: resolved and satisfied
+  const c2 = await api('POST', `/api/v1/tickets/${id}/callback`, { contacted: true, resolution: 'resolved', satisfaction: 'satisfied', attitude: 'good' }, cb);
+  assert.equal(c2.status, 200, JSON.stringify(c2.body));
+  const afterRow = await streetRow();
+  assert.equal(afterRow.resolved, before.resolved + 1, 'the street\'s resolved count goes up by one');
+  await page.reload();
+  await row.waitFor();
+  await page.waitForSelector('[data-testid=scores-chart] svg, [data-testid=scores-table]');
+  assert.deepEqual(await readRow(), { counted: afterRow.counted, resolved: afterRow.resolved, rate: String(afterRow.resolution_rate) });
+  assert.ok((await readRow()).counted >= 1);
+  // the policy and the CSV link
+  assert.match(await page.locator('[data-testid=scores-policy]').textContent(), /default/);
+  assert.equal(await page.locator('[data-testid=scores-csv]').getAttribute('href'), `/api/v1/scores/${period}/street?format=csv`);
+  const csv = await fetch(`${base}/api/v1/scores/${period}/street?format=csv`);
+  assert.equal(csv.status, 200);
+  // every row of the filtered table is a street of the district
+  const codes = await page.locator('[data-testid=scores-table] tbody tr[data-unit]').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit')));
+  assert.ok(codes.length >= 1 && codes.every((c) => c.startsWith(DISTRICT)), 'filtered by district');
+  await assertLabelled(page);
+  await shot(page, '24-scores-street');
+
+  // the district level: top 3 / last, the chart, and the drill-down to the district's streets
+  await page.click('.tabs a[data-level=district]');
+  await page.waitForURL(/level=district/);
+  await page.waitForSelector('[data-testid=scores-top]');
+  await page.waitForSelector('[data-testid=scores-chart] svg');
+  await shot(page, '25-scores-district');
+  await page.click(`[data-testid=scores-table] a[data-drill="${DISTRICT}"]`);
+  await page.waitForURL(new RegExp(`level=street.*district=${DISTRICT}`));
+  await row.waitFor();
+  // sortable: by resolution rate
+  await page.click('[data-testid=scores-table] button[data-sort=resolution]');
+  await page.waitForURL(/sort=resolution/);
+  await page.waitForSelector('[data-testid=scores-table] th[aria-sort=descending] button[data-sort=resolution]');
+  // a unit links to the staff ticket list filtered by that unit
+  await row.locator(`a[data-unit-link="${STREET}"]`).click();
+  await page.waitForURL(new RegExp(`#/tickets\\?unit=${STREET}`));
+  await page.waitForSelector(`[data-testid=unit-filter][data-unit="${STREET}"]`);
+  await context.close();
+
+  // the public page (no log-in) names units without links
+  const pub = await newPage();
+  await pub.page.goto(`${base}/#/scores?month=${period}&level=district`);
+  await pub.page.waitForSelector('[data-testid=scores-table]');
+  assert.equal(await pub.page.locator('[data-testid=scores-table] a[data-unit-link]').count(), 0);
+  await pub.context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -1,0 +1,346 @@
+// The public monthly scorecard (考核榜单, issue 4): month picker, level tabs, top / bottom lists,
+// one ECharts chart, the full sortable table with Wilson-interval bars, ranks with ties, "not ranked"
+// with the reason, case-mix adjusted rates, the policy and its fingerprint, CSV download; leaders
+// drill down district → its streets, and signed-in users open the tickets behind a unit.
+
+import { api, ApiError, type Interval, type Scorecard, type ScoreLevel, type UnitScore } from '../api';
+import { rateBars } from '../chart';
+import { errorBlock, loadingBlock, pageHeader } from '../components';
+import { field, h, input, mount, select, type Child } from '../dom';
+import { lang, t, type Key } from '../i18n';
+import type { PageCtx } from '../page';
+import { href, navigate } from '../router';
+import { session } from '../store';
+
+const LEVELS: ScoreLevel[] = ['street', 'district', 'department', 'enterprise'];
+const RATES = ['response', 'resolution', 'satisfaction'] as const;
+type Rate = (typeof RATES)[number];
+const RATE_COLORS: Record<Rate, string> = { response: '#1b6fc2', resolution: '#1f8a4c', satisfaction: '#d08a00' };
+
+/** The last full month in Beijing time, as YYYY-MM. */
+export function lastFullMonth(now = new Date()): string {
+  const bj = new Date(now.getTime() + 8 * 3600_000);
+  let y = bj.getUTCFullYear();
+  let m = bj.getUTCMonth(); // 0-based: the previous month, 1-based
+  if (m === 0) {
+    y -= 1;
+    m = 12;
+  }
+  return `${y}-${String(m).padStart(2, '0')}`;
+}
+
+const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`);
+const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const rateOf = (u: UnitScore, r: Rate) => (r === 'response' ? u.response_rate : r === 'resolution' ? u.resolution_rate : u.satisfaction_rate);
+
+/** The server's English reason, in the UI language. */
+function reasonText(reason: string | null | undefined): string {
+  if (!reason) return t('sc_not_ranked');
+  const m = /sample too small: (\d+) counted < minimum (\d+)/.exec(reason);
+  if (m) return t('sc_reason_sample', { n: m[1], min: m[2] });
+  if (/no valid callbacks/.test(reason)) return t('sc_reason_callbacks');
+  return reason;
+}
+
+/** A rate with its 95 % Wilson interval as a small range bar (0–100 %). */
+function rateCell(v: number | null, iv: Interval | null, rate: Rate): Child {
+  if (v === null) return h('span', { class: 'muted' }, '—');
+  const bar = iv
+    ? h(
+        'span',
+        { class: 'ci-bar', 'aria-hidden': 'true' },
+        h('span', { class: 'ci-range', style: `left:${iv.low * 100}%;width:${Math.max(0.5, (iv.high - iv.low) * 100)}%;background:${RATE_COLORS[rate]}55` }),
+        h('span', { class: 'ci-point', style: `left:${v * 100}%;background:${RATE_COLORS[rate]}` }),
+      )
+    : null;
+  return h(
+    'span',
+    { class: 'rate-cell', title: iv ? t('sc_ci_title', { low: pct(iv.low), high: pct(iv.high) }) : undefined },
+    h('span', { class: 'rate-v' }, pct(v)),
+    bar,
+    iv ? h('span', { class: 'ci-text' }, `${(iv.low * 100).toFixed(0)}–${(iv.high * 100).toFixed(0)}`) : null,
+  );
+}
+
+interface Col {
+  key: string;
+  label: Key;
+  num: boolean;
+  value: (u: UnitScore) => number | string | null;
+  cell: (u: UnitScore) => Child;
+  title?: Key;
+}
+
+export async function scoresPage(ctx: PageCtx): Promise<void> {
+  const { root, route, alive, onCleanup } = ctx;
+  const q = route.query;
+  const month = /^\d{4}-\d{2}$/.test(q.get('month') ?? '') ? q.get('month')! : lastFullMonth();
+  const level = (LEVELS as string[]).includes(q.get('level') ?? '') ? (q.get('level') as ScoreLevel) : 'street';
+  const district = q.get('district') ?? '';
+  const sort = q.get('sort') ?? 'rank';
+  const desc = q.get('desc') === '1';
+  const signedIn = !!session.user;
+
+  const go = (patch: Record<string, string | undefined>) => {
+    const next: Record<string, string | undefined> = { month, level, district: district || undefined, sort: sort === 'rank' ? undefined : sort, desc: desc ? '1' : undefined, ...patch };
+    navigate(href('/scores', next).slice(1), true);
+  };
+
+  const monthInput = input('month', { type: 'month', value: month, max: lastFullMonth(new Date(Date.now() + 40 * 86400_000)) });
+  monthInput.addEventListener('change', () => {
+    if (/^\d{4}-\d{2}$/.test(monthInput.value)) go({ month: monthInput.value });
+  });
+  const csv = h(
+    'a',
+    { class: 'btn', href: `/api/v1/scores/${month}/${level}?format=csv`, download: `jiesu-scores-${month}-${level}.csv`, 'data-testid': 'scores-csv' },
+    t('sc_csv'),
+  );
+  const tabs = h(
+    'nav',
+    { class: 'tabs', 'aria-label': t('sc_levels') },
+    LEVELS.map((l) =>
+      h('a', { href: href('/scores', { month, level: l }), class: l === level ? 'active' : null, 'aria-current': l === level ? 'page' : null, 'data-level': l }, t(`sc_level_${l}` as Key)),
+    ),
+  );
+  const body = h('div', null, loadingBlock());
+  mount(root, pageHeader(t('sc_title'), t('sc_lead'), field(t('sc_month'), monthInput), csv), tabs, body);
+
+  let card: Scorecard;
+  let districts: Map<string, string> = new Map();
+  try {
+    const [c, d] = await Promise.all([api.scores(month, level), level === 'street' ? api.scores(month, 'district').catch(() => null) : Promise.resolve(null)]);
+    card = c;
+    if (d) districts = new Map(d.units.map((u) => [u.unit_code, u.unit_name]));
+    if (level === 'district') districts = new Map(c.units.map((u) => [u.unit_code, u.unit_name]));
+  } catch (e) {
+    if (alive()) mount(body, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => go({})));
+    return;
+  }
+  if (!alive()) return;
+
+  const byCode = new Map(card.units.map((u) => [u.unit_code, u]));
+  const stat = (label: string, value: Child, sub?: string, tone = '') =>
+    h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label), sub ? h('span', { class: 'stat-sub' }, sub) : null);
+  const tot = card.totals;
+  const ranked = card.units.filter((u) => u.rank !== null).length;
+  const stats = h(
+    'div',
+    { class: 'stats five', 'data-testid': 'scores-totals' },
+    stat(t('sc_counted'), tot.counted, t('sc_units_ranked', { n: ranked, all: card.units.length }), 'info'),
+    stat(t('sc_rate_response'), pct(tot.response), `${tot.responded} / ${tot.counted}`),
+    stat(t('sc_rate_resolution'), pct(tot.resolution), t('sc_valid_n', { n: tot.valid_callbacks }), 'ok'),
+    stat(t('sc_rate_satisfaction'), pct(tot.satisfaction), t('sc_valid_n', { n: tot.valid_callbacks })),
+    stat(t('sc_composite'), num(tot.composite), t('sc_city_wide')),
+  );
+  const policy = h(
+    'p',
+    { class: 'policy-line small', 'data-testid': 'scores-policy' },
+    h('span', { class: 'muted' }, `${t('sc_policy')}：`),
+    h('strong', null, card.policy_name),
+    ' ',
+    h('span', { class: 'tag mono', title: t('sc_fingerprint') }, `${card.policy_id} · ${card.policy_fingerprint}`),
+    h('span', { class: 'muted' }, ` · ${t('sc_policy_rules', { min: card.min_sample })}`),
+  );
+
+  // top / bottom lists
+  const listSize = level === 'district' ? { top: t('sc_top_n', { n: 3 }), bottom: t('sc_last') } : { top: t('sc_top_n', { n: 10 }), bottom: t('sc_bottom_n', { n: 10 }) };
+  const rankList = (codes: string[], testid: string, title: string, tone: string) =>
+    h(
+      'section',
+      { class: `card rank-card ${tone}`, 'data-testid': testid },
+      h('h2', null, title),
+      codes.length
+        ? h(
+            'ol',
+            { class: 'rank-list' },
+            codes.map((c) => {
+              const u = byCode.get(c);
+              if (!u) return null;
+              return h('li', { 'data-unit': c }, h('span', { class: 'rank-badge' }, u.rank_label), h('span', { class: 'rank-name' }, unitLink(u)), h('span', { class: 'rank-score' }, num(u.composite)));
+            }),
+          )
+        : h('p', { class: 'muted small' }, t('sc_no_ranked', { min: card.min_sample })),
+    );
+  const bottomCodes = [...card.bottom].reverse(); // the last first
+  const lists = h('div', { class: 'rank-lists' }, rankList(card.top, 'scores-top', listSize.top, 'top'), rankList(bottomCodes, 'scores-bottom', listSize.bottom, 'bottom'));
+
+  // the chart: districts compared, else the top and bottom units
+  const chartUnits = level === 'district' ? card.units.filter((u) => u.counted > 0).sort((a, b) => (b.composite ?? -1) - (a.composite ?? -1)) : [...new Set([...card.top, ...bottomCodes])].map((c) => byCode.get(c)!).filter(Boolean);
+  const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': t('sc_chart_label') });
+  const chartCard = chartUnits.length
+    ? h('section', { class: 'card chart-card', 'data-testid': 'scores-chart' }, h('h2', null, level === 'district' ? t('sc_chart_districts') : t('sc_chart_topbottom')), chartBox)
+    : null;
+
+  function unitLink(u: UnitScore): Child {
+    const name = h('span', null, u.unit_name);
+    if (!signedIn) return name;
+    return h('a', { href: href('/tickets', { unit: u.unit_code }), 'data-unit-link': u.unit_code, title: t('sc_open_tickets') }, u.unit_name);
+  }
+
+  // the full table
+  const cols: Col[] = [
+    {
+      key: 'rank',
+      label: 'sc_col_rank',
+      num: true,
+      value: (u) => u.rank ?? 1e9,
+      cell: (u) => (u.rank !== null ? h('span', { class: `rank-label ${u.rank_tied ? 'tied' : ''}`, title: u.rank_tied ? t('sc_tied') : undefined }, u.rank_label) : h('span', { class: 'not-ranked', title: reasonText(u.not_ranked_reason) }, t('sc_not_ranked'))),
+    },
+    {
+      key: 'unit',
+      label: 'sc_col_unit',
+      num: false,
+      value: (u) => u.unit_name,
+      cell: (u) =>
+        h(
+          'span',
+          { class: 'unit-cell' },
+          unitLink(u),
+          h('span', { class: 'muted small mono' }, ` ${u.unit_code}`),
+          level === 'district' ? h('a', { class: 'drill small', href: href('/scores', { month, level: 'street', district: u.unit_code }), 'data-drill': u.unit_code }, t('sc_its_streets')) : null,
+          u.rank === null ? h('span', { class: 'reason small' }, reasonText(u.not_ranked_reason)) : null,
+        ),
+    },
+    ...(level === 'street' ? [{ key: 'district', label: 'sc_col_district' as Key, num: false, value: (u: UnitScore) => districts.get(u.district_code ?? '') ?? u.district_code ?? '', cell: (u: UnitScore) => h('span', { class: 'small' }, districts.get(u.district_code ?? '') ?? u.district_code ?? '') }] : []),
+    { key: 'counted', label: 'sc_col_counted', num: true, value: (u) => u.counted, cell: (u) => h('span', { 'data-col': 'counted' }, u.counted) },
+    { key: 'valid', label: 'sc_col_valid', num: true, value: (u) => u.valid_callbacks, cell: (u) => h('span', { 'data-col': 'valid' }, u.valid_callbacks) },
+    { key: 'resolved', label: 'sc_col_resolved', num: true, value: (u) => u.resolved, cell: (u) => h('span', { 'data-col': 'resolved', title: t('sc_resolved_title', { r: u.resolved, p: u.partly, n: u.unresolved }) }, `${u.resolved}`, h('span', { class: 'muted small' }, ` / ${u.partly} / ${u.unresolved}`)) },
+    ...RATES.map((r) => ({
+      key: r,
+      label: `sc_rate_${r}` as Key,
+      num: true,
+      value: (u: UnitScore) => rateOf(u, r) ?? -1,
+      cell: (u: UnitScore) => h('span', { 'data-col': `${r}_rate`, 'data-value': rateOf(u, r) ?? '' }, rateCell(rateOf(u, r), u.intervals[r], r)),
+    })),
+    { key: 'composite', label: 'sc_composite', num: true, value: (u) => u.composite ?? -1, cell: (u) => h('strong', { 'data-col': 'composite' }, num(u.composite)) },
+    {
+      key: 'adjusted',
+      label: 'sc_col_adjusted',
+      num: true,
+      title: 'sc_adjusted_title',
+      value: (u) => u.case_mix.resolution.adjusted ?? -1,
+      cell: (u) =>
+        h(
+          'span',
+          { class: 'adj small', 'data-col': 'adjusted' },
+          RATES.map((r) => {
+            const cm = u.case_mix[r];
+            const ratio = cm.ratio;
+            return h('span', { class: `adj-v ${ratio === null ? '' : ratio >= 1.0 ? 'up' : 'down'}`, title: `${t(`sc_rate_${r}` as Key)} · ${t('sc_expected')} ${pct(cm.expected)} · ×${num(ratio, 2)}` }, pct(cm.adjusted, 0));
+          }),
+        ),
+    },
+  ];
+
+  const filterBox = h('div', { class: 'board-head' });
+  const tableBox = h('div', { class: 'table-scroll' });
+  const nameFilter = input('q', { type: 'search', placeholder: t('sc_filter'), 'aria-label': t('sc_filter') });
+  const districtSelect =
+    level === 'street'
+      ? select(
+          'district',
+          [...districts.entries()].map(([code, name]) => ({ value: code, label: name })),
+          { value: district, placeholder: t('sc_all_districts'), onChange: (v) => go({ district: v || undefined }) },
+        )
+      : null;
+  if (districtSelect) districtSelect.setAttribute('aria-label', t('sc_col_district'));
+  const showEmpty = h('input', { type: 'checkbox', name: 'show_empty', id: 'sc-show-empty' }) as HTMLInputElement;
+  const drawTable = () => {
+    const f = nameFilter.value.trim().toLowerCase();
+    let rows = card.units.filter((u) => (!district || level !== 'street' || u.district_code === district) && (showEmpty.checked || u.counted > 0));
+    if (f) rows = rows.filter((u) => `${u.unit_name} ${u.unit_code}`.toLowerCase().includes(f));
+    const col = cols.find((c) => c.key === sort) ?? cols[0];
+    rows = [...rows].sort((a, b) => {
+      const va = col.value(a);
+      const vb = col.value(b);
+      let c = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va ?? '').localeCompare(String(vb ?? ''), 'zh-CN');
+      if (c === 0) c = (a.rank ?? 1e9) - (b.rank ?? 1e9) || a.unit_code.localeCompare(b.unit_code);
+      return desc ? -c : c;
+    });
+    mount(
+      tableBox,
+      h(
+        'table',
+        { class: 'table board-table score-table', 'data-testid': 'scores-table' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            cols.map((c) => {
+              const active = c.key === col.key;
+              return h(
+                'th',
+                { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': active ? (desc ? 'descending' : 'ascending') : 'none', title: c.title ? t(c.title) : null },
+                h(
+                  'button',
+                  { type: 'button', class: `sort-btn ${active ? 'active' : ''}`, 'data-sort': c.key, onclick: () => go({ sort: c.key === 'rank' ? undefined : c.key, desc: (active ? !desc : c.num && c.key !== 'rank') ? '1' : undefined }) },
+                  t(c.label),
+                  h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, active ? (desc ? '▼' : '▲') : '↕'),
+                ),
+              );
+            }),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          rows.length
+            ? rows.map((u) => h('tr', { 'data-unit': u.unit_code, class: u.rank === null ? 'unranked' : null }, cols.map((c) => h('td', { class: c.num ? 'num' : null, 'data-label': t(c.label) }, c.cell(u)))))
+            : h('tr', null, h('td', { colspan: cols.length, class: 'muted' }, t('sc_no_rows'))),
+        ),
+      ),
+    );
+  };
+  nameFilter.addEventListener('input', drawTable);
+  showEmpty.addEventListener('change', drawTable);
+  mount(
+    filterBox,
+    h('h2', null, t('sc_full_table'), ' ', h('span', { class: 'badge muted' }, card.units.length)),
+    nameFilter,
+    districtSelect,
+    h('label', { class: 'check small', for: 'sc-show-empty' }, showEmpty, ' ', t('sc_show_empty')),
+    district && level === 'street' ? h('a', { class: 'filter-chip', href: href('/scores', { month, level: 'district' }), 'data-testid': 'scores-district-chip' }, `${districts.get(district) ?? district} ✕`) : null,
+  );
+  drawTable();
+
+  const exemptions = card.exemptions.length
+    ? h(
+        'details',
+        { class: 'card exemptions', 'data-testid': 'scores-exemptions' },
+        h('summary', null, t('sc_exemptions', { n: card.exemptions.length })),
+        h(
+          'table',
+          { class: 'table' },
+          h('thead', null, h('tr', null, [t('sc_ex_ticket'), t('sc_col_unit'), t('sc_ex_reason')].map((x) => h('th', { scope: 'col' }, x)))),
+          h('tbody', null, card.exemptions.map((e) => h('tr', null, h('td', { class: 'mono' }, e.number || `#${e.ticket_id}`), h('td', null, byCode.get(e.scored_unit)?.unit_name ?? e.scored_unit), h('td', null, lang() === 'zh' ? e.reason_zh : e.reason)))),
+        ),
+      )
+    : null;
+
+  mount(
+    body,
+    policy,
+    card.warnings.length ? h('div', { class: 'alert warn' }, card.warnings.join('；')) : null,
+    stats,
+    level === 'street' && district ? null : lists,
+    chartCard,
+    h('section', { class: 'card flush board-card' }, filterBox, tableBox),
+    exemptions,
+    h('p', { class: 'muted small' }, t('sc_footnote', { from: card.from.slice(0, 10), to: card.to.slice(0, 10) })),
+  );
+  if (chartCard) {
+    try {
+      const dispose = await rateBars(
+        chartBox,
+        chartUnits.map((u) => u.unit_name),
+        RATES.map((r) => ({ name: t(`sc_rate_${r}` as Key), color: RATE_COLORS[r], values: chartUnits.map((u) => rateOf(u, r)) })),
+      );
+      if (alive()) onCleanup(dispose);
+      else dispose();
+    } catch (e) {
+      mount(chartBox, h('p', { class: 'muted small' }, String(e)));
+    }
+  }
+}
