@@ -8,9 +8,8 @@ use jiesu_domain::auth::Role;
 use jiesu_domain::ticket::*;
 use jiesu_domain::ActorRef;
 use jiesu_http::AppState;
-use jiesu_store::{NewTicket, SqliteStore, TicketStore};
+use jiesu_store::{NewTicket, SqliteStore};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,18 +116,20 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
     let http_rate = count as f64 / seconds as f64;
 
     // 2. the raw in-process limit: same store call, same rows/events, same durability, N threads
-    let limit_store = Arc::new(fresh(&limit_db)?);
+    let limit_store = fresh(&limit_db)?;
     let intake_rec = sample_intake(&category);
-    let stop = Arc::new(AtomicBool::new(false));
+    // the same store call with `clients` requests in flight, submitted without threads or HTTP:
+    // what the storage engine itself sustains with these durability settings
+    let (tx, rx) = std::sync::mpsc::channel::<bool>();
     let start = Instant::now();
-    let mut handles = Vec::new();
-    for _ in 0..clients {
-        let (s, stop, i) = (limit_store.clone(), stop.clone(), intake_rec.clone());
-        handles.push(std::thread::spawn(move || -> Result<u64> {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                s.create_ticket(NewTicket {
-                    intake: i.clone(),
+    let deadline = start + Duration::from_secs(seconds);
+    let (mut inflight, mut raw) = (0usize, 0u64);
+    loop {
+        while inflight < clients && Instant::now() < deadline {
+            let tx = tx.clone();
+            limit_store.create_ticket_then(
+                NewTicket {
+                    intake: intake_rec.clone(),
                     actor: ActorRef {
                         user: "bench".into(),
                         role: Role::Agent,
@@ -136,19 +137,21 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
                     },
                     now: chrono::Utc::now(),
                     idempotency_key: None,
-                })?;
-                n += 1;
-            }
-            Ok(n)
-        }));
-    }
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let mut raw = 0u64;
-    for h in handles {
-        raw += h
-            .join()
-            .map_err(|_| anyhow::anyhow!("limit thread panicked"))??;
+                },
+                move |r| {
+                    let _ = tx.send(r.is_ok());
+                },
+            );
+            inflight += 1;
+        }
+        if inflight == 0 {
+            break;
+        }
+        if !rx.recv()? {
+            bail!("a raw insert failed");
+        }
+        inflight -= 1;
+        raw += 1;
     }
     let raw_rate = raw as f64 / start.elapsed().as_secs_f64();
     println!(

@@ -2,6 +2,11 @@
 //! statistics and run the benchmarks.
 
 mod bench;
+
+// mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
+// blocking readers); glibc malloc's arenas contend there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod routing_cmds;
 
 use anyhow::{bail, Context, Result};

@@ -244,8 +244,14 @@ pub async fn create(
         now: st.now(),
         idempotency_key: key,
     };
-    let s2 = st.clone();
-    let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
+    // handed to the store's writer without parking a thread; answered after the group commit
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    st.store.create_ticket_then(new, move |r| {
+        let _ = tx.send(r);
+    });
+    let created = rx
+        .await
+        .map_err(|_| ApiError::internal("the writer stopped"))??;
     // Intake answers with the ticket's summary and its Location; the full view (assignments,
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
     // durable write itself, and an agent taking calls needs the number at once.

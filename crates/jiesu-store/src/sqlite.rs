@@ -119,6 +119,20 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
+        self.submit(f, move |out| {
+            let _ = tx.send(out);
+        });
+        rx.recv()
+            .map_err(|_| StoreError::Db("the write was not completed".into()))?
+    }
+
+    /// Like [`write`](Self::write) without blocking the caller: `done` receives the result after
+    /// the group commit (so an async server can await it without parking a thread per request).
+    pub fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        done: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
         let job: Job = Box::new(move |conn: &Connection| -> Completion {
             let r = in_savepoint(conn, || f(conn));
             Box::new(move |commit: std::result::Result<(), String>| {
@@ -127,14 +141,22 @@ impl SqliteStore {
                     (Err(e), _) => Err(e),
                     (Ok(_), Err(m)) => Err(StoreError::Db(m)),
                 };
-                let _ = tx.send(out);
+                done(out);
             })
         });
-        if !self.writer.submit(job) {
-            return Err(StoreError::Db("the writer has stopped".into()));
+        if let Err(job) = self.writer.submit_or_return(job) {
+            // the writer has stopped: run nothing, report the failure
+            drop(job);
         }
-        rx.recv()
-            .map_err(|_| StoreError::Db("the write was not completed".into()))?
+    }
+
+    /// Takes a request in without blocking; `done` gets the outcome once it is durable.
+    pub fn create_ticket_then(
+        &self,
+        new: NewTicket,
+        done: impl FnOnce(Result<Created>) + Send + 'static,
+    ) {
+        self.submit(move |c| create_in(c, new), done)
     }
 
     /// Runs a read on a pooled read connection.
@@ -422,6 +444,50 @@ fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketS
     Ok((st, events))
 }
 
+/// Takes a request in on the writer's connection (idempotency, id, number, first event, projection).
+fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
+    if let Some(key) = &new.idempotency_key {
+        let prior: Option<i64> = c
+            .prepare_cached("SELECT ticket_id FROM idempotency WHERE user_name=?1 AND idem_key=?2")?
+            .query_row(params![new.actor.user, key], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = prior {
+            let (state, events) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
+            return Ok(Created {
+                state,
+                events,
+                replayed: true,
+            });
+        }
+    }
+    let id: i64 = c
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")?
+        .query_row([], |r| r.get(0))?;
+    let number = ticket_number(id, new.now);
+    let kind = jiesu_domain::command::create(number, new.intake)?;
+    let ev = Event {
+        seq: 1,
+        at: new.now,
+        actor: new.actor.clone(),
+        kind,
+    };
+    let state = TicketState::created(id, &ev)?;
+    let events = vec![ev];
+    insert_events(c, id, &events)?;
+    write_projection(c, &state)?;
+    if let Some(key) = &new.idempotency_key {
+        c.prepare_cached(
+                    "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at) VALUES (?1,?2,?3,?4)",
+                )?
+                .execute(params![new.actor.user, key, id, fmt(new.now)])?;
+    }
+    Ok(Created {
+        state,
+        events,
+        replayed: false,
+    })
+}
+
 impl TicketStore for SqliteStore {
     fn replace_reference(&self, units: &[Unit], categories: &[Category]) -> Result<()> {
         let units = units.to_vec();
@@ -591,48 +657,7 @@ impl TicketStore for SqliteStore {
     }
 
     fn create_ticket(&self, new: NewTicket) -> Result<Created> {
-        self.write(move |c| {
-            if let Some(key) = &new.idempotency_key {
-                let prior: Option<i64> = c
-                    .prepare_cached("SELECT ticket_id FROM idempotency WHERE user_name=?1 AND idem_key=?2")?
-                    .query_row(params![new.actor.user, key], |r| r.get(0))
-                    .optional()?;
-                if let Some(id) = prior {
-                    let (state, events) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
-                    return Ok(Created {
-                        state,
-                        events,
-                        replayed: true,
-                    });
-                }
-            }
-            let id: i64 = c
-                .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")?
-                .query_row([], |r| r.get(0))?;
-            let number = ticket_number(id, new.now);
-            let kind = jiesu_domain::command::create(number, new.intake)?;
-            let ev = Event {
-                seq: 1,
-                at: new.now,
-                actor: new.actor.clone(),
-                kind,
-            };
-            let state = TicketState::created(id, &ev)?;
-            let events = vec![ev];
-            insert_events(c, id, &events)?;
-            write_projection(c, &state)?;
-            if let Some(key) = &new.idempotency_key {
-                c.prepare_cached(
-                    "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at) VALUES (?1,?2,?3,?4)",
-                )?
-                .execute(params![new.actor.user, key, id, fmt(new.now)])?;
-            }
-            Ok(Created {
-                state,
-                events,
-                replayed: false,
-            })
-        })
+        self.write(move |c| create_in(c, new))
     }
 
     fn update_ticket(&self, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {

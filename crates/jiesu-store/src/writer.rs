@@ -37,8 +37,12 @@ impl Writer {
         }
     }
 
-    pub fn submit(&self, job: Job) -> bool {
-        self.tx.as_ref().is_some_and(|t| t.send(job).is_ok())
+    /// Queues a job; gives it back if the writer has stopped.
+    pub fn submit_or_return(&self, job: Job) -> Result<(), Job> {
+        match self.tx.as_ref() {
+            Some(t) => t.send(job).map_err(|e| e.0),
+            None => Err(job),
+        }
     }
 }
 
