@@ -338,18 +338,7 @@ pub fn seed_reference(store: &SqliteStore) -> Result<()> {
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
-    if store.catalogue("published")?.is_none() {
-        let org = jiesu_domain::org::OrgTree::new(units);
-        let cat = routing_cmds::demo_catalogue(&org, &cats);
-        store.save_catalogue(
-            "published",
-            &cat.to_csv(),
-            cat.len(),
-            "system",
-            Some("demo city default catalogue"),
-            chrono::Utc::now(),
-        )?;
-    }
+    seed_reference_catalogue(store)?;
     Ok(())
 }
 

@@ -263,6 +263,28 @@ fn zone_parse(s: &str) -> Option<FunctionalZone> {
     .find(|z| zone_str(*z) == s)
 }
 
+/// An event from its stored columns (seq, at, actor, role, unit, payload).
+fn event_from_row(
+    seq: u32,
+    at: &str,
+    actor: String,
+    role: &str,
+    unit: Option<String>,
+    payload: &str,
+) -> Result<Event> {
+    Ok(Event {
+        seq,
+        at: time::parse(at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
+        actor: ActorRef {
+            user: actor,
+            role: jiesu_domain::Role::parse(role)
+                .ok_or_else(|| StoreError::Db(format!("bad role {role}")))?,
+            unit,
+        },
+        kind: serde_json::from_str(payload)?,
+    })
+}
+
 /// Loads and folds a ticket's events on `c`.
 fn load_in(c: &Connection, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
     let mut stmt = c.prepare_cached(
@@ -281,18 +303,7 @@ fn load_in(c: &Connection, id: TicketId) -> Result<Option<(TicketState, Vec<Even
     let mut events = Vec::new();
     for row in rows {
         let (seq, at, actor, role, unit, payload) = row?;
-        let kind: EventKind = serde_json::from_str(&payload)?;
-        events.push(Event {
-            seq,
-            at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
-            actor: ActorRef {
-                user: actor,
-                role: jiesu_domain::Role::parse(&role)
-                    .ok_or_else(|| StoreError::Db(format!("bad role {role}")))?,
-                unit,
-            },
-            kind,
-        });
+        events.push(event_from_row(seq, &at, actor, &role, unit, &payload)?);
     }
     if events.is_empty() {
         return Ok(None);
@@ -1002,16 +1013,7 @@ impl TicketStore for SqliteStore {
                 out.push((
                     id,
                     number,
-                    Event {
-                        seq,
-                        at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
-                        actor: ActorRef {
-                            user: actor,
-                            role: jiesu_domain::Role::parse(&role).unwrap_or(jiesu_domain::Role::System),
-                            unit,
-                        },
-                        kind: serde_json::from_str(&payload)?,
-                    },
+                    event_from_row(seq, &at, actor, &role, unit, &payload)?,
                 ));
             }
             Ok(out)
@@ -1169,12 +1171,7 @@ impl SqliteStore {
                     rid,
                     id,
                     number,
-                    Event {
-                        seq,
-                        at: time::parse(&at).ok_or_else(|| StoreError::Db(format!("bad time {at}")))?,
-                        actor: ActorRef { user: actor, role: jiesu_domain::Role::parse(&role).unwrap_or(jiesu_domain::Role::System), unit },
-                        kind: serde_json::from_str(&payload)?,
-                    },
+                    event_from_row(seq, &at, actor, &role, unit, &payload)?,
                 ));
             }
             Ok(out)
