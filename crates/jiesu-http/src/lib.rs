@@ -11,6 +11,7 @@
 mod actions;
 mod attachments;
 pub mod auth;
+mod callbacks;
 pub mod classify;
 mod error;
 mod json;
@@ -142,6 +143,14 @@ pub fn router(state: AppState) -> Router {
             get(attachments::download),
         )
         .route("/tickets/{id}/route", get(routing::route))
+        .route("/tickets/{id}/rating-link", post(callbacks::rating_link))
+        .route("/callbacks/due", get(callbacks::due))
+        .route("/callbacks/recheck-sample", get(callbacks::recheck_sample))
+        .route("/praise", get(callbacks::praise))
+        .route(
+            "/public/rate/{token}",
+            get(callbacks::rate_info).post(callbacks::rate),
+        )
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))
         .route("/classify", post(classify::classify))

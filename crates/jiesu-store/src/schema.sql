@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS attachments (
   id TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, file_name TEXT NOT NULL,
   content_type TEXT NOT NULL, size INTEGER NOT NULL, stored_path TEXT NOT NULL, created_at TEXT NOT NULL);
+-- Citizens' self-rating links (回访评价链接): only the token's hash is stored.
+CREATE TABLE IF NOT EXISTS rating_tokens (
+  token_hash TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, round INTEGER NOT NULL,
+  created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT);
 -- Every read of unmasked personal data.
 CREATE TABLE IF NOT EXISTS audit_log (
   id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
