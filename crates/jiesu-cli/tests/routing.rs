@@ -46,6 +46,21 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
         .as_str()
         .unwrap()
         .to_string();
+    // a hard case: pre-dispatch consultation (派单会商), then dispatch
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/tickets/{id}/consult"),
+        Some(&disp),
+        Some(&json!({"note": "涉及多个部门，先会商", "units": ["110108", unit]}).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["status"], "consultation");
+    assert!(v["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "dispatch"));
     let (st, _, _) = call(
         &s,
         "GET",
@@ -69,6 +84,49 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
     assert!(d["sign"].as_str().unwrap() <= d["respond"].as_str().unwrap());
     assert!(d["respond"].as_str().unwrap() <= d["finish"].as_str().unwrap());
     assert_eq!(v["deadlines"][0]["finish"]["state"], "running");
+    // waiting for the citizen: the unit pauses its clocks; resuming moves the open deadlines
+    {
+        let db = s.dir.path().join("city.db");
+        ok(&[
+            "user",
+            "add",
+            "--db",
+            db.to_str().unwrap(),
+            "--name",
+            "hx",
+            "--role",
+            "unit_handler",
+            "--unit",
+            &unit,
+            "--password",
+            PW,
+        ]);
+        let hx = login(&s, "hx");
+        let h1 = hx;
+        let (st, _, p) = call(
+            &s,
+            "POST",
+            &format!("/api/v1/tickets/{id}/pause"),
+            Some(&h1),
+            Some(&json!({"text": "与市民约定周末上门"}).to_string()),
+        );
+        assert_eq!(st, 200, "{p}");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (st, _, r2) = call(
+            &s,
+            "POST",
+            &format!("/api/v1/tickets/{id}/resume"),
+            Some(&h1),
+            Some("{}"),
+        );
+        assert_eq!(st, 200, "{r2}");
+        assert!(
+            r2["assignments"][0]["deadlines"]["finish"]
+                .as_str()
+                .unwrap()
+                > d["finish"].as_str().unwrap()
+        );
+    }
 }
 
 #[test]

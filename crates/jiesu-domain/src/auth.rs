@@ -126,9 +126,8 @@ pub fn role_may(role: Role, action: &str) -> bool {
         "answer" | "special" => &[Agent, Dispatcher, Supervisor],
         "dispatch" => &[Agent, Dispatcher, Supervisor],
         "consult" => &[Dispatcher, Supervisor],
-        "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" => {
-            &[UnitHandler, UnitManager]
-        }
+        "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" | "pause"
+        | "resume" => &[UnitHandler, UnitManager],
         "note" | "attach" => &[
             Agent,
             Dispatcher,

@@ -43,6 +43,15 @@ pub enum Command {
         note: Option<String>,
         rule: Option<String>,
     },
+    /// 暂停计时 (waiting for the citizen).
+    Pause {
+        unit: String,
+        reason: String,
+    },
+    /// 恢复计时.
+    Resume {
+        unit: String,
+    },
     Sign {
         unit: String,
     },
@@ -146,6 +155,8 @@ impl Command {
             Command::SpecialHandle { .. } => "special",
             Command::Consult { .. } => "consult",
             Command::Dispatch { .. } => "dispatch",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
             Command::Sign { .. } => "sign",
             Command::Respond { .. } => "respond",
             Command::Note { .. } => "note",
@@ -173,6 +184,8 @@ impl Command {
     pub fn acting_unit(&self) -> Option<&str> {
         match self {
             Command::Sign { unit }
+            | Command::Pause { unit, .. }
+            | Command::Resume { unit }
             | Command::Respond { unit, .. }
             | Command::Whistle { unit, .. }
             | Command::Report { unit }
@@ -193,6 +206,8 @@ pub fn action_label_zh(action: &str) -> &str {
         "special" => "特殊处置",
         "consult" => "派单会商",
         "dispatch" => "派单",
+        "pause" => "暂停计时",
+        "resume" => "恢复计时",
         "sign" => "签收",
         "respond" => "联系诉求人",
         "note" => "办理进展",
@@ -361,6 +376,8 @@ pub fn decide(
             | Command::ReviewExtension { .. }
             | Command::SubmitResult { .. }
             | Command::Remind { .. }
+            | Command::Pause { .. }
+            | Command::Resume { .. }
     );
     if unit_work && !handling {
         return Err(illegal(action, st));
@@ -461,6 +478,32 @@ pub fn decide(
                 note: note.clone(),
                 rule: rule.clone(),
             }
+        }
+        Command::Pause { unit, reason } => {
+            let a = need_active(st, unit, action)?;
+            if a.paused_since.is_some() {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: "paused",
+                });
+            }
+            not_blank("reason", reason, 1000)?;
+            EventKind::ClockPaused {
+                unit: unit.clone(),
+                reason: reason.clone(),
+            }
+        }
+        Command::Resume { unit } => {
+            let a = need_active(st, unit, action)?;
+            if a.paused_since.is_none() {
+                return Err(DomainError::AssignmentState {
+                    unit: unit.clone(),
+                    action,
+                    state: "running",
+                });
+            }
+            EventKind::ClockResumed { unit: unit.clone() }
         }
         Command::Sign { unit } => {
             let a = need_active(st, unit, action)?;

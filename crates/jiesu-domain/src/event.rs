@@ -99,6 +99,10 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<String>,
     },
+    /// 暂停计时 — the unit waits for the citizen (e.g. an appointment); its clocks stop.
+    ClockPaused { unit: String, reason: String },
+    /// 恢复计时 — the clocks run again; open deadlines move by the paused time (calendar time).
+    ClockResumed { unit: String },
     /// 签收 — the unit acknowledges the ticket.
     Signed { unit: String },
     /// 响应 — the unit contacted the citizen.
@@ -227,6 +231,8 @@ impl EventKind {
             EventKind::SpecialHandled { .. } => "special_handled",
             EventKind::ConsultationOpened { .. } => "consultation_opened",
             EventKind::Dispatched { .. } => "dispatched",
+            EventKind::ClockPaused { .. } => "clock_paused",
+            EventKind::ClockResumed { .. } => "clock_resumed",
             EventKind::Signed { .. } => "signed",
             EventKind::Responded { .. } => "responded",
             EventKind::NoteAdded { .. } => "note_added",
@@ -259,6 +265,8 @@ impl EventKind {
             EventKind::SpecialHandled { .. } => "特殊处置",
             EventKind::ConsultationOpened { .. } => "派单会商",
             EventKind::Dispatched { .. } => "派单",
+            EventKind::ClockPaused { .. } => "暂停计时",
+            EventKind::ClockResumed { .. } => "恢复计时",
             EventKind::Signed { .. } => "签收",
             EventKind::Responded { .. } => "联系诉求人",
             EventKind::NoteAdded { .. } => "办理进展",

@@ -114,6 +114,12 @@ pub struct Assignment {
     pub round: u32,
     pub extensions_granted: u32,
     pub dispatched_by: String,
+    /// 暂停计时: since when the clocks are paused (waiting for the citizen), if they are.
+    #[serde(default)]
+    pub paused_since: Option<DateTime<Utc>>,
+    /// Total paused time so far, in seconds.
+    #[serde(default)]
+    pub paused_seconds: i64,
     /// Reminder watermarks: clock → (epoch, thresholds already reported in that epoch).
     #[serde(default)]
     pub reminders: std::collections::BTreeMap<String, (u32, u8)>,
@@ -374,7 +380,31 @@ impl TicketState {
                         extensions_granted: 0,
                         dispatched_by: e.actor.user.clone(),
                         reminders: Default::default(),
+                        paused_since: None,
+                        paused_seconds: 0,
                     });
+                }
+            }
+            EventKind::ClockPaused { unit, .. } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "paused"))?;
+                a.paused_since = Some(at);
+            }
+            EventKind::ClockResumed { unit } => {
+                let a = self
+                    .active_assignment_mut(unit)
+                    .ok_or_else(|| missing(unit, "resumed"))?;
+                if let Some(since) = a.paused_since.take() {
+                    let d = at - since;
+                    a.paused_seconds += d.num_seconds();
+                    if a.signed_at.is_none() {
+                        a.deadlines.sign += d;
+                    }
+                    if a.responded_at.is_none() {
+                        a.deadlines.respond += d;
+                    }
+                    a.deadlines.finish += d;
                 }
             }
             EventKind::Signed { unit } => {
@@ -509,6 +539,7 @@ impl TicketState {
                     a.finished_at = None;
                     a.round = round;
                     a.reminders.clear();
+                    a.paused_since = None;
                 }
             }
             EventKind::MergedInto {

@@ -286,7 +286,7 @@ fn arb_unit() -> impl Strategy<Value = String> {
 }
 
 fn arb_cmd() -> impl Strategy<Value = (u32, u8, String, bool, u8)> {
-    (0u32..600, 0u8..25, arb_unit(), any::<bool>(), 0u8..3)
+    (0u32..600, 0u8..27, arb_unit(), any::<bool>(), 0u8..3)
 }
 
 fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &TicketState) -> Command {
@@ -399,6 +399,15 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
             primary: 99,
             primary_number: "x".into(),
         },
+        24 => Command::Consult {
+            note: "疑难诉求会商".into(),
+            units: vec![unit],
+        },
+        25 => Command::Pause {
+            unit,
+            reason: "约定上门时间".into(),
+        },
+        26 => Command::Resume { unit },
         _ => Command::Remind {
             unit,
             clock: ["sign", "respond", "finish"][n as usize].into(),
@@ -420,6 +429,10 @@ fn check_invariants(st: &TicketState) -> Result<(), TestCaseError> {
     match st.status {
         Status::Dispatched | Status::InProgress | Status::ReturnReview => {
             prop_assert_eq!(active_leads, 1)
+        }
+        Status::Consultation => {
+            prop_assert_eq!(active_leads, 0);
+            prop_assert!(st.consultation.is_some());
         }
         Status::Answered | Status::SpecialHandled => prop_assert!(st.assignments.is_empty()),
         _ => {}

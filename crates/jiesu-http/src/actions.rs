@@ -23,8 +23,11 @@ use std::sync::{Arc, Mutex};
 pub const ACTIONS: &[&str] = &[
     "answer",
     "special",
+    "consult",
     "dispatch",
     "sign",
+    "pause",
+    "resume",
     "respond",
     "note",
     "whistle",
@@ -371,6 +374,23 @@ fn build(
                 })?,
             }
         }
+        "pause" => {
+            let x: NoteB = body(b)?;
+            Command::Pause {
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.paused_since.is_none()
+                })?,
+                reason: x.text,
+            }
+        }
+        "resume" => {
+            let x: UnitOnly = body(b)?;
+            Command::Resume {
+                unit: acting_unit(st, actor, t, x.unit_code.as_deref(), |a| {
+                    a.paused_since.is_some()
+                })?,
+            }
+        }
         "respond" => {
             let x: RespondB = body(b)?;
             Command::Respond {
@@ -678,7 +698,7 @@ fn probe_body(action: &str) -> Value {
         "special" => json!({"handling": "legal_route", "note": "x"}),
         "consult" => json!({"note": "x"}),
         "dispatch" => json!({"assignments": [], "tier": "7d"}),
-        "note" => json!({"text": "x"}),
+        "note" | "pause" => json!({"text": "x"}),
         "whistle" => json!({"units": ["-"], "reason": "x"}),
         "return" => json!({"reason": "other", "text": "x"}),
         "review-return" | "review-extension" => json!({"approve": true}),

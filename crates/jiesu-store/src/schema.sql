@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS assignments (
   sign_deadline TEXT NOT NULL, respond_deadline TEXT NOT NULL, finish_deadline TEXT NOT NULL,
   signed_at TEXT, responded_at TEXT, finished_at TEXT, return_pending INTEGER NOT NULL,
   extension_pending INTEGER NOT NULL, dispatched_by TEXT NOT NULL,
-  extensions_granted INTEGER NOT NULL, reminded TEXT NOT NULL,
+  extensions_granted INTEGER NOT NULL, reminded TEXT NOT NULL, paused_since TEXT,
   PRIMARY KEY (ticket_id, idx));
 -- Duty catalogue versions (派单目录): drafts, the published one, superseded ones (kept).
 CREATE TABLE IF NOT EXISTS catalogues (

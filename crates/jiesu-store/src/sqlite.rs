@@ -406,8 +406,8 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
     let mut ins = c.prepare_cached(
         "INSERT INTO assignments (ticket_id, idx, unit_code, role, tier, state, round, dispatched_at, sign_deadline,
            respond_deadline, finish_deadline, signed_at, responded_at, finished_at, return_pending,
-           extension_pending, dispatched_by, extensions_granted, reminded)
-           VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+           extension_pending, dispatched_by, extensions_granted, reminded, paused_since)
+           VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     )?;
     for (idx, a) in st.assignments.iter().enumerate() {
         ins.execute(params![
@@ -430,6 +430,7 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
             a.dispatched_by,
             a.extensions_granted,
             serde_json::to_string(&a.reminders)?,
+            fmt_opt(a.paused_since),
         ])?;
     }
     Ok(())
@@ -953,7 +954,7 @@ impl TicketStore for SqliteStore {
                 "SELECT a.ticket_id, a.unit_code, a.role, a.state, a.dispatched_at, a.sign_deadline, a.respond_deadline,
                         a.finish_deadline, a.signed_at, a.responded_at, a.extensions_granted, a.reminded, t.district_code
                  FROM assignments a JOIN tickets t ON t.id = a.ticket_id
-                 WHERE a.state IN ('dispatched','signed','responded')",
+                 WHERE a.state IN ('dispatched','signed','responded') AND a.paused_since IS NULL",
             )?;
             let mut rows = s.query([])?;
             let mut n = 0;

@@ -182,6 +182,32 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
         }),
         Box::new({
             let u = u.clone();
+            move |_| Command::Remind {
+                unit: u.clone(),
+                clock: "finish".into(),
+                epoch: 0,
+                index: 0,
+                permille: 500,
+                overdue: false,
+            }
+        }),
+        Box::new(|_| Command::Exempt {
+            reason: Some(ExemptReason::UnmanagedEstate),
+            note: "失管小区".into(),
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Pause {
+                unit: u.clone(),
+                reason: "约定上门".into(),
+            }
+        }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Resume { unit: u.clone() }
+        }),
+        Box::new({
+            let u = u.clone();
             move |_| Command::Sign { unit: u.clone() }
         }),
         Box::new({
@@ -324,6 +350,10 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
         "reopened",
         "closed",
         "archived",
+        "reminded",
+        "exempted",
+        "clock_paused",
+        "clock_resumed",
     ] {
         assert!(kinds.contains(k), "missing {k}");
     }
