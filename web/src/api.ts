@@ -514,7 +514,58 @@ function qs(params: Record<string, string | number | boolean | undefined | null>
   return s ? `?${s}` : '';
 }
 
+export interface KbHit {
+  id: string;
+  version: number;
+  score: number;
+  confidence: number;
+  /** Escaped HTML except for <mark> highlights. */
+  question_html: string;
+  snippet_html: string;
+  owner_unit?: string | null;
+  categories?: string[];
+  place_match?: boolean;
+}
+
+export interface KbAnswer {
+  article_id: string;
+  version: number;
+  question: string;
+  answer: string;
+  policy_basis?: string | null;
+  owner_unit?: string | null;
+  owner_unit_name?: string | null;
+  confidence: number;
+}
+
+export interface AskResult {
+  answer: KbAnswer | null;
+  suggestions: KbHit[];
+  handover: { text: string; category_code?: string | null; district_code?: string | null; street_code?: string | null } | null;
+}
+
+export interface ClassifyResult {
+  category: { code: string; path: string; confidence: number; drivers: [string, number][] }[];
+  type: { label: string; label_zh: string; confidence: number; drivers: [string, number][] }[];
+  model_version: string;
+  trained_on: number;
+}
+
+export interface DuplicateItem {
+  id: number;
+  number: string;
+  score: number;
+  text_similarity: number;
+  reasons_zh: string;
+  reasons_en: string;
+}
+
 export const api = {
+  kbSearch: (q: string, k = 5) => request<{ hits: KbHit[] }>('GET', `/api/v1/kb/search${qs({ q, k })}`),
+  ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
+  classify: (body: { title?: string; text: string }) => request<ClassifyResult>('POST', '/api/v1/classify', body),
+  duplicates: (id: number | string) =>
+    request<{ items: DuplicateItem[] }>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/duplicates`),
   login: (username: string, password: string) =>
     request<{ token: string; user: User }>('POST', '/api/v1/session', { username, password }),
   me: () => request<User>('GET', '/api/v1/me'),

@@ -170,6 +170,16 @@ export function categoryPicker(opts: { value?: string; onChange?: (leaf: Categor
     input: combo.input,
     value: () => chosen?.code ?? '',
     leaf: () => chosen,
+    /** Chooses the leaf `code` (e.g. a classifier suggestion); false when it is not a leaf. */
+    set: async (code: string): Promise<boolean> => {
+      const l = (await loadCategories()).byCode.get(code);
+      if (!l) return false;
+      chosen = l;
+      combo.input.value = l.name;
+      showChosen();
+      opts.onChange?.(l);
+      return true;
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import { submitPage } from './pages/submit';
 import { ticketPage } from './pages/ticket';
 import { ticketsPage } from './pages/tickets';
 import { trackPage } from './pages/track';
+import { askPage } from './pages/ask';
 import { workbenchPage } from './pages/workbench';
 
 interface RouteDef {
@@ -41,6 +42,7 @@ const ROUTES: Record<string, RouteDef> = {
   login: { page: loginPage, access: 'public', title: 'login_title' },
   submit: { page: submitPage, access: 'public', title: 'submit_title' },
   track: { page: trackPage, access: 'public', title: 'track_title' },
+  ask: { page: askPage, access: 'public', title: 'ask_title' },
   intake: { page: intakePage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'intake_title' },
   workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },
@@ -125,6 +127,7 @@ function topbar(route: Route): HTMLElement {
       { class: 'nav', 'aria-label': t('nav_main') },
       navLink(t('nav_submit'), '/submit', 'submit'),
       navLink(t('nav_track'), '/track', 'track'),
+      navLink(t('nav_ask'), '/ask', 'ask'),
       navLink(t('nav_scores'), '/scores', 'scores'),
     );
     right = h(

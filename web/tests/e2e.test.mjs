@@ -819,6 +819,103 @@ test('issue 4: unresolved callback, reopen, second callback resolved; the scorec
   await pub.context.close();
 });
 
+test('issue 5: the agent answers a consultation with a suggested article; duplicates; the virtual agent answers with a source', async () => {
+  const agentTok = await token('agent1');
+  // a demo article, and its question as the consultation's text
+  const kb = await api('GET', `/api/v1/kb/search?q=${encodeURIComponent('居住证怎么办理')}&k=1`, undefined, agentTok);
+  assert.equal(kb.status, 200);
+  const article = kb.body.hits[0];
+  assert.ok(article, 'the demo knowledge base has an article about 居住证');
+  const question = article.question_html.replace(/<\/?mark>/g, '');
+  const leaf = await someLeaf(/户籍|居住|证件|人口/);
+
+  const { page, context } = await newPage();
+  await login(page, 'agent1');
+  await page.waitForURL(/#\/intake/);
+  await page.waitForSelector('[data-testid=intake-form]');
+  await page.check('input[name=type][value=consultation]');
+  await pickCategory(page, leaf);
+  await page.fill('input[name=title]', '咨询居住证办理');
+  await page.fill('textarea[name=text]', `市民来电咨询：${question}`);
+  // the side panel shows the article with a highlighted snippet, and the classifier's suggestions
+  const hit = page.locator(`.kb-hit[data-article="${article.id}"]`);
+  await hit.waitFor();
+  assert.ok((await hit.locator('mark').count()) > 0, 'the snippet is highlighted');
+  await page.waitForSelector('.cls-item', { timeout: 30_000 });
+  assert.match(await page.locator('.cls-item').first().textContent(), /%/);
+  await hit.locator('[data-testid=kb-use]').click();
+  await page.waitForSelector('.kb-hit.chosen');
+  assert.ok(await page.isChecked('input[name=mode][value=answer]'), 'the form switched to answer directly');
+  assert.ok((await page.inputValue('textarea[name=answer]')).length > 10, 'the answer field is filled');
+  await pickPlace(page);
+  await page.fill('input[name="requester.name"]', '李女士');
+  await page.fill('input[name="requester.phone"]', '13711112222');
+  await shot(page, '15-intake-kb-assist');
+  await page.click('[data-testid=intake-submit]');
+  await page.waitForSelector('[data-testid=intake-done]');
+  const number = (await page.textContent('[data-testid=ticket-number]')).trim();
+  assert.ok(number);
+  const id = (await page.getAttribute('[data-testid=open-ticket]', 'href')).split('/').pop();
+  const evs = await api('GET', `/api/v1/tickets/${id}/events`, undefined, agentTok);
+  const answered = evs.body.filter((e) => JSON.stringify(e).includes('answered_directly'));
+  assert.ok(answered.length, 'an answered_directly event');
+  assert.ok(answered.some((e) => JSON.stringify(e).includes(`"article_id":"${article.id}"`)), `the event names article ${article.id}`);
+
+  // two reports of the same problem: the second's page says "possibly the same as #first" and merges
+  const body = {
+    channel: 'phone',
+    type: 'complaint',
+    category_code: leaf.code,
+    title: '路口雨后积水无法通行',
+    text: '朝阳区某路口雨后道路积水严重，车辆行人无法通行，请尽快排水处理。',
+    district_code: DISTRICT,
+    street_code: STREET,
+    requester: { name: '王先生', phone: '13900001111' },
+  };
+  const post = async (b) => {
+    const res = await fetch(`${base}/api/v1/tickets`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${agentTok}`, 'Idempotency-Key': `dup-${Math.random()}` },
+      body: JSON.stringify(b),
+    });
+    assert.equal(res.status, 201, 'ticket created');
+    return res.json();
+  };
+  const first = await post(body);
+  const second = await post({ ...body, requester: { name: '赵女士', phone: '13900002222' } });
+  await page.goto(`${base}/#/tickets/${second.id}`);
+  const dup = page.locator(`[data-testid=duplicates] .dup-item[data-number="${first.number}"]`);
+  await dup.waitFor();
+  assert.equal(await dup.locator('a').getAttribute('href'), `#/tickets/${first.id}`);
+  assert.match(await dup.textContent(), /文本相似度/);
+  await shot(page, '16-ticket-duplicates');
+  page.once('dialog', (d) => d.accept());
+  await dup.locator('[data-testid=dup-merge]').click();
+  await page.waitForFunction((n) => [...document.querySelectorAll('.alert.info')].some((a) => a.textContent.includes(n)), first.number);
+  const merged = await api('GET', `/api/v1/tickets/${second.id}`, undefined, agentTok);
+  assert.equal(merged.body.status, 'merged');
+  await context.close();
+
+  // the public virtual agent, linked from the home page
+  const pub = await newPage({ viewport: { width: 390, height: 844 }, mobile: true });
+  await pub.page.goto(`${base}/#/`);
+  await pub.page.click('[data-testid=home-ask]');
+  await pub.page.waitForSelector('[data-testid=ask-form]');
+  await pub.page.fill('textarea[name=question]', question);
+  await pub.page.click('[data-testid=ask-submit]');
+  await pub.page.waitForSelector('[data-testid=ask-answer]');
+  const src = await pub.page.textContent('[data-testid=ask-source]');
+  assert.match(src, /主管单位/);
+  assert.ok(await pub.page.getAttribute('[data-testid=ask-answer]', 'data-article'), 'the answer names its article');
+  await assertLabelled(pub.page);
+  await shot(pub.page, '17-ask');
+  // hand-over: the submit page is pre-filled with the question
+  await pub.page.click('[data-testid=ask-handover]');
+  await pub.page.waitForSelector('[data-testid=public-form]');
+  assert.ok((await pub.page.inputValue('textarea[name=text]')).includes(question.slice(0, 6)));
+  await pub.context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

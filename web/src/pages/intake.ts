@@ -10,6 +10,7 @@ import type { PageCtx } from '../page';
 import { navigate } from '../router';
 import { CHANNELS, enumLabel, enumOptions, loadEnums, TIERS, TYPES } from '../store';
 import { fmtTime } from '../format';
+import { intakeAssist } from '../assist';
 
 export async function intakePage({ root }: PageCtx): Promise<void> {
   await loadEnums();
@@ -75,6 +76,28 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
 
   const result = h('div', { class: 'intake-result', 'aria-live': 'polite' });
 
+  const setType = (v: string) => {
+    const r = typeGroup.querySelector<HTMLInputElement>(`input[name=type][value="${v}"]`);
+    if (!r) return;
+    r.checked = true;
+    r.dispatchEvent(new Event('change'));
+  };
+  const assist = intakeAssist({
+    text,
+    title,
+    onUseArticle: (hit, ans) => {
+      setMode('answer');
+      answer.value = ans;
+      answer.focus();
+      toast(t('kb_used_toast', { id: hit.id }));
+    },
+    onCategory: (code) =>
+      void cat.set(code).then((ok) => {
+        if (!ok) toast(t('cls_not_leaf'));
+      }),
+    onType: setType,
+  });
+
   mount(
     form,
     h(
@@ -112,6 +135,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     h(
       'aside',
       { class: 'intake-side' },
+      assist.el,
       h('section', { class: 'card sticky' }, modeGroup, modeBox, h('div', { class: 'form-error' }), submitBtn, result),
     ),
   );
@@ -168,7 +192,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
           note: dispatchNote.value.trim() || undefined,
         });
       } else if (mode === 'answer') {
-        created = await api.action(created.id, 'answer', { answer: answer.value.trim() });
+        created = await api.action(created.id, 'answer', { answer: answer.value.trim(), article_id: assist.articleId() || undefined });
       }
       idemKey = randomKey();
       toast(t('created_ok', { number: created.number }));

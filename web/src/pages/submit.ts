@@ -7,12 +7,21 @@ import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { navigate } from '../router';
 import { enumOptions, loadEnums, TYPES } from '../store';
+import { HANDOVER_KEY, type Handover } from './ask';
 
 export async function submitPage({ root }: PageCtx): Promise<void> {
   await loadEnums();
   let idemKey = randomKey();
+  // a hand-over from the virtual agent (#/ask): its draft pre-fills the form, once
+  let draft: Handover | null = null;
+  try {
+    draft = JSON.parse(sessionStorage.getItem(HANDOVER_KEY) ?? 'null') as Handover | null;
+  } catch {
+    draft = null;
+  }
+  sessionStorage.removeItem(HANDOVER_KEY);
   const typeGroup = radioGroup('type', t('type'), enumOptions('types', TYPES), 'complaint');
-  const cat = categoryPicker();
+  const cat = categoryPicker({ value: draft?.category_code ?? undefined });
   const place = placeCascade();
   const address = input('address', { maxlength: 200, autocomplete: 'street-address' });
   const title = input('title', { maxlength: 200 });
@@ -41,6 +50,11 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
     submitBtn,
   );
   text.after(counter);
+  if (draft?.text) {
+    text.value = draft.text;
+    text.dispatchEvent(new Event('input'));
+    title.value = [...draft.text.replace(/\s+/g, ' ').trim()].slice(0, 30).join('');
+  }
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

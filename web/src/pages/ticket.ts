@@ -4,7 +4,7 @@
 import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, type TicketView } from '../api';
 import { actionsPanel } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
-import { h, mount, type Child } from '../dom';
+import { button, h, mount, toast, type Child } from '../dom';
 import { deadlineClock, fmtTime, pathText } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
@@ -265,6 +265,62 @@ export function ticketHeader(tk: TicketView): HTMLElement {
   );
 }
 
+const DUP_ROLES = ['agent', 'dispatcher', 'supervisor'];
+
+/** "可能重复": GET /tickets/{id}/duplicates, with a merge button when the server allows `merge`. */
+function duplicatesCard(tk: TicketView, refresh: (next: TicketView) => void): HTMLElement | null {
+  if (!DUP_ROLES.includes(session.user?.role ?? '') || tk.merged_into) return null;
+  const box = h('section', { class: 'card dup-card', hidden: true, 'aria-labelledby': 'dup-title', 'data-testid': 'duplicates' });
+  const canMerge = (tk.allowed_actions ?? []).includes('merge');
+  void api
+    .duplicates(tk.id)
+    .then(({ items }) => {
+      if (!items.length || !box.isConnected) return;
+      mount(
+        box,
+        h('h2', { id: 'dup-title' }, t('dup_title')),
+        h(
+          'ul',
+          { class: 'plain dup-list' },
+          items.map((d) =>
+            h(
+              'li',
+              { class: 'dup-item', 'data-number': d.number },
+              h('a', { href: `#/tickets/${d.id}` }, t('dup_same_as', { number: d.number })),
+              ' ',
+              h('span', { class: 'muted small' }, `${t('dup_score')} ${Math.round(d.score * 100)}%`),
+              h('div', { class: 'muted small' }, lang() === 'zh' ? d.reasons_zh : d.reasons_en || d.reasons_zh),
+              canMerge
+                ? button(t('dup_merge', { number: d.number }), {
+                    class: 'btn small',
+                    'data-testid': 'dup-merge',
+                    onclick: async (ev: Event) => {
+                      if (!confirm(t('dup_merge_confirm', { number: d.number }))) return;
+                      const b = ev.currentTarget as HTMLButtonElement;
+                      b.disabled = true;
+                      try {
+                        const next = await api.action(tk.id, 'merge', { into: d.number });
+                        toast(t('action_done', { action: t('act_merge') }));
+                        refresh(next);
+                      } catch (e) {
+                        toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
+                        b.disabled = false;
+                      }
+                    },
+                  })
+                : null,
+            ),
+          ),
+        ),
+      );
+      box.hidden = false;
+    })
+    .catch(() => {
+      /* no suggestions is not an error worth showing */
+    });
+  return box;
+}
+
 export async function ticketPage({ root, route, alive }: PageCtx): Promise<void> {
   const id = route.parts[1];
   mount(root, loadingBlock());
@@ -293,6 +349,7 @@ export async function ticketPage({ root, route, alive }: PageCtx): Promise<void>
           'div',
           { class: 'detail-main' },
           requestCard(tk),
+          duplicatesCard(tk, (next) => void refresh(next)),
           tk.merged_into ? h('div', { class: 'alert info' }, t('merged_into', { number: String((tk.merged_into as { number?: string })?.number ?? JSON.stringify(tk.merged_into)) })) : null,
           tk.answer ? h('section', { class: 'card' }, h('h2', null, t('answer_given')), h('p', { class: 'prewrap' }, tk.answer)) : null,
           assignmentsCard(tk),

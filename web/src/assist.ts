@@ -1,0 +1,199 @@
+// The intake form's assistant panel: while the agent types the request text, the best
+// knowledge-base answers (GET /api/v1/kb/search) and the classifier's suggestions
+// (POST /api/v1/classify: top-3 categories and the likely type, with the words that drove them).
+// Both are debounced (400 ms, at least 4 characters); a slow answer to an older text is dropped.
+
+import { api, ApiError, type ClassifyResult, type KbHit } from './api';
+import { button, h, mount } from './dom';
+import { lang, t } from './i18n';
+import { enumLabel } from './store';
+
+const DEBOUNCE_MS = 400;
+const MIN_CHARS = 4;
+/** While the model loads at start-up, /classify answers 503 `model_not_ready`: try again after this. */
+const CLASSIFY_RETRY_MS = 5000;
+
+/** A server snippet is escaped HTML except for <mark>; anything else is dropped to be safe. */
+function safeMarked(html: string): DocumentFragment {
+  const frag = document.createDocumentFragment();
+  const parts = html.split(/(<mark>|<\/mark>)/);
+  let inMark = false;
+  const decode = (s: string) => {
+    const ta = document.createElement('textarea');
+    ta.innerHTML = s.replace(/</g, '&lt;');
+    return ta.value;
+  };
+  for (const p of parts) {
+    if (p === '<mark>') inMark = true;
+    else if (p === '</mark>') inMark = false;
+    else if (p) frag.append(inMark ? h('mark', null, decode(p)) : decode(p));
+  }
+  return frag;
+}
+
+/** The plain text of a snippet: marks removed, entities decoded, the window's ellipses trimmed. */
+export function snippetText(html: string): string {
+  const div = document.createElement('div');
+  div.append(safeMarked(html));
+  return (div.textContent ?? '').replace(/^…+|…+$/g, '').trim();
+}
+
+export const pct = (x: number) => `${Math.round(Math.max(0, Math.min(1, x)) * 100)}%`;
+
+export interface AssistOpts {
+  text: HTMLTextAreaElement;
+  title: HTMLInputElement;
+  /** "用此答复": the hit and the text to put in the answer field. */
+  onUseArticle: (hit: KbHit, answer: string) => void;
+  onCategory: (code: string) => void;
+  onType: (type: string) => void;
+}
+
+export function intakeAssist(opts: AssistOpts) {
+  const kbBox = h('div', { class: 'assist-kb', 'data-testid': 'kb-hits', 'aria-live': 'polite' });
+  const clsBox = h('div', { class: 'assist-cls', 'data-testid': 'classify', 'aria-live': 'polite' });
+  const el = h(
+    'section',
+    { class: 'card assist', 'aria-labelledby': 'assist-title', 'data-testid': 'assist' },
+    h('h2', { id: 'assist-title' }, t('assist_title')),
+    h('h3', null, t('kb_answers')),
+    kbBox,
+    h('h3', null, t('cls_title')),
+    clsBox,
+  );
+  mount(kbBox, h('p', { class: 'muted small' }, t('assist_type_more')));
+  mount(clsBox, h('p', { class: 'muted small' }, t('assist_type_more')));
+
+  let timer: number | undefined;
+  let retry: number | undefined;
+  let seq = 0;
+  let chosen = '';
+
+  const renderHits = (hits: KbHit[]) => {
+    if (!hits.length) return mount(kbBox, h('p', { class: 'muted small' }, t('kb_none')));
+    mount(
+      kbBox,
+      h(
+        'ol',
+        { class: 'plain kb-hits' },
+        hits.map((hit) =>
+          h(
+            'li',
+            { class: `kb-hit ${hit.id === chosen ? 'chosen' : ''}`, 'data-article': hit.id },
+            h('div', { class: 'kb-q' }, safeMarked(hit.question_html)),
+            h('div', { class: 'kb-snippet' }, safeMarked(hit.snippet_html)),
+            h(
+              'div',
+              { class: 'kb-meta' },
+              h('span', { class: 'tag' }, hit.id),
+              ' ',
+              h('span', { class: 'muted small' }, `${t('confidence')} ${pct(hit.confidence)}`),
+              hit.place_match ? h('span', { class: 'tag ok' }, t('kb_place_match')) : null,
+              button(hit.id === chosen ? t('kb_used') : t('kb_use'), {
+                class: 'btn small',
+                'data-testid': 'kb-use',
+                onclick: () => {
+                  chosen = hit.id;
+                  opts.onUseArticle(hit, snippetText(hit.snippet_html));
+                  renderHits(hits);
+                },
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+
+  const driverText = (d: [string, number][]) =>
+    d
+      .filter(([, w]) => w > 1e-6)
+      .slice(0, 4)
+      .map(([w]) => w)
+      .join('、');
+
+  const renderCls = (r: ClassifyResult) => {
+    const type = r.type[0];
+    mount(
+      clsBox,
+      h(
+        'ol',
+        { class: 'plain cls-list' },
+        r.category.slice(0, 3).map((c) =>
+          h(
+            'li',
+            { class: 'cls-item', 'data-code': c.code },
+            h('div', null, h('strong', null, c.path), ' ', h('span', { class: 'muted small' }, pct(c.confidence))),
+            h('div', { class: 'muted small' }, driverText(c.drivers) ? `${t('cls_drivers')}：${driverText(c.drivers)}` : ''),
+            button(t('cls_accept'), { class: 'btn small', 'data-testid': 'cls-accept', onclick: () => opts.onCategory(c.code) }),
+          ),
+        ),
+      ),
+      type
+        ? h(
+            'div',
+            { class: 'cls-type', 'data-type': type.label },
+            t('cls_type'),
+            '：',
+            h('strong', null, lang() === 'zh' ? type.label_zh || enumLabel('types', type.label) : enumLabel('types', type.label)),
+            ' ',
+            h('span', { class: 'muted small' }, pct(type.confidence)),
+            driverText(type.drivers) ? h('div', { class: 'muted small' }, `${t('cls_drivers')}：${driverText(type.drivers)}`) : null,
+            button(t('cls_accept'), { class: 'btn small', 'data-testid': 'cls-type-accept', onclick: () => opts.onType(type.label) }),
+          )
+        : null,
+    );
+  };
+
+  async function classify(my: number, text: string, title: string) {
+    try {
+      const r = await api.classify({ text, title: title || undefined });
+      if (my === seq) renderCls(r);
+    } catch (e) {
+      if (my !== seq) return;
+      // the model is still loading: show nothing and try again a little later
+      if (e instanceof ApiError && e.status === 503) {
+        mount(clsBox);
+        window.clearTimeout(retry);
+        retry = window.setTimeout(() => {
+          if (my === seq && el.isConnected) void classify(my, text, title);
+        }, CLASSIFY_RETRY_MS);
+      } else mount(clsBox);
+    }
+  }
+
+  async function run() {
+    const text = opts.text.value.trim();
+    const my = ++seq;
+    window.clearTimeout(retry);
+    if ([...text].length < MIN_CHARS) {
+      mount(kbBox, h('p', { class: 'muted small' }, t('assist_type_more')));
+      mount(clsBox, h('p', { class: 'muted small' }, t('assist_type_more')));
+      return;
+    }
+    const title = opts.title.value.trim();
+    void classify(my, text, title);
+    try {
+      const { hits } = await api.kbSearch(`${title} ${text}`.trim().slice(0, 2000), 5);
+      if (my === seq) renderHits(hits);
+    } catch (e) {
+      if (my === seq) mount(kbBox, h('p', { class: 'muted small' }, e instanceof ApiError ? e.text(lang()) : String(e)));
+    }
+  }
+
+  const schedule = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => void run(), DEBOUNCE_MS);
+  };
+  opts.text.addEventListener('input', schedule);
+  opts.title.addEventListener('input', schedule);
+
+  return {
+    el,
+    /** The article chosen with "用此答复", or '' (cleared when the agent picks no article). */
+    articleId: () => chosen,
+    clear: () => {
+      chosen = '';
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The public virtual agent (智能问答, no log-in): the citizen asks, POST /api/v1/public/ask answers
+// from the knowledge base with its source (policy basis, owner unit), or hands over to a new
+// request: "提交诉求" opens #/submit pre-filled with the handover draft (kept in sessionStorage).
+
+import { api, ApiError, type AskResult } from '../api';
+import { clearErrors, field, h, mount, showFieldError, textarea } from '../dom';
+import { lang, t } from '../i18n';
+import type { PageCtx } from '../page';
+import { navigate } from '../router';
+import { pct, snippetText } from '../assist';
+
+export const HANDOVER_KEY = 'jiesu.handover';
+
+export interface Handover {
+  text: string;
+  category_code?: string | null;
+  district_code?: string | null;
+  street_code?: string | null;
+}
+
+export function askPage({ root }: PageCtx): void {
+  const q = textarea('question', { rows: 3, maxlength: 2000, required: true });
+  const submit = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'ask-submit' }, t('ask_button'));
+  const out = h('div', { class: 'ask-out', 'aria-live': 'polite', 'data-testid': 'ask-result' });
+  const form = h(
+    'form',
+    { class: 'card public-form', novalidate: true, 'data-testid': 'ask-form' },
+    field(t('ask_question'), q, { name: 'question', required: true, hint: t('ask_hint') }),
+    h('div', { class: 'form-error' }),
+    h('div', { class: 'actions-row' }, submit),
+  );
+
+  const handoverButton = (question: string, ho: Handover | null) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn primary',
+        'data-testid': 'ask-handover',
+        onclick: () => {
+          const draft: Handover = ho ?? { text: question };
+          sessionStorage.setItem(HANDOVER_KEY, JSON.stringify({ ...draft, text: draft.text || question }));
+          navigate('/submit');
+        },
+      },
+      t('ask_file_request'),
+    );
+
+  const render = (question: string, r: AskResult) => {
+    const a = r.answer;
+    const others = r.suggestions.filter((s) => s.id !== a?.article_id).slice(0, 3);
+    mount(
+      out,
+      a
+        ? h(
+            'section',
+            { class: 'card ask-answer', 'data-testid': 'ask-answer', 'data-article': a.article_id },
+            h('h2', null, a.question),
+            h('p', { class: 'prewrap' }, a.answer),
+            h(
+              'dl',
+              { class: 'ask-source', 'data-testid': 'ask-source' },
+              a.policy_basis ? [h('dt', null, t('ask_policy')), h('dd', null, a.policy_basis)] : null,
+              a.owner_unit_name || a.owner_unit ? [h('dt', null, t('ask_owner')), h('dd', null, a.owner_unit_name ?? a.owner_unit ?? '')] : null,
+              h('dt', null, t('ask_article')),
+              h('dd', null, `${a.article_id} · v${a.version} · ${t('confidence')} ${pct(a.confidence)}`),
+            ),
+            h('p', { class: 'muted small' }, t('ask_not_solved')),
+            handoverButton(question, r.handover),
+          )
+        : h(
+            'section',
+            { class: 'card ask-none', 'data-testid': 'ask-none' },
+            h('h2', null, t('ask_no_answer')),
+            h('p', null, t('ask_no_answer_text')),
+            handoverButton(question, r.handover),
+          ),
+      others.length
+        ? h(
+            'section',
+            { class: 'card' },
+            h('h2', null, t('ask_related')),
+            h(
+              'ul',
+              { class: 'plain ask-related' },
+              others.map((s) =>
+                h(
+                  'li',
+                  null,
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'linklike',
+                      onclick: () => {
+                        q.value = snippetText(s.question_html);
+                        form.requestSubmit();
+                      },
+                    },
+                    snippetText(s.question_html),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : null,
+    );
+  };
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const question = q.value.trim();
+    if (!question) return showFieldError(form, 'question', t('required_field', { label: t('ask_question') }));
+    submit.disabled = true;
+    try {
+      render(question, await api.ask(question));
+    } catch (e) {
+      showFieldError(form, e instanceof ApiError ? e.field : undefined, e instanceof ApiError ? e.text(lang()) : String(e));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  mount(
+    root,
+    h(
+      'div',
+      { class: 'narrow' },
+      h('header', { class: 'page-head' }, h('div', null, h('h1', null, t('ask_title')), h('p', { class: 'lead' }, t('ask_lead')))),
+      form,
+      out,
+    ),
+  );
+}
