@@ -562,6 +562,11 @@ export interface DuplicateItem {
 
 export const api = {
   kbSearch: (q: string, k = 5) => request<{ hits: KbHit[] }>('GET', `/api/v1/kb/search${qs({ q, k })}`),
+  kbArticle: (id: string) =>
+    request<{ id: string; version: number; question: string; answer: string; policy_basis: string }>(
+      'GET',
+      `/api/v1/kb/articles/${encodeURIComponent(id)}`,
+    ),
   ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
   classify: (body: { title?: string; text: string }) => request<ClassifyResult>('POST', '/api/v1/classify', body),
   duplicates: (id: number | string) =>

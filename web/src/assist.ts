@@ -94,7 +94,11 @@ export function intakeAssist(opts: AssistOpts) {
                 'data-testid': 'kb-use',
                 onclick: () => {
                   chosen = hit.id;
-                  opts.onUseArticle(hit, snippetText(hit.snippet_html));
+                  // the full answer script (口径), falling back to the snippet if it cannot be fetched
+                  api
+                    .kbArticle(hit.id)
+                    .then((a) => opts.onUseArticle(hit, a.answer))
+                    .catch(() => opts.onUseArticle(hit, snippetText(hit.snippet_html)));
                   renderHits(hits);
                 },
               }),

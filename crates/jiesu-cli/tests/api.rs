@@ -81,7 +81,7 @@ fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(
         v["allowed_actions"],
-        json!(["sign", "note", "return", "extend"])
+        json!(["sign", "pause", "note", "return", "extend"])
     );
     for (a, b) in [
         ("sign", json!({})),
