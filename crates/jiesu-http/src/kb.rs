@@ -164,16 +164,31 @@ pub async fn duplicates(
 }
 
 /// `GET /api/v1/kb/articles/{id}` — one article's current version (the full answer script).
-pub async fn article(State(st): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn article(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     if !actor.role.is_centre() && !actor.role.is_unit() {
-        return Err(jiesu_domain::auth::Denied::Role { role: actor.role, action: "kb".into() }.into());
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "kb".into(),
+        }
+        .into());
     }
     let a = st
         .kb
         .read()
         .ok()
         .and_then(|k| k.get(&id).cloned())
-        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", format!("no article {id}"), "知识条目不存在"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no article {id}"),
+                "知识条目不存在",
+            )
+        })?;
     let owner = st.org.get(&a.owner_unit).map(|u| u.name.clone());
     Ok(axum::Json(json!({
         "id": a.id, "version": a.version, "question": a.question, "answer": a.answer,
