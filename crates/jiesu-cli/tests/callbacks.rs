@@ -146,3 +146,62 @@ fn a_citizen_rates_once_through_the_link_and_praise_is_credited() {
         .iter()
         .any(|x| x["id"] == id));
 }
+
+#[test]
+fn direct_answers_are_counted_per_article_and_as_a_rate() {
+    let s = server(&[
+        ("agent1", "agent", None),
+        ("h1", "unit_handler", Some("110105001")),
+    ]);
+    let (agent, h1) = (login(&s, "agent1"), login(&s, "h1"));
+    let cat = first_leaf(&s);
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let body = json!({"channel": "phone", "type": "consultation", "category_code": cat, "title": "居住证办理",
+            "text": "请问居住证怎么办理？", "district_code": "110105", "street_code": "110105001",
+            "requester": {"name": "刘女士", "phone": "13500002222"}});
+        let (_, _, t) = call(
+            &s,
+            "POST",
+            "/api/v1/tickets",
+            Some(&agent),
+            Some(&body.to_string()),
+        );
+        ids.push(t["id"].as_i64().unwrap());
+    }
+    let (st, _, a) = call(&s, "GET", "/api/v1/kb/articles/KB0056", Some(&agent), None);
+    assert_eq!(st, 200, "{a}");
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/tickets/{}/answer", ids[0]),
+        Some(&agent),
+        Some(&json!({"answer": a["answer"], "article_id": "KB0056"}).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    let today = chrono::Utc::now();
+    let (from, to) = (
+        (today - chrono::Duration::days(1)).format("%Y-%m-%d"),
+        (today + chrono::Duration::days(1)).format("%Y-%m-%d"),
+    );
+    let (st, _, u) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/kb/usage?from={from}&to={to}"),
+        Some(&agent),
+        None,
+    );
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(u["created"], 2);
+    assert_eq!(u["answered_directly"], 1);
+    assert_eq!(u["direct_answer_rate"], 0.5);
+    assert_eq!(u["articles"][0]["article_id"], "KB0056");
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/kb/usage?from={from}&to={to}"),
+        Some(&h1),
+        None,
+    );
+    assert_eq!(st, 403);
+}

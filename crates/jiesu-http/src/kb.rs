@@ -197,3 +197,55 @@ pub async fn article(
         "status": a.status.as_str(),
     })))
 }
+
+#[derive(Deserialize)]
+pub struct UsageQuery {
+    from: String,
+    to: String,
+}
+
+/// `GET /api/v1/kb/usage?from=YYYY-MM-DD&to=YYYY-MM-DD` — the direct-answer rate and how often each
+/// article answered a request (recorded by the `answer` action's `article_id`).
+pub async fn usage(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<UsageQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    if !actor.role.is_centre() {
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "kb-usage".into(),
+        }
+        .into());
+    }
+    let day = |f: &str, s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(|d| {
+                chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+                    d.and_hms_opt(0, 0, 0).unwrap_or_default(),
+                    chrono::Utc,
+                )
+            })
+            .map_err(|_| ApiError::invalid(f, "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"))
+    };
+    let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
+    let s2 = st.clone();
+    let (created, answered, rows) =
+        tokio::task::spawn_blocking(move || s2.store.kb_usage(from, to)).await??;
+    let kb = st.kb.clone();
+    let articles: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, n)| {
+            let question = kb
+                .read()
+                .ok()
+                .and_then(|k| k.get(&id).map(|a| a.question.clone()));
+            json!({"article_id": id, "question": question, "answered": n})
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "created": created, "answered_directly": answered,
+        "direct_answer_rate": if created > 0 { answered as f64 / created as f64 } else { 0.0 },
+        "articles": articles,
+    })))
+}

@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))
         .route("/kb/articles/{id}", get(kb::article))
+        .route("/kb/usage", get(kb::usage))
         .route("/classify", post(classify::classify))
         .route("/scores/{period}/{level}", get(scores::scorecard))
         .route("/kb/stats", get(kb::stats))

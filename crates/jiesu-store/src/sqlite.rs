@@ -1255,3 +1255,33 @@ impl SqliteStore {
         })
     }
 }
+
+impl SqliteStore {
+    /// Knowledge-base use in `[from, to)`: (tickets taken in, answered directly, per-article counts).
+    pub fn kb_usage(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(i64, i64, Vec<(String, i64)>)> {
+        self.read(move |c| {
+            let (f, t) = (fmt(from), fmt(to));
+            let created: i64 = c.query_row(
+                "SELECT COUNT(*) FROM events WHERE kind='created' AND at >= ?1 AND at < ?2",
+                params![f, t],
+                |r| r.get(0),
+            )?;
+            let answered: i64 = c.query_row(
+                "SELECT COUNT(*) FROM events WHERE kind='answered_directly' AND at >= ?1 AND at < ?2",
+                params![f, t],
+                |r| r.get(0),
+            )?;
+            let mut s = c.prepare(
+                "SELECT json_extract(payload, '$.article_id') a, COUNT(*) FROM events
+                 WHERE kind='answered_directly' AND at >= ?1 AND at < ?2 AND a IS NOT NULL
+                 GROUP BY a ORDER BY 2 DESC LIMIT 200",
+            )?;
+            let rows = s.query_map(params![f, t], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok((created, answered, rows.collect::<rusqlite::Result<_>>()?))
+        })
+    }
+}
