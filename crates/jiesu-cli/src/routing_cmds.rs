@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum CatalogueCmd {
-    /// Write the published catalogue as CSV.
+    /// Write the published catalogue as CSV (or xlsx when --out ends with .xlsx).
     Export {
         #[arg(long)]
         db: PathBuf,
@@ -60,7 +60,16 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let store = crate::open_existing(&db)?;
             let (org, cats) = trees(&store)?;
             let cat = published(&store, &org, &cats)?;
-            std::fs::write(&out, cat.to_csv())
+            let bytes = if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            {
+                jiesu_http::xlsx::csv_to_xlsx(&cat.to_csv(), "派单目录")
+                    .map_err(|e| anyhow::anyhow!("cannot write xlsx: {e}"))?
+            } else {
+                cat.to_csv().into_bytes()
+            };
+            std::fs::write(&out, bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {} rules to {}", cat.len(), out.display());
             Ok(())

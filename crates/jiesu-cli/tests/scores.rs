@@ -62,6 +62,26 @@ fn the_public_scorecard_matches_the_cli_and_has_no_personal_data() {
             .expect("same units");
         assert_eq!(api["counted"].as_u64().unwrap().to_string(), f[ci]);
     }
+    let x = ureq::get(&format!(
+        "{}/api/v1/scores/{period}/street?format=xlsx",
+        s.base
+    ))
+    .call()
+    .unwrap();
+    assert!(x.content_type().contains("spreadsheetml"));
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut x.into_reader(), &mut bytes).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx workbook");
+    let out = s.dir.path().join("catalogue.xlsx");
+    ok(&[
+        "catalogue",
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(&std::fs::read(&out).unwrap()[..2], b"PK");
     let (st, _, _) = call(&s, "GET", "/api/v1/scores/2026-13/street", None, None);
     assert_eq!(st, 422);
 }

@@ -24,6 +24,7 @@ mod scores;
 mod tickets;
 mod ui;
 mod views;
+pub mod xlsx;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/ask", post(kb::ask))
         .route("/catalogue", get(routing::catalogue_info))
         .route("/catalogue/export.csv", get(routing::export_csv))
+        .route("/catalogue/export.xlsx", get(routing::export_xlsx))
         .route("/catalogue/import", post(routing::import_csv))
         .route("/catalogue/lint", get(routing::lint))
         .route("/catalogue/drafts/{version}/whatif", get(routing::whatif))

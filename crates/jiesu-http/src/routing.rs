@@ -547,3 +547,28 @@ pub async fn dispatch_accuracy(
     }
     Ok(axum::Json(v))
 }
+
+/// `GET /api/v1/catalogue/export.xlsx` — the published catalogue as an Excel workbook.
+pub async fn export_xlsx(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<impl IntoResponse> {
+    require(&actor, ROUTERS, "catalogue")?;
+    let csv = current_catalogue(&st).to_csv();
+    let bytes = tokio::task::spawn_blocking(move || crate::xlsx::csv_to_xlsx(&csv, "派单目录"))
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalogue.xlsx\"",
+            ),
+        ],
+        bytes,
+    ))
+}

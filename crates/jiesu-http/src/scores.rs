@@ -33,14 +33,15 @@ pub async fn scorecard(
             "层级应为 street、district、department 或 enterprise",
         )
     })?;
-    let csv = match f.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
+    let (csv, xlsx) = match f.format.as_deref() {
+        None | Some("json") => (false, false),
+        Some("csv") => (true, false),
+        Some("xlsx") => (true, true),
         Some(o) => {
             return Err(ApiError::invalid(
                 "format",
-                format!("'{o}' is not json or csv"),
-                "格式应为 json 或 csv",
+                format!("'{o}' is not json, csv or xlsx"),
+                "格式应为 json、csv 或 xlsx",
             ))
         }
     };
@@ -67,7 +68,32 @@ pub async fn scorecard(
     let mut buf = Vec::new();
     if csv {
         jiesu_score::output::write_scorecard_csv(&card, &mut buf).map_err(ApiError::internal)?;
-        Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], buf).into_response())
+        if xlsx {
+            let text = String::from_utf8_lossy(&buf).to_string();
+            let book = crate::xlsx::csv_to_xlsx(&text, "考核结果").map_err(ApiError::internal)?;
+            let name = format!("attachment; filename=\"scorecard-{period}-{level}.xlsx\"");
+            return Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (header::CONTENT_DISPOSITION, name),
+                ],
+                book,
+            )
+                .into_response());
+        }
+        let name = format!("attachment; filename=\"scorecard-{period}-{level}.csv\"");
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            buf,
+        )
+            .into_response())
     } else {
         jiesu_score::output::write_scorecard_json(&card, &mut buf).map_err(ApiError::internal)?;
         Ok(([(header::CONTENT_TYPE, "application/json")], buf).into_response())
