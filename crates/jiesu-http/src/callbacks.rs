@@ -212,16 +212,7 @@ pub async fn recheck_sample(
         }
         .into());
     }
-    let parse = |f: &str, s: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(|d| {
-                chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
-                    d.and_hms_opt(0, 0, 0).unwrap_or_default(),
-                    chrono::Utc,
-                )
-            })
-            .map_err(|_| ApiError::invalid(f, "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"))
-    };
+    let parse = crate::error::utc_day;
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let n = q.n.unwrap_or(20).clamp(1, 200) as usize;
     let s2 = st.clone();
@@ -267,16 +258,7 @@ pub async fn praise(
     State(st): State<AppState>,
     Query(q): Query<PraiseQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let parse = |f: &str, s: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(|d| {
-                chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
-                    d.and_hms_opt(0, 0, 0).unwrap_or_default(),
-                    chrono::Utc,
-                )
-            })
-            .map_err(|_| ApiError::invalid(f, "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"))
-    };
+    let parse = crate::error::utc_day;
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let s2 = st.clone();
     let rows = tokio::task::spawn_blocking(move || s2.store.praise_by_unit(from, to)).await??;

@@ -218,16 +218,7 @@ pub async fn usage(
         }
         .into());
     }
-    let day = |f: &str, s: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(|d| {
-                chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
-                    d.and_hms_opt(0, 0, 0).unwrap_or_default(),
-                    chrono::Utc,
-                )
-            })
-            .map_err(|_| ApiError::invalid(f, "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"))
-    };
+    let day = crate::error::utc_day;
     let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
     let s2 = st.clone();
     let (created, answered, rows) =
