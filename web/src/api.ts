@@ -448,13 +448,13 @@ export async function request<T>(
 ): Promise<T> {
   const h: Record<string, string> = { Accept: 'application/json, application/problem+json' };
   // a body whose Content-Type is given (e.g. text/csv) is sent as is; others as JSON
-  const raw = body !== undefined && typeof body === 'string' && 'Content-Type' in headers;
+  const raw = body !== undefined && (typeof body === 'string' || body instanceof Blob) && 'Content-Type' in headers;
   if (body !== undefined && !raw) h['Content-Type'] = 'application/json';
   Object.assign(h, headers);
   if (token) h.Authorization = `Bearer ${token}`;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body) });
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : raw ? (body as string | Blob) : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { title: t('network_error'), detail: String(e) });
   }
@@ -478,6 +478,28 @@ export async function request<T>(
 }
 
 /** A GET whose answer is text (CSV); errors as in `request`. */
+/** A binary download (e.g. an xlsx export) with the session's token; errors as ApiError. */
+export async function requestBlob(path: string): Promise<Blob> {
+  const h: Record<string, string> = {};
+  if (token) h.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: h });
+  } catch (e) {
+    throw new ApiError(0, { title: t('network_error'), detail: String(e) });
+  }
+  if (!res.ok) {
+    let data: Record<string, unknown> = {};
+    try {
+      data = JSON.parse(await res.text());
+    } catch {
+      /* not problem+json */
+    }
+    throw new ApiError(res.status, data);
+  }
+  return res.blob();
+}
+
 async function requestText(path: string): Promise<string> {
   const h: Record<string, string> = { Accept: 'text/csv, application/problem+json' };
   if (token) h.Authorization = `Bearer ${token}`;
@@ -594,8 +616,12 @@ export const api = {
   lint: () => request<LintReport>('GET', '/api/v1/catalogue/lint'),
   /** The CSV as text (the export needs the bearer token, so it is fetched, not linked). */
   exportCatalogue: (draft = false) => requestText(`/api/v1/catalogue/export.csv${draft ? '?version=draft' : ''}`),
-  importCatalogue: (csv: string) =>
-    request<{ version: number; status: string; rules: number; lint: LintReport }>('POST', '/api/v1/catalogue/import', csv, { 'Content-Type': 'text/csv; charset=utf-8' }),
+  exportCatalogueXlsx: (draft = false) => requestBlob(`/api/v1/catalogue/export.xlsx${draft ? '?version=draft' : ''}`),
+  // a CSV text, or the file as picked (CSV or xlsx: the server tells them apart by content)
+  importCatalogue: (file: string | Blob) =>
+    request<{ version: number; status: string; rules: number; lint: LintReport }>('POST', '/api/v1/catalogue/import', file, {
+      'Content-Type': typeof file === 'string' ? 'text/csv; charset=utf-8' : file.type || 'application/octet-stream',
+    }),
   whatif: (version: number, months: number) =>
     request<WhatIfReport>('GET', `/api/v1/catalogue/drafts/${version}/whatif${qs({ months })}`),
   publish: (version: number) =>

@@ -17,8 +17,9 @@ pub enum CatalogueCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Check a CSV catalogue and store it as a draft (or, with --publish, put it in force).
-    /// A file with any problem is rejected whole, with a line-numbered report.
+    /// Check a catalogue file (CSV or xlsx) and store it as a draft (or, with --publish, put it
+    /// in force). A file with any problem is rejected whole, with a line-numbered report (for
+    /// xlsx, the line is the spreadsheet row).
     Import {
         #[arg(long)]
         db: PathBuf,
@@ -77,8 +78,14 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
         CatalogueCmd::Import { db, file, publish } => {
             let store = crate::open_existing(&db)?;
             let (org, cats) = trees(&store)?;
-            let bytes =
+            let mut bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            // An xlsx workbook (by content, whatever its name) is read as CSV, row N = line N.
+            if jiesu_http::xlsx::is_xlsx(&bytes) {
+                bytes = jiesu_http::xlsx::xlsx_to_csv(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                    .into_bytes();
+            }
             let cat = match Catalogue::from_csv(&bytes, &org, &cats) {
                 Ok(c) => c,
                 Err(report) => bail!("{report}"),

@@ -225,3 +225,64 @@ fn the_overdue_board_is_for_supervisors_not_street_handlers() {
     let (st, _, i) = call(&s, "GET", "/api/v1/inbox", Some(&h1), None);
     assert_eq!(st, 200, "{i}");
 }
+
+#[test]
+fn an_xlsx_catalogue_round_trips_and_a_broken_one_is_rejected_with_its_row() {
+    let s = server(&users());
+    let disp = login(&s, "disp1");
+    let get = |path: &str| {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(
+            &mut ureq::get(&format!("{}{path}", s.base))
+                .set("Authorization", &format!("Bearer {disp}"))
+                .call()
+                .unwrap()
+                .into_reader(),
+            &mut buf,
+        )
+        .unwrap();
+        buf
+    };
+    let xlsx = get("/api/v1/catalogue/export.xlsx");
+    assert!(jiesu_http::xlsx::is_xlsx(&xlsx));
+    let csv = String::from_utf8(get("/api/v1/catalogue/export.csv")).unwrap();
+    let post = |body: &[u8]| match ureq::post(&format!("{}/api/v1/catalogue/import", s.base))
+        .set("Authorization", &format!("Bearer {disp}"))
+        .set(
+            "Content-Type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .send_bytes(body)
+    {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
+        Err(e) => panic!("{e}"),
+    };
+    // A row with an unknown tier, as a spreadsheet: rejected, row 5 named, nothing stored.
+    let mut broken: Vec<String> = csv.lines().map(str::to_string).collect();
+    for tier in [",24h,", ",7d,", ",15d,", ",2h,"] {
+        broken[4] = broken[4].replacen(tier, ",9d,", 1);
+    }
+    let bad = jiesu_http::xlsx::csv_to_xlsx(&broken.join("\n"), "派单目录").unwrap();
+    let (st, body) = post(&bad);
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("line 5"), "{body}");
+    let (_, _, info) = call(&s, "GET", "/api/v1/catalogue", Some(&disp), None);
+    assert!(
+        info["draft"].is_null(),
+        "a rejected workbook changes nothing"
+    );
+    let (st, body) = post(b"PK\x03\x04garbage");
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("xlsx"), "{body}");
+    // The exported workbook imports as a draft with every rule.
+    let (st, body) = post(&xlsx);
+    assert_eq!(st, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["rules"].as_u64().unwrap() as usize,
+        csv.lines().count() - 1
+    );
+    let draft = String::from_utf8(get("/api/v1/catalogue/export.csv?version=draft")).unwrap();
+    assert_eq!(draft, csv, "the xlsx round trip keeps every field");
+}

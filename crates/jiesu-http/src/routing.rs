@@ -119,7 +119,22 @@ pub async fn export_csv(
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
     require(&actor, ROUTERS, "catalogue")?;
-    let csv = if q.version.as_deref() == Some("draft") {
+    let csv = catalogue_csv(&st, &q).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalogue.csv\"",
+            ),
+        ],
+        csv,
+    ))
+}
+
+/// The CSV of the catalogue in force, or of the draft with `?version=draft`.
+async fn catalogue_csv(st: &AppState, q: &ExportQuery) -> ApiResult<String> {
+    Ok(if q.version.as_deref() == Some("draft") {
         let s2 = st.clone();
         tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
             .await??
@@ -133,21 +148,11 @@ pub async fn export_csv(
                 )
             })?
     } else {
-        current_catalogue(&st).to_csv()
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"catalogue.csv\"",
-            ),
-        ],
-        csv,
-    ))
+        current_catalogue(st).to_csv()
+    })
 }
 
-/// `POST /api/v1/catalogue/import` (body: the CSV) — stored as a draft if it is valid; otherwise a
+/// `POST /api/v1/catalogue/import` (body: the CSV, or an xlsx workbook) — stored as a draft if it is valid; otherwise a
 /// 422 listing every problem with its line, and nothing changes.
 pub async fn import_csv(
     State(st): State<AppState>,
@@ -155,7 +160,24 @@ pub async fn import_csv(
     body: Bytes,
 ) -> ApiResult<axum::Json<Value>> {
     require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
-    let cat = Catalogue::from_csv(&body, &st.org, &st.categories).map_err(|r| {
+    // The body may be CSV text or an xlsx workbook (recognised by its zip signature).
+    let converted;
+    let body: &[u8] = if crate::xlsx::is_xlsx(&body) {
+        converted = crate::xlsx::xlsx_to_csv(&body).map_err(|e| {
+            let mut err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "catalogue_rejected",
+                e.to_string(),
+                "派单目录导入被拒绝：无法读取 xlsx 文件，未做任何更改",
+            );
+            err.field = Some("file".into());
+            err
+        })?;
+        converted.as_bytes()
+    } else {
+        &body
+    };
+    let cat = Catalogue::from_csv(body, &st.org, &st.categories).map_err(|r| {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "catalogue_rejected",
@@ -552,9 +574,10 @@ pub async fn dispatch_accuracy(
 pub async fn export_xlsx(
     State(st): State<AppState>,
     Caller(actor): Caller,
+    Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
     require(&actor, ROUTERS, "catalogue")?;
-    let csv = current_catalogue(&st).to_csv();
+    let csv = catalogue_csv(&st, &q).await?;
     let bytes = tokio::task::spawn_blocking(move || crate::xlsx::csv_to_xlsx(&csv, "派单目录"))
         .await?
         .map_err(ApiError::internal)?;

@@ -20,14 +20,22 @@ pub fn csv_to_xlsx(csv_text: &str, sheet: &str) -> Result<Vec<u8>, XlsxError> {
             let (row, col) = (r as u32, c as u16);
             if r == 0 {
                 let h = field.to_ascii_lowercase();
-                text_cols
-                    .push(h.contains("code") || h == "number" || h == "id" || h.ends_with("_id"));
+                text_cols.push(
+                    h.contains("code")
+                        || h.contains("prefix")
+                        || h == "number"
+                        || h == "id"
+                        || h.ends_with("_id"),
+                );
                 ws.write_string_with_format(row, col, field, &bold)?;
                 continue;
             }
             let text = text_cols.get(c).copied().unwrap_or(false);
+            // A leading zero ("010101", a category code) would be lost as a number: keep it text.
+            let leading_zero =
+                field.len() > 1 && field.starts_with('0') && !field.starts_with("0.");
             match field.parse::<f64>() {
-                Ok(x) if !text && x.is_finite() => {
+                Ok(x) if !text && !leading_zero && x.is_finite() => {
                     ws.write_number(row, col, x)?;
                 }
                 _ if !field.is_empty() => {
@@ -41,6 +49,80 @@ pub fn csv_to_xlsx(csv_text: &str, sheet: &str) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// Whether bytes look like an xlsx workbook (a zip archive) rather than CSV text.
+pub fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// Why a workbook could not be read at all.
+#[derive(Debug)]
+pub struct XlsxReadError(pub String);
+
+impl std::fmt::Display for XlsxReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "无法读取 xlsx 文件 / cannot read the xlsx file: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for XlsxReadError {}
+
+/// One cell as the text a CSV file would hold: whole numbers without ".0", dates as `YYYY-MM-DD`
+/// (a date typed into Excel is stored as a serial number), errors as `#ERROR` so validation
+/// reports them on their row.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", *x as i64),
+        Data::Float(x) => x.to_string(),
+        Data::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+            Some(t) => t.to_string(),
+            None => dt.as_f64().to_string(),
+        },
+        Data::Error(e) => format!("#ERROR {e}"),
+    }
+}
+
+/// Reads the first worksheet of an xlsx workbook as CSV text, row for row: line N of the CSV is
+/// row N of the sheet, so an import report's line numbers are the spreadsheet's row numbers.
+/// (calamine parses the workbook; turning it into CSV lets one validator serve both formats.)
+pub fn xlsx_to_csv(bytes: &[u8]) -> Result<String, XlsxReadError> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| XlsxReadError(e.to_string()))?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or_else(|| XlsxReadError("the workbook has no worksheet".into()))?
+        .map_err(|e| XlsxReadError(e.to_string()))?;
+    let mut out = String::new();
+    // Rows above the used range are blank lines, so line numbers stay the sheet's row numbers.
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    for _ in 0..first_row {
+        out.push('\n');
+    }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(Vec::new());
+    for row in range.rows() {
+        let mut fields: Vec<String> = vec![String::new(); first_col as usize];
+        fields.extend(row.iter().map(cell_text));
+        w.write_record(&fields)
+            .map_err(|e| XlsxReadError(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| XlsxReadError(e.to_string()))?;
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -48,5 +130,19 @@ mod tests {
         let x = super::csv_to_xlsx("unit_code,name,rate\n110105001,建外街道,0.9\n", "t").unwrap();
         assert_eq!(&x[..2], b"PK", "an xlsx file is a zip archive");
         assert!(x.len() > 1000);
+    }
+
+    #[test]
+    fn a_workbook_reads_back_as_the_same_csv() {
+        let csv = "id,effective_from,priority,category_prefix,note\nR1,2025-01-01,0,010101,第一条\nR2,2025-03-01,5,02,\n";
+        let x = super::csv_to_xlsx(csv, "派单目录").unwrap();
+        assert!(super::is_xlsx(&x));
+        assert_eq!(super::xlsx_to_csv(&x).unwrap(), csv);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_workbook_is_refused_in_words() {
+        let e = super::xlsx_to_csv(b"PK\x03\x04 not really a zip").unwrap_err();
+        assert!(e.to_string().contains("xlsx"), "{e}");
     }
 }

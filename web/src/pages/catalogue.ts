@@ -118,6 +118,7 @@ export async function cataloguePage(ctx: PageCtx): Promise<void> {
   const { root, route, alive } = ctx;
   const tab: Tab = (TABS as readonly string[]).includes(route.query.get('tab') ?? '') ? (route.query.get('tab') as Tab) : 'rules';
   const exportBtn = button(t('cat_export'), { class: 'btn', 'data-testid': 'catalogue-export', onclick: () => void download(false, exportBtn) });
+  const exportXlsx = button(t('cat_export_xlsx'), { class: 'btn', 'data-testid': 'catalogue-export-xlsx', onclick: () => void download(false, exportXlsx, true) });
   const summary = h('div', { class: 'stats cat-stats' });
   const body = h('div', { class: 'cat-body' }, loadingBlock());
   const tabs = h(
@@ -127,7 +128,7 @@ export async function cataloguePage(ctx: PageCtx): Promise<void> {
       h('a', { href: href('/catalogue', { tab: k === 'rules' ? undefined : k }), class: k === tab ? 'active' : null, 'aria-current': k === tab ? 'page' : null, 'data-tab': k }, t(`cat_tab_${k}` as const)),
     ),
   );
-  mount(root, pageHeader(t('cat_title'), t('cat_lead'), exportBtn), summary, tabs, body);
+  mount(root, pageHeader(t('cat_title'), t('cat_lead'), exportBtn, exportXlsx), summary, tabs, body);
 
   let info: CatalogueInfo;
   try {
@@ -157,12 +158,12 @@ function renderSummary(el: HTMLElement, info: CatalogueInfo): void {
   );
 }
 
-async function download(draft: boolean, btn: HTMLButtonElement): Promise<void> {
+async function download(draft: boolean, btn: HTMLButtonElement, xlsx = false): Promise<void> {
   btn.disabled = true;
   try {
-    const csv = await api.exportCatalogue(draft);
-    const name = draft ? 'catalogue-draft.csv' : 'catalogue.csv';
-    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    const blob = xlsx ? await api.exportCatalogueXlsx(draft) : new Blob([await api.exportCatalogue(draft)], { type: 'text/csv;charset=utf-8' });
+    const name = `${draft ? 'catalogue-draft' : 'catalogue'}.${xlsx ? 'xlsx' : 'csv'}`;
+    const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: name, hidden: true });
     document.body.appendChild(a);
     a.click();
@@ -346,7 +347,7 @@ function importReport(e: ApiError): HTMLElement {
 }
 
 function uploadCard(onDone: (r: { version: number; rules: number; lint: LintReport }) => void): HTMLElement {
-  const file = h('input', { type: 'file', name: 'csv', accept: '.csv,text/csv', 'data-testid': 'catalogue-file' });
+  const file = h('input', { type: 'file', name: 'csv', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'data-testid': 'catalogue-file' });
   const result = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'catalogue-upload' }, t('cat_upload'));
   const form = h(
@@ -368,9 +369,9 @@ function uploadCard(onDone: (r: { version: number; rules: number; lint: LintRepo
     submit.disabled = true;
     submit.textContent = t('cat_uploading');
     try {
-      // the server checks the encoding itself (a GBK file is refused with its line), so send the bytes' text as read
-      const text = await f.text();
-      const r = await api.importCatalogue(text);
+      // the file's bytes as they are: the server checks the encoding itself (a GBK file is refused
+      // with its line) and reads an xlsx workbook row for row
+      const r = await api.importCatalogue(f);
       mount(result, h('div', { class: 'alert ok', role: 'status', 'data-testid': 'import-ok' }, t('cat_draft_created', { v: r.version, n: r.rules })));
       onDone(r);
     } catch (e) {
@@ -409,6 +410,7 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
     /* ignore */
   }
   const exportDraft = button(t('cat_export_draft'), { class: 'btn small', onclick: () => void download(true, exportDraft) });
+  const exportDraftXlsx = button(t('cat_export_draft_xlsx'), { class: 'btn small', onclick: () => void download(true, exportDraftXlsx, true) });
   const months = select(
     'months',
     [1, 3, 6, 12].map((n) => ({ value: String(n), label: t('cat_months_n', { n }) })),
@@ -463,7 +465,7 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
         'div',
         { class: 'draft-head' },
         h('div', null, h('h2', null, t('cat_draft'), ' ', h('span', { class: 'badge warn' }, t('cat_draft_v', { v: draft.version }))), h('p', { class: 'muted small' }, t('cat_draft_info', { v: draft.version, n: draft.rules, by: draft.created_by, at: fmtTime(draft.created_at) }))),
-        h('div', { class: 'actions-row' }, exportDraft, publishBtn),
+        h('div', { class: 'actions-row' }, exportDraft, exportDraftXlsx, publishBtn),
       ),
       canPublish ? null : h('p', { class: 'muted small' }, t('cat_publish_role')),
       draftLint ? h('div', { class: 'draft-lint' }, h('h3', null, t('cat_lint_of_draft')), lintSummary(draftLint)) : null,
