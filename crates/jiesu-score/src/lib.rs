@@ -9,6 +9,8 @@
 //!   compact file kept beside the database.
 //! - [`score()`] / [`score_levels`] — the scorecard: counts, rates, composite, rank with ties, 95 %
 //!   Wilson intervals, case-mix adjusted rates, 万人诉求比 / 基数诉求比, 行业三率.
+//! - [`drill()`] — the assignments behind one figure of a unit's line (下钻), chosen by the same
+//!   per-row verdict as the score, so their number is the figure.
 //! - [`output`] — the scorecard as CSV or JSON, the export of assignment facts as CSV.
 //! - [`service`] — scorecards straight from a database (the entry point for CLI and HTTP).
 //! - [`cli`] — clap types and run functions for `jiesu score`, `jiesu export tickets|facts`,
@@ -18,6 +20,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod drill;
 pub mod facts;
 pub mod month;
 pub mod output;
@@ -26,6 +29,7 @@ pub mod score;
 pub mod service;
 pub mod stats;
 
+pub use drill::{drill, Drill, DrillError, DrillRow, Measure, Scope};
 pub use facts::{load_facts, CacheMode, Columns, FactTable, FactTableBuilder};
 pub use month::Month;
 pub use policy::{Policy, PolicyError, PolicySet};

@@ -313,6 +313,8 @@ pub struct UnitScore {
     pub unit_name: String,
     pub kind: UnitKind,
     pub district_code: Option<String>,
+    /// The district's name (所属区), for street and district-department rows.
+    pub district_name: Option<String>,
     #[serde(flatten)]
     pub counts: Counts,
     pub response_rate: Option<f64>,
@@ -326,7 +328,10 @@ pub struct UnitScore {
     pub rank_tied: bool,
     /// "1", "2=" (tied) or "not ranked".
     pub rank_label: String,
+    /// Why the unit is not ranked (English).
     pub not_ranked_reason: Option<String>,
+    /// Why the unit is not ranked (不排名原因, Chinese).
+    pub not_ranked_reason_zh: Option<String>,
     pub intervals: Intervals,
     pub case_mix: CaseMixRates,
     pub observation: ObservationFigures,
@@ -479,7 +484,7 @@ pub fn score_levels(
 }
 
 /// Level membership bits of a unit code.
-fn level_index(level: Level) -> usize {
+pub(crate) fn level_index(level: Level) -> usize {
     match level {
         Level::Street => 0,
         Level::District => 1,
@@ -492,15 +497,15 @@ fn level_index(level: Level) -> usize {
 const RATE_SCALE: f64 = 4_294_967_296.0;
 
 /// Per-table look-ups derived from the policy and the organisation.
-struct Context<'a> {
+pub(crate) struct Context<'a> {
     policy: &'a Policy,
     org_index: HashMap<&'a str, usize>,
     /// code id → org unit index.
-    code_org: Vec<Option<usize>>,
+    pub(crate) code_org: Vec<Option<usize>>,
     /// code id → org index of its district.
-    code_district: Vec<Option<usize>>,
+    pub(crate) code_district: Vec<Option<usize>>,
     /// code id → bit `1 << level_index` for each level it is scored in.
-    code_levels: Vec<u8>,
+    pub(crate) code_levels: Vec<u8>,
     /// category id → L1 group (numbered in code order).
     cat_l1: Vec<usize>,
     n_l1: usize,
@@ -515,7 +520,7 @@ struct Context<'a> {
 }
 
 /// What the policy makes of one row.
-enum RowClass {
+pub(crate) enum RowClass {
     /// Not in scope (other period, assist under lead-only, type/tier/category filters).
     Skip,
     /// Left out by the reopen or return rule.
@@ -526,17 +531,17 @@ enum RowClass {
 }
 
 /// A counted row.
-struct Kept {
+pub(crate) struct Kept {
     w: u64,
     cell: usize,
-    responded: bool,
-    valid: bool,
-    resolution: u8,
-    satisfaction: u8,
+    pub(crate) responded: bool,
+    pub(crate) valid: bool,
+    pub(crate) resolution: u8,
+    pub(crate) satisfaction: u8,
 }
 
 impl<'a> Context<'a> {
-    fn new(facts: &'a FactTable, policy: &'a Policy, org: &'a OrgTree) -> Context<'a> {
+    pub(crate) fn new(facts: &'a FactTable, policy: &'a Policy, org: &'a OrgTree) -> Context<'a> {
         let org_index: HashMap<&str, usize> = org
             .units()
             .iter()
@@ -643,7 +648,7 @@ impl<'a> Context<'a> {
 
     /// The policy's verdict on row `i` (already known to lie in the period).
     #[inline]
-    fn classify(&self, t: &FactTable, i: usize) -> RowClass {
+    pub(crate) fn classify(&self, t: &FactTable, i: usize) -> RowClass {
         let cat = t.category[i] as usize;
         let share = match t.role[i] {
             codes::LEAD => SCALE,
@@ -732,7 +737,7 @@ impl Volumes {
 }
 
 /// The accumulators of the passes over the period's rows: integers only.
-struct Pass {
+pub(crate) struct Pass {
     /// per code id
     unit: Vec<Acc>,
     /// per category id (行业三率)
@@ -751,7 +756,7 @@ struct Pass {
 }
 
 impl Pass {
-    fn run(t: &FactTable, ctx: &Context, start: i64, end: i64) -> Pass {
+    pub(crate) fn run(t: &FactTable, ctx: &Context, start: i64, end: i64) -> Pass {
         let p = ctx.policy;
         let n_codes = t.codes.len();
         let n_cats = t.categories.len();
@@ -1091,6 +1096,7 @@ fn build_level(
                 unit_name: u.name.clone(),
                 kind: u.kind,
                 district_code: org.district_of(&u.code).map(|d| d.code.clone()),
+                district_name: org.district_of(&u.code).map(|d| d.name.clone()),
                 counts: m.acc.n,
                 response_rate: rates.response,
                 resolution_rate: rates.resolution,
@@ -1100,6 +1106,7 @@ fn build_level(
                 rank_tied: false,
                 rank_label: "not ranked".into(),
                 not_ranked_reason: None,
+                not_ranked_reason_zh: None,
                 intervals,
                 case_mix,
                 observation,
@@ -1214,13 +1221,18 @@ fn rank_key(c: f64) -> i64 {
 fn rank(scores: &mut [UnitScore], policy: &Policy) {
     for s in scores.iter_mut() {
         if s.counts.counted < policy.min_sample || s.counts.counted == 0 {
+            let min = policy.min_sample.max(1);
             s.not_ranked_reason = Some(format!(
-                "sample too small: {} counted < minimum {}",
-                s.counts.counted,
-                policy.min_sample.max(1)
+                "sample too small: {} counted < minimum {min}",
+                s.counts.counted
+            ));
+            s.not_ranked_reason_zh = Some(format!(
+                "样本不足：计入 {} 件，少于最低 {min} 件",
+                s.counts.counted
             ));
         } else if s.composite.is_none() {
             s.not_ranked_reason = Some("no composite: no valid callbacks".into());
+            s.not_ranked_reason_zh = Some("无有效回访，无法计算综合得分".into());
         }
     }
     scores.sort_by(|a, b| {
@@ -1293,7 +1305,7 @@ fn top_bottom(scores: &[UnitScore], n: usize, m: usize) -> (Vec<String>, Vec<Str
 }
 
 /// Each city department's industry: (source, category ids).
-fn industries(
+pub(crate) fn industries(
     t: &FactTable,
     ctx: &Context,
     pass: &Pass,

@@ -1,5 +1,6 @@
 //! Scorecards straight from a database: the one entry point the CLI and the HTTP layer share.
 
+use crate::drill::{drill, Drill, Measure, Scope};
 use crate::facts::{load_facts, CacheMode, Columns, FactSource, FactTable};
 use crate::month::Month;
 use crate::policy::{PolicyError, PolicySet};
@@ -91,6 +92,31 @@ pub fn monthly_scorecards(
             rows: facts.len(),
             source,
         },
+    ))
+}
+
+/// The assignments behind one figure of a unit's line on the month's scorecard, under the policy
+/// that governs the month (see [`drill`]). Facts are read with every column (ticket numbers and
+/// all clocks), from the cache file when it is current.
+#[allow(clippy::too_many_arguments)]
+pub fn monthly_drill(
+    store: &SqliteStore,
+    period: Month,
+    level: Level,
+    unit: &str,
+    scope: Scope,
+    measure: Measure,
+    policies: &PolicySet,
+    cache: CacheMode,
+) -> Result<std::result::Result<Drill, crate::drill::DrillError>> {
+    let policy = policies
+        .for_month(period)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let org = OrgTree::new(store.units()?);
+    let (start, end) = policy.period_bounds(period);
+    let (facts, _) = load_facts(store, start, end, Columns::full(), cache)?;
+    Ok(drill(
+        &facts, period, policy, &org, level, unit, scope, measure,
     ))
 }
 

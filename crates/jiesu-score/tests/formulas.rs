@@ -572,3 +572,87 @@ fn a_policy_that_does_not_govern_the_month_or_facts_that_do_not_cover_it_are_ref
     .unwrap_err();
     assert!(matches!(e, ScoreError::Coverage { .. }), "{e}");
 }
+
+/// The drill-down of worked example 1: each figure names exactly its tickets.
+#[test]
+fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
+    use jiesu_score::{drill, DrillError, Measure, Scope};
+    let t = table(&s1_rows());
+    let p = Policy::default();
+    let tickets = |m: Measure| -> Vec<i64> {
+        let d = drill(&t, nov(), &p, &org(), Level::Street, "S1", Scope::Unit, m).unwrap();
+        assert_eq!(d.rows.len() as u32, d.figure, "{m}");
+        assert_eq!(d.policy_id, "default");
+        d.rows.iter().map(|r| r.fact.ticket_id).collect()
+    };
+    assert_eq!(tickets(Measure::Counted), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(tickets(Measure::Responded), vec![1, 2, 5, 6]);
+    assert_eq!(tickets(Measure::ValidCallbacks), vec![1, 2, 3, 4]);
+    assert_eq!(tickets(Measure::Resolved), vec![1, 4]);
+    assert_eq!(tickets(Measure::Partly), vec![2]);
+    assert_eq!(tickets(Measure::Unresolved), vec![3]);
+    assert_eq!(tickets(Measure::Satisfied), vec![1]);
+    assert_eq!(tickets(Measure::Basic), vec![2, 4]);
+    assert_eq!(tickets(Measure::Exempted), vec![7, 8, 9, 10, 11]);
+    assert_eq!(tickets(Measure::Excluded), Vec::<i64>::new());
+    // the district holds its streets' rows
+    let d = drill(
+        &t,
+        nov(),
+        &p,
+        &org(),
+        Level::District,
+        "D1",
+        Scope::Unit,
+        Measure::Counted,
+    )
+    .unwrap();
+    assert_eq!(d.rows.len(), 6);
+    // a street is not a district; industry figures are for city departments
+    assert!(matches!(
+        drill(
+            &t,
+            nov(),
+            &p,
+            &org(),
+            Level::District,
+            "S1",
+            Scope::Unit,
+            Measure::Counted
+        ),
+        Err(DrillError::NotAMember { .. })
+    ));
+    assert!(matches!(
+        drill(
+            &t,
+            nov(),
+            &p,
+            &org(),
+            Level::Street,
+            "S1",
+            Scope::Industry,
+            Measure::Counted
+        ),
+        Err(DrillError::NoIndustry { .. })
+    ));
+    // the reopen rule shows in the counted resolution
+    let reopened = vec![fact(1, "S1").round(1)];
+    let p2 = Policy {
+        reopened: ReopenRule::FirstRoundUnresolved,
+        ..Policy::default()
+    };
+    let d = drill(
+        &table(&reopened),
+        nov(),
+        &p2,
+        &org(),
+        Level::Street,
+        "S1",
+        Scope::Unit,
+        Measure::Unresolved,
+    )
+    .unwrap();
+    assert_eq!(d.rows.len(), 1);
+    assert_eq!(d.rows[0].counted_resolution.as_deref(), Some("unresolved"));
+    assert_eq!(d.rows[0].fact.resolution.as_deref(), Some("resolved"));
+}

@@ -1,10 +1,11 @@
 //! Properties: scores do not depend on the order of the fact rows; a reopened ticket is counted by
-//! the rule of its policy; the fact file gives back the table it was written from.
+//! the rule of its policy; the fact file gives back the table it was written from; every figure's
+//! drill-down lists exactly as many assignments as the figure says.
 
 mod common;
 use common::*;
 use jiesu_score::policy::{AssistRule, Policy, ReopenRule, ReturnedRule};
-use jiesu_score::{score_levels, FactTable, Level, Month, ScoreOptions};
+use jiesu_score::{drill, score_levels, FactTable, Level, Measure, Month, Scope, ScoreOptions};
 use jiesu_store::AssignmentFact;
 use proptest::prelude::*;
 
@@ -207,6 +208,41 @@ proptest! {
         prop_assert_eq!(&back, &t);
         for (i, r) in rows.iter().enumerate() {
             prop_assert_eq!(&back.fact(i), r);
+        }
+    }
+
+    #[test]
+    fn every_figure_drills_down_to_exactly_that_many_assignments(tickets in prop::collection::vec(ticket(), 1..60)) {
+        let rows = rows_of(&tickets);
+        let t = FactTable::from_facts(&rows).unwrap();
+        let nov = Month::parse("2026-11").unwrap();
+        let mut p_exclude = Policy { min_sample: 2, reopened: ReopenRule::FirstRoundUnresolved, ..Policy::default() };
+        p_exclude.returned = ReturnedRule::Exclude;
+        for p in [Policy::default(), weighted_policy(), p_exclude] {
+            let cards = score_levels(&t, nov, &p, &org(), &Level::ALL, &ScoreOptions::default()).unwrap();
+            for card in &cards {
+                for u in &card.units {
+                    for m in Measure::ALL {
+                        let d = drill(&t, nov, &p, &org(), card.level, &u.unit_code, Scope::Unit, m).unwrap();
+                        prop_assert_eq!(d.figure, m.of(&u.counts), "{} {} {}", card.level, u.unit_code, m);
+                        prop_assert_eq!(d.rows.len() as u32, d.figure, "{} {} {}", card.level, u.unit_code, m);
+                        // every row is a November assignment of the unit (a district: of a unit within it)
+                        for r in &d.rows {
+                            prop_assert!(r.fact.first_dispatched_at.as_deref().unwrap().starts_with("2026-11"));
+                            if card.level != Level::District {
+                                prop_assert_eq!(&r.fact.unit_code, &u.unit_code);
+                            }
+                        }
+                    }
+                    if let Some(ind) = &u.industry {
+                        for m in &Measure::ALL[..9] {
+                            let d = drill(&t, nov, &p, &org(), Level::Department, &u.unit_code, Scope::Industry, *m).unwrap();
+                            prop_assert_eq!(d.rows.len() as u32, m.of(&ind.counts), "industry {} {}", u.unit_code, m);
+                            prop_assert_eq!(&d.industry_categories, &ind.categories);
+                        }
+                    }
+                }
+            }
         }
     }
 }
