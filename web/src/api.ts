@@ -237,8 +237,33 @@ export interface CatalogueRule {
   assignments: string;
   tier: string;
   effective_from: string;
+  effective_to?: string | null;
   note?: string | null;
+  /** The rule's columns as text, as the inline editor shows them. */
+  fields?: RuleFields;
 }
+
+/** One rule version's catalogue columns (the CSV row), for the inline editor. */
+export interface RuleFields {
+  id: string;
+  effective_from: string;
+  effective_to: string;
+  priority: string;
+  category_prefix: string;
+  place: string;
+  keywords: string;
+  enterprise: string;
+  assignments: string;
+  tier: string;
+  note: string;
+}
+
+export interface RuleKey {
+  id: string;
+  effective_from: string;
+}
+
+export type RuleEdit = { op: 'upsert'; rule: RuleFields; replaces?: RuleKey | null } | { op: 'remove'; key: RuleKey };
 
 export interface CatalogueVersion {
   version: number;
@@ -407,6 +432,8 @@ export class ApiError extends Error {
   detail?: string;
   detail_zh?: string;
   field?: string;
+  /** The whole problem object (extra members such as an edit's `problems`). */
+  body: Record<string, unknown>;
   constructor(status: number, body: Record<string, unknown>) {
     const title = typeof body.title === 'string' ? body.title : `HTTP ${status}`;
     super(title);
@@ -415,6 +442,7 @@ export class ApiError extends Error {
     this.detail = typeof body.detail === 'string' ? body.detail : undefined;
     this.detail_zh = typeof body.detail_zh === 'string' ? body.detail_zh : undefined;
     this.field = typeof body.field === 'string' ? body.field : undefined;
+    this.body = body;
   }
   /** The message in the UI language. */
   text(lang: 'zh' | 'en'): string {
@@ -616,6 +644,10 @@ export const api = {
   lint: () => request<LintReport>('GET', '/api/v1/catalogue/lint'),
   /** The CSV as text (the export needs the bearer token, so it is fetched, not linked). */
   exportCatalogue: (draft = false) => requestText(`/api/v1/catalogue/export.csv${draft ? '?version=draft' : ''}`),
+  draftRules: (version: number | 'draft' | 'published' = 'draft') =>
+    request<{ version: number | null; rules: CatalogueRule[] }>('GET', `/api/v1/catalogue/drafts/${version}/rules`),
+  editDraft: (baseVersion: number | null, edit: RuleEdit) =>
+    request<{ version: number; status: string; rules: number; lint: LintReport }>('POST', '/api/v1/catalogue/draft/edit', { base_version: baseVersion, edit }),
   exportCatalogueXlsx: (draft = false) => requestBlob(`/api/v1/catalogue/export.xlsx${draft ? '?version=draft' : ''}`),
   // a CSV text, or the file as picked (CSV or xlsx: the server tells them apart by content)
   importCatalogue: (file: string | Blob) =>

@@ -648,6 +648,55 @@ test('the catalogue page lists the rules, rejects a broken CSV with its line num
   await context.close();
 });
 
+test('a rule is edited in the browser: a bad field is refused by column, a good edit lands in the draft, a rule is removed', async () => {
+  const sup = await token('super1');
+  const { page, context } = await newPage();
+  page.on('dialog', (dlg) => void dlg.accept());
+  await login(page, 'super1');
+  await page.goto(`${base}/#/catalogue`);
+  await page.waitForSelector('[data-testid=rules-table] tr[data-rule]');
+  await page.fill('[data-testid=rule-search]', 'R-ANY');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rules-table] tr[data-rule]').length === 1);
+  await page.click('[data-testid=rules-table] tr[data-rule="R-ANY"] [data-testid=edit-rule]');
+  const dlg = page.locator('[data-testid=rule-editor]');
+  await dlg.waitFor();
+  assert.equal(await dlg.locator('[data-testid=rule-id]').inputValue(), 'R-ANY');
+  // an unknown category: refused, the problem names the column, no draft is made
+  await dlg.locator('[data-testid=rule-category]').fill('999999');
+  await dlg.locator('[data-testid=save-rule]').click();
+  await dlg.locator('[data-testid=rule-problems]').waitFor();
+  assert.match(await dlg.locator('[data-testid=rule-problems]').textContent(), /category_prefix/);
+  assert.equal((await api('GET', '/api/v1/catalogue', undefined, sup)).body.draft, null, 'a refused edit makes no draft');
+  await assertLabelled(page);
+  await shot(page, '20b-rule-editor-refused');
+  // fixed, and a shorter deadline tier: saved into a new draft, shown on the draft tab
+  await dlg.locator('[data-testid=rule-category]').fill('*');
+  await dlg.locator('select[name=tier]').selectOption('24h');
+  await dlg.locator('[data-testid=save-rule]').click();
+  await page.waitForSelector('[data-testid=draft-card]');
+  await page.waitForSelector('[data-testid=draft-rules] tr[data-rule]');
+  await page.fill('[data-testid=draft-rules] [data-testid=rule-search]', 'R-ANY');
+  await page.waitForSelector('[data-testid=draft-rules] tr[data-rule="R-ANY"]');
+  assert.match(await page.locator('[data-testid=draft-rules] tr[data-rule="R-ANY"]').textContent(), /24/);
+  await page.fill('[data-testid=draft-rules] [data-testid=rule-search]', '');
+  const draftCsv = (await apiText('/api/v1/catalogue/export.csv?version=draft', sup)).text;
+  assert.match(draftCsv, /^R-ANY,[^\n]*,24h,/m, 'the draft holds the edited tier');
+  const published = (await apiText('/api/v1/catalogue/export.csv', sup)).text;
+  assert.doesNotMatch(published, /^R-ANY,[^\n]*,24h,/m, 'the catalogue in force is unchanged until publication');
+  // remove one rule of the draft
+  const before = (await api('GET', '/api/v1/catalogue', undefined, sup)).body.draft;
+  const victim = await page.locator('[data-testid=draft-rules] tr[data-rule]').nth(1).getAttribute('data-rule');
+  await page.locator('[data-testid=draft-rules] tr[data-rule]').nth(1).locator('[data-testid=remove-rule]').click();
+  await page.waitForFunction((v) => {
+    const card = document.querySelector('[data-testid=draft-card]');
+    return card && Number(card.getAttribute('data-version')) > v;
+  }, before.version);
+  const afterDraft = (await api('GET', '/api/v1/catalogue', undefined, sup)).body.draft;
+  assert.equal(afterDraft.rules, before.rules - 1, `rule ${victim} removed`);
+  await shot(page, '20c-rule-edited-draft');
+  await context.close();
+});
+
 test('the supervision board shows overdue work by unit and district and links to the filtered list', async () => {
   const { page, context } = await newPage();
   await login(page, 'super1');

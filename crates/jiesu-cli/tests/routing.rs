@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn users() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
     vec![
@@ -285,4 +285,83 @@ fn an_xlsx_catalogue_round_trips_and_a_broken_one_is_rejected_with_its_row() {
     );
     let draft = String::from_utf8(get("/api/v1/catalogue/export.csv?version=draft")).unwrap();
     assert_eq!(draft, csv, "the xlsx round trip keeps every field");
+}
+
+#[test]
+fn a_rule_edited_in_the_browser_becomes_a_draft_checked_like_a_file_row() {
+    let s = server(&users());
+    let (disp, h1) = (login(&s, "disp1"), login(&s, "h1"));
+    let (st, _, published) = call(
+        &s,
+        "GET",
+        "/api/v1/catalogue/drafts/published/rules",
+        Some(&disp),
+        None,
+    );
+    assert_eq!(st, 200, "{published}");
+    let rules = published["rules"].as_array().unwrap();
+    let total = rules.len();
+    let first = rules[0]["fields"].clone();
+    // Change the first rule's tier: a draft appears with the same number of rules.
+    let mut changed = first.clone();
+    changed["tier"] = json!(if first["tier"] == "2h" { "24h" } else { "2h" });
+    let edit = |tok: &str, base: Value, edit: Value| {
+        call(
+            &s,
+            "POST",
+            "/api/v1/catalogue/draft/edit",
+            Some(tok),
+            Some(&json!({"base_version": base, "edit": edit}).to_string()),
+        )
+    };
+    let (st, _, _) = edit(&h1, Value::Null, json!({"op": "upsert", "rule": changed}));
+    assert_eq!(st, 403, "a street handler cannot edit the catalogue");
+    let (st, _, d1) = edit(&disp, Value::Null, json!({"op": "upsert", "rule": changed}));
+    assert_eq!(st, 200, "{d1}");
+    let v1 = d1["version"].as_i64().unwrap();
+    assert_eq!(d1["rules"].as_u64().unwrap() as usize, total);
+    // An edit against the old state (no draft) is refused: somebody else's edit is not undone.
+    let (st, _, e) = edit(&disp, Value::Null, json!({"op": "upsert", "rule": changed}));
+    assert_eq!(st, 409, "{e}");
+    // A bad tier and an unknown category: 422, named by rule and column, the draft unchanged.
+    let mut bad = first.clone();
+    bad["tier"] = json!("9d");
+    bad["category_prefix"] = json!("999999");
+    let (st, _, e) = edit(&disp, json!(v1), json!({"op": "upsert", "rule": bad}));
+    assert_eq!(st, 422, "{e}");
+    let problems = e["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["column"] == "tier"), "{e}");
+    assert!(problems.iter().all(|p| p["rule"] == first["id"]), "{e}");
+    let (_, _, info) = call(&s, "GET", "/api/v1/catalogue", Some(&disp), None);
+    assert_eq!(info["draft"]["version"].as_i64(), Some(v1));
+    // A new rule overlapping an existing one (same scope and priority) is refused naming both.
+    let mut clash = first.clone();
+    clash["id"] = json!("ZZ-CLASH");
+    let (st, _, e) = edit(&disp, json!(v1), json!({"op": "upsert", "rule": clash}));
+    assert_eq!(st, 422, "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("ZZ-CLASH"), "{e}");
+    // Removing the rule: the next draft has one rule less, and shows in the draft's rule list.
+    let key = json!({"id": first["id"], "effective_from": first["effective_from"]});
+    let (st, _, d2) = edit(&disp, json!(v1), json!({"op": "remove", "key": key}));
+    assert_eq!(st, 200, "{d2}");
+    assert_eq!(d2["rules"].as_u64().unwrap() as usize, total - 1);
+    let (st, _, dr) = call(
+        &s,
+        "GET",
+        "/api/v1/catalogue/drafts/draft/rules",
+        Some(&disp),
+        None,
+    );
+    assert_eq!(st, 200, "{dr}");
+    assert_eq!(dr["version"], d2["version"]);
+    assert!(dr["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"] != first["id"] || r["effective_from"] != first["effective_from"]));
+    // One draft at a time: the earlier one is marked replaced in the history.
+    let (_, _, info) = call(&s, "GET", "/api/v1/catalogue", Some(&disp), None);
+    let hist = info["history"].as_array().unwrap();
+    let old = hist.iter().find(|h| h["version"] == json!(v1)).unwrap();
+    assert_eq!(old["status"], "replaced");
 }

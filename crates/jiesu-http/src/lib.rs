@@ -165,6 +165,11 @@ pub fn router(state: AppState) -> Router {
         .route("/catalogue/export.xlsx", get(routing::export_xlsx))
         .route("/catalogue/import", post(routing::import_csv))
         .route("/catalogue/lint", get(routing::lint))
+        .route(
+            "/catalogue/drafts/{version}/rules",
+            get(routing::draft_rules),
+        )
+        .route("/catalogue/draft/edit", post(routing::edit_draft))
         .route("/catalogue/drafts/{version}/whatif", get(routing::whatif))
         .route(
             "/catalogue/drafts/{version}/publish",

@@ -96,7 +96,8 @@ pub async fn catalogue_info(
                    "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
                    "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
                    "assignments": r.assignments_field(), "tier": r.tier.as_str(),
-                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note})
+                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note,
+                   "fields": jiesu_routing::edit::RuleFields::of(r)})
         })
         .collect();
     Ok(axum::Json(json!({
@@ -195,6 +196,137 @@ pub async fn import_csv(
     })
     .await??;
     let lint = jiesu_routing::lint(&cat, &st.org, &st.categories, st.now());
+    Ok(axum::Json(
+        json!({"version": version, "status": "draft", "rules": n, "lint": lint}),
+    ))
+}
+
+/// `GET /api/v1/catalogue/drafts/{version}/rules` — every rule version of a draft (`{version}`
+/// may be `draft` for the newest one, or `published`), with its columns as the editor shows them.
+pub async fn draft_rules(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(version): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    require(&actor, ROUTERS, "catalogue")?;
+    let (cat, version) = match version.as_str() {
+        "published" => (current_catalogue(&st), None),
+        v => {
+            let s2 = st.clone();
+            let newest = tokio::task::spawn_blocking(move || s2.store.catalogue("draft"))
+                .await??
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "there is no draft catalogue",
+                        "没有草稿目录",
+                    )
+                })?;
+            if v != "draft" && v.parse::<i64>().ok() != Some(newest.version) {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("draft {v} is not the current draft (v{})", newest.version),
+                    format!("草稿 {v} 不是当前草稿（当前为 v{}）", newest.version),
+                ));
+            }
+            let n = newest.version;
+            (Arc::new(load_draft(&st, n).await?), Some(n))
+        }
+    };
+    let rules: Vec<Value> = cat
+        .rules()
+        .iter()
+        .map(|r| {
+            let (scope_zh, scope_en) = r.scope_text();
+            json!({"id": r.id, "category_prefix": r.category_prefix,
+                   "category": st.categories.get(&r.category_prefix).map(|c| st.categories.path_label(&c.code)),
+                   "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
+                   "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
+                   "assignments": r.assignments_field(), "tier": r.tier.as_str(),
+                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note,
+                   "fields": jiesu_routing::edit::RuleFields::of(r)})
+        })
+        .collect();
+    Ok(axum::Json(json!({"version": version, "rules": rules})))
+}
+
+#[derive(Deserialize)]
+pub struct EditBody {
+    /// The draft version the editor was looking at (`null` when there was none): an edit made
+    /// against an older draft is refused rather than silently undoing somebody else's.
+    base_version: Option<i64>,
+    edit: jiesu_routing::edit::RuleEdit,
+}
+
+/// `POST /api/v1/catalogue/draft/edit` — adds, changes or removes one rule version of the draft
+/// (a draft copied from the catalogue in force when there is none). The rule is checked like a
+/// file row; the result is stored as the new draft version, or refused with every problem named
+/// by rule, and nothing changes.
+pub async fn edit_draft(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    body: Result<axum::Json<EditBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<axum::Json<Value>> {
+    require(&actor, CATALOGUE_ADMINS, "catalogue-edit")?;
+    let axum::Json(body) = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("the edit is not understood: {}", e.body_text()),
+            "无法识别的目录修改请求",
+        )
+        .field("edit")
+    })?;
+    let s2 = st.clone();
+    let newest = tokio::task::spawn_blocking(move || s2.store.catalogue("draft")).await??;
+    let current = newest.as_ref().map(|d| d.version);
+    if current != body.base_version {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "draft_changed",
+            format!(
+                "the draft has changed since it was loaded (now {}); reload and edit again",
+                current.map_or("none".to_string(), |v| format!("v{v}"))
+            ),
+            "草稿已被他人修改，请刷新后重新编辑",
+        ));
+    }
+    let base = match current {
+        Some(v) => Arc::new(load_draft(&st, v).await?),
+        None => current_catalogue(&st),
+    };
+    let edited = jiesu_routing::edit::apply_edit(&base, &body.edit, &st.org, &st.categories)
+        .map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            let mut e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "catalogue_rejected",
+                format!("the rule was not saved: {}", lines.join("; ")),
+                format!("规则未保存：{}", lines.join("；")),
+            );
+            e.field = problems.first().and_then(|p| p.column.clone());
+            e.extra = Some(json!({"problems": problems}));
+            e
+        })?;
+    let note = match &body.edit {
+        jiesu_routing::edit::RuleEdit::Upsert { rule, .. } => {
+            format!("edited rule {}", rule.id.trim())
+        }
+        jiesu_routing::edit::RuleEdit::Remove { key } => {
+            format!("removed rule {} from {}", key.id, key.effective_from)
+        }
+    };
+    let (s2, user, now) = (st.clone(), actor.user.clone(), st.now());
+    let csv = edited.to_csv();
+    let n = edited.len();
+    let version = tokio::task::spawn_blocking(move || {
+        s2.store
+            .save_catalogue("draft", &csv, n, &user, Some(&note), now)
+    })
+    .await??;
+    let lint = jiesu_routing::lint(&edited, &st.org, &st.categories, st.now());
     Ok(axum::Json(
         json!({"version": version, "status": "draft", "rules": n, "lint": lint}),
     ))

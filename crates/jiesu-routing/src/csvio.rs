@@ -160,29 +160,7 @@ impl Catalogue {
             .from_writer(Vec::new());
         let _ = w.write_record(COLUMNS);
         for r in self.rules() {
-            let cat = if r.category_prefix.is_empty() {
-                "*".to_string()
-            } else {
-                r.category_prefix.clone()
-            };
-            let ent = match r.enterprise {
-                None => "",
-                Some(true) => "yes",
-                Some(false) => "no",
-            };
-            let _ = w.write_record([
-                r.id.as_str(),
-                &r.effective_from.to_string(),
-                &r.effective_to.map(|d| d.to_string()).unwrap_or_default(),
-                &r.priority.to_string(),
-                &cat,
-                &r.place.to_field(),
-                &r.keywords.join(";"),
-                ent,
-                &r.assignments_field(),
-                r.tier.as_str(),
-                &r.note,
-            ]);
+            let _ = w.write_record(crate::edit::RuleFields::of(r).values());
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()

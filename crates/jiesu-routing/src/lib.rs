@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod csvio;
 pub mod defaults;
+pub mod edit;
 mod fxhash;
 pub mod lint;
 pub mod policy;

@@ -882,6 +882,10 @@ impl TicketStore for SqliteStore {
             if st == "published" {
                 c.execute("UPDATE catalogues SET status='superseded' WHERE status='published'", [])?;
             }
+            // One draft at a time: a newer draft (an upload or an edit) replaces the previous one.
+            if st == "draft" {
+                c.execute("UPDATE catalogues SET status='replaced' WHERE status='draft'", [])?;
+            }
             c.execute(
                 "INSERT INTO catalogues (status, created_at, created_by, note, rules, csv) VALUES (?1,?2,?3,?4,?5,?6)",
                 params![st, fmt(now), user, note, rules as i64, csv],

@@ -2,19 +2,22 @@
 // CSV upload as a draft (a rejected file shows its line-numbered report), the lint report,
 // the what-if preview of the draft and its publication.
 
-import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type WhatIfReport } from '../api';
+import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type RuleFields, type RuleKey, type WhatIfReport } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, select, toast, type Child } from '../dom';
 import { fmtTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
-import { href } from '../router';
+import { href, navigate } from '../router';
 import { categoryPathText, enumLabel, enumOptions, loadCategories, loadDispatchUnits, loadUnits, session, TIERS, unitName } from '../store';
 
 const TABS = ['rules', 'draft', 'lint', 'history'] as const;
 type Tab = (typeof TABS)[number];
 const PAGE = 50;
 const PUBLISHERS = ['supervisor', 'admin'];
+/** Who may change the draft (upload or edit rules in place); the server checks it too. */
+const EDITORS = ['dispatcher', 'supervisor', 'admin'];
+const canEdit = () => EDITORS.includes(session.user?.role ?? '');
 
 /** Lint of the last uploaded draft (the import answers with it), kept for this tab's session. */
 const DRAFT_LINT_KEY = 'jiesu.draftLint';
@@ -139,7 +142,20 @@ export async function cataloguePage(ctx: PageCtx): Promise<void> {
   }
   if (!alive()) return;
   renderSummary(summary, info);
-  if (tab === 'rules') rulesTab(body, info);
+  if (tab === 'rules') {
+    // An edit of a rule in force goes into the draft (a new one is copied from the catalogue in force).
+    const base = info.draft?.version ?? null;
+    const saved = (r: { version: number; rules: number }) => {
+      toast(t('cat_edit_saved', { v: r.version }));
+      navigate('/catalogue?tab=draft');
+    };
+    rulesTab(body, info.rules, {
+      capped: info.rules.length >= 2000,
+      onEdit: canEdit() ? (r) => openRuleEditor({ initial: r.fields ?? null, baseVersion: base, onSaved: saved }) : undefined,
+      onAdd: canEdit() ? () => openRuleEditor({ initial: null, baseVersion: base, onSaved: saved }) : undefined,
+      note: canEdit() ? t('cat_edit_hint_published') : undefined,
+    });
+  }
   else if (tab === 'draft') draftTab(ctx, body, info);
   else if (tab === 'lint') await lintTab(ctx, body);
   else historyTab(body, info);
@@ -185,8 +201,17 @@ interface RuleRow {
   haystack: string;
 }
 
-function rulesTab(body: HTMLElement, info: CatalogueInfo): void {
-  const rows: RuleRow[] = info.rules.map((r) => {
+interface RulesOpts {
+  /** The list was cut at 2,000 rules. */
+  capped?: boolean;
+  onEdit?: (r: CatalogueRule) => void;
+  onRemove?: (r: CatalogueRule) => void;
+  onAdd?: () => void;
+  note?: string;
+}
+
+function rulesTab(body: HTMLElement, rules: CatalogueRule[], opts: RulesOpts = {}): void {
+  const rows: RuleRow[] = rules.map((r) => {
     const refs = parseAssignments(r.assignments ?? '');
     const hay = [r.id, r.category_prefix, categoryText(r), scopeText(r), r.place, r.category, keywordsText(r.keywords), r.note, r.assignments, ...refs.map((x) => x.label)]
       .filter(Boolean)
@@ -220,13 +245,13 @@ function rulesTab(body: HTMLElement, info: CatalogueInfo): void {
     const pages = Math.max(1, Math.ceil(list.length / PAGE));
     page = Math.min(page, pages);
     const slice = list.slice((page - 1) * PAGE, page * PAGE);
-    count.textContent = t('cat_shown', { shown: list.length, total: rows.length }) + (info.rules.length >= 2000 ? ` ${t('cat_first_n', { n: 2000 })}` : '');
+    count.textContent = t('cat_shown', { shown: list.length, total: rows.length }) + (opts.capped ? ` ${t('cat_first_n', { n: 2000 })}` : '');
     if (!slice.length) {
       mount(tableBox, h('div', { class: 'empty-state' }, t('cat_no_rules')));
       mount(pagerBox);
       return;
     }
-    mount(tableBox, rulesTable(slice));
+    mount(tableBox, rulesTable(slice, opts));
     mount(
       pagerBox,
       h(
@@ -251,7 +276,13 @@ function rulesTab(body: HTMLElement, info: CatalogueInfo): void {
       'div',
       { class: 'card filters cat-filters' },
       h('div', { class: 'cat-filter-grid' }, field(t('cat_search'), q, { wide: true }), field(t('cat_filter_tier'), tier), field(t('cat_filter_kind'), kind)),
-      count,
+      h(
+        'div',
+        { class: 'actions-row' },
+        count,
+        opts.note ? h('span', { class: 'muted small' }, opts.note) : null,
+        opts.onAdd ? button(t('cat_add_rule'), { class: 'btn small', 'data-testid': 'add-rule', onclick: () => opts.onAdd?.() }) : null,
+      ),
     ),
     tableBox,
     pagerBox,
@@ -259,7 +290,8 @@ function rulesTab(body: HTMLElement, info: CatalogueInfo): void {
   draw();
 }
 
-function rulesTable(rows: RuleRow[]): HTMLElement {
+function rulesTable(rows: RuleRow[], opts: RulesOpts = {}): HTMLElement {
+  const actions = !!(opts.onEdit || opts.onRemove);
   return h(
     'table',
     { class: 'table rules-table', 'data-testid': 'rules-table' },
@@ -269,7 +301,9 @@ function rulesTable(rows: RuleRow[]): HTMLElement {
       h(
         'tr',
         null,
-        [t('cat_col_id'), t('cat_col_category'), t('cat_col_scope'), t('cat_col_units'), t('cat_col_tier'), t('cat_col_from'), t('cat_col_note')].map((c) => h('th', { scope: 'col' }, c)),
+        [t('cat_col_id'), t('cat_col_category'), t('cat_col_scope'), t('cat_col_units'), t('cat_col_tier'), t('cat_col_from'), t('cat_col_note'), ...(actions ? [t('cat_col_actions')] : [])].map((c) =>
+          h('th', { scope: 'col' }, c),
+        ),
       ),
     ),
     h(
@@ -296,6 +330,14 @@ function rulesTable(rows: RuleRow[]): HTMLElement {
           h('td', { 'data-label': t('cat_col_tier') }, h('span', { class: `tag tier-${r.tier}` }, enumLabel('tiers', r.tier))),
           h('td', { 'data-label': t('cat_col_from'), class: 'small mono nowrap' }, r.effective_from),
           h('td', { 'data-label': t('cat_col_note'), class: 'small note-cell' }, r.note ?? ''),
+          actions
+            ? h(
+                'td',
+                { 'data-label': t('cat_col_actions'), class: 'nowrap' },
+                opts.onEdit ? button(t('cat_edit'), { class: 'btn small', 'data-testid': 'edit-rule', onclick: () => opts.onEdit?.(r) }) : null,
+                opts.onRemove ? button(t('cat_remove'), { class: 'btn small danger', 'data-testid': 'remove-rule', onclick: () => opts.onRemove?.(r) }) : null,
+              )
+            : null,
         ),
       ),
     ),
@@ -399,7 +441,7 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
     }, 0);
   });
   if (!draft) {
-    mount(body, h('div', { class: 'card empty-state', 'data-testid': 'no-draft' }, t('cat_draft_none')), upload);
+    mount(body, h('div', { class: 'card empty-state', 'data-testid': 'no-draft' }, t('cat_draft_none'), canEdit() ? h('p', { class: 'muted small' }, t('cat_draft_none_edit')) : null), upload);
     return;
   }
   let draftLint: LintReport | null = null;
@@ -437,6 +479,7 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
       runBtn.disabled = false;
     }
   });
+  const draftRulesBox = h('div', null, loadingBlock());
   const publishBtn = button(t('cat_publish'), {
     class: 'btn primary',
     'data-testid': 'publish-draft',
@@ -474,8 +517,161 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
       wiForm,
       wiBox,
     ),
+    h('section', { class: 'draft-rules', 'data-testid': 'draft-rules' }, h('h2', null, t('cat_draft_rules', { v: draft.version })), draftRulesBox),
     upload,
   );
+  void loadDraftRules(ctx, draftRulesBox, draft.version);
+}
+
+/** The draft's own rules, each editable or removable in place. */
+async function loadDraftRules(ctx: PageCtx, box: HTMLElement, version: number): Promise<void> {
+  try {
+    const d = await api.draftRules(version);
+    if (!ctx.alive()) return;
+    const reload = (r: { version: number; rules: number; lint: LintReport }) => {
+      sessionStorage.setItem(DRAFT_LINT_KEY, JSON.stringify({ version: r.version, lint: r.lint }));
+      toast(t('cat_edit_saved', { v: r.version }));
+      if (ctx.alive()) void cataloguePage(ctx);
+    };
+    const editable = canEdit();
+    rulesTab(box, d.rules, {
+      onEdit: editable ? (r) => openRuleEditor({ initial: r.fields ?? null, baseVersion: version, onSaved: reload }) : undefined,
+      onAdd: editable ? () => openRuleEditor({ initial: null, baseVersion: version, onSaved: reload }) : undefined,
+      onRemove: editable
+        ? async (r) => {
+            if (!confirm(t('cat_remove_confirm', { id: r.id, from: r.effective_from }))) return;
+            try {
+              reload(await api.editDraft(version, { op: 'remove', key: { id: r.id, effective_from: r.effective_from } }));
+            } catch (e) {
+              toast(errText(e), 'error');
+            }
+          }
+        : undefined,
+    });
+  } catch (e) {
+    if (ctx.alive()) mount(box, errorBlock(errText(e)));
+  }
+}
+
+// ---- the inline rule editor ----------------------------------------------------------------------
+
+const EMPTY_RULE: RuleFields = {
+  id: '',
+  effective_from: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10),
+  effective_to: '',
+  priority: '0',
+  category_prefix: '',
+  place: '*',
+  keywords: '',
+  enterprise: '',
+  assignments: 'lead:{street}',
+  tier: '7d',
+  note: '',
+};
+
+/**
+ * A dialog with the rule's columns. Saving sends one edit to the server, which checks the rule
+ * exactly like a row of an imported file and answers the new draft, or every problem by column.
+ */
+function openRuleEditor(o: { initial: RuleFields | null; baseVersion: number | null; onSaved: (r: { version: number; rules: number; lint: LintReport }) => void }): void {
+  const init = o.initial ?? EMPTY_RULE;
+  const replaces: RuleKey | null = o.initial ? { id: o.initial.id, effective_from: o.initial.effective_from } : null;
+  const inputs = {
+    id: input('id', { value: init.id, required: true, autocomplete: 'off', 'data-testid': 'rule-id' }),
+    effective_from: input('effective_from', { type: 'date', value: init.effective_from, required: true }),
+    effective_to: input('effective_to', { type: 'date', value: init.effective_to }),
+    priority: input('priority', { type: 'number', step: '1', value: init.priority || '0' }),
+    category_prefix: input('category_prefix', { value: init.category_prefix, list: 'cat-codes', autocomplete: 'off', 'data-testid': 'rule-category' }),
+    place: input('place', { value: init.place, autocomplete: 'off', 'data-testid': 'rule-place' }),
+    keywords: input('keywords', { value: init.keywords, autocomplete: 'off' }),
+    enterprise: select(
+      'enterprise',
+      [
+        { value: '', label: t('cat_ent_any') },
+        { value: 'yes', label: t('cat_ent_yes') },
+        { value: 'no', label: t('cat_ent_no') },
+      ],
+      { value: init.enterprise },
+    ),
+    assignments: input('assignments', { value: init.assignments, required: true, autocomplete: 'off', 'data-testid': 'rule-assignments' }),
+    tier: select('tier', enumOptions('tiers', TIERS), { value: init.tier }),
+    note: input('note', { value: init.note, autocomplete: 'off' }),
+  };
+  const catName = h('div', { class: 'hint', 'aria-live': 'polite' });
+  const showCat = () => {
+    const c = inputs.category_prefix.value.trim();
+    catName.textContent = !c || c === '*' ? t('cat_any_category') : categoryPathText(c) !== c ? categoryPathText(c) : t('cat_unknown_code');
+  };
+  inputs.category_prefix.addEventListener('input', showCat);
+  showCat();
+  const codes = h('datalist', { id: 'cat-codes' });
+  void loadCategories().then((idx) => {
+    for (const [code, c] of idx.byCode) codes.append(h('option', { value: code }, c.path.join(' › ')));
+  });
+  const problems = h('div', { 'aria-live': 'polite' });
+  const save = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'save-rule' }, t('cat_save_to_draft'));
+  const cancel = button(t('cancel'), { class: 'btn', onclick: () => dlg.close() });
+  const f = (k: keyof typeof inputs, label: string, hint?: string, wide = false) => field(label, inputs[k], { name: k, hint, wide });
+  const form = h(
+    'form',
+    { class: 'rule-editor', novalidate: true, method: 'dialog' },
+    h('h2', null, o.initial ? t('cat_edit_title', { id: o.initial.id }) : t('cat_add_rule')),
+    h('p', { class: 'muted small' }, o.baseVersion ? t('cat_edit_into_draft', { v: o.baseVersion }) : t('cat_edit_new_draft')),
+    h(
+      'div',
+      { class: 'form-grid' },
+      f('id', t('cat_col_id')),
+      f('priority', t('cat_f_priority'), t('cat_f_priority_hint')),
+      f('effective_from', t('cat_col_from')),
+      f('effective_to', t('cat_f_to'), t('cat_f_to_hint')),
+      h('div', { class: 'field wide', 'data-field': 'category_prefix' }, field(t('cat_col_category'), inputs.category_prefix, { name: 'category_prefix', hint: t('cat_f_category_hint') }), catName),
+      f('place', t('cat_col_scope'), t('cat_f_place_hint'), true),
+      f('keywords', t('cat_col_keywords'), t('cat_f_keywords_hint'), true),
+      f('enterprise', t('cat_f_enterprise')),
+      f('tier', t('cat_col_tier')),
+      f('assignments', t('cat_col_units'), t('cat_f_assignments_hint'), true),
+      f('note', t('cat_col_note'), undefined, true),
+    ),
+    codes,
+    problems,
+    h('div', { class: 'actions-row' }, save, cancel),
+  );
+  const dlg = h('dialog', { class: 'dialog rule-dialog', 'data-testid': 'rule-editor', 'aria-label': t('cat_edit_rule') }, form) as HTMLDialogElement;
+  dlg.addEventListener('close', () => dlg.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    mount(problems);
+    const rule = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()])) as unknown as RuleFields;
+    save.disabled = true;
+    try {
+      const r = await api.editDraft(o.baseVersion, { op: 'upsert', rule, replaces });
+      dlg.close();
+      o.onSaved(r);
+    } catch (e) {
+      const list = e instanceof ApiError && Array.isArray(e.body.problems) ? (e.body.problems as { column?: string; message: string; rule?: string; other_rule?: string }[]) : [];
+      mount(
+        problems,
+        h(
+          'div',
+          { class: 'alert error', role: 'alert', 'data-testid': 'rule-problems' },
+          h('strong', null, t('cat_edit_rejected')),
+          list.length
+            ? h(
+                'ul',
+                null,
+                list.map((p) => h('li', null, p.column ? h('code', null, p.column) : null, p.column ? ' ' : null, p.other_rule ? `${p.rule} ↔ ${p.other_rule}: ` : '', p.message)),
+              )
+            : h('p', null, errText(e)),
+        ),
+      );
+      problems.scrollIntoView({ block: 'nearest' });
+    } finally {
+      save.disabled = false;
+    }
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  inputs.id.focus();
 }
 
 function pct(x: number): string {
