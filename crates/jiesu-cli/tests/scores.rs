@@ -92,3 +92,240 @@ fn regex_like_mobile(s: &str) -> bool {
         .any(|w| w[0] == b'1' && (b'3'..=b'9').contains(&w[1]) && w.iter().all(u8::is_ascii_digit))
         && !b.windows(12).any(|w| w.iter().all(u8::is_ascii_digit))
 }
+
+/// For several units of every level and every measure, the drill-down lists exactly as many
+/// assignments as the scorecard's figure, names the policy, and carries no personal data.
+#[test]
+fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
+    let s = server_with(
+        |db| {
+            ok(&[
+                "generate",
+                "--db",
+                db.to_str().unwrap(),
+                "--months",
+                "2",
+                "--scale",
+                "0.001",
+                "--seed",
+                "7",
+            ]);
+        },
+        &[],
+    );
+    let period = (chrono::Utc::now() - chrono::Duration::days(31))
+        .format("%Y-%m")
+        .to_string();
+    const MEASURES: [&str; 11] = [
+        "counted",
+        "responded",
+        "valid_callbacks",
+        "resolved",
+        "partly",
+        "unresolved",
+        "satisfied",
+        "basic",
+        "unsatisfied",
+        "exempted",
+        "excluded",
+    ];
+    // all rows of a drill-down, page by page
+    let rows = |code: &str,
+                level: &str,
+                scope: &str,
+                m: &str|
+     -> (serde_json::Value, Vec<serde_json::Value>) {
+        // small pages for `counted` (paging is exercised), one page for the others
+        let size = if m == "counted" { 7 } else { 1000 };
+        let mut all = vec![];
+        let mut page = 1;
+        loop {
+            let (st, _, d) = call(
+                &s,
+                "GET",
+                &format!("/api/v1/scores/{period}/units/{code}/tickets?measure={m}&level={level}&scope={scope}&page={page}&page_size={size}"),
+                None,
+                None,
+            );
+            assert_eq!(st, 200, "{code} {m}: {d}");
+            let items = d["items"].as_array().unwrap().clone();
+            let done = items.len() < size;
+            all.extend(items);
+            if done {
+                return (d, all);
+            }
+            page += 1;
+        }
+    };
+    let mut checked = 0;
+    for level in ["street", "district", "department", "enterprise"] {
+        let (st, _, card) = call(
+            &s,
+            "GET",
+            &format!("/api/v1/scores/{period}/{level}"),
+            None,
+            None,
+        );
+        assert_eq!(st, 200);
+        let mut units: Vec<&serde_json::Value> = card["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["counted"].as_u64().unwrap() > 0)
+            .collect();
+        units.sort_by_key(|u| std::cmp::Reverse(u["counted"].as_u64().unwrap()));
+        // the busiest, one from the middle and the quietest unit with work
+        let picks: Vec<&serde_json::Value> = match units.len() {
+            0 => vec![],
+            n => vec![units[0], units[n / 2], units[n - 1]],
+        };
+        assert!(
+            !picks.is_empty() || level == "enterprise",
+            "{level}: no unit with work"
+        );
+        for u in picks {
+            let code = u["unit_code"].as_str().unwrap();
+            for m in MEASURES {
+                let (d, all) = rows(code, level, "unit", m);
+                let figure = u[m].as_u64().unwrap();
+                assert_eq!(
+                    all.len() as u64,
+                    figure,
+                    "{level} {code} {m}: rows vs the scorecard"
+                );
+                assert_eq!(d["total"].as_u64().unwrap(), figure);
+                assert_eq!(d["figure"].as_u64().unwrap(), figure);
+                assert_eq!(d["policy_id"], "default");
+                assert!(
+                    d["policy_period"].as_str().unwrap().contains(" … "),
+                    "{}",
+                    d["policy_period"]
+                );
+                assert_eq!(d["from"], card["from"]);
+                for r in &all {
+                    assert!(r["first_dispatched_at"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&period));
+                    if level != "district" {
+                        assert_eq!(r["unit_code"], code);
+                    }
+                }
+                checked += 1;
+            }
+            if let Some(ind) = u["industry"].as_object() {
+                for m in ["counted", "valid_callbacks", "resolved", "satisfied"] {
+                    let (_, all) = rows(code, level, "industry", m);
+                    assert_eq!(
+                        all.len() as u64,
+                        ind[m].as_u64().unwrap(),
+                        "industry {code} {m}"
+                    );
+                }
+            }
+            // the CSV holds the same rows (header + figure lines), no personal data
+            let resp = ureq::get(&format!(
+                "{}/api/v1/scores/{period}/units/{code}/tickets?measure=counted&level={level}&format=csv",
+                s.base
+            ))
+            .call()
+            .unwrap();
+            let text = resp.into_string().unwrap();
+            assert_eq!(
+                text.lines().count() as u64,
+                1 + u["counted"].as_u64().unwrap()
+            );
+            assert!(text
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with("responded_in_time,counted_resolution,policy"));
+            assert!(
+                !regex_like_mobile(&text),
+                "no phone numbers in the drill-down"
+            );
+        }
+    }
+    assert!(
+        checked >= 3 * 3 * MEASURES.len(),
+        "{checked} figures checked"
+    );
+    // a street's drill-down defaults to the street level; the district of a street is refused
+    let (_, _, card) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/street"),
+        None,
+        None,
+    );
+    let street = card["units"][0]["unit_code"].as_str().unwrap().to_string();
+    let (st, _, d) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/units/{street}/tickets"),
+        None,
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(d["level"], "street");
+    assert_eq!(d["measure"], "counted");
+    let (st, ct, e) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/units/{street}/tickets?level=district"),
+        None,
+        None,
+    );
+    assert_eq!(st, 422, "{e}");
+    assert!(ct.contains("problem+json"));
+    assert_eq!(e["field"], "level");
+    assert!(e["detail_zh"].as_str().unwrap().contains("考核单位"));
+    let (st, _, e) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/units/{street}/tickets?measure=happy"),
+        None,
+        None,
+    );
+    assert_eq!(st, 422);
+    assert_eq!(e["field"], "measure");
+    let (st, _, e) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/units/{street}/tickets?scope=industry"),
+        None,
+        None,
+    );
+    assert_eq!(st, 422);
+    assert_eq!(e["field"], "scope");
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/scores/{period}/units/NOPE/tickets"),
+        None,
+        None,
+    );
+    assert_eq!(st, 404);
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        "/api/v1/scores/2026-13/units/110105/tickets",
+        None,
+        None,
+    );
+    assert_eq!(st, 422);
+    // not-ranked reasons in both languages; street rows name their district
+    let u = &card["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["rank"].is_null())
+        .expect("an unranked street")
+        .clone();
+    assert!(u["not_ranked_reason"].as_str().unwrap().is_ascii());
+    assert!(u["not_ranked_reason_zh"].as_str().unwrap().contains("不"));
+    assert!(card["units"][0]["district_name"]
+        .as_str()
+        .unwrap()
+        .ends_with('区'));
+}

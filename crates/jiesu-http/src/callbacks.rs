@@ -14,7 +14,7 @@ use jiesu_domain::auth::Role;
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::ticket::{Resolution, Satisfaction};
 use jiesu_domain::{ActorRef, CallbackOutcome, Status, TicketState};
-use jiesu_store::{TicketQuery, TicketStore};
+use jiesu_store::{NewRecheck, RecheckVerdict, TicketQuery, TicketStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -244,6 +244,225 @@ pub async fn recheck_sample(
         h.finish()
     });
     items.truncate(n);
+    // each with the callback being re-checked (the last answered one), who recorded it, and the
+    // re-check already recorded for it, if any
+    let s2 = st.clone();
+    let out = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<Value>> {
+        let ids: Vec<i64> = items.iter().map(|t| t.id).collect();
+        let rechecks = s2.store.rechecks_of(&ids)?;
+        let mut out = Vec::with_capacity(items.len());
+        for t in items {
+            let mut v = serde_json::to_value(&t)?;
+            if let Some((state, events)) = s2.store.load_ticket(t.id)? {
+                let cb = answered_callback(&state, &events);
+                v["round"] = json!(state.round);
+                v["lead_unit_name"] = json!(t
+                    .lead_unit
+                    .as_deref()
+                    .and_then(|u| s2.org.get(u))
+                    .map(|u| u.name.clone()));
+                v["callback"] = cb.as_ref().map_or(Value::Null, |c| c.json.clone());
+                v["unreachable_attempts"] = json!(state.unreachable_attempts());
+                v["recheck"] = cb
+                    .and_then(|c| {
+                        rechecks
+                            .iter()
+                            .find(|r| r.ticket_id == t.id && r.round == c.round)
+                    })
+                    .map_or(Value::Null, |r| json!(r));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    })
+    .await??;
+    Ok(axum::Json(
+        json!({"items": out, "max_attempts": jiesu_domain::command::MAX_CALLBACK_ATTEMPTS}),
+    ))
+}
+
+/// The last answered callback of a ticket, with who recorded it.
+struct Answered {
+    round: u32,
+    at: chrono::DateTime<chrono::Utc>,
+    json: Value,
+}
+
+fn answered_callback(state: &TicketState, events: &[jiesu_domain::Event]) -> Option<Answered> {
+    let c = state
+        .callbacks
+        .iter()
+        .rev()
+        .find(|c| matches!(c.outcome, CallbackOutcome::Reached { .. }))?;
+    let CallbackOutcome::Reached {
+        contacted,
+        resolution,
+        satisfaction,
+        attitude,
+        comment,
+    } = &c.outcome
+    else {
+        return None;
+    };
+    let by = events
+        .iter()
+        .rev()
+        .find(|e| e.at == c.at && e.kind.name() == "callback_recorded")
+        .map(|e| e.actor.clone());
+    Some(Answered {
+        round: c.round,
+        at: c.at,
+        json: json!({
+            "round": c.round, "at": c.at, "contacted": contacted,
+            "resolution": resolution.as_str(), "resolution_label": resolution.label_zh(),
+            "satisfaction": satisfaction.as_str(), "satisfaction_label": satisfaction.label_zh(),
+            "attitude": attitude.map(|a| a.as_str()), "comment": comment,
+            "by": by.as_ref().map(|a| a.user.clone()),
+            "self_rating": by.as_ref().is_some_and(|a| a.role == Role::Citizen),
+        }),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RecheckBody {
+    ticket_id: i64,
+    verdict: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn supervisor(actor: &jiesu_domain::Actor) -> ApiResult<()> {
+    if matches!(actor.role, Role::Supervisor | Role::Admin) {
+        Ok(())
+    } else {
+        Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "recheck".into(),
+        }
+        .into())
+    }
+}
+
+/// `POST /api/v1/callbacks/rechecks` — the supervisor's re-check of a ticket's last answered
+/// callback: `agree`, or `disagree` with a note. An audited record (also in `audit_log`), once per
+/// handling round.
+pub async fn record_recheck(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Json(b): Json<RecheckBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    supervisor(&actor)?;
+    let verdict = RecheckVerdict::parse(&b.verdict).ok_or_else(|| {
+        ApiError::invalid(
+            "verdict",
+            "verdict must be agree or disagree",
+            "复核结论应为“一致”（agree）或“不一致”（disagree）",
+        )
+    })?;
+    let note = b
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::invalid(
+            "note",
+            "the note is longer than 2,000 characters",
+            "复核说明超过2000字",
+        ));
+    }
+    if verdict == RecheckVerdict::Disagree && note.is_none() {
+        return Err(ApiError::invalid(
+            "note",
+            "say what the re-check found when you disagree with the callback",
+            "复核不一致时请填写复核说明",
+        ));
+    }
+    let (state, events) = load_visible(&st, &actor, b.ticket_id).await?;
+    let cb = answered_callback(&state, &events).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            "this ticket has no answered callback to re-check",
+            "该工单尚无可复核的回访记录",
+        )
+    })?;
+    let rec = NewRecheck {
+        ticket_id: b.ticket_id,
+        round: cb.round,
+        callback_at: cb.at,
+        verdict,
+        note,
+        user: actor.user.clone(),
+        now: st.now(),
+    };
+    let s2 = st.clone();
+    let r = tokio::task::spawn_blocking(move || s2.store.record_recheck(rec))
+        .await?
+        .map_err(|e| match e {
+            jiesu_store::StoreError::Conflict(m) => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_rechecked",
+                m,
+                "该轮回访已复核，不能重复记录",
+            ),
+            e => e.into(),
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(json!(r))))
+}
+
+/// `GET /api/v1/callbacks/rechecks?from=&to=` — re-checks recorded in `[from, to)` (days, UTC),
+/// newest first, with the number agreeing and disagreeing.
+pub async fn rechecks(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<PraiseQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    supervisor(&actor)?;
+    let parse = crate::error::utc_day;
+    let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
+    let s2 = st.clone();
+    let items =
+        tokio::task::spawn_blocking(move || s2.store.rechecks_between(from, to, 1000)).await??;
+    let agree = items
+        .iter()
+        .filter(|r| r.verdict == RecheckVerdict::Agree)
+        .count();
+    Ok(axum::Json(
+        json!({"items": items, "agree": agree, "disagree": items.len() - agree}),
+    ))
+}
+
+/// `GET /api/v1/callbacks/unresolved` — tickets whose callback says 未解决 and that wait for the
+/// reviewer: reopen (重办, with new deadlines) or close. Oldest callback first.
+pub async fn unresolved(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
+    if !matches!(
+        actor.role,
+        Role::CallbackAgent | Role::Dispatcher | Role::Supervisor | Role::Admin
+    ) {
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "reopen".into(),
+        }
+        .into());
+    }
+    let s2 = st.clone();
+    let rows = tokio::task::spawn_blocking(move || s2.store.unresolved_callbacks(200)).await??;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let name = r
+                .lead_unit
+                .as_deref()
+                .and_then(|u| st.org.get(u))
+                .map(|u| u.name.clone());
+            let mut v = json!(r);
+            v["lead_unit_name"] = json!(name);
+            v
+        })
+        .collect();
     Ok(axum::Json(json!({"items": items})))
 }
 

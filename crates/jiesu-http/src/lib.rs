@@ -147,6 +147,11 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/rating-link", post(callbacks::rating_link))
         .route("/callbacks/due", get(callbacks::due))
         .route("/callbacks/recheck-sample", get(callbacks::recheck_sample))
+        .route(
+            "/callbacks/rechecks",
+            get(callbacks::rechecks).post(callbacks::record_recheck),
+        )
+        .route("/callbacks/unresolved", get(callbacks::unresolved))
         .route("/praise", get(callbacks::praise))
         .route(
             "/public/rate/{token}",
@@ -158,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/usage", get(kb::usage))
         .route("/classify", post(classify::classify))
         .route("/scores/{period}/{level}", get(scores::scorecard))
+        .route("/scores/{period}/units/{code}/tickets", get(scores::drill))
         .route("/kb/stats", get(kb::stats))
         .route("/public/ask", post(kb::ask))
         .route("/catalogue", get(routing::catalogue_info))

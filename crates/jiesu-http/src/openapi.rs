@@ -20,6 +20,16 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("get", "/api/v1/tickets/{id}/events", "The ticket's event log", true, None),
     ("get", "/api/v1/track/{number}", "Citizen tracking by number and phone_last4 (public)", false, None),
     ("post", "/api/v1/public/tickets", "A citizen files a request (public)", false, Some("NewTicket")),
+    ("get", "/api/v1/scores/{period}/{level}", "Monthly scorecard (三率) of a level: format=json|csv|xlsx (public)", false, None),
+    ("get", "/api/v1/scores/{period}/units/{code}/tickets", "Drill-down: the assignments behind one figure (measure, level, scope=unit|industry, page, page_size, format=json|csv); their number is the figure (public, no personal data)", false, None),
+    ("get", "/api/v1/callbacks/due", "Callback desk queue with unreachable attempts", true, None),
+    ("post", "/api/v1/tickets/{id}/rating-link", "A one-time self-rating link for the citizen (7 days)", true, None),
+    ("get", "/api/v1/public/rate/{token}", "What the self-rating link asks about (public)", false, None),
+    ("post", "/api/v1/public/rate/{token}", "The citizen's own rating through the link (public)", false, Some("Rating")),
+    ("get", "/api/v1/callbacks/recheck-sample", "Reproducible sample of called-back tickets to re-check (from, to, n)", true, None),
+    ("post", "/api/v1/callbacks/rechecks", "Record a re-check of a ticket's callback: agree, or disagree with a note", true, Some("Recheck")),
+    ("get", "/api/v1/callbacks/rechecks", "Re-checks recorded in [from, to)", true, None),
+    ("get", "/api/v1/callbacks/unresolved", "Tickets called back as unresolved, waiting for reopen (重办) or close", true, None),
 ];
 
 fn schemas() -> Value {
@@ -47,6 +57,12 @@ fn schemas() -> Value {
             "contacted": s("boolean"), "resolution": {"type": "string", "enum": ["resolved","partly","unresolved"]},
             "satisfaction": {"type": "string", "enum": ["satisfied","basic","unsatisfied"]},
             "attitude": s("string"), "comment": s("string"), "unreachable": s("boolean"), "note": s("string")}},
+        "Rating": {"type": "object", "required": ["contacted", "resolution", "satisfaction"], "properties": {
+            "contacted": s("boolean"), "resolution": {"type": "string", "enum": ["resolved","partly","unresolved"]},
+            "satisfaction": {"type": "string", "enum": ["satisfied","basic","unsatisfied"]}, "comment": s("string")}},
+        "Recheck": {"type": "object", "required": ["ticket_id", "verdict"], "properties": {
+            "ticket_id": s("integer"), "verdict": {"type": "string", "enum": ["agree","disagree"]},
+            "note": {"type": "string", "maxLength": 2000}}},
         "Problem": {"type": "object", "properties": {"type": s("string"), "title": s("string"), "status": s("integer"),
             "detail": s("string"), "detail_zh": s("string"), "field": s("string"), "code": s("string")}},
     })

@@ -99,3 +99,162 @@ pub async fn scorecard(
         Ok(([(header::CONTENT_TYPE, "application/json")], buf).into_response())
     }
 }
+
+#[derive(Deserialize)]
+pub struct DrillQuery {
+    measure: Option<String>,
+    level: Option<String>,
+    scope: Option<String>,
+    page: Option<u32>,
+    page_size: Option<u32>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/scores/{YYYY-MM}/units/{code}/tickets?measure=&level=&scope=unit|industry&page=&page_size=&format=json|csv`
+/// — the assignments behind one figure of a unit's line (下钻), chosen by the scorecard's own code
+/// (their number is the figure, returned beside them), with the policy that counted them. Public:
+/// the rows are the export's (no personal data).
+pub async fn drill(
+    State(st): State<AppState>,
+    Path((period, code)): Path<(String, String)>,
+    Query(q): Query<DrillQuery>,
+) -> ApiResult<Response> {
+    use jiesu_domain::org::UnitKind;
+    use jiesu_score::{DrillError, Measure, Scope};
+    let month = Month::parse(&period).ok_or_else(|| {
+        ApiError::invalid(
+            "period",
+            format!("'{period}' is not a month (YYYY-MM)"),
+            "月份格式应为 YYYY-MM",
+        )
+    })?;
+    let unit = st.org.get(&code).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no unit has the code '{code}'"),
+            format!("没有代码为 {code} 的单位"),
+        )
+    })?;
+    let lvl = match q.level.as_deref() {
+        Some(l) => Level::parse(l).ok_or_else(|| {
+            ApiError::invalid(
+                "level",
+                format!("'{l}' is not one of street, district, department, enterprise"),
+                "层级应为 street、district、department 或 enterprise",
+            )
+        })?,
+        None => match unit.kind {
+            UnitKind::StreetTown => Level::Street,
+            UnitKind::District => Level::District,
+            UnitKind::CityDepartment => Level::Department,
+            UnitKind::StateEnterprise => Level::Enterprise,
+            _ => {
+                return Err(ApiError::invalid(
+                    "level",
+                    format!("'{code}' ({}) is not scored at any level", unit.name),
+                    format!("{}（{code}）不属于任何考核层级", unit.name),
+                ))
+            }
+        },
+    };
+    let measure_name = q.measure.as_deref().unwrap_or("counted");
+    let measure = Measure::parse(measure_name).ok_or_else(|| {
+        ApiError::invalid(
+            "measure",
+            format!("'{measure_name}' is not one of: {}", Measure::names()),
+            format!("指标应为以下之一：{}", Measure::names()),
+        )
+    })?;
+    let scope = match q.scope.as_deref() {
+        None => Scope::Unit,
+        Some(s) => Scope::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "scope",
+                format!("'{s}' is not unit or industry"),
+                "范围应为 unit（本单位）或 industry（行业三率）",
+            )
+        })?,
+    };
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(o) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("'{o}' is not json or csv"),
+                "格式应为 json 或 csv",
+            ))
+        }
+    };
+    let page_size = q.page_size.unwrap_or(100).clamp(1, 1000) as usize;
+    let page = q.page.unwrap_or(1).max(1) as usize;
+    let s2 = st.clone();
+    let code2 = code.clone();
+    let d = tokio::task::spawn_blocking(move || {
+        jiesu_score::service::monthly_drill(
+            &s2.store,
+            month,
+            lvl,
+            &code2,
+            scope,
+            measure,
+            &PolicySet::shipped_default(),
+            jiesu_score::CacheMode::Use,
+        )
+    })
+    .await?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "score_failed",
+            e.to_string(),
+            "无法计算该月考核结果",
+        )
+    })?
+    .map_err(|e| {
+        let field = match e {
+            DrillError::NotAMember { .. } => "level",
+            DrillError::NoIndustry { .. } => "scope",
+            DrillError::IndustryMeasure { .. } => "measure",
+            DrillError::Score(_) => "period",
+        };
+        ApiError::invalid(field, e.to_string(), e.message_zh())
+    })?;
+    let mut buf = Vec::new();
+    if csv {
+        jiesu_score::output::write_drill_csv(&d, &mut buf).map_err(ApiError::internal)?;
+        let name = format!(
+            "attachment; filename=\"tickets-{period}-{code}-{}-{}.csv\"",
+            scope.as_str(),
+            measure.as_str()
+        );
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            buf,
+        )
+            .into_response());
+    }
+    let total = d.rows.len();
+    let items: Vec<&jiesu_score::DrillRow> = d
+        .rows
+        .iter()
+        .skip((page - 1) * page_size)
+        .take(page_size)
+        .collect();
+    let mut v = serde_json::to_value(&d).map_err(ApiError::internal)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("rows");
+        o.insert("total".into(), total.into());
+        o.insert("page".into(), page.into());
+        o.insert("page_size".into(), page_size.into());
+        o.insert(
+            "items".into(),
+            serde_json::to_value(items).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(axum::Json(v).into_response())
+}

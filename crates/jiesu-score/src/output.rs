@@ -312,3 +312,22 @@ pub fn export_tickets_jsonl(
     out.flush()?;
     Ok(n)
 }
+
+/// Writes a drill-down's rows as CSV: the export's columns, then `responded_in_time`,
+/// `counted_resolution` and `policy` (`id@fingerprint`).
+pub fn write_drill_csv(d: &crate::drill::Drill, w: impl Write) -> csv::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    let mut head: Vec<&str> = EXPORT_COLUMNS.to_vec();
+    head.extend(["responded_in_time", "counted_resolution", "policy"]);
+    out.write_record(&head)?;
+    let policy = format!("{}@{}", d.policy_id, d.policy_fingerprint);
+    for r in &d.rows {
+        let mut row = export_row(&r.fact).to_vec();
+        row.push(r.responded_in_time.to_string());
+        row.push(r.counted_resolution.clone().unwrap_or_default());
+        row.push(policy.clone());
+        out.write_record(&row)?;
+    }
+    out.flush()?;
+    Ok(())
+}

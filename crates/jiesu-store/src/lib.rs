@@ -5,10 +5,12 @@
 //! [`TicketStore`] is the trait every backend implements; [`SqliteStore`] is the embedded default
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
+mod recheck;
 mod sqlite;
 pub mod time;
 mod writer;
 
+pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};
 
 use chrono::{DateTime, Utc};

@@ -54,3 +54,8 @@ CREATE TABLE IF NOT EXISTS rating_tokens (
 CREATE TABLE IF NOT EXISTS audit_log (
   id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
   ticket_id INTEGER, detail TEXT);
+-- Supervisors' re-checks of callbacks (回访复核): audited records, never updated; one per round.
+CREATE TABLE IF NOT EXISTS callback_rechecks (
+  id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, round INTEGER NOT NULL,
+  callback_at TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT, user_name TEXT NOT NULL, at TEXT NOT NULL,
+  UNIQUE (ticket_id, round));
