@@ -87,7 +87,7 @@ pub struct RuleKey {
 pub enum RuleEdit {
     /// Adds a rule version, or replaces `replaces` (default: the version with the same key).
     Upsert {
-        rule: RuleFields,
+        rule: Box<RuleFields>,
         #[serde(default)]
         replaces: Option<RuleKey>,
     },

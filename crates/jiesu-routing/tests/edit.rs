@@ -21,7 +21,7 @@ fn fields(id: &str, prefix: &str, place: &str, lead: &str) -> RuleFields {
 
 fn upsert(f: RuleFields) -> RuleEdit {
     RuleEdit::Upsert {
-        rule: f,
+        rule: Box::new(f),
         replaces: None,
     }
 }
@@ -61,9 +61,13 @@ fn a_bad_field_is_reported_by_rule_and_column_like_a_file_row() {
     f.tier = "9d".into();
     let e = apply_edit(&base, &upsert(f), &org, &cats).unwrap_err();
     assert!(e.iter().all(|p| p.rule.as_deref() == Some("L2")), "{e:?}");
-    assert!(e.iter().any(|p| p.column.as_deref() == Some("tier")), "{e:?}");
     assert!(
-        e.iter().any(|p| p.column.as_deref() == Some("category_prefix")),
+        e.iter().any(|p| p.column.as_deref() == Some("tier")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|p| p.column.as_deref() == Some("category_prefix")),
         "{e:?}"
     );
 }
@@ -97,7 +101,7 @@ fn replacing_a_version_that_is_gone_is_refused() {
     let e = apply_edit(
         &Catalogue::new(vec![]),
         &RuleEdit::Upsert {
-            rule: fields("A", "1402", "*", "CD001"),
+            rule: Box::new(fields("A", "1402", "*", "CD001")),
             replaces: Some(RuleKey {
                 id: "A".into(),
                 effective_from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
