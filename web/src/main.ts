@@ -13,6 +13,7 @@ import { inboxPage } from './pages/inbox';
 import { scoresPage } from './pages/scores';
 import { supervisionPage } from './pages/supervision';
 import { callbacksPage } from './pages/callbacks';
+import { ratePage } from './pages/rate';
 import { homePage } from './pages/home';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
@@ -43,6 +44,7 @@ const ROUTES: Record<string, RouteDef> = {
   submit: { page: submitPage, access: 'public', title: 'submit_title' },
   track: { page: trackPage, access: 'public', title: 'track_title' },
   ask: { page: askPage, access: 'public', title: 'ask_title' },
+  rate: { page: ratePage, access: 'public', title: 'rate_title' },
   intake: { page: intakePage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'intake_title' },
   workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },

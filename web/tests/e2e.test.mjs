@@ -965,6 +965,193 @@ test('issue 5: the agent answers a consultation with a suggested article; duplic
   await pub.context.close();
 });
 
+test('issue 4: a rating link from the callback desk, the citizen rates without log-in, the supervisor re-checks, an unresolved answer leads to 重办, a scorecard figure lists its tickets', async () => {
+  const agent = await token('agent1');
+  const handler = await token('handler1');
+  const sup = await token('super1');
+  const leaf = await someLeaf();
+  const phone = '13500003333';
+  const make = async (title) => {
+    const c = await api('POST', '/api/v1/tickets', {
+      channel: 'phone', type: 'complaint', category_code: leaf.code, title, text: `${title}，请尽快处理。`,
+      district_code: DISTRICT, street_code: STREET, requester: { name: '周女士', phone },
+    }, agent);
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const id = c.body.id;
+    const d = await api('POST', `/api/v1/tickets/${id}/dispatch`, { assignments: [{ unit_code: STREET, role: 'lead' }], tier: '7d' }, agent);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    for (const [action, body] of [['sign', {}], ['respond', { note: '已联系诉求人' }], ['result', { text: '已清理并告知诉求人。' }]]) {
+      const r = await api('POST', `/api/v1/tickets/${id}/${action}`, body, handler);
+      assert.equal(r.status, 200, `${action}: ${JSON.stringify(r.body)}`);
+    }
+    return { id, number: c.body.number };
+  };
+  const rated = await make('楼道堆放杂物无人清理');
+  const unresolved = await make('小区垃圾桶满溢无人清运');
+
+  // 1. the callback agent: one unreachable attempt (counted on the desk), then a self-rating link
+  let link;
+  {
+    const { page, context } = await newPage();
+    await login(page, 'callback1');
+    await page.goto(`${base}/#/callbacks?ticket=${rated.id}`);
+    const form = page.locator('form[data-action=callback]');
+    await form.waitFor();
+    await form.locator('input[name=reached][value=no]').check();
+    await form.locator('input[name=note]').fill('无人接听');
+    await form.locator('button[type=submit]').click();
+    await page.waitForSelector('.cb-head [data-testid=cb-attempts][data-attempts="1"]');
+    assert.match(await page.textContent('.cb-head [data-testid=cb-attempts]'), /1\/3/);
+    await page.click('[data-testid=rating-link-issue]');
+    const input = page.locator('[data-testid=rating-link]');
+    await input.waitFor();
+    link = await input.inputValue();
+    assert.match(link, new RegExp(`^${base.replace(/[.]/g, '\\.')}/#/rate/[0-9a-f]{64}$`), link);
+    await page.click('[data-testid=rating-link-copy]');
+    await shot(page, '26-callback-rating-link');
+    // the second ticket: the citizen says 未解决 on the phone; the desk points the reviewer to 重办
+    await page.goto(`${base}/#/callbacks?ticket=${unresolved.id}`);
+    await page.waitForSelector(`.cb-head a[href="#/tickets/${unresolved.id}"]`);
+    const f2 = page.locator('form[data-action=callback]');
+    await f2.locator('input[name=contacted][value=true]').check();
+    await f2.locator('input[name=resolution][value=unresolved]').check();
+    await f2.locator('input[name=satisfaction][value=unsatisfied]').check();
+    await f2.locator('button[type=submit]').click();
+    const notice = page.locator(`[data-testid=cb-unresolved-notice][data-ticket="${unresolved.number}"]`);
+    await notice.waitFor();
+    assert.equal(await notice.locator('[data-testid=cb-review-reopen]').getAttribute('href'), `#/tickets/${unresolved.id}`);
+    await context.close();
+  }
+
+  // 2. the citizen (mobile, no log-in) rates through the link
+  {
+    const { page, context } = await newPage({ viewport: { width: 390, height: 844 }, mobile: true });
+    await page.goto(link);
+    await page.waitForSelector('[data-testid=rate-form]');
+    assert.equal((await page.textContent('[data-testid=rate-number]')).trim(), rated.number);
+    const text = await page.textContent('main');
+    assert.ok(!text.includes(phone) && !text.includes('周女士'), 'no personal data on the rating page');
+    await page.click('[data-testid=rate-submit]');
+    await page.waitForSelector('[data-field=contacted] .field-error:not(:empty)');
+    await page.check('input[name=contacted][value=true]');
+    await page.check('input[name=resolution][value=resolved]');
+    await page.check('input[name=satisfaction][value=satisfied]');
+    await page.fill('textarea[name=comment]', '处理及时，谢谢');
+    await assertLabelled(page);
+    await shot(page, '27-rate-page');
+    await page.click('[data-testid=rate-submit]');
+    await page.waitForSelector('[data-testid=rate-done]');
+    assert.match(await page.textContent('[data-testid=rate-done]'), new RegExp(rated.number));
+    // the link is spent
+    await page.goto(`${base}/#/`);
+    await page.goto(link);
+    await page.waitForSelector('.alert.error');
+    await context.close();
+  }
+  const tk = (await api('GET', `/api/v1/tickets/${rated.id}`, undefined, sup)).body;
+  assert.equal(tk.status, 'callback_done');
+  assert.equal(tk.callbacks.at(-1).outcome.resolution, 'resolved');
+
+  // 3. the supervisor re-checks the sample: a disagreement needs a note; then it is recorded
+  const day = (ms) => new Date(Date.now() + ms).toISOString().slice(0, 10);
+  const from = day(-86400_000);
+  const to = day(86400_000);
+  {
+    const { page, context } = await newPage();
+    await login(page, 'super1');
+    await page.goto(`${base}/#/callbacks?tab=recheck&from=${from}&to=${to}&n=200`);
+    const item = page.locator(`[data-testid=recheck-item][data-ticket="${rated.number}"]`);
+    await item.waitFor();
+    assert.match(await item.textContent(), /市民自助评价/);
+    assert.match(await item.locator('[data-testid=recheck-resolution]').textContent(), /解决/);
+    await item.locator('input[name=verdict][value=disagree]').check();
+    await item.locator('[data-testid=recheck-form] button[type=submit]').click();
+    await item.locator('[data-field=note] .field-error:not(:empty)').waitFor();
+    assert.match(await item.locator('[data-field=note] .field-error').textContent(), /复核说明/);
+    await item.locator('textarea[name=note]').fill('复核电话中市民表示杂物仅清理了一半');
+    await item.locator('[data-testid=recheck-form] button[type=submit]').click();
+    await item.locator('[data-testid=recheck-done][data-verdict=disagree]').waitFor();
+    await assertLabelled(page);
+    await shot(page, '28-recheck');
+    const list = await api('GET', `/api/v1/callbacks/rechecks?from=${from}&to=${to}`, undefined, sup);
+    assert.ok(list.body.items.some((r) => r.ticket_id === rated.id && r.verdict === 'disagree' && r.user === 'super1'), JSON.stringify(list.body));
+    // after a reload the verdict is shown, not the form
+    await page.reload();
+    await item.locator('[data-testid=recheck-done][data-verdict=disagree]').waitFor();
+
+    // 4. the reviewer's queue: the unresolved callback, leading to 重办 with a new deadline
+    await page.click('.tabs a[data-tab=unresolved]');
+    const row = page.locator(`[data-testid=unresolved-list] tr[data-ticket="${unresolved.number}"]`);
+    await row.waitFor();
+    await row.locator('a.ticket-no').click();
+    await page.waitForURL(new RegExp(`#/tickets/${unresolved.id}$`));
+    await page.click('[data-action-button=reopen]');
+    await page.fill('form[data-action=reopen] textarea[name=reason]', '复核属实：垃圾仍未清运，重新办理');
+    await page.click('form[data-action=reopen] button[type=submit]');
+    await page.waitForSelector('.timeline .tl-item[data-kind=reopened]');
+    const re = (await api('GET', `/api/v1/tickets/${unresolved.id}`, undefined, sup)).body;
+    const lead = re.assignments.find((a) => a.role === 'lead');
+    assert.equal(lead.round, 1);
+    assert.ok(new Date(lead.deadlines.finish) > new Date(), 'the reopened lead has a new finish deadline');
+    await context.close();
+  }
+
+  // 5. the scorecard: a click on a figure lists exactly that many tickets, under the named policy
+  const period = new Date(tk.first_dispatched_at).toISOString().slice(0, 7);
+  const card = (await api('GET', `/api/v1/scores/${period}/street`)).body;
+  const line = card.units.find((u) => u.unit_code === STREET);
+  assert.ok(line && line.resolved >= 1, 'the street has resolved tickets this month');
+  const { page, context } = await newPage();
+  await login(page, 'super1');
+  await page.goto(`${base}/#/scores?month=${period}&level=street&district=${DISTRICT}`);
+  const srow = page.locator(`[data-testid=scores-table] tr[data-unit="${STREET}"]`);
+  await srow.waitFor();
+  // the district's name is on the street's row
+  assert.ok((await srow.textContent()).includes(line.district_name), line.district_name);
+  const drillOf = async (measure, expected) => {
+    await srow.locator(`button.fig-link[data-measure=${measure}][data-scope=unit]`).first().click();
+    const d = page.locator(`[data-testid=drill][data-unit="${STREET}"][data-measure=${measure}]`);
+    await d.waitFor();
+    assert.equal(Number(await d.getAttribute('data-total')), expected, `${measure}: total`);
+    assert.equal(Number(await d.getAttribute('data-figure')), expected, `${measure}: figure`);
+    const rows = await d.locator('[data-testid=drill-table] tbody tr').count();
+    assert.equal(rows, Math.min(expected, 50), `${measure}: rows listed`);
+    assert.match(await d.locator('[data-testid=drill-policy]').textContent(), /default/);
+    return d;
+  };
+  const dres = await drillOf('resolved', line.resolved);
+  // the self-rated ticket is among the resolved ones, linked to its page for staff
+  if (line.resolved <= 50) await dres.locator(`tr[data-ticket="${rated.number}"] a[data-ticket-link="${rated.id}"]`).waitFor();
+  await shot(page, '29-scores-drill');
+  await drillOf('counted', line.counted);
+  await page.click('[data-testid=drill-close]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=drill]'));
+  // leaders' view: district → its streets → tickets; the district's figure lists its tickets too
+  await page.goto(`${base}/#/scores?month=${period}&level=district`);
+  const drow = page.locator(`[data-testid=scores-table] tr[data-unit="${DISTRICT}"]`);
+  await drow.waitFor();
+  const dline = (await api('GET', `/api/v1/scores/${period}/district`)).body.units.find((u) => u.unit_code === DISTRICT);
+  await drow.locator('button.fig-link[data-measure=valid_callbacks]').click();
+  const dd = page.locator(`[data-testid=drill][data-unit="${DISTRICT}"][data-measure=valid_callbacks]`);
+  await dd.waitFor();
+  assert.equal(Number(await dd.getAttribute('data-total')), dline.valid_callbacks);
+  // 行业三率 is on the city departments' tab
+  await page.click('.tabs a[data-level=department]');
+  await page.waitForSelector('[data-testid=scores-table] th[title*="行业"]');
+  await context.close();
+
+  // the public (no log-in): the same list, no links to tickets, no personal data
+  const pub = await newPage();
+  await pub.page.goto(`${base}/#/scores?month=${period}&level=street&district=${DISTRICT}&unit=${STREET}&measure=resolved`);
+  const pd = pub.page.locator('[data-testid=drill]');
+  await pd.waitFor();
+  assert.equal(Number(await pd.getAttribute('data-total')), line.resolved);
+  assert.equal(await pd.locator('a[data-ticket-link]').count(), 0);
+  const ptext = await pub.page.textContent('main');
+  assert.ok(!ptext.includes(phone) && !ptext.includes('周女士'), 'no personal data on the public drill-down');
+  await pub.context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -243,34 +243,41 @@ pub async fn recheck_sample(
         t.number.hash(&mut h);
         h.finish()
     });
-    items.truncate(n);
-    // each with the callback being re-checked (the last answered one), who recorded it, and the
-    // re-check already recorded for it, if any
+    // the first n (in that order) that have an answered callback — tickets closed without one
+    // (answered directly, unreachable) have nothing to re-check — each with that callback, who
+    // recorded it, and the re-check already recorded for it, if any
     let s2 = st.clone();
     let out = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<Value>> {
-        let ids: Vec<i64> = items.iter().map(|t| t.id).collect();
-        let rechecks = s2.store.rechecks_of(&ids)?;
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Vec::with_capacity(n);
+        let mut picked = Vec::with_capacity(n);
         for t in items {
-            let mut v = serde_json::to_value(&t)?;
-            if let Some((state, events)) = s2.store.load_ticket(t.id)? {
-                let cb = answered_callback(&state, &events);
-                v["round"] = json!(state.round);
-                v["lead_unit_name"] = json!(t
-                    .lead_unit
-                    .as_deref()
-                    .and_then(|u| s2.org.get(u))
-                    .map(|u| u.name.clone()));
-                v["callback"] = cb.as_ref().map_or(Value::Null, |c| c.json.clone());
-                v["unreachable_attempts"] = json!(state.unreachable_attempts());
-                v["recheck"] = cb
-                    .and_then(|c| {
-                        rechecks
-                            .iter()
-                            .find(|r| r.ticket_id == t.id && r.round == c.round)
-                    })
-                    .map_or(Value::Null, |r| json!(r));
+            if picked.len() == n {
+                break;
             }
+            let Some((state, events)) = s2.store.load_ticket(t.id)? else {
+                continue;
+            };
+            let Some(cb) = answered_callback(&state, &events) else {
+                continue;
+            };
+            picked.push((t, state.round, state.unreachable_attempts(), cb));
+        }
+        let ids: Vec<i64> = picked.iter().map(|p| p.0.id).collect();
+        let rechecks = s2.store.rechecks_of(&ids)?;
+        for (t, round, attempts, cb) in picked {
+            let mut v = serde_json::to_value(&t)?;
+            v["round"] = json!(round);
+            v["lead_unit_name"] = json!(t
+                .lead_unit
+                .as_deref()
+                .and_then(|u| s2.org.get(u))
+                .map(|u| u.name.clone()));
+            v["callback"] = cb.json.clone();
+            v["unreachable_attempts"] = json!(attempts);
+            v["recheck"] = rechecks
+                .iter()
+                .find(|r| r.ticket_id == t.id && r.round == cb.round)
+                .map_or(Value::Null, |r| json!(r));
             out.push(v);
         }
         Ok(out)

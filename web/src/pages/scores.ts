@@ -1,16 +1,25 @@
 // The public monthly scorecard (考核榜单, issue 4): month picker, level tabs, top / bottom lists,
 // one ECharts chart, the full sortable table with Wilson-interval bars, ranks with ties, "not ranked"
 // with the reason, case-mix adjusted rates, the policy and its fingerprint, CSV download; leaders
-// drill down district → its streets, and signed-in users open the tickets behind a unit.
+// drill down district → its streets → the tickets behind every figure (each count opens the list of
+// assignments the same rules counted, with the policy that counted them; staff get links to the
+// tickets), 行业三率 of city departments, and signed-in users open a unit's ticket list.
 
-import { api, ApiError, type Interval, type Scorecard, type ScoreLevel, type UnitScore } from '../api';
+import { api, ApiError, type Interval, type Scorecard, type ScoreLevel, type UnitScore as ApiUnitScore } from '../api';
+import { cbApi, drillUrl, MEASURES, type DrillPage, type DrillRow, type Measure } from '../callback-api';
 import { rateBars } from '../chart';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { field, h, input, mount, select, type Child } from '../dom';
+import { fmtTime } from '../format';
 import { lang, t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { session } from '../store';
+import { categoryPathText, enumLabel, loadCategories, loadEnums, session } from '../store';
+import { pager } from './tickets';
+import '../scoring.css';
+
+/** A scorecard line as the API sends it (the fields api.ts does not declare yet). */
+type UnitScore = ApiUnitScore & { district_name?: string | null; not_ranked_reason_zh?: string | null };
 
 const LEVELS: ScoreLevel[] = ['street', 'district', 'department', 'enterprise'];
 const RATES = ['response', 'resolution', 'satisfaction'] as const;
@@ -33,8 +42,10 @@ const pct = (v: number | null | undefined, digits = 1) => (v === null || v === u
 const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
 const rateOf = (u: UnitScore, r: Rate) => (r === 'response' ? u.response_rate : r === 'resolution' ? u.resolution_rate : u.satisfaction_rate);
 
-/** The server's English reason, in the UI language. */
-function reasonText(reason: string | null | undefined): string {
+/** Why a unit is not ranked, in the UI language (the API sends both). */
+function reasonText(u: UnitScore): string {
+  if (lang() === 'zh' && u.not_ranked_reason_zh) return u.not_ranked_reason_zh;
+  const reason = u.not_ranked_reason;
   if (!reason) return t('sc_not_ranked');
   const m = /sample too small: (\d+) counted < minimum (\d+)/.exec(reason);
   if (m) return t('sc_reason_sample', { n: m[1], min: m[2] });
@@ -105,13 +116,13 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
   const body = h('div', null, loadingBlock());
   mount(root, pageHeader(t('sc_title'), t('sc_lead'), field(t('sc_month'), monthInput), csv), tabs, body);
 
-  let card: Scorecard;
-  let districts: Map<string, string> = new Map();
+  let card: Scorecard & { units: UnitScore[] };
+  // district names come with every line (`district_name`)
+  const districts: Map<string, string> = new Map();
   try {
-    const [c, d] = await Promise.all([api.scores(month, level), level === 'street' ? api.scores(month, 'district').catch(() => null) : Promise.resolve(null)]);
-    card = c;
-    if (d) districts = new Map(d.units.map((u) => [u.unit_code, u.unit_name]));
-    if (level === 'district') districts = new Map(c.units.map((u) => [u.unit_code, u.unit_name]));
+    card = await api.scores(month, level);
+    for (const u of card.units as UnitScore[]) if (u.district_code && u.district_name) districts.set(u.district_code, u.district_name);
+    if (level === 'district') for (const u of card.units) districts.set(u.unit_code, u.unit_name);
   } catch (e) {
     if (alive()) mount(body, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => go({})));
     return;
@@ -119,6 +130,8 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
   if (!alive()) return;
 
   const byCode = new Map(card.units.map((u) => [u.unit_code, u]));
+  if (level === 'department') await loadCategories().catch(() => null);
+  if (!alive()) return;
   const stat = (label: string, value: Child, sub?: string, tone = '') =>
     h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label), sub ? h('span', { class: 'stat-sub' }, sub) : null);
   const tot = card.totals;
@@ -171,6 +184,23 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     ? h('section', { class: 'card chart-card', 'data-testid': 'scores-chart' }, h('h2', null, level === 'district' ? t('sc_chart_districts') : t('sc_chart_topbottom')), chartBox)
     : null;
 
+  /** A figure of a unit's line: a button that lists the tickets behind it. */
+  function fig(u: UnitScore, measure: Measure, value: number, scope: 'unit' | 'industry' = 'unit'): Child {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'fig-link',
+        'data-measure': measure,
+        'data-scope': scope,
+        'data-figure': value,
+        title: `${t(`sc_measure_${measure}` as Key)} · ${t('sc_drill_hint')}`,
+        onclick: () => navigate(href('/scores', { month, level, district: district || undefined, sort: sort === 'rank' ? undefined : sort, desc: desc ? '1' : undefined, unit: u.unit_code, measure, scope: scope === 'industry' ? 'industry' : undefined }).slice(1)),
+      },
+      value,
+    );
+  }
+
   function unitLink(u: UnitScore): Child {
     const name = h('span', null, u.unit_name);
     if (!signedIn) return name;
@@ -184,7 +214,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
       label: 'sc_col_rank',
       num: true,
       value: (u) => u.rank ?? 1e9,
-      cell: (u) => (u.rank !== null ? h('span', { class: `rank-label ${u.rank_tied ? 'tied' : ''}`, title: u.rank_tied ? t('sc_tied') : undefined }, u.rank_label) : h('span', { class: 'not-ranked', title: reasonText(u.not_ranked_reason) }, t('sc_not_ranked'))),
+      cell: (u) => (u.rank !== null ? h('span', { class: `rank-label ${u.rank_tied ? 'tied' : ''}`, title: u.rank_tied ? t('sc_tied') : undefined }, u.rank_label) : h('span', { class: 'not-ranked', title: reasonText(u) }, t('sc_not_ranked'))),
     },
     {
       key: 'unit',
@@ -198,13 +228,34 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
           unitLink(u),
           h('span', { class: 'muted small mono' }, ` ${u.unit_code}`),
           level === 'district' ? h('a', { class: 'drill small', href: href('/scores', { month, level: 'street', district: u.unit_code }), 'data-drill': u.unit_code }, t('sc_its_streets')) : null,
-          u.rank === null ? h('span', { class: 'reason small' }, reasonText(u.not_ranked_reason)) : null,
+          u.rank === null ? h('span', { class: 'reason small' }, reasonText(u)) : null,
         ),
     },
     ...(level === 'street' ? [{ key: 'district', label: 'sc_col_district' as Key, num: false, value: (u: UnitScore) => districts.get(u.district_code ?? '') ?? u.district_code ?? '', cell: (u: UnitScore) => h('span', { class: 'small' }, districts.get(u.district_code ?? '') ?? u.district_code ?? '') }] : []),
-    { key: 'counted', label: 'sc_col_counted', num: true, value: (u) => u.counted, cell: (u) => h('span', { 'data-col': 'counted' }, u.counted) },
-    { key: 'valid', label: 'sc_col_valid', num: true, value: (u) => u.valid_callbacks, cell: (u) => h('span', { 'data-col': 'valid' }, u.valid_callbacks) },
-    { key: 'resolved', label: 'sc_col_resolved', num: true, value: (u) => u.resolved, cell: (u) => h('span', { 'data-col': 'resolved', title: t('sc_resolved_title', { r: u.resolved, p: u.partly, n: u.unresolved }) }, `${u.resolved}`, h('span', { class: 'muted small' }, ` / ${u.partly} / ${u.unresolved}`)) },
+    { key: 'counted', label: 'sc_col_counted', num: true, value: (u) => u.counted, cell: (u) => h('span', { 'data-col': 'counted' }, fig(u, 'counted', u.counted)) },
+    { key: 'responded', label: 'sc_col_responded', num: true, value: (u) => u.responded, cell: (u) => h('span', { 'data-col': 'responded' }, fig(u, 'responded', u.responded)) },
+    { key: 'valid', label: 'sc_col_valid', num: true, value: (u) => u.valid_callbacks, cell: (u) => h('span', { 'data-col': 'valid' }, fig(u, 'valid_callbacks', u.valid_callbacks)) },
+    {
+      key: 'resolved',
+      label: 'sc_col_resolved',
+      num: true,
+      value: (u) => u.resolved,
+      cell: (u) => h('span', { 'data-col': 'resolved', title: t('sc_resolved_title', { r: u.resolved, p: u.partly, n: u.unresolved }) }, fig(u, 'resolved', u.resolved), h('span', { class: 'muted small' }, ' / ', fig(u, 'partly', u.partly), ' / ', fig(u, 'unresolved', u.unresolved))),
+    },
+    {
+      key: 'satisfied',
+      label: 'sc_col_satisfied',
+      num: true,
+      value: (u) => u.satisfied,
+      cell: (u) => h('span', { 'data-col': 'satisfied' }, fig(u, 'satisfied', u.satisfied), h('span', { class: 'muted small' }, ' / ', fig(u, 'basic', u.basic), ' / ', fig(u, 'unsatisfied', u.unsatisfied))),
+    },
+    {
+      key: 'exempted',
+      label: 'sc_col_exempted',
+      num: true,
+      value: (u) => u.exempted,
+      cell: (u) => h('span', { 'data-col': 'exempted' }, fig(u, 'exempted', u.exempted), u.excluded ? h('span', { class: 'muted small', title: t('sc_measure_excluded') }, ' + ', fig(u, 'excluded', u.excluded)) : null),
+    },
     ...RATES.map((r) => ({
       key: r,
       label: `sc_rate_${r}` as Key,
@@ -230,6 +281,30 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
           }),
         ),
     },
+    // 行业三率: a city department scored on its industry's tickets, whoever handled them
+    ...(level === 'department'
+      ? [
+          {
+            key: 'industry',
+            label: 'sc_col_industry' as Key,
+            num: true,
+            title: 'sc_industry_title' as Key,
+            value: (u: UnitScore) => u.industry?.composite ?? -1,
+            cell: (u: UnitScore) => {
+              const ind = u.industry;
+              if (!ind) return h('span', { class: 'muted small', 'data-col': 'industry' }, t('sc_industry_none'));
+              return h(
+                'span',
+                { class: 'industry-cell', 'data-col': 'industry', 'data-value': ind.composite ?? '' },
+                h('strong', null, num(ind.composite)),
+                h('span', null, `${t('sc_industry_counted')} `, fig(u, 'counted', ind.counted, 'industry'), ` · ${t('sc_col_valid')} `, fig(u, 'valid_callbacks', ind.valid_callbacks, 'industry')),
+                h('span', { class: 'muted' }, RATES.map((r) => `${t(`sc_rate_${r}` as Key)} ${pct(ind[r])}`).join(' · ')),
+                h('span', { class: 'muted', title: ind.categories.map((c) => `${c} ${categoryPathText(c)}`).join('\n') }, t('sc_industry_cats', { n: ind.categories.length, source: t(ind.source === 'policy' ? 'sc_industry_source_policy' : 'sc_industry_source_derived') })),
+              );
+            },
+          },
+        ]
+      : []),
   ];
 
   const filterBox = h('div', { class: 'board-head' });
@@ -319,10 +394,33 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
       )
     : null;
 
+  // the tickets behind a figure (`unit` + `measure` [+ `scope=industry`] in the URL)
+  const drillUnit = q.get('unit');
+  const drillMeasure = (MEASURES as readonly string[]).includes(q.get('measure') ?? '') ? (q.get('measure') as Measure) : null;
+  const drillBox = h('div');
+  if (drillUnit && drillMeasure) {
+    const line = byCode.get(drillUnit) as UnitScore | undefined;
+    void drillPanel(drillBox, {
+      month,
+      level,
+      line,
+      unit: drillUnit,
+      measure: drillMeasure,
+      scope: q.get('scope') === 'industry' ? 'industry' : 'unit',
+      page: Math.max(1, Number(q.get('dpage') ?? '1') || 1),
+      signedIn,
+      unitNames: new Map(card.units.map((u) => [u.unit_code, u.unit_name])),
+      close: () => go({ unit: undefined, measure: undefined, scope: undefined, dpage: undefined }),
+      goPage: (p) => go({ unit: drillUnit, measure: drillMeasure, scope: q.get('scope') ?? undefined, dpage: String(p) }),
+      alive,
+    });
+  }
+
   mount(
     body,
     policy,
     card.warnings.length ? h('div', { class: 'alert warn' }, card.warnings.join('；')) : null,
+    drillBox,
     stats,
     level === 'street' && district ? null : lists,
     chartCard,
@@ -343,4 +441,115 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
       mount(chartBox, h('p', { class: 'muted small' }, String(e)));
     }
   }
+}
+
+interface DrillOpts {
+  month: string;
+  level: ScoreLevel;
+  line: UnitScore | undefined;
+  unit: string;
+  measure: Measure;
+  scope: 'unit' | 'industry';
+  page: number;
+  signedIn: boolean;
+  unitNames: Map<string, string>;
+  close: () => void;
+  goPage: (p: number) => void;
+  alive: () => boolean;
+}
+
+const DRILL_PAGE = 50;
+
+/** The tickets behind one figure: the policy that counted them, the rows, a CSV of all of them. */
+async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
+  mount(box, h('section', { class: 'card drill-card' }, loadingBlock()));
+  let d: DrillPage;
+  try {
+    [d] = await Promise.all([cbApi.drill({ month: o.month, unit: o.unit, level: o.level, measure: o.measure, scope: o.scope, page: o.page, page_size: DRILL_PAGE }), loadEnums(), loadCategories().catch(() => null)]);
+  } catch (e) {
+    if (o.alive()) mount(box, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), o.close));
+    return;
+  }
+  if (!o.alive()) return;
+  // the figure printed on the line (this page's scorecard) and the list's length must agree
+  const shown = o.line ? (o.scope === 'industry' ? (o.line.industry?.[o.measure as keyof NonNullable<UnitScore['industry']>] as number | undefined) : (o.line[o.measure as keyof UnitScore] as number | undefined)) : undefined;
+  const mismatch = d.total !== d.figure || (shown !== undefined && shown !== d.total);
+  const measureLabel = `${o.scope === 'industry' ? `${t('sc_col_industry')} · ` : ''}${t(`sc_measure_${o.measure}` as Key)}`;
+  const unitName = (c: string) => o.unitNames.get(c) ?? c;
+  const response = (r: DrillRow) =>
+    r.responded_at
+      ? h('span', { class: r.responded_in_time ? '' : 'bad' }, fmtTime(r.responded_at), ' ', h('span', { class: `badge ${r.responded_in_time ? 'ok' : 'warn'}` }, r.responded_in_time ? t('sc_dr_in_time') : t('sc_dr_late')))
+      : h('span', { class: 'badge warn' }, t('sc_dr_never'));
+  const callback = (r: DrillRow) => {
+    if (r.contacted === null || r.contacted === undefined) return h('span', { class: 'muted' }, t('sc_dr_no_callback'));
+    const answers = `${enumLabel('resolutions', r.resolution)} / ${enumLabel('satisfactions', r.satisfaction)}`;
+    return h(
+      'span',
+      null,
+      r.contacted ? answers : h('span', { class: 'muted' }, `${t('sc_dr_not_contacted')} · ${answers}`),
+      r.counted_resolution && r.counted_resolution !== r.resolution ? h('span', { class: 'badge warn' }, t('sc_dr_counted_as', { r: enumLabel('resolutions', r.counted_resolution) })) : null,
+    );
+  };
+  const rows = d.items.map((r) =>
+    h(
+      'tr',
+      { 'data-ticket': r.number, 'data-ticket-id': r.ticket_id },
+      h('td', { class: 'mono' }, o.signedIn ? h('a', { href: `#/tickets/${r.ticket_id}`, 'data-ticket-link': r.ticket_id }, r.number) : r.number),
+      h(
+        'td',
+        null,
+        unitName(r.unit_code),
+        r.role === 'assist' ? h('span', { class: 'badge muted' }, t('sc_dr_assist')) : null,
+        r.state === 'returned' ? h('span', { class: 'badge warn' }, enumLabel('assignment_states', 'returned')) : null,
+        r.round > 0 ? h('span', { class: 'badge muted' }, t('sc_dr_reopened', { n: r.round })) : null,
+      ),
+      h('td', { class: 'small', title: r.category_code }, categoryPathText(r.category_code) || r.category_code),
+      h('td', null, enumLabel('tiers', r.tier)),
+      h('td', null, fmtTime(r.first_dispatched_at)),
+      h('td', null, response(r)),
+      h('td', null, r.finished_at ? fmtTime(r.finished_at) : '—'),
+      h('td', null, callback(r)),
+      h('td', null, r.exempt_reason ? enumLabel('exempt_reasons', r.exempt_reason) : ''),
+    ),
+  );
+  mount(
+    box,
+    h(
+      'section',
+      { class: 'card drill-card', 'data-testid': 'drill', 'data-unit': d.unit_code, 'data-measure': d.measure, 'data-scope': d.scope, 'data-total': d.total, 'data-figure': d.figure },
+      h(
+        'div',
+        { class: 'drill-head' },
+        h('h2', null, t('sc_drill_title', { unit: d.unit_name, measure: measureLabel, n: d.total })),
+        h(
+          'div',
+          { class: 'actions-row' },
+          h('a', { class: 'btn small', href: drillUrl({ month: o.month, unit: o.unit, level: o.level, measure: o.measure, scope: o.scope, format: 'csv' }), download: `jiesu-${o.month}-${o.unit}-${o.measure}.csv`, 'data-testid': 'drill-csv' }, t('sc_drill_csv')),
+          h('button', { type: 'button', class: 'btn small ghost', 'data-testid': 'drill-close', onclick: o.close }, t('sc_drill_close')),
+        ),
+      ),
+      h('p', { class: 'small muted' }, t('sc_drill_lead')),
+      h(
+        'p',
+        { class: 'small', 'data-testid': 'drill-policy' },
+        t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) }),
+      ),
+      d.scope === 'industry' && d.industry_categories.length ? h('p', { class: 'small muted' }, d.industry_categories.map((c) => categoryPathText(c) || c).join('、')) : null,
+      mismatch ? h('div', { class: 'alert error' }, t('sc_drill_mismatch', { n: d.total, figure: shown ?? d.figure })) : null,
+      d.total
+        ? h(
+            'div',
+            { class: 'table-scroll' },
+            h(
+              'table',
+              { class: 'table', 'data-testid': 'drill-table' },
+              h('thead', null, h('tr', null, (['sc_dr_number', 'sc_dr_unit', 'sc_dr_category', 'sc_dr_tier', 'sc_dr_first', 'sc_dr_response', 'sc_dr_finished', 'sc_dr_callback', 'sc_dr_exempt'] as Key[]).map((k) => h('th', { scope: 'col' }, t(k))))),
+              h('tbody', null, rows),
+            ),
+          )
+        : h('p', { class: 'muted' }, t('sc_dr_empty')),
+      d.total > DRILL_PAGE ? pager(d.page, DRILL_PAGE, d.total, o.goPage) : null,
+    ),
+  );
+  box.scrollIntoView({ block: 'start' });
 }
