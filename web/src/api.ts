@@ -348,6 +348,70 @@ export interface OverdueBoard {
   districts: OverdueDistrict[];
 }
 
+export interface ClockView {
+  due: string;
+  state: string;
+  state_label?: string;
+  done_at?: string | null;
+}
+/** One pending return or extension request in the centre's review queue (审核队列). */
+export interface ReviewItem {
+  ticket_id: number;
+  number: string;
+  title: string;
+  status: string;
+  category_path?: string | null;
+  district_name?: string | null;
+  unit_code: string;
+  unit_name?: string | null;
+  role: string;
+  kind: 'return' | 'extension';
+  requested_at: string;
+  review: ClockView;
+  detail: { reason?: string; reason_label?: string; text?: string; until?: string; finish_due?: string };
+}
+export interface ReviewQueue {
+  at: string;
+  total: number;
+  overdue: number;
+  items: ReviewItem[];
+}
+export interface EscalationItem {
+  ticket_id: number;
+  number: string;
+  title: string;
+  status: string;
+  status_label?: string;
+  district_name?: string | null;
+  open: boolean;
+  hours_since?: number | null;
+  lead?: { unit_code: string; unit_name?: string | null; state: string; state_label?: string; finish: ClockView } | null;
+  escalations: { level: string; level_label?: string; to_unit?: string | null; to_unit_name?: string | null; reason: string; at: string }[];
+}
+export interface EscalationBoard {
+  at: string;
+  total: number;
+  open: number;
+  items: EscalationItem[];
+}
+export interface AccuracyRow {
+  key: string;
+  name?: string | null;
+  dispatches: number;
+  returned: number;
+  accuracy: number;
+}
+export interface DispatchAccuracy {
+  overall: number;
+  dispatches: number;
+  returned: number;
+  by_dispatcher: AccuracyRow[];
+  by_rule: AccuracyRow[];
+  by_category: AccuracyRow[];
+  by_unit_kind: AccuracyRow[];
+  by_unit: AccuracyRow[];
+}
+
 export interface InboxItem {
   ticket_id: number;
   number: string;
@@ -359,6 +423,8 @@ export interface InboxItem {
   clock: 'sign' | 'respond' | 'finish' | string;
   permille: number;
   overdue: boolean;
+  /** 督办催办: the centre's note (kind `urged`). */
+  note?: string;
   epoch?: number;
   index?: number;
   actor?: { user: string; role: string; unit?: string | null; unit_name?: string | null };
@@ -659,6 +725,11 @@ export const api = {
   publish: (version: number) =>
     request<{ version: number; status: string; rules: number }>('POST', `/api/v1/catalogue/drafts/${version}/publish`, {}),
   overdue: () => request<OverdueBoard>('GET', '/api/v1/supervision/overdue'),
+  reviewQueue: () => request<ReviewQueue>('GET', '/api/v1/supervision/reviews'),
+  escalations: () => request<EscalationBoard>('GET', '/api/v1/supervision/escalations'),
+  dispatchAccuracy: () => request<DispatchAccuracy>('GET', '/api/v1/supervision/dispatch-accuracy'),
+  remindBulk: (b: { units?: string[]; tickets?: number[]; note: string }) =>
+    request<{ urged: number; skipped: number; tickets: { id: number; number: string }[] }>('POST', '/api/v1/supervision/remind', b),
   scores: (month: string, level: ScoreLevel) => request<Scorecard>('GET', `/api/v1/scores/${encodeURIComponent(month)}/${level}`),
   inbox: () => request<{ items: InboxItem[] }>('GET', '/api/v1/inbox'),
   publicSubmit: (body: unknown, idempotencyKey: string) =>

@@ -751,6 +751,68 @@ test('a unit sees reminders in its inbox, with a badge in the top bar', async ()
   await context.close();
 });
 
+test('supervision: bulk urging reaches the unit inbox; the review queue shows a return with its deadline; escalations and dispatch accuracy', async () => {
+  const [agent, disp, hand, sup] = [await token('agent1'), await token('dispatcher1'), await token('handler1'), await token('super1')];
+  // a ticket on the street, returned by the street (waits for review), another escalated
+  const mk = async (title) => {
+    const leaf = (await api('GET', '/api/v1/categories')).body[0].children[0].children[0].code;
+    const c = await api('POST', '/api/v1/tickets', {
+      channel: 'phone', type: 'complaint', category_code: leaf, title, text: `${title}，请尽快处理。`,
+      district_code: DISTRICT, street_code: STREET, requester: { name: '钱女士', phone: '13511112222' },
+    }, agent);
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const d = await api('POST', `/api/v1/tickets/${c.body.id}/dispatch`, { assignments: [{ unit_code: STREET, role: 'lead' }], tier: '7d' }, disp);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    return c.body;
+  };
+  const ret = await mk('楼道堆物占用消防通道');
+  const r = await api('POST', `/api/v1/tickets/${ret.id}/return`, { reason: 'outside_area', text: '该楼不属于本街道' }, hand);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const esc = await mk('小区供暖不热多次反映未解决');
+  const e = await api('POST', `/api/v1/tickets/${esc.id}/escalate`, { level: 'district', reason: '多次反映未解决，提请区级统筹' }, disp);
+  assert.equal(e.status, 200, JSON.stringify(e.body));
+
+  const { page, context } = await newPage();
+  await login(page, 'super1');
+  // the review queue: the return with its 2-hour review deadline, linked to the ticket
+  await page.goto(`${base}/#/supervision?tab=reviews`);
+  const row = page.locator(`[data-testid=review-queue] tr[data-review="${ret.id}-return"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /该楼不属于本街道/);
+  await row.locator('[data-state]').waitFor();
+  await assertLabelled(page);
+  await shot(page, '23b-review-queue');
+  // escalations: open, with the lead unit
+  await page.click('.tabs a[data-tab=escalations]');
+  const erow = page.locator(`[data-testid=escalation-board] tr[data-escalated="${esc.id}"]`);
+  await erow.waitFor();
+  assert.equal(await erow.getAttribute('data-open'), 'true');
+  await shot(page, '23c-escalations');
+  // dispatch accuracy by dispatcher and rule
+  await page.click('.tabs a[data-tab=accuracy]');
+  await page.waitForSelector('[data-testid=accuracy-stats]');
+  await page.waitForSelector('[data-testid=acc-dispatcher] tbody tr');
+  await page.waitForSelector('[data-testid=acc-rule] tbody tr');
+  await shot(page, '23d-dispatch-accuracy');
+  // bulk urging from the overdue board: tick a unit, urge, its manager sees it in the inbox
+  const board = (await api('GET', '/api/v1/supervision/overdue', undefined, sup)).body;
+  await page.click('.tabs a[data-tab=board]');
+  await page.waitForSelector('[data-testid=board-units], [data-testid=board-empty]');
+  if (board.total > 0) {
+    const unit = board.units[0].unit_code;
+    await page.check(`[data-testid=board-units] input[data-pick="${unit}"]`);
+    await page.fill('[data-testid=urge-note]', '请于今日内反馈超时诉求办理进展');
+    await page.click('[data-testid=urge-selected]');
+    await page.waitForSelector('[data-testid=urge-result]');
+    assert.match(await page.locator('[data-testid=urge-result]').textContent(), new RegExp(String(board.units[0].overdue)));
+    addUser('manager_urged', 'unit_manager', unit);
+    const inbox = (await api('GET', '/api/v1/inbox', undefined, await token('manager_urged'))).body.items;
+    assert.ok(inbox.some((i) => i.kind === 'urged' && i.note === '请于今日内反馈超时诉求办理进展'), 'the urged unit has the note in its inbox');
+    await shot(page, '23e-bulk-urged');
+  }
+  await context.close();
+});
+
 test('issue 4: unresolved callback, reopen, second callback resolved; the scorecard follows', async () => {
   const agent = await token('agent1');
   const handler = await token('handler1');

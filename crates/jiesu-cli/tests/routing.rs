@@ -365,3 +365,146 @@ fn a_rule_edited_in_the_browser_becomes_a_draft_checked_like_a_file_row() {
     let old = hist.iter().find(|h| h["version"] == json!(v1)).unwrap();
     assert_eq!(old["status"], "replaced");
 }
+
+#[test]
+fn a_return_waits_in_the_review_queue_with_its_own_deadline_and_escalations_are_tracked() {
+    let s = server(&users());
+    let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
+    let cat = first_leaf(&s);
+    let body = json!({"channel": "phone", "type": "complaint", "category_code": cat, "title": "噪音扰民",
+        "text": "学院路街道某工地夜间施工噪音很大。", "district_code": "110108", "street_code": "110108010",
+        "requester": {"name": "王先生", "phone": "13900002222"}});
+    let (_, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&body.to_string()),
+    );
+    let id = t["id"].as_i64().unwrap();
+    let act = |tok: &str, action: &str, b: Value| {
+        call(
+            &s,
+            "POST",
+            &format!("/api/v1/tickets/{id}/{action}"),
+            Some(tok),
+            Some(&b.to_string()),
+        )
+    };
+    let (st, _, v) = act(
+        &disp,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110108010", "role": "lead"}], "tier": "7d"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, _, q) = call(&s, "GET", "/api/v1/supervision/reviews", Some(&disp), None);
+    assert_eq!(q["total"], 0, "{q}");
+    let (st, _, v) = act(
+        &h1,
+        "return",
+        json!({"reason": "outside_area", "text": "不属于本街道"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, _, q) = call(&s, "GET", "/api/v1/supervision/reviews", Some(&disp), None);
+    assert_eq!(st, 200, "{q}");
+    assert_eq!(q["total"], 1, "{q}");
+    let item = &q["items"][0];
+    assert_eq!(item["kind"], "return");
+    assert_eq!(item["unit_code"], "110108010");
+    assert_eq!(item["review"]["state"], "running");
+    let asked =
+        chrono::DateTime::parse_from_rfc3339(item["requested_at"].as_str().unwrap()).unwrap();
+    let due =
+        chrono::DateTime::parse_from_rfc3339(item["review"]["due"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (due - asked).num_minutes(),
+        120,
+        "the default return review takes 2 hours"
+    );
+    // the ticket view carries the same review deadline
+    let (_, _, tv) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{id}"),
+        Some(&disp),
+        None,
+    );
+    assert_eq!(
+        tv["assignments"][0]["return_review_due"],
+        item["review"]["due"]
+    );
+    let (st, _, _) = call(&s, "GET", "/api/v1/supervision/reviews", Some(&h1), None);
+    assert_eq!(st, 403, "the queue is the centre's");
+    // rejected: back to the unit, out of the queue
+    let (st, _, v) = act(
+        &disp,
+        "review-return",
+        json!({"approve": false, "note": "属于本街道"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, _, q) = call(&s, "GET", "/api/v1/supervision/reviews", Some(&disp), None);
+    assert_eq!(q["total"], 0, "{q}");
+    // escalated to district coordination: tracked as open, with the lead unit's finish clock
+    let (st, _, v) = act(
+        &disp,
+        "escalate",
+        json!({"level": "district", "reason": "多次投诉未解决"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, _, e) = call(
+        &s,
+        "GET",
+        "/api/v1/supervision/escalations",
+        Some(&disp),
+        None,
+    );
+    assert_eq!(st, 200, "{e}");
+    assert_eq!(e["total"], 1, "{e}");
+    assert_eq!(e["open"], 1);
+    assert_eq!(e["items"][0]["escalations"][0]["level"], "district");
+    assert_eq!(e["items"][0]["lead"]["unit_code"], "110108010");
+    // urged from the board (by ticket here): an event, and an item in the unit's inbox
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/supervision/remind",
+        Some(&h1),
+        Some(&json!({"tickets": [id], "note": "请尽快办理"}).to_string()),
+    );
+    assert_eq!(st, 403, "a street handler cannot urge: {r}");
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/supervision/remind",
+        Some(&disp),
+        Some(&json!({"tickets": [id], "note": " "}).to_string()),
+    );
+    assert_eq!(st, 422, "a blank note is refused: {r}");
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/supervision/remind",
+        Some(&disp),
+        Some(&json!({"tickets": [id], "note": "请尽快办理"}).to_string()),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["urged"], 1);
+    let (_, _, i) = call(&s, "GET", "/api/v1/inbox", Some(&h1), None);
+    let items = i["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|x| x["kind"] == "urged"
+            && x["note"] == "请尽快办理"
+            && x["ticket_id"] == json!(id)),
+        "{i}"
+    );
+    // by unit: only overdue lead assignments are urged (none is overdue yet)
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/supervision/remind",
+        Some(&disp),
+        Some(&json!({"units": ["110108010"], "note": "请尽快办理"}).to_string()),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["urged"], 0);
+}

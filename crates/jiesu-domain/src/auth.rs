@@ -138,11 +138,13 @@ pub fn role_may(role: Role, action: &str) -> bool {
         ],
         "review-return" | "review-extension" => &[Dispatcher, Supervisor],
         "escalate" => &[UnitManager, Dispatcher, Supervisor],
+        "urge" => &[Dispatcher, Supervisor],
         "callback" => &[CallbackAgent, Supervisor],
         "reopen" => &[Dispatcher, Supervisor],
         "merge" | "attach-duplicate" | "unmerge" => &[Agent, Dispatcher, Supervisor],
         "close" => &[Agent, Dispatcher, CallbackAgent, Supervisor],
         "archive" => &[Supervisor, Admin],
+        "reclassify" => &[Agent, Dispatcher, Supervisor, Admin],
         "exempt" => &[Supervisor],
         "read" => &[
             Agent,

@@ -121,6 +121,11 @@ pub enum Command {
     Unmerge {
         note: String,
     },
+    /// 督办催办 — the centre urges a unit on its open assignment.
+    Urge {
+        unit: String,
+        note: String,
+    },
     /// The scheduler reports a passed threshold (see `EventKind::Reminded`).
     Remind {
         unit: String,
@@ -139,6 +144,13 @@ pub enum Command {
         note: Option<String>,
     },
     Archive,
+    /// 改类 — correct the request type and category (an agent's, dispatcher's or supervisor's
+    /// correction; kept in the log, it becomes a labelled example for the classifiers).
+    Reclassify {
+        category_code: String,
+        request_type: RequestType,
+        reason: String,
+    },
     Attach {
         id: String,
         file_name: String,
@@ -175,8 +187,10 @@ impl Command {
             Command::Unmerge { .. } => "unmerge",
             Command::Exempt { .. } => "exempt",
             Command::Remind { .. } => "remind",
+            Command::Urge { .. } => "urge",
             Command::Close { .. } => "close",
             Command::Archive => "archive",
+            Command::Reclassify { .. } => "reclassify",
             Command::Attach { .. } => "attach",
         }
     }
@@ -228,6 +242,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "remind" => "催办提醒",
         "close" => "结案",
         "archive" => "归档",
+        "reclassify" => "改类",
         "attach" => "上传附件",
         other => other,
     }
@@ -823,6 +838,14 @@ pub fn decide(
             }
             EventKind::Unmerged { note: note.clone() }
         }
+        Command::Urge { unit, note } => {
+            need_active(st, unit, action)?;
+            not_blank("note", note, 500)?;
+            EventKind::Urged {
+                unit: unit.clone(),
+                note: note.clone(),
+            }
+        }
         Command::Remind {
             unit,
             clock,
@@ -896,6 +919,32 @@ pub fn decide(
                 return Err(illegal(action, st));
             }
             EventKind::Archived {}
+        }
+        Command::Reclassify {
+            category_code,
+            request_type,
+            reason,
+        } => {
+            if matches!(st.status, S::Merged | S::Archived) {
+                return Err(illegal(action, st));
+            }
+            not_blank("category_code", category_code, 32)?;
+            not_blank("reason", reason, 500)?;
+            if *category_code == st.intake.category_code && *request_type == st.intake.request_type
+            {
+                return Err(DomainError::invalid(
+                    "category_code",
+                    "the ticket already has this type and category",
+                    "工单已是该类型和分类",
+                ));
+            }
+            EventKind::Reclassified {
+                from_category: st.intake.category_code.clone(),
+                from_type: st.intake.request_type,
+                category_code: category_code.clone(),
+                request_type: *request_type,
+                reason: reason.clone(),
+            }
         }
         Command::Attach {
             id,

@@ -206,6 +206,9 @@ pub enum EventKind {
         permille: u32,
         overdue: bool,
     },
+    /// 督办催办 — the centre urges a unit on its open assignment (e.g. in bulk from the overdue
+    /// board); the unit sees it in its inbox. Changes no clock.
+    Urged { unit: String, note: String },
     /// 结案
     Closed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,6 +216,14 @@ pub enum EventKind {
     },
     /// 归档
     Archived {},
+    /// 改类 — the type and category were corrected (from → to); a labelled example for training.
+    Reclassified {
+        from_category: String,
+        from_type: RequestType,
+        category_code: String,
+        request_type: RequestType,
+        reason: String,
+    },
     /// 附件 — metadata of a stored file (the bytes live on disk).
     AttachmentAdded {
         id: String,
@@ -251,8 +262,10 @@ impl EventKind {
             EventKind::Unmerged { .. } => "unmerged",
             EventKind::Exempted { .. } => "exempted",
             EventKind::Reminded { .. } => "reminded",
+            EventKind::Urged { .. } => "urged",
             EventKind::Closed { .. } => "closed",
             EventKind::Archived {} => "archived",
+            EventKind::Reclassified { .. } => "reclassified",
             EventKind::AttachmentAdded { .. } => "attachment_added",
         }
     }
@@ -286,8 +299,10 @@ impl EventKind {
             EventKind::Exempted { .. } => "考核豁免",
             EventKind::Reminded { overdue: true, .. } => "超时",
             EventKind::Reminded { .. } => "催办提醒",
+            EventKind::Urged { .. } => "督办催办",
             EventKind::Closed { .. } => "结案",
             EventKind::Archived {} => "归档",
+            EventKind::Reclassified { .. } => "改类",
             EventKind::AttachmentAdded { .. } => "附件",
         }
     }
@@ -305,8 +320,10 @@ impl EventKind {
             | EventKind::Escalated { .. }
             | EventKind::DuplicateAttached { .. }
             | EventKind::AttachmentAdded { .. }
+            | EventKind::Reclassified { .. }
             | EventKind::Exempted { .. }
             | EventKind::Reminded { .. }
+            | EventKind::Urged { .. }
             | EventKind::ConsultationOpened { .. }
             | EventKind::Unmerged { .. } => false,
             _ => true,

@@ -572,11 +572,21 @@ impl TicketState {
             EventKind::Exempted { reason, note } => {
                 self.exempt = reason.map(|r| (r, note.clone()));
             }
+            // 督办催办 changes no clock; the event log and the unit's inbox carry it.
+            EventKind::Urged { .. } => {}
             EventKind::Closed { .. } => {
                 self.status = Status::Closed;
                 self.closed_at = Some(at);
             }
             EventKind::Archived {} => self.status = Status::Archived,
+            EventKind::Reclassified {
+                category_code,
+                request_type,
+                ..
+            } => {
+                self.intake.category_code = category_code.clone();
+                self.intake.request_type = *request_type;
+            }
         }
         self.last_event_at = at;
         self.version = e.seq;

@@ -286,7 +286,7 @@ fn arb_unit() -> impl Strategy<Value = String> {
 }
 
 fn arb_cmd() -> impl Strategy<Value = (u32, u8, String, bool, u8)> {
-    (0u32..600, 0u8..27, arb_unit(), any::<bool>(), 0u8..3)
+    (0u32..600, 0u8..28, arb_unit(), any::<bool>(), 0u8..3)
 }
 
 fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &TicketState) -> Command {
@@ -399,6 +399,15 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
             primary: 99,
             primary_number: "x".into(),
         },
+        22 => Command::Reclassify {
+            category_code: ["0101", "0202", "0303"][n as usize].into(),
+            request_type: if flag {
+                RequestType::Complaint
+            } else {
+                RequestType::Help
+            },
+            reason: "座席纠正分类".into(),
+        },
         24 => Command::Consult {
             note: "疑难诉求会商".into(),
             units: vec![unit],
@@ -408,6 +417,10 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
             reason: "约定上门时间".into(),
         },
         26 => Command::Resume { unit },
+        27 => Command::Urge {
+            unit,
+            note: "请加快办理".into(),
+        },
         _ => Command::Remind {
             unit,
             clock: ["sign", "respond", "finish"][n as usize].into(),

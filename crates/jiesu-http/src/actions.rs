@@ -37,6 +37,7 @@ pub const ACTIONS: &[&str] = &[
     "extend",
     "review-extension",
     "escalate",
+    "urge",
     "result",
     "callback",
     "reopen",
@@ -192,6 +193,12 @@ struct ExtendB {
     #[serde(default)]
     days: Option<i64>,
     reason: String,
+}
+#[derive(Deserialize)]
+struct UrgeB {
+    #[serde(default)]
+    unit_code: Option<String>,
+    note: String,
 }
 #[derive(Deserialize)]
 struct EscalateB {
@@ -561,6 +568,24 @@ fn build(
                 reason: x.reason,
             }
         }
+        "urge" => {
+            let x: UrgeB = body(b)?;
+            // Without a unit: the active lead assignment (the one the supervision board counts).
+            let unit = match x.unit_code {
+                Some(u) => u,
+                None => t
+                    .assignments
+                    .iter()
+                    .find(|a| a.state.active() && a.role == AssignmentRole::Lead)
+                    .map(|a| a.unit.clone())
+                    .ok_or(DomainError::NoAssignment {
+                        unit: "-".into(),
+                        action: "urge",
+                        needed: "active",
+                    })?,
+            };
+            Command::Urge { unit, note: x.note }
+        }
         "escalate" => {
             let x: EscalateB = body(b)?;
             if let Some(u) = &x.to_unit {
@@ -704,6 +729,7 @@ fn probe_body(action: &str) -> Value {
         "review-return" | "review-extension" => json!({"approve": true}),
         "extend" => json!({"days": 1, "reason": "x"}),
         "escalate" => json!({"level": "district", "reason": "x"}),
+        "urge" => json!({"note": "x"}),
         "result" => json!({"text": "x"}),
         "callback" => {
             json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"})

@@ -182,6 +182,9 @@ pub fn router(state: AppState) -> Router {
             post(routing::publish),
         )
         .route("/supervision/overdue", get(routing::overdue_board))
+        .route("/supervision/remind", post(routing::remind_bulk))
+        .route("/supervision/reviews", get(routing::review_queue))
+        .route("/supervision/escalations", get(routing::escalations))
         .route(
             "/supervision/dispatch-accuracy",
             get(routing::dispatch_accuracy),

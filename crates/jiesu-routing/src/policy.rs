@@ -189,6 +189,37 @@ pub struct DeadlinePolicy {
     pub tiers: TierSpans,
     #[serde(default)]
     pub overrides: Vec<DeadlineOverride>,
+    /// How long the centre has to decide a unit's request (审核时限).
+    #[serde(default)]
+    pub review: ReviewSpans,
+}
+
+/// 审核时限 — the centre's own deadlines for deciding what a unit asked for: a return (退单审核,
+/// the ticket waits unhandled meanwhile, so it is short and runs in calendar time) and an
+/// extension (延期审核).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewSpans {
+    pub return_review: Span,
+    pub extension_review: Span,
+}
+
+impl Default for ReviewSpans {
+    fn default() -> Self {
+        ReviewSpans {
+            return_review: Span::calendar_minutes(120),
+            extension_review: Span::working_days(1),
+        }
+    }
+}
+
+/// Which request a review deadline is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    /// 退单审核
+    Return,
+    /// 延期审核
+    Extension,
 }
 
 impl DeadlinePolicy {
@@ -210,6 +241,7 @@ impl DeadlinePolicy {
                 d15: c(120, 24 * 60, 15 * 24 * 60),
             },
             overrides: Vec::new(),
+            review: ReviewSpans::default(),
         }
     }
 
@@ -282,6 +314,7 @@ impl DeadlinePolicy {
                     12 * 60,
                 ),
             ],
+            review: ReviewSpans::default(),
         }
     }
 
@@ -332,6 +365,23 @@ impl DeadlinePolicy {
             calendar,
         )
         .deadlines
+    }
+
+    /// When the centre must have decided a request made at `requested_at` (never before it).
+    pub fn review_due(
+        &self,
+        kind: ReviewKind,
+        requested_at: DateTime<Utc>,
+        calendar: &Calendar,
+    ) -> DateTime<Utc> {
+        let span = match kind {
+            ReviewKind::Return => self.review.return_review,
+            ReviewKind::Extension => self.review.extension_review,
+        };
+        calendar
+            .add(requested_at, span, &[])
+            .unwrap_or_else(|| requested_at + Duration::seconds(span.seconds(calendar)))
+            .max(requested_at)
     }
 
     /// The three clocks with pauses and extensions, see [`ClockInput`].
@@ -637,5 +687,25 @@ mod tests {
         assert_eq!(policy_on(&v, d(2024, 6, 1)), Some(&a));
         assert_eq!(policy_on(&v, d(2025, 6, 1)), Some(&b));
         assert_eq!(policy_on(&v, d(2018, 6, 1)), None);
+    }
+
+    #[test]
+    fn review_deadlines_return_in_two_calendar_hours_extension_in_one_working_day() {
+        let p = DeadlinePolicy::beijing_default();
+        let cal = Calendar::china_2025_2026();
+        // Friday 2026-03-06 23:00 Beijing: a return is decided by 01:00 on Saturday.
+        let fri_late = bj(2026, 3, 6, 23, 0);
+        assert_eq!(
+            p.review_due(ReviewKind::Return, fri_late, &cal),
+            bj(2026, 3, 7, 1, 0)
+        );
+        // An extension asked on Friday afternoon is due on the next working day, not Saturday.
+        let fri = bj(2026, 3, 6, 15, 0);
+        let due = p.review_due(ReviewKind::Extension, fri, &cal);
+        assert!(due >= bj(2026, 3, 9, 9, 0), "{due}");
+        assert!(due <= bj(2026, 3, 9, 18, 0), "{due}");
+        // Never before the request.
+        let t = bj(2026, 3, 8, 12, 0);
+        assert!(p.review_due(ReviewKind::Extension, t, &cal) > t);
     }
 }

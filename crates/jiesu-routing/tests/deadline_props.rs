@@ -209,6 +209,7 @@ proptest! {
             effective_from: base(),
             tiers: TierSpans { h2: spans, h24: spans, d7: spans, d15: spans },
             overrides: vec![],
+            review: Default::default(),
         };
         let pz = to_pauses(&p);
         let exts = [Extension::By(span(ext)), Extension::Until(minute(start))];

@@ -6,6 +6,7 @@
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
 mod recheck;
+mod reviews;
 mod sqlite;
 pub mod time;
 mod writer;
@@ -277,7 +278,8 @@ pub trait TicketStore: Send + Sync {
     fn publish_catalogue(&self, version: i64) -> Result<()>;
     /// Streams every active assignment with its clocks.
     fn open_assignments(&self, f: &mut dyn FnMut(OpenAssignment) -> Result<()>) -> Result<u64>;
-    /// The newest events of these kinds acted for these units (the unit inbox), with ticket numbers.
+    /// The newest events of these kinds acted by or addressed to these units (the event's `unit`,
+    /// e.g. a supervisor's 督办催办) — the unit inbox — with ticket numbers.
     fn unit_events(
         &self,
         units: &[String],

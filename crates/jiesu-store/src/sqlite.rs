@@ -997,7 +997,9 @@ impl TicketStore for SqliteStore {
             let mut s = c.prepare(
                 "SELECT e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload FROM events e
                  JOIN tickets t ON t.id = e.ticket_id
-                 WHERE e.unit_code IN (SELECT value FROM json_each(?1)) AND e.kind IN (SELECT value FROM json_each(?2))
+                 WHERE e.kind IN (SELECT value FROM json_each(?2))
+                   AND (e.unit_code IN (SELECT value FROM json_each(?1))
+                        OR json_extract(e.payload, '$.unit') IN (SELECT value FROM json_each(?1)))
                  ORDER BY e.at DESC LIMIT ?3",
             )?;
             let rows = s.query_map(params![units, kinds, limit], |r| {

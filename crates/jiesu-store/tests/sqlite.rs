@@ -191,6 +191,13 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
                 overdue: false,
             }
         }),
+        Box::new({
+            let u = u.clone();
+            move |_| Command::Urge {
+                unit: u.clone(),
+                note: "请加快办理".into(),
+            }
+        }),
         Box::new(|_| Command::Exempt {
             reason: Some(ExemptReason::UnmanagedEstate),
             note: "失管小区".into(),

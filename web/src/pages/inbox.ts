@@ -36,6 +36,7 @@ export function groupInbox(items: InboxItem[], seen: string): Group[] {
 
 function groupLabel(g: Group): string {
   const it = g.items.find((i) => i.overdue) ?? g.items[0];
+  if (it.kind === 'urged') return lang() === 'zh' ? (it.label_zh ?? '督办催办') : t('inbox_urged');
   if (lang() === 'zh') return it.label_zh ?? (g.overdue ? '超时' : '催办提醒');
   return g.overdue ? t('tag_overdue_notice') : t('tag_reminded');
 }
@@ -45,6 +46,11 @@ function itemUnit(it: InboxItem): string {
 }
 
 function noticeChip(it: InboxItem): HTMLElement {
+  // 督办催办 from the centre: the note, with who sent it
+  if (it.kind === 'urged') {
+    const by = it.actor?.user ?? '';
+    return h('span', { class: 'notice-chip urged', title: `${fmtTime(it.at)} · ${by}`, 'data-kind': 'urged' }, `${t('inbox_urged')} · ${it.note ?? ''}`);
+  }
   const clock = tMaybe(`clock_${it.clock}`) ?? it.clock;
   const text = it.overdue ? `${clock} · ${t('inbox_overdue')}` : `${clock} · ${Math.round(it.permille / 10)}%`;
   return h('span', { class: `notice-chip ${it.overdue ? 'overdue' : it.permille >= 800 ? 'soon' : 'info'}`, title: `${fmtTime(it.at)} · ${itemUnit(it)}`, 'data-clock': it.clock, 'data-permille': it.permille }, text);

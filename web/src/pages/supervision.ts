@@ -1,14 +1,14 @@
 // The supervision board (督办): overdue assignments by unit and by district with ageing columns,
 // sortable; each unit links to the ticket list filtered by that unit and overdue=true.
 
-import { api, ApiError, type Ageing, type OverdueBoard, type OverdueDistrict, type OverdueUnit } from '../api';
+import { api, ApiError, type AccuracyRow, type Ageing, type ClockView, type DispatchAccuracy, type EscalationBoard, type OverdueBoard, type OverdueDistrict, type OverdueUnit, type ReviewQueue } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
-import { button, h, input, mount, type Child } from '../dom';
+import { button, field, h, input, mount, toast, type Child } from '../dom';
 import { fmtDuration, fmtTime } from '../format';
-import { lang, t, type Key } from '../i18n';
+import { lang, t, tMaybe, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { enumLabel, rememberUnit, session } from '../store';
+import { enumLabel, loadEnums, rememberUnit, session } from '../store';
 
 const BUCKETS = ['lt_1d', 'd1_3', 'd3_7', 'gt_7d'] as const;
 
@@ -100,20 +100,85 @@ function sortableTable<T>(opts: {
   );
 }
 
+const SUP_TABS = ['board', 'reviews', 'escalations', 'accuracy'] as const;
+type SupTab = (typeof SUP_TABS)[number];
+/** Who sees which tab (the server checks again). */
+const TAB_ROLES: Record<SupTab, string[]> = {
+  board: ['agent', 'dispatcher', 'supervisor', 'admin', 'callback_agent', 'unit_manager'],
+  reviews: ['dispatcher', 'supervisor', 'admin'],
+  escalations: ['agent', 'dispatcher', 'supervisor', 'admin', 'callback_agent', 'unit_manager'],
+  accuracy: ['dispatcher', 'supervisor', 'admin'],
+};
+const URGERS = ['dispatcher', 'supervisor'];
+
+function errText(e: unknown): string {
+  return e instanceof ApiError ? e.text(lang()) : String(e);
+}
+
 export async function supervisionPage(ctx: PageCtx): Promise<void> {
   const { root, route, alive, onCleanup } = ctx;
   const q = route.query;
+  const role = session.user?.role ?? '';
+  const tabs = SUP_TABS.filter((k) => TAB_ROLES[k].includes(role));
+  const tab: SupTab = tabs.includes(q.get('tab') as SupTab) ? (q.get('tab') as SupTab) : 'board';
   const refresh = button(t('sup_refresh'), { class: 'btn', onclick: () => void load() });
   const asOf = h('span', { class: 'muted small' });
   const body = h('div', null, loadingBlock());
-  mount(root, pageHeader(t('sup_title'), t('sup_lead'), asOf, refresh), body);
+  const nav = h(
+    'nav',
+    { class: 'tabs', 'aria-label': t('sup_tabs') },
+    tabs.map((k) => h('a', { href: href('/supervision', { tab: k === 'board' ? undefined : k }), class: k === tab ? 'active' : null, 'aria-current': k === tab ? 'page' : null, 'data-tab': k }, t(`sup_tab_${k}` as Key))),
+  );
+  mount(root, pageHeader(t(tab === 'board' ? 'sup_title' : (`sup_tab_${tab}` as Key)), t(`sup_lead_${tab}` as Key), asOf, refresh), nav, body);
+  await loadEnums().catch(() => null);
+  if (tab !== 'board') {
+    const other = async () => {
+      refresh.disabled = true;
+      try {
+        if (tab === 'reviews') renderReviews(body, await api.reviewQueue(), asOf);
+        else if (tab === 'escalations') renderEscalations(body, await api.escalations(), asOf);
+        else renderAccuracy(body, await api.dispatchAccuracy());
+      } catch (e) {
+        if (alive()) mount(body, errorBlock(errText(e), () => void other()));
+      } finally {
+        refresh.disabled = false;
+      }
+    };
+    refresh.onclick = () => void other();
+    await other();
+    return;
+  }
 
   const setQuery = (patch: Record<string, string | undefined>) => {
-    const next: Record<string, string | undefined> = { us: q.get('us') ?? undefined, ud: q.get('ud') ?? undefined, ds: q.get('ds') ?? undefined, dd: q.get('dd') ?? undefined, q: q.get('q') ?? undefined, ...patch };
+    const next: Record<string, string | undefined> = { tab: q.get('tab') ?? undefined, us: q.get('us') ?? undefined, ud: q.get('ud') ?? undefined, ds: q.get('ds') ?? undefined, dd: q.get('dd') ?? undefined, q: q.get('q') ?? undefined, ...patch };
     navigate(href('/supervision', next).slice(1), true);
   };
 
+  const canUrge = URGERS.includes(role);
+  const picked = new Set<string>();
   const unitCols: Col<OverdueUnit>[] = [
+    ...(canUrge
+      ? [
+          {
+            key: 'pick',
+            label: 'sup_col_pick' as Key,
+            num: false,
+            value: (r: OverdueUnit) => (picked.has(r.unit_code) ? 0 : 1),
+            cell: (r: OverdueUnit) =>
+              h('input', {
+                type: 'checkbox',
+                'data-pick': r.unit_code,
+                checked: picked.has(r.unit_code),
+                'aria-label': t('sup_pick_unit', { unit: r.unit_name ?? r.unit_code }),
+                onchange: (ev: Event) => {
+                  if ((ev.target as HTMLInputElement).checked) picked.add(r.unit_code);
+                  else picked.delete(r.unit_code);
+                  updateBulk();
+                },
+              }),
+          },
+        ]
+      : []),
     {
       key: 'unit',
       label: 'sup_col_unit',
@@ -145,6 +210,36 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
     ...BUCKETS.map((b) => ({ key: b, label: `sup_col_${b}` as Key, num: true, value: (r: OverdueDistrict) => r[b], cell: (r: OverdueDistrict) => bucketCell(r[b], b) })),
     { key: 'share', label: 'sup_col_share', num: true, value: (r) => (r.gt_7d * 1e6 + r.d3_7 * 1e4 + r.d1_3 * 1e2 + r.lt_1d) / (r.overdue || 1), cell: (r) => ageingBar(r) },
   ];
+
+  // 批量催办: urge every overdue lead assignment of the ticked units at once.
+  const bulkBox = h('div');
+  const bulkNote = input('note', { value: t('sup_urge_default'), maxlength: 500, 'data-testid': 'urge-note' });
+  const bulkCount = h('span', { class: 'muted small', 'aria-live': 'polite' });
+  const bulkBtn = button(t('sup_urge'), {
+    class: 'btn primary small',
+    'data-testid': 'urge-selected',
+    onclick: async () => {
+      if (!picked.size) return;
+      bulkBtn.disabled = true;
+      try {
+        const r = await api.remindBulk({ units: [...picked], note: bulkNote.value.trim() });
+        toast(t('sup_urged', { n: r.urged }));
+        mount(bulkResult, h('div', { class: 'alert ok', role: 'status', 'data-testid': 'urge-result' }, t('sup_urged', { n: r.urged }), r.skipped ? ` ${t('sup_urge_skipped', { n: r.skipped })}` : ''));
+        picked.clear();
+        await load();
+      } catch (e) {
+        mount(bulkResult, h('div', { class: 'alert error', role: 'alert' }, errText(e)));
+      } finally {
+        updateBulk();
+      }
+    },
+  });
+  const bulkResult = h('div', { 'aria-live': 'polite' });
+  const bulkBar = h('div', { class: 'bulk-bar', 'data-testid': 'bulk-bar' }, bulkCount, field(t('sup_urge_note'), bulkNote, { name: 'note' }), bulkBtn, bulkResult);
+  const updateBulk = () => {
+    bulkCount.textContent = t('sup_picked', { n: picked.size });
+    bulkBtn.disabled = picked.size === 0;
+  };
 
   const render = (b: OverdueBoard) => {
     for (const u of b.units) rememberUnit(u.unit_code, u.unit_name);
@@ -184,6 +279,8 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
     };
     filter.addEventListener('input', drawUnits);
     drawUnits();
+    mount(bulkBox, canUrge ? bulkBar : null);
+    updateBulk();
     const legend = h(
       'div',
       { class: 'age-legend small muted' },
@@ -196,6 +293,7 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
         'section',
         { class: 'card flush board-card' },
         h('div', { class: 'board-head' }, h('h2', null, t('sup_by_unit'), ' ', h('span', { class: 'badge muted' }, b.units.length)), filter, legend),
+        bulkBox,
         h('div', { class: 'table-scroll' }, unitBox),
       ),
       h(
@@ -234,4 +332,166 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
   await load();
   const timer = setInterval(() => void load(), 120_000);
   onCleanup(() => clearInterval(timer));
+}
+
+// ---- the other tabs -----------------------------------------------------------------------------
+
+function clockBadge(c: ClockView): HTMLElement {
+  const tone = c.state === 'overdue' ? 'overdue' : c.state === 'due_soon' ? 'warn' : 'muted';
+  return h('span', { class: `badge ${tone}`, 'data-state': c.state }, tMaybe(`clk_${c.state}`) ?? c.state_label ?? c.state);
+}
+
+function ticketLink(id: number, number: string): HTMLElement {
+  return h('a', { href: `#/tickets/${id}`, class: 'mono', 'data-ticket': id }, number);
+}
+
+/** 审核队列: pending returns and extensions with the centre's review deadline, most urgent first. */
+function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): void {
+  mount(asOf, t('sup_as_of', { at: fmtTime(q.at) }));
+  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
+  const stats = h('div', { class: 'stats', 'data-testid': 'review-stats' }, stat(t('sup_rv_total'), q.total, q.total ? 'info' : ''), stat(t('sup_rv_overdue'), q.overdue, q.overdue ? 'overdue' : ''));
+  if (!q.items.length) {
+    mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'reviews-empty' }, '✓ ', t('sup_rv_empty')));
+    return;
+  }
+  mount(
+    body,
+    stats,
+    h(
+      'section',
+      { class: 'card flush' },
+      h(
+        'table',
+        { class: 'table', 'data-testid': 'review-queue' },
+        h('thead', null, h('tr', null, [t('sup_rv_col_ticket'), t('sup_rv_col_kind'), t('sup_col_unit'), t('sup_rv_col_reason'), t('sup_rv_col_requested'), t('sup_rv_col_due')].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'tbody',
+          null,
+          q.items.map((it) =>
+            h(
+              'tr',
+              { 'data-review': `${it.ticket_id}-${it.kind}`, class: it.review.state === 'overdue' ? 'row-overdue' : null },
+              h('td', { 'data-label': t('sup_rv_col_ticket') }, ticketLink(it.ticket_id, it.number), h('div', { class: 'small' }, it.title), h('div', { class: 'muted small' }, [it.district_name, it.category_path].filter(Boolean).join(' · '))),
+              h('td', { 'data-label': t('sup_rv_col_kind') }, h('span', { class: 'tag' }, t(it.kind === 'return' ? 'sup_rv_return' : 'sup_rv_extension'))),
+              h('td', { 'data-label': t('sup_col_unit') }, it.unit_name ?? it.unit_code, ' ', h('span', { class: 'muted small' }, enumLabel('roles_in_assignment', it.role))),
+              h(
+                'td',
+                { 'data-label': t('sup_rv_col_reason'), class: 'small' },
+                it.kind === 'return'
+                  ? [enumLabel('return_reasons', it.detail.reason ?? '') || it.detail.reason_label || '', it.detail.text ? h('div', { class: 'muted' }, it.detail.text) : null]
+                  : [t('sup_rv_until', { at: fmtTime(it.detail.until ?? '') }), it.detail.text ? h('div', { class: 'muted' }, it.detail.text) : null, h('div', { class: 'muted' }, (it.detail as { reason?: string }).reason ?? '')],
+              ),
+              h('td', { 'data-label': t('sup_rv_col_requested'), class: 'small nowrap' }, fmtTime(it.requested_at)),
+              h('td', { 'data-label': t('sup_rv_col_due'), class: 'small nowrap' }, fmtTime(it.review.due), ' ', clockBadge(it.review)),
+            ),
+          ),
+        ),
+      ),
+    ),
+    h('p', { class: 'muted small' }, t('sup_rv_hint')),
+  );
+}
+
+/** 提级跟踪: escalated tickets, whether the matter is still open, and the lead unit's clock. */
+function renderEscalations(body: HTMLElement, b: EscalationBoard, asOf: HTMLElement): void {
+  mount(asOf, t('sup_as_of', { at: fmtTime(b.at) }));
+  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
+  const stats = h('div', { class: 'stats', 'data-testid': 'escalation-stats' }, stat(t('sup_es_total'), b.total, 'info'), stat(t('sup_es_open'), b.open, b.open ? 'soon' : ''), stat(t('sup_es_done'), b.total - b.open, 'ok'));
+  if (!b.items.length) {
+    mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'escalations-empty' }, t('sup_es_empty')));
+    return;
+  }
+  mount(
+    body,
+    stats,
+    h(
+      'section',
+      { class: 'card flush' },
+      h(
+        'table',
+        { class: 'table', 'data-testid': 'escalation-board' },
+        h('thead', null, h('tr', null, [t('sup_rv_col_ticket'), t('sup_es_col_level'), t('sup_es_col_since'), t('sup_es_col_lead'), t('sup_es_col_state')].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'tbody',
+          null,
+          b.items.map((it) => {
+            const last = it.escalations[it.escalations.length - 1];
+            return h(
+              'tr',
+              { 'data-escalated': it.ticket_id, 'data-open': String(it.open) },
+              h('td', { 'data-label': t('sup_rv_col_ticket') }, ticketLink(it.ticket_id, it.number), h('div', { class: 'small' }, it.title), h('div', { class: 'muted small' }, it.district_name ?? '')),
+              h(
+                'td',
+                { 'data-label': t('sup_es_col_level'), class: 'small' },
+                it.escalations.map((e) =>
+                  h('div', null, h('span', { class: 'tag' }, enumLabel('escalation_levels', e.level) || e.level_label || e.level), e.to_unit_name ? ` → ${e.to_unit_name}` : '', h('div', { class: 'muted' }, `${fmtTime(e.at)} · ${e.reason}`)),
+                ),
+              ),
+              h('td', { 'data-label': t('sup_es_col_since'), class: 'nowrap' }, last && it.hours_since != null ? hoursText(it.hours_since) : '—'),
+              h(
+                'td',
+                { 'data-label': t('sup_es_col_lead'), class: 'small' },
+                it.lead ? [it.lead.unit_name ?? it.lead.unit_code, ' ', h('span', { class: 'muted' }, enumLabel('assignment_states', it.lead.state) || it.lead.state_label || ''), it.lead.finish.state ? h('div', null, t('sup_es_finish', { at: fmtTime(it.lead.finish.due) }), ' ', clockBadge(it.lead.finish)) : null] : '—',
+              ),
+              h('td', { 'data-label': t('sup_es_col_state') }, h('span', { class: `badge ${it.open ? 'warn' : 'ok'}` }, it.open ? t('sup_es_open_one') : t('sup_es_done_one')), h('div', { class: 'muted small' }, enumLabel('statuses', it.status) || it.status_label || '')),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function pctText(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/** 派单准确率: the share of dispatches not returned-and-approved, overall and by five groupings. */
+function renderAccuracy(body: HTMLElement, a: DispatchAccuracy): void {
+  const table = (title: Key, rows: AccuracyRow[], label: (r: AccuracyRow) => Child, testid: string) =>
+    h(
+      'section',
+      { class: 'card flush acc-card' },
+      h('div', { class: 'board-head' }, h('h2', null, t(title))),
+      rows.length
+        ? h(
+            'div',
+            { class: 'table-scroll' },
+            h(
+              'table',
+              { class: 'table', 'data-testid': testid },
+              h('thead', null, h('tr', null, h('th', { scope: 'col' }, t(title)), h('th', { scope: 'col', class: 'num' }, t('sup_acc_dispatches')), h('th', { scope: 'col', class: 'num' }, t('sup_acc_returned')), h('th', { scope: 'col', class: 'num' }, t('sup_acc_rate')))),
+              h(
+                'tbody',
+                null,
+                rows.slice(0, 50).map((r) =>
+                  h(
+                    'tr',
+                    { 'data-key': r.key },
+                    h('td', null, label(r)),
+                    h('td', { class: 'num' }, r.dispatches),
+                    h('td', { class: 'num' }, r.returned),
+                    h('td', { class: 'num' }, h('span', { class: r.accuracy < 0.9 ? 'bad' : r.accuracy >= 0.97 ? 'good' : null }, pctText(r.accuracy))),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('div', { class: 'empty-state' }, t('sup_acc_none')),
+    );
+  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
+  mount(
+    body,
+    h('div', { class: 'stats', 'data-testid': 'accuracy-stats' }, stat(t('sup_acc_overall'), pctText(a.overall), a.overall >= 0.95 ? 'ok' : 'soon'), stat(t('sup_acc_dispatches'), a.dispatches, 'info'), stat(t('sup_acc_returned'), a.returned, a.returned ? 'soon' : '')),
+    h('p', { class: 'muted small' }, t('sup_acc_hint')),
+    h(
+      'div',
+      { class: 'acc-grid' },
+      table('sup_acc_by_dispatcher', a.by_dispatcher, (r) => r.key || '—', 'acc-dispatcher'),
+      table('sup_acc_by_rule', a.by_rule, (r) => (r.key === 'manual' ? t('sup_acc_manual') : h('code', null, r.key)), 'acc-rule'),
+      table('sup_acc_by_category', a.by_category, (r) => r.name ?? r.key, 'acc-category'),
+      table('sup_acc_by_unit_kind', a.by_unit_kind, (r) => enumLabel('unit_kinds', r.key) || r.key, 'acc-unit-kind'),
+      table('sup_acc_by_unit', a.by_unit, (r) => r.name ?? r.key, 'acc-unit'),
+    ),
+  );
 }
