@@ -28,6 +28,10 @@ const ORDER = [
   'whistle',
   'report',
   'escalate',
+  'urge',
+  'pause',
+  'resume',
+  'consult',
   'special',
   'reopen',
   'merge',
@@ -39,7 +43,7 @@ const ORDER = [
 /** The action that is the natural next step, highlighted when allowed (first match wins). */
 const PRIMARY = ['sign', 'respond', 'result', 'dispatch', 'callback', 'review-return', 'review-extension', 'report', 'close', 'archive'];
 /** Actions done with one click (after a confirmation for the irreversible ones). */
-const ONE_CLICK: Record<string, boolean> = { sign: false, report: false, archive: true };
+const ONE_CLICK: Record<string, boolean> = { sign: false, report: false, resume: false, archive: true };
 
 export function actionLabel(a: string): string {
   return tMaybe(`act_${a}`) ?? a;
@@ -205,6 +209,34 @@ function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null
         (f) => (required(f, 'until', until.value, t('f_until')) && required(f, 'reason', reason.value, t('f_reason')) ? { until: fromLocalInput(until.value), reason: reason.value.trim() } : null),
         done,
       );
+    }
+    case 'consult': {
+      // 派单会商: a hard case is discussed with the units concerned before anyone is dispatched
+      const units = unitPicker({ withRoles: false, district: tk.place?.district_code, name: 'consult_units' });
+      const note = textarea('note', { rows: 3 });
+      return actionForm(
+        tk,
+        action,
+        [field(t('f_consult_note'), note, { name: 'note', required: true }), field(t('f_consult_units'), units.el, { name: 'units', hint: t('optional'), labelFor: units.input })],
+        (f) => (required(f, 'note', note.value, t('f_consult_note')) ? { note: note.value.trim(), units: units.value().map((u) => u.unit_code) } : null),
+        done,
+      );
+    }
+    case 'pause': {
+      // 暂停计时: the clocks stop while the unit waits for the citizen (e.g. an agreed visit date)
+      const reason = textarea('text', { rows: 3 });
+      return actionForm(
+        tk,
+        action,
+        [h('p', { class: 'muted small' }, t('f_pause_hint')), field(t('f_pause_reason'), reason, { name: 'text', required: true })],
+        (f) => (required(f, 'text', reason.value, t('f_pause_reason')) ? { text: reason.value.trim() } : null),
+        done,
+      );
+    }
+    case 'urge': {
+      // 督办催办: the note reaches the unit's inbox
+      const note = input('note', { maxlength: 500, value: t('f_urge_default') });
+      return actionForm(tk, action, [field(t('f_urge_note'), note, { name: 'note', required: true })], (f) => (required(f, 'note', note.value, t('f_urge_note')) ? { note: note.value.trim() } : null), done);
     }
     case 'escalate': {
       const level = select('level', enumOptions('escalation_levels', ['district', 'city', 'industry']), { placeholder: t('choose') });

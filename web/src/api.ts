@@ -54,6 +54,10 @@ export interface AssignmentView {
   signed_at?: string | null;
   responded_at?: string | null;
   finished_at?: string | null;
+  paused_since?: string | null;
+  paused_seconds?: number;
+  return_review_due?: string | null;
+  extension_review_due?: string | null;
   pending_return?: { reason: string; text: string; at: string } | null;
   pending_extension?: { until: string; reason: string; at: string } | null;
   round: number;

@@ -813,6 +813,62 @@ test('supervision: bulk urging reaches the unit inbox; the review queue shows a 
   await context.close();
 });
 
+test('the ticket page: a hard case goes to consultation, the street pauses and resumes its clock, the centre urges it', async () => {
+  const [agent, disp, hand] = [await token('agent1'), await token('dispatcher1'), await token('handler1')];
+  const leaf = (await api('GET', '/api/v1/categories')).body[0].children[0].children[0].code;
+  const c = await api('POST', '/api/v1/tickets', {
+    channel: 'phone', type: 'complaint', category_code: leaf, title: '相邻小区围墙归属不清导致垃圾堆积',
+    text: '两个小区之间的围墙归属不清，墙边垃圾长期无人清理，请协调处理。', district_code: DISTRICT, street_code: STREET,
+    requester: { name: '孙先生', phone: '13633334444' },
+  }, agent);
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const id = c.body.id;
+  const { page, context } = await newPage();
+  page.on('dialog', (dlg) => void dlg.accept());
+  // 1. the dispatcher opens a pre-dispatch consultation (派单会商)
+  await login(page, 'dispatcher1');
+  await page.goto(`${base}/#/tickets/${id}`);
+  await page.click('[data-action-button=consult]');
+  await page.fill('form[data-action=consult] textarea[name=note]', '围墙归属需街道与物业共同确认，先会商');
+  await page.click('form[data-action=consult] button[type=submit]');
+  await page.waitForSelector('[data-status=consultation]');
+  assert.equal((await api('GET', `/api/v1/tickets/${id}`, undefined, disp)).body.status, 'consultation');
+  await shot(page, '23f-consultation');
+  // dispatched after the consultation; the street signs
+  const d = await api('POST', `/api/v1/tickets/${id}/dispatch`, { assignments: [{ unit_code: STREET, role: 'lead' }], tier: '7d' }, disp);
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  assert.equal((await api('POST', `/api/v1/tickets/${id}/sign`, {}, hand)).status, 200);
+  await context.close();
+  // 2. the street handler pauses the clock while waiting for the citizen, then resumes it
+  const h = await newPage();
+  h.page.on('dialog', (dlg) => void dlg.accept());
+  await login(h.page, 'handler1');
+  await h.page.goto(`${base}/#/tickets/${id}`);
+  await h.page.click('[data-action-button=pause]');
+  await h.page.fill('form[data-action=pause] textarea[name=text]', '与诉求人约定周六上门查看');
+  await h.page.click('form[data-action=pause] button[type=submit]');
+  await h.page.waitForSelector('[data-testid=paused]');
+  assert.ok((await api('GET', `/api/v1/tickets/${id}`, undefined, hand)).body.assignments[0].paused_since, 'the pause is recorded');
+  await assertLabelled(h.page);
+  await shot(h.page, '23g-clock-paused');
+  await h.page.click('[data-action-button=resume]');
+  await h.page.waitForSelector('[data-testid=paused]', { state: 'detached' });
+  const after = (await api('GET', `/api/v1/tickets/${id}`, undefined, hand)).body.assignments[0];
+  assert.equal(after.paused_since, null);
+  await h.context.close();
+  // 3. the dispatcher urges the street from the ticket page; the note is in the street's inbox
+  const u = await newPage();
+  await login(u.page, 'dispatcher1');
+  await u.page.goto(`${base}/#/tickets/${id}`);
+  await u.page.click('[data-action-button=urge]');
+  await u.page.fill('form[data-action=urge] input[name=note]', '群众反映强烈，请本周内答复');
+  await u.page.click('form[data-action=urge] button[type=submit]');
+  await u.page.waitForSelector('.timeline .tl-item[data-kind=urged]');
+  const inbox = (await api('GET', '/api/v1/inbox', undefined, hand)).body.items;
+  assert.ok(inbox.some((i) => i.kind === 'urged' && i.ticket_id === id && i.note === '群众反映强烈，请本周内答复'));
+  await u.context.close();
+});
+
 test('issue 4: unresolved callback, reopen, second callback resolved; the scorecard follows', async () => {
   const agent = await token('agent1');
   const handler = await token('handler1');

@@ -39,6 +39,7 @@ pub fn ticket_view(
                 "return_review_due": a.pending_return.as_ref().map(|r| st.policy.review_due(jiesu_routing::ReviewKind::Return, r.at, &st.calendar)),
                 "extension_review_due": a.pending_extension.as_ref().map(|x| st.policy.review_due(jiesu_routing::ReviewKind::Extension, x.at, &st.calendar)),
                 "round": a.round, "extensions_granted": a.extensions_granted,
+                "paused_since": a.paused_since, "paused_seconds": a.paused_seconds,
             })
         })
         .collect();

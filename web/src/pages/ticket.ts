@@ -5,7 +5,7 @@ import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, t
 import { actionsPanel } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
 import { button, h, mount, toast, type Child } from '../dom';
-import { deadlineClock, fmtTime, pathText } from '../format';
+import { deadlineClock, fmtDuration, fmtTime, pathText } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
 import { enumLabel, lastList, loadEnums, rememberUnit, session, unitName } from '../store';
@@ -157,11 +157,30 @@ function assignmentsCard(tk: TicketView): HTMLElement | null {
           ),
           // a returned assignment has no running clocks any more
           a.state === 'returned' ? null : clocksOf(a, serverClocks(a), stopped),
+          a.paused_since
+            ? h('div', { class: 'pending paused', 'data-testid': 'paused' }, t('clock_paused_since', { at: fmtTime(a.paused_since) }))
+            : a.paused_seconds
+              ? h('div', { class: 'muted small' }, t('clock_paused_total', { d: fmtDuration(a.paused_seconds * 1000) }))
+              : null,
           a.pending_return
-            ? h('div', { class: 'pending' }, t('pending_return', { reason: enumLabel('return_reasons', a.pending_return.reason) }), ' — ', a.pending_return.text)
+            ? h(
+                'div',
+                { class: 'pending' },
+                t('pending_return', { reason: enumLabel('return_reasons', a.pending_return.reason) }),
+                ' — ',
+                a.pending_return.text,
+                a.return_review_due ? h('div', { class: 'muted small' }, t('review_due', { at: fmtTime(a.return_review_due) })) : null,
+              )
             : null,
           a.pending_extension
-            ? h('div', { class: 'pending' }, t('pending_extension', { until: fmtTime(a.pending_extension.until) }), ' — ', a.pending_extension.reason)
+            ? h(
+                'div',
+                { class: 'pending' },
+                t('pending_extension', { until: fmtTime(a.pending_extension.until) }),
+                ' — ',
+                a.pending_extension.reason,
+                a.extension_review_due ? h('div', { class: 'muted small' }, t('review_due', { at: fmtTime(a.extension_review_due) })) : null,
+              )
             : null,
         ),
       ),
