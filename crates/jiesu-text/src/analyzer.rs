@@ -19,6 +19,10 @@ use jieba_rs::Jieba;
 
 use crate::features::{word_key, KeyHasher};
 
+/// A dictionary entry no real text contains (two private-use characters) whose frequency brings a
+/// restricted dictionary's total up to the full dictionary's ([`Analyzer::restricted_to`]).
+const TOTAL_FILLER: &str = "\u{F8FE}\u{F8FF}";
+
 /// The stop-word list shipped with the crate (`data/stopwords.txt`).
 pub const DEFAULT_STOPWORDS: &str = include_str!("../data/stopwords.txt");
 
@@ -40,6 +44,8 @@ pub struct Analyzer {
     stopword_list: Vec<String>,
     user_words: Vec<String>,
     hmm: bool,
+    /// The restricted dictionary ([`Analyzer::restricted_to`]); `None` for jieba's default.
+    dictionary: Option<Vec<(String, u64)>>,
 }
 
 impl fmt::Debug for Analyzer {
@@ -48,6 +54,7 @@ impl fmt::Debug for Analyzer {
             .field("stopwords", &self.stopword_list.len())
             .field("user_words", &self.user_words.len())
             .field("hmm", &self.hmm)
+            .field("dictionary", &self.dictionary.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -120,12 +127,17 @@ impl Analyzer {
 
     /// Full control: stop words, domain words and whether jieba's HMM guesses unknown words.
     pub fn from_parts(stopwords: Vec<String>, user_words: Vec<String>, hmm: bool) -> Self {
+        Self::build(Jieba::new(), stopwords, user_words, hmm)
+    }
+
+    fn build(jieba: Jieba, stopwords: Vec<String>, user_words: Vec<String>, hmm: bool) -> Self {
         let mut a = Analyzer {
-            jieba: Jieba::new(),
+            jieba,
             stopwords: HashSet::default(),
             stopword_list: Vec::new(),
             user_words: Vec::new(),
             hmm,
+            dictionary: None,
         };
         for s in stopwords {
             let s = normalize(&s);
@@ -137,6 +149,127 @@ impl Analyzer {
             a.add_word(&w);
         }
         a
+    }
+
+    /// A copy of this analyser whose segmentation dictionary (领域词典, a domain dictionary built
+    /// from the data) holds only the dictionary words that segmenting `texts` used, plus every
+    /// single-character entry and this analyser's domain words; stop words and HMM stay.
+    ///
+    /// Segmenting is a walk of jieba's dictionary trie from every character, and with the full
+    /// dictionary (≈ 350,000 words, a ≈ 16 MB table) nearly every step is a cache miss; the
+    /// words a corpus of complaints actually uses (≈ 50,000) fit in cache, which makes
+    /// segmentation about 1.5× faster. Words the corpus never used cannot be features of a model
+    /// trained on it anyway; a new text containing one is cut into known pieces instead.
+    /// Frequencies are jieba's own (read through `suggest_freq`, exact to ±1), and so is the
+    /// total, so the training texts are cut as with the full dictionary.
+    pub fn restricted_to<S: AsRef<str> + Sync>(&self, texts: &[S], threads: usize) -> Analyzer {
+        let chunk = texts.len().div_ceil(threads.max(1)).max(1);
+        let mut words: HashSet<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut seen: HashSet<String> = HashSet::new();
+                        let mut norm = String::new();
+                        for t in part {
+                            normalize_into(crate::model::clip_text(t.as_ref()), &mut norm);
+                            for tok in self.jieba.cut(&norm, self.hmm) {
+                                if !seen.contains(tok.word) && self.jieba.has_word(tok.word) {
+                                    seen.insert(tok.word.to_owned());
+                                }
+                            }
+                        }
+                        seen
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("segmentation thread panicked"))
+                .collect()
+        });
+        // Every single character jieba knows (CJK extension A and the basic block): a character
+        // the corpus never used alone keeps its own frequency instead of falling to 1.
+        let mut buf = [0u8; 4];
+        for c in ('\u{3400}'..='\u{4DBF}').chain('\u{4E00}'..='\u{9FFF}') {
+            let w: &str = c.encode_utf8(&mut buf);
+            if self.jieba.has_word(w) {
+                words.insert(w.to_owned());
+            }
+        }
+        for w in &self.user_words {
+            words.remove(w); // re-added below with their own frequency
+        }
+        let mut entries: Vec<(String, u64)> = words
+            .into_iter()
+            .map(|w| {
+                let f = self.jieba.suggest_freq(&w).saturating_sub(1).max(1) as u64;
+                (w, f)
+            })
+            .collect();
+        entries.sort_unstable();
+        // jieba scores a cut by Σ ln(freq / total): keep the full dictionary's total, so that the
+        // corpus is cut exactly as before. It is not exposed; for two frequent characters a, b
+        // (cut apart) `suggest_freq("ab")` = ⌊f_a·f_b / total⌋ + 1 gives it to ±0.1 %.
+        let kept: u64 = entries.iter().map(|(_, f)| f).sum();
+        let total = self.estimated_total();
+        if total > kept {
+            entries.push((TOTAL_FILLER.to_owned(), total - kept));
+        }
+        Analyzer::with_dictionary(
+            self.stopword_list.clone(),
+            self.user_words.clone(),
+            self.hmm,
+            entries,
+        )
+    }
+
+    /// The total frequency of jieba's dictionary, estimated from the frequent pairs 的的, 是是, 了了
+    /// (median).
+    fn estimated_total(&self) -> u64 {
+        let mut estimates: Vec<f64> = ["的", "是", "了"]
+            .iter()
+            .filter_map(|c| {
+                let f = self.jieba.suggest_freq(c).saturating_sub(1) as f64;
+                let pair = format!("{c}{c}");
+                let s = self.jieba.suggest_freq(&pair).saturating_sub(1) as f64;
+                (f > 1000.0 && s > 10.0 && !self.jieba.has_word(&pair)).then(|| f * f / s)
+            })
+            .collect();
+        estimates.sort_by(f64::total_cmp);
+        estimates.get(estimates.len() / 2).map_or(0, |&t| t as u64)
+    }
+
+    /// An analyser segmenting with exactly `entries` (word, frequency) as its dictionary instead
+    /// of jieba's default one (see [`Analyzer::restricted_to`]), plus `user_words`.
+    pub fn with_dictionary(
+        stopwords: Vec<String>,
+        user_words: Vec<String>,
+        hmm: bool,
+        entries: Vec<(String, u64)>,
+    ) -> Self {
+        let mut jieba = Jieba::empty();
+        let mut dict = String::with_capacity(entries.len() * 12);
+        for (w, f) in &entries {
+            // Words with whitespace cannot be dictionary lines; jieba never produces them.
+            if !w.is_empty() && !w.contains(char::is_whitespace) {
+                dict.push_str(w);
+                dict.push(' ');
+                dict.push_str(&f.max(&1).to_string());
+                dict.push('\n');
+            }
+        }
+        jieba
+            .load_dict(&mut dict.as_bytes())
+            .expect("dictionary lines are well formed");
+        let mut a = Self::build(jieba, stopwords, user_words, hmm);
+        a.dictionary = Some(entries);
+        a
+    }
+
+    /// The restricted dictionary, if this analyser has one (`None`: jieba's default).
+    pub fn dictionary(&self) -> Option<&[(String, u64)]> {
+        self.dictionary.as_deref()
     }
 
     /// Adds one domain word. Whitespace-only or empty words are ignored.
@@ -324,6 +457,52 @@ mod tests {
         for w in ["我们", "的", "了", "！", "😡", "?", "怎么办"] {
             assert!(!t.contains(&w.to_string()), "{w} kept in {t:?}");
         }
+    }
+
+    #[test]
+    fn negations_are_kept() {
+        // 不缴 vs 缴, 没有人管 vs 有人管: a complaint's meaning hangs on its negation.
+        let a = analyzer();
+        for w in [
+            "不", "没", "没有", "未", "无", "别", "勿", "不要", "不能", "不会", "不是", "不得",
+            "不了",
+        ] {
+            assert!(!a.is_stopword(w), "negation {w} is a stop word");
+        }
+        let t = a.tokens("物业没有人管，垃圾不清运，问题解决不了");
+        assert!(t.iter().any(|w| w.contains('没')), "{t:?}");
+        assert!(t.iter().any(|w| w.contains('不')), "{t:?}");
+        // The stop-word list still does its job.
+        assert!(a.is_stopword("的") && a.is_stopword("了"));
+    }
+
+    #[test]
+    fn restricted_dictionary_segments_its_corpus_alike() {
+        let full = analyzer();
+        let corpus = [
+            "小区高层二次供水楼顶水箱长年不洗",
+            "物业公司收取停车费不开发票",
+            "电梯坏了一个月没有人修理",
+        ];
+        let r = full.restricted_to(&corpus, 1);
+        let dict = r.dictionary().expect("restricted");
+        assert!(dict.iter().any(|(w, _)| w == "水箱"), "corpus word kept");
+        assert!(
+            !dict.iter().any(|(w, _)| w == "中华人民共和国"),
+            "unused word dropped"
+        );
+        assert!(dict.len() < 30_000, "{} entries", dict.len());
+        for t in corpus {
+            assert_eq!(r.tokens(t), full.tokens(t), "{t}");
+        }
+        // Stop words, domain words and HMM carry over.
+        let with_user = Analyzer::with_user_dict(["蔡锷南路华庭"]);
+        let r = with_user.restricted_to(&["蔡锷南路华庭停水"], 1);
+        assert_eq!(r.user_words(), with_user.user_words());
+        assert!(r
+            .tokens("蔡锷南路华庭停水")
+            .contains(&"蔡锷南路华庭".to_string()));
+        assert!(r.is_stopword("的"));
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct ModelArgs {
     /// Use jieba's HMM for unknown words.
     #[arg(long)]
     pub hmm: bool,
+    /// Segment with jieba's whole dictionary instead of one restricted to the training texts'
+    /// words (slower, same accuracy; see docs/TEXT.md).
+    #[arg(long)]
+    pub full_dictionary: bool,
     /// Share of the training data held out to fit the confidence temperature (0 = none).
     #[arg(long, default_value_t = TrainOptions::default().calibration_fraction)]
     pub calibration: f64,
@@ -104,6 +108,7 @@ impl ModelArgs {
             calibration_fraction: self.calibration,
             user_dict,
             hmm: self.hmm,
+            corpus_dictionary: !self.full_dictionary,
             threads: self.threads,
             ..TrainOptions::default()
         })

@@ -25,5 +25,5 @@ pub use eval::{ClassMetrics, Metrics};
 pub use features::FeatureConfig;
 pub use model::{
     cross_validate, Classifier, CvReport, ModelInfo, Prediction, TrainOptions, MAX_TEXT_BYTES,
-    MODEL_FORMAT_VERSION,
+    MODEL_FORMAT_VERSION, OLDEST_READABLE_FORMAT,
 };
