@@ -212,7 +212,7 @@ fn a_street_cannot_read_or_act_on_another_streets_ticket() {
 }
 
 #[test]
-fn a_handler_sees_the_phone_only_while_the_ticket_is_theirs_and_in_progress() {
+fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
     let s = server(&users());
     let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
     let cat = first_leaf(&s);
@@ -225,12 +225,14 @@ fn a_handler_sees_the_phone_only_while_the_ticket_is_theirs_and_in_progress() {
         json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
     );
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
+    assert_eq!(
+        v["requester"]["phone"], "138****5678",
+        "dispatched but not signed: the unit may still return it"
+    );
+    act(&s, &h1, id, "sign", json!({}));
+    let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(v["requester"]["phone"], "13812345678");
-    for (a, b) in [
-        ("sign", json!({})),
-        ("respond", json!({})),
-        ("result", json!({"text": "办结"})),
-    ] {
+    for (a, b) in [("respond", json!({})), ("result", json!({"text": "办结"}))] {
         act(&s, &h1, id, a, b);
     }
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);

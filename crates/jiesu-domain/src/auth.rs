@@ -3,7 +3,7 @@
 
 use crate::command::Command;
 use crate::org::OrgTree;
-use crate::state::TicketState;
+use crate::state::{AssignmentState, TicketState};
 use serde::{Deserialize, Serialize};
 
 crate::ticket::wire_enum! {
@@ -174,15 +174,17 @@ pub fn can_view(actor: &Actor, t: &TicketState, org: &OrgTree) -> bool {
 }
 
 /// Whether the actor sees the requester's name and phone unmasked: centre roles do; a unit only
-/// while the ticket is theirs and in progress (an active assignment in their scope).
+/// while the ticket is theirs and in progress — an assignment in their scope that they have
+/// signed for (签收) and not yet finished. A unit that has only been dispatched to may still
+/// return a wrongly routed ticket (退单), so it sees the masked phone until it signs.
 pub fn can_see_personal(actor: &Actor, t: &TicketState, org: &OrgTree) -> bool {
     if actor.role.is_centre() {
         return true;
     }
     actor.role.is_unit()
-        && t.assignments
-            .iter()
-            .any(|a| a.state.active() && actor.covers(&a.unit, org))
+        && t.assignments.iter().any(|a| {
+            a.state.active() && a.state != AssignmentState::Dispatched && actor.covers(&a.unit, org)
+        })
 }
 
 /// Checks a command against the actor: role, then scope (unit roles act only for units they cover).
