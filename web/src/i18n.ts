@@ -191,7 +191,13 @@ const S = {
   action_done: ['操作成功：{action}', 'Done: {action}'],
   merged_into: ['已合并至 {number}', 'Merged into {number}'],
   escalations: ['提级记录', 'Escalations'],
-  whistles: ['吹哨记录', 'Whistles'],
+  whistles: ['吹哨报到', 'Whistle and report'],
+  wh_deadline: ['报到时限 {at}', 'Report by {at}'],
+  wh_reported: ['已报到 {at}', 'Reported {at}'],
+  wh_reported_late: ['逾时报到 {at}', 'Reported late {at}'],
+  wh_waiting: ['待报到', 'Not yet'],
+  wh_missing: ['未按时报到', 'Did not report in time'],
+  escalations_title: ['提级响应', 'Escalations'],
   by: ['操作人', 'By'],
 
   // Actions (button labels)

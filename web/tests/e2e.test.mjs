@@ -855,6 +855,11 @@ test('the ticket page: a hard case goes to consultation, the street pauses and r
   await h.page.waitForSelector('[data-testid=paused]', { state: 'detached' });
   const after = (await api('GET', `/api/v1/tickets/${id}`, undefined, hand)).body.assignments[0];
   assert.equal(after.paused_since, null);
+  // the street blows the whistle (吹哨): the summoned department shows as waiting to report
+  const w = await api('POST', `/api/v1/tickets/${id}/whistle`, { units: [`${DISTRICT}D02`], reason: '围墙违建需城管执法到场', report_minutes: 30 }, hand);
+  assert.equal(w.status, 200, JSON.stringify(w.body));
+  await h.page.reload();
+  await h.page.waitForSelector(`[data-testid=whistles] li[data-unit="${DISTRICT}D02"][data-report=waiting]`);
   await h.context.close();
   // 3. the dispatcher urges the street from the ticket page; the note is in the street's inbox
   const u = await newPage();
@@ -1253,6 +1258,13 @@ test('issue 4: a rating link from the callback desk, the citizen rates without l
   const dd = page.locator(`[data-testid=drill][data-unit="${DISTRICT}"][data-measure=valid_callbacks]`);
   await dd.waitFor();
   assert.equal(Number(await dd.getAttribute('data-total')), dline.valid_callbacks);
+  // …and the city-wide totals: every district's tickets
+  const dcard = (await api('GET', `/api/v1/scores/${period}/district`)).body;
+  await page.click('[data-testid=scores-totals] button.fig-link[data-measure=counted]');
+  const td = page.locator('[data-testid=drill][data-unit=total][data-measure=counted]');
+  await td.waitFor();
+  assert.equal(Number(await td.getAttribute('data-total')), dcard.totals.counted);
+  assert.equal(await td.locator('[data-testid=drill-table] tbody tr').count(), Math.min(dcard.totals.counted, 50));
   // 行业三率 is on the city departments' tab
   await page.click('.tabs a[data-level=department]');
   await page.waitForSelector('[data-testid=scores-table] th[title*="行业"]');

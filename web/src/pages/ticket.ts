@@ -206,6 +206,74 @@ function clocksOf(a: AssignmentView, server: DeadlineSet | undefined, stopped: b
   );
 }
 
+interface WhistleView {
+  by: string;
+  summoned: string[];
+  reported: [string, string][];
+  reason: string;
+  at: string;
+  report_deadline: string;
+}
+
+/** 吹哨报到: who was summoned, the report deadline, who came and when (late ones marked). */
+function whistlesCard(tk: TicketView): HTMLElement | null {
+  const ws = (tk.whistles ?? []) as WhistleView[];
+  if (!ws.length) return null;
+  const now = Date.now();
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'wh-title', 'data-testid': 'whistles' },
+    h('h2', { id: 'wh-title' }, t('whistles')),
+    ws.map((w) =>
+      h(
+        'div',
+        { class: 'whistle' },
+        h('div', null, h('strong', null, unitName(w.by)), ' · ', fmtTime(w.at), ' · ', t('wh_deadline', { at: fmtTime(w.report_deadline) })),
+        h('div', { class: 'quote' }, w.reason),
+        h(
+          'ul',
+          { class: 'wh-units' },
+          w.summoned.map((u) => {
+            const rep = w.reported.find((r) => r[0] === u);
+            const late = rep ? Date.parse(rep[1]) > Date.parse(w.report_deadline) : now > Date.parse(w.report_deadline);
+            const state = rep ? (late ? 'late' : 'ok') : late ? 'missing' : 'waiting';
+            return h(
+              'li',
+              { 'data-unit': u, 'data-report': state },
+              unitName(u),
+              ' ',
+              h('span', { class: `badge ${state === 'ok' ? 'ok' : state === 'waiting' ? 'muted' : 'overdue'}` }, rep ? t(late ? 'wh_reported_late' : 'wh_reported', { at: fmtTime(rep[1]) }) : t(late ? 'wh_missing' : 'wh_waiting')),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+interface EscalationView {
+  level: string;
+  to_unit?: string | null;
+  reason: string;
+  at: string;
+}
+
+/** 提级响应: each escalation with its level, target and reason. */
+function escalationsCard(tk: TicketView): HTMLElement | null {
+  const es = (tk.escalations ?? []) as EscalationView[];
+  if (!es.length) return null;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'es-title', 'data-testid': 'escalations' },
+    h('h2', { id: 'es-title' }, t('escalations_title')),
+    h(
+      'ul',
+      { class: 'plain-list' },
+      es.map((e) => h('li', null, h('span', { class: 'tag' }, enumLabel('escalation_levels', e.level)), e.to_unit ? ` → ${unitName(e.to_unit)}` : '', ' · ', fmtTime(e.at), h('div', { class: 'quote' }, e.reason))),
+    ),
+  );
+}
+
 function callbacksCard(tk: TicketView): HTMLElement | null {
   if (!tk.callbacks?.length) return null;
   return h(
@@ -372,6 +440,8 @@ export async function ticketPage({ root, route, alive }: PageCtx): Promise<void>
           tk.merged_into ? h('div', { class: 'alert info' }, t('merged_into', { number: String((tk.merged_into as { number?: string })?.number ?? JSON.stringify(tk.merged_into)) })) : null,
           tk.answer ? h('section', { class: 'card' }, h('h2', null, t('answer_given')), h('p', { class: 'prewrap' }, tk.answer)) : null,
           assignmentsCard(tk),
+          whistlesCard(tk),
+          escalationsCard(tk),
           tk.result_text ? h('section', { class: 'card' }, h('h2', null, t('result_given')), h('p', { class: 'prewrap', 'data-testid': 'result-text' }, tk.result_text)) : null,
           callbacksCard(tk),
         ),
