@@ -3,11 +3,11 @@
 // and hands the returned TicketView back to the page.
 
 import { api, ApiError, type AssignmentView, type TicketView } from './api';
-import { countedTextarea, radioGroup, radioValue, unitPicker } from './components';
+import { categoryPicker, countedTextarea, radioGroup, radioValue, unitPicker } from './components';
 import { button, clearErrors, field, h, input, mount, select, showFieldError, textarea, toast, type Child } from './dom';
 import { fmtTime, fromLocalInput, toLocalInput } from './format';
 import { lang, t, tMaybe } from './i18n';
-import { enumLabel, enumOptions, TIERS, unitName } from './store';
+import { enumLabel, enumOptions, TIERS, TYPES, unitName } from './store';
 import { sameAssignments, suggestionBox, type Proposal } from './suggest';
 
 type Done = (tk: TicketView) => void;
@@ -37,6 +37,7 @@ const ORDER = [
   'merge',
   'unmerge',
   'exempt',
+  'reclassify',
   'close',
   'archive',
 ];
@@ -279,6 +280,23 @@ function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null
         action,
         [field(t('f_exempt_reason'), reason, { name: 'reason' }), field(t('f_exempt_note'), note, { name: 'note', required: true })],
         (f) => (required(f, 'note', note.value, t('f_exempt_note')) ? { reason: reason.value || undefined, note: note.value.trim() } : null),
+        done,
+      );
+    }
+    case 'reclassify': {
+      // 改类: the correct category and type, and why (a labelled example for training)
+      const cat = categoryPicker({ value: tk.category_code });
+      const type = select('type', enumOptions('types', TYPES), { value: tk.type });
+      const reason = textarea('reason', { rows: 2, maxlength: 500 });
+      return actionForm(
+        tk,
+        action,
+        [
+          field(t('f_reclassify_category'), cat.el, { name: 'category_code', labelFor: cat.input }),
+          field(t('f_reclassify_type'), type, { name: 'type' }),
+          field(t('f_reclassify_reason'), reason, { name: 'reason', required: true, hint: t('f_reclassify_hint') }),
+        ],
+        (f) => (required(f, 'reason', reason.value, t('f_reclassify_reason')) ? { category_code: cat.value() || undefined, type: type.value, reason: reason.value.trim() } : null),
         done,
       );
     }

@@ -664,6 +664,16 @@ export interface AskResult {
   handover: { text: string; category_code?: string | null; district_code?: string | null; street_code?: string | null } | null;
 }
 
+export interface ClassifyModel {
+  ready: boolean;
+  version?: string;
+  trained_at?: string;
+  examples?: number;
+  corrections?: number;
+  correction_weight: number;
+  corrections_recorded: { reclassified: number; intake: number };
+}
+
 export interface ClassifyResult {
   category: { code: string; path: string; confidence: number; drivers: [string, number][] }[];
   type: { label: string; label_zh: string; confidence: number; drivers: [string, number][] }[];
@@ -689,6 +699,10 @@ export const api = {
     ),
   ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
   classify: (body: { title?: string; text: string }) => request<ClassifyResult>('POST', '/api/v1/classify', body),
+  /** The classifier's top suggestion at intake, reported after the ticket is created (corrections). */
+  classifyFeedback: (body: { ticket_id: number; suggested_category?: string; suggested_type?: string; model_version?: string }) =>
+    request<{ recorded: boolean; corrected: boolean }>('POST', '/api/v1/classify/feedback', body),
+  classifyModel: () => request<ClassifyModel>('GET', '/api/v1/classify/model'),
   duplicates: (id: number | string) =>
     request<{ items: DuplicateItem[] }>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/duplicates`),
   login: (username: string, password: string) =>

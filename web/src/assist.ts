@@ -68,6 +68,8 @@ export function intakeAssist(opts: AssistOpts) {
   let retry: number | undefined;
   let seq = 0;
   let chosen = '';
+  /** The classifier's last answer for the current text (reported after creation: corrections). */
+  let lastCls: ClassifyResult | null = null;
 
   const renderHits = (hits: KbHit[]) => {
     if (!hits.length) return mount(kbBox, h('p', { class: 'muted small' }, t('kb_none')));
@@ -152,7 +154,10 @@ export function intakeAssist(opts: AssistOpts) {
   async function classify(my: number, text: string, title: string) {
     try {
       const r = await api.classify({ text, title: title || undefined });
-      if (my === seq) renderCls(r);
+      if (my === seq) {
+        lastCls = r;
+        renderCls(r);
+      }
     } catch (e) {
       if (my !== seq) return;
       // the model is still loading: show nothing and try again a little later
@@ -169,6 +174,7 @@ export function intakeAssist(opts: AssistOpts) {
   async function run() {
     const text = opts.text.value.trim();
     const my = ++seq;
+    lastCls = null;
     window.clearTimeout(retry);
     if ([...text].length < MIN_CHARS) {
       mount(kbBox, h('p', { class: 'muted small' }, t('assist_type_more')));
@@ -198,6 +204,23 @@ export function intakeAssist(opts: AssistOpts) {
     articleId: () => chosen,
     clear: () => {
       chosen = '';
+    },
+    /**
+     * After the ticket is created: tell the server what the classifier suggested on top, so that a
+     * choice that differs is kept as a corrected example for training. Best effort (never blocks
+     * or fails the intake).
+     */
+    reportOutcome: (ticketId: number) => {
+      const r = lastCls;
+      if (!r || (!r.category.length && !r.type.length)) return;
+      void api
+        .classifyFeedback({
+          ticket_id: ticketId,
+          suggested_category: r.category[0]?.code,
+          suggested_type: r.type[0]?.label,
+          model_version: r.model_version,
+        })
+        .catch(() => undefined);
     },
   };
 }

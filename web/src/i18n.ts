@@ -234,6 +234,11 @@ const S = {
   f_exempt_reason: ['豁免原因', 'Exemption reason'],
   f_exempt_note: ['豁免说明', 'Explanation'],
   f_unmerge_note: ['撤销原因', 'Why the merge is undone'],
+  act_reclassify: ['改类', 'Reclassify'],
+  f_reclassify_category: ['正确分类', 'Correct category'],
+  f_reclassify_type: ['正确类型', 'Correct type'],
+  f_reclassify_reason: ['改类原因', 'Why it is corrected'],
+  f_reclassify_hint: ['改类记入工单日志，并作为纠正样本用于模型训练。', 'Recorded in the log and used as a correction when the classifier is retrained.'],
   act_archive: ['归档', 'Archive'],
 
   // Action form fields

@@ -1282,6 +1282,50 @@ test('issue 4: a rating link from the callback desk, the citizen rates without l
   await pub.context.close();
 });
 
+test('issue 5: the dispatcher corrects a ticket\'s category and type (改类) on the ticket page; it counts as a correction for training', async () => {
+  const [agent, disp] = [await token('agent1'), await token('dispatcher1')];
+  const from = await someLeaf(/噪|施工/);
+  const to = await someLeaf(/供水|停水|水/);
+  assert.notEqual(from.code, to.code);
+  const before = (await api('GET', '/api/v1/classify/model', undefined, agent)).body;
+  const c = await api('POST', '/api/v1/tickets', {
+    channel: 'phone', type: 'consultation', category_code: from.code, title: '小区停水三天无人通知',
+    text: '小区从周一开始停水，物业没有任何通知，老人用水很困难。', district_code: DISTRICT, street_code: STREET,
+    requester: { name: '周女士', phone: '13655556666' },
+  }, agent);
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const id = c.body.id;
+  const { page, context } = await newPage();
+  await login(page, 'dispatcher1');
+  await page.goto(`${base}/#/tickets/${id}`);
+  await page.click('[data-action-button=reclassify]');
+  const form = page.locator('form[data-action=reclassify]');
+  await form.waitFor();
+  // no reason: refused in the form, nothing sent
+  await pickCategory(page, to);
+  await page.selectOption('form[data-action=reclassify] select[name=type]', 'complaint');
+  await page.click('form[data-action=reclassify] button[type=submit]');
+  await page.waitForSelector('form[data-action=reclassify] .has-error');
+  await page.fill('form[data-action=reclassify] textarea[name=reason]', '市民反映的是停水，不是噪声咨询');
+  await assertLabelled(page);
+  await shot(page, '30-reclassify');
+  await page.click('form[data-action=reclassify] button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('form[data-action=reclassify]') || document.body.textContent.includes('改类'));
+  let view;
+  for (let i = 0; i < 50; i++) {
+    view = (await api('GET', `/api/v1/tickets/${id}`, undefined, disp)).body;
+    if (view.category_code === to.code) break;
+    await sleep(100);
+  }
+  assert.equal(view.category_code, to.code);
+  assert.equal(view.type, 'complaint');
+  const evs = (await api('GET', `/api/v1/tickets/${id}/events`, undefined, disp)).body;
+  assert.ok(evs.some((e) => JSON.stringify(e).includes('reclassified')), 'a reclassified event');
+  const after = (await api('GET', '/api/v1/classify/model', undefined, agent)).body;
+  assert.equal(after.corrections_recorded.reclassified, before.corrections_recorded.reclassified + 1);
+  await context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

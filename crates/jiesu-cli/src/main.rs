@@ -280,8 +280,10 @@ fn run(cli: Cli) -> Result<()> {
             let dir = jiesu_http::classify::model_dir(&db);
             jiesu_http::classify::save(&m, &dir)?;
             println!(
-                "trained on {} tickets in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
+                "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
                 m.trained_on,
+                m.corrections,
+                jiesu_http::classify::CORRECTION_WEIGHT,
                 t0.elapsed().as_secs_f64(),
                 m.category.labels().len(),
                 m.request_type.labels().len(),

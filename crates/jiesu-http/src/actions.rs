@@ -44,6 +44,7 @@ pub const ACTIONS: &[&str] = &[
     "merge",
     "unmerge",
     "exempt",
+    "reclassify",
     "close",
     "archive",
 ];
@@ -706,6 +707,7 @@ fn build(
             Command::Close { note: x.note }
         }
         "archive" => Command::Archive,
+        "reclassify" => crate::classify::reclassify_command(st, b, t)?,
         other => {
             return Err(ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

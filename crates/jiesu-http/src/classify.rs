@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiesu_store::TicketStore;
+use jiesu_store::{SqliteStore, TicketStore};
 use jiesu_text::{Classifier, TrainOptions};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,8 +18,14 @@ use std::sync::Arc;
 pub struct Models {
     pub category: Classifier,
     pub request_type: Classifier,
+    /// Tickets the models were trained on.
     pub trained_on: usize,
+    /// The model version (模型版本): the UTC time of training, `YYYYMMDDTHHMMSSZ`.
     pub version: String,
+    /// RFC 3339 time of training.
+    pub trained_at: String,
+    /// Training examples that were corrections (改类 or an overridden intake suggestion).
+    pub corrections: usize,
 }
 
 /// Where a database keeps its models: `<db>.models/`.
@@ -30,43 +36,68 @@ pub fn model_dir(db: &Path) -> PathBuf {
 /// How many recent tickets train the models.
 pub const TRAIN_LIMIT: u32 = 30_000;
 
-/// Trains both models from the newest tickets of the store.
-pub fn train(store: &dyn TicketStore) -> anyhow::Result<Models> {
-    let intakes = store.recent_intakes(TRAIN_LIMIT)?;
-    if intakes.len() < 50 {
+/// A corrected example counts this many times in training: a person looked at the text and said
+/// what it is, after the machine (or the first agent) got it wrong, so it is worth more than an
+/// ordinary intake label, and the model should stop repeating the mistake.
+pub const CORRECTION_WEIGHT: usize = 3;
+
+/// The training pairs of labelled examples: `(text, label)` per example, corrections repeated
+/// [`CORRECTION_WEIGHT`] times.
+pub fn training_pairs(
+    examples: &[jiesu_store::LabelledExample],
+    label: impl Fn(&jiesu_store::LabelledExample) -> String,
+) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(examples.len());
+    for e in examples {
+        let pair = (format!("{} {}", e.title, e.text), label(e));
+        let times = if e.corrected() { CORRECTION_WEIGHT } else { 1 };
+        for _ in 1..times {
+            out.push(pair.clone());
+        }
+        out.push(pair);
+    }
+    out
+}
+
+/// Trains both models from the newest tickets of the store, with their current labels (after 改类)
+/// and corrections weighted ([`CORRECTION_WEIGHT`]).
+pub fn train(store: &SqliteStore) -> anyhow::Result<Models> {
+    let examples = store.labelled_examples(TRAIN_LIMIT)?;
+    if examples.len() < 50 {
         anyhow::bail!(
             "only {} tickets in the database: at least 50 are needed to train",
-            intakes.len()
+            examples.len()
         );
     }
-    let text = |i: &jiesu_domain::ticket::Intake| format!("{} {}", i.title, i.text);
-    let cat: Vec<(String, String)> = intakes
-        .iter()
-        .map(|i| (text(i), i.category_code.clone()))
-        .collect();
-    let typ: Vec<(String, String)> = intakes
-        .iter()
-        .map(|i| (text(i), i.request_type.as_str().to_string()))
-        .collect();
+    let cat = training_pairs(&examples, |e| e.category_code.clone());
+    let typ = training_pairs(&examples, |e| e.request_type.clone());
     let opts = TrainOptions::default();
     let category = Classifier::train(&cat, &opts)?;
     let request_type = Classifier::train(&typ, &opts)?;
+    let now = chrono::Utc::now();
     Ok(Models {
         category,
         request_type,
-        trained_on: intakes.len(),
-        version: chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string(),
+        trained_on: examples.len(),
+        version: now.format("%Y%m%dT%H%M%SZ").to_string(),
+        trained_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        corrections: examples.iter().filter(|e| e.corrected()).count(),
     })
 }
 
 /// Saves the models (each file carries its format version; a mismatched file is refused on load).
+/// `VERSION` holds the version, the number of examples, the time of training and the number of
+/// corrections, one per line.
 pub fn save(m: &Models, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     m.category.save(dir.join("category.model"))?;
     m.request_type.save(dir.join("type.model"))?;
     std::fs::write(
         dir.join("VERSION"),
-        format!("{}\n{}\n", m.version, m.trained_on),
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            m.version, m.trained_on, m.trained_at, m.corrections
+        ),
     )?;
     Ok(())
 }
@@ -83,6 +114,8 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<Models>> {
         request_type: Classifier::load(dir.join("type.model"))?,
         version: lines.next().unwrap_or("unknown").to_string(),
         trained_on: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
+        trained_at: lines.next().unwrap_or("").to_string(),
+        corrections: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
     }))
 }
 
@@ -188,4 +221,200 @@ pub async fn classify(
     })
     .await?;
     Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+struct ReclassifyBody {
+    #[serde(default)]
+    category_code: Option<String>,
+    #[serde(default, rename = "type")]
+    request_type: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The body of the `reclassify` action (改类): `{category_code?, type?, reason}`; what is not
+/// given stays as it is. The category must exist in the category tree; the domain refuses a
+/// correction that changes nothing or has no reason.
+pub fn reclassify_command(
+    st: &AppState,
+    b: &Value,
+    t: &jiesu_domain::TicketState,
+) -> ApiResult<jiesu_domain::command::Command> {
+    use jiesu_domain::ticket::RequestType;
+    let x: ReclassifyBody = serde_json::from_value(b.clone()).map_err(|e| {
+        ApiError::invalid(
+            "body",
+            format!("give {{category_code?, type?, reason}}: {e}"),
+            "请提供分类代码、诉求类型和改类原因",
+        )
+    })?;
+    let category_code = x
+        .category_code
+        .unwrap_or_else(|| t.intake.category_code.clone());
+    if st.categories.get(&category_code).is_none() {
+        return Err(ApiError::invalid(
+            "category_code",
+            format!("unknown category code '{category_code}'"),
+            format!("分类代码“{category_code}”不存在"),
+        ));
+    }
+    let request_type = match x.request_type.as_deref() {
+        None => t.intake.request_type,
+        Some(s) => RequestType::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "type",
+                format!("'{s}' is not one of: {}", RequestType::names()),
+                format!("“{s}”不是有效的诉求类型（可选：{}）", RequestType::names()),
+            )
+        })?,
+    };
+    Ok(jiesu_domain::command::Command::Reclassify {
+        category_code,
+        request_type,
+        reason: x.reason,
+    })
+}
+
+fn centre_only(actor: &jiesu_domain::auth::Actor, action: &str) -> ApiResult<()> {
+    if actor.role.is_centre() {
+        Ok(())
+    } else {
+        Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: action.into(),
+        }
+        .into())
+    }
+}
+
+/// `GET /api/v1/classify/model` — the model in use: version, when it was trained, on how many
+/// examples and how many of them were corrections; and the corrections recorded since.
+pub async fn model_info(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
+    centre_only(&actor, "classify")?;
+    let s2 = st.clone();
+    let counts = tokio::task::spawn_blocking(move || s2.store.correction_counts()).await??;
+    let models = st.models.read().ok().and_then(|g| g.clone());
+    let recorded = json!({"reclassified": counts.reclassified, "intake": counts.intake});
+    Ok(axum::Json(match models {
+        None => json!({"ready": false, "corrections_recorded": recorded,
+                       "correction_weight": CORRECTION_WEIGHT}),
+        Some(m) => json!({
+            "ready": true, "version": m.version, "trained_at": m.trained_at,
+            "examples": m.trained_on, "corrections": m.corrections,
+            "correction_weight": CORRECTION_WEIGHT,
+            "categories": m.category.labels().len(), "types": m.request_type.labels().len(),
+            "features": m.category.info().n_features,
+            "format_version": jiesu_text::MODEL_FORMAT_VERSION,
+            "corrections_recorded": recorded,
+        }),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct FeedbackBody {
+    ticket_id: i64,
+    #[serde(default)]
+    suggested_category: Option<String>,
+    #[serde(default)]
+    suggested_type: Option<String>,
+    #[serde(default)]
+    model_version: Option<String>,
+}
+
+/// `POST /api/v1/classify/feedback {ticket_id, suggested_category?, suggested_type?,
+/// model_version?}` — sent by the intake form right after it created a ticket: what the
+/// classifier's top suggestion was. If the agent chose otherwise, the ticket becomes a corrected
+/// example (`intake_corrections`). The chosen labels are read from the ticket itself; only the
+/// agent who took the request in may report its suggestion, once.
+pub async fn feedback(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    crate::json::Json(b): crate::json::Json<FeedbackBody>,
+) -> ApiResult<axum::Json<Value>> {
+    centre_only(&actor, "classify")?;
+    if b.suggested_category.is_none() && b.suggested_type.is_none() {
+        return Err(ApiError::invalid(
+            "suggested_category",
+            "give the suggested category or type",
+            "请提供模型建议的分类或类型",
+        ));
+    }
+    let s2 = st.clone();
+    let loaded = tokio::task::spawn_blocking(move || s2.store.load_ticket(b.ticket_id)).await??;
+    let Some((t, _)) = loaded else {
+        return Err(ApiError::not_found());
+    };
+    if t.created_by != actor.user {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the agent who took the request in can report its suggestion",
+            "只有受理该诉求的座席可以报告模型建议",
+        ));
+    }
+    let chosen_type = t.intake.request_type.as_str().to_string();
+    let overrode = b
+        .suggested_category
+        .as_ref()
+        .is_some_and(|c| *c != t.intake.category_code)
+        || b.suggested_type.as_ref().is_some_and(|x| *x != chosen_type);
+    if !overrode {
+        return Ok(axum::Json(json!({"recorded": false, "corrected": false})));
+    }
+    let c = jiesu_store::IntakeCorrection {
+        ticket_id: t.id,
+        suggested_category: b.suggested_category,
+        suggested_type: b.suggested_type,
+        category_code: t.intake.category_code.clone(),
+        request_type: chosen_type,
+        model_version: b.model_version,
+        user: actor.user.clone(),
+        now: st.now(),
+    };
+    let s2 = st.clone();
+    let recorded =
+        tokio::task::spawn_blocking(move || s2.store.record_intake_correction(c)).await??;
+    Ok(axum::Json(json!({"recorded": recorded, "corrected": true})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(
+        id: i64,
+        cat: &str,
+        reclassified: bool,
+        intake_corrected: bool,
+    ) -> jiesu_store::LabelledExample {
+        jiesu_store::LabelledExample {
+            ticket_id: id,
+            title: format!("标题{id}"),
+            text: "正文".into(),
+            category_code: cat.into(),
+            request_type: "complaint".into(),
+            reclassified,
+            intake_corrected,
+        }
+    }
+
+    #[test]
+    fn corrections_weigh_more_in_training() {
+        let examples = [
+            ex(1, "A", false, false),
+            ex(2, "B", true, false),
+            ex(3, "C", false, true),
+        ];
+        let pairs = training_pairs(&examples, |e| e.category_code.clone());
+        let count = |l: &str| pairs.iter().filter(|(_, x)| x == l).count();
+        assert_eq!(
+            (count("A"), count("B"), count("C")),
+            (1, CORRECTION_WEIGHT, CORRECTION_WEIGHT)
+        );
+        assert!(pairs.iter().any(|(t, l)| l == "B" && t == "标题2 正文"));
+    }
 }

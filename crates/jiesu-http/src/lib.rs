@@ -162,6 +162,8 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/articles/{id}", get(kb::article))
         .route("/kb/usage", get(kb::usage))
         .route("/classify", post(classify::classify))
+        .route("/classify/model", get(classify::model_info))
+        .route("/classify/feedback", post(classify::feedback))
         .route("/scores/{period}/{level}", get(scores::scorecard))
         .route("/scores/{period}/units/{code}/tickets", get(scores::drill))
         .route("/kb/stats", get(kb::stats))

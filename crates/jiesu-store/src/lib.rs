@@ -5,12 +5,14 @@
 //! [`TicketStore`] is the trait every backend implements; [`SqliteStore`] is the embedded default
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
+mod labels;
 mod recheck;
 mod reviews;
 mod sqlite;
 pub mod time;
 mod writer;
 
+pub use labels::{CorrectionCounts, IntakeCorrection, LabelledExample};
 pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};
 

@@ -59,3 +59,21 @@ CREATE TABLE IF NOT EXISTS callback_rechecks (
   id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, round INTEGER NOT NULL,
   callback_at TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT, user_name TEXT NOT NULL, at TEXT NOT NULL,
   UNIQUE (ticket_id, round));
+-- Intake corrections (分类纠正): the agent chose another type/category than the classifier's top
+-- suggestion; with 改类 events these are the corrections training weighs more (labels.rs).
+CREATE TABLE IF NOT EXISTS intake_corrections (
+  ticket_id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL,
+  suggested_category TEXT, suggested_type TEXT, category_code TEXT NOT NULL,
+  request_type TEXT NOT NULL, model_version TEXT);
+-- The virtual agent's sessions (智能问答): one row per question and its outcome — answered,
+-- handed over, or a ticket created from the hand-over (agent_sessions.rs).
+CREATE TABLE IF NOT EXISTS agent_sessions (
+  id TEXT PRIMARY KEY, asked_at TEXT NOT NULL, outcome TEXT NOT NULL, article_id TEXT,
+  confidence REAL, ticket_id INTEGER, updated_at TEXT NOT NULL);
+-- Knowledge-base articles (知识库): every version of every article with its review state
+-- (kb_store.rs); the published, valid versions are what search indexes.
+CREATE TABLE IF NOT EXISTS kb_articles (
+  id TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, article TEXT NOT NULL,
+  author TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  reviewed_by TEXT, reviewed_at TEXT, review_note TEXT,
+  PRIMARY KEY (id, version));

@@ -362,7 +362,7 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
            closed_at, answered_directly, special, round, cb_contacted, cb_resolution, cb_satisfaction, cb_at,
            merged_into, exempt_reason, version, updated_at)
          VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
-         ON CONFLICT(id) DO UPDATE SET status=excluded.status, category_code=excluded.category_code,
+         ON CONFLICT(id) DO UPDATE SET status=excluded.status, type=excluded.type, category_code=excluded.category_code,
            lead_unit=excluded.lead_unit, first_dispatched_at=excluded.first_dispatched_at,
            finish_deadline=excluded.finish_deadline, closed_at=excluded.closed_at,
            answered_directly=excluded.answered_directly, special=excluded.special, round=excluded.round,
@@ -1264,6 +1264,7 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Knowledge-base use in `[from, to)`: (tickets taken in, answered directly, per-article counts).
+    #[allow(clippy::type_complexity)]
     pub fn kb_usage(
         &self,
         from: DateTime<Utc>,

@@ -185,6 +185,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     let created: TicketView | null = null;
     try {
       created = await api.createTicket(body, idemKey);
+      assist.reportOutcome(created.id);
       if (mode === 'dispatch') {
         created = await api.action(created.id, 'dispatch', {
           assignments: picked.map((u) => ({ unit_code: u.unit_code, role: u.role })),
