@@ -855,9 +855,13 @@ fn clock_kind(s: &str) -> ClockKind {
 /// and overlapping passes cannot duplicate; missed thresholds after downtime are all caught up).
 pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<usize> {
     let mut clocks = Vec::new();
+    // Clocks that count working time: their thresholds are fractions of the working time (each
+    // seen through `OpenClock::in_working_time`, with its own mapped `now`).
+    let mut working: Vec<(OpenClock, DateTime<Utc>)> = Vec::new();
     let mut marks = Vec::new();
     st.store.open_assignments(&mut |a| {
         let start = jiesu_store::time::parse(&a.dispatched_at).unwrap_or(now);
+        let tier = jiesu_domain::ticket::DeadlineTier::parse(&a.tier);
         for (clock, due, done) in [
             (
                 "sign",
@@ -891,13 +895,30 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
                 }
             }
             if let Some(due) = jiesu_store::time::parse(due) {
-                clocks.push(OpenClock { key, start, due });
+                let basis = tier.map(|t| {
+                    st.policy
+                        .clock_basis(t, &a.unit_code, &a.category_code, clock_kind(clock))
+                });
+                let c = OpenClock { key, start, due };
+                if basis == Some(jiesu_routing::TimeBasis::Working) {
+                    working.push(c.in_working_time(&st.calendar, now));
+                } else {
+                    clocks.push(c);
+                }
             }
         }
         Ok(())
     })?;
     let emitted = Emitted::from_events(marks);
-    let due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
+    let mut due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
+    for (c, n) in &working {
+        due.extend(jiesu_routing::due_reminders(
+            std::slice::from_ref(c),
+            &emitted,
+            &st.thresholds,
+            *n,
+        ));
+    }
     let mut written = 0;
     for r in due {
         let cmd = Command::Remind {

@@ -367,6 +367,21 @@ impl DeadlinePolicy {
         .deadlines
     }
 
+    /// Whether a clock counts calendar or working time (after the overrides that apply).
+    pub fn clock_basis(
+        &self,
+        tier: DeadlineTier,
+        unit: &str,
+        category: &str,
+        k: ClockKind,
+    ) -> crate::calendar::TimeBasis {
+        let (base, ov) = self.clock_rule(tier, unit, category, k);
+        match ov {
+            Some((o, s)) if o.replace => s.basis,
+            _ => base.basis,
+        }
+    }
+
     /// When the centre must have decided a request made at `requested_at` (never before it).
     pub fn review_due(
         &self,

@@ -48,6 +48,38 @@ pub struct OpenClock {
     pub due: DateTime<Utc>,
 }
 
+impl OpenClock {
+    /// The clock seen in working time, for a clock whose span counts working time only: the
+    /// returned clock and `now` are in "working seconds since `start`" (start stays the origin;
+    /// after the deadline every second counts, so thresholds above 100 % are wall time past the
+    /// deadline). Threshold *k* of the mapped clock is passed exactly when *k* of the working time
+    /// between start and due has been worked — a 50 % reminder of a 7-working-day clock falls in
+    /// the middle of the working days, not on a weekend. Pass both to [`due_reminders`] (the
+    /// reminders' `passed_at` are then in the mapped time).
+    pub fn in_working_time(
+        &self,
+        calendar: &crate::calendar::Calendar,
+        now: DateTime<Utc>,
+    ) -> (OpenClock, DateTime<Utc>) {
+        use crate::calendar::TimeBasis;
+        let span = calendar.countable_seconds(self.start, self.due, TimeBasis::Working, &[]);
+        let worked = if now >= self.due {
+            span + (now - self.due).num_seconds()
+        } else {
+            calendar.countable_seconds(self.start, now, TimeBasis::Working, &[])
+        };
+        let origin = self.start.timestamp();
+        (
+            OpenClock {
+                key: self.key.clone(),
+                start: at(origin),
+                due: at(origin.saturating_add(span)),
+            },
+            at(origin.saturating_add(worked)),
+        )
+    }
+}
+
 /// A reminder (or overdue) event to emit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reminder {

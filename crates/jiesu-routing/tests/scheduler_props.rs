@@ -157,3 +157,86 @@ fn overdue_flag_is_set_from_100_percent() {
     assert_eq!(flags, vec![(0.5, false), (1.0, true), (2.0, true)]);
     assert_eq!(r[2].passed_at, t0() + Duration::hours(2));
 }
+
+// ---- working-time clocks ------------------------------------------------------------------------
+
+fn bj(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(8)
+}
+
+fn passed_in_working_time(
+    c: &OpenClock,
+    cal: &jiesu_routing::Calendar,
+    now: DateTime<Utc>,
+) -> Vec<u8> {
+    let (m, n) = c.in_working_time(cal, now);
+    due_reminders(&[m], &Emitted::new(), &Thresholds::standard(), n)
+        .into_iter()
+        .map(|r| r.threshold_index)
+        .collect()
+}
+
+#[test]
+fn a_working_time_clock_reminds_at_half_its_working_time_not_on_a_weekend() {
+    let cal = jiesu_routing::Calendar::china_2025_2026();
+    let start = bj(2026, 3, 2, 9, 0); // Monday
+    let due = cal
+        .add(start, jiesu_routing::Span::working_days(7), &[])
+        .unwrap();
+    let c = OpenClock {
+        key: ClockKey {
+            ticket: 1,
+            unit: "U".into(),
+            clock: ClockKind::Finish,
+            epoch: 0,
+        },
+        start,
+        due,
+    };
+    // Wall-time half-way falls on the weekend; in working time it is Thursday.
+    let wall_mid = start + (due - start) / 2;
+    assert!(matches!(
+        (wall_mid + Duration::hours(8))
+            .format("%a")
+            .to_string()
+            .as_str(),
+        "Sat" | "Sun" | "Fri"
+    ));
+    assert_eq!(
+        passed_in_working_time(&c, &cal, bj(2026, 3, 4, 18, 0)),
+        Vec::<u8>::new()
+    );
+    assert_eq!(
+        passed_in_working_time(&c, &cal, bj(2026, 3, 6, 9, 0)),
+        vec![0]
+    );
+    // Nothing more over the weekend (no working time passes)...
+    assert_eq!(
+        passed_in_working_time(&c, &cal, bj(2026, 3, 8, 23, 0)),
+        vec![0]
+    );
+    // ...and the overdue notice comes exactly at the deadline, not a second before.
+    assert_eq!(
+        passed_in_working_time(&c, &cal, due - Duration::seconds(1)).len(),
+        2
+    );
+    assert_eq!(passed_in_working_time(&c, &cal, due).len(), 3);
+    // Every threshold matches the share of working time actually worked.
+    let total = cal.countable_seconds(start, due, jiesu_routing::TimeBasis::Working, &[]);
+    for h in (0..24 * 12).step_by(5) {
+        let now = start + Duration::hours(h);
+        if now >= due {
+            break;
+        }
+        let worked = cal.countable_seconds(start, now, jiesu_routing::TimeBasis::Working, &[]);
+        let expect = [500i64, 800, 1000]
+            .iter()
+            .filter(|p| worked >= (total * **p + 999) / 1000)
+            .count();
+        assert_eq!(
+            passed_in_working_time(&c, &cal, now).len(),
+            expect,
+            "at +{h} h"
+        );
+    }
+}

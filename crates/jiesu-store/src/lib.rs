@@ -203,6 +203,10 @@ pub struct OpenAssignment {
     /// clock → (epoch, thresholds reported)
     pub reminders: std::collections::BTreeMap<String, (u32, u8)>,
     pub district_code: String,
+    /// The assignment's deadline tier (`2h`, `24h`, `7d`, `15d`) and the ticket's category: which
+    /// deadline rule, hence which time basis (calendar or working time), its clocks follow.
+    pub tier: String,
+    pub category_code: String,
 }
 
 /// A page of results.

@@ -956,7 +956,8 @@ impl TicketStore for SqliteStore {
         self.read(|c| {
             let mut s = c.prepare(
                 "SELECT a.ticket_id, a.unit_code, a.role, a.state, a.dispatched_at, a.sign_deadline, a.respond_deadline,
-                        a.finish_deadline, a.signed_at, a.responded_at, a.extensions_granted, a.reminded, t.district_code
+                        a.finish_deadline, a.signed_at, a.responded_at, a.extensions_granted, a.reminded, t.district_code,
+                        a.tier, t.category_code
                  FROM assignments a JOIN tickets t ON t.id = a.ticket_id
                  WHERE a.state IN ('dispatched','signed','responded') AND a.paused_since IS NULL",
             )?;
@@ -978,6 +979,8 @@ impl TicketStore for SqliteStore {
                     extensions_granted: r.get(10)?,
                     reminders: serde_json::from_str(&reminded).unwrap_or_default(),
                     district_code: r.get(12)?,
+                    tier: r.get(13)?,
+                    category_code: r.get(14)?,
                 })?;
                 n += 1;
             }
