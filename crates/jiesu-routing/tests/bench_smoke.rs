@@ -11,7 +11,7 @@ fn bench_functions_report_print_ready_figures() {
     assert!(r.figures[0].goal_ratio.is_some());
     assert!(r.to_string().contains("goal ≥ 50000/s"));
     let s = bench_scheduler(5_000, Duration::hours(1));
-    assert_eq!(s.figures.len(), 4);
+    assert_eq!(s.figures.len(), 5);
     assert!(s.to_string().contains("goal < 1 s"));
     assert!(s.setting.contains("5000 open clocks"));
 }
