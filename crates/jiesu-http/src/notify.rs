@@ -27,6 +27,7 @@ pub const WEBHOOK_KINDS: &[&str] = &[
     "return_requested",
     "return_reviewed",
     "reminded",
+    "urged",
     "escalated",
     "callback_recorded",
     "reopened",
@@ -149,7 +150,11 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
                 "event_id": format!("{ticket_id}-{}", e.seq), "ticket_id": ticket_id, "number": number,
                 "seq": e.seq, "kind": kind, "label_zh": e.kind.label_zh(), "at": e.at,
                 "unit": e.actor.unit,
-                "units": match &e.kind { EventKind::Dispatched { assignments, .. } => assignments.iter().map(|a| a.unit.clone()).collect(), _ => vec![] },
+                "units": match &e.kind {
+                    EventKind::Dispatched { assignments, .. } => assignments.iter().map(|a| a.unit.clone()).collect(),
+                    EventKind::Urged { unit, .. } | EventKind::Reminded { unit, .. } => vec![unit.clone()],
+                    _ => vec![],
+                },
             });
             let bytes = serde_json::to_vec(&body)?;
             let sig = signature(&cfg.secret, &bytes);
