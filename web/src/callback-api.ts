@@ -118,8 +118,9 @@ export interface DrillRow {
 export interface DrillPage {
   period: string;
   level: ScoreLevel;
-  unit_code: string;
-  unit_name: string;
+  /** null: the level's totals (every unit of the level). */
+  unit_code: string | null;
+  unit_name: string | null;
   scope: 'unit' | 'industry';
   measure: Measure;
   measure_zh: string;
@@ -147,8 +148,9 @@ function qs(p: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-/** The drill-down's URL (also the CSV link with `format=csv`). */
-export function drillUrl(p: { month: string; unit: string; level: ScoreLevel; measure: Measure; scope?: 'unit' | 'industry'; page?: number; page_size?: number; format?: 'csv' }): string {
+/** The drill-down's URL (also the CSV link with `format=csv`); no unit: the level's totals. */
+export function drillUrl(p: { month: string; unit?: string; level: ScoreLevel; measure: Measure; scope?: 'unit' | 'industry'; page?: number; page_size?: number; format?: 'csv' }): string {
+  if (!p.unit) return `/api/v1/scores/${enc(p.month)}/${p.level}/tickets${qs({ measure: p.measure, page: p.page, page_size: p.page_size, format: p.format })}`;
   return `/api/v1/scores/${enc(p.month)}/units/${enc(p.unit)}/tickets${qs({ measure: p.measure, level: p.level, scope: p.scope === 'industry' ? 'industry' : undefined, page: p.page, page_size: p.page_size, format: p.format })}`;
 }
 
@@ -162,5 +164,5 @@ export const cbApi = {
   recheck: (body: { ticket_id: number; verdict: 'agree' | 'disagree'; note?: string }) => request<RecheckRecord>('POST', '/api/v1/callbacks/rechecks', body),
   rechecks: (from: string, to: string) => request<{ items: RecheckRecord[]; agree: number; disagree: number }>('GET', `/api/v1/callbacks/rechecks${qs({ from, to })}`),
   unresolved: () => request<{ items: UnresolvedItem[] }>('GET', '/api/v1/callbacks/unresolved'),
-  drill: (p: { month: string; unit: string; level: ScoreLevel; measure: Measure; scope?: 'unit' | 'industry'; page?: number; page_size?: number }) => request<DrillPage>('GET', drillUrl(p)),
+  drill: (p: { month: string; unit?: string; level: ScoreLevel; measure: Measure; scope?: 'unit' | 'industry'; page?: number; page_size?: number }) => request<DrillPage>('GET', drillUrl(p)),
 };

@@ -167,6 +167,30 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
             None,
         );
         assert_eq!(st, 200);
+        // the level's totals: every unit's rows
+        for m in [
+            "counted",
+            "responded",
+            "valid_callbacks",
+            "resolved",
+            "exempted",
+        ] {
+            let (st, _, d) = call(
+                &s,
+                "GET",
+                &format!("/api/v1/scores/{period}/{level}/tickets?measure={m}&page_size=1000"),
+                None,
+                None,
+            );
+            assert_eq!(st, 200, "{level} totals {m}: {d}");
+            let figure = card["totals"][m].as_u64().unwrap();
+            assert_eq!(d["total"].as_u64().unwrap(), figure, "{level} totals {m}");
+            assert_eq!(d["figure"].as_u64().unwrap(), figure);
+            assert!(d["unit_code"].is_null());
+            if figure <= 1000 {
+                assert_eq!(d["items"].as_array().unwrap().len() as u64, figure);
+            }
+        }
         let mut units: Vec<&serde_json::Value> = card["units"]
             .as_array()
             .unwrap()

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/classify/feedback", post(classify::feedback))
         .route("/scores/{period}/{level}", get(scores::scorecard))
         .route("/scores/{period}/units/{code}/tickets", get(scores::drill))
+        .route("/scores/{period}/{level}/tickets", get(scores::level_drill))
         .route("/kb/stats", get(kb::stats))
         .route("/public/ask", post(kb::ask))
         .route("/catalogue", get(routing::catalogue_info))

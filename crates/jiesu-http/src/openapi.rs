@@ -22,6 +22,7 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("post", "/api/v1/public/tickets", "A citizen files a request (public)", false, Some("NewTicket")),
     ("get", "/api/v1/scores/{period}/{level}", "Monthly scorecard (三率) of a level: format=json|csv|xlsx (public)", false, None),
     ("get", "/api/v1/scores/{period}/units/{code}/tickets", "Drill-down: the assignments behind one figure (measure, level, scope=unit|industry, page, page_size, format=json|csv); their number is the figure (public, no personal data)", false, None),
+    ("get", "/api/v1/scores/{period}/{level}/tickets", "Drill-down of the level's totals: every assignment a unit of the level counts for the measure (public)", false, None),
     ("get", "/api/v1/callbacks/due", "Callback desk queue with unreachable attempts", true, None),
     ("post", "/api/v1/tickets/{id}/rating-link", "A one-time self-rating link for the citizen (7 days)", true, None),
     ("get", "/api/v1/public/rate/{token}", "What the self-rating link asks about (public)", false, None),

@@ -120,7 +120,6 @@ pub async fn drill(
     Query(q): Query<DrillQuery>,
 ) -> ApiResult<Response> {
     use jiesu_domain::org::UnitKind;
-    use jiesu_score::{DrillError, Measure, Scope};
     let month = Month::parse(&period).ok_or_else(|| {
         ApiError::invalid(
             "period",
@@ -158,6 +157,41 @@ pub async fn drill(
             }
         },
     };
+    run_drill(st, month, lvl, Some(code), q).await
+}
+
+/// `GET /api/v1/scores/{YYYY-MM}/{level}/tickets?measure=&page=&page_size=&format=` — the
+/// assignments behind the level's totals (全市同级合计): every row any unit of the level counts.
+pub async fn level_drill(
+    State(st): State<AppState>,
+    Path((period, level)): Path<(String, String)>,
+    Query(q): Query<DrillQuery>,
+) -> ApiResult<Response> {
+    let month = Month::parse(&period).ok_or_else(|| {
+        ApiError::invalid(
+            "period",
+            format!("'{period}' is not a month (YYYY-MM)"),
+            "月份格式应为 YYYY-MM",
+        )
+    })?;
+    let lvl = Level::parse(&level).ok_or_else(|| {
+        ApiError::invalid(
+            "level",
+            format!("'{level}' is not one of street, district, department, enterprise"),
+            "层级应为 street、district、department 或 enterprise",
+        )
+    })?;
+    run_drill(st, month, lvl, None, q).await
+}
+
+async fn run_drill(
+    st: AppState,
+    month: Month,
+    lvl: Level,
+    code: Option<String>,
+    q: DrillQuery,
+) -> ApiResult<Response> {
+    use jiesu_score::{DrillError, Measure, Scope};
     let measure_name = q.measure.as_deref().unwrap_or("counted");
     let measure = Measure::parse(measure_name).ok_or_else(|| {
         ApiError::invalid(
@@ -196,7 +230,7 @@ pub async fn drill(
             &s2.store,
             month,
             lvl,
-            &code2,
+            code2.as_deref(),
             scope,
             measure,
             &PolicySet::shipped_default(),
@@ -225,7 +259,8 @@ pub async fn drill(
     if csv {
         jiesu_score::output::write_drill_csv(&d, &mut buf).map_err(ApiError::internal)?;
         let name = format!(
-            "attachment; filename=\"tickets-{period}-{code}-{}-{}.csv\"",
+            "attachment; filename=\"tickets-{month}-{}-{}-{}.csv\"",
+            code.as_deref().unwrap_or(lvl.as_str()),
             scope.as_str(),
             measure.as_str()
         );

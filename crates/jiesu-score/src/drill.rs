@@ -7,6 +7,9 @@
 //! applied to the resolution). So the number of rows of a drill-down is always the figure printed
 //! on the scorecard; [`drill`] also returns that figure, read from a scorecard computed in the same
 //! call, so that every caller can check it.
+//!
+//! Without a unit ([`drill`] with `unit_code = None`) the rows are those behind the level's totals
+//! (全市同级合计): every row any member of the level counts.
 
 use crate::facts::{codes, decode, FactTable};
 use crate::month::Month;
@@ -188,8 +191,9 @@ pub struct DrillRow {
 pub struct Drill {
     pub period: Month,
     pub level: Level,
-    pub unit_code: String,
-    pub unit_name: String,
+    /// The unit whose line it is; `None` for the level's totals (every unit of the level).
+    pub unit_code: Option<String>,
+    pub unit_name: Option<String>,
     pub scope: Scope,
     pub measure: Measure,
     pub measure_zh: String,
@@ -217,7 +221,7 @@ pub enum DrillError {
     Score(#[from] ScoreError),
     #[error("'{unit}' is not a unit of the {level} level")]
     NotAMember { unit: String, level: Level },
-    #[error("行业三率 (scope=industry) belongs to city departments, not to the {level} level")]
+    #[error("行业三率 (scope=industry) belongs to one city department, not to the {level} level or its totals")]
     NoIndustry { level: Level },
     #[error(
         "{measure} is not a figure of 行业三率 (exempted and excluded rows are not listed there)"
@@ -241,7 +245,8 @@ impl DrillError {
     }
 }
 
-/// The assignments behind `measure` of `unit_code`'s line on the `level` scorecard of `period`.
+/// The assignments behind `measure` of `unit_code`'s line on the `level` scorecard of `period`
+/// (`None`: behind the level's totals).
 #[allow(clippy::too_many_arguments)]
 pub fn drill(
     facts: &FactTable,
@@ -249,25 +254,34 @@ pub fn drill(
     policy: &Policy,
     org: &OrgTree,
     level: Level,
-    unit_code: &str,
+    unit_code: Option<&str>,
     scope: Scope,
     measure: Measure,
 ) -> Result<Drill, DrillError> {
-    let not_member = || DrillError::NotAMember {
-        unit: unit_code.to_string(),
-        level,
+    let target = match unit_code {
+        None => None,
+        Some(code) => {
+            let not_member = || DrillError::NotAMember {
+                unit: code.to_string(),
+                level,
+            };
+            let i = org
+                .units()
+                .iter()
+                .position(|u| u.code == code)
+                .ok_or_else(not_member)?;
+            if org.units()[i].kind != level.kind() {
+                return Err(not_member());
+            }
+            Some(i)
+        }
     };
-    let target = org
-        .units()
-        .iter()
-        .position(|u| u.code == unit_code)
-        .ok_or_else(not_member)?;
-    let unit = &org.units()[target];
-    if unit.kind != level.kind() {
-        return Err(not_member());
-    }
+    let unit = target.map(|i| &org.units()[i]);
     if scope == Scope::Industry {
-        if level != Level::Department || unit.kind != UnitKind::CityDepartment {
+        let Some(target) = target.filter(|_| level == Level::Department) else {
+            return Err(DrillError::NoIndustry { level });
+        };
+        if org.units()[target].kind != UnitKind::CityDepartment {
             return Err(DrillError::NoIndustry { level });
         }
         if matches!(measure, Measure::Exempted | Measure::Excluded) {
@@ -284,8 +298,9 @@ pub fn drill(
         &ScoreOptions::default(),
     )?
     .remove(0);
-    let line = card.unit(unit_code);
+    let line = unit_code.and_then(|c| card.unit(c));
     let figure = match scope {
+        Scope::Unit if target.is_none() => measure.of(&card.totals.counts),
         Scope::Unit => line.map_or(0, |u| measure.of(&u.counts)),
         Scope::Industry => line
             .and_then(|u| u.industry.as_ref())
@@ -301,6 +316,7 @@ pub fn drill(
     if scope == Scope::Industry {
         industry_cats = vec![false; facts.categories.len()];
         let pass = Pass::run(facts, &ctx, start_ms, end_ms);
+        let target = target.expect("checked above: industry figures belong to one department");
         if let Some((_, cats)) = industries(facts, &ctx, &pass, org).remove(&target) {
             for c in cats {
                 industry_cats[c] = true;
@@ -325,7 +341,8 @@ pub fn drill(
                     Level::District => ctx.code_district[u],
                     _ => ctx.code_org[u],
                 };
-                if member != Some(target) {
+                // a unit's line: its own rows; the totals: every member's rows
+                if member.is_none() || (target.is_some() && member != target) {
                     continue;
                 }
             }
@@ -363,8 +380,8 @@ pub fn drill(
     Ok(Drill {
         period,
         level,
-        unit_code: unit.code.clone(),
-        unit_name: unit.name.clone(),
+        unit_code: unit.map(|u| u.code.clone()),
+        unit_name: unit.map(|u| u.name.clone()),
         scope,
         measure,
         measure_zh: measure.label_zh().to_string(),

@@ -103,7 +103,7 @@ pub fn monthly_drill(
     store: &SqliteStore,
     period: Month,
     level: Level,
-    unit: &str,
+    unit: Option<&str>,
     scope: Scope,
     measure: Measure,
     policies: &PolicySet,

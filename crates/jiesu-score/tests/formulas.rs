@@ -580,7 +580,17 @@ fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
     let t = table(&s1_rows());
     let p = Policy::default();
     let tickets = |m: Measure| -> Vec<i64> {
-        let d = drill(&t, nov(), &p, &org(), Level::Street, "S1", Scope::Unit, m).unwrap();
+        let d = drill(
+            &t,
+            nov(),
+            &p,
+            &org(),
+            Level::Street,
+            Some("S1"),
+            Scope::Unit,
+            m,
+        )
+        .unwrap();
         assert_eq!(d.rows.len() as u32, d.figure, "{m}");
         assert_eq!(d.policy_id, "default");
         d.rows.iter().map(|r| r.fact.ticket_id).collect()
@@ -602,12 +612,25 @@ fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
         &p,
         &org(),
         Level::District,
-        "D1",
+        Some("D1"),
         Scope::Unit,
         Measure::Counted,
     )
     .unwrap();
     assert_eq!(d.rows.len(), 6);
+    // the level's totals (no unit): every street's rows
+    let d = drill(
+        &t,
+        nov(),
+        &p,
+        &org(),
+        Level::Street,
+        None,
+        Scope::Unit,
+        Measure::Counted,
+    )
+    .unwrap();
+    assert_eq!((d.rows.len(), d.figure, d.unit_code), (6, 6, None));
     // a street is not a district; industry figures are for city departments
     assert!(matches!(
         drill(
@@ -616,7 +639,7 @@ fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
             &p,
             &org(),
             Level::District,
-            "S1",
+            Some("S1"),
             Scope::Unit,
             Measure::Counted
         ),
@@ -629,7 +652,7 @@ fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
             &p,
             &org(),
             Level::Street,
-            "S1",
+            Some("S1"),
             Scope::Industry,
             Measure::Counted
         ),
@@ -647,7 +670,7 @@ fn drill_down_names_the_tickets_behind_each_figure_of_worked_example_1() {
         &p2,
         &org(),
         Level::Street,
-        "S1",
+        Some("S1"),
         Scope::Unit,
         Measure::Unresolved,
     )

@@ -221,9 +221,14 @@ proptest! {
         for p in [Policy::default(), weighted_policy(), p_exclude] {
             let cards = score_levels(&t, nov, &p, &org(), &Level::ALL, &ScoreOptions::default()).unwrap();
             for card in &cards {
+                // the level's totals: every member's rows
+                for m in Measure::ALL {
+                    let d = drill(&t, nov, &p, &org(), card.level, None, Scope::Unit, m).unwrap();
+                    prop_assert_eq!(d.rows.len() as u32, m.of(&card.totals.counts), "{} totals {}", card.level, m);
+                }
                 for u in &card.units {
                     for m in Measure::ALL {
-                        let d = drill(&t, nov, &p, &org(), card.level, &u.unit_code, Scope::Unit, m).unwrap();
+                        let d = drill(&t, nov, &p, &org(), card.level, Some(&u.unit_code), Scope::Unit, m).unwrap();
                         prop_assert_eq!(d.figure, m.of(&u.counts), "{} {} {}", card.level, u.unit_code, m);
                         prop_assert_eq!(d.rows.len() as u32, d.figure, "{} {} {}", card.level, u.unit_code, m);
                         // every row is a November assignment of the unit (a district: of a unit within it)
@@ -236,7 +241,7 @@ proptest! {
                     }
                     if let Some(ind) = &u.industry {
                         for m in &Measure::ALL[..9] {
-                            let d = drill(&t, nov, &p, &org(), Level::Department, &u.unit_code, Scope::Industry, *m).unwrap();
+                            let d = drill(&t, nov, &p, &org(), Level::Department, Some(&u.unit_code), Scope::Industry, *m).unwrap();
                             prop_assert_eq!(d.rows.len() as u32, m.of(&ind.counts), "industry {} {}", u.unit_code, m);
                             prop_assert_eq!(&d.industry_categories, &ind.categories);
                         }

@@ -136,14 +136,36 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label), sub ? h('span', { class: 'stat-sub' }, sub) : null);
   const tot = card.totals;
   const ranked = card.units.filter((u) => u.rank !== null).length;
+  /** A figure of the level's totals: lists every unit's tickets behind it. */
+  const totFig = (measure: Measure, value: number) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'fig-link',
+        'data-measure': measure,
+        'data-scope': 'total',
+        'data-figure': value,
+        title: `${t(`sc_measure_${measure}` as Key)} · ${t('sc_drill_hint')}`,
+        onclick: () => navigate(href('/scores', { month, level, district: district || undefined, total: '1', measure }).slice(1)),
+      },
+      value,
+    );
   const stats = h(
     'div',
     { class: 'stats five', 'data-testid': 'scores-totals' },
-    stat(t('sc_counted'), tot.counted, t('sc_units_ranked', { n: ranked, all: card.units.length }), 'info'),
+    stat(t('sc_counted'), totFig('counted', tot.counted), t('sc_units_ranked', { n: ranked, all: card.units.length }), 'info'),
     stat(t('sc_rate_response'), pct(tot.response), `${tot.responded} / ${tot.counted}`),
     stat(t('sc_rate_resolution'), pct(tot.resolution), t('sc_valid_n', { n: tot.valid_callbacks }), 'ok'),
     stat(t('sc_rate_satisfaction'), pct(tot.satisfaction), t('sc_valid_n', { n: tot.valid_callbacks })),
     stat(t('sc_composite'), num(tot.composite), t('sc_city_wide')),
+  );
+  // the totals' other figures, each listing its tickets
+  const totFigs = h(
+    'p',
+    { class: 'small muted', 'data-testid': 'scores-total-figures' },
+    `${t('sc_city_wide')}：`,
+    MEASURES.filter((m) => m !== 'counted').map((m) => [`${t(`sc_measure_${m}` as Key)} `, totFig(m, (tot as unknown as Record<string, number>)[m] ?? 0), '　']),
   );
   const policy = h(
     'p',
@@ -396,22 +418,24 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
 
   // the tickets behind a figure (`unit` + `measure` [+ `scope=industry`] in the URL)
   const drillUnit = q.get('unit');
+  const drillTotal = q.get('total') === '1';
   const drillMeasure = (MEASURES as readonly string[]).includes(q.get('measure') ?? '') ? (q.get('measure') as Measure) : null;
   const drillBox = h('div');
-  if (drillUnit && drillMeasure) {
-    const line = byCode.get(drillUnit) as UnitScore | undefined;
+  if ((drillUnit || drillTotal) && drillMeasure) {
+    const line = drillUnit ? (byCode.get(drillUnit) as UnitScore | undefined) : undefined;
     void drillPanel(drillBox, {
       month,
       level,
       line,
-      unit: drillUnit,
+      unit: drillUnit ?? undefined,
+      totals: drillTotal && !drillUnit ? (tot as unknown as Record<string, number>) : undefined,
       measure: drillMeasure,
       scope: q.get('scope') === 'industry' ? 'industry' : 'unit',
       page: Math.max(1, Number(q.get('dpage') ?? '1') || 1),
       signedIn,
       unitNames: new Map(card.units.map((u) => [u.unit_code, u.unit_name])),
-      close: () => go({ unit: undefined, measure: undefined, scope: undefined, dpage: undefined }),
-      goPage: (p) => go({ unit: drillUnit, measure: drillMeasure, scope: q.get('scope') ?? undefined, dpage: String(p) }),
+      close: () => go({ unit: undefined, total: undefined, measure: undefined, scope: undefined, dpage: undefined }),
+      goPage: (p) => go({ unit: drillUnit ?? undefined, total: drillTotal ? '1' : undefined, measure: drillMeasure, scope: q.get('scope') ?? undefined, dpage: String(p) }),
       alive,
     });
   }
@@ -422,6 +446,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     card.warnings.length ? h('div', { class: 'alert warn' }, card.warnings.join('；')) : null,
     drillBox,
     stats,
+    totFigs,
     level === 'street' && district ? null : lists,
     chartCard,
     h('section', { class: 'card flush board-card' }, filterBox, tableBox),
@@ -447,7 +472,10 @@ interface DrillOpts {
   month: string;
   level: ScoreLevel;
   line: UnitScore | undefined;
-  unit: string;
+  /** Undefined: the level's totals. */
+  unit: string | undefined;
+  /** The level's totals, when drilling into them. */
+  totals?: Record<string, number>;
   measure: Measure;
   scope: 'unit' | 'industry';
   page: number;
@@ -472,7 +500,7 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
   }
   if (!o.alive()) return;
   // the figure printed on the line (this page's scorecard) and the list's length must agree
-  const shown = o.line ? (o.scope === 'industry' ? (o.line.industry?.[o.measure as keyof NonNullable<UnitScore['industry']>] as number | undefined) : (o.line[o.measure as keyof UnitScore] as number | undefined)) : undefined;
+  const shown = o.totals ? o.totals[o.measure] : o.line ? (o.scope === 'industry' ? (o.line.industry?.[o.measure as keyof NonNullable<UnitScore['industry']>] as number | undefined) : (o.line[o.measure as keyof UnitScore] as number | undefined)) : undefined;
   const mismatch = d.total !== d.figure || (shown !== undefined && shown !== d.total);
   const measureLabel = `${o.scope === 'industry' ? `${t('sc_col_industry')} · ` : ''}${t(`sc_measure_${o.measure}` as Key)}`;
   const unitName = (c: string) => o.unitNames.get(c) ?? c;
@@ -516,15 +544,15 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
     box,
     h(
       'section',
-      { class: 'card drill-card', 'data-testid': 'drill', 'data-unit': d.unit_code, 'data-measure': d.measure, 'data-scope': d.scope, 'data-total': d.total, 'data-figure': d.figure },
+      { class: 'card drill-card', 'data-testid': 'drill', 'data-unit': d.unit_code ?? 'total', 'data-measure': d.measure, 'data-scope': d.scope, 'data-total': d.total, 'data-figure': d.figure },
       h(
         'div',
         { class: 'drill-head' },
-        h('h2', null, t('sc_drill_title', { unit: d.unit_name, measure: measureLabel, n: d.total })),
+        h('h2', null, t('sc_drill_title', { unit: d.unit_name ?? `${t(`sc_level_${o.level}` as Key)} · ${t('sc_city_wide')}`, measure: measureLabel, n: d.total })),
         h(
           'div',
           { class: 'actions-row' },
-          h('a', { class: 'btn small', href: drillUrl({ month: o.month, unit: o.unit, level: o.level, measure: o.measure, scope: o.scope, format: 'csv' }), download: `jiesu-${o.month}-${o.unit}-${o.measure}.csv`, 'data-testid': 'drill-csv' }, t('sc_drill_csv')),
+          h('a', { class: 'btn small', href: drillUrl({ month: o.month, unit: o.unit, level: o.level, measure: o.measure, scope: o.scope, format: 'csv' }), download: `jiesu-${o.month}-${o.unit ?? o.level}-${o.measure}.csv`, 'data-testid': 'drill-csv' }, t('sc_drill_csv')),
           h('button', { type: 'button', class: 'btn small ghost', 'data-testid': 'drill-close', onclick: o.close }, t('sc_drill_close')),
         ),
       ),
