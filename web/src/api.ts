@@ -674,9 +674,23 @@ export interface ClassifyModel {
   corrections_recorded: { reclassified: number; intake: number };
 }
 
+/** A proposed responsible unit: from a duty-catalogue rule, or from the unit model. */
+export interface UnitSuggestion {
+  unit_code: string;
+  unit_name?: string | null;
+  unit_kind?: string | null;
+  source: 'rule' | 'model';
+  rule_id?: string;
+  runner_up?: boolean;
+  confidence?: number;
+  drivers?: [string, number][];
+}
+
 export interface ClassifyResult {
   category: { code: string; path: string; confidence: number; drivers: [string, number][] }[];
   type: { label: string; label_zh: string; confidence: number; drivers: [string, number][] }[];
+  unit?: UnitSuggestion[];
+  unit_category?: string;
   model_version: string;
   trained_on: number;
 }
@@ -698,7 +712,15 @@ export const api = {
       `/api/v1/kb/articles/${encodeURIComponent(id)}`,
     ),
   ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
-  classify: (body: { title?: string; text: string }) => request<ClassifyResult>('POST', '/api/v1/classify', body),
+  classify: (body: {
+    title?: string;
+    text: string;
+    category_code?: string;
+    district_code?: string;
+    street_code?: string;
+    community_code?: string;
+    enterprise?: boolean;
+  }) => request<ClassifyResult>('POST', '/api/v1/classify', body),
   /** The classifier's top suggestion at intake, reported after the ticket is created (corrections). */
   classifyFeedback: (body: { ticket_id: number; suggested_category?: string; suggested_type?: string; model_version?: string }) =>
     request<{ recorded: boolean; corrected: boolean }>('POST', '/api/v1/classify/feedback', body),

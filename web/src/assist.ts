@@ -1,9 +1,10 @@
 // The intake form's assistant panel: while the agent types the request text, the best
 // knowledge-base answers (GET /api/v1/kb/search) and the classifier's suggestions
-// (POST /api/v1/classify: top-3 categories and the likely type, with the words that drove them).
+// (POST /api/v1/classify: top-3 categories and the likely type, with the words that drove them,
+// and up to three responsible units — duty-catalogue rules first, then the unit model).
 // Both are debounced (400 ms, at least 4 characters); a slow answer to an older text is dropped.
 
-import { api, ApiError, type ClassifyResult, type KbHit } from './api';
+import { api, ApiError, type ClassifyResult, type KbHit, type UnitSuggestion } from './api';
 import { button, h, mount } from './dom';
 import { lang, t } from './i18n';
 import { enumLabel } from './store';
@@ -47,6 +48,10 @@ export interface AssistOpts {
   onUseArticle: (hit: KbHit, answer: string) => void;
   onCategory: (code: string) => void;
   onType: (type: string) => void;
+  /** What the form knows so far (category, place): the unit suggestions use it. */
+  context?: () => { category_code?: string; district_code?: string; street_code?: string; community_code?: string; enterprise?: boolean };
+  /** "派给该单位": the agent takes a suggested unit. */
+  onUnit?: (code: string, name: string) => void;
 }
 
 export function intakeAssist(opts: AssistOpts) {
@@ -118,8 +123,14 @@ export function intakeAssist(opts: AssistOpts) {
       .map(([w]) => w)
       .join('、');
 
+  const unitSource = (u: UnitSuggestion) =>
+    u.source === 'rule'
+      ? t('cls_src_rule', { rule: u.rule_id ?? '' })
+      : `${t('cls_src_model', { p: pct(u.confidence ?? 0) })}${driverText(u.drivers ?? []) ? ` · ${driverText(u.drivers ?? [])}` : ''}`;
+
   const renderCls = (r: ClassifyResult) => {
     const type = r.type[0];
+    const units = r.unit ?? [];
     mount(
       clsBox,
       h(
@@ -148,12 +159,47 @@ export function intakeAssist(opts: AssistOpts) {
             button(t('cls_accept'), { class: 'btn small', 'data-testid': 'cls-type-accept', onclick: () => opts.onType(type.label) }),
           )
         : null,
+      units.length
+        ? h(
+            'div',
+            { class: 'cls-units', 'data-testid': 'unit-suggestions' },
+            h('h4', null, t('cls_units')),
+            h(
+              'ol',
+              { class: 'plain' },
+              units.map((u) =>
+                h(
+                  'li',
+                  { class: 'cls-unit', 'data-unit': u.unit_code, 'data-source': u.source },
+                  h('strong', null, u.unit_name ?? u.unit_code),
+                  h('div', { class: 'muted small' }, unitSource(u)),
+                  opts.onUnit
+                    ? button(t('cls_unit_accept'), {
+                        class: 'btn small',
+                        'data-testid': 'unit-accept',
+                        onclick: () => opts.onUnit?.(u.unit_code, u.unit_name ?? u.unit_code),
+                      })
+                    : null,
+                ),
+              ),
+            ),
+          )
+        : null,
     );
   };
 
   async function classify(my: number, text: string, title: string) {
     try {
-      const r = await api.classify({ text, title: title || undefined });
+      const ctx = opts.context?.() ?? {};
+      const r = await api.classify({
+        text,
+        title: title || undefined,
+        category_code: ctx.category_code || undefined,
+        district_code: ctx.district_code || undefined,
+        street_code: ctx.street_code || undefined,
+        community_code: ctx.community_code || undefined,
+        enterprise: ctx.enterprise || undefined,
+      });
       if (my === seq) {
         lastCls = r;
         renderCls(r);
@@ -200,6 +246,8 @@ export function intakeAssist(opts: AssistOpts) {
 
   return {
     el,
+    /** Ask again (e.g. after the place or the category changed: the unit suggestions follow). */
+    refresh: schedule,
     /** The article chosen with "用此答复", or '' (cleared when the agent picks no article). */
     articleId: () => chosen,
     clear: () => {

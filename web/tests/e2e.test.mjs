@@ -1326,6 +1326,42 @@ test('issue 5: the dispatcher corrects a ticket\'s category and type (改类) on
   await context.close();
 });
 
+test('issue 5: the agent types a complaint, accepts the suggested category and a suggested unit, and dispatches', async () => {
+  const agentTok = await token('agent1');
+  const { page, context } = await newPage();
+  await login(page, 'agent1');
+  await page.waitForURL(/#\/intake/);
+  await page.waitForSelector('[data-testid=intake-form]');
+  await page.check('input[name=type][value=complaint]');
+  await page.fill('input[name=title]', '小区楼下餐馆油烟扰民');
+  await page.fill('textarea[name=text]', '我家楼下新开的餐馆每天中午和晚上油烟很大，窗户都不敢开，噪音也大，请有关部门处理。');
+  await pickPlace(page);
+  await page.waitForSelector('.cls-item', { timeout: 30_000 });
+  // accept the top category, then the unit suggestions follow the category and the place
+  await page.locator('[data-testid=cls-accept]').first().click();
+  await page.waitForFunction(() => (document.querySelector('.combo-chosen')?.textContent ?? '').length > 0);
+  await page.fill('textarea[name=text]', '我家楼下新开的餐馆每天中午和晚上油烟很大，窗户都不敢开，噪音也大，请有关部门尽快处理。');
+  const unit = page.locator('[data-testid=unit-suggestions] .cls-unit').first();
+  await unit.waitFor({ timeout: 30_000 });
+  const code = await unit.getAttribute('data-unit');
+  const source = await unit.getAttribute('data-source');
+  assert.ok(['rule', 'model'].includes(source));
+  assert.match(await unit.textContent(), source === 'rule' ? /派单目录规则/ : /模型/);
+  await assertLabelled(page);
+  await shot(page, '31-intake-unit-suggestions');
+  await unit.locator('[data-testid=unit-accept]').click();
+  await page.waitForSelector(`.unit-picker li[data-unit="${code}"]`);
+  await page.fill('input[name="requester.name"]', '吴先生');
+  await page.fill('input[name="requester.phone"]', '13722223333');
+  await page.click('[data-testid=intake-submit]');
+  await page.waitForSelector('[data-testid=intake-done]');
+  const id = (await page.getAttribute('[data-testid=open-ticket]', 'href')).split('/').pop();
+  const tk = (await api('GET', `/api/v1/tickets/${id}`, undefined, agentTok)).body;
+  const lead = tk.assignments.find((a) => a.role === 'lead');
+  assert.equal(lead?.unit_code, code, 'dispatched to the suggested unit as lead');
+  await context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

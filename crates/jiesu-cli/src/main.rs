@@ -276,7 +276,8 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Train { db } => {
             let store = open_existing(&db)?;
             let t0 = std::time::Instant::now();
-            let m = jiesu_http::classify::train(&store)?;
+            let org = jiesu_domain::org::OrgTree::new(store.units()?);
+            let m = jiesu_http::classify::train(&store, &org)?;
             let dir = jiesu_http::classify::model_dir(&db);
             jiesu_http::classify::save(&m, &dir)?;
             println!(

@@ -85,3 +85,121 @@ fn the_classifier_trained_from_history_suggests_the_category_of_a_known_kind_of_
     );
     assert_eq!(st, 422, "{v}");
 }
+
+#[test]
+fn the_classify_answer_proposes_responsible_units_rules_first_then_the_model() {
+    let s = server_with(
+        |db| {
+            let d = db.to_str().unwrap();
+            ok(&[
+                "generate", "--db", d, "--months", "2", "--scale", "0.001", "--seed", "11",
+            ]);
+            ok(&["train", "--db", d]);
+            assert!(db.with_extension("models").join("unit.model").exists());
+        },
+        &[("agent1", "agent", None)],
+    );
+    let agent = login(&s, "agent1");
+    for _ in 0..600 {
+        let (st, _, _) = call(
+            &s,
+            "POST",
+            "/api/v1/classify",
+            Some(&agent),
+            Some(r#"{"text":"供暖"}"#),
+        );
+        if st != 503 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (_, _, list) = call(
+        &s,
+        "GET",
+        "/api/v1/tickets?page_size=60",
+        Some(&agent),
+        None,
+    );
+    let (mut asked, mut in_top3, mut from_rule, mut from_model) = (0, 0, 0, 0);
+    for it in list["items"].as_array().unwrap() {
+        let id = it["id"].as_i64().unwrap();
+        let (_, _, t) = call(
+            &s,
+            "GET",
+            &format!("/api/v1/tickets/{id}"),
+            Some(&agent),
+            None,
+        );
+        let Some(lead) = t["assignments"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["role"] == "lead"))
+            .and_then(|x| x["unit_code"].as_str())
+        else {
+            continue;
+        };
+        let body = json!({"title": t["title"], "text": t["text"], "category_code": t["category_code"],
+                          "district_code": t["place"]["district_code"], "street_code": t["place"]["street_code"],
+                          "community_code": t["place"]["community_code"]})
+        .to_string();
+        let (st, _, c) = call(&s, "POST", "/api/v1/classify", Some(&agent), Some(&body));
+        assert_eq!(st, 200, "{c}");
+        let units = c["unit"].as_array().unwrap();
+        assert!(!units.is_empty() && units.len() <= 3, "{c}");
+        let codes: Vec<&str> = units
+            .iter()
+            .filter_map(|u| u["unit_code"].as_str())
+            .collect();
+        let mut dedup = codes.clone();
+        dedup.dedup();
+        assert_eq!(codes.len(), dedup.len(), "a unit comes once: {codes:?}");
+        for u in units {
+            assert!(u["unit_name"].is_string(), "{u}");
+            match u["source"].as_str() {
+                Some("rule") => {
+                    assert!(u["rule_id"].as_str().is_some_and(|r| !r.is_empty()), "{u}");
+                    from_rule += 1;
+                }
+                Some("model") => {
+                    let p = u["confidence"].as_f64().unwrap();
+                    assert!((0.0..=1.0).contains(&p), "{u}");
+                    assert!(u["drivers"].is_array(), "{u}");
+                    from_model += 1;
+                }
+                other => panic!("unknown source {other:?} in {u}"),
+            }
+        }
+        // rules come before the model
+        let first_model = units
+            .iter()
+            .position(|u| u["source"] == "model")
+            .unwrap_or(units.len());
+        assert!(
+            units[first_model..].iter().all(|u| u["source"] == "model"),
+            "{units:?}"
+        );
+        asked += 1;
+        if codes.contains(&lead) {
+            in_top3 += 1;
+        }
+    }
+    assert!(asked >= 20, "only {asked} dispatched tickets");
+    assert!(
+        from_rule > 0 && from_model > 0,
+        "rule {from_rule}, model {from_model}"
+    );
+    assert!(
+        in_top3 * 10 >= asked * 7,
+        "the lead unit is among the suggestions for only {in_top3} of {asked}"
+    );
+    // without a place the model can still name place-free units; nothing panics
+    let (st, _, c) = call(
+        &s,
+        "POST",
+        "/api/v1/classify",
+        Some(&agent),
+        Some(r#"{"text":"医保卡丢了怎么补办"}"#),
+    );
+    assert_eq!(st, 200, "{c}");
+    assert!(c["unit"].as_array().unwrap().len() <= 3);
+    assert!(c["unit_category"].is_string());
+}

@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use jiesu_domain::org::{OrgTree, UnitKind};
 use jiesu_store::{SqliteStore, TicketStore};
 use jiesu_text::{Classifier, TrainOptions};
 use serde::Deserialize;
@@ -18,6 +19,9 @@ use std::sync::Arc;
 pub struct Models {
     pub category: Classifier,
     pub request_type: Classifier,
+    /// Text + category → the kind of lead unit ([`unit_label`]); `None` when history has too few
+    /// dispatched tickets.
+    pub unit: Option<Classifier>,
     /// Tickets the models were trained on.
     pub trained_on: usize,
     /// The model version (模型版本): the UTC time of training, `YYYYMMDDTHHMMSSZ`.
@@ -59,9 +63,58 @@ pub fn training_pairs(
     out
 }
 
+/// The place-independent label of a lead unit (主办单位), which the unit model learns: a street or
+/// town is `street` and a community `community` (the request's place decides which one), a district
+/// department is `dd:` + its code after the district's (`110105D11` → `dd:D11`, the same
+/// department in whichever district the request is), a district `district`; any other unit
+/// (city departments, utilities, firms) is `unit:` + its code.
+pub fn unit_label(org: &OrgTree, code: &str) -> Option<String> {
+    let u = org.get(code)?;
+    Some(match u.kind {
+        UnitKind::StreetTown => "street".into(),
+        UnitKind::Community => "community".into(),
+        UnitKind::District => "district".into(),
+        UnitKind::DistrictDepartment => {
+            let parent = u.parent.as_deref().unwrap_or("");
+            match code.strip_prefix(parent) {
+                Some(suffix) if !parent.is_empty() && !suffix.is_empty() => format!("dd:{suffix}"),
+                _ => format!("unit:{code}"),
+            }
+        }
+        _ => format!("unit:{code}"),
+    })
+}
+
+/// The unit a [`unit_label`] stands for at a place (district, street, community), if it exists.
+pub fn resolve_unit_label(
+    org: &OrgTree,
+    label: &str,
+    district: &str,
+    street: &str,
+    community: &str,
+) -> Option<String> {
+    let code = match label {
+        "street" => street.to_string(),
+        "community" if !community.is_empty() => community.to_string(),
+        "community" => street.to_string(),
+        "district" => district.to_string(),
+        l => match (l.strip_prefix("dd:"), l.strip_prefix("unit:")) {
+            (Some(suffix), _) if !district.is_empty() => format!("{district}{suffix}"),
+            (_, Some(code)) => code.to_string(),
+            _ => return None,
+        },
+    };
+    org.get(&code).filter(|u| u.active).map(|u| u.code.clone())
+}
+
+/// The unit model's input: the category code as a word, then the text.
+pub fn unit_text(category_code: &str, title: &str, text: &str) -> String {
+    format!("{category_code} {title} {text}")
+}
+
 /// Trains both models from the newest tickets of the store, with their current labels (after 改类)
-/// and corrections weighted ([`CORRECTION_WEIGHT`]).
-pub fn train(store: &SqliteStore) -> anyhow::Result<Models> {
+/// and corrections weighted ([`CORRECTION_WEIGHT`]), and the unit model from their lead units.
+pub fn train(store: &SqliteStore, org: &OrgTree) -> anyhow::Result<Models> {
     let examples = store.labelled_examples(TRAIN_LIMIT)?;
     if examples.len() < 50 {
         anyhow::bail!(
@@ -74,10 +127,24 @@ pub fn train(store: &SqliteStore) -> anyhow::Result<Models> {
     let opts = TrainOptions::default();
     let category = Classifier::train(&cat, &opts)?;
     let request_type = Classifier::train(&typ, &opts)?;
+    let units: Vec<(String, String)> = examples
+        .iter()
+        .filter_map(|e| {
+            let label = unit_label(org, e.lead_unit.as_deref()?)?;
+            Some((unit_text(&e.category_code, &e.title, &e.text), label))
+        })
+        .collect();
+    let distinct: std::collections::HashSet<&str> = units.iter().map(|(_, l)| l.as_str()).collect();
+    let unit = if units.len() >= 50 && distinct.len() >= 2 {
+        Some(Classifier::train(&units, &opts)?)
+    } else {
+        None
+    };
     let now = chrono::Utc::now();
     Ok(Models {
         category,
         request_type,
+        unit,
         trained_on: examples.len(),
         version: now.format("%Y%m%dT%H%M%SZ").to_string(),
         trained_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -92,6 +159,12 @@ pub fn save(m: &Models, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     m.category.save(dir.join("category.model"))?;
     m.request_type.save(dir.join("type.model"))?;
+    match &m.unit {
+        Some(u) => u.save(dir.join("unit.model"))?,
+        None => {
+            let _ = std::fs::remove_file(dir.join("unit.model"));
+        }
+    }
     std::fs::write(
         dir.join("VERSION"),
         format!(
@@ -112,6 +185,10 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<Models>> {
     Ok(Some(Models {
         category: Classifier::load(dir.join("category.model"))?,
         request_type: Classifier::load(dir.join("type.model"))?,
+        unit: match dir.join("unit.model") {
+            p if p.exists() => Some(Classifier::load(p)?),
+            _ => None,
+        },
         version: lines.next().unwrap_or("unknown").to_string(),
         trained_on: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
         trained_at: lines.next().unwrap_or("").to_string(),
@@ -126,14 +203,14 @@ pub fn start(st: &AppState) {
         let dir = model_dir(st.store.path());
         let models = match load(&dir) {
             Ok(Some(m)) => Ok(m),
-            Ok(None) => train(st.store.as_ref()).inspect(|m| {
+            Ok(None) => train(st.store.as_ref(), &st.org).inspect(|m| {
                 if let Err(e) = save(m, &dir) {
                     tracing::warn!("cannot save the models: {e}");
                 }
             }),
             Err(e) => {
                 tracing::warn!("saved models refused ({e}); retraining");
-                train(st.store.as_ref())
+                train(st.store.as_ref(), &st.org)
             }
         };
         match models {
@@ -157,6 +234,111 @@ pub struct ClassifyBody {
     #[serde(default)]
     title: Option<String>,
     text: String,
+    /// The category chosen so far (else the top suggestion is used to propose units).
+    #[serde(default)]
+    category_code: Option<String>,
+    #[serde(default)]
+    district_code: Option<String>,
+    #[serde(default)]
+    street_code: Option<String>,
+    #[serde(default)]
+    community_code: Option<String>,
+    #[serde(default)]
+    enterprise: bool,
+}
+
+/// The request's facts for proposing units (the text and the place as far as known).
+struct UnitQuery {
+    category_code: String,
+    title: String,
+    text: String,
+    district: String,
+    street: String,
+    community: String,
+    enterprise: bool,
+}
+
+/// Up to three responsible units (主办单位建议): the duty catalogue's rules first (the winner and
+/// the best runner-up, each naming its rule), then the unit model (text + category → kind of lead
+/// unit, placed by the request's district/street; with its confidence and driver words), then
+/// further runner-ups if the model has nothing else. A unit comes once, from its first source.
+fn suggest_units(st: &AppState, models: &Models, q: &UnitQuery) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut later: Vec<Value> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let org = &st.org;
+    let mut district = q.district.clone();
+    if district.is_empty() && !q.street.is_empty() {
+        if let Some(d) = org.district_of(&q.street) {
+            district = d.code.clone();
+        }
+    }
+    let unit_json = |code: &str| {
+        let u = org.get(code);
+        json!({"unit_code": code, "unit_name": u.map(|u| u.name.clone()),
+               "unit_kind": u.map(|u| u.kind.as_str())})
+    };
+    let cat = crate::routing::current_catalogue(st);
+    if !cat.is_empty() && !q.category_code.is_empty() {
+        let facts = jiesu_routing::RouteFacts {
+            category_code: q.category_code.clone(),
+            district_code: district.clone(),
+            street_code: q.street.clone(),
+            community_code: (!q.community.is_empty()).then(|| q.community.clone()),
+            title: q.title.clone(),
+            text: q.text.clone(),
+            enterprise: q.enterprise,
+            tier: None,
+        };
+        let s = cat.suggest(&facts, st.now(), org);
+        if let (Some(lead), Some(rule)) = (s.lead(), s.rule_id.as_ref()) {
+            let mut v = unit_json(&lead.unit_code);
+            v["source"] = json!("rule");
+            v["rule_id"] = json!(rule);
+            v["reason_zh"] = json!(s.explanation.zh);
+            v["reason_en"] = json!(s.explanation.en);
+            seen.push(lead.unit_code.clone());
+            out.push(v);
+        }
+        for alt in &s.runner_ups {
+            if let Some(lead) = alt.lead() {
+                if !seen.contains(&lead.unit_code) {
+                    let mut v = unit_json(&lead.unit_code);
+                    v["source"] = json!("rule");
+                    v["rule_id"] = json!(alt.rule_id);
+                    v["runner_up"] = json!(true);
+                    seen.push(lead.unit_code.clone());
+                    if out.len() < 2 {
+                        out.push(v);
+                    } else {
+                        later.push(v);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(m) = &models.unit {
+        let input = unit_text(&q.category_code, &q.title, &q.text);
+        for p in m.predict_top_k(&input, 6) {
+            let Some(code) = resolve_unit_label(org, &p.label, &district, &q.street, &q.community)
+            else {
+                continue;
+            };
+            if seen.contains(&code) {
+                continue;
+            }
+            let mut v = unit_json(&code);
+            v["source"] = json!("model");
+            v["label"] = json!(p.label);
+            v["confidence"] = json!(p.confidence);
+            v["drivers"] = json!(p.drivers);
+            seen.push(code);
+            out.push(v);
+        }
+    }
+    out.extend(later);
+    out.truncate(3);
+    out
 }
 
 /// `POST /api/v1/classify {title?, text}` — top-3 types and categories with confidence and drivers.
@@ -172,7 +354,8 @@ pub async fn classify(
         }
         .into());
     }
-    let text = format!("{} {}", b.title.unwrap_or_default(), b.text);
+    let title = b.title.clone().unwrap_or_default();
+    let text = format!("{} {}", title, b.text);
     if text.trim().is_empty() {
         return Err(ApiError::invalid(
             "text",
@@ -217,7 +400,24 @@ pub async fn classify(
                 json!({"label": p.label, "label_zh": zh, "confidence": p.confidence, "drivers": p.drivers})
             })
             .collect();
-        json!({"category": cats, "type": types, "model_version": models.version, "trained_on": models.trained_on})
+        let category_code = b
+            .category_code
+            .clone()
+            .filter(|c| st2.categories.get(c).is_some())
+            .or_else(|| cats.first().and_then(|c| c["code"].as_str()).map(str::to_string))
+            .unwrap_or_default();
+        let q = UnitQuery {
+            category_code: category_code.clone(),
+            title,
+            text: b.text.clone(),
+            district: b.district_code.clone().unwrap_or_default(),
+            street: b.street_code.clone().unwrap_or_default(),
+            community: b.community_code.clone().unwrap_or_default(),
+            enterprise: b.enterprise,
+        };
+        let units = suggest_units(&st2, &models, &q);
+        json!({"category": cats, "type": types, "unit": units, "unit_category": category_code,
+               "model_version": models.version, "trained_on": models.trained_on})
     })
     .await?;
     Ok(axum::Json(v))
@@ -399,6 +599,7 @@ mod tests {
             request_type: "complaint".into(),
             reclassified,
             intake_corrected,
+            lead_unit: None,
         }
     }
 

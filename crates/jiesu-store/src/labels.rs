@@ -45,6 +45,8 @@ pub struct LabelledExample {
     pub reclassified: bool,
     /// The agent overrode the classifier's suggestion at intake.
     pub intake_corrected: bool,
+    /// The unit leading the ticket now (主办单位, from the `tickets` projection), if dispatched.
+    pub lead_unit: Option<String>,
 }
 
 impl LabelledExample {
@@ -110,6 +112,7 @@ impl SqliteStore {
                             request_type: intake.request_type.as_str().to_string(),
                             reclassified: false,
                             intake_corrected: false,
+                            lead_unit: None,
                         });
                     }
                 }
@@ -142,7 +145,16 @@ impl SqliteStore {
             let corrected: HashSet<TicketId> = s
                 .query_map([oldest], |r| r.get::<_, TicketId>(0))?
                 .collect::<rusqlite::Result<_>>()?;
+            let mut s = c.prepare(
+                "SELECT id, lead_unit FROM tickets WHERE id >= ?1 AND lead_unit IS NOT NULL",
+            )?;
+            let mut leads: HashMap<TicketId, String> = s
+                .query_map([oldest], |r| {
+                    Ok((r.get::<_, TicketId>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
             for e in &mut out {
+                e.lead_unit = leads.remove(&e.ticket_id);
                 if let Some((cat, typ)) = last.remove(&e.ticket_id) {
                     e.category_code = cat;
                     e.request_type = typ;

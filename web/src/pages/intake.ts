@@ -96,7 +96,13 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
         if (!ok) toast(t('cls_not_leaf'));
       }),
     onType: setType,
+    context: () => ({ category_code: cat.value(), ...place.value(), enterprise: enterprise.checked }),
+    onUnit: (code, name) => {
+      setMode('dispatch');
+      units.add(code, name);
+    },
   });
+  place.street.addEventListener('change', () => assist.refresh());
 
   mount(
     form,
