@@ -662,6 +662,17 @@ export interface AskResult {
   answer: KbAnswer | null;
   suggestions: KbHit[];
   handover: { text: string; category_code?: string | null; district_code?: string | null; street_code?: string | null } | null;
+  /** The stored session: a request filed from its hand-over is reported with it. */
+  session_id?: string;
+}
+
+export interface AgentStats {
+  asked: number;
+  answered: number;
+  handed_over: number;
+  ticket_created: number;
+  resolved_one_shot: number;
+  one_shot_rate: number;
 }
 
 export interface ClassifyModel {
@@ -712,6 +723,10 @@ export const api = {
       `/api/v1/kb/articles/${encodeURIComponent(id)}`,
     ),
   ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
+  askHandover: (session: string, number: string) =>
+    request<{ outcome: string }>('POST', `/api/v1/public/ask/${encodeURIComponent(session)}/ticket`, { number }),
+  agentStats: (from?: string, to?: string) =>
+    request<AgentStats>('GET', `/api/v1/kb/stats${from && to ? `?from=${from}&to=${to}` : ''}`),
   classify: (body: {
     title?: string;
     text: string;

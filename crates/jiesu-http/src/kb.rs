@@ -13,7 +13,6 @@ use jiesu_kb::{find_duplicates, DupConfig, SearchOptions, TicketLite};
 use jiesu_store::{TicketQuery, TicketStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::atomic::Ordering;
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -80,11 +79,23 @@ pub async fn ask(
     })
     .await?
     .ok_or_else(|| ApiError::internal("knowledge base unavailable"))?;
-    st.agent_stats.0.fetch_add(1, Ordering::Relaxed);
-    if reply.answer.is_some() {
-        st.agent_stats.1.fetch_add(1, Ordering::Relaxed);
-    }
+    // every question is a session with an outcome, stored (the one-shot rate survives restarts)
+    let session_id = new_session_id();
+    let session = jiesu_store::NewAgentSession {
+        id: session_id.clone(),
+        asked_at: st.now(),
+        answered: reply.answer.is_some(),
+        article_id: reply.answer.as_ref().map(|a| a.article_id.clone()),
+        confidence: reply
+            .answer
+            .as_ref()
+            .map(|a| a.confidence)
+            .or_else(|| reply.suggestions.first().map(|h| h.confidence)),
+    };
+    let s2 = st.clone();
+    tokio::task::spawn_blocking(move || s2.store.record_agent_session(session)).await??;
     let mut v = serde_json::to_value(&reply).unwrap_or(Value::Null);
+    v["session_id"] = json!(session_id);
     if let Some(u) = reply
         .answer
         .as_ref()
@@ -96,11 +107,80 @@ pub async fn ask(
 }
 
 /// `GET /api/v1/kb/stats` — the virtual agent's one-shot resolution since start-up.
-pub async fn stats(State(st): State<AppState>, Caller(_a): Caller) -> axum::Json<Value> {
-    let asked = st.agent_stats.0.load(Ordering::Relaxed);
-    let answered = st.agent_stats.1.load(Ordering::Relaxed);
-    axum::Json(json!({"asked": asked, "answered": answered,
-        "one_shot_rate": if asked > 0 { answered as f64 / asked as f64 } else { 0.0 }}))
+/// A random session id (128 bits, hex): the citizen's page keeps it to report a hand-over.
+fn new_session_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `GET /api/v1/kb/stats?from=&to=` — the virtual agent's figures (stored sessions): questions,
+/// answered, handed over, tickets filed from them, and the one-shot resolution rate (answered
+/// and no ticket followed / asked), for questions asked in `[from, to)` (days; all time without).
+pub async fn stats(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    if !actor.role.is_centre() {
+        return Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: "kb-stats".into(),
+        }
+        .into());
+    }
+    let day = crate::error::utc_day;
+    let from = q.from.as_deref().map(|d| day("from", d)).transpose()?;
+    let to = q.to.as_deref().map(|d| day("to", d)).transpose()?;
+    let s2 = st.clone();
+    let stats = tokio::task::spawn_blocking(move || s2.store.agent_stats(from, to)).await??;
+    let mut v = serde_json::to_value(stats).unwrap_or(Value::Null);
+    v["from"] = json!(q.from);
+    v["to"] = json!(q.to);
+    Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct HandoverBody {
+    number: String,
+}
+
+/// `POST /api/v1/public/ask/{session}/ticket {number}` (public) — the citizen filed request
+/// `number` from this virtual-agent session (its hand-over): the session's outcome becomes
+/// `ticket_created`. The request must have been filed after the question, within a day.
+pub async fn handover_ticket(
+    State(st): State<AppState>,
+    Path(session): Path<String>,
+    crate::json::Json(b): crate::json::Json<HandoverBody>,
+) -> ApiResult<axum::Json<Value>> {
+    if session.len() != 32 || !session.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found());
+    }
+    let s2 = st.clone();
+    let now = st.now();
+    let outcome = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
+        let id = s2
+            .store
+            .ticket_id_by_number(b.number.trim())?
+            .ok_or(jiesu_store::StoreError::NotFound)?;
+        let (t, _) = s2
+            .store
+            .load_ticket(id)?
+            .ok_or(jiesu_store::StoreError::NotFound)?;
+        s2.store
+            .link_agent_session_ticket(&session, t.id, t.created_at, now)
+    })
+    .await??;
+    Ok(axum::Json(json!({"outcome": outcome})))
 }
 
 /// `GET /api/v1/tickets/{id}/duplicates` — requests about the same problem at the same place in the

@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .route("/scores/{period}/{level}/tickets", get(scores::level_drill))
         .route("/kb/stats", get(kb::stats))
         .route("/public/ask", post(kb::ask))
+        .route("/public/ask/{session}/ticket", post(kb::handover_ticket))
         .route("/catalogue", get(routing::catalogue_info))
         .route("/catalogue/export.csv", get(routing::export_csv))
         .route("/catalogue/export.xlsx", get(routing::export_xlsx))

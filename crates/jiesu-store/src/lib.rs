@@ -5,6 +5,7 @@
 //! [`TicketStore`] is the trait every backend implements; [`SqliteStore`] is the embedded default
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
+mod agent_sessions;
 mod labels;
 mod recheck;
 mod reviews;
@@ -12,6 +13,7 @@ mod sqlite;
 pub mod time;
 mod writer;
 
+pub use agent_sessions::{AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelledExample};
 pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};

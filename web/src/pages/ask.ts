@@ -16,6 +16,14 @@ export interface Handover {
   category_code?: string | null;
   district_code?: string | null;
   street_code?: string | null;
+  /** The virtual-agent session the hand-over comes from. */
+  session_id?: string;
+}
+
+/** After a request is filed from a hand-over: the session's outcome becomes "ticket created" (for the
+ * one-shot resolution rate). Best effort; never bothers the citizen. */
+export function reportHandover(draft: Handover | null, number: string): void {
+  if (draft?.session_id) void api.askHandover(draft.session_id, number).catch(() => undefined);
 }
 
 export function askPage({ root }: PageCtx): void {
@@ -30,7 +38,7 @@ export function askPage({ root }: PageCtx): void {
     h('div', { class: 'actions-row' }, submit),
   );
 
-  const handoverButton = (question: string, ho: Handover | null) =>
+  const handoverButton = (question: string, ho: Handover | null, session?: string) =>
     h(
       'button',
       {
@@ -39,7 +47,7 @@ export function askPage({ root }: PageCtx): void {
         'data-testid': 'ask-handover',
         onclick: () => {
           const draft: Handover = ho ?? { text: question };
-          sessionStorage.setItem(HANDOVER_KEY, JSON.stringify({ ...draft, text: draft.text || question }));
+          sessionStorage.setItem(HANDOVER_KEY, JSON.stringify({ ...draft, text: draft.text || question, session_id: session }));
           navigate('/submit');
         },
       },
@@ -66,14 +74,14 @@ export function askPage({ root }: PageCtx): void {
               h('dd', null, `${a.article_id} · v${a.version} · ${t('confidence')} ${pct(a.confidence)}`),
             ),
             h('p', { class: 'muted small' }, t('ask_not_solved')),
-            handoverButton(question, r.handover),
+            handoverButton(question, r.handover, r.session_id),
           )
         : h(
             'section',
             { class: 'card ask-none', 'data-testid': 'ask-none' },
             h('h2', null, t('ask_no_answer')),
             h('p', null, t('ask_no_answer_text')),
-            handoverButton(question, r.handover),
+            handoverButton(question, r.handover, r.session_id),
           ),
       others.length
         ? h(

@@ -7,7 +7,7 @@ import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { navigate } from '../router';
 import { enumOptions, loadEnums, TYPES } from '../store';
-import { HANDOVER_KEY, type Handover } from './ask';
+import { HANDOVER_KEY, reportHandover, type Handover } from './ask';
 
 export async function submitPage({ root }: PageCtx): Promise<void> {
   await loadEnums();
@@ -92,6 +92,8 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
         idemKey,
       );
       idemKey = randomKey();
+      reportHandover(draft, res.number);
+      draft = null;
       showDone(res.number, phone.value.trim().slice(-4));
     } catch (e) {
       showFieldError(form, e instanceof ApiError ? e.field : undefined, e instanceof ApiError ? e.text(lang()) : String(e));
