@@ -857,7 +857,7 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     let mut clocks = Vec::new();
     // Clocks that count working time: their thresholds are fractions of the working time (each
     // seen through `OpenClock::in_working_time`, with its own mapped `now`).
-    let mut working: Vec<(OpenClock, DateTime<Utc>)> = Vec::new();
+    let mut working: Vec<OpenClock> = Vec::new();
     let mut marks = Vec::new();
     st.store.open_assignments(&mut |a| {
         let start = jiesu_store::time::parse(&a.dispatched_at).unwrap_or(now);
@@ -901,7 +901,7 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
                 });
                 let c = OpenClock { key, start, due };
                 if basis == Some(jiesu_routing::TimeBasis::Working) {
-                    working.push(c.in_working_time(&st.calendar, now));
+                    working.push(c);
                 } else {
                     clocks.push(c);
                 }
@@ -911,13 +911,23 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     })?;
     let emitted = Emitted::from_events(marks);
     let mut due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
-    for (c, n) in &working {
-        due.extend(jiesu_routing::due_reminders(
-            std::slice::from_ref(c),
-            &emitted,
-            &st.thresholds,
-            *n,
-        ));
+    if !working.is_empty() {
+        // One timeline of working seconds for the whole pass (O(1) per instant).
+        let local = |t: DateTime<Utc>| {
+            (t + Duration::minutes(st.calendar.utc_offset_minutes as i64)).date_naive()
+        };
+        let first = working.iter().map(|c| c.start).min().unwrap_or(now);
+        let last = working.iter().map(|c| c.due).max().unwrap_or(now).max(now);
+        let tl = jiesu_routing::WorkingTimeline::new(&st.calendar, local(first), local(last));
+        for c in &working {
+            let (m, n) = c.in_working_time_on(&tl, now);
+            due.extend(jiesu_routing::due_reminders(
+                std::slice::from_ref(&m),
+                &emitted,
+                &st.thresholds,
+                n,
+            ));
+        }
     }
     let mut written = 0;
     for r in due {

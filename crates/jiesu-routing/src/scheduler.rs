@@ -61,14 +61,32 @@ impl OpenClock {
         calendar: &crate::calendar::Calendar,
         now: DateTime<Utc>,
     ) -> (OpenClock, DateTime<Utc>) {
-        use crate::calendar::TimeBasis;
-        let span = calendar.countable_seconds(self.start, self.due, TimeBasis::Working, &[]);
+        let local = |t: DateTime<Utc>| {
+            (t + chrono::Duration::minutes(calendar.utc_offset_minutes as i64)).date_naive()
+        };
+        let tl = crate::calendar::WorkingTimeline::new(
+            calendar,
+            local(self.start),
+            local(self.due.max(now)),
+        );
+        self.in_working_time_on(&tl, now)
+    }
+
+    /// As [`OpenClock::in_working_time`], with a timeline built once for many clocks (it must
+    /// cover the clock's start, due and `now`).
+    pub fn in_working_time_on(
+        &self,
+        tl: &crate::calendar::WorkingTimeline,
+        now: DateTime<Utc>,
+    ) -> (OpenClock, DateTime<Utc>) {
+        let origin = self.start.timestamp();
+        let w0 = tl.at(self.start);
+        let span = (tl.at(self.due) - w0).max(0);
         let worked = if now >= self.due {
             span + (now - self.due).num_seconds()
         } else {
-            calendar.countable_seconds(self.start, now, TimeBasis::Working, &[])
+            (tl.at(now) - w0).max(0)
         };
-        let origin = self.start.timestamp();
         (
             OpenClock {
                 key: self.key.clone(),

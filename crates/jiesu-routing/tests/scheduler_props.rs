@@ -240,3 +240,21 @@ fn a_working_time_clock_reminds_at_half_its_working_time_not_on_a_weekend() {
         );
     }
 }
+
+proptest! {
+    #[test]
+    fn the_working_timeline_counts_like_the_calendar(a in 0i64..60 * 24 * 90, len in 0i64..60 * 24 * 40) {
+        let cal = jiesu_routing::Calendar::china_2025_2026();
+        let origin = bj(2025, 12, 20, 0, 0);
+        let (x, y) = (origin + Duration::minutes(a), origin + Duration::minutes(a + len));
+        let tl = jiesu_routing::WorkingTimeline::new(
+            &cal,
+            jiesu_routing::beijing_date(origin),
+            jiesu_routing::beijing_date(origin + Duration::days(140)),
+        );
+        prop_assert_eq!(
+            tl.at(y) - tl.at(x),
+            cal.countable_seconds(x, y, jiesu_routing::TimeBasis::Working, &[])
+        );
+    }
+}
