@@ -666,6 +666,64 @@ export interface AskResult {
   session_id?: string;
 }
 
+/** What the knowledge-base editor sends (a draft). */
+export interface KbArticleInput {
+  question: string;
+  answer: string;
+  policy_basis?: string;
+  owner_unit: string;
+  categories?: string[];
+  tags?: string[];
+  valid_from?: string;
+  valid_to?: string | null;
+}
+
+export interface KbArticleFull extends KbArticleInput {
+  id: string;
+  version: number;
+  status: string;
+  status_zh?: string;
+  reviewed_by?: string | null;
+  owner_unit_name?: string | null;
+}
+
+export interface KbListItem {
+  id: string;
+  version: number;
+  status: string;
+  status_zh: string;
+  question: string;
+  owner_unit: string;
+  owner_unit_name?: string | null;
+  valid_from: string;
+  valid_to?: string | null;
+  published_version?: number | null;
+  searchable_today: boolean;
+  author?: string | null;
+  updated_at?: string | null;
+  review_note?: string | null;
+}
+
+export interface KbVersion {
+  version: number;
+  status: string;
+  status_zh?: string;
+  author: string;
+  created_at: string;
+  updated_at: string;
+  reviewed_by?: string | null;
+  reviewed_at?: string | null;
+  review_note?: string | null;
+  article: KbArticleFull;
+}
+
+export interface KbUsage {
+  created: number;
+  answered_directly: number;
+  direct_answer_rate: number;
+  articles: { article_id: string; question?: string | null; answered: number }[];
+}
+
 export interface AgentStats {
   asked: number;
   answered: number;
@@ -722,6 +780,13 @@ export const api = {
       'GET',
       `/api/v1/kb/articles/${encodeURIComponent(id)}`,
     ),
+  kbList: (p: { status?: string; q?: string } = {}) => request<{ items: KbListItem[]; total: number }>('GET', `/api/v1/kb/articles${qs(p)}`),
+  kbVersions: (id: string) => request<{ id: string; versions: KbVersion[] }>('GET', `/api/v1/kb/articles/${encodeURIComponent(id)}/versions`),
+  kbCreate: (body: KbArticleInput) => request<KbArticleFull>('POST', '/api/v1/kb/articles', body),
+  kbUpdate: (id: string, body: KbArticleInput) => request<KbArticleFull>('PUT', `/api/v1/kb/articles/${encodeURIComponent(id)}`, body),
+  kbStep: (id: string, step: 'submit' | 'approve' | 'reject' | 'retire', note?: string) =>
+    request<KbArticleFull>('POST', `/api/v1/kb/articles/${encodeURIComponent(id)}/${step}`, note ? { note } : {}),
+  kbUsage: (from: string, to: string) => request<KbUsage>('GET', `/api/v1/kb/usage${qs({ from, to })}`),
   ask: (question: string) => request<AskResult>('POST', '/api/v1/public/ask', { question }),
   askHandover: (session: string, number: string) =>
     request<{ outcome: string }>('POST', `/api/v1/public/ask/${encodeURIComponent(session)}/ticket`, { number }),

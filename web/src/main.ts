@@ -22,6 +22,7 @@ import { ticketPage } from './pages/ticket';
 import { ticketsPage } from './pages/tickets';
 import { trackPage } from './pages/track';
 import { askPage } from './pages/ask';
+import { kbPage } from './pages/kb';
 import { workbenchPage } from './pages/workbench';
 
 interface RouteDef {
@@ -52,6 +53,7 @@ const ROUTES: Record<string, RouteDef> = {
   catalogue: { page: cataloguePage, access: CATALOGUE, title: 'cat_title', wide: true },
   supervision: { page: supervisionPage, access: SUPERVISION, title: 'sup_title', wide: true },
   inbox: { page: inboxPage, access: UNIT, title: 'inbox_title' },
+  kb: { page: kbPage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'kbm_title', wide: true },
   scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
 };
 const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'staff', wide: true, title: 'ticket_number' };
@@ -72,6 +74,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
   if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_supervision', path: '/supervision' });
   if (CATALOGUE.includes(role)) items.push({ key: 'nav_catalogue', path: '/catalogue' });
+  if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_kb', path: '/kb' });
   items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }

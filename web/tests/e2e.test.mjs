@@ -1362,6 +1362,55 @@ test('issue 5: the agent types a complaint, accepts the suggested category and a
   await context.close();
 });
 
+test('issue 5: the knowledge-base page: an agent drafts and submits an article, a supervisor approves it, search finds it; usage figures show', async () => {
+  const agentTok = await token('agent1');
+  const question = '社区老年助餐点的就餐卡怎么申请办理';
+  const { page, context } = await newPage();
+  await login(page, 'agent1');
+  await page.goto(`${base}/#/kb`);
+  await page.waitForSelector('[data-testid=kb-list] tr[data-article]');
+  assert.match(await page.textContent('[data-testid=kb-direct-rate]'), /%/);
+  assert.match(await page.textContent('[data-testid=kb-one-shot]'), /%/);
+  await page.click('[data-testid=kb-new]');
+  await page.waitForSelector('[data-testid=kb-editor]');
+  await page.fill('[data-testid=kb-editor] input[name=question]', question);
+  await page.fill('[data-testid=kb-editor] textarea[name=answer]', '持本人身份证到户籍或居住地社区居委会申请老年助餐卡，充值后可在辖区助餐点就餐。');
+  await page.fill('[data-testid=kb-editor] input[name=owner_unit]', 'nope');
+  await page.click('[data-testid=kb-save]');
+  await page.waitForSelector('[data-testid=kb-editor] .has-error');
+  assert.match(await page.textContent('[data-testid=kb-editor]'), /单位代码/);
+  await page.fill('[data-testid=kb-editor] input[name=owner_unit]', STREET);
+  await page.fill('[data-testid=kb-editor] input[name=tags]', '老年餐桌, 助餐卡');
+  await assertLabelled(page);
+  await page.click('[data-testid=kb-save]');
+  await page.waitForSelector('[data-testid=kb-editor][data-status=draft] [data-testid=kb-submit]');
+  const id = await page.getAttribute('[data-testid=kb-editor]', 'data-article');
+  assert.match(id, /^KB\d{4}$/);
+  await page.click('[data-testid=kb-submit]');
+  await page.waitForSelector('[data-testid=kb-editor][data-status=in_review]');
+  assert.equal(await page.locator('[data-testid=kb-approve]').count(), 0, 'agents do not review');
+  await shot(page, '32-kb-in-review');
+  await context.close();
+  let found = (await api('GET', `/api/v1/kb/search?q=${encodeURIComponent(question)}&k=3`, undefined, agentTok)).body.hits.map((x) => x.id);
+  assert.ok(!found.includes(id), 'not searchable before approval');
+
+  const sup = await newPage();
+  await login(sup.page, 'super1');
+  await sup.page.goto(`${base}/#/kb`);
+  await sup.page.selectOption('select[name=status]', 'in_review');
+  await sup.page.waitForSelector(`[data-testid=kb-list] tr[data-article="${id}"]`);
+  await sup.page.click(`[data-testid=kb-list] tr[data-article="${id}"] [data-testid=kb-open]`);
+  await sup.page.waitForSelector('[data-testid=kb-approve]');
+  await sup.page.click('[data-testid=kb-approve]');
+  await sup.page.waitForSelector('[data-testid=kb-editor][data-status=published]');
+  await sup.page.waitForSelector('[data-testid=kb-versions] tr[data-status=published]');
+  await assertLabelled(sup.page);
+  await shot(sup.page, '33-kb-published');
+  await sup.context.close();
+  found = (await api('GET', `/api/v1/kb/search?q=${encodeURIComponent(question)}&k=3`, undefined, agentTok)).body.hits.map((x) => x.id);
+  assert.ok(found.includes(id), `published article ${id} is found`);
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

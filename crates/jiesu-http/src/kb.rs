@@ -43,8 +43,10 @@ pub async fn search(
         ));
     }
     let kb = st.kb.clone();
+    // validity (valid_from/valid_to) is checked on the server's day in Beijing
+    let day = jiesu_routing::beijing_date(st.now());
     let hits = tokio::task::spawn_blocking(move || {
-        let mut opts = SearchOptions::top(q.k.unwrap_or(5).clamp(1, 50));
+        let mut opts = SearchOptions::top(q.k.unwrap_or(5).clamp(1, 50)).on(day);
         opts.category = q.category;
         opts.owner_unit = q.unit;
         kb.read().map(|k| k.search(&q.q, &opts)).unwrap_or_default()
@@ -72,9 +74,10 @@ pub async fn ask(
         ));
     }
     let kb = st.kb.clone();
+    let day = jiesu_routing::beijing_date(st.now());
     let reply = tokio::task::spawn_blocking(move || {
         kb.read()
-            .map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, None))
+            .map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, Some(day)))
             .ok()
     })
     .await?

@@ -16,6 +16,7 @@ pub mod classify;
 mod error;
 mod json;
 mod kb;
+mod kb_articles;
 pub mod notify;
 mod openapi;
 mod reference;
@@ -98,6 +99,7 @@ impl AppState {
                 })?,
             None => jiesu_routing::Catalogue::new(vec![]),
         };
+        let knowledge = kb_articles::load_kb(&store)?;
         Ok(AppState {
             store,
             org: Arc::new(org),
@@ -110,7 +112,7 @@ impl AppState {
             calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026()),
             policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
-            kb: Arc::new(std::sync::RwLock::new(jiesu_kb::KnowledgeBase::demo())),
+            kb: Arc::new(std::sync::RwLock::new(knowledge)),
             agent_stats: Arc::new(Default::default()),
             models: Arc::new(std::sync::RwLock::new(None)),
         })
@@ -159,7 +161,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
         .route("/kb/search", get(kb::search))
-        .route("/kb/articles/{id}", get(kb::article))
+        .route(
+            "/kb/articles",
+            get(kb_articles::list).post(kb_articles::create),
+        )
+        .route(
+            "/kb/articles/{id}",
+            get(kb::article).put(kb_articles::update),
+        )
+        .route("/kb/articles/{id}/versions", get(kb_articles::versions))
+        .route("/kb/articles/{id}/{step}", post(kb_articles::step))
         .route("/kb/usage", get(kb::usage))
         .route("/classify", post(classify::classify))
         .route("/classify/model", get(classify::model_info))

@@ -31,6 +31,20 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("post", "/api/v1/callbacks/rechecks", "Record a re-check of a ticket's callback: agree, or disagree with a note", true, Some("Recheck")),
     ("get", "/api/v1/callbacks/rechecks", "Re-checks recorded in [from, to)", true, None),
     ("get", "/api/v1/callbacks/unresolved", "Tickets called back as unresolved, waiting for reopen (重办) or close", true, None),
+    ("post", "/api/v1/classify", "Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model)", true, None),
+    ("get", "/api/v1/classify/model", "The classifier in use: version, trained_at, examples, corrections", true, None),
+    ("post", "/api/v1/classify/feedback", "The classifier's top suggestion at intake (an overridden one becomes a corrected example)", true, None),
+    ("get", "/api/v1/kb/search", "Knowledge-base search with highlighting (published articles valid today)", true, None),
+    ("get", "/api/v1/kb/articles", "Knowledge-base articles: every article's newest version (status, q)", true, None),
+    ("post", "/api/v1/kb/articles", "A new knowledge-base article (draft)", true, None),
+    ("get", "/api/v1/kb/articles/{id}", "The published version of an article", true, None),
+    ("put", "/api/v1/kb/articles/{id}", "Edit an article (the draft, or a new version)", true, None),
+    ("get", "/api/v1/kb/articles/{id}/versions", "Every version of an article with author and reviewer", true, None),
+    ("post", "/api/v1/kb/articles/{id}/{step}", "submit, approve {note?}, reject {note}, retire (reviewers: not the author)", true, None),
+    ("get", "/api/v1/kb/usage", "Direct-answer rate and answers per article in [from, to)", true, None),
+    ("get", "/api/v1/kb/stats", "The virtual agent's stored sessions and one-shot resolution rate in [from, to)", true, None),
+    ("post", "/api/v1/public/ask", "The virtual agent answers from the knowledge base or hands over (public)", false, None),
+    ("post", "/api/v1/public/ask/{session}/ticket", "The request filed from a virtual-agent session's hand-over (public)", false, None),
 ];
 
 fn schemas() -> Value {

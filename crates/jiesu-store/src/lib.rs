@@ -6,6 +6,7 @@
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
 mod agent_sessions;
+mod kb_store;
 mod labels;
 mod recheck;
 mod reviews;
@@ -14,6 +15,7 @@ pub mod time;
 mod writer;
 
 pub use agent_sessions::{AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS};
+pub use kb_store::KbVersionRow;
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelledExample};
 pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};
