@@ -7,8 +7,11 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};
 
+/// What the receiver got: (signature header, body) of each POST.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A tiny HTTP receiver that records (signature header, body) of each POST.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+fn receiver() -> (String, Received) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", l.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));

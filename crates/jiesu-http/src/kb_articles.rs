@@ -156,8 +156,7 @@ async fn change(
         let mut rows = Vec::with_capacity(history.len());
         for a in &history {
             let prev = old.get(&a.version);
-            let mut r = to_row(a, &actor.user, &now, prev)
-                .map_err(ApiError::internal)?;
+            let mut r = to_row(a, &actor.user, &now, prev).map_err(ApiError::internal)?;
             if a.version == touched.version {
                 r.updated_at = now.clone();
                 match &step {

@@ -90,13 +90,18 @@ pub fn server_full(
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://{listen}");
+    // Owned by `Server` at once, so its Drop stops the child even if start-up fails.
+    let server = Server {
+        base: format!("http://{listen}"),
+        child,
+        dir,
+    };
     for _ in 0..200 {
-        if ureq::get(&format!("{base}/api/openapi.json"))
+        if ureq::get(&format!("{}/api/openapi.json", server.base))
             .call()
             .is_ok()
         {
-            return Server { base, child, dir };
+            return server;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
