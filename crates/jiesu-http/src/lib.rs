@@ -70,8 +70,6 @@ pub struct AppState {
     pub thresholds: Arc<jiesu_routing::Thresholds>,
     /// The knowledge base (in-memory index).
     pub kb: Arc<std::sync::RwLock<jiesu_kb::KnowledgeBase>>,
-    /// Virtual agent: (questions asked, answered in one go) since start-up.
-    pub agent_stats: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
     /// The classifiers in use (None while training at start-up).
     pub models: Arc<std::sync::RwLock<Option<Arc<classify::Models>>>>,
 }
@@ -113,7 +111,6 @@ impl AppState {
             policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
-            agent_stats: Arc::new(Default::default()),
             models: Arc::new(std::sync::RwLock::new(None)),
         })
     }
