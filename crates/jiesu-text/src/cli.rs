@@ -68,6 +68,9 @@ pub struct ModelArgs {
     /// Worker threads for training (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// NB-SVM smoothing α: scale features by their naive-Bayes log-count ratios (0 = off).
+    #[arg(long, default_value_t = TrainOptions::default().nb_alpha)]
+    pub nb_alpha: f64,
     /// Domain dictionary: a text file with one word per line.
     #[arg(long)]
     pub user_dict: Option<PathBuf>,
@@ -110,6 +113,7 @@ impl ModelArgs {
             hmm: self.hmm,
             corpus_dictionary: !self.full_dictionary,
             threads: self.threads,
+            nb_alpha: self.nb_alpha,
             ..TrainOptions::default()
         })
     }

@@ -54,6 +54,44 @@ pub struct SvmParams {
     pub seed: u64,
     /// Threads (classes are trained independently; results do not depend on this).
     pub threads: usize,
+    /// NB-SVM (Wang & Manning 2012): each class's problem sees every feature scaled by its
+    /// naive-Bayes log-count ratio for that class, smoothed by this (0 = plain SVM). The ratio is
+    /// folded into the weights afterwards, so prediction costs the same.
+    pub nb_alpha: f64,
+}
+
+/// Per-class NB log-count ratios `r[c][f] = ln(p_f/|p|) − ln(q_f/|q|)` over binarized features,
+/// with `p = α + documents of class c containing f`, `q = α + the other documents containing f`.
+fn nb_ratios(
+    rows: &[SparseVec],
+    y: &[usize],
+    n_classes: usize,
+    n_features: usize,
+    alpha: f64,
+) -> Vec<Vec<f32>> {
+    let mut df = vec![vec![0f64; n_features]; n_classes];
+    let mut all = vec![0f64; n_features];
+    for (r, &c) in rows.iter().zip(y) {
+        for &f in &r.idx {
+            df[c][f as usize] += 1.0;
+            all[f as usize] += 1.0;
+        }
+    }
+    (0..n_classes)
+        .map(|c| {
+            let p: Vec<f64> = df[c].iter().map(|&x| x + alpha).collect();
+            let q: Vec<f64> = all
+                .iter()
+                .zip(&df[c])
+                .map(|(&a, &x)| a - x + alpha)
+                .collect();
+            let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
+            p.iter()
+                .zip(&q)
+                .map(|(&pf, &qf)| ((pf / sp).ln() - (qf / sq).ln()) as f32)
+                .collect()
+        })
+        .collect()
 }
 
 /// Weights of a one-vs-rest model, column-major by feature: `w[f * n_classes + c]`.
@@ -89,10 +127,7 @@ pub fn train_ovr(
     n_features: usize,
     p: &SvmParams,
 ) -> LinearModel {
-    let sq_norms: Vec<f64> = rows
-        .iter()
-        .map(|r| r.val.iter().map(|&v| v as f64 * v as f64).sum::<f64>() + p.bias * p.bias)
-        .collect();
+    let ratios = (p.nb_alpha > 0.0).then(|| nb_ratios(rows, y, n_classes, n_features, p.nb_alpha));
     let classes: Vec<usize> = (0..n_classes).collect();
     let threads = p.threads.clamp(1, n_classes.max(1));
     let mut per_class: Vec<(Vec<f64>, f64, u32)> = vec![(Vec::new(), 0.0, 0); n_classes];
@@ -101,10 +136,13 @@ pub fn train_ovr(
         let handles: Vec<_> = chunks
             .into_iter()
             .map(|cs| {
-                let sq = &sq_norms;
+                let ratios = &ratios;
                 s.spawn(move || {
                     cs.iter()
-                        .map(|&c| (c, train_binary(rows, y, c, n_features, sq, p)))
+                        .map(|&c| {
+                            let scale = ratios.as_ref().map(|r| r[c].as_slice());
+                            (c, train_binary(rows, y, c, n_features, scale, p))
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -121,7 +159,9 @@ pub fn train_ovr(
     for (c, (w, b, e)) in per_class.into_iter().enumerate() {
         epochs[c] = e;
         for (f, v) in w.into_iter().enumerate() {
-            weights[f * n_classes + c] = v as f32;
+            // NB-SVM: the class saw x·r, so its weight on x is w·r.
+            let r = ratios.as_ref().map_or(1.0, |r| r[c][f] as f64);
+            weights[f * n_classes + c] = (v * r) as f32;
         }
         bias[c] = b as f32;
     }
@@ -140,10 +180,25 @@ fn train_binary(
     y: &[usize],
     class: usize,
     n_features: usize,
-    sq_norms: &[f64],
+    scale: Option<&[f32]>,
     p: &SvmParams,
 ) -> (Vec<f64>, f64, u32) {
     let n = rows.len();
+    let sc = |f: u32| scale.map_or(1.0, |s| s[f as usize] as f64);
+    let sq_norms: Vec<f64> = rows
+        .iter()
+        .map(|r| {
+            r.idx
+                .iter()
+                .zip(&r.val)
+                .map(|(&f, &v)| {
+                    let x = v as f64 * sc(f);
+                    x * x
+                })
+                .sum::<f64>()
+                + p.bias * p.bias
+        })
+        .collect();
     let mut w = vec![0f64; n_features];
     let mut wb = 0f64; // weight of the bias feature
     if n == 0 {
@@ -177,7 +232,7 @@ fn train_binary(
             let yi = sign[i];
             let mut dot = wb * p.bias;
             for (&f, &v) in r.idx.iter().zip(&r.val) {
-                dot += w[f as usize] * v as f64;
+                dot += w[f as usize] * v as f64 * sc(f);
             }
             let g = yi * dot - 1.0 + diag[i] * alpha[i];
             let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
@@ -189,7 +244,7 @@ fn train_binary(
                 let d = (alpha[i] - old) * yi;
                 if d != 0.0 {
                     for (&f, &v) in r.idx.iter().zip(&r.val) {
-                        w[f as usize] += d * v as f64;
+                        w[f as usize] += d * v as f64 * sc(f);
                     }
                     wb += d * p.bias;
                 }
@@ -230,6 +285,7 @@ mod tests {
             max_epochs: 200,
             seed: 1,
             threads: 2,
+            nb_alpha: 0.0,
         };
         let m = train_ovr(&rows, &y, 3, 4, &p);
         let mut s = [0f32; 3];
