@@ -507,6 +507,9 @@ export function actionsPanel(tk: TicketView, done: Done): HTMLElement {
   // a pending return (or extension) is the reviewer's business here: open its form
   else if (allowed.includes('review-return')) buttons[allowed.indexOf('review-return')].click();
   else if (allowed.includes('review-extension')) buttons[allowed.indexOf('review-extension')].click();
+  // the citizen said 未解决 in the last callback: the reviewer is here to decide on 重办
+  else if (allowed.includes('reopen') && tk.callbacks?.[tk.callbacks.length - 1]?.outcome.resolution === 'unresolved')
+    buttons[allowed.indexOf('reopen')].click();
   // a ticket waiting for (re-)dispatch: open the dispatch form with the engine's suggestion
   else if (allowed.includes('dispatch') && !allowed.includes('review-return') && !tk.assignments.some((a) => ['dispatched', 'signed', 'responded'].includes(a.state)))
     buttons[allowed.indexOf('dispatch')].click();

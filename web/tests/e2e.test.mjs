@@ -919,7 +919,9 @@ test('issue 4: unresolved callback, reopen, second callback resolved; the scorec
     const { page, context } = await newPage();
     await login(page, 'super1');
     await page.goto(`${base}/#/tickets/${id}`);
-    await page.click('[data-action-button=reopen]');
+    await page.waitForSelector('[data-action-button=reopen]');
+    // after an unresolved callback the reopen form opens by itself
+    await page.waitForSelector('form[data-action=reopen]');
     await page.fill('form[data-action=reopen] textarea[name=reason]', '回访未解决，市民反映路灯仍不亮，重新办理');
     await page.click('form[data-action=reopen] button[type=submit]');
     await page.waitForSelector('.timeline .tl-item[data-kind=reopened]');
@@ -1208,7 +1210,9 @@ test('issue 4: a rating link from the callback desk, the citizen rates without l
     await row.waitFor();
     await row.locator('a.ticket-no').click();
     await page.waitForURL(new RegExp(`#/tickets/${unresolved.id}$`));
-    await page.click('[data-action-button=reopen]');
+    await page.waitForSelector('[data-action-button=reopen]');
+    // after an unresolved callback the reopen form opens by itself
+    await page.waitForSelector('form[data-action=reopen]');
     await page.fill('form[data-action=reopen] textarea[name=reason]', '复核属实：垃圾仍未清运，重新办理');
     await page.click('form[data-action=reopen] button[type=submit]');
     await page.waitForSelector('.timeline .tl-item[data-kind=reopened]');
