@@ -576,9 +576,9 @@ export async function request<T>(
 }
 
 /** A GET whose answer is text (CSV); errors as in `request`. */
-/** A binary download (e.g. an xlsx export) with the session's token; errors as ApiError. */
-export async function requestBlob(path: string): Promise<Blob> {
-  const h: Record<string, string> = {};
+/** A GET of a download (CSV, xlsx) with the session's token; a failure becomes an ApiError. */
+async function fetchDownload(path: string, accept: string): Promise<Response> {
+  const h: Record<string, string> = { Accept: `${accept}, application/problem+json` };
   if (token) h.Authorization = `Bearer ${token}`;
   let res: Response;
   try {
@@ -587,28 +587,7 @@ export async function requestBlob(path: string): Promise<Blob> {
     throw new ApiError(0, { title: t('network_error'), detail: String(e) });
   }
   if (!res.ok) {
-    let data: Record<string, unknown> = {};
-    try {
-      data = JSON.parse(await res.text());
-    } catch {
-      /* not problem+json */
-    }
-    throw new ApiError(res.status, data);
-  }
-  return res.blob();
-}
-
-async function requestText(path: string): Promise<string> {
-  const h: Record<string, string> = { Accept: 'text/csv, application/problem+json' };
-  if (token) h.Authorization = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(path, { headers: h });
-  } catch (e) {
-    throw new ApiError(0, { title: t('network_error'), detail: String(e) });
-  }
-  const text = await res.text();
-  if (!res.ok) {
+    const text = await res.text();
     let data: Record<string, unknown> = {};
     try {
       data = JSON.parse(text);
@@ -621,7 +600,16 @@ async function requestText(path: string): Promise<string> {
     }
     throw new ApiError(res.status, data);
   }
-  return text;
+  return res;
+}
+
+/** A binary download (e.g. an xlsx export). */
+export async function requestBlob(path: string): Promise<Blob> {
+  return (await fetchDownload(path, '*/*')).blob();
+}
+
+async function requestText(path: string): Promise<string> {
+  return (await fetchDownload(path, 'text/csv')).text();
 }
 
 function qs(params: Record<string, string | number | boolean | undefined | null>): string {

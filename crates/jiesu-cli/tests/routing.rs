@@ -369,19 +369,8 @@ fn a_rule_edited_in_the_browser_becomes_a_draft_checked_like_a_file_row() {
 #[test]
 fn a_return_waits_in_the_review_queue_with_its_own_deadline_and_escalations_are_tracked() {
     let s = server(&users());
-    let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
-    let cat = first_leaf(&s);
-    let body = json!({"channel": "phone", "type": "complaint", "category_code": cat, "title": "噪音扰民",
-        "text": "学院路街道某工地夜间施工噪音很大。", "district_code": "110108", "street_code": "110108010",
-        "requester": {"name": "王先生", "phone": "13900002222"}});
-    let (_, _, t) = call(
-        &s,
-        "POST",
-        "/api/v1/tickets",
-        Some(&agent),
-        Some(&body.to_string()),
-    );
-    let id = t["id"].as_i64().unwrap();
+    let (disp, h1) = (login(&s, "disp1"), login(&s, "h1"));
+    let id = complaint_dispatched_to(&s, &disp, "110108", "110108010", "13900002222");
     let act = |tok: &str, action: &str, b: Value| {
         call(
             &s,
@@ -391,12 +380,6 @@ fn a_return_waits_in_the_review_queue_with_its_own_deadline_and_escalations_are_
             Some(&b.to_string()),
         )
     };
-    let (st, _, v) = act(
-        &disp,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110108010", "role": "lead"}], "tier": "7d"}),
-    );
-    assert_eq!(st, 200, "{v}");
     let (_, _, q) = call(&s, "GET", "/api/v1/supervision/reviews", Some(&disp), None);
     assert_eq!(q["total"], 0, "{q}");
     let (st, _, v) = act(

@@ -73,6 +73,18 @@ pub async fn route(
     Ok(axum::Json(suggest_for(&st, &t, st.now())))
 }
 
+/// One rule version as the catalogue pages show it (with its editable columns in `fields`).
+fn rule_json(st: &AppState, r: &jiesu_routing::Rule) -> Value {
+    let (scope_zh, scope_en) = r.scope_text();
+    json!({"id": r.id, "category_prefix": r.category_prefix,
+           "category": st.categories.get(&r.category_prefix).map(|c| st.categories.path_label(&c.code)),
+           "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
+           "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
+           "assignments": r.assignments_field(), "tier": r.tier.as_str(),
+           "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note,
+           "fields": jiesu_routing::edit::RuleFields::of(r)})
+}
+
 /// `GET /api/v1/catalogue` — the published version, the newest draft and the history.
 pub async fn catalogue_info(
     State(st): State<AppState>,
@@ -89,16 +101,7 @@ pub async fn catalogue_info(
     let rules: Vec<Value> = cat
         .active_on(on)
         .take(2000)
-        .map(|r| {
-            let (scope_zh, scope_en) = r.scope_text();
-            json!({"id": r.id, "category_prefix": r.category_prefix,
-                   "category": st.categories.get(&r.category_prefix).map(|c| st.categories.path_label(&c.code)),
-                   "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
-                   "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
-                   "assignments": r.assignments_field(), "tier": r.tier.as_str(),
-                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note,
-                   "fields": jiesu_routing::edit::RuleFields::of(r)})
-        })
+        .map(|r| rule_json(&st, r))
         .collect();
     Ok(axum::Json(json!({
         "published_rules": cat.len(),
@@ -235,20 +238,7 @@ pub async fn draft_rules(
             (Arc::new(load_draft(&st, n).await?), Some(n))
         }
     };
-    let rules: Vec<Value> = cat
-        .rules()
-        .iter()
-        .map(|r| {
-            let (scope_zh, scope_en) = r.scope_text();
-            json!({"id": r.id, "category_prefix": r.category_prefix,
-                   "category": st.categories.get(&r.category_prefix).map(|c| st.categories.path_label(&c.code)),
-                   "place": r.place.to_field(), "scope_zh": scope_zh, "scope_en": scope_en,
-                   "keywords": r.keywords, "enterprise": r.enterprise, "priority": r.priority,
-                   "assignments": r.assignments_field(), "tier": r.tier.as_str(),
-                   "effective_from": r.effective_from, "effective_to": r.effective_to, "note": r.note,
-                   "fields": jiesu_routing::edit::RuleFields::of(r)})
-        })
-        .collect();
+    let rules: Vec<Value> = cat.rules().iter().map(|r| rule_json(&st, r)).collect();
     Ok(axum::Json(json!({"version": version, "rules": rules})))
 }
 

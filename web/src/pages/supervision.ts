@@ -35,6 +35,11 @@ function ageingBar(r: Ageing): HTMLElement {
   );
 }
 
+/** One figure of a stats row. */
+function statCard(label: string, value: Child, tone = ''): HTMLElement {
+  return h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
+}
+
 function bucketCell(n: number, b: string): Child {
   return n ? h('span', { class: `age-n ${b}` }, n) : h('span', { class: 'muted' }, '0');
 }
@@ -246,14 +251,13 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
     for (const d of b.districts) rememberUnit(d.district_code, d.district_name);
     mount(asOf, t('sup_as_of', { at: fmtTime(b.at) }));
     const oldest = b.units.reduce((m, u) => Math.max(m, u.oldest_hours), 0);
-    const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
     const stats = h(
       'div',
       { class: 'stats', 'data-testid': 'board-stats' },
-      stat(t('sup_total'), b.total, b.total ? 'overdue' : ''),
-      stat(t('sup_units'), b.units.length, 'info'),
-      stat(t('sup_districts'), b.districts.length, ''),
-      stat(t('sup_oldest'), b.total ? hoursText(oldest) : '—', oldest >= 168 ? 'overdue' : oldest ? 'soon' : ''),
+      statCard(t('sup_total'), b.total, b.total ? 'overdue' : ''),
+      statCard(t('sup_units'), b.units.length, 'info'),
+      statCard(t('sup_districts'), b.districts.length, ''),
+      statCard(t('sup_oldest'), b.total ? hoursText(oldest) : '—', oldest >= 168 ? 'overdue' : oldest ? 'soon' : ''),
     );
     if (!b.total) {
       mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'board-empty' }, '✓ ', t('sup_empty')));
@@ -348,8 +352,7 @@ function ticketLink(id: number, number: string): HTMLElement {
 /** 审核队列: pending returns and extensions with the centre's review deadline, most urgent first. */
 function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): void {
   mount(asOf, t('sup_as_of', { at: fmtTime(q.at) }));
-  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
-  const stats = h('div', { class: 'stats', 'data-testid': 'review-stats' }, stat(t('sup_rv_total'), q.total, q.total ? 'info' : ''), stat(t('sup_rv_overdue'), q.overdue, q.overdue ? 'overdue' : ''));
+  const stats = h('div', { class: 'stats', 'data-testid': 'review-stats' }, statCard(t('sup_rv_total'), q.total, q.total ? 'info' : ''), statCard(t('sup_rv_overdue'), q.overdue, q.overdue ? 'overdue' : ''));
   if (!q.items.length) {
     mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'reviews-empty' }, '✓ ', t('sup_rv_empty')));
     return;
@@ -395,8 +398,7 @@ function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): vo
 /** 提级跟踪: escalated tickets, whether the matter is still open, and the lead unit's clock. */
 function renderEscalations(body: HTMLElement, b: EscalationBoard, asOf: HTMLElement): void {
   mount(asOf, t('sup_as_of', { at: fmtTime(b.at) }));
-  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
-  const stats = h('div', { class: 'stats', 'data-testid': 'escalation-stats' }, stat(t('sup_es_total'), b.total, 'info'), stat(t('sup_es_open'), b.open, b.open ? 'soon' : ''), stat(t('sup_es_done'), b.total - b.open, 'ok'));
+  const stats = h('div', { class: 'stats', 'data-testid': 'escalation-stats' }, statCard(t('sup_es_total'), b.total, 'info'), statCard(t('sup_es_open'), b.open, b.open ? 'soon' : ''), statCard(t('sup_es_done'), b.total - b.open, 'ok'));
   if (!b.items.length) {
     mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'escalations-empty' }, t('sup_es_empty')));
     return;
@@ -479,10 +481,9 @@ function renderAccuracy(body: HTMLElement, a: DispatchAccuracy): void {
           )
         : h('div', { class: 'empty-state' }, t('sup_acc_none')),
     );
-  const stat = (label: string, value: Child, tone = '') => h('div', { class: `stat ${tone}` }, h('span', { class: 'stat-n' }, value), h('span', { class: 'stat-l' }, label));
   mount(
     body,
-    h('div', { class: 'stats', 'data-testid': 'accuracy-stats' }, stat(t('sup_acc_overall'), pctText(a.overall), a.overall >= 0.95 ? 'ok' : 'soon'), stat(t('sup_acc_dispatches'), a.dispatches, 'info'), stat(t('sup_acc_returned'), a.returned, a.returned ? 'soon' : '')),
+    h('div', { class: 'stats', 'data-testid': 'accuracy-stats' }, statCard(t('sup_acc_overall'), pctText(a.overall), a.overall >= 0.95 ? 'ok' : 'soon'), statCard(t('sup_acc_dispatches'), a.dispatches, 'info'), statCard(t('sup_acc_returned'), a.returned, a.returned ? 'soon' : '')),
     h('p', { class: 'muted small' }, t('sup_acc_hint')),
     h(
       'div',

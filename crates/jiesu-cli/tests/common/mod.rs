@@ -145,6 +145,41 @@ pub fn call(
     (status, ct, v)
 }
 
+/// Takes in a complaint in the first leaf category at `street` (of `district`) and dispatches it
+/// to that street as lead; returns the ticket id.
+pub fn complaint_dispatched_to(
+    s: &Server,
+    token: &str,
+    district: &str,
+    street: &str,
+    phone: &str,
+) -> i64 {
+    let cat = first_leaf(s);
+    let body = serde_json::json!({"channel": "phone", "type": "complaint", "category_code": cat,
+        "title": "噪音扰民", "text": "夜间施工噪音扰民，请尽快处理。", "district_code": district,
+        "street_code": street, "requester": {"name": "王先生", "phone": phone}});
+    let (st, _, t) = call(
+        s,
+        "POST",
+        "/api/v1/tickets",
+        Some(token),
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    let d =
+        serde_json::json!({"assignments": [{"unit_code": street, "role": "lead"}], "tier": "7d"});
+    let (st, _, v) = call(
+        s,
+        "POST",
+        &format!("/api/v1/tickets/{id}/dispatch"),
+        Some(token),
+        Some(&d.to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    id
+}
+
 pub fn login(s: &Server, name: &str) -> String {
     let (st, _, v) = call(
         s,
