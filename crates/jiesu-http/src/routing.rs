@@ -33,6 +33,7 @@ fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
 }
 
 const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
+/// The centre's routing staff: the catalogue, the review queue and dispatch accuracy are theirs.
 const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
 
 pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
@@ -665,11 +666,7 @@ pub async fn review_queue(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(
-        &actor,
-        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
-        "review-queue",
-    )?;
+    require(&actor, CATALOGUE_ADMINS, "review-queue")?;
     let now = st.now();
     let s2 = st.clone();
     let tickets = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<TicketState>> {
@@ -966,11 +963,7 @@ pub async fn dispatch_accuracy(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(
-        &actor,
-        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
-        "dispatch-accuracy",
-    )?;
+    require(&actor, CATALOGUE_ADMINS, "dispatch-accuracy")?;
     let s2 = st.clone();
     let mut v = tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??;
     if let Some(items) = v.get_mut("by_unit").and_then(|x| x.as_array_mut()) {

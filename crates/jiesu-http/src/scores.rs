@@ -8,6 +8,17 @@ use axum::response::{IntoResponse, Response};
 use jiesu_score::{Level, Month, PolicySet};
 use serde::Deserialize;
 
+/// The `{YYYY-MM}` path segment, or a 422 naming `period`.
+fn parse_month(period: &str) -> ApiResult<Month> {
+    Month::parse(period).ok_or_else(|| {
+        ApiError::invalid(
+            "period",
+            format!("'{period}' is not a month (YYYY-MM)"),
+            "月份格式应为 YYYY-MM",
+        )
+    })
+}
+
 #[derive(Deserialize)]
 pub struct Fmt {
     format: Option<String>,
@@ -19,13 +30,7 @@ pub async fn scorecard(
     Path((period, level)): Path<(String, String)>,
     Query(f): Query<Fmt>,
 ) -> ApiResult<Response> {
-    let month = Month::parse(&period).ok_or_else(|| {
-        ApiError::invalid(
-            "period",
-            format!("'{period}' is not a month (YYYY-MM)"),
-            "月份格式应为 YYYY-MM",
-        )
-    })?;
+    let month = parse_month(&period)?;
     let lvl = Level::parse(&level).ok_or_else(|| {
         ApiError::invalid(
             "level",
@@ -120,13 +125,7 @@ pub async fn drill(
     Query(q): Query<DrillQuery>,
 ) -> ApiResult<Response> {
     use jiesu_domain::org::UnitKind;
-    let month = Month::parse(&period).ok_or_else(|| {
-        ApiError::invalid(
-            "period",
-            format!("'{period}' is not a month (YYYY-MM)"),
-            "月份格式应为 YYYY-MM",
-        )
-    })?;
+    let month = parse_month(&period)?;
     let unit = st.org.get(&code).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -167,13 +166,7 @@ pub async fn level_drill(
     Path((period, level)): Path<(String, String)>,
     Query(q): Query<DrillQuery>,
 ) -> ApiResult<Response> {
-    let month = Month::parse(&period).ok_or_else(|| {
-        ApiError::invalid(
-            "period",
-            format!("'{period}' is not a month (YYYY-MM)"),
-            "月份格式应为 YYYY-MM",
-        )
-    })?;
+    let month = parse_month(&period)?;
     let lvl = Level::parse(&level).ok_or_else(|| {
         ApiError::invalid(
             "level",
