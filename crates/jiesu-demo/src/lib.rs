@@ -326,8 +326,9 @@ pub fn generate(
                 })
                 .context("starting a generator thread")?;
         }
-        // importers: `import` copies its batch before handing it to the store's writer thread;
-        // with two importers one copies (and frees) while the writer writes the other's batch
+        // importers: each encodes its batch into SQL rows (JSON payloads, timestamps) and frees it
+        // afterwards, so the store's single writer thread only inserts; with two importers one
+        // encodes while the writer writes the other's batch
         let (done_tx, done_rx) = mpsc::channel::<Result<u64>>();
         let mut to_importer = Vec::new();
         for k in 0..importers {
@@ -339,8 +340,14 @@ pub fn generate(
                 .spawn_scoped(scope, move || {
                     for batch in rx {
                         let n = batch.len() as u64;
-                        let r = store
-                            .import(batch)
+                        let r = batch
+                            .iter()
+                            .map(|(st, events)| jiesu_store::EncodedTicket::new(st, events))
+                            .collect::<jiesu_store::Result<Vec<_>>>()
+                            .and_then(|enc| {
+                                drop(batch);
+                                store.import_encoded(enc)
+                            })
                             .map(|_| n)
                             .context("writing generated tickets");
                         let failed = r.is_err();

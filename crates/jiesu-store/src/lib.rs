@@ -8,6 +8,7 @@
 mod agent_sessions;
 mod kb_store;
 mod labels;
+mod encode;
 mod recheck;
 mod reviews;
 mod sqlite;
@@ -17,6 +18,7 @@ mod writer;
 pub use agent_sessions::{AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS};
 pub use kb_store::KbVersionRow;
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelledExample};
+pub use encode::EncodedTicket;
 pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};
 

@@ -1,12 +1,12 @@
 //! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, one writer thread with group
 //! commit (see `writer`), a small pool of read connections.
 
-use crate::time::{fmt, fmt_opt};
+use crate::time::fmt;
 use crate::writer::{Completion, Job, Writer};
 use crate::*;
 use jiesu_domain::category::{Category, LivelihoodDomain};
 use jiesu_domain::org::{FunctionalZone, Unit, UnitKind};
-use jiesu_domain::{CallbackOutcome, EventKind};
+use jiesu_domain::EventKind;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
@@ -313,127 +313,21 @@ fn load_in(c: &Connection, id: TicketId) -> Result<Option<(TicketState, Vec<Even
 }
 
 fn insert_events(c: &Connection, id: TicketId, events: &[Event]) -> Result<()> {
-    let mut stmt = c.prepare_cached(
-        "INSERT INTO events (ticket_id, seq, at, kind, actor, role, unit_code, payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    )?;
-    for e in events {
-        stmt.execute(params![
-            id,
-            e.seq,
-            fmt(e.at),
-            e.kind.name(),
-            e.actor.user,
-            e.actor.role.as_str(),
-            e.actor.unit,
-            serde_json::to_string(&e.kind)?
-        ])?;
-    }
-    Ok(())
+    let rows = events
+        .iter()
+        .map(|e| crate::encode::event_row(id, e))
+        .collect::<Result<Vec<_>>>()?;
+    crate::encode::insert_event_rows(c, &rows)
 }
 
 /// Writes the projection rows of one ticket (replacing what was there).
 fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
-    let i = &st.intake;
-    let phone = &i.requester.phone;
-    let last4: String = phone
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let lead = st.assignments.iter().rev().find(|a| {
-        a.role == jiesu_domain::ticket::AssignmentRole::Lead
-            && a.state != jiesu_domain::AssignmentState::Returned
-    });
-    let cb = st.callbacks.iter().rev().find_map(|c| match &c.outcome {
-        CallbackOutcome::Reached {
-            contacted,
-            resolution,
-            satisfaction,
-            ..
-        } => Some((*contacted, resolution.as_str(), satisfaction.as_str(), c.at)),
-        _ => None,
-    });
-    c.prepare_cached(
-        "INSERT INTO tickets (id, number, created_at, channel, type, category_code, district_code, street_code,
-           community_code, status, title, phone_last4, enterprise, lead_unit, first_dispatched_at, finish_deadline,
-           closed_at, answered_directly, special, round, cb_contacted, cb_resolution, cb_satisfaction, cb_at,
-           merged_into, exempt_reason, version, updated_at)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
-         ON CONFLICT(id) DO UPDATE SET status=excluded.status, type=excluded.type, category_code=excluded.category_code,
-           lead_unit=excluded.lead_unit, first_dispatched_at=excluded.first_dispatched_at,
-           finish_deadline=excluded.finish_deadline, closed_at=excluded.closed_at,
-           answered_directly=excluded.answered_directly, special=excluded.special, round=excluded.round,
-           cb_contacted=excluded.cb_contacted, cb_resolution=excluded.cb_resolution,
-           cb_satisfaction=excluded.cb_satisfaction, cb_at=excluded.cb_at, merged_into=excluded.merged_into,
-           exempt_reason=excluded.exempt_reason,
-           version=excluded.version, updated_at=excluded.updated_at",
-    )?
-    .execute(params![
+    crate::encode::write_projection_rows(
+        c,
         st.id,
-        st.number,
-        fmt(st.created_at),
-        i.channel.as_str(),
-        i.request_type.as_str(),
-        i.category_code,
-        i.place.district_code,
-        i.place.street_code,
-        i.place.community_code,
-        st.status.as_str(),
-        i.title,
-        last4,
-        i.enterprise,
-        lead.map(|a| a.unit.as_str()),
-        fmt_opt(st.first_dispatched_at),
-        lead.map(|a| fmt(a.deadlines.finish)),
-        fmt_opt(st.closed_at),
-        st.answer.is_some(),
-        st.special.map(|s| s.as_str()),
-        st.round,
-        cb.map(|c| c.0),
-        cb.map(|c| c.1),
-        cb.map(|c| c.2),
-        cb.map(|c| fmt(c.3)),
-        st.merged_into.as_ref().map(|m| m.0),
-        st.exempt.as_ref().map(|e| e.0.as_str()),
-        st.version,
-        fmt(st.last_event_at),
-    ])?;
-    c.prepare_cached("DELETE FROM assignments WHERE ticket_id=?1")?
-        .execute([st.id])?;
-    let mut ins = c.prepare_cached(
-        "INSERT INTO assignments (ticket_id, idx, unit_code, role, tier, state, round, dispatched_at, sign_deadline,
-           respond_deadline, finish_deadline, signed_at, responded_at, finished_at, return_pending,
-           extension_pending, dispatched_by, extensions_granted, reminded, paused_since)
-           VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
-    )?;
-    for (idx, a) in st.assignments.iter().enumerate() {
-        ins.execute(params![
-            st.id,
-            idx as i64,
-            a.unit,
-            a.role.as_str(),
-            a.tier.as_str(),
-            a.state.as_str(),
-            a.round,
-            fmt(a.dispatched_at),
-            fmt(a.deadlines.sign),
-            fmt(a.deadlines.respond),
-            fmt(a.deadlines.finish),
-            fmt_opt(a.signed_at),
-            fmt_opt(a.responded_at),
-            fmt_opt(a.finished_at),
-            a.pending_return.is_some(),
-            a.pending_extension.is_some(),
-            a.dispatched_by,
-            a.extensions_granted,
-            serde_json::to_string(&a.reminders)?,
-            fmt_opt(a.paused_since),
-        ])?;
-    }
-    Ok(())
+        &crate::encode::ticket_row(st),
+        &crate::encode::assignment_rows(st)?,
+    )
 }
 
 /// Public ticket number: the Beijing-time date of intake and the id, e.g. `2026112800000123`.
