@@ -6,9 +6,9 @@
 //! (one file, WAL, `synchronous=FULL`, group commit).
 
 mod agent_sessions;
+mod encode;
 mod kb_store;
 mod labels;
-mod encode;
 mod recheck;
 mod reviews;
 mod sqlite;
@@ -16,9 +16,9 @@ pub mod time;
 mod writer;
 
 pub use agent_sessions::{AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS};
+pub use encode::EncodedTicket;
 pub use kb_store::KbVersionRow;
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelledExample};
-pub use encode::EncodedTicket;
 pub use recheck::{NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use sqlite::{SqliteStore, StoreOptions};
 
