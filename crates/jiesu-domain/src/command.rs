@@ -839,6 +839,10 @@ pub fn decide(
             EventKind::Unmerged { note: note.clone() }
         }
         Command::Urge { unit, note } => {
+            // only a ticket being handled can be urged (not one closed or archived meanwhile)
+            if !matches!(st.status, S::Dispatched | S::InProgress | S::ReturnReview) {
+                return Err(illegal(action, st));
+            }
             need_active(st, unit, action)?;
             not_blank("note", note, 500)?;
             EventKind::Urged {
