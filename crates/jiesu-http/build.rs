@@ -28,7 +28,10 @@ fn newest(dir: &Path, skip: &[&str]) -> std::time::SystemTime {
 }
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let manifest = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR for build scripts"),
+    );
     let web = manifest.join("../../web");
     let dist = web.join("dist");
     println!("cargo:rerun-if-env-changed=JIESU_SKIP_UI");

@@ -791,13 +791,7 @@ pub async fn act(
     }
     // visibility first: a foreign unit gets 404 whatever it asks
     let _ = load_visible(&st, &actor, id).await?;
-    if !role_may(actor.role, &action) {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: action.clone(),
-        }
-        .into());
-    }
+    crate::auth::require_role(&actor, role_may(actor.role, &action), &action)?;
     let side: Arc<Mutex<Option<ApiError>>> = Arc::new(Mutex::new(None));
     let now = st.now();
     let state = if action == "merge" {

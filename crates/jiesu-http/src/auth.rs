@@ -13,6 +13,33 @@ use jiesu_domain::{Actor, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// 403 naming the action unless `allowed` (a check of the caller's role) holds.
+pub fn require_role(actor: &Actor, allowed: bool, action: &str) -> ApiResult<()> {
+    if allowed || actor.role == Role::System {
+        Ok(())
+    } else {
+        Err(jiesu_domain::auth::Denied::Role {
+            role: actor.role,
+            action: action.into(),
+        }
+        .into())
+    }
+}
+
+/// Only the centre's staff (agents, dispatchers, callback agents, supervisors, admins).
+pub fn centre_only(actor: &Actor, action: &str) -> ApiResult<()> {
+    require_role(actor, actor.role.is_centre(), action)
+}
+
+/// The centre's staff and the units' staff (no citizens).
+pub fn staff_only(actor: &Actor, action: &str) -> ApiResult<()> {
+    require_role(
+        actor,
+        actor.role.is_centre() || actor.role.is_unit(),
+        action,
+    )
+}
+
 /// Hashes a password for storage.
 pub fn hash_password(pw: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -19,18 +19,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn desk(actor: &jiesu_domain::Actor) -> ApiResult<()> {
-    if matches!(
-        actor.role,
-        Role::CallbackAgent | Role::Supervisor | Role::Admin
-    ) {
-        Ok(())
-    } else {
-        Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "callback".into(),
-        }
-        .into())
-    }
+    crate::auth::require_role(
+        actor,
+        matches!(
+            actor.role,
+            Role::CallbackAgent | Role::Supervisor | Role::Admin
+        ),
+        "callback",
+    )
 }
 
 /// `GET /api/v1/callbacks/due` — results submitted, then open tickets whose finish deadline passed.
@@ -205,13 +201,11 @@ pub async fn recheck_sample(
     Caller(actor): Caller,
     Query(q): Query<SampleQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !matches!(actor.role, Role::Supervisor | Role::Admin) {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "recheck".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(
+        &actor,
+        matches!(actor.role, Role::Supervisor | Role::Admin),
+        "recheck",
+    )?;
     let parse = crate::error::utc_day;
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let n = q.n.unwrap_or(20).clamp(1, 200) as usize;
@@ -339,15 +333,11 @@ pub struct RecheckBody {
 }
 
 fn supervisor(actor: &jiesu_domain::Actor) -> ApiResult<()> {
-    if matches!(actor.role, Role::Supervisor | Role::Admin) {
-        Ok(())
-    } else {
-        Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "recheck".into(),
-        }
-        .into())
-    }
+    crate::auth::require_role(
+        actor,
+        matches!(actor.role, Role::Supervisor | Role::Admin),
+        "recheck",
+    )
 }
 
 /// `POST /api/v1/callbacks/rechecks` — the supervisor's re-check of a ticket's last answered
@@ -445,16 +435,14 @@ pub async fn unresolved(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    if !matches!(
-        actor.role,
-        Role::CallbackAgent | Role::Dispatcher | Role::Supervisor | Role::Admin
-    ) {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "reopen".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(
+        &actor,
+        matches!(
+            actor.role,
+            Role::CallbackAgent | Role::Dispatcher | Role::Supervisor | Role::Admin
+        ),
+        "reopen",
+    )?;
     let s2 = st.clone();
     let rows = tokio::task::spawn_blocking(move || s2.store.unresolved_callbacks(200)).await??;
     let items: Vec<Value> = rows

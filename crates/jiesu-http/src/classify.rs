@@ -347,13 +347,7 @@ pub async fn classify(
     Caller(actor): Caller,
     crate::json::Json(b): crate::json::Json<ClassifyBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !actor.role.is_centre() {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "classify".into(),
-        }
-        .into());
-    }
+    crate::auth::centre_only(&actor, "classify")?;
     let title = b.title.clone().unwrap_or_default();
     let text = format!("{} {}", title, b.text);
     if text.trim().is_empty() {
@@ -476,25 +470,13 @@ pub fn reclassify_command(
     })
 }
 
-fn centre_only(actor: &jiesu_domain::auth::Actor, action: &str) -> ApiResult<()> {
-    if actor.role.is_centre() {
-        Ok(())
-    } else {
-        Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: action.into(),
-        }
-        .into())
-    }
-}
-
 /// `GET /api/v1/classify/model` — the model in use: version, when it was trained, on how many
 /// examples and how many of them were corrections; and the corrections recorded since.
 pub async fn model_info(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    centre_only(&actor, "classify")?;
+    crate::auth::centre_only(&actor, "classify")?;
     let s2 = st.clone();
     let counts = tokio::task::spawn_blocking(move || s2.store.correction_counts()).await??;
     let models = st.models.read().ok().and_then(|g| g.clone());
@@ -535,7 +517,7 @@ pub async fn feedback(
     Caller(actor): Caller,
     crate::json::Json(b): crate::json::Json<FeedbackBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    centre_only(&actor, "classify")?;
+    crate::auth::centre_only(&actor, "classify")?;
     if b.suggested_category.is_none() && b.suggested_type.is_none() {
         return Err(ApiError::invalid(
             "suggested_category",

@@ -28,13 +28,7 @@ pub async fn search(
     Caller(actor): Caller,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !actor.role.is_centre() && !actor.role.is_unit() {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "kb".into(),
-        }
-        .into());
-    }
+    crate::auth::staff_only(&actor, "kb")?;
     if q.q.chars().count() > 2000 {
         return Err(ApiError::invalid(
             "q",
@@ -134,13 +128,7 @@ pub async fn stats(
     Caller(actor): Caller,
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !actor.role.is_centre() {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "kb-stats".into(),
-        }
-        .into());
-    }
+    crate::auth::centre_only(&actor, "kb-stats")?;
     let day = crate::error::utc_day;
     let from = q.from.as_deref().map(|d| day("from", d)).transpose()?;
     let to = q.to.as_deref().map(|d| day("to", d)).transpose()?;
@@ -193,16 +181,14 @@ pub async fn duplicates(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !matches!(
-        actor.role,
-        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System
-    ) {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "duplicates".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(
+        &actor,
+        matches!(
+            actor.role,
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System
+        ),
+        "duplicates",
+    )?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
     let s2 = st.clone();
@@ -252,13 +238,7 @@ pub async fn article(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !actor.role.is_centre() && !actor.role.is_unit() {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "kb".into(),
-        }
-        .into());
-    }
+    crate::auth::staff_only(&actor, "kb")?;
     let a = st
         .kb
         .read()
@@ -294,13 +274,7 @@ pub async fn usage(
     Caller(actor): Caller,
     Query(q): Query<UsageQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !actor.role.is_centre() {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "kb-usage".into(),
-        }
-        .into());
-    }
+    crate::auth::centre_only(&actor, "kb-usage")?;
     let day = crate::error::utc_day;
     let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
     let s2 = st.clone();

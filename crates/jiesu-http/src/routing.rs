@@ -21,15 +21,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
-    if actor.role == Role::System || roles.contains(&actor.role) {
-        Ok(())
-    } else {
-        Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: what.into(),
-        }
-        .into())
-    }
+    crate::auth::require_role(actor, roles.contains(&actor.role), what)
 }
 
 const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
@@ -458,13 +450,11 @@ pub async fn overdue_board(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    if !(actor.role.is_centre() || actor.role == Role::UnitManager) {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "supervision".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(
+        &actor,
+        actor.role.is_centre() || actor.role == Role::UnitManager,
+        "supervision",
+    )?;
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
@@ -525,15 +515,11 @@ pub async fn overdue_board(
 }
 
 fn supervision_role(actor: &Actor) -> ApiResult<()> {
-    if actor.role.is_centre() || actor.role == Role::UnitManager {
-        Ok(())
-    } else {
-        Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "supervision".into(),
-        }
-        .into())
-    }
+    crate::auth::require_role(
+        actor,
+        actor.role.is_centre() || actor.role == Role::UnitManager,
+        "supervision",
+    )
 }
 
 #[derive(Deserialize)]
@@ -555,13 +541,7 @@ pub async fn remind_bulk(
     Caller(actor): Caller,
     body: Result<axum::Json<UrgeBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !role_may(actor.role, "urge") {
-        return Err(jiesu_domain::auth::Denied::Role {
-            role: actor.role,
-            action: "urge".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(&actor, role_may(actor.role, "urge"), "urge")?;
     let axum::Json(b) = body.map_err(|e| {
         ApiError::invalid(
             "body",

@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use jiesu_domain::auth::{can_view, role_may, Actor, Denied};
+use jiesu_domain::auth::{can_view, role_may, Actor};
 use jiesu_domain::org::UnitKind;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
@@ -181,13 +181,7 @@ pub async fn load_visible(
     actor: &Actor,
     id: TicketId,
 ) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
-    if !role_may(actor.role, "read") {
-        return Err(Denied::Role {
-            role: actor.role,
-            action: "read".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(actor, role_may(actor.role, "read"), "read")?;
     let s2 = st.clone();
     let (t, ev) = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
         .await??
@@ -219,13 +213,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(b): Json<CreateBody>,
 ) -> ApiResult<impl IntoResponse> {
-    if !role_may(actor.role, "create") {
-        return Err(Denied::Role {
-            role: actor.role,
-            action: "create".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(&actor, role_may(actor.role, "create"), "create")?;
     let intake = intake_from(&st, b, Channel::Phone)?;
     let key = headers
         .get("idempotency-key")
@@ -366,13 +354,7 @@ pub async fn list(
     Caller(actor): Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    if !role_may(actor.role, "read") {
-        return Err(Denied::Role {
-            role: actor.role,
-            action: "read".into(),
-        }
-        .into());
-    }
+    crate::auth::require_role(&actor, role_may(actor.role, "read"), "read")?;
     let mut units: Option<Vec<String>> = None;
     if actor.role.is_unit() {
         let mine = actor.unit.clone().ok_or_else(|| {

@@ -8,6 +8,7 @@
 #[path = "../tests/common/city.rs"]
 mod city;
 
+use anyhow::Context;
 use chrono::{Duration, TimeZone, Utc};
 use city::{build, Respond, Spec};
 use jiesu_domain::org::UnitKind;
@@ -24,40 +25,35 @@ fn arg(name: &str) -> Option<String> {
 }
 
 fn pick(cum: &[f64], u: f64) -> usize {
-    cum.partition_point(|&c| c <= u * cum.last().unwrap())
+    cum.partition_point(|&c| c <= u * cum.last().copied().unwrap_or(0.0))
         .min(cum.len() - 1)
 }
 
-fn main() {
-    let db = arg("--db").expect("--db PATH");
-    let n: i64 = arg("--tickets").map_or(600_000, |s| s.parse().unwrap());
+fn main() -> anyhow::Result<()> {
+    let db = arg("--db").context("--db PATH is required")?;
+    let n: i64 = arg("--tickets")
+        .map_or(Ok(600_000), |s| s.parse())
+        .context("--tickets must be a whole number")?;
     let month = arg("--month").unwrap_or_else(|| "2026-11".into());
-    let seed: u64 = arg("--seed").map_or(1, |s| s.parse().unwrap());
-    let (y, m) = month.split_once('-').unwrap();
-    let start = Utc
-        .with_ymd_and_hms(y.parse().unwrap(), m.parse().unwrap(), 1, 0, 0, 0)
-        .unwrap();
-    let end = if m == "12" {
-        Utc.with_ymd_and_hms(y.parse::<i32>().unwrap() + 1, 1, 1, 0, 0, 0)
-            .unwrap()
-    } else {
-        Utc.with_ymd_and_hms(
-            y.parse().unwrap(),
-            m.parse::<u32>().unwrap() + 1,
-            1,
-            0,
-            0,
-            0,
-        )
-        .unwrap()
+    let seed: u64 = arg("--seed")
+        .map_or(Ok(1), |s| s.parse())
+        .context("--seed must be a whole number")?;
+    let m = jiesu_score::Month::parse(&month)
+        .with_context(|| format!("--month '{month}' is not YYYY-MM"))?;
+    // (UTC month boundaries: this synthetic month only needs a span of a month)
+    let utc_start = |m: jiesu_score::Month| {
+        Utc.with_ymd_and_hms(m.year, m.month, 1, 0, 0, 0)
+            .single()
+            .context("month out of range")
     };
+    let (start, end) = (utc_start(m)?, utc_start(m.plus(1))?);
     let seconds = (end - start).num_seconds() - 3600;
-    assert!(!std::path::Path::new(&db).exists(), "{db} exists");
-    let store = SqliteStore::open_with(&db, StoreOptions { durable: false }).unwrap();
+    anyhow::ensure!(!std::path::Path::new(&db).exists(), "{db} exists");
+    let store = SqliteStore::open_with(&db, StoreOptions { durable: false })?;
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
-    store.replace_reference(&units, cats.all()).unwrap();
-    store.begin_bulk().unwrap();
+    store.replace_reference(&units, cats.all())?;
+    store.begin_bulk()?;
     let profiles = jiesu_refdata::profiles();
     let leaves = &profiles.leaves;
     let mut cum = 0.0;
@@ -89,7 +85,7 @@ fn main() {
     let street_cum: Vec<f64> = streets
         .iter()
         .map(|s| {
-            let d = s.parent.as_deref().unwrap();
+            let d = s.parent.as_deref().expect("every street has a district");
             cum += district_share(d) / per_district(d);
             cum
         })
@@ -123,7 +119,8 @@ fn main() {
                             );
                             let leaf = &leaves[pick(leaf_cum, rng.gen())];
                             let street = streets[pick(street_cum, rng.gen())];
-                            let district = street.parent.clone().unwrap();
+                            let district =
+                                street.parent.clone().expect("every street has a district");
                             let lead = leaf
                                 .pick_lead(rng.gen())
                                 .target
@@ -190,17 +187,20 @@ fn main() {
                     })
                 })
                 .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
+            hs.into_iter()
+                .map(|h| h.join().expect("a ticket-building thread panicked"))
+                .collect()
         });
         for b in built {
-            store.import(b).unwrap();
+            store.import(b)?;
         }
         next = hi + 1;
         eprintln!("{} / {n} tickets, {:.0} s", hi, t0.elapsed().as_secs_f64());
     }
-    store.end_bulk().unwrap();
+    store.end_bulk()?;
     println!(
         "{n} tickets of {month} into {db} in {:.0} s",
         t0.elapsed().as_secs_f64()
     );
+    Ok(())
 }

@@ -59,23 +59,6 @@ pub struct BenchScoreArgs {
     pub keep_files: bool,
 }
 
-fn default_cache_dir() -> PathBuf {
-    for var in ["JIESU_CACHE_DIR", "XDG_CACHE_HOME"] {
-        if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
-            let p = PathBuf::from(p);
-            return if var == "XDG_CACHE_HOME" {
-                p.join("jiesu")
-            } else {
-                p
-            };
-        }
-    }
-    if let Some(h) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
-        return PathBuf::from(h).join(".cache").join("jiesu");
-    }
-    std::env::temp_dir().join("jiesu-cache")
-}
-
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() {
@@ -103,7 +86,10 @@ pub fn run_bench_score(args: BenchScoreArgs) -> Result<()> {
     if args.runs == 0 || args.runs > 100 {
         bail!("--runs must be between 1 and 100");
     }
-    let cache = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let cache = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(jiesu_pybaseline::cache_dir);
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
     let db = args
@@ -183,7 +169,13 @@ pub fn run_bench_score(args: BenchScoreArgs) -> Result<()> {
 
     // 3. DuckDB's input: the same rows as Parquet (via CSV), and the units
     let org = OrgTree::new(store.units()?);
-    let python = python_with_duckdb(&cache, &args.python)?;
+    let python = jiesu_pybaseline::python_with(
+        &cache,
+        &args.python,
+        "bench-venv-duckdb",
+        &["duckdb"],
+        &["duckdb"],
+    )?;
     let work = cache.join(format!("bench-score-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = (|| -> Result<()> {
@@ -476,61 +468,4 @@ fn compare(cards: &[Scorecard], rows: &[DuckRow]) -> (usize, Vec<String>) {
         }
     }
     (checked, bad)
-}
-
-fn has_duckdb(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import duckdb"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// A Python interpreter that can import duckdb, installing it if needed (benchmark only).
-fn python_with_duckdb(cache: &Path, python: &str) -> Result<PathBuf> {
-    let venv = cache.join("bench-venv-duckdb");
-    let venv_python = venv.join("bin").join("python");
-    if has_duckdb(&venv_python) {
-        return Ok(venv_python);
-    }
-    let system = PathBuf::from(python);
-    if has_duckdb(&system) {
-        return Ok(system);
-    }
-    println!(
-        "duckdb : installing the Python package into {} (benchmark only) …",
-        venv.display()
-    );
-    let mut log = String::new();
-    let mut run = |cmd: &mut Command| -> bool {
-        match cmd.output() {
-            Ok(o) if o.status.success() => true,
-            Ok(o) => {
-                log.push_str(&String::from_utf8_lossy(&o.stderr));
-                false
-            }
-            Err(e) => {
-                log.push_str(&format!("{e}\n"));
-                false
-            }
-        }
-    };
-    if !venv_python.exists() {
-        run(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    }
-    if venv_python.exists()
-        && run(Command::new(&venv_python).args(["-m", "pip", "install", "--quiet", "duckdb"]))
-        && has_duckdb(&venv_python)
-    {
-        return Ok(venv_python);
-    }
-    if run(Command::new(python).args(["-m", "pip", "install", "--user", "--quiet", "duckdb"]))
-        && has_duckdb(&system)
-    {
-        return Ok(system);
-    }
-    bail!(
-        "could not install duckdb for the baseline (tried a venv in {} and pip install --user):\n{log}",
-        venv.display()
-    )
 }

@@ -264,6 +264,20 @@ fn zone_parse(s: &str) -> Option<FunctionalZone> {
 }
 
 /// An event from its stored columns (seq, at, actor, role, unit, payload).
+/// An event with its ticket's id and number, from the columns `ticket_id, number, seq, at, actor,
+/// role, unit_code, payload` starting at column `k`.
+fn numbered_event(r: &rusqlite::Row<'_>, k: usize) -> Result<(TicketId, String, Event)> {
+    let e = event_from_row(
+        r.get(k + 2)?,
+        &r.get::<_, String>(k + 3)?,
+        r.get(k + 4)?,
+        &r.get::<_, String>(k + 5)?,
+        r.get(k + 6)?,
+        &r.get::<_, String>(k + 7)?,
+    )?;
+    Ok((r.get(k)?, r.get(k + 1)?, e))
+}
+
 fn event_from_row(
     seq: u32,
     at: &str,
@@ -899,26 +913,10 @@ impl TicketStore for SqliteStore {
                         OR json_extract(e.payload, '$.unit') IN (SELECT value FROM json_each(?1)))
                  ORDER BY e.at DESC LIMIT ?3",
             )?;
-            let rows = s.query_map(params![units, kinds, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, String>(7)?,
-                ))
-            })?;
+            let mut rows = s.query(params![units, kinds, limit])?;
             let mut out = Vec::new();
-            for row in rows {
-                let (id, number, seq, at, actor, role, unit, payload) = row?;
-                out.push((
-                    id,
-                    number,
-                    event_from_row(seq, &at, actor, &role, unit, &payload)?,
-                ));
+            while let Some(r) = rows.next()? {
+                out.push(numbered_event(r, 0)?);
             }
             Ok(out)
         })
@@ -1055,28 +1053,11 @@ impl SqliteStore {
                 "SELECT e.rowid, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload
                  FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.rowid > ?1 ORDER BY e.rowid LIMIT ?2",
             )?;
-            let rows = s.query_map(params![rowid, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
-            })?;
+            let mut rows = s.query(params![rowid, limit])?;
             let mut out = Vec::new();
-            for row in rows {
-                let (rid, id, number, seq, at, actor, role, unit, payload) = row?;
-                out.push((
-                    rid,
-                    id,
-                    number,
-                    event_from_row(seq, &at, actor, &role, unit, &payload)?,
-                ));
+            while let Some(r) = rows.next()? {
+                let (id, number, e) = numbered_event(r, 1)?;
+                out.push((r.get(0)?, id, number, e));
             }
             Ok(out)
         })

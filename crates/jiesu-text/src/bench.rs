@@ -4,7 +4,7 @@
 //! The Python side is installed for the benchmark only, into a virtual environment under the
 //! cache directory (`pip install --user` as a fallback); it is never a product dependency.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -109,10 +109,19 @@ pub fn run_bench_classify(args: BenchClassifyArgs) -> Result<()> {
     let ours_before = measure_throughput(&clf, &texts, args.min_seconds / 2.0);
 
     // scikit-learn.
-    let cache = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let cache = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(jiesu_pybaseline::cache_dir);
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
-    let python = python_with_modules(&cache, &args.python)?;
+    let python = jiesu_pybaseline::python_with(
+        &cache,
+        &args.python,
+        "bench-venv",
+        &["jieba", "sklearn"],
+        &["jieba", "scikit-learn"],
+    )?;
     let script = cache.join("sklearn_bench.py");
     std::fs::write(&script, SKLEARN_SCRIPT)
         .with_context(|| format!("cannot write {}", script.display()))?;
@@ -191,89 +200,4 @@ impl BenchClassifyArgs {
     fn seed(&self) -> u64 {
         self.model.seed
     }
-}
-
-fn default_cache_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("JIESU_CACHE_DIR").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p).join("jiesu");
-    }
-    if let Some(h) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
-        return PathBuf::from(h).join(".cache").join("jiesu");
-    }
-    std::env::temp_dir().join("jiesu-cache")
-}
-
-fn has_modules(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import jieba, sklearn"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// A Python interpreter that can import jieba and scikit-learn, installing them if needed.
-fn python_with_modules(cache: &Path, python: &str) -> Result<PathBuf> {
-    let venv = cache.join("bench-venv");
-    let venv_python = venv.join("bin").join("python");
-    if has_modules(&venv_python) {
-        return Ok(venv_python);
-    }
-    let system = PathBuf::from(python);
-    if has_modules(&system) {
-        return Ok(system);
-    }
-    eprintln!(
-        "installing jieba and scikit-learn for the baseline into {} (benchmark only)…",
-        venv.display()
-    );
-    let mut log = String::new();
-    let mut run = |cmd: &mut Command| -> bool {
-        match cmd.output() {
-            Ok(o) if o.status.success() => true,
-            Ok(o) => {
-                log.push_str(&String::from_utf8_lossy(&o.stderr));
-                false
-            }
-            Err(e) => {
-                log.push_str(&format!("{e}\n"));
-                false
-            }
-        }
-    };
-    if !venv_python.exists() {
-        run(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    }
-    if venv_python.exists()
-        && run(Command::new(&venv_python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "jieba",
-            "scikit-learn",
-        ]))
-        && has_modules(&venv_python)
-    {
-        return Ok(venv_python);
-    }
-    if run(Command::new(python).args([
-        "-m",
-        "pip",
-        "install",
-        "--user",
-        "--quiet",
-        "jieba",
-        "scikit-learn",
-    ])) && has_modules(&system)
-    {
-        return Ok(system);
-    }
-    bail!(
-        "could not install jieba and scikit-learn for the Python baseline (tried a venv in {} and \
-         pip install --user):\n{log}",
-        venv.display()
-    )
 }
