@@ -2,15 +2,18 @@
 //! 2,816 messages) become articles (question = message title, answer = reply), and each
 //! message's detail text is the query. Measures recall@3 (the message's own reply in the top 3).
 //!
-//! Needs the shared data (`$JIESU_SHARED_DATA`, default `<workspace>/../shared/data`); fails
-//! loudly when it is absent. Never copies the data into the repository.
+//! Needs the shared data (`$JIESU_SHARED_DATA`, default `<workspace>/../shared/data`); skips on one
+//! visible line when it is absent, fails where `JIESU_REQUIRE_SHARED_DATA` is set (CI). Never copies
+//! the data into the repository.
 
 use jiesu_kb::realdata::{load_replies, replies_path};
 use jiesu_kb::{bench::real_articles, KnowledgeBase, SearchOptions};
 
 #[test]
 fn real_replies_recall_at_3() {
-    let path = replies_path();
+    let Some(path) = jiesu_text::data::shared_test_file(replies_path()) else {
+        return;
+    };
     let msgs = load_replies(&path).unwrap_or_else(|e| panic!("{e:#}"));
     assert!(
         msgs.len() > 2000,

@@ -147,6 +147,33 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The variable that turns a missing shared data file into a failure instead of a skip. `.ci/run`
+/// sets it, so CI never skips the tests that read licensed third-party data.
+pub const REQUIRE_SHARED_DATA_VAR: &str = "JIESU_REQUIRE_SHARED_DATA";
+
+/// A data file that tests may read but the repository may not ship (its licence allows test use
+/// only). `Some(path)` when it exists. When it is absent: prints one visible line
+/// (`skipped: needs …`) and returns `None`, so the caller returns early — unless
+/// [`REQUIRE_SHARED_DATA_VAR`] is set (CI), where it panics naming the file.
+pub fn shared_test_file(path: PathBuf) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    let strict = std::env::var_os(REQUIRE_SHARED_DATA_VAR).is_some_and(|v| !v.is_empty() && v != "0");
+    if strict {
+        panic!(
+            "test data {} is missing and {REQUIRE_SHARED_DATA_VAR} is set: put the shared data \
+             beside the workspace or set JIESU_SHARED_DATA",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: needs {}, set JIESU_SHARED_DATA to the shared data folder",
+        path.display()
+    );
+    None
+}
+
 /// The labelled TipDM training file (`train_tokenized.csv`) under [`shared_data_dir`].
 pub fn tipdm_train_file() -> PathBuf {
     shared_data_dir()

@@ -1,19 +1,17 @@
 //! Accuracy on real citizen messages (TipDM 2020, `train_tokenized.csv`), read from the shared
 //! data directory ($JIESU_SHARED_DATA, else `<workspace>/../shared/data`). The data is licensed
-//! for testing only and is never copied into the repository. A missing file fails the test.
+//! for testing only and is never copied into the repository. A missing file skips the test on one
+//! visible line, or fails it where `JIESU_REQUIRE_SHARED_DATA` is set (CI).
 
-use jiesu_text::data::{read_labelled_csv, tipdm_train_file};
+use jiesu_text::data::{read_labelled_csv, shared_test_file, tipdm_train_file};
 use jiesu_text::eval::stratified_split;
 use jiesu_text::{Classifier, TrainOptions};
 
 #[test]
 fn stratified_split_reaches_macro_f1_0_90_on_segmented_and_raw_text() {
-    let path = tipdm_train_file();
-    assert!(
-        path.exists(),
-        "test data {} is missing: put the shared data beside the workspace or set JIESU_SHARED_DATA",
-        path.display()
-    );
+    let Some(path) = shared_test_file(tipdm_train_file()) else {
+        return;
+    };
     let rows = read_labelled_csv(&path, &["tokens".to_string()], "label_l1").unwrap();
     assert_eq!(rows.len(), 7845, "unexpected size of {}", path.display());
     let mut labels: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
