@@ -381,7 +381,9 @@ function dispatchForm(tk: TicketView, done: Done): HTMLElement {
 
 /** The callback (回访) script: greeting, then the four questions — or "not reached". */
 export function callbackForm(tk: TicketView, done: Done): HTMLElement {
-  const lead = tk.assignments.find((a) => a.role === 'lead') ?? tk.assignments[0];
+  // The unit whose result is called back (never one that returned the ticket), and its assistants.
+  const resultUnit = tk.result_unit?.name ?? tk.result_unit?.code ?? '—';
+  const assisting = (tk.assisting_units ?? []).map((u) => u.name ?? u.code);
   const reached = radioGroup(
     'reached',
     t('cb_call_outcome'),
@@ -417,8 +419,9 @@ export function callbackForm(tk: TicketView, done: Done): HTMLElement {
     h(
       'p',
       { class: 'script-greeting' },
-      t('cb_greeting', { date: fmtTime(tk.created_at).slice(0, 10), title: tk.title, unit: lead?.unit_name ?? lead?.unit_code ?? '—' }),
+      t('cb_greeting', { date: fmtTime(tk.created_at).slice(0, 10), title: tk.title, unit: resultUnit }),
     ),
+    assisting.length ? h('p', { class: 'script-assist', 'data-testid': 'callback-assisting' }, t('cb_assisting', { units: assisting.join('、') })) : null,
   );
   return actionForm(
     tk,

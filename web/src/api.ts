@@ -105,6 +105,10 @@ export interface TicketView {
   assignments: AssignmentView[];
   answer?: string | null;
   result_text?: string | null;
+  /** 办结单位 — the lead that finished the current round (the unit the callback is about). */
+  result_unit?: { code: string; name?: string | null } | null;
+  /** 协办单位 of the current round. */
+  assisting_units?: { code: string; name?: string | null }[];
   callbacks?: CallbackView[];
   whistles?: unknown[];
   escalations?: unknown[];

@@ -331,6 +331,7 @@ const S = {
     '您好，我是12345市民服务热线回访员。您于 {date} 反映的“{title}”已由 {unit} 办结，想了解一下办理情况。',
     'Hello, this is the 12345 hotline calling back. Your request "{title}" of {date} was handled by {unit}; may we ask how it went?',
   ],
+  cb_assisting: ['协办单位：{units}', 'Assisting units: {units}'],
   cb_call_outcome: ['接通情况', 'Call outcome'],
   cb_reached: ['已接通', 'Reached'],
   cb_not_reached: ['未接通', 'Not reached'],

@@ -100,7 +100,8 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
                 chrono::Utc::now(),
             )?;
             println!("imported {} rules as {status} version {v}", cat.len());
-            let lint = jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now());
+            let lint =
+                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?);
             println!("{lint}");
             Ok(())
         }
@@ -110,7 +111,7 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let cat = published(&store, &org, &cats)?;
             println!(
                 "{}",
-                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now())
+                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?)
             );
             Ok(())
         }
@@ -130,6 +131,7 @@ pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Res
         &draft,
         &org,
         chrono::Utc::now(),
+        store.city_zone()?,
         months.max(1),
     )?;
     println!("{rep}");

@@ -297,6 +297,70 @@ fn a_returned_ticket_waits_for_review_and_lands_on_the_next_unit() {
 }
 
 #[test]
+fn the_callback_names_the_unit_that_finished_not_the_one_that_returned() {
+    let s = server(&users());
+    let (agent, disp, h1, h2, cb) = (
+        login(&s, "agent1"),
+        login(&s, "disp1"),
+        login(&s, "h1"),
+        login(&s, "h2"),
+        login(&s, "cb1"),
+    );
+    let cat = first_leaf(&s);
+    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    let (st, _, v) = act(
+        &s,
+        &h1,
+        id,
+        "return",
+        json!({"reason": "outside_area", "text": "地址属于相邻街道"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, _, v) = act(&s, &disp, id, "review-return", json!({"approve": true}));
+    assert_eq!(st, 200, "{v}");
+    let (st, _, v) = act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105002", "role": "lead"},
+                               {"unit_code": "110105003", "role": "assist"}]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    for (a, b) in [
+        ("sign", json!({})),
+        ("respond", json!({"note": "已电话联系"})),
+        ("result", json!({"text": "已协调处理。"})),
+    ] {
+        let (st, _, v) = act(&s, &h2, id, a, b);
+        assert_eq!(st, 200, "{a}: {v}");
+    }
+    let (st, _, t) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&cb), None);
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["status"], "result_submitted");
+    assert_eq!(
+        t["result_unit"]["code"], "110105002",
+        "the callback is about the unit that finished: {}",
+        t["result_unit"]
+    );
+    assert!(t["result_unit"]["name"].is_string());
+    let assisting: Vec<&str> = t["assisting_units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(assisting, ["110105003"]);
+}
+
+#[test]
 fn bad_input_gets_a_problem_naming_what_is_wrong_and_changes_nothing() {
     let s = server(&users());
     let (agent, h1) = (login(&s, "agent1"), login(&s, "h1"));

@@ -1,5 +1,7 @@
 //! Knowledge-base article management: drafts, versions, review by someone other than the author,
 //! retirement, validity dates in search, and all of it stored (another server process sees it).
+//! Every server here runs on a test clock (`serve --test-clock`), so no test depends on the hour
+//! it runs at; the city-day boundaries (23:30 and 00:30 city time) are tested explicitly.
 
 mod common;
 use common::*;
@@ -43,9 +45,140 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A server on a fresh database whose clock starts at `clock` (RFC 3339), in the city zone `tz`.
+fn server_at(clock: &str, tz: &str) -> Server {
+    server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap(), "--tz", tz]);
+        },
+        &users(),
+        &["--test-clock", clock],
+        &[],
+    )
+}
+
+/// Publishes an article valid `[from, to]` (dates) and returns its id.
+fn publish_valid(
+    s: &Server,
+    author: &str,
+    reviewer: &str,
+    q: &str,
+    from: &str,
+    to: Option<&str>,
+) -> String {
+    let leaf = first_leaf(s);
+    let body = json!({"question": q, "answer": "请携带相关材料到社区服务站办理，工作日上午九点至下午五点。",
+                      "owner_unit": "110105001", "categories": [leaf],
+                      "valid_from": from, "valid_to": to});
+    let (st, _, a) = call(
+        s,
+        "POST",
+        "/api/v1/kb/articles",
+        Some(author),
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    for (step, tok) in [("submit", author), ("approve", reviewer)] {
+        let (st, _, v) = call(
+            s,
+            "POST",
+            &format!("/api/v1/kb/articles/{id}/{step}"),
+            Some(tok),
+            None,
+        );
+        assert_eq!(st, 200, "{step}: {v}");
+    }
+    id
+}
+
+#[test]
+fn validity_follows_the_city_day_at_23_30_and_00_30() {
+    // An article that starts on 1 December and one that ended on 30 November, looked up at
+    // 23:30 and at 00:30 city time around that midnight, in Beijing and in New York.
+    for (clock, tz, december) in [
+        ("2026-11-30T15:30:00Z", "Asia/Shanghai", false), // 23:30 on 30 November in Beijing
+        ("2026-11-30T16:30:00Z", "Asia/Shanghai", true),  // 00:30 on 1 December in Beijing
+        ("2026-12-01T04:30:00Z", "America/New_York", false), // 23:30 on 30 November in New York
+        ("2026-12-01T05:30:00Z", "America/New_York", true), // 00:30 on 1 December in New York
+    ] {
+        let s = server_at(clock, tz);
+        let (agent, sup) = (login(&s, "agent1"), login(&s, "sup1"));
+        let starts = "十二月起实行的冬季供暖补贴新标准怎么领取";
+        let ended = "十一月临时开放的夜间疫苗接种点在哪里";
+        let a = publish_valid(&s, &agent, &sup, starts, "2026-12-01", None);
+        let b = publish_valid(&s, &agent, &sup, ended, "2026-11-01", Some("2026-11-30"));
+        assert_eq!(
+            search_ids(&s, &agent, starts).contains(&a),
+            december,
+            "{clock} in {tz}: the article from 1 December"
+        );
+        assert_eq!(
+            search_ids(&s, &agent, ended).contains(&b),
+            !december,
+            "{clock} in {tz}: the article until 30 November"
+        );
+        let (_, _, e) = call(&s, "GET", "/api/v1/enums", None, None);
+        assert_eq!(e["time_zone"], json!(tz));
+        // the ticket number carries the city's date of intake
+        let id = complaint_dispatched_to(&s, &sup, "110105", "110105001", "13912345678");
+        let (_, _, t) = call(
+            &s,
+            "GET",
+            &format!("/api/v1/tickets/{id}"),
+            Some(&sup),
+            None,
+        );
+        let day = if december { "20261201" } else { "20261130" };
+        assert!(
+            t["number"].as_str().unwrap().starts_with(day),
+            "{clock} in {tz}: {}",
+            t["number"]
+        );
+        // the scorecard's November is November in the city's zone
+        let (st, _, card) = call(&s, "GET", "/api/v1/scores/2026-11/street", None, None);
+        assert_eq!(st, 200, "{card}");
+        let (from, to) = if tz == "Asia/Shanghai" {
+            ("2026-10-31T16:00:00", "2026-11-30T16:00:00")
+        } else {
+            ("2026-11-01T04:00:00", "2026-12-01T05:00:00")
+        };
+        assert!(
+            card["from"].as_str().unwrap().starts_with(from),
+            "{}",
+            card["from"]
+        );
+        assert!(
+            card["to"].as_str().unwrap().starts_with(to),
+            "{}",
+            card["to"]
+        );
+    }
+}
+
+#[test]
+fn an_unknown_time_zone_is_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let o = jiesu(&["init", "--db", db.to_str().unwrap(), "--tz", "Beijing/Time"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("IANA") && err.contains("时区"), "{err}");
+    assert!(!db.exists(), "nothing is created on a refused zone");
+    let o = jiesu(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--test-clock",
+        "yesterday",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("RFC 3339"));
+}
+
 #[test]
 fn articles_are_drafted_reviewed_versioned_retired_and_stored() {
-    let s = server(&users());
+    let s = server_at("2026-06-15T04:00:00Z", "Asia/Shanghai");
     let (agent, sup1, sup2, h1) = (
         login(&s, "agent1"),
         login(&s, "sup1"),
@@ -216,7 +349,8 @@ fn articles_are_drafted_reviewed_versioned_retired_and_stored() {
     assert_eq!((st, a["version"].as_u64()), (200, Some(2)));
 
     // validity: an article valid only from tomorrow, one that ended yesterday
-    let today = chrono::Utc::now().date_naive();
+    // the server's clock is 12:00 on 15 June 2026 in Beijing
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
     let mut ids = Vec::new();
     for (from, to, qq) in [
         (
@@ -310,6 +444,9 @@ fn articles_are_drafted_reviewed_versioned_retired_and_stored() {
             db.to_str().unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
+            // the same day as the first server (sessions are valid on its clock)
+            "--test-clock",
+            "2026-06-15T04:10:00Z",
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -226,11 +226,16 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
                     d["policy_period"]
                 );
                 assert_eq!(d["from"], card["from"]);
+                let instant = |v: &serde_json::Value| {
+                    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap()
+                };
+                let (from, to) = (instant(&card["from"]), instant(&card["to"]));
                 for r in &all {
-                    assert!(r["first_dispatched_at"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with(&period));
+                    let t = instant(&r["first_dispatched_at"]);
+                    assert!(
+                        from <= t && t < to,
+                        "{t} outside the city month [{from}, {to})"
+                    );
                     if level != "district" {
                         assert_eq!(r["unit_code"], code);
                     }

@@ -9,10 +9,13 @@
 //! an hour-of-day profile in Beijing time (night is quiet, the peak is 9–11 and 14–16).
 
 use crate::rng::{purpose, Alias, Rng};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 
-/// Beijing time is UTC+8 all year.
-pub const BEIJING_OFFSET_HOURS: i64 = 8;
+/// The demo city's time zone: the shipped reference city is Beijing, so its history is simulated
+/// in Beijing time, and `generate` stores this zone as the database's `time_zone` setting.
+pub fn demo_zone() -> jiesu_domain::CityZone {
+    jiesu_domain::CityZone::default()
+}
 
 /// Requests in January–November 2021 at `--scale 1.0` (the report's 1,335万).
 pub const JAN_NOV_2021: f64 = 13_350_000.0;
@@ -139,24 +142,23 @@ pub struct DayPlan {
     pub first_id: i64,
 }
 
-/// Start of a Beijing-time day, in UTC.
+/// Start of a local day of the demo city, in UTC.
 pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-        - Duration::hours(BEIJING_OFFSET_HOURS)
+    demo_zone().start_of_day(d)
 }
 
-/// Beijing local wall-clock time of an instant.
+/// The demo city's local wall-clock time of an instant.
 pub fn local(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc() + Duration::hours(BEIJING_OFFSET_HOURS)
+    demo_zone().local(t)
 }
 
-/// The start of the history: `months` calendar months (Beijing time) before `end`.
+/// The start of the history: `months` calendar months (local time) before `end`.
 pub fn window_start(end: DateTime<Utc>, months: u32) -> DateTime<Utc> {
     let l = local(end);
     let s = l
         .checked_sub_months(chrono::Months::new(months))
         .unwrap_or(l);
-    Utc.from_utc_datetime(&s) - Duration::hours(BEIJING_OFFSET_HOURS)
+    demo_zone().instant(s)
 }
 
 /// Weight of the part `[from, to)` of the day starting at `start` under the hour profile (as a
@@ -244,6 +246,7 @@ pub fn arrival_times(seed: u64, day: &DayPlan) -> Vec<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     const M: [f64; 12] = [
         1.0, 0.83, 0.97, 0.96, 0.97, 0.99, 1.04, 1.03, 1.0, 0.94, 1.19, 1.08,

@@ -508,7 +508,7 @@ impl<'a> TicketGen<'a> {
             Channel::Phone | Channel::PartnerHotline | Channel::Grid => self.agent(&mut rng),
             _ => self.actor(Role::Citizen, "public".into(), None),
         };
-        let number = crate::ticket_number(id, at);
+        let number = jiesu_domain::zone::public_number(id, at, crate::calendar::demo_zone());
         let kind = jiesu_domain::command::create(number, intake)
             .map_err(|e| anyhow::anyhow!("demo ticket {id}: intake refused: {e}"))?;
         let first = Event {

@@ -125,13 +125,6 @@ fn cpu_seconds() -> (f64, f64) {
     (process, writer)
 }
 
-/// The public ticket number: the Beijing-time date of intake and the id (`2026112800000123`).
-/// Same format as the store's `ticket_number`.
-pub fn ticket_number(id: i64, at: DateTime<Utc>) -> String {
-    let local = at + chrono::Duration::hours(8);
-    format!("{}{:08}", local.format("%Y%m%d"), id)
-}
-
 /// The day-by-day plan of a history (counts and id ranges).
 fn plan(opts: &GenerateOptions) -> Vec<calendar::DayPlan> {
     calendar::plan(
@@ -208,7 +201,7 @@ impl Regenerator {
             return Ok(None);
         };
         let at = calendar::arrival_times(self.opts.seed, day)[(id - day.first_id) as usize];
-        let router = self.catalogue.router(&self.org);
+        let router = self.catalogue.router_in(&self.org, calendar::demo_zone());
         let gen = generator(
             &self.city,
             &self.opts,
@@ -254,6 +247,7 @@ pub fn generate(
         .replace_reference(&city.units, &city.categories)
         .context("writing the reference data")?;
     store.set_meta("demo_city", "beijing")?;
+    store.set_city_zone(calendar::demo_zone())?;
     store.set_meta("generated_at", &jiesu_store::time::fmt(opts.end))?;
     store.set_meta("demo_options", &serde_json::to_string(opts)?)?;
 
@@ -306,7 +300,7 @@ pub fn generate(
                 .name(format!("jiesu-demo-gen{w}"))
                 .spawn_scoped(scope, move || {
                     // the router caches per thread, so each generator thread has its own
-                    let router = catalogue.router(org);
+                    let router = catalogue.router_in(org, calendar::demo_zone());
                     let gen = generator(city, opts, total, Some((catalogue, &router)));
                     for day in days.iter().skip(w).step_by(workers) {
                         let times = calendar::arrival_times(seed, day);

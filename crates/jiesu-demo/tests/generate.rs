@@ -226,7 +226,11 @@ fn stored_tickets_are_exactly_their_generation_and_fold_from_their_events() {
         assert_eq!(folded, stored);
         assert_eq!(
             stored.number,
-            jiesu_demo::ticket_number(id, stored.created_at)
+            jiesu_domain::zone::public_number(
+                id,
+                stored.created_at,
+                jiesu_domain::CityZone::default()
+            )
         );
         checked += 1;
     }

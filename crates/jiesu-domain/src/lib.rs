@@ -11,6 +11,7 @@
 //! - [`command`] — `decide`: which transitions are legal and which events they produce.
 //! - [`auth`] — roles, scopes and personal-data masking in one place.
 //! - [`deadline`] — deadline arithmetic.
+//! - [`zone`] — the city's time zone: every local day and month boundary.
 
 pub mod auth;
 pub mod category;
@@ -21,9 +22,11 @@ pub mod event;
 pub mod org;
 pub mod state;
 pub mod ticket;
+pub mod zone;
 
 pub use auth::{Actor, Role};
 pub use command::{decide, execute, AssignmentRequest, Command};
 pub use error::DomainError;
 pub use event::{ActorRef, CallbackOutcome, Deadlines, Event, EventKind, TicketId};
 pub use state::{Assignment, AssignmentState, Status, TicketState};
+pub use zone::CityZone;

@@ -277,6 +277,20 @@ impl TicketState {
             .rev()
             .find(|a| a.role == AssignmentRole::Lead && a.state != AssignmentState::Returned)
     }
+    /// 办结单位 — the unit whose result is being called back: the lead that finished the current
+    /// round (never a unit that returned the ticket, 退单).
+    pub fn result_unit(&self) -> Option<&Assignment> {
+        self.lead()
+            .filter(|a| a.state == AssignmentState::Finished && a.round == self.round)
+    }
+    /// 协办单位 — the assisting units of the current round (not returned).
+    pub fn assisting_units(&self) -> impl Iterator<Item = &Assignment> {
+        self.assignments.iter().filter(|a| {
+            a.role == AssignmentRole::Assist
+                && a.state != AssignmentState::Returned
+                && a.round == self.round
+        })
+    }
     /// The callback of the current round that reached the citizen, if any.
     pub fn current_callback(&self) -> Option<&CallbackRecord> {
         self.callbacks

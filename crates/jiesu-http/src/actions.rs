@@ -321,7 +321,7 @@ fn build(
                     // the duty catalogue's tier for this request, else the type's default
                     let cat = crate::routing::current_catalogue(st);
                     let facts = jiesu_routing::RouteFacts::from_intake(&t.intake);
-                    cat.router(&st.org)
+                    cat.router_in(&st.org, st.zone)
                         .quick_lead(&facts, now)
                         .map(|q| q.tier)
                         .unwrap_or_else(|| default_tier(t))

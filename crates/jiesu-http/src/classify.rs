@@ -290,7 +290,7 @@ fn suggest_units(st: &AppState, models: &Models, q: &UnitQuery) -> Vec<Value> {
             enterprise: q.enterprise,
             tier: None,
         };
-        let s = cat.suggest(&facts, st.now(), org);
+        let s = cat.suggest_in(&facts, st.now(), org, st.zone);
         if let (Some(lead), Some(rule)) = (s.lead(), s.rule_id.as_ref()) {
             let mut v = unit_json(&lead.unit_code);
             v["source"] = json!("rule");

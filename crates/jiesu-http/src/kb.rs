@@ -38,7 +38,7 @@ pub async fn search(
     }
     let kb = st.kb.clone();
     // validity (valid_from/valid_to) is checked on the server's day in Beijing
-    let day = jiesu_routing::beijing_date(st.now());
+    let day = st.today();
     let hits = tokio::task::spawn_blocking(move || {
         let mut opts = SearchOptions::top(q.k.unwrap_or(5).clamp(1, 50)).on(day);
         opts.category = q.category;
@@ -68,7 +68,7 @@ pub async fn ask(
         ));
     }
     let kb = st.kb.clone();
-    let day = jiesu_routing::beijing_date(st.now());
+    let day = st.today();
     let reply = tokio::task::spawn_blocking(move || {
         kb.read()
             .map(|k| k.answer(&b.question, jiesu_kb::DEFAULT_ANSWER_CONFIDENCE, Some(day)))

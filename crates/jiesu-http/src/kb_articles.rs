@@ -28,9 +28,9 @@ static EDIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Loads the knowledge base from the database; an empty database is first seeded with the demo
 /// city's articles (as shipped: published, or retired when expired).
-pub fn load_kb(store: &SqliteStore) -> anyhow::Result<KnowledgeBase> {
+pub fn load_kb(store: &SqliteStore, now: chrono::DateTime<Utc>) -> anyhow::Result<KnowledgeBase> {
     if store.kb_version_count()? == 0 {
-        let now = crate::kb_articles::stamp(Utc::now());
+        let now = crate::kb_articles::stamp(now);
         let rows = jiesu_kb::demo_articles()
             .into_iter()
             .map(|a| to_row(&a, "demo", &now, None))
@@ -175,7 +175,7 @@ async fn change(
         }
         if let Err(e) = st2.store.kb_put_versions(rows) {
             // memory must not run ahead of the database: reload what is stored
-            if let Ok(k) = load_kb(&st2.store) {
+            if let Ok(k) = load_kb(&st2.store, st2.now()) {
                 if let Ok(mut kb) = st2.kb.write() {
                     *kb = k;
                 }
@@ -195,7 +195,7 @@ fn article_json(st: &AppState, a: &Article) -> Value {
 }
 
 fn today(st: &AppState) -> NaiveDate {
-    jiesu_routing::beijing_date(st.now())
+    st.today()
 }
 
 #[derive(Deserialize)]

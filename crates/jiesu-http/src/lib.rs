@@ -64,6 +64,8 @@ pub struct AppState {
     pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
     /// The published duty catalogue (swapped on publish).
     pub catalogue: Arc<std::sync::RwLock<Arc<jiesu_routing::Catalogue>>>,
+    /// The city's time zone (the database's `time_zone` setting): every local day and month.
+    pub zone: jiesu_domain::CityZone,
     pub calendar: Arc<jiesu_routing::Calendar>,
     pub policy: Arc<jiesu_routing::DeadlinePolicy>,
     /// Reminder thresholds of the scheduler (fractions of each clock's span).
@@ -75,8 +77,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads the reference data from the store.
+    /// Loads the reference data from the store, with the machine's clock.
     pub fn load(store: Arc<SqliteStore>) -> anyhow::Result<AppState> {
+        AppState::load_with_clock(store, Arc::new(Utc::now))
+    }
+
+    /// Loads the reference data from the store; `clock` is the server's clock from the start
+    /// (a test clock in tests), so nothing reads the machine's clock behind it.
+    pub fn load_with_clock(
+        store: Arc<SqliteStore>,
+        clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    ) -> anyhow::Result<AppState> {
+        let now = clock();
         let units = store.units()?;
         let cats = store.categories()?;
         if units.is_empty() || cats.is_empty() {
@@ -97,17 +109,19 @@ impl AppState {
                 })?,
             None => jiesu_routing::Catalogue::new(vec![]),
         };
-        let knowledge = kb_articles::load_kb(&store)?;
+        let knowledge = kb_articles::load_kb(&store, now)?;
+        let zone = store.city_zone()?;
         Ok(AppState {
             store,
             org: Arc::new(org),
             categories: Arc::new(categories),
             rules: Arc::new(DeadlineRules::default()),
             demo_accounts: Arc::new(None),
-            clock: Arc::new(Utc::now),
+            clock,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
-            calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026()),
+            zone,
+            calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026().in_zone(zone, now)),
             policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
@@ -116,6 +130,11 @@ impl AppState {
     }
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// Today in the city (the local date of [`AppState::now`] in [`AppState::zone`]).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.zone.date(self.now())
     }
 }
 

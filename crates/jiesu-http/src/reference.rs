@@ -81,8 +81,9 @@ macro_rules! list {
 }
 
 /// `GET /api/v1/enums` — every enumeration on the wire with Chinese and English labels.
-pub async fn enums() -> Json<Value> {
+pub async fn enums(State(st): State<AppState>) -> Json<Value> {
     Json(json!({
+        "time_zone": st.zone.name(),
         "channels": list!(Channel),
         "types": list!(RequestType),
         "tiers": list!(DeadlineTier),

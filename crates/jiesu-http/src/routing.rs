@@ -38,7 +38,7 @@ pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
 /// The suggestion for a ticket; units that returned it are skipped (the next suggestion).
 pub fn suggest_for(st: &AppState, t: &TicketState, now: DateTime<Utc>) -> Value {
     let cat = current_catalogue(st);
-    let s = cat.suggest(&RouteFacts::from_intake(&t.intake), now, &st.org);
+    let s = cat.suggest_in(&RouteFacts::from_intake(&t.intake), now, &st.org, st.zone);
     let returned: Vec<&str> = t
         .assignments
         .iter()
@@ -90,7 +90,7 @@ pub async fn catalogue_info(
     })
     .await??;
     let cat = current_catalogue(&st);
-    let on = jiesu_routing::beijing_date(st.now());
+    let on = st.today();
     let rules: Vec<Value> = cat
         .active_on(on)
         .take(2000)
@@ -191,7 +191,7 @@ pub async fn import_csv(
         s2.store.save_catalogue("draft", &csv, n, &user, None, now)
     })
     .await??;
-    let lint = jiesu_routing::lint(&cat, &st.org, &st.categories, st.now());
+    let lint = jiesu_routing::lint(&cat, &st.org, &st.categories, st.now(), st.zone);
     Ok(axum::Json(
         json!({"version": version, "status": "draft", "rules": n, "lint": lint}),
     ))
@@ -309,7 +309,7 @@ pub async fn edit_draft(
             .save_catalogue("draft", &csv, n, &user, Some(&note), now)
     })
     .await??;
-    let lint = jiesu_routing::lint(&edited, &st.org, &st.categories, st.now());
+    let lint = jiesu_routing::lint(&edited, &st.org, &st.categories, st.now(), st.zone);
     Ok(axum::Json(
         json!({"version": version, "status": "draft", "rules": n, "lint": lint}),
     ))
@@ -324,7 +324,7 @@ pub async fn lint(
     let cat = current_catalogue(&st);
     let st2 = st.clone();
     let rep = tokio::task::spawn_blocking(move || {
-        jiesu_routing::lint(&cat, &st2.org, &st2.categories, st2.now())
+        jiesu_routing::lint(&cat, &st2.org, &st2.categories, st2.now(), st2.zone)
     })
     .await?;
     Ok(axum::Json(
@@ -367,6 +367,7 @@ pub fn whatif_report(
     draft: &Catalogue,
     org: &jiesu_domain::org::OrgTree,
     now: DateTime<Utc>,
+    zone: jiesu_domain::CityZone,
     months: u32,
 ) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
     let from = now - Duration::days(30 * months as i64);
@@ -388,7 +389,7 @@ pub fn whatif_report(
             items.push((RouteFacts::from_intake(&t.intake), actual));
         }
     }
-    Ok(jiesu_routing::whatif(current, draft, items, org, now))
+    Ok(jiesu_routing::whatif(current, draft, items, org, now, zone))
 }
 
 /// `GET /api/v1/catalogue/drafts/{version}/whatif?months=1`
@@ -404,7 +405,15 @@ pub async fn whatif(
     let cur = current_catalogue(&st);
     let s2 = st.clone();
     let rep = tokio::task::spawn_blocking(move || {
-        whatif_report(s2.store.as_ref(), &cur, &draft, &s2.org, s2.now(), months)
+        whatif_report(
+            s2.store.as_ref(),
+            &cur,
+            &draft,
+            &s2.org,
+            s2.now(),
+            s2.zone,
+            months,
+        )
     })
     .await??;
     let text = rep.to_string();
@@ -880,9 +889,7 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     let mut due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
     if !working.is_empty() {
         // One timeline of working seconds for the whole pass (O(1) per instant).
-        let local = |t: DateTime<Utc>| {
-            (t + Duration::minutes(st.calendar.utc_offset_minutes as i64)).date_naive()
-        };
+        let local = |t: DateTime<Utc>| st.calendar.local_date(t);
         let first = working.iter().map(|c| c.start).min().unwrap_or(now);
         let last = working.iter().map(|c| c.due).max().unwrap_or(now).max(now);
         let tl = jiesu_routing::WorkingTimeline::new(&st.calendar, local(first), local(last));

@@ -86,6 +86,8 @@ pub fn ticket_view(
         "created_at": t.created_at, "created_by": t.created_by,
         "first_dispatched_at": t.first_dispatched_at,
         "assignments": assignments, "deadlines": deadlines,
+        "result_unit": t.result_unit().map(|a| json!({"code": a.unit, "name": unit_name(st, &a.unit)})),
+        "assisting_units": t.assisting_units().map(|a| json!({"code": a.unit, "name": unit_name(st, &a.unit)})).collect::<Vec<_>>(),
         "answer": t.answer, "result_text": t.result_text, "special_handling": t.special.map(|s| s.as_str()),
         "callbacks": t.callbacks, "whistles": t.whistles, "escalations": t.escalations,
         "round": t.round,

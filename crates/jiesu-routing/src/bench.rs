@@ -593,11 +593,8 @@ pub fn bench_scheduler(n_open: usize, downtime: Duration) -> BenchReport {
     let mut r_working = 0usize;
     let first = clocks.iter().map(|c| c.start).min().unwrap_or(now);
     let last = clocks.iter().map(|c| c.due).max().unwrap_or(now).max(now);
-    let tl = crate::calendar::WorkingTimeline::new(
-        &cal,
-        crate::calendar::beijing_date(first),
-        crate::calendar::beijing_date(last),
-    );
+    let tl =
+        crate::calendar::WorkingTimeline::new(&cal, cal.local_date(first), cal.local_date(last));
     for c in &clocks {
         let (m, n) = c.in_working_time_on(&tl, now);
         r_working += due_reminders(std::slice::from_ref(&m), &emitted, &th, n).len();

@@ -16,13 +16,9 @@ use chrono::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// Beijing time is UTC+8 all year.
-pub const BEIJING_OFFSET_MINUTES: i32 = 8 * 60;
-
-/// The Beijing calendar date of an instant.
-pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
-    (at + Duration::minutes(BEIJING_OFFSET_MINUTES as i64)).date_naive()
-}
+/// The offset of the shipped reference calendars (China Standard Time, UTC+8 all year). A city
+/// elsewhere sets its zone ([`Calendar::in_zone`]); nothing else assumes this value.
+pub const CHINA_STANDARD_OFFSET_MINUTES: i32 = 8 * 60;
 
 /// A pause of a clock: from, and until (`None` = still paused).
 pub type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
@@ -201,7 +197,7 @@ pub struct Calendar {
 }
 
 fn default_offset() -> i32 {
-    BEIJING_OFFSET_MINUTES
+    CHINA_STANDARD_OFFSET_MINUTES
 }
 fn default_weekdays() -> Vec<Weekday> {
     vec![
@@ -221,7 +217,7 @@ impl Calendar {
     pub fn weekdays_beijing(name: &str) -> Self {
         Calendar {
             name: name.into(),
-            utc_offset_minutes: BEIJING_OFFSET_MINUTES,
+            utc_offset_minutes: CHINA_STANDARD_OFFSET_MINUTES,
             working_weekdays: default_weekdays(),
             holidays: BTreeSet::new(),
             makeup_workdays: BTreeSet::new(),
@@ -275,6 +271,20 @@ impl Calendar {
             c.makeup_workdays.insert(d(y, m, dd));
         }
         c
+    }
+
+    /// The same calendar in the city's zone: its working hours are local hours there. The
+    /// arithmetic counts in one fixed offset — the zone's offset at `at` — so in a zone with
+    /// daylight saving a server re-derives its calendar when the offset changes (documented in
+    /// docs/ROUTING.md); zones without it (Asia/Shanghai) are exact all year.
+    pub fn in_zone(mut self, zone: jiesu_domain::CityZone, at: DateTime<Utc>) -> Self {
+        self.utc_offset_minutes = zone.offset_seconds(at) / 60;
+        self
+    }
+
+    /// The calendar's local date of an instant.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        (at + Duration::minutes(self.utc_offset_minutes as i64)).date_naive()
     }
 
     /// Checks the calendar is usable.

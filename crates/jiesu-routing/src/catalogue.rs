@@ -3,7 +3,7 @@
 //!
 //! # Precedence
 //!
-//! Of the rules that are in force on the request's Beijing date and match it, the winner is the one
+//! Of the rules that are in force on the request's city-local date and match it, the winner is the one
 //! with the greatest [`Rank`], compared field by field in this order:
 //!
 //! 1. `priority` — an explicit integer, 0 by default; an administrator raises it to force a rule.
@@ -17,11 +17,11 @@
 //! lead unit cannot be resolved (no street in the request, retired unit, missing department slot,
 //! no e-commerce firm named) is skipped and the explanation says why; the next rule is used.
 
-use crate::calendar::beijing_date;
 use crate::fxhash::FxMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use jiesu_domain::org::{OrgTree, Unit, UnitKind};
 use jiesu_domain::ticket::{AssignmentRole, DeadlineTier, Intake};
+use jiesu_domain::CityZone;
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -193,9 +193,9 @@ pub struct RuleAssignment {
 pub struct Rule {
     /// Stable across versions; `(id, effective_from)` identifies a version.
     pub id: String,
-    /// First Beijing date the version is in force.
+    /// First city-local date the version is in force.
     pub effective_from: NaiveDate,
-    /// First Beijing date it is no longer in force (exclusive); `None` = open-ended.
+    /// First city-local date it is no longer in force (exclusive); `None` = open-ended.
     #[serde(default)]
     pub effective_to: Option<NaiveDate>,
     /// Explicit precedence, compared first; 0 by default.
@@ -239,7 +239,7 @@ impl Rule {
             enterprise_specified: self.enterprise.is_some(),
         }
     }
-    /// Whether the version is in force on a Beijing date.
+    /// Whether the version is in force on a city-local date.
     pub fn active_on(&self, date: NaiveDate) -> bool {
         self.effective_from <= date && self.effective_to.is_none_or(|t| date < t)
     }
@@ -610,11 +610,11 @@ impl Catalogue {
     pub fn into_rules(self) -> Vec<Rule> {
         self.rules
     }
-    /// The version of rule `id` in force on a Beijing date.
+    /// The version of rule `id` in force on a city-local date.
     pub fn get(&self, id: &str, on: NaiveDate) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id && r.active_on(on))
     }
-    /// The versions in force on a Beijing date.
+    /// The versions in force on a city-local date.
     pub fn active_on(&self, on: NaiveDate) -> impl Iterator<Item = &Rule> {
         self.rules.iter().filter(move |r| r.active_on(on))
     }
@@ -694,14 +694,31 @@ impl Catalogue {
     }
 
     /// A router bound to an org tree (caches the e-commerce firm names); use it for loops.
+    /// A router in the default zone ([`CityZone::default`]); servers use [`Catalogue::router_in`].
     pub fn router<'a>(&'a self, org: &'a OrgTree) -> Router<'a> {
         Router::new(self, org)
     }
 
-    /// Suggests the dispatch for a request at instant `at` (rules in force on its Beijing date),
-    /// with the explanation, runner-ups and conflicts.
+    /// A router whose rule validity follows the city's local date.
+    pub fn router_in<'a>(&'a self, org: &'a OrgTree, zone: CityZone) -> Router<'a> {
+        Router::new(self, org).in_zone(zone)
+    }
+
+    /// Suggests the dispatch for a request at instant `at` (rules in force on its local date in the
+    /// default zone), with the explanation, runner-ups and conflicts.
     pub fn suggest(&self, facts: &RouteFacts, at: DateTime<Utc>, org: &OrgTree) -> Suggestion {
         Router::new(self, org).suggest(facts, at)
+    }
+
+    /// [`Catalogue::suggest`] on the city's local date.
+    pub fn suggest_in(
+        &self,
+        facts: &RouteFacts,
+        at: DateTime<Utc>,
+        org: &OrgTree,
+        zone: CityZone,
+    ) -> Suggestion {
+        Router::new(self, org).in_zone(zone).suggest(facts, at)
     }
 }
 
@@ -775,6 +792,8 @@ fn firm_aliases(name: &str) -> impl Iterator<Item = &str> {
 pub struct Router<'a> {
     pub catalogue: &'a Catalogue,
     pub org: &'a OrgTree,
+    /// The city's zone: a rule is in force on the local date of the request.
+    zone: CityZone,
     firms: OnceCell<Vec<(&'a str, &'a str)>>,
     firm_calls: std::cell::Cell<u32>,
 }
@@ -784,9 +803,16 @@ impl<'a> Router<'a> {
         Router {
             catalogue,
             org,
+            zone: CityZone::default(),
             firms: OnceCell::new(),
             firm_calls: std::cell::Cell::new(0),
         }
+    }
+
+    /// The same router with rule validity on the local dates of `zone`.
+    pub fn in_zone(mut self, zone: CityZone) -> Self {
+        self.zone = zone;
+        self
     }
 
     fn firms(&self) -> &[(&'a str, &'a str)] {
@@ -1003,7 +1029,7 @@ impl<'a> Router<'a> {
 
     /// Only the winner's lead unit, tier and rule index (no explanation) — for lint and what-if.
     pub fn quick_lead(&self, facts: &RouteFacts, at: DateTime<Utc>) -> Option<QuickRoute> {
-        self.quick_lead_on(facts, beijing_date(at))
+        self.quick_lead_on(facts, self.zone.date(at))
     }
 
     pub(crate) fn quick_lead_on(&self, facts: &RouteFacts, date: NaiveDate) -> Option<QuickRoute> {
@@ -1026,7 +1052,7 @@ impl<'a> Router<'a> {
 
     /// The full suggestion, see [`Catalogue::suggest`].
     pub fn suggest(&self, facts: &RouteFacts, at: DateTime<Utc>) -> Suggestion {
-        let date = beijing_date(at);
+        let date = self.zone.date(at);
         let cands = self.candidates(facts, date);
         let winner_pos = cands.iter().position(|c| c.outcome.is_ok());
         let Some(wp) = winner_pos else {

@@ -25,9 +25,7 @@ pub mod policy;
 pub mod scheduler;
 pub mod whatif;
 
-pub use calendar::{
-    beijing_date, Calendar, Pause, Span, SpanUnit, TimeBasis, WorkPeriod, WorkingTimeline,
-};
+pub use calendar::{Calendar, Pause, Span, SpanUnit, TimeBasis, WorkPeriod, WorkingTimeline};
 pub use catalogue::{
     Alternative, Catalogue, PlaceScope, Rank, RouteFacts, Router, Rule, RuleAssignment,
     SuggestedAssignment, Suggestion, UnitRef,

@@ -2,11 +2,11 @@
 //! category × street/town with no rule resolving to an active unit) and rules pointing at
 //! retired units.
 
-use crate::calendar::beijing_date;
 use crate::catalogue::{Catalogue, PlaceScope, RouteFacts, Rule, UnitRef};
 use chrono::{DateTime, NaiveDate, Utc};
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::{OrgTree, UnitKind};
+use jiesu_domain::CityZone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -140,15 +140,16 @@ fn conflict_reason(a: &Rule, b: &Rule) -> String {
     }
 }
 
-/// Lints the catalogue as in force at `at` (rules in force on its Beijing date, or starting later
+/// Lints the catalogue as in force at `at` (rules in force on its city-local date, or starting later
 /// for retired units).
 pub fn lint(
     cat: &Catalogue,
     org: &OrgTree,
     categories: &CategoryTree,
     at: DateTime<Utc>,
+    zone: CityZone,
 ) -> LintReport {
-    let on = beijing_date(at);
+    let on = zone.date(at);
     let active: Vec<&Rule> = cat.active_on(on).collect();
 
     // Conflicts: same rank and same place and prefix, compatible enterprise flag.

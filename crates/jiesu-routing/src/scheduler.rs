@@ -61,9 +61,7 @@ impl OpenClock {
         calendar: &crate::calendar::Calendar,
         now: DateTime<Utc>,
     ) -> (OpenClock, DateTime<Utc>) {
-        let local = |t: DateTime<Utc>| {
-            (t + chrono::Duration::minutes(calendar.utc_offset_minutes as i64)).date_naive()
-        };
+        let local = |t: DateTime<Utc>| calendar.local_date(t);
         let tl = crate::calendar::WorkingTimeline::new(
             calendar,
             local(self.start),

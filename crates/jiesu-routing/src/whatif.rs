@@ -1,10 +1,10 @@
 //! What-if: replay tickets under the current and a draft catalogue and compare.
 
-use crate::calendar::beijing_date;
 use crate::catalogue::{Catalogue, RouteFacts};
 use chrono::{DateTime, NaiveDate, Utc};
 use jiesu_domain::org::OrgTree;
 use jiesu_domain::ticket::DeadlineTier;
+use jiesu_domain::CityZone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -67,19 +67,20 @@ pub struct WhatIfReport {
 }
 
 /// Replays `tickets` (facts, actual lead unit if known) under both catalogues, rules in force on
-/// the Beijing date of `at` (for a draft: its planned publication).
+/// the city-local date of `at` (for a draft: its planned publication).
 pub fn whatif<I>(
     current: &Catalogue,
     draft: &Catalogue,
     tickets: I,
     org: &OrgTree,
     at: DateTime<Utc>,
+    zone: CityZone,
 ) -> WhatIfReport
 where
     I: IntoIterator<Item = (RouteFacts, Option<String>)>,
 {
-    let on = beijing_date(at);
-    let (rc, rd) = (current.router(org), draft.router(org));
+    let on = zone.date(at);
+    let (rc, rd) = (current.router_in(org, zone), draft.router_in(org, zone));
     let mut load: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut tiers: BTreeMap<DeadlineTier, (usize, usize)> = BTreeMap::new();
     let mut r = WhatIfReport {

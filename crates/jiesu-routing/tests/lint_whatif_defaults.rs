@@ -3,6 +3,7 @@
 mod common;
 use common::*;
 use jiesu_domain::ticket::DeadlineTier;
+use jiesu_domain::CityZone;
 use jiesu_routing::bench::{synthetic_categories, synthetic_facts, synthetic_org};
 use jiesu_routing::{
     default_catalogue, lint, whatif, Catalogue, DefaultInputs, PlaceScope, UnitRef,
@@ -26,7 +27,7 @@ fn lint_finds_gaps_conflicts_and_retired_units() {
         k1,
         k2,
     ]);
-    let r = lint(&cat, &org(), &cats(), at());
+    let r = lint(&cat, &org(), &cats(), at(), CityZone::default());
     // Leaves: 140201, 140202, 020101, 270101; active streets: 110108010, 110108011, 110105001.
     assert_eq!(r.gaps.cells, 4 * 3);
     // 020101 nowhere (retired unit), 270101 nowhere (朝阳 slot retired, no rule elsewhere).
@@ -57,7 +58,7 @@ fn whatif_on_an_unchanged_catalogue_changes_nothing_and_a_draft_moves_load() {
     let current = jiesu_routing::bench::synthetic_catalogue(2000, &o, &c, 3);
     let facts = synthetic_facts(3000, &o, &c, 5);
     let tickets = facts.iter().map(|f| (f.clone(), None));
-    let r = whatif(&current, &current, tickets, &o, at());
+    let r = whatif(&current, &current, tickets, &o, at(), CityZone::default());
     assert_eq!(r.tickets, 3000);
     assert_eq!(r.changed_lead, 0);
     assert!(r.gainers.is_empty() && r.losers.is_empty());
@@ -81,7 +82,14 @@ fn whatif_on_an_unchanged_catalogue_changes_nothing_and_a_draft_moves_load() {
         .iter()
         .map(|f| current.router(&o).quick_lead(f, at()).map(|q| q.lead))
         .collect();
-    let r = whatif(&current, &draft, facts.into_iter().zip(actual), &o, at());
+    let r = whatif(
+        &current,
+        &draft,
+        facts.into_iter().zip(actual),
+        &o,
+        at(),
+        CityZone::default(),
+    );
     assert!(r.changed_lead > 300, "{r}");
     assert!(r.gainers.iter().all(|g| g.unit_code.ends_with("D02")));
     assert!(!r.losers.is_empty());
@@ -141,7 +149,7 @@ fn default_catalogue_is_large_clean_and_covers_every_street() {
     );
     assert!(cat.len() > 500, "{} rules", cat.len());
     assert!(cat.structural_problems().is_empty());
-    let r = lint(&cat, &o, &c, at());
+    let r = lint(&cat, &o, &c, at(), CityZone::default());
     assert!(r.conflicts.is_empty(), "{r}");
     assert_eq!(r.gaps.gaps, 0, "{r}");
     assert!(r.retired_units.is_empty(), "{r}");

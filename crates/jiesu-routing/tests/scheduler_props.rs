@@ -249,8 +249,8 @@ proptest! {
         let (x, y) = (origin + Duration::minutes(a), origin + Duration::minutes(a + len));
         let tl = jiesu_routing::WorkingTimeline::new(
             &cal,
-            jiesu_routing::beijing_date(origin),
-            jiesu_routing::beijing_date(origin + Duration::days(140)),
+            cal.local_date(origin),
+            cal.local_date(origin + Duration::days(140)),
         );
         prop_assert_eq!(
             tl.at(y) - tl.at(x),

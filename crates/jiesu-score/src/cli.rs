@@ -17,7 +17,8 @@ use crate::policy::DEFAULT_POLICY_TOML;
 use crate::score::Level;
 use crate::service::{self, LoadOptions};
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use jiesu_domain::CityZone;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -125,7 +126,7 @@ pub enum ExportFormat {
 pub struct ExportTicketsArgs {
     #[arg(long)]
     pub db: PathBuf,
-    /// First dispatch on or after: YYYY-MM-DD (UTC midnight), YYYY-MM or an RFC 3339 time.
+    /// First dispatch on or after: YYYY-MM-DD (midnight, city time), YYYY-MM or an RFC 3339 time.
     #[arg(long)]
     pub from: String,
     /// First dispatch before (exclusive), same forms.
@@ -141,7 +142,7 @@ pub struct ExportTicketsArgs {
 pub struct ExportFactsArgs {
     #[arg(long)]
     pub db: PathBuf,
-    /// The UTC month, YYYY-MM.
+    /// The month in the city's time zone, YYYY-MM.
     #[arg(long)]
     pub period: Month,
     /// Write the file here instead of the cache beside the database.
@@ -149,15 +150,15 @@ pub struct ExportFactsArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Parses a DATE argument: `YYYY-MM-DD` (UTC midnight), `YYYY-MM` (first of the month, UTC) or
-/// RFC 3339.
-pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
+/// Parses a DATE argument: `YYYY-MM-DD` (midnight in the city's zone), `YYYY-MM` (the first of
+/// the month, city time) or RFC 3339 (an instant, as written).
+pub fn parse_date(s: &str, zone: CityZone) -> Result<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
+        return Ok(zone.start_of_day(d));
     }
     if let Some(m) = Month::parse(s) {
-        return Ok(m.start_utc());
+        return Ok(zone.start_of_month(m.year, m.month));
     }
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -181,11 +182,12 @@ pub fn run_export(cmd: ExportCmd) -> Result<()> {
 
 /// Runs `jiesu export tickets`, writing to `out`; returns the number of rows.
 pub fn run_export_tickets_to(a: &ExportTicketsArgs, out: &mut dyn Write) -> Result<u64> {
-    let (from, to) = (parse_date(&a.from)?, parse_date(&a.to)?);
+    let store = service::open_existing(&a.db)?;
+    let zone = store.city_zone()?;
+    let (from, to) = (parse_date(&a.from, zone)?, parse_date(&a.to, zone)?);
     if to <= from {
         bail!("--to ({}) must be after --from ({})", a.to, a.from);
     }
-    let store = service::open_existing(&a.db)?;
     match a.format {
         ExportFormat::Csv => output::export_tickets_csv(&store, from, to, out),
         ExportFormat::Jsonl => output::export_tickets_jsonl(&store, from, to, out),
@@ -194,7 +196,9 @@ pub fn run_export_tickets_to(a: &ExportTicketsArgs, out: &mut dyn Write) -> Resu
 
 fn run_export_facts(a: &ExportFactsArgs) -> Result<()> {
     let store = service::open_existing(&a.db)?;
-    let (from, to) = (a.period.start_utc(), a.period.plus(1).start_utc());
+    let (from, to) = store
+        .city_zone()?
+        .month_bounds(a.period.year, a.period.month);
     let t0 = Instant::now();
     let fp = crate::facts::db_fingerprint(&store)?;
     let table = FactTable::from_store(&store, from, to)?;

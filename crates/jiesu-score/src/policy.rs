@@ -4,9 +4,10 @@
 //! every defect found.
 
 use crate::month::Month;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::ticket::{DeadlineTier, ExemptReason, RequestType};
+use jiesu_domain::CityZone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,11 +21,13 @@ pub const EXAMPLE_2020_TOML: &str = include_str!("../policies/beijing-2020.toml"
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum MonthClock {
-    /// The UTC month of the first dispatch (what `first_dispatched_at[:7]` of the export says).
+    /// The city's month (本市时间): the month of the first dispatch in the city's time zone (the
+    /// database's `time_zone` setting). `beijing`, the name of earlier policy files, means this.
     #[default]
+    #[serde(alias = "beijing")]
+    City,
+    /// The UTC month of the first dispatch (what `first_dispatched_at[:7]` of the export says).
     Utc,
-    /// The Beijing (UTC+8) month of the first dispatch.
-    Beijing,
 }
 
 /// How assisting units (协办) share a ticket.
@@ -193,6 +196,10 @@ pub struct Policy {
     /// Which clock's month a ticket's first dispatch falls in.
     #[serde(default)]
     pub month_clock: MonthClock,
+    /// The city's time zone, for [`MonthClock::City`]: a setting of the city, not of the policy
+    /// file; set by [`PolicySet::in_zone`] when a policy is applied to a city's data.
+    #[serde(skip)]
+    pub zone: CityZone,
     /// Request types that count (empty = all).
     #[serde(default)]
     pub types: Vec<RequestType>,
@@ -251,7 +258,8 @@ impl Default for Policy {
                 month: 1,
             },
             effective_to: None,
-            month_clock: MonthClock::Utc,
+            month_clock: MonthClock::City,
+            zone: CityZone::default(),
             types: vec![],
             tiers: vec![],
             categories: vec![],
@@ -277,11 +285,16 @@ impl Policy {
 
     /// The instants `[start, end)` of month `m` under this policy's clock.
     pub fn period_bounds(&self, m: Month) -> (DateTime<Utc>, DateTime<Utc>) {
-        let shift = match self.month_clock {
-            MonthClock::Utc => Duration::zero(),
-            MonthClock::Beijing => Duration::hours(8),
-        };
-        (m.start_utc() - shift, m.plus(1).start_utc() - shift)
+        match self.month_clock {
+            MonthClock::Utc => (m.start_utc(), m.plus(1).start_utc()),
+            MonthClock::City => self.zone.month_bounds(m.year, m.month),
+        }
+    }
+
+    /// The same policy applied in a city's time zone.
+    pub fn in_zone(mut self, zone: CityZone) -> Self {
+        self.zone = zone;
+        self
     }
 
     /// The multiplier of a category: the deepest listed prefix, else 1.
@@ -458,6 +471,14 @@ impl PolicySet {
         Ok(set)
     }
 
+    /// Every policy of the set applied in the city's time zone.
+    pub fn in_zone(mut self, zone: CityZone) -> Self {
+        for p in &mut self.policies {
+            p.zone = zone;
+        }
+        self
+    }
+
     /// The shipped default set.
     pub fn shipped_default() -> PolicySet {
         PolicySet::from_toml(DEFAULT_POLICY_TOML, None)
@@ -548,13 +569,29 @@ mod tests {
     }
 
     #[test]
-    fn beijing_clock_shifts_the_month_by_eight_hours() {
+    fn the_city_clock_shifts_the_month_by_the_zone_offset() {
         let p = Policy {
-            month_clock: MonthClock::Beijing,
+            month_clock: MonthClock::City,
             ..Policy::default()
-        };
+        }
+        .in_zone(CityZone::parse("Asia/Shanghai").unwrap());
         let (a, b) = p.period_bounds(Month::parse("2026-11").unwrap());
         assert_eq!(a.to_rfc3339(), "2026-10-31T16:00:00+00:00");
         assert_eq!(b.to_rfc3339(), "2026-11-30T16:00:00+00:00");
+        // A city on another continent: New York's November (EDT until 1 November, then EST).
+        let ny = p
+            .clone()
+            .in_zone(CityZone::parse("America/New_York").unwrap());
+        let (a, b) = ny.period_bounds(Month::parse("2026-11").unwrap());
+        assert_eq!(a.to_rfc3339(), "2026-11-01T04:00:00+00:00");
+        assert_eq!(b.to_rfc3339(), "2026-12-01T05:00:00+00:00");
+    }
+
+    #[test]
+    fn policy_files_that_say_beijing_mean_the_city_clock() {
+        let text =
+            DEFAULT_POLICY_TOML.replace("month_clock = \"city\"", "month_clock = \"beijing\"");
+        let set = PolicySet::from_toml(&text, None).unwrap();
+        assert_eq!(set.policies[0].month_clock, MonthClock::City);
     }
 }

@@ -63,9 +63,11 @@ pub fn monthly_scorecards(
     policies: &PolicySet,
     opts: LoadOptions,
 ) -> Result<(Vec<Scorecard>, Loaded)> {
-    let policy = policies
+    let policy = &policies
         .for_month(period)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .clone()
+        .in_zone(store.city_zone()?);
     let org = OrgTree::new(store.units()?);
     let (start, end) = policy.period_bounds(period);
     let (facts, source) = load_facts(store, start, end, opts.columns, opts.cache)?;
@@ -109,9 +111,11 @@ pub fn monthly_drill(
     policies: &PolicySet,
     cache: CacheMode,
 ) -> Result<std::result::Result<Drill, crate::drill::DrillError>> {
-    let policy = policies
+    let policy = &policies
         .for_month(period)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .clone()
+        .in_zone(store.city_zone()?);
     let org = OrgTree::new(store.units()?);
     let (start, end) = policy.period_bounds(period);
     let (facts, _) = load_facts(store, start, end, Columns::full(), cache)?;

@@ -151,14 +151,22 @@ fn records(csv_text: &str) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-/// The acceptance check's recomputation (lib/score_oracle.py), in Rust.
+/// The acceptance check's recomputation (lib/score_oracle.py), in Rust. The month of a first
+/// dispatch is its month in the city's zone (the demo city: Asia/Shanghai), as the policy says.
 fn oracle(export: &[HashMap<String, String>], period: &str) -> HashMap<String, [u32; 7]> {
     let mut agg: HashMap<String, [u32; 7]> = HashMap::new();
     let ts = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    let zone = jiesu_domain::CityZone::default();
+    let in_period = |s: &str| {
+        ts(s).is_some_and(|t| {
+            let (y, m) = zone.year_month(t.with_timezone(&chrono::Utc));
+            format!("{y:04}-{m:02}") == period
+        })
+    };
     for r in export {
         if r["role"] != "lead"
             || !r["exempt_reason"].is_empty()
-            || !r["first_dispatched_at"].starts_with(period)
+            || !in_period(&r["first_dispatched_at"])
         {
             continue;
         }
@@ -261,6 +269,8 @@ fn the_street_scorecard_equals_an_independent_recomputation_from_the_export() {
             .arg(&e)
             .arg(&s)
             .arg("2026-11")
+            // the period's bounds in the city's zone, as the acceptance check passes them
+            .args(["2026-10-31T16:00:00Z", "2026-11-30T16:00:00Z"])
             .output()
             .unwrap();
         assert!(

@@ -33,8 +33,8 @@ fn s1_rows() -> Vec<AssignmentFact> {
         fact(10, "S1").exempt("emergency_transfer"),
         fact(11, "S1").exempt("other_policy"),
         fact(12, "S1").assist(),
-        fact(13, "S1").at("2026-10-31T23:59:59.999Z"),
-        fact(14, "S1").at("2026-12-01T00:00:00.000Z"),
+        fact(13, "S1").at("2026-10-31T15:59:59.999Z"), // 23:59:59.999 on 31 October in Beijing
+        fact(14, "S1").at("2026-11-30T16:00:00.000Z"), // midnight of 1 December in Beijing
     ]
 }
 
@@ -460,11 +460,13 @@ fn type_tier_and_category_scopes_filter_what_counts() {
 }
 
 #[test]
-fn the_month_is_the_utc_month_of_the_first_dispatch_unless_the_policy_says_beijing() {
-    // 2026-10-31 17:00 UTC is 2026-11-01 01:00 in Beijing
+fn the_month_is_the_city_month_of_the_first_dispatch_unless_the_policy_says_utc() {
+    // In Beijing (the default zone): 2026-10-31 15:30 UTC is 23:30 on 31 October, the last hour
+    // of the month; 16:30 UTC is 00:30 on 1 November; 2026-11-30 17:00 UTC is 01:00 on 1 December.
     let rows = vec![
-        fact(1, "S1").at("2026-10-31T17:00:00.000Z"),
-        fact(2, "S1").at("2026-11-30T17:00:00.000Z"),
+        fact(1, "S1").at("2026-10-31T15:30:00.000Z"),
+        fact(2, "S1").at("2026-10-31T16:30:00.000Z"),
+        fact(3, "S1").at("2026-11-30T17:00:00.000Z"),
     ];
     let count = |p: &Policy, m: &str| {
         score(
@@ -476,30 +478,39 @@ fn the_month_is_the_utc_month_of_the_first_dispatch_unless_the_policy_says_beiji
         )
         .unwrap()
         .unit("S1")
-        .unwrap()
-        .counts
-        .counted
+        .map_or(0, |u| u.counts.counted)
     };
-    let utc = Policy::default();
+    let city = Policy::default();
+    assert_eq!(city.month_clock, MonthClock::City);
+    assert_eq!(
+        (
+            count(&city, "2026-10"),
+            count(&city, "2026-11"),
+            count(&city, "2026-12")
+        ),
+        (1, 1, 1)
+    );
+    let utc = Policy {
+        month_clock: MonthClock::Utc,
+        ..Policy::default()
+    };
     assert_eq!(
         (
             count(&utc, "2026-10"),
             count(&utc, "2026-11"),
             count(&utc, "2026-12")
         ),
-        (1, 1, 0)
+        (2, 1, 0)
     );
-    let bj = Policy {
-        month_clock: MonthClock::Beijing,
-        ..Policy::default()
-    };
+    // Another city: in New York the same instants are all on 31 October or 30 November.
+    let ny = Policy::default().in_zone(jiesu_domain::CityZone::parse("America/New_York").unwrap());
     assert_eq!(
         (
-            count(&bj, "2026-10"),
-            count(&bj, "2026-11"),
-            count(&bj, "2026-12")
+            count(&ny, "2026-10"),
+            count(&ny, "2026-11"),
+            count(&ny, "2026-12")
         ),
-        (0, 1, 1)
+        (2, 1, 0)
     );
 }
 

@@ -6,7 +6,7 @@ use crate::writer::{Completion, Job, Writer};
 use crate::*;
 use jiesu_domain::category::{Category, LivelihoodDomain};
 use jiesu_domain::org::{FunctionalZone, Unit, UnitKind};
-use jiesu_domain::EventKind;
+use jiesu_domain::{CityZone, EventKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
@@ -213,6 +213,26 @@ impl SqliteStore {
         })
     }
 
+    /// The city's time zone (the `time_zone` setting; `Asia/Shanghai` when it was never set).
+    /// A stored name that is not an IANA zone is an error, never a silent default.
+    pub fn city_zone(&self) -> Result<CityZone> {
+        match self.meta(CityZone::SETTING_KEY)? {
+            None => Ok(CityZone::default()),
+            Some(name) => CityZone::parse(&name).map_err(|e| StoreError::Invalid {
+                field: CityZone::SETTING_KEY.into(),
+                message: format!("the stored setting is wrong: {e}"),
+                message_zh: format!(
+                    "数据库中的时区设置无效：{name}（应为 IANA 时区名，如 Asia/Shanghai）"
+                ),
+            }),
+        }
+    }
+
+    /// Sets the city's time zone.
+    pub fn set_city_zone(&self, zone: CityZone) -> Result<()> {
+        self.set_meta(CityZone::SETTING_KEY, zone.name())
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         let (k, v) = (key.to_string(), value.to_string());
         self.write(move |c| {
@@ -344,10 +364,15 @@ fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
     )
 }
 
-/// Public ticket number: the Beijing-time date of intake and the id, e.g. `2026112800000123`.
-pub fn ticket_number(id: TicketId, at: DateTime<Utc>) -> String {
-    let local = at + chrono::Duration::hours(8);
-    format!("{}{:08}", local.format("%Y%m%d"), id)
+/// The city's zone as stored, read on the writer's connection (default when never set).
+fn zone_in(c: &Connection) -> Result<CityZone> {
+    let name: Option<String> = c
+        .prepare_cached("SELECT value FROM meta WHERE key=?1")?
+        .query_row([CityZone::SETTING_KEY], |r| r.get(0))
+        .optional()?;
+    name.map_or(Ok(CityZone::default()), |n| {
+        CityZone::parse(&n).map_err(|e| StoreError::Db(e.to_string()))
+    })
 }
 
 fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
@@ -383,7 +408,7 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
     let id: i64 = c
         .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")?
         .query_row([], |r| r.get(0))?;
-    let number = ticket_number(id, new.now);
+    let number = jiesu_domain::zone::public_number(id, new.now, zone_in(c)?);
     let kind = jiesu_domain::command::create(number, new.intake)?;
     let ev = Event {
         seq: 1,
