@@ -51,6 +51,10 @@ pub struct ModelArgs {
     /// Share of the vector norm given to character n-grams (0..1).
     #[arg(long, default_value_t = FeatureConfig::default().char_weight)]
     pub char_weight: f32,
+    /// The first N kept words (a message starts with its title) also count as features of
+    /// their own (0 = off).
+    #[arg(long, default_value_t = FeatureConfig::default().lead_words)]
+    pub lead_words: u8,
     /// Drop features seen in fewer training texts.
     #[arg(long, default_value_t = FeatureConfig::default().min_df)]
     pub min_df: u32,
@@ -105,6 +109,7 @@ impl ModelArgs {
                 char_ngram_max: hi,
                 char_weight: self.char_weight.clamp(0.0, 1.0),
                 min_df: self.min_df,
+                lead_words: self.lead_words,
                 ..FeatureConfig::default()
             },
             c: self.c,

@@ -26,7 +26,10 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// means (features, hashing, weighting); older files are then refused unless they are at least
 /// [`OLDEST_READABLE_FORMAT`]. Version 2 added the restricted segmentation dictionary; a
 /// version-1 file (no dictionary) still loads and segments with jieba's default dictionary.
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+/// Version 3 added lead-word features ([`FeatureConfig::lead_words`]): a build that reads only
+/// version 2 would ignore them and mispredict, so it must refuse the file; version 1 and 2 files
+/// load as before (no lead words).
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 
 /// The oldest model file layout this build still reads.
 pub const OLDEST_READABLE_FORMAT: u32 = 1;

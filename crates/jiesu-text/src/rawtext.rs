@@ -186,6 +186,22 @@ impl GapModel {
         !is_content(w) || self.removed.contains(w)
     }
 
+    /// The training file's form of a raw text, as its makers made it: cut by `jieba` (HMM on),
+    /// removed tokens dropped, words separated by spaces. Lets a model's predictions on real raw
+    /// messages be compared with its predictions on their segmented form.
+    pub fn segment_like_training(&self, jieba: &Jieba, raw: &str) -> String {
+        let mut out = String::with_capacity(raw.len());
+        for tok in jieba.cut(raw, true) {
+            if !self.is_removed(tok.word) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(tok.word);
+            }
+        }
+        out
+    }
+
     /// A raw-looking text from a segmented one: its tokens written together with removed runs
     /// drawn after each word (see the module documentation).
     pub fn reconstruct(&self, segmented: &str, rng: &mut SplitMix64) -> String {
