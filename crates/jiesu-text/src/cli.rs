@@ -171,6 +171,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub save_model: Option<PathBuf>,
     #[command(flatten)]
+    pub raw: RawTestArgs,
+    #[command(flatten)]
     pub model: ModelArgs,
 }
 
@@ -237,9 +239,15 @@ impl RawTestArgs {
         Ok(GapModel::learn(&corpora, segmented, self.raw_min_docs))
     }
 
-    /// Raw forms of `segmented`, one per text (seeded).
-    pub fn reconstruct(&self, segmented: &[&str], seed: u64) -> Result<(GapModel, Vec<String>)> {
-        let m = self.gap_model(segmented)?;
+    /// Raw forms of `segmented`, one per text (seeded). `known` are the segmented texts whose
+    /// words count as kept (the training file's, `segmented` included).
+    pub fn reconstruct(
+        &self,
+        segmented: &[&str],
+        known: &[&str],
+        seed: u64,
+    ) -> Result<(GapModel, Vec<String>)> {
+        let m = self.gap_model(known)?;
         let mut rng = SplitMix64::new(seed ^ 0x5241_5754);
         let raw = segmented
             .iter()
@@ -292,9 +300,29 @@ pub fn eval_report(a: &EvalArgs) -> Result<(String, serde_json::Value)> {
         &columns(&a.test_text, "--test-text")?,
         &a.test_label,
     )?;
+    let mut out = String::new();
+    let test = if a.raw.raw_test {
+        let segmented: Vec<&str> = test.iter().map(|(t, _)| t.as_str()).collect();
+        let known: Vec<&str> = train
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .chain(segmented.iter().copied())
+            .collect();
+        let (m, raw) = a.raw.reconstruct(&segmented, &known, opts.seed)?;
+        writeln!(
+            out,
+            "{} (test texts scored in their raw form)",
+            gap_summary(&m)
+        )?;
+        raw.into_iter()
+            .zip(test)
+            .map(|(r, (_, l))| (r, l))
+            .collect()
+    } else {
+        test
+    };
     let clf = Classifier::train(&train, &opts).context("training failed")?;
     let info = clf.info();
-    let mut out = String::new();
     writeln!(
         out,
         "trained on {} examples, {} labels, {} features in {:.2} s (temperature {:.3}; solver passes {:?})",
@@ -393,7 +421,7 @@ pub fn cv_report(a: &CvArgs) -> Result<(String, serde_json::Value)> {
         plan.groups = Some(groups);
     }
     if a.raw.raw_test {
-        let (m, raw) = a.raw.reconstruct(&segmented, opts.seed)?;
+        let (m, raw) = a.raw.reconstruct(&segmented, &segmented, opts.seed)?;
         writeln!(out, "{}", gap_summary(&m))?;
         plan.raw_test_texts = Some(raw);
     }
