@@ -410,6 +410,15 @@ pub fn normalize_into(text: &str, out: &mut String) {
         prev_alnum = is_alnum;
     }
     out.push_str(&text[run_start..]);
+    // Spreadsheet escapes of line breaks and tabs (`_x000D_`: Excel's carriage return, 747
+    // times in the TipDM training file, a line break in the raw messages) are whitespace.
+    if out.contains("_x00") {
+        for esc in ["_x000d_", "_x000a_", "_x0009_"] {
+            if out.contains(esc) {
+                *out = out.replace(esc, "");
+            }
+        }
+    }
 }
 
 /// Normalised copy of `text`.
@@ -437,6 +446,7 @@ mod tests {
         assert_eq!(normalize("A1 区 蔡锷 南路"), "a1区蔡锷南路");
         assert_eq!(normalize("\u{FEFF}你\u{200B}好\u{3000}"), "你好");
         assert_eq!(normalize(""), "");
+        assert_eq!(normalize("楼顶水箱_x000D_\n长年不洗"), "楼顶水箱长年不洗");
     }
 
     #[test]

@@ -7,9 +7,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::data::{read_labelled_csv, split_columns};
+use crate::data::{read_labelled_csv, read_text_columns, split_columns, tipdm_raw_files};
 use crate::features::FeatureConfig;
-use crate::model::{cross_validate, Classifier, TrainOptions};
+use crate::model::{cross_validate_with, Classifier, CvPlan, TrainOptions};
+use crate::rawtext::{message_groups, GapModel};
+use crate::svm::SplitMix64;
 
 pub use crate::bench::{run_bench_classify, BenchClassifyArgs};
 
@@ -49,6 +51,10 @@ pub struct ModelArgs {
     /// Share of the vector norm given to character n-grams (0..1).
     #[arg(long, default_value_t = FeatureConfig::default().char_weight)]
     pub char_weight: f32,
+    /// The first N kept words (a message starts with its title) also count as features of
+    /// their own (0 = off).
+    #[arg(long, default_value_t = FeatureConfig::default().lead_words)]
+    pub lead_words: u8,
     /// Drop features seen in fewer training texts.
     #[arg(long, default_value_t = FeatureConfig::default().min_df)]
     pub min_df: u32,
@@ -103,6 +109,7 @@ impl ModelArgs {
                 char_ngram_max: hi,
                 char_weight: self.char_weight.clamp(0.0, 1.0),
                 min_df: self.min_df,
+                lead_words: self.lead_words,
                 ..FeatureConfig::default()
             },
             c: self.c,
@@ -164,6 +171,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub save_model: Option<PathBuf>,
     #[command(flatten)]
+    pub raw: RawTestArgs,
+    #[command(flatten)]
     pub model: ModelArgs,
 }
 
@@ -182,8 +191,80 @@ pub struct CvArgs {
     /// Number of folds.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    /// Hold out by message: a message posted twice (same detail) never straddles two folds.
+    #[arg(long)]
+    pub by_message: bool,
+    #[command(flatten)]
+    pub raw: RawTestArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// Scoring on raw text rebuilt from a segmented file (`crate::rawtext`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RawTestArgs {
+    /// Also score every model on the raw form of its test texts: the segmented words written
+    /// together with punctuation, function words, digits and line breaks put back where raw
+    /// messages have them (learnt from --raw-from). The test texts must be space-segmented.
+    #[arg(long)]
+    pub raw_test: bool,
+    /// Raw messages to learn the gaps from, comma-separated CSV files with title and detail
+    /// columns (default: the shared TipDM messages_with_votes.csv and messages_with_replies.csv).
+    #[arg(long)]
+    pub raw_from: Option<String>,
+    /// Text columns of the --raw-from files, concatenated as typed.
+    #[arg(long, default_value = "title,detail")]
+    pub raw_columns: String,
+    /// A word absent from the training texts counts as removed by their makers when at least
+    /// this many raw messages of each --raw-from file have it.
+    #[arg(long, default_value_t = 15)]
+    pub raw_min_docs: usize,
+}
+
+impl RawTestArgs {
+    /// The gap model, learnt from the raw files and the segmented texts `segmented`.
+    pub fn gap_model(&self, segmented: &[&str]) -> Result<GapModel> {
+        let files: Vec<PathBuf> = match &self.raw_from {
+            Some(s) => split_columns(s).into_iter().map(PathBuf::from).collect(),
+            None => tipdm_raw_files(),
+        };
+        let cols = columns(&self.raw_columns, "--raw-columns")?;
+        let mut raw = Vec::new();
+        for f in &files {
+            raw.push(read_text_columns(f, &cols).with_context(|| {
+                format!("--raw-test needs raw messages; cannot read {}", f.display())
+            })?);
+        }
+        let corpora: Vec<&[String]> = raw.iter().map(Vec::as_slice).collect();
+        Ok(GapModel::learn(&corpora, segmented, self.raw_min_docs))
+    }
+
+    /// Raw forms of `segmented`, one per text (seeded). `known` are the segmented texts whose
+    /// words count as kept (the training file's, `segmented` included).
+    pub fn reconstruct(
+        &self,
+        segmented: &[&str],
+        known: &[&str],
+        seed: u64,
+    ) -> Result<(GapModel, Vec<String>)> {
+        let m = self.gap_model(known)?;
+        let mut rng = SplitMix64::new(seed ^ 0x5241_5754);
+        let raw = segmented
+            .iter()
+            .map(|t| m.reconstruct(t, &mut rng))
+            .collect();
+        Ok((m, raw))
+    }
+}
+
+fn gap_summary(m: &GapModel) -> String {
+    format!(
+        "raw test texts rebuilt from {} raw messages: {} words counted as removed by the training file's makers; raw text has {:.2} removed tokens and {:.2} removed characters per kept word",
+        m.n_messages,
+        m.removed_words(),
+        m.removed_tokens as f64 / m.kept_tokens.max(1) as f64,
+        m.removed_chars as f64 / m.kept_tokens.max(1) as f64,
+    )
 }
 
 /// Runs a `jiesu classify` command, printing a report whose last line is one JSON object.
@@ -219,9 +300,29 @@ pub fn eval_report(a: &EvalArgs) -> Result<(String, serde_json::Value)> {
         &columns(&a.test_text, "--test-text")?,
         &a.test_label,
     )?;
+    let mut out = String::new();
+    let test = if a.raw.raw_test {
+        let segmented: Vec<&str> = test.iter().map(|(t, _)| t.as_str()).collect();
+        let known: Vec<&str> = train
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .chain(segmented.iter().copied())
+            .collect();
+        let (m, raw) = a.raw.reconstruct(&segmented, &known, opts.seed)?;
+        writeln!(
+            out,
+            "{} (test texts scored in their raw form)",
+            gap_summary(&m)
+        )?;
+        raw.into_iter()
+            .zip(test)
+            .map(|(r, (_, l))| (r, l))
+            .collect()
+    } else {
+        test
+    };
     let clf = Classifier::train(&train, &opts).context("training failed")?;
     let info = clf.info();
-    let mut out = String::new();
     writeln!(
         out,
         "trained on {} examples, {} labels, {} features in {:.2} s (temperature {:.3}; solver passes {:?})",
@@ -303,10 +404,30 @@ pub fn cv_report(a: &CvArgs) -> Result<(String, serde_json::Value)> {
     use std::fmt::Write;
     let opts = a.model.options()?;
     let data = read_labelled_csv(&a.data, &columns(&a.text, "--text")?, &a.label)?;
-    let start = Instant::now();
-    let r = cross_validate(&data, a.folds, &opts)?;
-    let total = start.elapsed().as_secs_f64();
+    let segmented: Vec<&str> = data.iter().map(|(t, _)| t.as_str()).collect();
     let mut out = String::new();
+    let mut plan = CvPlan::default();
+    if a.by_message {
+        let groups = message_groups(&segmented);
+        let n_groups = groups
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        writeln!(
+            out,
+            "held out by message: {} texts in {n_groups} messages",
+            data.len()
+        )?;
+        plan.groups = Some(groups);
+    }
+    if a.raw.raw_test {
+        let (m, raw) = a.raw.reconstruct(&segmented, &segmented, opts.seed)?;
+        writeln!(out, "{}", gap_summary(&m))?;
+        plan.raw_test_texts = Some(raw);
+    }
+    let start = Instant::now();
+    let r = cross_validate_with(&data, a.folds, &opts, &plan)?;
+    let total = start.elapsed().as_secs_f64();
     writeln!(
         out,
         "{}-fold cross-validation on {} examples (segmentation of all texts: {:.2} s)",
@@ -329,6 +450,22 @@ pub fn cv_report(a: &CvArgs) -> Result<(String, serde_json::Value)> {
         "mean: accuracy {:.4}  macro-F1 {:.4} ± {:.4}; training {:.2} s per fold; total {:.1} s",
         r.accuracy_mean, r.macro_f1_mean, r.macro_f1_std, r.train_seconds_mean, total
     )?;
+    for (i, m) in r.raw_folds.iter().enumerate() {
+        writeln!(
+            out,
+            "raw fold {}: accuracy {:.4}  macro-F1 {:.4}",
+            i + 1,
+            m.accuracy,
+            m.macro_f1
+        )?;
+    }
+    if !r.raw_folds.is_empty() {
+        writeln!(
+            out,
+            "raw mean: accuracy {:.4}  macro-F1 {:.4} ± {:.4} (models trained on the segmented texts, scored on the raw forms of their test folds)",
+            r.raw_accuracy_mean, r.raw_macro_f1_mean, r.raw_macro_f1_std
+        )?;
+    }
     let json = json!({
         "folds": a.folds,
         "macro_f1": r.macro_f1_mean,
@@ -341,6 +478,11 @@ pub fn cv_report(a: &CvArgs) -> Result<(String, serde_json::Value)> {
         "n_features": r.n_features_mean,
         "total_seconds": total,
         "n": data.len(),
+        "by_message": a.by_message,
+        "raw_macro_f1": (!r.raw_folds.is_empty()).then_some(r.raw_macro_f1_mean),
+        "raw_macro_f1_std": (!r.raw_folds.is_empty()).then_some(r.raw_macro_f1_std),
+        "raw_accuracy": (!r.raw_folds.is_empty()).then_some(r.raw_accuracy_mean),
+        "raw_fold_macro_f1": r.raw_folds.iter().map(|m| m.macro_f1).collect::<Vec<_>>(),
     });
     Ok((out, json))
 }

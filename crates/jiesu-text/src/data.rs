@@ -182,6 +182,59 @@ pub fn tipdm_train_file() -> PathBuf {
         .join("train_tokenized.csv")
 }
 
+/// The unlabelled raw TipDM messages (`messages_with_votes.csv`, `messages_with_replies.csv`)
+/// under [`shared_data_dir`]: how citizens really write (title + detail).
+pub fn tipdm_raw_files() -> Vec<PathBuf> {
+    let dir = shared_data_dir().join("tipdm2020_gov_messages_votes_replies");
+    vec![
+        dir.join("messages_with_votes.csv"),
+        dir.join("messages_with_replies.csv"),
+    ]
+}
+
+/// Reads the named columns of every row of a CSV file, concatenated as they are (no separator:
+/// a raw `title` + `detail` as typed). Errors as [`read_labelled_csv`].
+pub fn read_text_columns(path: &Path, text_columns: &[String]) -> Result<Vec<String>> {
+    let err = |message: String| TextError::Data {
+        path: path.to_owned(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|source| TextError::Io {
+        action: "open",
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(std::io::BufReader::new(file));
+    let names: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let idx: Vec<usize> = text_columns
+        .iter()
+        .map(|c| {
+            names.iter().position(|n| n == c.trim()).ok_or_else(|| {
+                err(format!(
+                    "no column named {c:?}; the columns are: {}",
+                    names.join(", ")
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut out = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| err(format!("row {}: {e}", n + 1)))?;
+        out.push(idx.iter().filter_map(|&i| rec.get(i)).collect::<String>());
+    }
+    if out.is_empty() {
+        return Err(err("the file has no data rows".into()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

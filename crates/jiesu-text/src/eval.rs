@@ -153,6 +153,35 @@ pub fn stratified_folds(y: &[usize], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
+/// As [`stratified_folds`], but examples of the same group (the same message posted twice, see
+/// [`crate::rawtext::message_groups`]) always share a fold. A group is dealt by the class of its
+/// first example.
+pub fn grouped_stratified_folds(y: &[usize], groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
+    let k = k.max(1);
+    let mut first: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, &g) in groups.iter().enumerate() {
+        first.entry(g).or_insert(i);
+    }
+    let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (&g, &i) in &first {
+        by_class.entry(y[i]).or_default().push(g);
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut group_fold: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut next = 0;
+    for (_, mut gs) in by_class {
+        rng.shuffle(&mut gs);
+        for g in gs {
+            group_fold.insert(g, next % k);
+            next += 1;
+        }
+    }
+    groups
+        .iter()
+        .map(|g| group_fold.get(g).copied().unwrap_or(0))
+        .collect()
+}
+
 /// Splits example indices into (train, test) with about `test_fraction` of every class in test
 /// (at least one example of each class with two or more examples).
 pub fn stratified_split(y: &[usize], test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
@@ -213,6 +242,9 @@ mod tests {
             let n1 = (0..100).filter(|&i| f[i] == k && y[i] == 1).count();
             assert_eq!((n0, n1), (16, 4));
         }
+        let groups: Vec<usize> = (0..100).map(|i| i / 2).collect();
+        let g = grouped_stratified_folds(&y, &groups, 5, 1);
+        assert!((0..100).step_by(2).all(|i| g[i] == g[i + 1]));
         let (tr, te) = stratified_split(&y, 0.25, 1);
         assert_eq!(te.len(), 25);
         assert_eq!(tr.len() + te.len(), 100);

@@ -28,6 +28,12 @@ pub struct FeatureConfig {
     /// Share of the squared norm given to the character block (0..1); the word block gets the
     /// rest. Each block is L2-normalised on its own first.
     pub char_weight: f32,
+    /// The first this many kept words also count as *lead words* (标题词), features of their own:
+    /// a message starts with its title (title + detail), which names the matter more directly
+    /// than the detail. 0 = off (models written before this field). Default 10: +0.004 CV
+    /// macro-F1 on raw text held out by message, on three fold seeds (docs/TEXT.md).
+    #[serde(default)]
+    pub lead_words: u8,
 }
 
 impl Default for FeatureConfig {
@@ -39,6 +45,7 @@ impl Default for FeatureConfig {
             sublinear_tf: true,
             min_df: 3,
             char_weight: 0.5,
+            lead_words: 10,
         }
     }
 }
@@ -88,6 +95,7 @@ const K: u64 = 0x9E37_79B9_7F4A_7C15;
 const SEED_WORD: u64 = 0x243F_6A88_85A3_08D3;
 const SEED_PAIR: u64 = 0x1319_8A2E_0370_7344;
 const SEED_CHAR: u64 = 0xA409_3822_299F_31D0;
+const SEED_LEAD: u64 = 0x082E_FA98_EC4E_6C89;
 
 #[inline]
 fn mix(h: u64, x: u64) -> u64 {
@@ -140,6 +148,11 @@ pub fn word_key(w: &str) -> u64 {
     finish(mix_bytes(SEED_WORD, w.as_bytes()))
 }
 
+/// Stable key of a lead-word feature ([`FeatureConfig::lead_words`]).
+pub fn lead_key(w: &str) -> u64 {
+    finish(mix_bytes(SEED_LEAD, w.as_bytes()))
+}
+
 /// Stable key of a word-pair feature.
 pub fn pair_key(a: &str, b: &str) -> u64 {
     finish(mix_bytes(mix_bytes(SEED_PAIR, a.as_bytes()), b.as_bytes()))
@@ -174,6 +187,9 @@ pub fn for_each_feature(
             }
             prev = Some(w);
         }
+    }
+    for (i, w) in a.tokens().take(cfg.lead_words as usize).enumerate() {
+        emit(lead_key(w), FeatureRef::Word(i as u32));
     }
     chars.clear();
     if cfg.char_ngram_min == 0 || cfg.char_ngram_max < cfg.char_ngram_min || n == 0 {
@@ -405,6 +421,7 @@ mod tests {
             word_ngram_max: 2,
             char_ngram_min: 1,
             char_ngram_max: 2,
+            lead_words: 0,
             ..FeatureConfig::default()
         };
         let mut chars = Vec::new();
@@ -426,6 +443,24 @@ mod tests {
         // 7 chars → 7 unigrams + 6 bigrams.
         assert_eq!(shown.len(), words.len() + 7 + 6);
         assert!(shown.contains(&"水电".to_string()));
+    }
+
+    #[test]
+    fn the_first_words_also_count_as_lead_words() {
+        let a = Analyzer::new();
+        let mut an = Analysis::default();
+        a.analyze_into("小区停水 电梯坏了", &mut an);
+        let cfg = FeatureConfig {
+            char_ngram_min: 0,
+            lead_words: 2,
+            ..FeatureConfig::default()
+        };
+        let mut keys = Vec::new();
+        for_each_feature(&cfg, &an, &mut Vec::new(), |k, _| keys.push(k));
+        assert_eq!(keys.len(), 4 + 2);
+        assert!(keys.contains(&lead_key("小区")) && keys.contains(&lead_key("停水")));
+        assert!(!keys.contains(&lead_key("电梯")));
+        assert_ne!(lead_key("小区"), word_key("小区"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod model;
+pub mod rawtext;
 pub mod svm;
 mod table;
 
@@ -24,6 +25,6 @@ pub use error::{Result, TextError};
 pub use eval::{ClassMetrics, Metrics};
 pub use features::FeatureConfig;
 pub use model::{
-    cross_validate, Classifier, CvReport, ModelInfo, Prediction, TrainOptions, MAX_TEXT_BYTES,
-    MODEL_FORMAT_VERSION, OLDEST_READABLE_FORMAT,
+    cross_validate, cross_validate_with, Classifier, CvPlan, CvReport, ModelInfo, Prediction,
+    TrainOptions, MAX_TEXT_BYTES, MODEL_FORMAT_VERSION, OLDEST_READABLE_FORMAT,
 };

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyzer::{parse_stopwords, Analysis, Analyzer, DEFAULT_STOPWORDS};
 use crate::error::{Result, TextError};
-use crate::eval::{stratified_folds, stratified_split, Metrics};
+use crate::eval::{grouped_stratified_folds, stratified_folds, stratified_split, Metrics};
 use crate::features::{
     count_features, for_each_feature, FeatureConfig, FeatureRef, SparseVec, Vocabulary,
 };
@@ -26,7 +26,10 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// means (features, hashing, weighting); older files are then refused unless they are at least
 /// [`OLDEST_READABLE_FORMAT`]. Version 2 added the restricted segmentation dictionary; a
 /// version-1 file (no dictionary) still loads and segments with jieba's default dictionary.
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+/// Version 3 added lead-word features ([`FeatureConfig::lead_words`]): a build that reads only
+/// version 2 would ignore them and mispredict, so it must refuse the file; version 1 and 2 files
+/// load as before (no lead words).
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 
 /// The oldest model file layout this build still reads.
 pub const OLDEST_READABLE_FORMAT: u32 = 1;
@@ -790,6 +793,23 @@ pub struct CvReport {
     pub analysis_seconds: f64,
     /// Mean number of feature columns of the fold models.
     pub n_features_mean: f64,
+    /// With [`CvPlan::raw_test_texts`]: each fold's model scored, through the whole prediction
+    /// path ([`Classifier::predict_labels`]), on the raw form of its test fold (empty otherwise).
+    pub raw_folds: Vec<Metrics>,
+    pub raw_macro_f1_mean: f64,
+    pub raw_macro_f1_std: f64,
+    pub raw_accuracy_mean: f64,
+}
+
+/// How [`cross_validate_with`] splits and what else it tests on.
+#[derive(Debug, Clone, Default)]
+pub struct CvPlan {
+    /// A group id per example ([`crate::rawtext::message_groups`]): a group never straddles two
+    /// folds, so a message posted twice is held out as one message.
+    pub groups: Option<Vec<usize>>,
+    /// A raw form of every example's text (原始留言, e.g. [`crate::rawtext::GapModel::reconstruct`]):
+    /// the models, trained on the examples' own texts, are also scored on these.
+    pub raw_test_texts: Option<Vec<String>>,
 }
 
 /// Stratified k-fold cross-validation: every fold's model is trained (and calibrated) on the
@@ -801,6 +821,27 @@ pub fn cross_validate(
     k: usize,
     opts: &TrainOptions,
 ) -> Result<CvReport> {
+    cross_validate_with(examples, k, opts, &CvPlan::default())
+}
+
+/// [`cross_validate`], holding out by message group and scoring raw forms as `plan` says.
+pub fn cross_validate_with(
+    examples: &[(String, String)],
+    k: usize,
+    opts: &TrainOptions,
+    plan: &CvPlan,
+) -> Result<CvReport> {
+    for (what, n) in [
+        ("groups", plan.groups.as_ref().map(Vec::len)),
+        ("raw test texts", plan.raw_test_texts.as_ref().map(Vec::len)),
+    ] {
+        if let Some(n) = n.filter(|&n| n != examples.len()) {
+            return Err(TextError::Training(format!(
+                "{n} {what} for {} examples",
+                examples.len()
+            )));
+        }
+    }
     if k < 2 {
         return Err(TextError::Training(
             "cross-validation needs at least 2 folds".into(),
@@ -820,8 +861,12 @@ pub fn cross_validate(
             p.y.len()
         )));
     }
-    let fold = stratified_folds(&p.y, k, opts.seed);
+    let fold = match &plan.groups {
+        Some(g) => grouped_stratified_folds(&p.y, g, k, opts.seed),
+        None => stratified_folds(&p.y, k, opts.seed),
+    };
     let mut folds = Vec::new();
+    let mut raw_folds = Vec::new();
     let mut train_secs = 0.0;
     let mut n_features = 0usize;
     for f in 0..k {
@@ -849,11 +894,32 @@ pub fn cross_validate(
             pred.push(p.labels[argmax(&s)].as_str());
         }
         folds.push(Metrics::from_labels(&gold, &pred));
+        if let Some(raw) = &plan.raw_test_texts {
+            let texts: Vec<&str> = test.iter().map(|&i| raw[i].as_str()).collect();
+            let raw_pred = c.predict_labels(&texts, opts.threads);
+            let raw_pred: Vec<&str> = raw_pred.iter().map(String::as_str).collect();
+            raw_folds.push(Metrics::from_labels(&gold, &raw_pred));
+        }
     }
+    let mean_sd = |folds: &[Metrics]| -> (f64, f64, f64) {
+        if folds.is_empty() {
+            return (0.0, 0.0, 0.0);
+        }
+        let n = folds.len() as f64;
+        let m = folds.iter().map(|x| x.macro_f1).sum::<f64>() / n;
+        let var = folds.iter().map(|x| (x.macro_f1 - m).powi(2)).sum::<f64>() / n;
+        let acc = folds.iter().map(|x| x.accuracy).sum::<f64>() / n;
+        (m, var.sqrt(), acc)
+    };
+    let (raw_m, raw_sd, raw_acc) = mean_sd(&raw_folds);
     let mean = |f: &dyn Fn(&Metrics) -> f64| folds.iter().map(f).sum::<f64>() / k as f64;
     let m = mean(&|m| m.macro_f1);
     let var = mean(&|x| (x.macro_f1 - m).powi(2));
     Ok(CvReport {
+        raw_folds,
+        raw_macro_f1_mean: raw_m,
+        raw_macro_f1_std: raw_sd,
+        raw_accuracy_mean: raw_acc,
         macro_f1_mean: m,
         macro_f1_std: var.sqrt(),
         accuracy_mean: mean(&|m| m.accuracy),

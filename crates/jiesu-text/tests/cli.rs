@@ -151,3 +151,61 @@ fn errors_are_plain_words() {
     ]);
     assert!(e.contains("empty"), "{e}");
 }
+
+#[test]
+fn cv_holds_out_by_message_and_scores_the_raw_forms() {
+    // Segmented training texts, and raw messages (title + detail) to learn the gaps from.
+    let seg: Vec<(String, String)> = common::toy_examples()
+        .into_iter()
+        .map(|(t, l)| (jiesu_text::Analyzer::new().tokens(&t).join(" "), l))
+        .collect();
+    let p = dir().join("seg.csv");
+    let mut w = csv::Writer::from_path(&p).unwrap();
+    w.write_record(["tokens", "category"]).unwrap();
+    for (t, l) in &seg {
+        w.write_record([t.as_str(), l.as_str()]).unwrap();
+    }
+    w.flush().unwrap();
+    let raw = write_csv("raw.csv", &common::toy_examples());
+    let ClassifyCmd::Cv(a) = parse(&[
+        "cv",
+        "--data",
+        p.to_str().unwrap(),
+        "--text",
+        "tokens",
+        "--label",
+        "category",
+        "--folds",
+        "3",
+        "--by-message",
+        "--raw-test",
+        "--raw-from",
+        raw.to_str().unwrap(),
+        "--raw-min-docs",
+        "2",
+    ]) else {
+        panic!("not cv")
+    };
+    let (text, json) = cv_report(&a).unwrap();
+    assert!(text.contains("held out by message"), "{text}");
+    assert!(text.contains("raw fold 3"), "{text}");
+    assert_eq!(json["raw_fold_macro_f1"].as_array().unwrap().len(), 3);
+    assert!(json["raw_macro_f1"].as_f64().unwrap() > 0.8, "{json}");
+    // Without raw files the option says what it needs.
+    let ClassifyCmd::Cv(a) = parse(&[
+        "cv",
+        "--data",
+        p.to_str().unwrap(),
+        "--text",
+        "tokens",
+        "--label",
+        "category",
+        "--raw-test",
+        "--raw-from",
+        "/nonexistent/raw.csv",
+    ]) else {
+        panic!("not cv")
+    };
+    let e = format!("{:#}", cv_report(&a).unwrap_err());
+    assert!(e.contains("--raw-test needs raw messages"), "{e}");
+}

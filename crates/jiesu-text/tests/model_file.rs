@@ -162,3 +162,52 @@ fn training_is_deterministic() {
     assert_eq!(a.confidences(text), b.confidences(text));
     assert_eq!(a.info().temperature, b.info().temperature);
 }
+
+/// The file checksum (FNV-1a over 8-byte words), as the model writer computes it.
+fn fnv(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for chunk in b.chunks(8) {
+        let mut buf = [0u8; 8];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        h ^= u64::from_le_bytes(buf);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[test]
+fn a_format_2_file_without_lead_words_still_loads_and_predicts_alike() {
+    let opts = jiesu_text::TrainOptions {
+        features: jiesu_text::FeatureConfig {
+            lead_words: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let m = Classifier::train(&common::toy_examples(), &opts).unwrap();
+    let p = tmp("v3.model");
+    m.save(&p).unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    // Rewrite it as a format-2 writer did: version 2, no `lead_words` in the header.
+    let json_len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&bytes[20..20 + json_len]).unwrap();
+    assert!(json.contains(",\"lead_words\":0"), "{json}");
+    let json = json
+        .replace(",\"lead_words\":0", "")
+        .replace("\"format_version\":3", "\"format_version\":2");
+    let mut old = Vec::new();
+    old.extend_from_slice(&bytes[..8]);
+    old.extend_from_slice(&2u32.to_le_bytes());
+    old.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    old.extend_from_slice(json.as_bytes());
+    old.extend_from_slice(&bytes[20 + json_len..bytes.len() - 8]);
+    let sum = fnv(&old);
+    old.extend_from_slice(&sum.to_le_bytes());
+    let p2 = tmp("v2.model");
+    std::fs::write(&p2, &old).unwrap();
+    let l = Classifier::load(&p2).unwrap();
+    assert_eq!(l.info().options.features.lead_words, 0);
+    for (text, _) in common::toy_examples().iter().step_by(5) {
+        assert_eq!(l.predict_top_k(text, 2), m.predict_top_k(text, 2));
+    }
+}
