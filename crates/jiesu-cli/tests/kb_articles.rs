@@ -216,7 +216,8 @@ fn articles_are_drafted_reviewed_versioned_retired_and_stored() {
     assert_eq!((st, a["version"].as_u64()), (200, Some(2)));
 
     // validity: an article valid only from tomorrow, one that ended yesterday
-    let today = chrono::Utc::now().date_naive();
+    // the server checks validity on its day in the city (Beijing), not the UTC day
+    let today = jiesu_routing::beijing_date(chrono::Utc::now());
     let mut ids = Vec::new();
     for (from, to, qq) in [
         (

@@ -99,3 +99,28 @@ fn chit_chat_and_punctuation_are_handed_over_without_suggestions() {
         assert!(r.suggestions.is_empty(), "{q}: {:?}", r.suggestions);
     }
 }
+
+#[test]
+fn an_articles_own_question_is_answered_with_that_article() {
+    let kb = KnowledgeBase::demo();
+    let th = AgentThresholds::default();
+    let (mut n, mut right, mut wrong) = (0, 0, Vec::new());
+    for a in kb.repo().all_published() {
+        if !a.searchable_on(day()) {
+            continue;
+        }
+        n += 1;
+        let r = kb.answer_with(&a.question, &th, Some(day()));
+        match r.answer {
+            Some(x) if x.article_id == a.id => right += 1,
+            Some(x) => wrong.push(format!("{} {} → {}", a.id, a.question, x.article_id)),
+            None => {}
+        }
+    }
+    println!("own question answered {right}/{n}; wrong {}", wrong.len());
+    for w in &wrong {
+        println!("  {w}");
+    }
+    assert!(right * 100 >= n * 95, "{right}/{n}");
+    assert!(wrong.len() * 100 <= n, "{wrong:?}");
+}
