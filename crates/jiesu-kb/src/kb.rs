@@ -498,11 +498,13 @@ impl KnowledgeBase {
             })
             .collect();
         judged.sort_by(|x, y| y.1.score.total_cmp(&x.1.score).then(x.0.cmp(&y.0)));
-        let order: Vec<usize> = judged.iter().map(|(i, _)| *i).collect();
-        let hits: Vec<Hit> = order
+        // related articles: only those that cover a fair part of the question (the heating
+        // article is not "related" to a question about the weather)
+        let hits: Vec<Hit> = judged
             .iter()
+            .filter(|(_, j)| j.query_coverage >= 0.5 * th.min_query_coverage)
             .take(4)
-            .map(|&i| {
+            .map(|&(i, _)| {
                 let (d, a, s) = &ranked[i];
                 self.hit(*d, a, *s, &q, &opts)
             })

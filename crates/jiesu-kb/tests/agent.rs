@@ -124,3 +124,14 @@ fn an_articles_own_question_is_answered_with_that_article() {
     assert!(right * 100 >= n * 95, "{right}/{n}");
     assert!(wrong.len() * 100 <= n, "{wrong:?}");
 }
+
+#[test]
+fn a_question_about_the_weather_gets_no_related_heating_article() {
+    let kb = KnowledgeBase::demo();
+    let r = kb.answer_with("今天天气怎么样", &AgentThresholds::default(), Some(day()));
+    assert!(
+        r.suggestions.iter().all(|h| h.id != "KB0001"),
+        "{:?}",
+        r.suggestions
+    );
+}
