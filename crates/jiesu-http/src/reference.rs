@@ -115,18 +115,18 @@ fn last_30_local_days(
     // the first minute whose local day is `first` (binary search: works for any fixed or
     // changing offset the day function applies)
     let base = first.and_time(chrono::NaiveTime::MIN).and_utc();
-    let (mut lo, mut hi) = (
-        base - chrono::Duration::hours(15),
-        base + chrono::Duration::hours(15),
-    );
-    while hi - lo > chrono::Duration::minutes(1) {
+    let at = |secs: i64| base + chrono::Duration::seconds(secs);
+    // in whole seconds: `lo` is before the local midnight, `hi` at or after it
+    let (mut lo, mut hi) = (-15 * 3600i64, 15 * 3600i64);
+    while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if local_day(mid) >= first {
+        if local_day(at(mid)) >= first {
             hi = mid;
         } else {
             lo = mid;
         }
     }
+    let hi = at(hi);
     (hi, now + chrono::Duration::seconds(1))
 }
 
@@ -318,4 +318,23 @@ pub async fn category_search(
     Ok(Json(
         json!({"query": q, "expanded": expanded, "results": results}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_30_local_days;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn the_last_30_days_start_at_local_midnight_29_days_before_the_local_today() {
+        // 20:10 UTC is 04:10 the next day in Beijing: today is 3 December there
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 20, 10, 0).unwrap();
+        let (from, to) = last_30_local_days(now);
+        // 4 November 00:00 in Beijing
+        assert_eq!(from, Utc.with_ymd_and_hms(2026, 11, 3, 16, 0, 0).unwrap());
+        assert!(to > now);
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 15, 59, 0).unwrap();
+        let (from, _) = last_30_local_days(now);
+        assert_eq!(from, Utc.with_ymd_and_hms(2026, 11, 2, 16, 0, 0).unwrap());
+    }
 }

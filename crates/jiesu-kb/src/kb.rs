@@ -564,10 +564,12 @@ impl KnowledgeBase {
                     answer: None,
                     handover: Some(TicketDraft {
                         text: question.trim().to_string(),
-                        category_code: ranked
+                        // the category of the best related article (none when nothing is
+                        // related: a weather question gets no heating category)
+                        category_code: hits
                             .first()
                             .filter(|_| !out_of_town)
-                            .and_then(|(_, a, _)| a.categories.first().cloned()),
+                            .and_then(|h| h.categories.first().cloned()),
                         district_code: place.map(|p| p.district.clone()),
                         street_code: place.and_then(|p| p.street.clone()),
                     }),
