@@ -605,12 +605,14 @@ impl<'a> TicketGen<'a> {
             district,
         );
         let t = sim.now + mins(rng.lognormal(4.0, 0.5));
+        // the cited article is a shipped one of the leaf's topic (the draw keeps the stream)
+        let pick = rng.range(1, 12) as usize;
         sim.run(
             t,
             &agent,
             Command::Answer {
                 answer,
-                article_id: Some(format!("KB-{}-{:02}", leaf.code, rng.range(1, 12))),
+                article_id: crate::kb_refs::article_for(&leaf.code, pick),
             },
         )?;
         let t = sim.now + Duration::seconds(rng.range(5, 120));

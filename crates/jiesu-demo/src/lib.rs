@@ -21,6 +21,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod city;
 pub mod flow;
+pub mod kb_refs;
 pub mod model;
 pub mod rng;
 pub mod stats;

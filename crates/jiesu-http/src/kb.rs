@@ -93,6 +93,16 @@ pub async fn ask(
     tokio::task::spawn_blocking(move || s2.store.record_agent_session(session)).await??;
     let mut v = serde_json::to_value(&reply).unwrap_or(Value::Null);
     v["session_id"] = json!(session_id);
+    // an explicit outcome: an answer, or "I don't know" with how to file a request
+    match reply.handover_reason {
+        None if reply.answer.is_some() => v["outcome"] = json!("answered"),
+        reason => {
+            v["outcome"] = json!("handover");
+            v["handover_reason"] =
+                json!(reason.unwrap_or(jiesu_kb::HandoverReason::NoMatch).as_str());
+            v["handover_message"] = handover_message(reason);
+        }
+    }
     if let Some(u) = reply
         .answer
         .as_ref()
@@ -103,7 +113,32 @@ pub async fn ask(
     Ok(axum::Json(v))
 }
 
-/// `GET /api/v1/kb/stats` — the virtual agent's one-shot resolution since start-up.
+/// What the virtual agent says when it does not know (它不知道): in Chinese and English, why,
+/// and how to file a request (the submit page `#/submit`, or the 12345 phone line).
+fn handover_message(reason: Option<jiesu_kb::HandoverReason>) -> Value {
+    use jiesu_kb::HandoverReason as R;
+    let (zh, en) = match reason {
+        Some(R::OutOfTown) => (
+            "这个问题涉及其他城市的事务，本市知识库无法答复，请向当地12345热线咨询。",
+            "This question is about another city's matters; this city's knowledge base cannot answer it. Please ask that city's 12345 hotline.",
+        ),
+        Some(R::Ambiguous) => (
+            "抱歉，我不能确定您问的是哪件事。您可以从下面的相关问题中选择。",
+            "Sorry, I can't tell which of these you mean. You can pick one of the related questions below.",
+        ),
+        _ => (
+            "抱歉，这个问题我不知道，知识库里没有可靠的答复。",
+            "Sorry, I don't know the answer to this: the knowledge base has no reliable answer.",
+        ),
+    };
+    json!({
+        "zh": format!("{zh}如需办理，请提交诉求（已根据您的问题预填），或拨打12345市民服务热线，由工作人员为您处理。"),
+        "en": format!("{en} To have it handled, file a request (pre-filled from your question) or call the 12345 citizen service hotline."),
+        "submit_url": "#/submit",
+        "phone": "12345",
+    })
+}
+
 /// A random session id (128 bits, hex): the citizen's page keeps it to report a hand-over.
 fn new_session_id() -> String {
     use rand::RngCore;
@@ -191,8 +226,27 @@ pub async fn duplicates(
     )?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
-    let s2 = st.clone();
-    let lite = |t: &jiesu_domain::TicketState| TicketLite {
+    let me = ticket_lite(&t);
+    let (created, street) = (t.created_at, t.intake.place.street_code.clone());
+    let q = TicketQuery {
+        street: Some(street),
+        from: Some(created - Duration::hours(72)),
+        to: Some(created + Duration::hours(72)),
+        page_size: 200,
+        ..Default::default()
+    };
+    let matches = matches_among(&st, me, q, Some(id)).await?;
+    let items: Vec<Value> = matches
+        .iter()
+        .map(|(m, _)| json!({"id": m.id, "number": m.number, "score": m.score, "text_similarity": m.text_similarity,
+                        "reasons_zh": m.reasons_zh(), "reasons_en": m.reasons_en()}))
+        .collect();
+    Ok(axum::Json(json!({"items": items})))
+}
+
+/// What the duplicate engine sees of a ticket.
+fn ticket_lite(t: &jiesu_domain::TicketState) -> TicketLite {
+    TicketLite {
         id: t.id,
         number: t.number.clone(),
         created_at: t.created_at,
@@ -201,35 +255,122 @@ pub async fn duplicates(
         community_code: t.intake.place.community_code.clone(),
         address: t.intake.place.address.clone(),
         text: format!("{} {}", t.intake.title, t.intake.text),
-    };
-    let me = lite(&t);
-    let created = t.created_at;
-    let street = t.intake.place.street_code.clone();
-    let matches =
-        tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<jiesu_kb::Match>> {
-            let q = TicketQuery {
-                street: Some(street),
-                from: Some(created - Duration::hours(72)),
-                to: Some(created + Duration::hours(72)),
-                page_size: 200,
-                ..Default::default()
-            };
+    }
+}
+
+/// The duplicates of `me` among the tickets `q` lists (but `exclude`), with each match's ticket
+/// (the same engine, scoring and thresholds for a stored ticket and for a draft).
+async fn matches_among(
+    st: &AppState,
+    me: TicketLite,
+    q: TicketQuery,
+    exclude: Option<i64>,
+) -> ApiResult<Vec<(jiesu_kb::Match, jiesu_domain::TicketState)>> {
+    let s2 = st.clone();
+    Ok(tokio::task::spawn_blocking(
+        move || -> jiesu_store::Result<Vec<(jiesu_kb::Match, jiesu_domain::TicketState)>> {
             let page = s2.store.list_tickets(&q)?;
-            let mut cands = Vec::new();
-            for item in page.items.iter().filter(|x| x.id != id) {
+            let mut states = Vec::new();
+            for item in page.items.iter().filter(|x| Some(x.id) != exclude) {
                 if let Some((c, _)) = s2.store.load_ticket(item.id)? {
-                    cands.push(lite(&c));
+                    states.push(c);
                 }
             }
-            Ok(find_duplicates(&me, &cands, &DupConfig::default()))
-        })
-        .await??;
-    let items: Vec<Value> = matches
+            let cands: Vec<TicketLite> = states.iter().map(ticket_lite).collect();
+            let found = find_duplicates(&me, &cands, &DupConfig::default());
+            Ok(found
+                .into_iter()
+                .filter_map(|m| {
+                    let t = states.iter().find(|t| t.id == m.id)?.clone();
+                    Some((m, t))
+                })
+                .collect())
+        },
+    )
+    .await??)
+}
+
+#[derive(Deserialize)]
+pub struct DraftBody {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+    category_code: Option<String>,
+    district_code: Option<String>,
+    street_code: Option<String>,
+    community_code: Option<String>,
+    /// Accepted for the intake form's convenience; not used for scoring (the engine compares
+    /// text, place, category and time) and never echoed.
+    #[allow(dead_code)]
+    phone: Option<String>,
+}
+
+/// `POST /api/v1/duplicates/candidates` — duplicate candidates for a request being taken in
+/// (before the ticket exists): the draft is compared, as if created now, with the tickets of the
+/// last 72 hours of its street (of its district when only that is known) by the same engine and
+/// thresholds as `GET /tickets/{id}/duplicates`. No personal data in the answer; a text of fewer
+/// than 4 characters, or no place, gives an empty list.
+pub async fn duplicate_candidates(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    crate::json::Json(b): crate::json::Json<DraftBody>,
+) -> ApiResult<axum::Json<Value>> {
+    crate::auth::require_role(
+        &actor,
+        matches!(
+            actor.role,
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin | Role::System
+        ),
+        "duplicates",
+    )?;
+    if b.title.chars().count() > 200 || b.text.chars().count() > 4000 {
+        return Err(ApiError::invalid(
+            if b.title.chars().count() > 200 {
+                "title"
+            } else {
+                "text"
+            },
+            "title at most 200 and text at most 4,000 characters",
+            "标题不超过200字，内容不超过4000字",
+        ));
+    }
+    let nonempty = |o: Option<String>| o.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (street, district) = (nonempty(b.street_code), nonempty(b.district_code));
+    if b.text.trim().chars().count() < 4 || (street.is_none() && district.is_none()) {
+        return Ok(axum::Json(json!({"candidates": []})));
+    }
+    let now = st.now();
+    let me = TicketLite {
+        id: 0,
+        number: String::new(),
+        created_at: now,
+        category_code: nonempty(b.category_code).unwrap_or_default(),
+        street_code: street.clone().unwrap_or_default(),
+        community_code: nonempty(b.community_code),
+        address: None,
+        text: format!("{} {}", b.title.trim(), b.text.trim()),
+    };
+    let q = TicketQuery {
+        district: if street.is_none() { district } else { None },
+        street,
+        from: Some(now - Duration::hours(72)),
+        to: Some(now + Duration::seconds(1)),
+        page_size: 200,
+        ..Default::default()
+    };
+    let matches = matches_among(&st, me, q, None).await?;
+    let candidates: Vec<Value> = matches
         .iter()
-        .map(|m| json!({"id": m.id, "number": m.number, "score": m.score, "text_similarity": m.text_similarity,
-                        "reasons_zh": m.reasons_zh(), "reasons_en": m.reasons_en()}))
+        .map(|(m, t)| {
+            json!({
+                "id": m.id, "number": m.number, "title": t.intake.title,
+                "status": t.status.as_str(), "created_at": t.created_at,
+                "score": m.score, "text_similarity": m.text_similarity, "reasons": m.reasons,
+            })
+        })
         .collect();
-    Ok(axum::Json(json!({"items": items})))
+    Ok(axum::Json(json!({"candidates": candidates})))
 }
 
 /// `GET /api/v1/kb/articles/{id}` — one article's current version (the full answer script).

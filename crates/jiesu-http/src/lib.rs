@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(auth_routes::demo))
         .route("/units", get(reference::units))
         .route("/categories", get(reference::categories))
+        .route("/categories/search", get(reference::category_search))
         .route("/enums", get(reference::enums))
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get_one))
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router {
             get(callbacks::rate_info).post(callbacks::rate),
         )
         .route("/tickets/{id}/duplicates", get(kb::duplicates))
+        .route("/duplicates/candidates", post(kb::duplicate_candidates))
         .route("/kb/search", get(kb::search))
         .route(
             "/kb/articles",

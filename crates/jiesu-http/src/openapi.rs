@@ -13,6 +13,7 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("get", "/api/v1/demo", "Demo accounts (demo cities only)", false, None),
     ("get", "/api/v1/units", "Units (filter by kind, parent, q)", false, None),
     ("get", "/api/v1/categories", "The three-level category tree", false, None),
+    ("get", "/api/v1/categories/search", "Categories matching the citizen's word or a synonym (q, limit), leaves first, by match then use in the last 30 days; without q the most used leaves", false, None),
     ("get", "/api/v1/enums", "Every enumeration with Chinese and English labels", false, None),
     ("post", "/api/v1/tickets", "Take in a request (Idempotency-Key header supported)", true, Some("NewTicket")),
     ("get", "/api/v1/tickets", "List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size", true, None),
@@ -34,6 +35,7 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("post", "/api/v1/classify", "Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model)", true, None),
     ("get", "/api/v1/classify/model", "The classifier in use: version, trained_at, examples, corrections", true, None),
     ("post", "/api/v1/classify/feedback", "The classifier's top suggestion at intake (an overridden one becomes a corrected example)", true, None),
+    ("post", "/api/v1/duplicates/candidates", "Duplicate candidates for a request being taken in (draft text and place, before the ticket exists); same engine and thresholds as a ticket's duplicates", true, Some("DuplicateDraft")),
     ("get", "/api/v1/kb/search", "Knowledge-base search with highlighting (published articles valid today)", true, None),
     ("get", "/api/v1/kb/articles", "Knowledge-base articles: every article's newest version (status, q)", true, None),
     ("post", "/api/v1/kb/articles", "A new knowledge-base article (draft)", true, None),
@@ -50,6 +52,10 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
 fn schemas() -> Value {
     let s = |t: &str| json!({"type": t});
     json!({
+        "DuplicateDraft": {"type": "object", "required": ["text"], "properties": {
+            "title": {"type": "string", "maxLength": 200}, "text": {"type": "string", "maxLength": 4000},
+            "category_code": s("string"), "district_code": s("string"), "street_code": s("string"),
+            "community_code": s("string"), "phone": s("string")}},
         "Login": {"type": "object", "required": ["username", "password"],
                   "properties": {"username": s("string"), "password": s("string")}},
         "NewTicket": {"type": "object",

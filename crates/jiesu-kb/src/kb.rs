@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use jiesu_text::Analyzer;
 use serde::Serialize;
 
+use crate::agent::{AgentQuery, AgentThresholds, Judgement};
 use crate::article::{Article, ArticleRepo, KbError};
 use crate::highlight::{highlight, snippet};
 use crate::index::{places_in, DocText, PreparedQuery, RankParams, SearchIndex};
@@ -21,7 +22,8 @@ use crate::text::{shared_analyzer, unit_place, Gazetteer, PlaceRef};
 pub struct SearchOptions {
     /// Number of hits wanted (top-k).
     pub limit: usize,
-    /// The day validity is checked against; `None` = today (local time).
+    /// The city's day validity is checked against (the server passes its today in the city's
+    /// zone); `None` = validity dates are not checked (offline evaluations), only the status.
     pub on: Option<NaiveDate>,
     /// Only articles with a category code starting with this (e.g. `17` for 供暖).
     pub category: Option<String>,
@@ -87,6 +89,35 @@ pub struct AgentReply {
     pub suggestions: Vec<Hit>,
     /// When no answer is good enough: a ticket draft to hand over to (pre-filled).
     pub handover: Option<TicketDraft>,
+    /// Why the agent hands over (only with `handover`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handover_reason: Option<HandoverReason>,
+}
+
+/// Why the virtual agent does not answer (它不知道).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoverReason {
+    /// No article shares the question's words (or the question has no content words).
+    NoMatch,
+    /// Articles share some words, but none covers the question (or is covered by it) enough.
+    NotCovered,
+    /// Two different articles fit about equally well.
+    Ambiguous,
+    /// The question is about another city's matters.
+    OutOfTown,
+}
+
+impl HandoverReason {
+    /// Stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoverReason::NoMatch => "no_match",
+            HandoverReason::NotCovered => "not_covered",
+            HandoverReason::Ambiguous => "ambiguous",
+            HandoverReason::OutOfTown => "out_of_town",
+        }
+    }
 }
 
 /// An answer given by the virtual agent, with its source.
@@ -99,6 +130,10 @@ pub struct AgentAnswer {
     pub policy_basis: String,
     pub owner_unit: String,
     pub confidence: f32,
+    /// Share of the question the article covers (see [`crate::agent`]).
+    pub query_coverage: f32,
+    /// Share of the article's question the citizen asked about.
+    pub article_coverage: f32,
 }
 
 /// A pre-filled new ticket for a hand-over from the virtual agent.
@@ -319,17 +354,18 @@ impl KnowledgeBase {
     }
 
     fn ranked(&self, q: &PreparedQuery, opts: &SearchOptions) -> Vec<(u32, &Article, f32)> {
-        let day = opts.on.unwrap_or_else(|| chrono::Local::now().date_naive());
         let top = self.index.top_k(q, opts.limit, |d| {
             let r = &self.docs[d as usize];
             let Some(a) = self.repo.version(&r.id, r.version) else {
                 return false;
             };
-            a.searchable_on(day)
-                && opts
-                    .category
-                    .as_deref()
-                    .is_none_or(|c| a.categories.iter().any(|x| x.starts_with(c)))
+            opts.on.map_or(
+                a.status == crate::article::ArticleStatus::Published,
+                |day| a.searchable_on(day),
+            ) && opts
+                .category
+                .as_deref()
+                .is_none_or(|c| a.categories.iter().any(|x| x.starts_with(c)))
                 && opts.owner_unit.as_deref().is_none_or(|u| a.owner_unit == u)
         });
         top.into_iter()
@@ -373,52 +409,179 @@ impl KnowledgeBase {
         }
     }
 
-    /// The virtual agent: answers from the best article when its confidence reaches
-    /// `min_confidence` (e.g. [`DEFAULT_ANSWER_CONFIDENCE`]), otherwise proposes a hand-over to a
-    /// new ticket pre-filled with the question, the likely category and the place named.
-    pub fn answer(&self, question: &str, min_confidence: f32, on: Option<NaiveDate>) -> AgentReply {
+    /// 0.7 for a place-specific article (a district's or street's) when the question names no
+    /// place, else 1.
+    fn place_factor(&self, d: u32, q: &PreparedQuery) -> f32 {
+        if q.places.is_empty() && !self.docs[d as usize].places.is_empty() {
+            0.7
+        } else {
+            1.0
+        }
+    }
+
+    /// The virtual agent's candidates for `question` with their figures, best first (for
+    /// diagnostics and tuning).
+    pub fn agent_candidates(
+        &self,
+        question: &str,
+        on: Option<NaiveDate>,
+    ) -> Vec<(String, Judgement)> {
         let opts = SearchOptions {
-            limit: 4,
+            limit: 8,
+            on,
+            ..SearchOptions::default()
+        };
+        let q = self.prepare(question);
+        let aq = AgentQuery::new(&self.analyzer, question);
+        let mut v: Vec<(String, Judgement)> = self
+            .ranked(&q, &opts)
+            .iter()
+            .map(|(d, a, s)| {
+                let mut j = aq.judge(
+                    &self.analyzer,
+                    &self.index,
+                    &a.question,
+                    &a.tags.join(" "),
+                    &a.answer,
+                    confidence(*s, &q),
+                );
+                j.score *= self.place_factor(*d, &q);
+                (a.id.clone(), j)
+            })
+            .collect();
+        v.sort_by(|x, y| y.1.score.total_cmp(&x.1.score));
+        v
+    }
+
+    /// The virtual agent with the default thresholds except `min_confidence` (e.g.
+    /// [`DEFAULT_ANSWER_CONFIDENCE`]); see [`KnowledgeBase::answer_with`].
+    pub fn answer(&self, question: &str, min_confidence: f32, on: Option<NaiveDate>) -> AgentReply {
+        let th = AgentThresholds {
+            min_confidence,
+            ..AgentThresholds::default()
+        };
+        self.answer_with(question, &th, on)
+    }
+
+    /// The virtual agent: answers from an article only when it covers the question (see
+    /// [`crate::agent`]: BM25 confidence, query and article coverage, scope), otherwise hands
+    /// over to a new ticket pre-filled with the question, the likely category and the place
+    /// named, and says why (`handover_reason`).
+    pub fn answer_with(
+        &self,
+        question: &str,
+        th: &AgentThresholds,
+        on: Option<NaiveDate>,
+    ) -> AgentReply {
+        let opts = SearchOptions {
+            limit: 8,
             on,
             ..SearchOptions::default()
         };
         let q = self.prepare(question);
         let ranked = self.ranked(&q, &opts);
-        let hits: Vec<Hit> = ranked
+        let aq = AgentQuery::new(&self.analyzer, question);
+        // re-rank the candidates by how well each covers the question (and is covered by it)
+        let mut judged: Vec<(usize, Judgement)> = ranked
             .iter()
-            .map(|(d, a, s)| self.hit(*d, a, *s, &q, &opts))
+            .enumerate()
+            .map(|(i, (d, a, s))| {
+                let tags = a.tags.join(" ");
+                let mut j = aq.judge(
+                    &self.analyzer,
+                    &self.index,
+                    &a.question,
+                    &tags,
+                    &a.answer,
+                    confidence(*s, &q),
+                );
+                j.score *= self.place_factor(*d, &q);
+                (i, j)
+            })
             .collect();
-        match ranked.first() {
-            Some((_, a, s)) if confidence(*s, &q) >= min_confidence => AgentReply {
-                answer: Some(AgentAnswer {
-                    article_id: a.id.clone(),
-                    version: a.version,
-                    question: a.question.clone(),
-                    answer: a.answer.clone(),
-                    policy_basis: a.policy_basis.clone(),
-                    owner_unit: a.owner_unit.clone(),
-                    confidence: confidence(*s, &q),
-                }),
-                suggestions: hits.into_iter().skip(1).collect(),
-                handover: None,
-            },
-            _ => {
+        judged.sort_by(|x, y| y.1.score.total_cmp(&x.1.score).then(x.0.cmp(&y.0)));
+        // related articles: only those that cover a fair part of the question (the heating
+        // article is not "related" to a question about the weather)
+        let hits: Vec<Hit> = judged
+            .iter()
+            .filter(|(_, j)| j.query_coverage >= 0.5 * th.min_query_coverage)
+            .take(4)
+            .map(|&(i, _)| {
+                let (d, a, s) = &ranked[i];
+                self.hit(*d, a, *s, &q, &opts)
+            })
+            .collect();
+        let reason = match judged.first() {
+            _ if aq.out_of_town() => Some(HandoverReason::OutOfTown),
+            _ if aq.is_empty() => Some(HandoverReason::NoMatch),
+            None => Some(HandoverReason::NoMatch),
+            Some((_, j)) => {
+                let second = judged.get(1).map(|(_, j)| j.score).unwrap_or(0.0);
+                if j.confidence < th.min_confidence
+                    || j.query_coverage < th.min_query_coverage
+                    || j.article_coverage < th.min_article_coverage
+                {
+                    Some(HandoverReason::NotCovered)
+                } else if (second > 0.0 && j.score < th.min_margin * second)
+                    || (j.article_coverage < th.clear_article_coverage
+                        && judged
+                            .iter()
+                            .skip(1)
+                            .any(|(_, o)| o.query_coverage >= j.query_coverage - 0.05))
+                {
+                    Some(HandoverReason::Ambiguous)
+                } else {
+                    None
+                }
+            }
+        };
+        match (reason, judged.first()) {
+            (None, Some((i, j))) => {
+                let (_, a, _) = &ranked[*i];
+                AgentReply {
+                    answer: Some(AgentAnswer {
+                        article_id: a.id.clone(),
+                        version: a.version,
+                        question: a.question.clone(),
+                        answer: a.answer.clone(),
+                        policy_basis: a.policy_basis.clone(),
+                        owner_unit: a.owner_unit.clone(),
+                        confidence: j.confidence,
+                        query_coverage: j.query_coverage,
+                        article_coverage: j.article_coverage,
+                    }),
+                    suggestions: hits.into_iter().skip(1).take(3).collect(),
+                    handover: None,
+                    handover_reason: None,
+                }
+            }
+            (reason, _) => {
                 let place = q
                     .places
                     .iter()
                     .find(|p| p.street.is_some())
                     .or(q.places.first());
+                let out_of_town = reason == Some(HandoverReason::OutOfTown);
                 AgentReply {
                     answer: None,
                     handover: Some(TicketDraft {
                         text: question.trim().to_string(),
-                        category_code: ranked
+                        // the category of the best related article (none when nothing is
+                        // related: a weather question gets no heating category)
+                        category_code: hits
                             .first()
-                            .and_then(|(_, a, _)| a.categories.first().cloned()),
+                            .filter(|_| !out_of_town)
+                            .and_then(|h| h.categories.first().cloned()),
                         district_code: place.map(|p| p.district.clone()),
                         street_code: place.and_then(|p| p.street.clone()),
                     }),
-                    suggestions: hits.into_iter().take(3).collect(),
+                    // related articles only when the question is about this city at all
+                    suggestions: if out_of_town || aq.is_empty() {
+                        Vec::new()
+                    } else {
+                        hits.into_iter().take(3).collect()
+                    },
+                    handover_reason: reason.or(Some(HandoverReason::NoMatch)),
                 }
             }
         }

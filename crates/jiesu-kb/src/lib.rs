@@ -17,6 +17,8 @@
 //!
 //! See `docs/KB.md`.
 
+pub mod agent;
+pub mod agent_eval;
 pub mod article;
 pub mod bench;
 pub mod demo;
@@ -29,12 +31,13 @@ pub mod rng;
 pub mod synth;
 pub mod text;
 
+pub use agent::AgentThresholds;
 pub use article::{Article, ArticleRepo, ArticleStatus, KbError};
 pub use bench::{run_bench_kb, BenchKbArgs};
 pub use demo::demo_articles;
 pub use dup::{cluster, find_duplicates, DupConfig, Match, Reason, TicketLite};
 pub use index::{RankParams, SearchIndex};
 pub use kb::{
-    AgentAnswer, AgentReply, Hit, KnowledgeBase, SearchOptions, TicketDraft,
+    AgentAnswer, AgentReply, HandoverReason, Hit, KnowledgeBase, SearchOptions, TicketDraft,
     DEFAULT_ANSWER_CONFIDENCE,
 };

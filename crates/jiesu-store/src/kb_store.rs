@@ -106,3 +106,24 @@ impl SqliteStore {
         })
     }
 }
+
+impl SqliteStore {
+    /// How many tickets were created per category in `[from, to)` (UTC instants), most used
+    /// first — the use counts of category search (`GET /api/v1/categories/search`).
+    pub fn category_use_counts(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, i64)>> {
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT category_code, COUNT(*) FROM tickets WHERE created_at >= ?1 AND created_at < ?2
+                 GROUP BY category_code ORDER BY 2 DESC, 1",
+            )?;
+            let rows = s.query_map(params![crate::time::fmt(from), crate::time::fmt(to)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}

@@ -1188,7 +1188,7 @@ impl SqliteStore {
             let mut s = c.prepare(
                 "SELECT json_extract(payload, '$.article_id') a, COUNT(*) FROM events
                  WHERE kind='answered_directly' AND at >= ?1 AND at < ?2 AND a IS NOT NULL
-                 GROUP BY a ORDER BY 2 DESC LIMIT 200",
+                 GROUP BY a ORDER BY 2 DESC, a",
             )?;
             let rows = s.query_map(params![f, t], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok((created, answered, rows.collect::<rusqlite::Result<_>>()?))

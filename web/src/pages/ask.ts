@@ -56,6 +56,8 @@ export function askPage({ root }: PageCtx): void {
 
   const render = (question: string, r: AskResult) => {
     const a = r.answer;
+    // the hand-over's explicit outcome and message (POST /api/v1/public/ask)
+    const ho = r as AskResult & { outcome?: string; handover_reason?: string; handover_message?: { zh: string; en: string } };
     const others = r.suggestions.filter((s) => s.id !== a?.article_id).slice(0, 3);
     mount(
       out,
@@ -77,10 +79,12 @@ export function askPage({ root }: PageCtx): void {
             handoverButton(question, r.handover, r.session_id),
           )
         : h(
+            // the agent does not know: say so, and how to file a request (#/submit or 12345)
             'section',
-            { class: 'card ask-none', 'data-testid': 'ask-none' },
+            { class: 'card ask-none', 'data-testid': 'ask-none', 'data-outcome': 'handover', 'data-reason': ho.handover_reason ?? '' },
             h('h2', null, t('ask_no_answer')),
-            h('p', null, t('ask_no_answer_text')),
+            h('p', { 'data-testid': 'ask-handover-message' }, (lang() === 'en' ? ho.handover_message?.en : ho.handover_message?.zh) ?? t('ask_no_answer_text')),
+            h('p', { class: 'muted small' }, t('ask_phone'), ' ', h('a', { href: 'tel:12345', 'data-testid': 'ask-phone' }, '12345')),
             handoverButton(question, r.handover, r.session_id),
           ),
       others.length
