@@ -3,9 +3,10 @@
 
 import { api, ApiError, type TrackView } from '../api';
 import { statusBadge, timeline } from '../components';
-import { clearErrors, field, h, input, mount, showFieldError } from '../dom';
+import { field, h, input, mount, showFieldError } from '../dom';
+import { required, serverError, validate, type Rule } from '../forms';
 import { fmtTime, pathText } from '../format';
-import { lang, t, type Key } from '../i18n';
+import { t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { loadEnums } from '../store';
 import { eventTitle } from './ticket';
@@ -50,12 +51,14 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
     h('div', { class: 'form-error' }),
   );
 
+  const rules: Rule[] = [
+    required('number', 'fe_number_label', () => number.value),
+    { field: 'phone_last4', check: () => (/^\d{4}$/.test(last4.value.trim()) ? null : t('fe_last4_shape')) },
+  ];
   const run = async () => {
-    clearErrors(form);
     const n = number.value.trim();
     const p = last4.value.trim();
-    if (!n) return void showFieldError(form, 'number', t('required_field', { label: t('track_number') }));
-    if (!/^\d{4}$/.test(p)) return void showFieldError(form, 'phone_last4', t('required_field', { label: t('track_last4') }));
+    if (!validate(form, rules)) return;
     try {
       const tv = await api.track(n, p);
       if (!alive()) return;
@@ -84,8 +87,8 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
     } catch (e) {
       if (!alive()) return;
       mount(result);
-      const msg = e instanceof ApiError && (e.status === 404 || e.status === 403) ? t('track_not_found') : e instanceof ApiError ? e.text(lang()) : String(e);
-      showFieldError(form, e instanceof ApiError && e.status >= 500 ? undefined : e instanceof ApiError ? e.field : undefined, msg);
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) showFieldError(form, undefined, t('track_not_found'));
+      else serverError(form, e, rules);
     }
   };
   form.addEventListener('submit', (ev) => {
