@@ -501,10 +501,14 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
         { class: 'card exemptions', 'data-testid': 'scores-exemptions' },
         h('summary', null, t('sc_exemptions', { n: card.exemptions.length })),
         h(
+          'div',
+          { class: 'table-scroll' },
+          h(
           'table',
           { class: 'table' },
           h('thead', null, h('tr', null, [t('sc_ex_ticket'), t('sc_col_unit'), t('sc_ex_reason')].map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', null, card.exemptions.map((e) => h('tr', null, h('td', { class: 'mono' }, e.number || `#${e.ticket_id}`), h('td', null, byCode.get(e.scored_unit)?.unit_name ?? e.scored_unit), h('td', null, lang() === 'zh' ? e.reason_zh : e.reason)))),
+          ),
         ),
       )
     : null;
