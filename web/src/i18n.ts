@@ -974,6 +974,7 @@ const S = {
   fe_summary: ['还有 {n} 项需要填写，请查看标红的内容', '{n} fields need your attention (marked in red)'],
   sc_pub_policy: ['本榜单按《{name}》计算：按主办任务计分；计入不足 {min} 件不排名；综合得分 = 20% 响应率 + 40% 解决率 + 40% 满意率', 'Scored under “{name}”: lead assignments; fewer than {min} counted: not ranked; composite = 20% response + 40% resolution + 40% satisfaction'],
   sc_cards_label: ['排名列表', 'Ranked list'],
+  sc_pub_drill_policy: ['按《{name}》计入，统计 {from} 至 {to}（不含）首次派单的诉求', 'Counted under “{name}”: requests first dispatched from {from} to {to} (exclusive)'],
   sc_card_rank: ['第 {rank} 名', 'No. {rank}'],
   sc_page_units: ['第 {from}–{to} 个，共 {total} 个单位', '{from}–{to} of {total} units'],
   sc_sort_label: ['排序', 'Sort by'],

@@ -659,7 +659,9 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
       h(
         'p',
         { class: 'small', 'data-testid': 'drill-policy' },
-        t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) }),
+        o.signedIn
+          ? t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) })
+          : t('sc_pub_drill_policy', { name: d.policy_name, from: fmtLocal(d.from, 'date'), to: fmtLocal(d.to, 'date') }),
       ),
       d.scope === 'industry' && d.industry_categories.length ? h('p', { class: 'small muted' }, d.industry_categories.map((c) => categoryPathText(c) || c).join('、')) : null,
       mismatch ? h('div', { class: 'alert error' }, t('sc_drill_mismatch', { n: d.total, figure: shown ?? d.figure })) : null,

@@ -5,7 +5,7 @@ import { api, ApiError, type TrackView } from '../api';
 import { statusBadge, timeline } from '../components';
 import { field, h, input, mount, showFieldError } from '../dom';
 import { required, serverError, validate, type Rule } from '../forms';
-import { fmtTime, pathText } from '../format';
+import { fmtLocal, pathText, useServerTimeZone } from '../format';
 import { t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { loadEnums } from '../store';
@@ -39,7 +39,7 @@ function progress(tv: TrackView): HTMLElement {
 }
 
 export async function trackPage({ root, route, alive }: PageCtx): Promise<void> {
-  void loadEnums();
+  void loadEnums().then(useServerTimeZone);
   const number = input('number', { value: route.query.get('number') ?? '', autocomplete: 'off', spellcheck: 'false' });
   const last4 = input('phone_last4', { inputmode: 'numeric', maxlength: 4, pattern: '[0-9]{4}', autocomplete: 'off', value: sessionStorage.getItem('jiesu.track.last4') ?? '' });
   sessionStorage.removeItem('jiesu.track.last4');
@@ -70,7 +70,7 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
           { class: 'card track-card', 'data-testid': 'track-result' },
           h('div', { class: 'track-head' }, h('span', { class: 'ticket-no' }, tv.number), statusBadge(tv.status, tv.status_label)),
           h('h2', null, tv.title),
-          h('p', { class: 'muted track-meta' }, h('span', null, pathText(tv.category_path)), h('span', null, fmtTime(tv.created_at))),
+          h('p', { class: 'muted track-meta' }, h('span', null, pathText(tv.category_path)), h('time', { datetime: tv.created_at }, fmtLocal(tv.created_at))),
           progress(tv),
           timeline(
             [...tv.timeline].reverse().map((e) => ({
