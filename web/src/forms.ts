@@ -13,6 +13,8 @@ export interface Rule {
   field: string;
   /** The message when the field is wrong, or null when it is fine. */
   check: () => string | null;
+  /** The message when the server refuses the field although `check` passed. */
+  refused?: () => string;
 }
 
 /** "请填写{label}" when `value()` is blank. */
@@ -25,6 +27,15 @@ export function chosen(field: string, label: Key, value: () => string): Rule {
   return { field, check: () => (value() ? null : t('fe_choose', { label: t(label) })) };
 }
 
+/** The server's phone rule (jiesu-domain `valid_phone`): an 11-digit mobile, or a landline of
+ * 10–12 digits starting with 0 (area code), with at most one "-". */
+export function validPhone(v: string): boolean {
+  if ((v.match(/-/g)?.length ?? 0) > 1) return false;
+  const d = v.replace(/-/g, '');
+  if (!/^\d+$/.test(d)) return false;
+  return /^1[3-9]\d{9}$/.test(d) || (d.length >= 10 && d.length <= 12 && d[0] === '0');
+}
+
 /** A phone number: "请填写联系电话" when empty, the expected shape when wrong. */
 export function phone(field: string, value: () => string): Rule {
   return {
@@ -32,8 +43,9 @@ export function phone(field: string, value: () => string): Rule {
     check: () => {
       const v = value().trim();
       if (!v) return t('fe_enter', { label: t('fe_phone_label') });
-      return /^[0-9-]{7,13}$/.test(v) && (v.match(/\d/g)?.length ?? 0) >= 7 ? null : t('fe_phone_shape');
+      return validPhone(v) ? null : t('fe_phone_shape');
     },
+    refused: () => t('fe_phone_shape'),
   };
 }
 
@@ -117,7 +129,9 @@ export function serverError(form: Element, e: unknown, rules: Rule[] = []): void
   const name = e instanceof ApiError ? e.field : undefined;
   if (name) {
     const rule = rules.find((r) => r.field === name || r.field.split('.').pop() === name.split('.').pop());
-    const msg = rule?.check() ?? text;
+    // the server's message may start with the field's code ("requester.phone：…"): not for citizens
+    const plain = text.replace(new RegExp(`^\\s*(invalid\\s+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*[:：]\\s*`), '');
+    const msg = rule?.check() ?? rule?.refused?.() ?? plain;
     if (markField(form, rule?.field ?? name, msg)) {
       focusField(form, rule?.field ?? name);
       return;

@@ -957,7 +957,7 @@ const S = {
   pub_menu: ['菜单', 'Menu'],
   fe_enter: ['请填写{label}', 'Please enter {label}'],
   fe_choose: ['请选择{label}', 'Please choose {label}'],
-  fe_phone_shape: ['联系电话格式不正确：请填写 7–13 位数字（可含“-”），如 13800138000', 'The phone number looks wrong: use 7–13 digits (a “-” is allowed), e.g. 13800138000'],
+  fe_phone_shape: ['联系电话格式不正确：请填写 11 位手机号，或带区号的固定电话（如 010-12345678）', 'The phone number looks wrong: enter an 11-digit mobile number, or a landline with its area code (e.g. 010-12345678)'],
   fe_last4_shape: ['请填写手机号码的后 4 位数字', 'Please enter the last 4 digits of the phone number'],
   fe_phone_label: ['联系电话', 'a contact phone number'],
   fe_name_label: ['姓名', 'your name'],
