@@ -548,7 +548,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     chartCard,
     h('section', { class: 'card flush board-card' }, filterBox, cardsBox, tableBox, pagerBox),
     exemptions,
-    h('p', { class: 'muted small' }, t('sc_footnote', { from: card.from.slice(0, 10), to: card.to.slice(0, 10) })),
+    h('p', { class: 'muted small' }, t('sc_footnote', { from: fmtLocal(card.from.slice(0, 10) + 'T12:00:00Z', 'date'), to: fmtLocal(card.to.slice(0, 10) + 'T12:00:00Z', 'date') })),
   );
   if (chartCard) {
     try {
