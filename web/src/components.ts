@@ -91,7 +91,10 @@ export function combobox<T>(o: ComboOptions<T>) {
     o.onSelect(null);
     void refresh();
   });
-  inp.addEventListener('focus', () => void refresh());
+  // a focus moved by the form's validation (forms.ts) must not open the list over the messages
+  inp.addEventListener('focus', () => {
+    if (!inp.dataset.quietFocus) void refresh();
+  });
   inp.addEventListener('blur', () => setTimeout(close, 120));
   inp.addEventListener('keydown', (ev: KeyboardEvent) => {
     if (ev.key === 'ArrowDown') {

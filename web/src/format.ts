@@ -2,7 +2,7 @@
 // whatever the browser's zone: the platform runs one city's hotline.
 
 import { h } from './dom';
-import { t, tMaybe } from './i18n';
+import { lang, t, tMaybe } from './i18n';
 
 export const TZ = 'Asia/Shanghai';
 
@@ -125,4 +125,49 @@ export function deadlineClock(
 export function pathText(p: string[] | string | undefined | null): string {
   if (!p) return '';
   return Array.isArray(p) ? p.join(' › ') : p;
+}
+
+// ---- dates in the UI language (issue 9) --------------------------------------------------------
+
+let cityZone: string | null = null;
+
+/** The city's time zone as the server gives it (`time_zone` of GET /api/v1/enums), if it does. */
+export function useServerTimeZone(from: unknown): void {
+  const tz = from && typeof from === 'object' ? (from as { time_zone?: unknown }).time_zone : undefined;
+  if (typeof tz !== 'string' || !tz) return;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    cityZone = tz;
+  } catch {
+    /* an unknown zone: keep Beijing time */
+  }
+}
+
+/** The city's time zone: the server's, else Asia/Shanghai. */
+export function cityTimeZone(): string {
+  return cityZone ?? TZ;
+}
+
+/** The locale of the UI language (never the browser's). */
+export function uiLocale(): string {
+  return lang() === 'zh' ? 'zh-CN' : 'en-GB';
+}
+
+const LOCAL_STYLES: Record<'datetime' | 'date' | 'month', Intl.DateTimeFormatOptions> = {
+  datetime: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false },
+  date: { year: 'numeric', month: 'short', day: 'numeric' },
+  month: { year: 'numeric', month: 'long' },
+};
+
+/**
+ * A time in the UI language and the city's zone: "2026年10月8日 14:28" / "8 Oct 2026, 14:28";
+ * `month`: "2026年10月" / "October 2026". A `YYYY-MM` string is read as that month.
+ */
+export function fmtLocal(iso: string | null | undefined, style: 'datetime' | 'date' | 'month' = 'datetime'): string {
+  if (!iso) return '';
+  const m = /^(\d{4})-(\d{2})$/.exec(iso);
+  // a bare month: the middle of it, so no zone moves it into the next or previous month
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15, 12)) : new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(uiLocale(), { ...LOCAL_STYLES[style], timeZone: m ? 'UTC' : cityTimeZone() }).format(d);
 }

@@ -954,6 +954,32 @@ const S = {
   ask_no_answer_text: ['请提交诉求，我们已根据您的问题预填了内容。', 'Please file a request: it is pre-filled from your question.'],
   ask_file_request: ['提交诉求', 'File a request'],
   ask_related: ['相关问题', 'Related questions'],
+
+  // Issue 9 (public pages: menu, form errors, scorecard on a phone)
+  pub_menu: ['菜单', 'Menu'],
+  fe_enter: ['请填写{label}', 'Please enter {label}'],
+  fe_choose: ['请选择{label}', 'Please choose {label}'],
+  fe_phone_shape: ['联系电话格式不正确：请填写 11 位手机号，或带区号的固定电话（如 010-12345678）', 'The phone number looks wrong: enter an 11-digit mobile number, or a landline with its area code (e.g. 010-12345678)'],
+  fe_last4_shape: ['请填写手机号码的后 4 位数字', 'Please enter the last 4 digits of the phone number'],
+  fe_phone_label: ['联系电话', 'a contact phone number'],
+  fe_name_label: ['姓名', 'your name'],
+  fe_title_label: ['标题', 'a title'],
+  fe_text_label: ['诉求描述', 'a description'],
+  fe_category_label: ['诉求分类', 'a category'],
+  fe_district_label: ['区', 'a district'],
+  fe_street_label: ['街道 / 乡镇', 'a street or town'],
+  fe_question_label: ['您的问题', 'your question'],
+  fe_number_label: ['诉求编号', 'the request number'],
+  fe_username_label: ['用户名', 'the user name'],
+  fe_password_label: ['密码', 'the password'],
+  fe_answer_label: ['一项', 'an answer'],
+  fe_summary: ['还有 {n} 项需要填写，请查看标红的内容', '{n} fields need your attention (marked in red)'],
+  sc_pub_policy: ['本榜单按《{name}》计算：按主办任务计分；计入不足 {min} 件不排名；综合得分 = 20% 响应率 + 40% 解决率 + 40% 满意率', 'Scored under “{name}”: lead assignments; fewer than {min} counted: not ranked; composite = 20% response + 40% resolution + 40% satisfaction'],
+  sc_cards_label: ['排名列表', 'Ranked list'],
+  sc_pub_drill_policy: ['按《{name}》计入，统计 {from} 至 {to}（不含）首次派单的诉求', 'Counted under “{name}”: requests first dispatched from {from} to {to} (exclusive)'],
+  sc_card_rank: ['第 {rank} 名', 'No. {rank}'],
+  sc_page_units: ['第 {from}–{to} 个，共 {total} 个单位', '{from}–{to} of {total} units'],
+  sc_sort_label: ['排序', 'Sort by'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof S;

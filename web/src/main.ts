@@ -127,14 +127,7 @@ function topbar(route: Route): HTMLElement {
       }),
     );
   } else {
-    nav = h(
-      'nav',
-      { class: 'nav', 'aria-label': t('nav_main') },
-      navLink(t('nav_submit'), '/submit', 'submit'),
-      navLink(t('nav_track'), '/track', 'track'),
-      navLink(t('nav_ask'), '/ask', 'ask'),
-      navLink(t('nav_scores'), '/scores', 'scores'),
-    );
+    nav = publicNav(section, navLink);
     right = h(
       'div',
       { class: 'topbar-right' },
@@ -145,6 +138,43 @@ function topbar(route: Route): HTMLElement {
     );
   }
   return h('header', { class: 'topbar' }, h('div', { class: 'topbar-inner' }, brand, nav, who, right));
+}
+
+/**
+ * The public menu: the public pages inline on a desktop; on a phone (CSS, ≤ 720 px) a labelled
+ * "☰ 菜单" button that opens the same links as a list, so every public page is one tap away.
+ */
+function publicNav(section: string, navLink: (label: string, path: string, key: string) => HTMLElement): HTMLElement {
+  const listId = 'public-menu';
+  const links = h(
+    'div',
+    { class: 'public-menu-links', id: listId, 'data-testid': 'public-menu-links' },
+    navLink(t('nav_submit'), '/submit', 'submit'),
+    navLink(t('nav_track'), '/track', 'track'),
+    navLink(t('nav_ask'), '/ask', 'ask'),
+    navLink(t('nav_scores'), '/scores', 'scores'),
+    session.user ? null : h('a', { href: '#/login', class: `menu-only ${section === 'login' ? 'active' : ''}` }, t('nav_login')),
+  );
+  const nav = h('nav', { class: 'nav public-nav', 'aria-label': t('nav_main') });
+  const toggle = button([h('span', { class: 'menu-icon', 'aria-hidden': 'true' }, '☰'), ' ', t('pub_menu')], {
+    class: 'btn ghost menu-toggle',
+    'aria-expanded': 'false',
+    'aria-controls': listId,
+    'data-testid': 'public-menu',
+    onclick: () => {
+      const open = !nav.classList.contains('open');
+      nav.classList.toggle('open', open);
+      toggle.setAttribute('aria-expanded', String(open));
+    },
+  });
+  links.addEventListener('click', (ev) => {
+    if ((ev.target as Element).closest('a')) {
+      nav.classList.remove('open');
+      toggle.setAttribute('aria-expanded', 'false');
+    }
+  });
+  mount(nav, toggle, links);
+  return nav;
 }
 
 /** The unread count of the unit's inbox on its nav link (notices newer than the last visit). */

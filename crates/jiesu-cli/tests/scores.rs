@@ -358,3 +358,39 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
         .unwrap()
         .ends_with('区'));
 }
+
+/// Issue 9: the public (no log-in) scorecard and drill-down name the shipped default policy the way
+/// a citizen reads it; staff keep the internal name.
+#[test]
+fn the_public_scorecard_hides_the_internal_policy_name() {
+    let s = server(&[("super1", "supervisor", None)]);
+    let tok = login(&s, "super1");
+    // any month: the policy line is there even when nothing was counted
+    for path in [
+        "/api/v1/scores/2026-01/street",
+        "/api/v1/scores/2026-01/district/tickets?measure=counted",
+    ] {
+        let (st, _, public) = call(&s, "GET", path, None, None);
+        assert_eq!(st, 200, "{path}: {public}");
+        let name = public["policy_name"].as_str().expect("policy_name");
+        assert_eq!(name, "接诉即办考核办法", "{path}");
+        let body = public.to_string();
+        assert!(!body.contains("shipped"), "{path}: {body}");
+        assert!(!body.contains("默认"), "{path}: {body}");
+        // a bad token is the public
+        let (_, _, bad) = call(&s, "GET", path, Some("not-a-token"), None);
+        assert_eq!(bad["policy_name"], public["policy_name"], "{path}");
+
+        let (st, _, staff) = call(&s, "GET", path, Some(&tok), None);
+        assert_eq!(st, 200, "{path}: {staff}");
+        assert!(
+            staff["policy_name"]
+                .as_str()
+                .unwrap()
+                .contains("shipped default"),
+            "{path}: staff see the policy's own name"
+        );
+        assert_eq!(staff["policy_id"], public["policy_id"]);
+        assert_eq!(staff["policy_fingerprint"], public["policy_fingerprint"]);
+    }
+}

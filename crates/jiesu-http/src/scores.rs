@@ -1,5 +1,6 @@
 //! The monthly scorecard (三率) over HTTP: public, no personal data, JSON or CSV.
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -19,6 +20,38 @@ fn parse_month(period: &str) -> ApiResult<Month> {
     })
 }
 
+/// The citizen-facing name of the shipped default policy.
+pub const PUBLIC_DEFAULT_POLICY_NAME: &str = "接诉即办考核办法";
+
+/// The policy's name as the public (no log-in) sees it: the shipped default's internal name
+/// ("默认考核办法 (shipped default)") becomes [`PUBLIC_DEFAULT_POLICY_NAME`]; a city's own policy
+/// keeps its name. Staff see the real name.
+fn public_policy_name(id: &str, name: &str) -> String {
+    if id == "default" || name.contains("shipped default") || name.starts_with("默认") {
+        PUBLIC_DEFAULT_POLICY_NAME.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// The public view of a scorecard or drill-down JSON body: the policy's public name.
+fn public_view(v: &mut serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        let id = o
+            .get("policy_id")
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string();
+        if let Some(name) = o
+            .get("policy_name")
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+        {
+            o.insert("policy_name".into(), public_policy_name(&id, &name).into());
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct Fmt {
     format: Option<String>,
@@ -27,6 +60,7 @@ pub struct Fmt {
 /// `GET /api/v1/scores/{YYYY-MM}/{street|district|department|enterprise}?format=json|csv`
 pub async fn scorecard(
     State(st): State<AppState>,
+    caller: Result<Caller, ApiError>,
     Path((period, level)): Path<(String, String)>,
     Query(f): Query<Fmt>,
 ) -> ApiResult<Response> {
@@ -101,7 +135,12 @@ pub async fn scorecard(
             .into_response())
     } else {
         jiesu_score::output::write_scorecard_json(&card, &mut buf).map_err(ApiError::internal)?;
-        Ok(([(header::CONTENT_TYPE, "application/json")], buf).into_response())
+        if caller.is_ok() {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], buf).into_response());
+        }
+        let mut v: serde_json::Value = serde_json::from_slice(&buf).map_err(ApiError::internal)?;
+        public_view(&mut v);
+        Ok(axum::Json(v).into_response())
     }
 }
 
@@ -121,6 +160,7 @@ pub struct DrillQuery {
 /// the rows are the export's (no personal data).
 pub async fn drill(
     State(st): State<AppState>,
+    caller: Result<Caller, ApiError>,
     Path((period, code)): Path<(String, String)>,
     Query(q): Query<DrillQuery>,
 ) -> ApiResult<Response> {
@@ -156,13 +196,14 @@ pub async fn drill(
             }
         },
     };
-    run_drill(st, month, lvl, Some(code), q).await
+    run_drill(st, month, lvl, Some(code), q, caller.is_ok()).await
 }
 
 /// `GET /api/v1/scores/{YYYY-MM}/{level}/tickets?measure=&page=&page_size=&format=` — the
 /// assignments behind the level's totals (全市同级合计): every row any unit of the level counts.
 pub async fn level_drill(
     State(st): State<AppState>,
+    caller: Result<Caller, ApiError>,
     Path((period, level)): Path<(String, String)>,
     Query(q): Query<DrillQuery>,
 ) -> ApiResult<Response> {
@@ -174,7 +215,7 @@ pub async fn level_drill(
             "层级应为 street、district、department 或 enterprise",
         )
     })?;
-    run_drill(st, month, lvl, None, q).await
+    run_drill(st, month, lvl, None, q, caller.is_ok()).await
 }
 
 async fn run_drill(
@@ -183,6 +224,7 @@ async fn run_drill(
     lvl: Level,
     code: Option<String>,
     q: DrillQuery,
+    signed_in: bool,
 ) -> ApiResult<Response> {
     use jiesu_score::{DrillError, Measure, Scope};
     let measure_name = q.measure.as_deref().unwrap_or("counted");
@@ -283,6 +325,9 @@ async fn run_drill(
             "items".into(),
             serde_json::to_value(items).map_err(ApiError::internal)?,
         );
+    }
+    if !signed_in {
+        public_view(&mut v);
     }
     Ok(axum::Json(v).into_response())
 }

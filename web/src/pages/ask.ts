@@ -2,8 +2,9 @@
 // from the knowledge base with its source (policy basis, owner unit), or hands over to a new
 // request: "提交诉求" opens #/submit pre-filled with the handover draft (kept in sessionStorage).
 
-import { api, ApiError, type AskResult } from '../api';
-import { clearErrors, field, h, mount, showFieldError, textarea } from '../dom';
+import { api, type AskResult } from '../api';
+import { field, h, mount, textarea } from '../dom';
+import { required, serverError, validate } from '../forms';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { navigate } from '../router';
@@ -121,14 +122,13 @@ export function askPage({ root }: PageCtx): void {
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clearErrors(form);
     const question = q.value.trim();
-    if (!question) return showFieldError(form, 'question', t('required_field', { label: t('ask_question') }));
+    if (!validate(form, [required('question', 'fe_question_label', () => q.value)])) return;
     submit.disabled = true;
     try {
       render(question, await api.ask(question));
     } catch (e) {
-      showFieldError(form, e instanceof ApiError ? e.field : undefined, e instanceof ApiError ? e.text(lang()) : String(e));
+      serverError(form, e);
     } finally {
       submit.disabled = false;
     }

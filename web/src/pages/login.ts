@@ -1,7 +1,8 @@
 // Staff log-in, with the demo accounts listed when the server runs in demo mode.
 
 import { api, ApiError, setToken, type DemoInfo } from '../api';
-import { button, clearErrors, field, h, input, mount, showFieldError } from '../dom';
+import { button, field, h, input, mount, showFieldError } from '../dom';
+import { required, validate } from '../forms';
 import { lang, t } from '../i18n';
 import { homeFor, type PageCtx } from '../page';
 import { navigate } from '../router';
@@ -23,9 +24,7 @@ export async function loginPage({ root, route, alive }: PageCtx): Promise<void> 
   const demoBox = h('div', { class: 'demo-box' });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clearErrors(form);
-    if (!username.value.trim()) return void showFieldError(form, 'username', t('username'));
-    if (!password.value) return void showFieldError(form, 'password', t('password'));
+    if (!validate(form, [required('username', 'fe_username_label', () => username.value), required('password', 'fe_password_label', () => password.value)])) return;
     submitBtn.disabled = true;
     try {
       const res = await api.login(username.value.trim(), password.value);

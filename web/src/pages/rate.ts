@@ -5,7 +5,8 @@
 import { ApiError } from '../api';
 import { cbApi, type RateInfo } from '../callback-api';
 import { errorBlock, loadingBlock, pageHeader, radioGroup, radioValue } from '../components';
-import { field, h, mount, showFieldError, clearErrors, textarea } from '../dom';
+import { field, h, mount, textarea } from '../dom';
+import { serverError, validate, type Rule } from '../forms';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href } from '../router';
@@ -40,19 +41,13 @@ export async function ratePage({ root, route, alive }: PageCtx): Promise<void> {
     h('div', { class: 'form-error', role: 'alert' }),
     h('div', { class: 'actions-row' }, submit),
   );
+  const rules: Rule[] = (['contacted', 'resolution', 'satisfaction'] as const).map((name) => ({
+    field: name,
+    check: () => (radioValue(form, name) ? null : t('fe_choose', { label: t('fe_answer_label') })),
+  }));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clearErrors(form);
-    for (const [name, label] of [
-      ['contacted', t('cb_contacted')],
-      ['resolution', t('cb_resolution')],
-      ['satisfaction', t('cb_satisfaction')],
-    ] as const) {
-      if (!radioValue(form, name)) {
-        showFieldError(form, name, t('required_field', { label }));
-        return;
-      }
-    }
+    if (!validate(form, rules)) return;
     submit.disabled = true;
     try {
       const res = await cbApi.rate(token, {
@@ -74,7 +69,7 @@ export async function ratePage({ root, route, alive }: PageCtx): Promise<void> {
         ),
       );
     } catch (e) {
-      showFieldError(form, e instanceof ApiError ? e.field : undefined, e instanceof ApiError ? e.text(lang()) : String(e));
+      serverError(form, e, rules);
       submit.disabled = false;
     }
   });

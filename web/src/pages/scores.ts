@@ -10,7 +10,7 @@ import { cbApi, drillUrl, MEASURES, type DrillPage, type DrillRow, type Measure 
 import { rateBars } from '../chart';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { field, h, input, mount, select, type Child } from '../dom';
-import { fmtTime } from '../format';
+import { fmtLocal, useServerTimeZone } from '../format';
 import { lang, t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
@@ -91,16 +91,27 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
   const sort = q.get('sort') ?? 'rank';
   const desc = q.get('desc') === '1';
   const signedIn = !!session.user;
+  const page = Math.max(1, Number(q.get('page') ?? '1') || 1);
+  const nameQ = q.get('q') ?? '';
 
   const go = (patch: Record<string, string | undefined>) => {
-    const next: Record<string, string | undefined> = { month, level, district: district || undefined, sort: sort === 'rank' ? undefined : sort, desc: desc ? '1' : undefined, ...patch };
+    const next: Record<string, string | undefined> = { month, level, district: district || undefined, sort: sort === 'rank' ? undefined : sort, desc: desc ? '1' : undefined, q: nameQ || undefined, ...patch };
     navigate(href('/scores', next).slice(1), true);
   };
 
-  const monthInput = input('month', { type: 'month', value: month, max: lastFullMonth(new Date(Date.now() + 40 * 86400_000)) });
-  monthInput.addEventListener('change', () => {
-    if (/^\d{4}-\d{2}$/.test(monthInput.value)) go({ month: monthInput.value });
-  });
+  // the months, named in the UI language (a native month input would use the browser's locale)
+  const months: string[] = [];
+  for (let i = 0, m = lastFullMonth(new Date(Date.now() + 40 * 86400_000)); i < 36; i++) {
+    months.push(m);
+    const [y, mm] = m.split('-').map(Number);
+    m = mm === 1 ? `${y - 1}-12` : `${y}-${String(mm - 1).padStart(2, '0')}`;
+  }
+  if (!months.includes(month)) months.push(month);
+  const monthInput = select(
+    'month',
+    months.map((m) => ({ value: m, label: fmtLocal(m, 'month') })),
+    { value: month, onChange: (v) => go({ month: v, page: undefined }) },
+  );
   const csv = h(
     'a',
     { class: 'btn', href: `/api/v1/scores/${month}/${level}?format=csv`, download: `jiesu-scores-${month}-${level}.csv`, 'data-testid': 'scores-csv' },
@@ -120,7 +131,9 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
   // district names come with every line (`district_name`)
   const districts: Map<string, string> = new Map();
   try {
-    card = await api.scores(month, level);
+    const [c, en] = await Promise.all([api.scores(month, level), loadEnums()]);
+    card = c;
+    useServerTimeZone(en);
     for (const u of card.units as UnitScore[]) if (u.district_code && u.district_name) districts.set(u.district_code, u.district_name);
     if (level === 'district') for (const u of card.units) districts.set(u.unit_code, u.unit_name);
   } catch (e) {
@@ -167,7 +180,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     `${t('sc_city_wide')}：`,
     MEASURES.filter((m) => m !== 'counted').map((m) => [`${t(`sc_measure_${m}` as Key)} `, totFig(m, (tot as unknown as Record<string, number>)[m] ?? 0), '　']),
   );
-  const policy = h(
+  const policy = signedIn ? h(
     'p',
     { class: 'policy-line small', 'data-testid': 'scores-policy' },
     h('span', { class: 'muted' }, `${t('sc_policy')}：`),
@@ -175,7 +188,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     ' ',
     h('span', { class: 'tag mono', title: t('sc_fingerprint') }, `${card.policy_id} · ${card.policy_fingerprint}`),
     h('span', { class: 'muted' }, ` · ${t('sc_policy_rules', { min: card.min_sample })}`),
-  );
+  ) : h('p', { class: 'policy-line small', 'data-testid': 'scores-policy' }, t('sc_pub_policy', { name: card.policy_name, min: card.min_sample }));
 
   // top / bottom lists
   const listSize = level === 'district' ? { top: t('sc_top_n', { n: 3 }), bottom: t('sc_last') } : { top: t('sc_top_n', { n: 10 }), bottom: t('sc_bottom_n', { n: 10 }) };
@@ -224,7 +237,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
   }
 
   function unitLink(u: UnitScore): Child {
-    const name = h('span', null, u.unit_name);
+    const name = h('span', { class: 'unit-name' }, u.unit_name);
     if (!signedIn) return name;
     return h('a', { href: href('/tickets', { unit: u.unit_code }), 'data-unit-link': u.unit_code, title: t('sc_open_tickets') }, u.unit_name);
   }
@@ -248,7 +261,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
           'span',
           { class: 'unit-cell' },
           unitLink(u),
-          h('span', { class: 'muted small mono' }, ` ${u.unit_code}`),
+          signedIn ? h('span', { class: 'muted small mono' }, ` ${u.unit_code}`) : null,
           level === 'district' ? h('a', { class: 'drill small', href: href('/scores', { month, level: 'street', district: u.unit_code }), 'data-drill': u.unit_code }, t('sc_its_streets')) : null,
           u.rank === null ? h('span', { class: 'reason small' }, reasonText(u)) : null,
         ),
@@ -331,13 +344,27 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
 
   const filterBox = h('div', { class: 'board-head' });
   const tableBox = h('div', { class: 'table-scroll' });
-  const nameFilter = input('q', { type: 'search', placeholder: t('sc_filter'), 'aria-label': t('sc_filter') });
+  const nameFilter = input('q', { type: 'search', value: nameQ, placeholder: t('sc_filter'), 'aria-label': t('sc_filter') });
+  const cardsBox = h('div', { class: 'score-cards-host' });
+  const pagerBox = h('div', { class: 'score-pager' });
+  let curPage = page;
+  /** The filter and the page go into the URL without reloading the scorecard. */
+  const keepInUrl = () => {
+    const cur = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    const f = nameFilter.value.trim();
+    if (f) cur.set('q', f);
+    else cur.delete('q');
+    if (curPage > 1) cur.set('page', String(curPage));
+    else cur.delete('page');
+    const s = cur.toString();
+    history.replaceState(null, '', `#/scores${s ? `?${s}` : ''}`);
+  };
   const districtSelect =
     level === 'street'
       ? select(
           'district',
           [...districts.entries()].map(([code, name]) => ({ value: code, label: name })),
-          { value: district, placeholder: t('sc_all_districts'), onChange: (v) => go({ district: v || undefined }) },
+          { value: district, placeholder: t('sc_all_districts'), onChange: (v) => go({ district: v || undefined, page: undefined }) },
         )
       : null;
   if (districtSelect) districtSelect.setAttribute('aria-label', t('sc_col_district'));
@@ -354,6 +381,23 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
       if (c === 0) c = (a.rank ?? 1e9) - (b.rank ?? 1e9) || a.unit_code.localeCompare(b.unit_code);
       return desc ? -c : c;
     });
+    const total = rows.length;
+    const pages = Math.max(1, Math.ceil(total / SCORE_PAGE));
+    if (curPage > pages) curPage = pages;
+    const first = (curPage - 1) * SCORE_PAGE;
+    rows = rows.slice(first, first + SCORE_PAGE);
+    mount(cardsBox, scoreCards(rows, first, total));
+    mount(
+      pagerBox,
+      total > SCORE_PAGE
+        ? pager(curPage, SCORE_PAGE, total, (p) => {
+            curPage = p;
+            keepInUrl();
+            drawTable();
+            filterBox.scrollIntoView({ block: 'start' });
+          })
+        : null,
+    );
     mount(
       tableBox,
       h(
@@ -390,13 +434,62 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
       ),
     );
   };
-  nameFilter.addEventListener('input', drawTable);
+  nameFilter.addEventListener('input', () => {
+    curPage = 1;
+    keepInUrl();
+    drawTable();
+  });
+  // the sort on a phone, where the table's headers are not shown
+  const sortSelect = select(
+    'sort',
+    cols.filter((c) => ['rank', 'composite', 'response', 'resolution', 'satisfaction', 'counted', 'unit'].includes(c.key)).map((c) => ({ value: c.key, label: t(c.label) })),
+    { value: sort, onChange: (v) => go({ sort: v === 'rank' ? undefined : v, desc: v !== 'rank' && v !== 'unit' ? '1' : undefined, page: undefined }) },
+  );
+  sortSelect.setAttribute('aria-label', t('sc_sort_label'));
+  sortSelect.classList.add('sort-select');
+  /** The lines of this page as cards (a phone): rank, unit, district, the three rates, composite. */
+  function scoreCards(rows: UnitScore[], first: number, total: number): HTMLElement {
+    return h(
+      'div',
+      { class: 'score-cards-wrap' },
+      h('p', { class: 'muted small' }, total ? t('sc_page_units', { from: first + 1, to: first + rows.length, total }) : t('sc_no_rows')),
+      h(
+        'ol',
+        { class: 'score-cards', 'data-testid': 'scores-cards', 'aria-label': t('sc_cards_label') },
+        rows.map((u) =>
+          h(
+            'li',
+            { class: `score-card ${u.rank === null ? 'unranked' : ''}`, 'data-unit': u.unit_code },
+            h(
+              'div',
+              { class: 'sc-card-head' },
+              u.rank !== null
+                ? h('span', { class: 'rank-badge', 'aria-label': t('sc_card_rank', { rank: u.rank_label }) }, u.rank_label)
+                : h('span', { class: 'not-ranked small' }, t('sc_not_ranked')),
+              h('span', { class: 'sc-card-name' }, h('strong', null, unitLink(u)), level === 'street' && u.district_name ? h('span', { class: 'muted small' }, u.district_name) : null),
+              h('span', { class: 'sc-card-composite', title: t('sc_composite') }, h('strong', null, num(u.composite)), h('span', { class: 'muted small' }, t('sc_composite'))),
+            ),
+            h(
+              'dl',
+              { class: 'sc-card-rates' },
+              RATES.map((r) => [h('dt', null, t(`sc_rate_${r}` as Key)), h('dd', { 'data-col': `${r}_rate` }, pct(rateOf(u, r)))]),
+              h('dt', null, t('sc_col_counted')),
+              h('dd', null, fig(u, 'counted', u.counted)),
+            ),
+            u.rank === null ? h('p', { class: 'reason small muted' }, reasonText(u)) : null,
+            level === 'district' ? h('a', { class: 'drill small', href: href('/scores', { month, level: 'street', district: u.unit_code }) }, t('sc_its_streets')) : null,
+          ),
+        ),
+      ),
+    );
+  }
   showEmpty.addEventListener('change', drawTable);
   mount(
     filterBox,
     h('h2', null, t('sc_full_table'), ' ', h('span', { class: 'badge muted' }, card.units.length)),
     nameFilter,
     districtSelect,
+    sortSelect,
     h('label', { class: 'check small', for: 'sc-show-empty' }, showEmpty, ' ', t('sc_show_empty')),
     district && level === 'street' ? h('a', { class: 'filter-chip', href: href('/scores', { month, level: 'district' }), 'data-testid': 'scores-district-chip' }, `${districts.get(district) ?? district} ✕`) : null,
   );
@@ -408,10 +501,14 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
         { class: 'card exemptions', 'data-testid': 'scores-exemptions' },
         h('summary', null, t('sc_exemptions', { n: card.exemptions.length })),
         h(
+          'div',
+          { class: 'table-scroll' },
+          h(
           'table',
           { class: 'table' },
           h('thead', null, h('tr', null, [t('sc_ex_ticket'), t('sc_col_unit'), t('sc_ex_reason')].map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', null, card.exemptions.map((e) => h('tr', null, h('td', { class: 'mono' }, e.number || `#${e.ticket_id}`), h('td', null, byCode.get(e.scored_unit)?.unit_name ?? e.scored_unit), h('td', null, lang() === 'zh' ? e.reason_zh : e.reason)))),
+          ),
         ),
       )
     : null;
@@ -449,9 +546,9 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     totFigs,
     level === 'street' && district ? null : lists,
     chartCard,
-    h('section', { class: 'card flush board-card' }, filterBox, tableBox),
+    h('section', { class: 'card flush board-card' }, filterBox, cardsBox, tableBox, pagerBox),
     exemptions,
-    h('p', { class: 'muted small' }, t('sc_footnote', { from: card.from.slice(0, 10), to: card.to.slice(0, 10) })),
+    h('p', { class: 'muted small' }, t('sc_footnote', { from: fmtLocal(card.from.slice(0, 10) + 'T12:00:00Z', 'date'), to: fmtLocal(card.to.slice(0, 10) + 'T12:00:00Z', 'date') })),
   );
   if (chartCard) {
     try {
@@ -487,6 +584,8 @@ interface DrillOpts {
 }
 
 const DRILL_PAGE = 50;
+/** Lines of the full table (or cards) a page. */
+const SCORE_PAGE = 50;
 
 /** The tickets behind one figure: the policy that counted them, the rows, a CSV of all of them. */
 async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
@@ -506,7 +605,7 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
   const unitName = (c: string) => o.unitNames.get(c) ?? c;
   const response = (r: DrillRow) =>
     r.responded_at
-      ? h('span', { class: r.responded_in_time ? '' : 'bad' }, fmtTime(r.responded_at), ' ', h('span', { class: `badge ${r.responded_in_time ? 'ok' : 'warn'}` }, r.responded_in_time ? t('sc_dr_in_time') : t('sc_dr_late')))
+      ? h('span', { class: r.responded_in_time ? '' : 'bad' }, fmtLocal(r.responded_at), ' ', h('span', { class: `badge ${r.responded_in_time ? 'ok' : 'warn'}` }, r.responded_in_time ? t('sc_dr_in_time') : t('sc_dr_late')))
       : h('span', { class: 'badge warn' }, t('sc_dr_never'));
   const callback = (r: DrillRow) => {
     if (r.contacted === null || r.contacted === undefined) return h('span', { class: 'muted' }, t('sc_dr_no_callback'));
@@ -533,9 +632,9 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
       ),
       h('td', { class: 'small', title: r.category_code }, categoryPathText(r.category_code) || r.category_code),
       h('td', null, enumLabel('tiers', r.tier)),
-      h('td', null, fmtTime(r.first_dispatched_at)),
+      h('td', null, fmtLocal(r.first_dispatched_at)),
       h('td', null, response(r)),
-      h('td', null, r.finished_at ? fmtTime(r.finished_at) : '—'),
+      h('td', null, r.finished_at ? fmtLocal(r.finished_at) : '—'),
       h('td', null, callback(r)),
       h('td', null, r.exempt_reason ? enumLabel('exempt_reasons', r.exempt_reason) : ''),
     ),
@@ -560,7 +659,9 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
       h(
         'p',
         { class: 'small', 'data-testid': 'drill-policy' },
-        t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) }),
+        o.signedIn
+          ? t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) })
+          : t('sc_pub_drill_policy', { name: d.policy_name, from: fmtLocal(d.from, 'date'), to: fmtLocal(d.to, 'date') }),
       ),
       d.scope === 'industry' && d.industry_categories.length ? h('p', { class: 'small muted' }, d.industry_categories.map((c) => categoryPathText(c) || c).join('、')) : null,
       mismatch ? h('div', { class: 'alert error' }, t('sc_drill_mismatch', { n: d.total, figure: shown ?? d.figure })) : null,

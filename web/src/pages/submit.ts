@@ -1,9 +1,10 @@
 // The public submit page (no log-in): a citizen files a request and gets its number.
 
-import { api, ApiError } from '../api';
+import { api } from '../api';
+import { chosen, phone, required, serverError, validate, type Rule } from '../forms';
 import { categoryPicker, countedTextarea, placeCascade, radioGroup, radioValue } from '../components';
-import { button, clearErrors, field, h, input, mount, randomKey, showFieldError, toast } from '../dom';
-import { lang, t } from '../i18n';
+import { button, field, h, input, mount, randomKey, toast } from '../dom';
+import { t } from '../i18n';
 import type { PageCtx } from '../page';
 import { navigate } from '../router';
 import { enumOptions, loadEnums, TYPES } from '../store';
@@ -27,7 +28,7 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
   const title = input('title', { maxlength: 200 });
   const { ta: text, counter } = countedTextarea('text', 4000, { rows: 6 });
   const name = input('requester.name', { autocomplete: 'name', maxlength: 50 });
-  const phone = input('requester.phone', { type: 'tel', inputmode: 'tel', autocomplete: 'tel', maxlength: 13 });
+  const phoneInput = input('requester.phone', { type: 'tel', inputmode: 'tel', autocomplete: 'tel', maxlength: 13 });
   const submitBtn = h('button', { type: 'submit', class: 'btn primary block', 'data-testid': 'public-submit' }, t('submit_button'));
 
   const form = h(
@@ -43,7 +44,7 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
       'div',
       { class: 'grid2' },
       field(t('requester_name'), name, { name: 'requester.name', required: true }),
-      field(t('requester_phone'), phone, { name: 'requester.phone', required: true }),
+      field(t('requester_phone'), phoneInput, { name: 'requester.phone', required: true }),
     ),
     h('p', { class: 'hint' }, t('privacy_note')),
     h('div', { class: 'form-error' }),
@@ -56,25 +57,19 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
     title.value = [...draft.text.replace(/\s+/g, ' ').trim()].slice(0, 30).join('');
   }
 
+  const rules: Rule[] = [
+    chosen('category_code', 'fe_category_label', () => cat.value()),
+    chosen('district_code', 'fe_district_label', () => place.value().district_code),
+    chosen('street_code', 'fe_street_label', () => place.value().street_code),
+    required('title', 'fe_title_label', () => title.value),
+    required('text', 'fe_text_label', () => text.value),
+    required('requester.name', 'fe_name_label', () => name.value),
+    phone('requester.phone', () => phoneInput.value),
+  ];
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clearErrors(form);
     const p = place.value();
-    const req = (label: string) => t('required_field', { label });
-    const checks: [boolean, string, string][] = [
-      [!cat.value(), 'category_code', req(t('category'))],
-      [!p.district_code, 'district_code', req(t('district'))],
-      [!p.street_code, 'street_code', req(t('street'))],
-      [!title.value.trim(), 'title', req(t('title'))],
-      [!text.value.trim(), 'text', req(t('text'))],
-      [!name.value.trim(), 'requester.name', req(t('requester_name'))],
-      [!/^[0-9-]{7,13}$/.test(phone.value.trim()), 'requester.phone', t('bad_phone')],
-    ];
-    const failed = checks.filter((c) => c[0]);
-    if (failed.length) {
-      for (const [, f, msg] of failed.reverse()) showFieldError(form, f, msg);
-      return;
-    }
+    if (!validate(form, rules)) return;
     submitBtn.disabled = true;
     try {
       const res = await api.publicSubmit(
@@ -87,16 +82,16 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
           street_code: p.street_code,
           community_code: p.community_code || undefined,
           address: address.value.trim() || undefined,
-          requester: { name: name.value.trim(), phone: phone.value.trim() },
+          requester: { name: name.value.trim(), phone: phoneInput.value.trim() },
         },
         idemKey,
       );
       idemKey = randomKey();
       reportHandover(draft, res.number);
       draft = null;
-      showDone(res.number, phone.value.trim().slice(-4));
+      showDone(res.number, phoneInput.value.trim().slice(-4));
     } catch (e) {
-      showFieldError(form, e instanceof ApiError ? e.field : undefined, e instanceof ApiError ? e.text(lang()) : String(e));
+      serverError(form, e, rules);
     } finally {
       submitBtn.disabled = false;
     }

@@ -3,9 +3,10 @@
 
 import { api, ApiError, type TrackView } from '../api';
 import { statusBadge, timeline } from '../components';
-import { clearErrors, field, h, input, mount, showFieldError } from '../dom';
-import { fmtTime, pathText } from '../format';
-import { lang, t, type Key } from '../i18n';
+import { field, h, input, mount, showFieldError } from '../dom';
+import { required, serverError, validate, type Rule } from '../forms';
+import { fmtLocal, pathText, useServerTimeZone } from '../format';
+import { t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { loadEnums } from '../store';
 import { eventTitle } from './ticket';
@@ -38,7 +39,7 @@ function progress(tv: TrackView): HTMLElement {
 }
 
 export async function trackPage({ root, route, alive }: PageCtx): Promise<void> {
-  void loadEnums();
+  void loadEnums().then(useServerTimeZone);
   const number = input('number', { value: route.query.get('number') ?? '', autocomplete: 'off', spellcheck: 'false' });
   const last4 = input('phone_last4', { inputmode: 'numeric', maxlength: 4, pattern: '[0-9]{4}', autocomplete: 'off', value: sessionStorage.getItem('jiesu.track.last4') ?? '' });
   sessionStorage.removeItem('jiesu.track.last4');
@@ -50,12 +51,14 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
     h('div', { class: 'form-error' }),
   );
 
+  const rules: Rule[] = [
+    required('number', 'fe_number_label', () => number.value),
+    { field: 'phone_last4', check: () => (/^\d{4}$/.test(last4.value.trim()) ? null : t('fe_last4_shape')) },
+  ];
   const run = async () => {
-    clearErrors(form);
     const n = number.value.trim();
     const p = last4.value.trim();
-    if (!n) return void showFieldError(form, 'number', t('required_field', { label: t('track_number') }));
-    if (!/^\d{4}$/.test(p)) return void showFieldError(form, 'phone_last4', t('required_field', { label: t('track_last4') }));
+    if (!validate(form, rules)) return;
     try {
       const tv = await api.track(n, p);
       if (!alive()) return;
@@ -67,7 +70,7 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
           { class: 'card track-card', 'data-testid': 'track-result' },
           h('div', { class: 'track-head' }, h('span', { class: 'ticket-no' }, tv.number), statusBadge(tv.status, tv.status_label)),
           h('h2', null, tv.title),
-          h('p', { class: 'muted track-meta' }, h('span', null, pathText(tv.category_path)), h('span', null, fmtTime(tv.created_at))),
+          h('p', { class: 'muted track-meta' }, h('span', null, pathText(tv.category_path)), h('time', { datetime: tv.created_at }, fmtLocal(tv.created_at))),
           progress(tv),
           timeline(
             [...tv.timeline].reverse().map((e) => ({
@@ -84,8 +87,8 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
     } catch (e) {
       if (!alive()) return;
       mount(result);
-      const msg = e instanceof ApiError && (e.status === 404 || e.status === 403) ? t('track_not_found') : e instanceof ApiError ? e.text(lang()) : String(e);
-      showFieldError(form, e instanceof ApiError && e.status >= 500 ? undefined : e instanceof ApiError ? e.field : undefined, msg);
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) showFieldError(form, undefined, t('track_not_found'));
+      else serverError(form, e, rules);
     }
   };
   form.addEventListener('submit', (ev) => {
