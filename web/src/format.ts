@@ -1,29 +1,41 @@
-// Time formatting and deadline clocks. All times are shown in Beijing time (Asia/Shanghai),
-// whatever the browser's zone: the platform runs one city's hotline.
+// Time formatting and deadline clocks. All times are shown in the city's time zone (the server's
+// `time_zone` setting, Asia/Shanghai by default), whatever the browser's zone: the platform runs one
+// city's hotline.
 
 import { h } from './dom';
 import { lang, t, tMaybe } from './i18n';
 
 export const TZ = 'Asia/Shanghai';
 
-const dtf = new Intl.DateTimeFormat('en-CA', {
-  timeZone: TZ,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hour12: false,
-});
+let dtfZone = '';
+let dtfCache: Intl.DateTimeFormat | null = null;
+/** A numeric formatter in the city's zone (rebuilt when the zone becomes known). */
+function dtf(): Intl.DateTimeFormat {
+  const tz = cityTimeZone();
+  if (!dtfCache || dtfZone !== tz) {
+    dtfZone = tz;
+    dtfCache = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hour12: false,
+    });
+  }
+  return dtfCache;
+}
 
 function parts(d: Date): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of dtf.formatToParts(d)) out[p.type] = p.value;
+  for (const p of dtf().formatToParts(d)) out[p.type] = p.value;
   if (out.hour === '24') out.hour = '00';
   return out;
 }
 
-/** 2024-05-01 14:03 (Beijing time). */
+/** 2024-05-01 14:03 (city time). */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
@@ -32,20 +44,30 @@ export function fmtTime(iso: string | null | undefined): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
-/** 2024-05-01 (Beijing time). */
+/** 2024-05-01 (city time). */
 export function fmtDate(iso: string | null | undefined): string {
   return fmtTime(iso).slice(0, 10);
 }
 
-/** The value for an <input type="datetime-local"> showing `d` in Beijing time. */
+/** The value for an <input type="datetime-local"> showing `d` in city time. */
 export function toLocalInput(d: Date): string {
   const p = parts(d);
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
 }
 
-/** RFC 3339 from a datetime-local value read as Beijing time. */
+/** RFC 3339 (UTC) from a datetime-local value read as city time. */
 export function fromLocalInput(v: string): string {
-  return `${v.length === 16 ? `${v}:00` : v}+08:00`;
+  const local = v.length === 16 ? `${v}:00` : v;
+  const wall = Date.parse(`${local}Z`); // the wall-clock time as if it were UTC
+  if (Number.isNaN(wall)) return v;
+  // the zone's offset at that moment (twice, so a guess on the other side of a DST change settles)
+  let t = wall;
+  for (let i = 0; i < 2; i++) {
+    const p = parts(new Date(t));
+    const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +(p.second ?? 0));
+    t = wall - (asUtc - t);
+  }
+  return new Date(t).toISOString();
 }
 
 /** 3天4小时 / 2 h 5 min */

@@ -828,7 +828,7 @@ const S = {
   sc_drill_hint: ['点击任一数字，查看计入该数字的全部工单', 'Click any figure to list the tickets behind it'],
   sc_drill_title: ['{unit} · {measure}：{n} 件', '{unit} · {measure}: {n}'],
   sc_drill_lead: ['以下为计入该数字的全部工单，由与榜单相同的规则逐条判定，件数与榜单数字一致。不含个人信息。', 'Every ticket behind this figure, judged row by row by the same rules as the scorecard, so their number is the figure. No personal data.'],
-  sc_drill_policy: ['计分办法：{name}（{id} · {fp}，适用 {period}）；统计首次派单 {from} 至 {to}（UTC，不含）', 'Policy: {name} ({id} · {fp}, governs {period}); first dispatches {from} to {to} (UTC, exclusive)'],
+  sc_drill_policy: ['计分办法：{name}（{id} · {fp}，适用 {period}）；统计首次派单 {from} 至 {to}（本市时间，含首尾两日）', 'Policy: {name} ({id} · {fp}, governs {period}); first dispatches from {from} to {to} (city time, both days included)'],
   sc_drill_close: ['关闭明细', 'Close the list'],
   sc_drill_csv: ['下载这些工单 (CSV)', 'Download these tickets (CSV)'],
   sc_drill_mismatch: ['件数与榜单数字不一致：{n} ≠ {figure}', 'The list does not match the figure: {n} ≠ {figure}'],
@@ -915,7 +915,7 @@ const S = {
   rc_summary: ['本次抽样 {all} 件，已复核 {n} 件：一致 {agree}，不一致 {disagree}', '{all} sampled, {n} re-checked: {agree} agree, {disagree} disagree'],
   rc_no_callback: ['无已接通的回访', 'No answered callback'],
   rc_saved: ['复核结论已记录', 'Re-check recorded'],
-  sc_footnote: ['统计范围：首次派单时间 {from} 至 {to}（UTC，不含）。比率旁的横条为 95% 置信区间，样本越少区间越宽。', 'Tickets first dispatched from {from} to {to} (UTC, exclusive). The bar beside each rate is its 95% interval: the fewer tickets, the wider.'],
+  sc_footnote: ['统计范围：首次派单时间 {from} 至 {to}（本市时间，含首尾两日）。比率旁的横条为 95% 置信区间，样本越少区间越宽。', 'Tickets first dispatched from {from} to {to} (city time, both days included). The bar beside each rate is its 95% interval: the fewer tickets, the wider.'],
   ev_approved: ['同意', 'approved'],
   ev_rejected: ['驳回', 'rejected'],
   // Knowledge base, classifier, duplicates, virtual agent (issue 5)

@@ -7,6 +7,7 @@ import { button, h, mount, toast } from './dom';
 import { lang, onLangChange, setLang, t, type Key } from './i18n';
 import { currentRoute, navigate, type Route } from './router';
 import { homeFor, type Page, type PageCtx } from './page';
+import { useServerTimeZone } from './format';
 import { enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
 import { cataloguePage } from './pages/catalogue';
 import { inboxPage } from './pages/inbox';
@@ -252,7 +253,8 @@ async function boot(): Promise<void> {
       signOut();
     }
   }
-  await loadEnums();
+  // the city's time zone (GET /api/v1/enums) before any page formats a date or picks a month
+  useServerTimeZone(await loadEnums());
   window.addEventListener('hashchange', () => void render());
   onLangChange(() => void render());
   await render();

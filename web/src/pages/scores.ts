@@ -10,13 +10,18 @@ import { cbApi, drillUrl, MEASURES, type DrillPage, type DrillRow, type Measure 
 import { rateBars } from '../chart';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { field, h, input, mount, select, type Child } from '../dom';
-import { fmtLocal, useServerTimeZone } from '../format';
+import { cityTimeZone, fmtLocal, useServerTimeZone } from '../format';
 import { lang, t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
 import { categoryPathText, enumLabel, loadCategories, loadEnums, session } from '../store';
 import { pager } from './tickets';
 import '../scoring.css';
+
+/** The first and last city-local day of a period `[from, to)` given as UTC instants. */
+function periodDays(from: string, to: string): { from: string; to: string } {
+  return { from: fmtLocal(from, 'date'), to: fmtLocal(new Date(Date.parse(to) - 1).toISOString(), 'date') };
+}
 
 /** A scorecard line as the API sends it (the fields api.ts does not declare yet). */
 type UnitScore = ApiUnitScore & { district_name?: string | null; not_ranked_reason_zh?: string | null };
@@ -26,11 +31,11 @@ const RATES = ['response', 'resolution', 'satisfaction'] as const;
 type Rate = (typeof RATES)[number];
 const RATE_COLORS: Record<Rate, string> = { response: '#1b6fc2', resolution: '#1f8a4c', satisfaction: '#d08a00' };
 
-/** The last full month in Beijing time, as YYYY-MM. */
+/** The last full month in the city's time zone (the server's `time_zone`), as YYYY-MM. */
 export function lastFullMonth(now = new Date()): string {
-  const bj = new Date(now.getTime() + 8 * 3600_000);
-  let y = bj.getUTCFullYear();
-  let m = bj.getUTCMonth(); // 0-based: the previous month, 1-based
+  const p = new Intl.DateTimeFormat('en-CA', { timeZone: cityTimeZone(), year: 'numeric', month: '2-digit' }).formatToParts(now);
+  let y = Number(p.find((x) => x.type === 'year')?.value);
+  let m = Number(p.find((x) => x.type === 'month')?.value) - 1; // the previous month, 1-based
   if (m === 0) {
     y -= 1;
     m = 12;
@@ -548,7 +553,7 @@ export async function scoresPage(ctx: PageCtx): Promise<void> {
     chartCard,
     h('section', { class: 'card flush board-card' }, filterBox, cardsBox, tableBox, pagerBox),
     exemptions,
-    h('p', { class: 'muted small' }, t('sc_footnote', { from: fmtLocal(card.from.slice(0, 10) + 'T12:00:00Z', 'date'), to: fmtLocal(card.to.slice(0, 10) + 'T12:00:00Z', 'date') })),
+    h('p', { class: 'muted small' }, t('sc_footnote', periodDays(card.from, card.to))),
   );
   if (chartCard) {
     try {
@@ -660,7 +665,7 @@ async function drillPanel(box: HTMLElement, o: DrillOpts): Promise<void> {
         'p',
         { class: 'small', 'data-testid': 'drill-policy' },
         o.signedIn
-          ? t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, from: d.from.slice(0, 10), to: d.to.slice(0, 10) })
+          ? t('sc_drill_policy', { name: d.policy_name, id: d.policy_id, fp: d.policy_fingerprint, period: d.policy_period, ...periodDays(d.from, d.to) })
           : t('sc_pub_drill_policy', { name: d.policy_name, from: fmtLocal(d.from, 'date'), to: fmtLocal(d.to, 'date') }),
       ),
       d.scope === 'industry' && d.industry_categories.length ? h('p', { class: 'small muted' }, d.industry_categories.map((c) => categoryPathText(c) || c).join('、')) : null,
