@@ -506,6 +506,35 @@ fn serve_cfg(
 /// that the public street scorecard of the last full month ranks more than 300 of the 349 streets
 /// (at 0.02 only about 210 reach the policy's minimum sample). Generated in about 10 s.
 const DEMO_SCALE: f64 = 0.06;
+/// Bumped when the demo city changes shape; an older demo database is rebuilt by `jiesu demo`.
+const DEMO_BUILD: &str = "2";
+
+/// Whether `db` is a generated demo city of an older build (a city that is not a generated demo
+/// is never touched).
+fn demo_is_outdated(db: &Path) -> Result<bool> {
+    let store = open_existing(db)?;
+    let is_demo = store.meta("demo_city")?.is_some();
+    Ok(is_demo && store.meta("demo_build")?.as_deref() != Some(DEMO_BUILD))
+}
+
+/// Removes a demo database and the files beside it (WAL, fact cache, models, attachments).
+fn remove_demo(db: &Path) -> Result<()> {
+    let name = db.to_string_lossy().to_string();
+    for f in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
+        let p = Path::new(&f);
+        if p.exists() {
+            std::fs::remove_file(p).with_context(|| format!("cannot remove {f}"))?;
+        }
+    }
+    for d in ["facts", "models", "attachments"] {
+        let p = PathBuf::from(format!("{name}.{d}"));
+        if p.exists() {
+            std::fs::remove_dir_all(&p)
+                .with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
 
 fn demo(db: &Path, listen: &str) -> Result<()> {
     const PW: &str = "demo-12345";
@@ -533,15 +562,23 @@ fn demo(db: &Path, listen: &str) -> Result<()> {
         ("supervisor", "supervisor", None, "督办员"),
         ("admin", "admin", None, "管理员"),
     ];
+    if db.exists() && demo_is_outdated(db)? {
+        println!(
+            "the demo city in {} was built by an older version (smaller, or a stale history); rebuilding it",
+            db.display()
+        );
+        remove_demo(db)?;
+    }
     if !db.exists() {
         if let Some(dir) = db.parent() {
             std::fs::create_dir_all(dir).ok();
         }
         println!(
-            "building the demo city into {} (one-time, about a minute)…",
+            "building the demo city into {} (one-time, about 10 s)…",
             db.display()
         );
         generate(db, 6, DEMO_SCALE, 2026)?;
+        open_existing(db)?.set_meta("demo_build", DEMO_BUILD)?;
     }
     let store = open_existing(db)?;
     for (name, role, unit, _) in &accounts {
