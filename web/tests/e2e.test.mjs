@@ -1415,6 +1415,25 @@ test('issue 5: the knowledge-base page: an agent drafts and submits an article, 
   assert.ok(found.includes(id), `published article ${id} is found`);
 });
 
+test('the callback script names the unit that finished, not the street that returned the ticket', async () => {
+  assert.ok(routed, 'the return scenario ran');
+  const h = await token('handler_next');
+  for (const [action, body] of [['sign', {}], ['respond', { note: '已电话联系' }], ['result', { text: RESULT_TEXT }]]) {
+    const r = await api('POST', `/api/v1/tickets/${routed.id}/${action}`, body, h);
+    assert.equal(r.status, 200, `${action}: ${JSON.stringify(r.body)}`);
+  }
+  const { page, context } = await newPage();
+  await login(page, 'callback1');
+  await page.goto(`${base}/#/callbacks?ticket=${routed.id}`);
+  const greeting = page.locator('form[data-action=callback] .script-greeting');
+  await greeting.waitFor();
+  const text = await greeting.textContent();
+  assert.ok(text.includes(`已由 ${routed.next.name} 办结`), `the script names ${routed.next.name}: ${text}`);
+  assert.ok(!text.includes('建外'), `not the street that returned it: ${text}`);
+  await shot(page, '34-callback-script-after-return');
+  await context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });
