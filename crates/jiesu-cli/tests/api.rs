@@ -361,6 +361,90 @@ fn the_callback_names_the_unit_that_finished_not_the_one_that_returned() {
 }
 
 #[test]
+fn a_consultation_answered_directly_needs_no_place_and_no_name_but_a_dispatch_does() {
+    let s = server(&users());
+    let (agent, disp) = (login(&s, "agent1"), login(&s, "disp1"));
+    let cat = first_leaf(&s);
+    let body = json!({"channel": "phone", "type": "consultation", "category_code": cat,
+        "title": "居住证办理需要什么材料", "text": "想问一下办理居住证需要带哪些材料，在哪里办。",
+        "requester": {"name": "", "phone": "13812345678"}});
+    let (st, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    // it cannot be dispatched without a place, and the refusal names the field
+    let (st, _, v) = act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (422, Some("district_code")),
+        "{v}"
+    );
+    assert!(v["detail_zh"].as_str().unwrap().contains("请先填写"), "{v}");
+    // it is answered on the spot
+    let (st, _, v) = act(
+        &s,
+        &agent,
+        id,
+        "answer",
+        json!({"answer": "请携带身份证、居住登记凭证到居住地派出所办理。"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    // any other type still needs its place and name
+    let mut complaint = body.clone();
+    complaint["type"] = json!("complaint");
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&complaint.to_string()),
+    );
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (422, Some("district_code")),
+        "{v}"
+    );
+    complaint["district_code"] = json!("110105");
+    complaint["street_code"] = json!("110105001");
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&agent),
+        Some(&complaint.to_string()),
+    );
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (422, Some("requester.name")),
+        "{v}"
+    );
+    // the public always gives a place
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/public/tickets",
+        None,
+        Some(&body.to_string()),
+    );
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (422, Some("district_code")),
+        "{v}"
+    );
+}
+
+#[test]
 fn bad_input_gets_a_problem_naming_what_is_wrong_and_changes_nothing() {
     let s = server(&users());
     let (agent, h1) = (login(&s, "agent1"), login(&s, "h1"));

@@ -252,6 +252,10 @@ fn not_blank(field: &str, v: &str, max: usize) -> Result<(), DomainError> {
     if v.trim().is_empty() {
         return Err(DomainError::invalid(field, "must not be empty", "不能为空"));
     }
+    max_chars(field, v, max)
+}
+
+fn max_chars(field: &str, v: &str, max: usize) -> Result<(), DomainError> {
     let n = v.chars().count();
     if n > max {
         return Err(DomainError::invalid(
@@ -268,7 +272,14 @@ fn not_blank(field: &str, v: &str, max: usize) -> Result<(), DomainError> {
 pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
     not_blank("title", &i.title, MAX_TITLE_CHARS)?;
     not_blank("text", &i.text, MAX_TEXT_CHARS)?;
-    not_blank("requester.name", &i.requester.name, 50)?;
+    // A consultation answered on the spot needs neither a name nor a place (咨询直接答复); every
+    // other request needs both, and a place-less consultation cannot be dispatched.
+    let consultation = i.request_type == RequestType::Consultation;
+    if consultation {
+        max_chars("requester.name", &i.requester.name, 50)?;
+    } else {
+        not_blank("requester.name", &i.requester.name, 50)?;
+    }
     if !valid_phone(&i.requester.phone) {
         return Err(DomainError::invalid(
             "requester.phone",
@@ -286,14 +297,16 @@ pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
             "不能为空",
         ));
     }
-    if i.place.district_code.trim().is_empty() {
+    if consultation && i.is_placeless() {
+        // no place at all: allowed for a consultation (checked again at dispatch)
+    } else if i.place.district_code.trim().is_empty() {
         return Err(DomainError::invalid(
             "district_code",
             "must not be empty",
             "不能为空",
         ));
     }
-    if i.place.street_code.trim().is_empty() {
+    if i.place.street_code.trim().is_empty() && !(consultation && i.is_placeless()) {
         return Err(DomainError::invalid(
             "street_code",
             "must not be empty",
@@ -438,6 +451,13 @@ pub fn decide(
                 S::New | S::Consultation | S::Dispatched | S::InProgress
             ) {
                 return Err(illegal(action, st));
+            }
+            if st.intake.is_placeless() {
+                return Err(DomainError::invalid(
+                    "district_code",
+                    "a dispatch needs the place: fill in the district and street first",
+                    "派单前请先填写诉求发生地（区、街乡镇）",
+                ));
             }
             if assignments.is_empty() {
                 return Err(DomainError::invalid(

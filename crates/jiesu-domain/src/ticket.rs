@@ -274,6 +274,14 @@ pub struct Intake {
     pub praised_unit: Option<String>,
 }
 
+impl Intake {
+    /// A consultation (咨询) taken in without a place: it can be answered directly (直接答复)
+    /// but not dispatched until a place is given.
+    pub fn is_placeless(&self) -> bool {
+        self.place.district_code.trim().is_empty() && self.place.street_code.trim().is_empty()
+    }
+}
+
 /// The longest request text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
 /// The longest title accepted, in characters.

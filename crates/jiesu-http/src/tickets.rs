@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 
 #[derive(Deserialize)]
 pub struct RequesterBody {
+    /// May be empty for a consultation answered directly.
+    #[serde(default)]
     name: String,
     phone: String,
 }
@@ -32,7 +34,11 @@ pub struct CreateBody {
     category_code: String,
     title: String,
     text: String,
+    /// Both may be left out (empty) for a consultation, which then can be answered directly
+    /// but not dispatched (the domain decides).
+    #[serde(default)]
     district_code: String,
+    #[serde(default)]
     street_code: String,
     #[serde(default)]
     community_code: Option<String>,
@@ -66,8 +72,21 @@ fn parse_enum<T>(
     })
 }
 
+/// Who files the request: a place-less consultation (answered on the spot by an agent) is only
+/// taken in by staff; the public always gives a place.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filer {
+    Staff,
+    Public,
+}
+
 /// Checks the body against reference data and builds the intake.
-fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiResult<Intake> {
+fn intake_from(
+    st: &AppState,
+    b: CreateBody,
+    default_channel: Channel,
+    filer: Filer,
+) -> ApiResult<Intake> {
     let channel = match b.channel.as_deref() {
         Some(c) => parse_enum("channel", c, Channel::parse, Channel::names())?,
         None => default_channel,
@@ -90,6 +109,54 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
             format!("分类代码“{}”不存在", b.category_code),
         ));
     }
+    let placeless_consultation = filer == Filer::Staff
+        && request_type == jiesu_domain::ticket::RequestType::Consultation
+        && b.district_code.trim().is_empty()
+        && b.street_code.trim().is_empty()
+        && b.community_code
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty());
+    if !placeless_consultation {
+        check_place(st, &b)?;
+    }
+    if let Some(p) = &b.praised_unit {
+        if st.org.get(p).is_none() {
+            return Err(ApiError::invalid(
+                "praised_unit",
+                format!("unknown unit '{p}'"),
+                format!("单位“{p}”不存在"),
+            ));
+        }
+    }
+    let intake = Intake {
+        channel,
+        request_type,
+        category_code: b.category_code,
+        title: b.title,
+        text: b.text,
+        place: Place {
+            district_code: b.district_code,
+            street_code: b.street_code,
+            community_code: b.community_code.filter(|c| !c.is_empty()),
+            address: b.address.filter(|a| !a.is_empty()),
+            lat: b.lat,
+            lng: b.lng,
+        },
+        requester: Requester {
+            name: b.requester.name.trim().to_string(),
+            phone: b.requester.phone.trim().to_string(),
+        },
+        enterprise: b.enterprise,
+        tier,
+        praised_unit: b.praised_unit,
+    };
+    jiesu_domain::command::validate_intake(&intake)?;
+    Ok(intake)
+}
+
+/// The place of a request against the org tree: a district, one of its streets/towns, and
+/// optionally one of that street's communities.
+fn check_place(st: &AppState, b: &CreateBody) -> ApiResult<()> {
     let d = st
         .org
         .get(&b.district_code)
@@ -140,39 +207,7 @@ fn intake_from(st: &AppState, b: CreateBody, default_channel: Channel) -> ApiRes
             ));
         }
     }
-    if let Some(p) = &b.praised_unit {
-        if st.org.get(p).is_none() {
-            return Err(ApiError::invalid(
-                "praised_unit",
-                format!("unknown unit '{p}'"),
-                format!("单位“{p}”不存在"),
-            ));
-        }
-    }
-    let intake = Intake {
-        channel,
-        request_type,
-        category_code: b.category_code,
-        title: b.title,
-        text: b.text,
-        place: Place {
-            district_code: b.district_code,
-            street_code: b.street_code,
-            community_code: b.community_code.filter(|c| !c.is_empty()),
-            address: b.address.filter(|a| !a.is_empty()),
-            lat: b.lat,
-            lng: b.lng,
-        },
-        requester: Requester {
-            name: b.requester.name.trim().to_string(),
-            phone: b.requester.phone.trim().to_string(),
-        },
-        enterprise: b.enterprise,
-        tier,
-        praised_unit: b.praised_unit,
-    };
-    jiesu_domain::command::validate_intake(&intake)?;
-    Ok(intake)
+    Ok(())
 }
 
 /// Loads a ticket the caller may see (404 otherwise, so foreign tickets are not revealed).
@@ -214,7 +249,7 @@ pub async fn create(
     Json(b): Json<CreateBody>,
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require_role(&actor, role_may(actor.role, "create"), "create")?;
-    let intake = intake_from(&st, b, Channel::Phone)?;
+    let intake = intake_from(&st, b, Channel::Phone, Filer::Staff)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -273,7 +308,7 @@ pub async fn public_create(
     headers: HeaderMap,
     Json(b): Json<CreateBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut intake = intake_from(&st, b, Channel::Web)?;
+    let mut intake = intake_from(&st, b, Channel::Web, Filer::Public)?;
     if intake.channel == Channel::Phone {
         intake.channel = Channel::Web;
     }
