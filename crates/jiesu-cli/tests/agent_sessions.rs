@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 #[test]
 fn virtual_agent_sessions_are_stored_and_the_one_shot_rate_is_durable() {
-    let s = server(&[
+    let s = server_at_clock(&[
         ("agent1", "agent", None),
         ("h1", "unit_handler", Some("110105001")),
     ]);
@@ -79,7 +79,7 @@ fn virtual_agent_sessions_are_stored_and_the_one_shot_rate_is_durable() {
         v
     };
     assert_eq!(figures(&s.base, "", &agent), expect);
-    let today = chrono::Utc::now().date_naive();
+    let today = test_today();
     let q = format!("?from={}&to={}", today, today + chrono::Duration::days(1));
     assert_eq!(figures(&s.base, &q, &agent), expect);
     let none = figures(&s.base, "?from=2000-01-01&to=2000-02-01", &agent);
@@ -109,6 +109,9 @@ fn virtual_agent_sessions_are_stored_and_the_one_shot_rate_is_durable() {
             db.to_str().unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
+            // the first server's clock, so its sessions are valid here
+            "--test-clock",
+            TEST_CLOCK,
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

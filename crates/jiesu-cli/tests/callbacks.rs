@@ -6,7 +6,7 @@ use serde_json::json;
 
 #[test]
 fn a_citizen_rates_once_through_the_link_and_praise_is_credited() {
-    let s = server(&[
+    let s = server_at_clock(&[
         ("agent1", "agent", None),
         ("cb1", "callback_agent", None),
         ("h1", "unit_handler", Some("110105001")),
@@ -117,10 +117,11 @@ fn a_citizen_rates_once_through_the_link_and_praise_is_credited() {
         Some(&praise.to_string()),
     );
     assert_eq!(st, 201);
-    let today = chrono::Utc::now();
+    // the city's days around the server's clock (23:30 on the last day of a month)
+    let today = test_today();
     let (from, to) = (
-        (today - chrono::Duration::days(1)).format("%Y-%m-%d"),
-        (today + chrono::Duration::days(1)).format("%Y-%m-%d"),
+        today - chrono::Duration::days(1),
+        today + chrono::Duration::days(1),
     );
     let (st, _, p) = call(
         &s,
@@ -149,7 +150,7 @@ fn a_citizen_rates_once_through_the_link_and_praise_is_credited() {
 
 #[test]
 fn direct_answers_are_counted_per_article_and_as_a_rate() {
-    let s = server(&[
+    let s = server_at_clock(&[
         ("agent1", "agent", None),
         ("h1", "unit_handler", Some("110105001")),
     ]);
@@ -179,10 +180,11 @@ fn direct_answers_are_counted_per_article_and_as_a_rate() {
         Some(&json!({"answer": a["answer"], "article_id": "KB0056"}).to_string()),
     );
     assert_eq!(st, 200, "{v}");
-    let today = chrono::Utc::now();
+    // the city's days around the server's clock (23:30 on the last day of a month)
+    let today = test_today();
     let (from, to) = (
-        (today - chrono::Duration::days(1)).format("%Y-%m-%d"),
-        (today + chrono::Duration::days(1)).format("%Y-%m-%d"),
+        today - chrono::Duration::days(1),
+        today + chrono::Duration::days(1),
     );
     let (st, _, u) = call(
         &s,
@@ -210,7 +212,7 @@ fn direct_answers_are_counted_per_article_and_as_a_rate() {
 /// an audited record; an unresolved callback waits in the reviewer's queue until it is reopened.
 #[test]
 fn a_supervisor_records_rechecks_and_unresolved_callbacks_wait_for_review() {
-    let s = server(&[
+    let s = server_at_clock(&[
         ("agent1", "agent", None),
         ("cb1", "callback_agent", None),
         ("h1", "unit_handler", Some("110105001")),
@@ -303,10 +305,11 @@ fn a_supervisor_records_rechecks_and_unresolved_callbacks_wait_for_review() {
     assert_eq!(st, 403);
 
     // the sample carries the callback being re-checked, no re-check yet
-    let today = chrono::Utc::now();
+    // the city's days around the server's clock (23:30 on the last day of a month)
+    let today = test_today();
     let (from, to) = (
-        (today - chrono::Duration::days(1)).format("%Y-%m-%d"),
-        (today + chrono::Duration::days(1)).format("%Y-%m-%d"),
+        today - chrono::Duration::days(1),
+        today + chrono::Duration::days(1),
     );
     let sample_url = format!("/api/v1/callbacks/recheck-sample?from={from}&to={to}&n=50");
     let (st, _, sample) = call(&s, "GET", &sample_url, Some(&sup), None);
@@ -413,7 +416,7 @@ fn a_supervisor_records_rechecks_and_unresolved_callbacks_wait_for_review() {
         chrono::DateTime::parse_from_rfc3339(lead["deadlines"]["finish"].as_str().unwrap())
             .unwrap();
     assert!(
-        finish > chrono::Utc::now(),
+        finish > test_now(),
         "the reopened assignment has a new finish deadline"
     );
     assert_eq!(lead["state"], "dispatched");

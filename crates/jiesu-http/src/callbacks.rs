@@ -206,7 +206,7 @@ pub async fn recheck_sample(
         matches!(actor.role, Role::Supervisor | Role::Admin),
         "recheck",
     )?;
-    let parse = crate::error::utc_day;
+    let parse = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let n = q.n.unwrap_or(20).clamp(1, 200) as usize;
     let s2 = st.clone();
@@ -415,7 +415,7 @@ pub async fn rechecks(
     Query(q): Query<PraiseQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     supervisor(&actor)?;
-    let parse = crate::error::utc_day;
+    let parse = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let s2 = st.clone();
     let items =
@@ -472,7 +472,7 @@ pub async fn praise(
     State(st): State<AppState>,
     Query(q): Query<PraiseQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let parse = crate::error::utc_day;
+    let parse = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let s2 = st.clone();
     let rows = tokio::task::spawn_blocking(move || s2.store.praise_by_unit(from, to)).await??;

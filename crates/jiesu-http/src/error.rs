@@ -159,14 +159,14 @@ impl From<tokio::task::JoinError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A `YYYY-MM-DD` query parameter as the start of that day (UTC), or a problem naming the field.
-pub fn utc_day(field: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+/// A `YYYY-MM-DD` query parameter as the first instant of that day in the city's time zone, or a
+/// problem naming the field.
+pub fn city_day(
+    zone: jiesu_domain::CityZone,
+    field: &str,
+    s: &str,
+) -> ApiResult<chrono::DateTime<chrono::Utc>> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| {
-            chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
-                d.and_hms_opt(0, 0, 0).unwrap_or_default(),
-                chrono::Utc,
-            )
-        })
+        .map(|d| zone.start_of_day(d))
         .map_err(|_| ApiError::invalid(field, "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"))
 }

@@ -164,7 +164,7 @@ pub async fn stats(
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     crate::auth::centre_only(&actor, "kb-stats")?;
-    let day = crate::error::utc_day;
+    let day = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let from = q.from.as_deref().map(|d| day("from", d)).transpose()?;
     let to = q.to.as_deref().map(|d| day("to", d)).transpose()?;
     let s2 = st.clone();
@@ -416,7 +416,7 @@ pub async fn usage(
     Query(q): Query<UsageQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     crate::auth::centre_only(&actor, "kb-usage")?;
-    let day = crate::error::utc_day;
+    let day = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
     let s2 = st.clone();
     let (created, answered, rows) =

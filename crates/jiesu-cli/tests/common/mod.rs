@@ -108,6 +108,34 @@ pub fn server_full(
     panic!("server did not start");
 }
 
+/// The instant every `server_at_clock` server starts at: 23:30 on 30 November 2026 in Beijing, the
+/// last hour of a month (the boundary a clock bug shows at), whatever the hour the tests run.
+pub const TEST_CLOCK: &str = "2026-11-30T15:30:00Z";
+
+/// [`TEST_CLOCK`] as an instant.
+pub fn test_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(TEST_CLOCK)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// The city's date of [`TEST_CLOCK`] (the reference data's zone, Asia/Shanghai): 2026-11-30.
+pub fn test_today() -> chrono::NaiveDate {
+    jiesu_domain::CityZone::default().date(test_now())
+}
+
+/// As [`server`], with the server's clock starting at [`TEST_CLOCK`].
+pub fn server_at_clock(users: &[(&str, &str, Option<&str>)]) -> Server {
+    server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        users,
+        &["--test-clock", TEST_CLOCK],
+        &[],
+    )
+}
+
 pub fn server(users: &[(&str, &str, Option<&str>)]) -> Server {
     server_with(
         |db| {
