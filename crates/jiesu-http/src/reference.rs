@@ -83,6 +83,7 @@ macro_rules! list {
 /// `GET /api/v1/enums` — every enumeration on the wire with Chinese and English labels.
 pub async fn enums() -> Json<Value> {
     Json(json!({
+        "deadline_policy": {"due_soon_share": crate::overview::due_soon_share()},
         "channels": list!(Channel),
         "types": list!(RequestType),
         "tiers": list!(DeadlineTier),
