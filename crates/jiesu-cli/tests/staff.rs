@@ -10,13 +10,16 @@ fn classify_hides_suggestions_below_the_floor_and_reads_the_place_from_the_text(
     let s = server_with(
         |db| {
             let d = db.to_str().unwrap();
-            ok(&["generate", "--db", d, "--months", "1", "--scale", "0.001", "--seed", "3"]);
+            ok(&[
+                "generate", "--db", d, "--months", "1", "--scale", "0.001", "--seed", "3",
+            ]);
             ok(&["train", "--db", d]);
         },
         &[("agent1", "agent", None)],
     );
     let agent = login(&s, "agent1");
-    let body = json!({"text": "建外街道光华里小区楼下饭馆油烟很大，晚上排风扇噪音扰民"}).to_string();
+    let body =
+        json!({"text": "建外街道光华里小区楼下饭馆油烟很大，晚上排风扇噪音扰民"}).to_string();
     let mut c = Value::Null;
     for _ in 0..600 {
         let (st, _, v) = call(&s, "POST", "/api/v1/classify", Some(&agent), Some(&body));
@@ -47,7 +50,10 @@ fn classify_hides_suggestions_below_the_floor_and_reads_the_place_from_the_text(
     assert_eq!(first["street_code"], "110105001", "{c}");
     assert_eq!(first["district_code"], "110105", "{c}");
     assert_eq!(first["community_code"], "110105001027", "{c}");
-    assert!(first["matched"].as_str().unwrap().contains("光华里"), "{first}");
+    assert!(
+        first["matched"].as_str().unwrap().contains("光华里"),
+        "{first}"
+    );
     // a text naming no place suggests none
     let body = json!({"text": "咨询一下居住证怎么办理"}).to_string();
     let (_, _, c) = call(&s, "POST", "/api/v1/classify", Some(&agent), Some(&body));
@@ -71,7 +77,13 @@ fn the_overview_counts_todays_work_and_is_scoped_for_a_unit_manager() {
     let (st, _, v) = call(&s, "GET", "/api/v1/overview", Some(&login(&s, "sup")), None);
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["today"]["intake"], 3, "{v}");
-    assert!(v["today"]["href"].as_str().unwrap().starts_with("#/tickets?from="), "{v}");
+    assert!(
+        v["today"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("#/tickets?from="),
+        "{v}"
+    );
     let dispatched = v["open"]["by_status"]
         .as_array()
         .unwrap()
@@ -83,10 +95,25 @@ fn the_overview_counts_todays_work_and_is_scoped_for_a_unit_manager() {
     assert_eq!(v["overdue"]["count"], 0);
     let (st, _, v) = call(&s, "GET", "/api/v1/overview", Some(&login(&s, "mgr")), None);
     assert_eq!(st, 200, "{v}");
-    assert_eq!(v["today"]["intake"], 2, "the manager sees only their street: {v}");
+    assert_eq!(
+        v["today"]["intake"], 2,
+        "the manager sees only their street: {v}"
+    );
     assert_eq!(v["scope"], "110105001");
-    assert!(v["overdue"]["href"].as_str().unwrap().contains("unit=110105001"), "{v}");
-    let (st, _, _) = call(&s, "GET", "/api/v1/overview", Some(&login(&s, "disp")), None);
+    assert!(
+        v["overdue"]["href"]
+            .as_str()
+            .unwrap()
+            .contains("unit=110105001"),
+        "{v}"
+    );
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        "/api/v1/overview",
+        Some(&login(&s, "disp")),
+        None,
+    );
     assert_eq!(st, 200);
     for who in ["cb", "h1", "agent1"] {
         let (st, _, v) = call(&s, "GET", "/api/v1/overview", Some(&login(&s, who)), None);
@@ -94,5 +121,8 @@ fn the_overview_counts_todays_work_and_is_scoped_for_a_unit_manager() {
     }
     // the due-soon share is policy, served with the enums
     let (_, _, e) = call(&s, "GET", "/api/v1/enums", None, None);
-    assert!((e["deadline_policy"]["due_soon_share"].as_f64().unwrap() - 0.2).abs() < 1e-9, "{e}");
+    assert!(
+        (e["deadline_policy"]["due_soon_share"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+        "{e}"
+    );
 }

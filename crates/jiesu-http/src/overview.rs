@@ -210,9 +210,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-03-01T17:30:00Z")
             .map(|t| t.with_timezone(&Utc))
             .ok();
-        let Some(now) = now else {
-            panic!("bad time")
-        };
+        let Some(now) = now else { panic!("bad time") };
         let (day, start, end) = city_today(now);
         assert_eq!(day.to_string(), "2026-03-02");
         assert_eq!(start.to_rfc3339(), "2026-03-01T16:00:00+00:00");

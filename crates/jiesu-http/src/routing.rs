@@ -55,7 +55,14 @@ pub fn suggest_for(st: &AppState, t: &TicketState, now: DateTime<Utc>) -> Value 
         let next = s.next_after(&returned);
         v["next"] = serde_json::to_value(&next).unwrap_or(Value::Null);
         if let Some(n) = &next {
-            v["next"]["words"] = words(st, &cat, &n.rule_id, on, &t.intake.category_code, &n.assignments);
+            v["next"]["words"] = words(
+                st,
+                &cat,
+                &n.rule_id,
+                on,
+                &t.intake.category_code,
+                &n.assignments,
+            );
         }
     }
     v["catalogue_rules"] = json!(cat.len());

@@ -159,7 +159,8 @@ pub fn shared_test_file(path: PathBuf) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    let strict = std::env::var_os(REQUIRE_SHARED_DATA_VAR).is_some_and(|v| !v.is_empty() && v != "0");
+    let strict =
+        std::env::var_os(REQUIRE_SHARED_DATA_VAR).is_some_and(|v| !v.is_empty() && v != "0");
     if strict {
         panic!(
             "test data {} is missing and {REQUIRE_SHARED_DATA_VAR} is set: put the shared data \
