@@ -747,7 +747,20 @@ export interface UnitSuggestion {
   drivers?: [string, number][];
 }
 
+/** A place the text names (地点建议): street/town, and the community or estate when named. */
+export interface PlaceSuggestion {
+  district_code: string;
+  street_code: string;
+  community_code?: string | null;
+  matched: string;
+  confidence: number;
+}
+
 export interface ClassifyResult {
+  /** Places named in the text, best first (confirmed by the agent, never filled in silently). */
+  place?: PlaceSuggestion[];
+  /** The confidence floors below which suggestions are hidden (server policy). */
+  floors?: { category: number; unit: number; place: number };
   category: { code: string; path: string; confidence: number; drivers: [string, number][] }[];
   type: { label: string; label_zh: string; confidence: number; drivers: [string, number][] }[];
   unit?: UnitSuggestion[];
@@ -765,7 +778,48 @@ export interface DuplicateItem {
   reasons_en: string;
 }
 
+/** `GET /api/v1/overview`: the landing page of supervisors, leaders and dispatchers. */
+export interface Overview {
+  date: string;
+  scope: string | null;
+  today: { intake: number; href: string };
+  open: { total: number; by_status: { status: string; label_zh: string; count: number; href: string }[] };
+  overdue: { count: number; href: string };
+  reviews: { returns: number; extensions: number; total: number; href: string };
+  alerts: { code: string; zh: string; en: string; count: number; href: string }[];
+  long_overdue_days: number;
+}
+
+/** `GET /api/v1/categories/search` (the category search that knows the citizen's words). */
+export interface CategorySearch {
+  query: string;
+  expanded: string[];
+  results: { code: string; name: string; path: string | string[]; level: number; matched?: string | null; uses_30d?: number }[];
+}
+
+/** `POST /api/v1/duplicates/candidates`: possibly the same request, while it is being taken. */
+export interface DuplicateCandidate {
+  id: number;
+  number: string;
+  title: string;
+  status: string;
+  created_at: string;
+  score: number;
+  reasons: { code: string; zh: string; en: string }[];
+}
+
 export const api = {
+  overview: () => request<Overview>('GET', '/api/v1/overview'),
+  categorySearch: (q: string, limit = 20) => request<CategorySearch>('GET', `/api/v1/categories/search${qs({ q, limit })}`),
+  duplicateCandidates: (body: {
+    title: string;
+    text: string;
+    category_code?: string;
+    district_code?: string;
+    street_code?: string;
+    community_code?: string;
+    phone?: string;
+  }) => request<{ candidates: DuplicateCandidate[] }>('POST', '/api/v1/duplicates/candidates', body),
   kbSearch: (q: string, k = 5) => request<{ hits: KbHit[] }>('GET', `/api/v1/kb/search${qs({ q, k })}`),
   kbArticle: (id: string) =>
     request<{ id: string; version: number; question: string; answer: string; policy_basis: string }>(

@@ -4,10 +4,11 @@
 // and up to three responsible units — duty-catalogue rules first, then the unit model).
 // Both are debounced (400 ms, at least 4 characters); a slow answer to an older text is dropped.
 
-import { api, ApiError, type ClassifyResult, type KbHit, type UnitSuggestion } from './api';
+import { api, ApiError, type ClassifyResult, type DuplicateCandidate, type KbHit, type PlaceSuggestion, type UnitSuggestion } from './api';
 import { button, h, mount } from './dom';
 import { lang, t } from './i18n';
-import { enumLabel } from './store';
+import { enumLabel, loadUnits, unitName } from './store';
+import { fmtTime } from './format';
 
 const DEBOUNCE_MS = 400;
 const MIN_CHARS = 4;
@@ -52,19 +53,30 @@ export interface AssistOpts {
   context?: () => { category_code?: string; district_code?: string; street_code?: string; community_code?: string; enterprise?: boolean };
   /** "派给该单位": the agent takes a suggested unit. */
   onUnit?: (code: string, name: string) => void;
+  /** "采用地点": the agent confirms a place read from the text. */
+  onPlace?: (p: PlaceSuggestion) => void;
+  /** The requester's phone typed so far (duplicate candidates use it). */
+  phone?: () => string;
 }
+
+/** Whether POST /duplicates/candidates exists (false after a 404: nothing is shown). */
+let dupRoute = true;
 
 export function intakeAssist(opts: AssistOpts) {
   const kbBox = h('div', { class: 'assist-kb', 'data-testid': 'kb-hits', 'aria-live': 'polite' });
   const clsBox = h('div', { class: 'assist-cls', 'data-testid': 'classify', 'aria-live': 'polite' });
+  const placeBox = h('div', { class: 'assist-place', 'data-testid': 'place-suggestions', 'aria-live': 'polite' });
+  const dupBox = h('div', { class: 'assist-dups', 'data-testid': 'dup-candidates', 'aria-live': 'polite' });
   const el = h(
     'section',
-    { class: 'card assist', 'aria-labelledby': 'assist-title', 'data-testid': 'assist' },
+    { class: 'card assist compact', 'aria-labelledby': 'assist-title', 'data-testid': 'assist' },
     h('h2', { id: 'assist-title' }, t('assist_title')),
-    h('h3', null, t('kb_answers')),
-    kbBox,
+    dupBox,
+    placeBox,
     h('h3', null, t('cls_title')),
     clsBox,
+    h('h3', null, t('kb_answers')),
+    kbBox,
   );
   mount(kbBox, h('p', { class: 'muted small' }, t('assist_type_more')));
   mount(clsBox, h('p', { class: 'muted small' }, t('assist_type_more')));
@@ -128,9 +140,36 @@ export function intakeAssist(opts: AssistOpts) {
       ? t('cls_src_rule', { rule: u.rule_id ?? '' })
       : `${t('cls_src_model', { p: pct(u.confidence ?? 0) })}${driverText(u.drivers ?? []) ? ` · ${driverText(u.drivers ?? [])}` : ''}`;
 
+  const renderPlaces = (ps: PlaceSuggestion[]) => {
+    if (!ps.length || !opts.onPlace) return mount(placeBox);
+    const names = (p: PlaceSuggestion) => [unitName(p.street_code), p.community_code ? unitName(p.community_code) : ''].filter(Boolean).join(' › ');
+    const list = h('ol', { class: 'plain place-list' });
+    const draw = () =>
+      mount(
+        list,
+        ps.map((p) =>
+          h(
+            'li',
+            { class: 'place-sg', 'data-street': p.street_code, 'data-community': p.community_code ?? '' },
+            h('span', null, h('mark', null, p.matched), ' → ', h('strong', null, names(p))),
+            ' ',
+            h('span', { class: 'muted small' }, pct(p.confidence)),
+            button(t('stf_place_use'), { class: 'btn small', 'data-testid': 'place-accept', onclick: () => opts.onPlace?.(p) }),
+          ),
+        ),
+      );
+    draw();
+    // the names of the streets and communities (cached after the first look-up)
+    void Promise.all(ps.flatMap((p) => [loadUnits({ parent: p.district_code }), loadUnits({ parent: p.street_code })]))
+      .then(() => el.isConnected && draw())
+      .catch(() => undefined);
+    mount(placeBox, h('h3', null, t('stf_place_title')), list);
+  };
+
   const renderCls = (r: ClassifyResult) => {
     const type = r.type[0];
     const units = r.unit ?? [];
+    renderPlaces(r.place ?? []);
     mount(
       clsBox,
       h(
@@ -172,6 +211,8 @@ export function intakeAssist(opts: AssistOpts) {
                   'li',
                   { class: 'cls-unit', 'data-unit': u.unit_code, 'data-source': u.source },
                   h('strong', null, u.unit_name ?? u.unit_code),
+                  ' ',
+                  h('span', { class: `tag src-${u.source}` }, u.source === 'rule' ? t('stf_src_rule') : t('stf_src_model')),
                   h('div', { class: 'muted small' }, unitSource(u)),
                   opts.onUnit
                     ? button(t('cls_unit_accept'), {
@@ -217,18 +258,63 @@ export function intakeAssist(opts: AssistOpts) {
     }
   }
 
+  const renderDups = (cs: DuplicateCandidate[]) => {
+    if (!cs.length) return mount(dupBox);
+    mount(
+      dupBox,
+      h('h3', { class: 'warn-title' }, t('stf_dup_title', { n: cs.length })),
+      h(
+        'ol',
+        { class: 'plain dup-list' },
+        cs.slice(0, 5).map((c) =>
+          h(
+            'li',
+            { class: 'dup-cand', 'data-number': c.number },
+            h('a', { href: `#/tickets/${c.id}`, target: '_blank', rel: 'noopener' }, t('dup_same_as', { number: c.number })),
+            ' ',
+            h('span', { class: 'muted small' }, `${c.title} · ${fmtTime(c.created_at)} · ${pct(c.score)}`),
+            c.reasons?.length ? h('div', { class: 'muted small' }, c.reasons.map((x) => (lang() === 'zh' ? x.zh : x.en)).join(lang() === 'zh' ? '；' : '; ')) : null,
+          ),
+        ),
+      ),
+    );
+  };
+
+  async function duplicates(my: number, text: string, title: string) {
+    if (!dupRoute) return;
+    const ctx = opts.context?.() ?? {};
+    try {
+      const r = await api.duplicateCandidates({
+        title,
+        text,
+        category_code: ctx.category_code || undefined,
+        district_code: ctx.district_code || undefined,
+        street_code: ctx.street_code || undefined,
+        community_code: ctx.community_code || undefined,
+        phone: opts.phone?.() || undefined,
+      });
+      if (my === seq) renderDups(r.candidates ?? []);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) dupRoute = false;
+      if (my === seq) mount(dupBox);
+    }
+  }
+
   async function run() {
     const text = opts.text.value.trim();
     const my = ++seq;
     lastCls = null;
     window.clearTimeout(retry);
     if ([...text].length < MIN_CHARS) {
+      mount(dupBox);
+      mount(placeBox);
       mount(kbBox, h('p', { class: 'muted small' }, t('assist_type_more')));
       mount(clsBox, h('p', { class: 'muted small' }, t('assist_type_more')));
       return;
     }
     const title = opts.title.value.trim();
     void classify(my, text, title);
+    void duplicates(my, text, title);
     try {
       const { hits } = await api.kbSearch(`${title} ${text}`.trim().slice(0, 2000), 5);
       if (my === seq) renderHits(hits);

@@ -1,7 +1,7 @@
 // Reusable widgets: a searchable combobox, the category picker, the district → street → community
 // cascade, the dispatch unit picker, status badges and the timeline.
 
-import type { Unit } from './api';
+import { api, ApiError, type Unit } from './api';
 import { button, field, h, input, mount, select, textarea, uid, type Child } from './dom';
 import { fmtTime } from './format';
 import { lang, t, tMaybe } from './i18n';
@@ -126,6 +126,9 @@ function highlight(text: string, q: string): Child {
 // ---- category picker --------------------------------------------------------------------------
 
 /** Searchable category picker over the leaves of the three-level tree. */
+/** Whether `GET /categories/search` exists (null: not asked yet; false: it answered 404). */
+let serverSearch: boolean | null = null;
+
 export function categoryPicker(opts: { value?: string; onChange?: (leaf: CategoryLeaf | null) => void } = {}) {
   let chosen: CategoryLeaf | null = null;
   let lastQ = '';
@@ -137,7 +140,19 @@ export function categoryPicker(opts: { value?: string; onChange?: (leaf: Categor
     emptyText: t('category_none'),
     search: async (q) => {
       lastQ = q;
-      const { leaves } = await loadCategories();
+      const { leaves, byCode } = await loadCategories();
+      // the server's search knows the citizen's words (噪音 → 噪声) and, for an empty query, the
+      // most used categories of the last 30 days; until it exists (404) we filter here
+      if (serverSearch !== false) {
+        try {
+          const r = await api.categorySearch(q, 20);
+          serverSearch = true;
+          const out = r.results.map((x) => byCode.get(x.code)).filter((l): l is CategoryLeaf => !!l);
+          if (out.length || q) return out;
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) serverSearch = false;
+        }
+      }
       if (!q) return leaves.slice(0, 400);
       const toks = q.toLowerCase().split(/\s+/).filter(Boolean);
       const hits = leaves.filter((l) => toks.every((tk) => l.haystack.includes(tk)));
@@ -213,7 +228,7 @@ export function placeCascade(opts: { onStreet?: (code: string, name: string) => 
 
   void loadUnits({ kind: 'district' }).then((ds) => fill(district, ds, t('choose')));
 
-  district.addEventListener('change', async () => {
+  const loadStreets = async () => {
     fill(street, [], t('loading'));
     fill(community, [], t('choose_street_first'));
     street.disabled = true;
@@ -228,8 +243,9 @@ export function placeCascade(opts: { onStreet?: (code: string, name: string) => 
     if (district.value !== code) return;
     fill(street, us, t('choose'));
     street.disabled = false;
-  });
-  street.addEventListener('change', async () => {
+  };
+  district.addEventListener('change', () => void loadStreets());
+  const loadCommunities = async () => {
     fill(community, [], t('loading'));
     community.disabled = true;
     const code = street.value;
@@ -242,7 +258,8 @@ export function placeCascade(opts: { onStreet?: (code: string, name: string) => 
     if (street.value !== code) return;
     fill(community, us, `${t('choose')}（${t('optional')}）`);
     community.disabled = false;
-  });
+  };
+  street.addEventListener('change', () => void loadCommunities());
 
   const el = h(
     'div',
@@ -262,6 +279,20 @@ export function placeCascade(opts: { onStreet?: (code: string, name: string) => 
       community_code: community.value,
       street_name: street.selectedOptions[0]?.textContent ?? '',
     }),
+    /** Sets the place (e.g. a confirmed place suggestion): district, street, community if given. */
+    set: async (d: string, s: string, c?: string | null): Promise<void> => {
+      if (district.value !== d) {
+        district.value = d;
+        opts.onDistrict?.(d);
+        await loadStreets();
+      }
+      if (street.value !== s) {
+        street.value = s;
+        await loadCommunities();
+      }
+      community.value = c ?? '';
+      street.dispatchEvent(new Event('placeset'));
+    },
   };
 }
 

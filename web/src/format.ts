@@ -84,10 +84,17 @@ export function fmtDuration(ms: number): string {
 
 export type DueState = 'ok' | 'soon' | 'overdue' | 'done';
 
+/** The share of a clock's span that counts as "due soon" (server policy, `GET /enums`
+ * `deadline_policy.due_soon_share`; set by the store when the enums load). */
+let soonShare = 0.2;
+export function setDueSoonShare(x: number | null | undefined): void {
+  if (typeof x === 'number' && x > 0 && x < 1) soonShare = x;
+}
+
 /**
- * Whether a deadline is comfortable, due soon or overdue. With a start time, "soon" is the last
- * fifth of the window (the server's `due_soon` rule in TicketView.deadlines); without, the last
- * 24 hours.
+ * Whether a deadline is comfortable, due soon or overdue. "Soon" is the last `soonShare` of the
+ * span from `start` to the deadline (the same rule as the server's `due_soon`); without a start,
+ * nothing is "soon" (a fresh 24-hour ticket must not be flagged at once).
  */
 export function dueState(deadline: string, start?: string | null, now = Date.now()): DueState {
   const end = new Date(deadline).getTime();
@@ -95,10 +102,9 @@ export function dueState(deadline: string, start?: string | null, now = Date.now
   const left = end - now;
   if (start) {
     const total = end - new Date(start).getTime();
-    if (total > 0 && left < total / 5) return 'soon';
-    return 'ok';
+    if (total > 0 && left < total * soonShare) return 'soon';
   }
-  return left < 24 * 3600 * 1000 ? 'soon' : 'ok';
+  return 'ok';
 }
 
 /** The server's clock states (TicketView.deadlines) → the colour classes. */

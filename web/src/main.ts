@@ -16,6 +16,7 @@ import { supervisionPage } from './pages/supervision';
 import { callbacksPage } from './pages/callbacks';
 import { ratePage } from './pages/rate';
 import { homePage } from './pages/home';
+import { overviewPage } from './pages/overview';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
 import { submitPage } from './pages/submit';
@@ -48,6 +49,7 @@ const ROUTES: Record<string, RouteDef> = {
   ask: { page: askPage, access: 'public', title: 'ask_title' },
   rate: { page: ratePage, access: 'public', title: 'rate_title' },
   intake: { page: intakePage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'intake_title' },
+  overview: { page: overviewPage, access: ['supervisor', 'admin', 'unit_manager', 'dispatcher'], title: 'ov_title', wide: true },
   workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'staff', title: 'tickets_title', wide: true },
@@ -68,6 +70,7 @@ function allowed(def: RouteDef): boolean {
 
 function navFor(role: string): { key: Key; path: string }[] {
   const items: { key: Key; path: string }[] = [];
+  if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_overview', path: '/overview' });
   if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_intake', path: '/intake' });
   if (UNIT.includes(role)) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (UNIT.includes(role)) items.push({ key: 'nav_inbox', path: '/inbox' });

@@ -18,9 +18,12 @@ export function homeFor(role: string | undefined): string {
     case 'agent':
       return '/intake';
     case 'dispatcher':
-      return '/tickets?status=new';
-    case 'unit_handler':
+    case 'supervisor':
+    case 'admin':
     case 'unit_manager':
+      // leaders and the dispatch desk land on the overview (today, overdue, reviews, alerts)
+      return '/overview';
+    case 'unit_handler':
       return '/workbench';
     case 'callback_agent':
       return '/callbacks';

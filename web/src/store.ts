@@ -2,6 +2,7 @@
 
 import { api, setToken, type Category, type Enums, type InboxItem, type Unit, type User } from './api';
 import { lang, tMaybe } from './i18n';
+import { setDueSoonShare } from './format';
 
 export const session: { user: User | null } = { user: null };
 
@@ -19,6 +20,7 @@ export function signOut(): void {
   lastList.hash = '';
 }
 
+
 // ---- enumerations ---------------------------------------------------------------------------
 
 let enums: Enums | null = null;
@@ -30,7 +32,10 @@ export function loadEnums(): Promise<Enums | null> {
   if (!enumsPromise) {
     enumsPromise = api
       .enums()
-      .then((e) => (enums = e))
+      .then((e) => {
+        setDueSoonShare((e as unknown as { deadline_policy?: { due_soon_share?: number } }).deadline_policy?.due_soon_share);
+        return (enums = e);
+      })
       .catch(() => {
         enumsPromise = null;
         return null;

@@ -58,7 +58,9 @@ fn the_classifier_trained_from_history_suggests_the_category_of_a_known_kind_of_
         let (st, _, c) = call(&s, "POST", "/api/v1/classify", Some(&agent), Some(&body));
         assert_eq!(st, 200, "{c}");
         let cats: &Vec<Value> = c["category"].as_array().unwrap();
-        assert!(cats.len() == 3 && cats[0]["confidence"].as_f64().unwrap() > 0.0);
+        assert!(
+            !cats.is_empty() && cats.len() <= 3 && cats[0]["confidence"].as_f64().unwrap() > 0.0
+        );
         if cats.iter().any(|x| x["code"] == t["category_code"]) {
             hits += 1;
         }

@@ -19,6 +19,7 @@ mod kb;
 mod kb_articles;
 pub mod notify;
 mod openapi;
+pub(crate) mod overview;
 mod reference;
 mod routing;
 mod scores;
@@ -223,6 +224,7 @@ pub fn router(state: AppState) -> Router {
             get(routing::dispatch_accuracy),
         )
         .route("/inbox", get(routing::inbox))
+        .route("/overview", get(overview::overview))
         .route("/track/{number}", get(tickets::track))
         .route("/public/tickets", post(tickets::public_create));
     Router::new()

@@ -46,6 +46,7 @@ pub const ROUTES: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("get", "/api/v1/kb/usage", "Direct-answer rate and answers per article in [from, to)", true, None),
     ("get", "/api/v1/kb/stats", "The virtual agent's stored sessions and one-shot resolution rate in [from, to)", true, None),
     ("post", "/api/v1/public/ask", "The virtual agent answers from the knowledge base or hands over (public)", false, None),
+    ("get", "/api/v1/overview", "Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)", true, None),
     ("post", "/api/v1/public/ask/{session}/ticket", "The request filed from a virtual-agent session's hand-over (public)", false, None),
 ];
 

@@ -84,6 +84,7 @@ macro_rules! list {
 pub async fn enums(State(st): State<AppState>) -> Json<Value> {
     Json(json!({
         "time_zone": st.zone.name(),
+        "deadline_policy": {"due_soon_share": crate::overview::due_soon_share()},
         "channels": list!(Channel),
         "types": list!(RequestType),
         "tiers": list!(DeadlineTier),

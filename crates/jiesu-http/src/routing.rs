@@ -46,12 +46,64 @@ pub fn suggest_for(st: &AppState, t: &TicketState, now: DateTime<Utc>) -> Value 
         .map(|a| a.unit.as_str())
         .collect();
     let mut v = serde_json::to_value(&s).unwrap_or(Value::Null);
+    let on = st.zone.date(now);
+    if let Some(rule) = &s.rule_id {
+        v["words"] = words(st, &cat, rule, on, &t.intake.category_code, &s.assignments);
+    }
     if !returned.is_empty() {
         v["returned_units"] = json!(returned);
-        v["next"] = serde_json::to_value(s.next_after(&returned)).unwrap_or(Value::Null);
+        let next = s.next_after(&returned);
+        v["next"] = serde_json::to_value(&next).unwrap_or(Value::Null);
+        if let Some(n) = &next {
+            v["next"]["words"] = words(
+                st,
+                &cat,
+                &n.rule_id,
+                on,
+                &t.intake.category_code,
+                &n.assignments,
+            );
+        }
     }
     v["catalogue_rules"] = json!(cat.len());
     v
+}
+
+/// The suggestion in words for the dispatcher (派单依据), e.g. `按派单目录：供暖 › 集中供热 → 热力集团`:
+/// the category path the rule covers (its prefix; the ticket's own category when the rule covers
+/// every category), then the lead unit and the assisting units by name. The rule id stays a
+/// secondary detail (`rule_id`). `{zh, en}`.
+fn words(
+    st: &AppState,
+    cat: &jiesu_routing::Catalogue,
+    rule_id: &str,
+    on: chrono::NaiveDate,
+    ticket_category: &str,
+    assignments: &[jiesu_routing::SuggestedAssignment],
+) -> Value {
+    let prefix = cat
+        .get(rule_id, on)
+        .map(|r| r.category_prefix.clone())
+        .filter(|p| st.categories.get(p).is_some())
+        .unwrap_or_else(|| ticket_category.to_string());
+    let path = st.categories.path_label(&prefix);
+    let lead: Vec<&str> = assignments
+        .iter()
+        .filter(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead)
+        .map(|a| a.unit_name.as_str())
+        .collect();
+    let assists: Vec<&str> = assignments
+        .iter()
+        .filter(|a| a.role != jiesu_domain::ticket::AssignmentRole::Lead)
+        .map(|a| a.unit_name.as_str())
+        .collect();
+    let mut zh = format!("按派单目录：{path} → {}", lead.join("、"));
+    let mut en = format!("By the duty catalogue: {path} → {}", lead.join(", "));
+    if !assists.is_empty() {
+        zh.push_str(&format!("（协办：{}）", assists.join("、")));
+        en.push_str(&format!(" (assisted by {})", assists.join(", ")));
+    }
+    json!({"zh": zh, "en": en})
 }
 
 /// `GET /api/v1/tickets/{id}/route` — the engine's proposal with its explanation.

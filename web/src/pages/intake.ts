@@ -101,6 +101,12 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       setMode('dispatch');
       units.add(code, name);
     },
+    onPlace: (sg) =>
+      void place.set(sg.district_code, sg.street_code, sg.community_code).then(() => {
+        toast(t('stf_place_used', { place: sg.matched }));
+        assist.refresh();
+      }),
+    phone: () => reqPhone.value.trim(),
   });
   place.street.addEventListener('change', () => assist.refresh());
 
@@ -141,8 +147,10 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     h(
       'aside',
       { class: 'intake-side' },
+      // the action first and sticky: the assistant below it scrolls in its own box, so the
+      // dispatch card and the submit button stay in view while the assistant is open
+      h('section', { class: 'card sticky intake-action', 'data-testid': 'intake-action' }, modeGroup, modeBox, h('div', { class: 'form-error' }), submitBtn, result),
       assist.el,
-      h('section', { class: 'card sticky' }, modeGroup, modeBox, h('div', { class: 'form-error' }), submitBtn, result),
     ),
   );
   text.after(counter);

@@ -6,7 +6,7 @@ import { h, mount } from '../dom';
 import { deadlineClock, dueState, fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
-import { loadInbox, rememberList, session } from '../store';
+import { loadEnums, loadInbox, rememberList, session } from '../store';
 import { reminderText } from './ticket';
 import { summaryCategory, summaryPlace, warmNames } from './tickets';
 
@@ -14,7 +14,8 @@ import { summaryCategory, summaryPlace, warmNames } from './tickets';
 function dueOf(it: TicketSummary): 'ok' | 'soon' | 'overdue' | 'done' {
   if (it.overdue) return 'overdue';
   if (!it.finish_deadline) return 'ok';
-  const d = dueState(it.finish_deadline);
+  // the span starts at intake (the summary carries no dispatch time; dispatch follows intake closely)
+  const d = dueState(it.finish_deadline, it.created_at);
   return d === 'overdue' ? 'soon' : d;
 }
 
@@ -68,6 +69,7 @@ export async function workbenchPage({ root, alive, onCleanup }: PageCtx): Promis
 
   const load = async () => {
     try {
+      await loadEnums();
       const [res, inbox] = await Promise.all([api.tickets({ mine: true, sort: 'deadline', page: 1, page_size: 100 }), loadInbox(true).catch(() => [] as InboxItem[])]);
       await warmNames(res.items);
       const byTicket = new Map<number, InboxItem[]>();
