@@ -226,6 +226,8 @@ export interface Suggestion {
   rule_id?: string | null;
   rank?: Rank | null;
   explanation: { zh: string; en: string; considered: ConsideredRule[] };
+  /** The dispatch in words ("按派单目录：供暖 › 集中供热 → 热力集团"), when a rule was found. */
+  words?: { zh: string; en: string } | null;
   runner_ups: Alternative[];
   conflicts: Alternative[];
   warnings?: string[];

@@ -172,6 +172,10 @@ export function intakeAssist(opts: AssistOpts) {
     renderPlaces(r.place ?? []);
     mount(
       clsBox,
+      // below the calibrated floor nothing is suggested: say so, rather than show a guess
+      r.category.length === 0
+        ? h('p', { class: 'muted small cls-none', 'data-testid': 'cls-none' }, t('cls_none', { floor: pct(r.floors?.category ?? 0.05) }))
+        : null,
       h(
         'ol',
         { class: 'plain cls-list' },

@@ -44,6 +44,12 @@ export function fmtTime(iso: string | null | undefined): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
+/** The city's calendar date of an instant, `YYYY-MM-DD` (for date inputs and `from`/`to` queries). */
+export function cityDay(d: Date): string {
+  const p = parts(d);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
 /** 2024-05-01 (city time). */
 export function fmtDate(iso: string | null | undefined): string {
   return fmtTime(iso).slice(0, 10);

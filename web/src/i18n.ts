@@ -982,6 +982,7 @@ const S = {
   sc_sort_label: ['排序', 'Sort by'],
   // ---- staff pages, issue 9 (first contact) ----
   stf_place_title: ['文中提到的地点', 'Place named in the text'],
+  cls_none: ['没有把握足够的分类建议（置信度均低于 {floor}），请手动选择分类', 'No category is likely enough to suggest (all below {floor}); choose one by hand'],
   stf_place_use: ['采用地点', 'Use this place'],
   stf_place_used: ['已采用地点：{place}', 'Place set: {place}'],
   stf_src_rule: ['派单目录', 'Catalogue'],

@@ -174,7 +174,18 @@ export function renderSuggestion(s: Suggestion, opts: SuggestionOpts): HTMLEleme
       ),
     ];
   } else {
-    explain = [h('p', { class: 'sg-explain', 'data-testid': 'suggestion-explanation' }, headline(s), extraSentences(s) ? h('span', { class: 'sg-extra' }, ' ', extraSentences(s)) : null)];
+    // in words first ("按派单目录：供暖 › 集中供热 → 热力集团"); the rule's own sentence and id follow as detail
+    const words = s.words ? (lang() === 'zh' ? s.words.zh : s.words.en) : '';
+    explain = [
+      h(
+        'p',
+        { class: 'sg-explain', 'data-testid': 'suggestion-explanation' },
+        words ? h('strong', { class: 'sg-words', 'data-testid': 'suggestion-words' }, words) : null,
+        words ? h('br') : null,
+        h('span', { class: words ? 'sg-detail muted small' : '' }, headline(s)),
+        extraSentences(s) ? h('span', { class: 'sg-extra' }, ' ', extraSentences(s)) : null,
+      ),
+    ];
   }
 
   const others = (afterReturn

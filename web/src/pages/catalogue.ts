@@ -5,7 +5,7 @@
 import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type RuleFields, type RuleKey, type WhatIfReport } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, select, toast, type Child } from '../dom';
-import { fmtTime } from '../format';
+import { cityDay, fmtTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
@@ -557,7 +557,7 @@ async function loadDraftRules(ctx: PageCtx, box: HTMLElement, version: number): 
 
 const EMPTY_RULE: RuleFields = {
   id: '',
-  effective_from: new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10),
+  effective_from: cityDay(new Date()),
   effective_to: '',
   priority: '0',
   category_prefix: '',

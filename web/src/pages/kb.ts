@@ -7,7 +7,7 @@
 import { api, ApiError, type KbArticleFull, type KbArticleInput, type KbListItem, type KbVersion } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, clearErrors, field, h, input, mount, select, showFieldError, textarea, toast } from '../dom';
-import { fmtTime } from '../format';
+import { cityDay, fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { session } from '../store';
@@ -16,7 +16,7 @@ const STATUSES = ['draft', 'in_review', 'published', 'retired'];
 const REVIEWERS = ['supervisor', 'admin'];
 
 const pct = (x: number) => `${(Math.max(0, Math.min(1, x)) * 100).toFixed(1)}%`;
-const day = (d: Date) => d.toISOString().slice(0, 10);
+const day = (d: Date) => cityDay(d);
 const errText = (e: unknown) => (e instanceof ApiError ? e.text(lang()) : String(e));
 const statusLabel = (s: string) => t(`kbm_status_${s}` as 'kbm_status_draft');
 

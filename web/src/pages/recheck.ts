@@ -7,13 +7,14 @@ import { ApiError } from '../api';
 import { cbApi, type SampleItem } from '../callback-api';
 import { errorBlock, loadingBlock, radioGroup, radioValue } from '../components';
 import { clearErrors, field, h, input, mount, showFieldError, textarea, toast } from '../dom';
-import { fmtTime } from '../format';
+import { cityDay, fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
 import { enumLabel, unitName } from '../store';
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
+/** A date input's value: the city's day (the server reads from/to as city days). */
+const day = (d: Date) => cityDay(d);
 
 export async function recheckPanel({ route, alive }: PageCtx, body: HTMLElement): Promise<void> {
   const q = route.query;
