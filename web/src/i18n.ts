@@ -608,7 +608,7 @@ const S = {
   sup_rv_return: ['退单', 'Return'],
   sup_rv_extension: ['延期', 'Extension'],
   sup_rv_until: ['申请延至 {at}', 'Asks until {at}'],
-  sup_rv_hint: ['点击工单号进入工单，在“操作”中同意或驳回。退单同意后按下一条建议改派。', 'Open a ticket to approve or reject; an approved return is re-dispatched to the next suggestion.'],
+  sup_rv_hint: ['在本页直接同意或不同意（可填审核意见），或点击工单号进入工单处理。退单同意后按下一条建议改派。', 'Approve or reject here (with an optional note), or open the ticket; an approved return is re-dispatched to the next suggestion.'],
   sup_es_total: ['提级诉求', 'Escalated'],
   sup_es_open: ['办理中', 'Still open'],
   sup_es_done: ['已办结', 'Settled'],

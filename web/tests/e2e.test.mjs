@@ -791,6 +791,12 @@ test('supervision: bulk urging reaches the unit inbox; the review queue shows a 
   await row.locator('[data-state]').waitFor();
   await assertLabelled(page);
   await shot(page, '23b-review-queue');
+  // decided in the queue: approve the return, the ticket is back with the centre
+  await row.locator('[data-testid=review-decide] input[name=note]').fill('同意改派');
+  await row.locator('[data-testid=review-approve]').click();
+  await row.locator('[data-testid=review-done][data-approved=true]').waitFor();
+  const after = (await api('GET', `/api/v1/tickets/${ret.id}`, undefined, sup)).body;
+  assert.equal(after.status, 'new', 'the approved return puts the ticket back for dispatch');
   // escalations: open, with the lead unit
   await page.click('.tabs a[data-tab=escalations]');
   const erow = page.locator(`[data-testid=escalation-board] tr[data-escalated="${esc.id}"]`);

@@ -1,7 +1,7 @@
 // The supervision board (督办): overdue assignments by unit and by district with ageing columns,
 // sortable; each unit links to the ticket list filtered by that unit and overdue=true.
 
-import { api, ApiError, type AccuracyRow, type Ageing, type ClockView, type DispatchAccuracy, type EscalationBoard, type OverdueBoard, type OverdueDistrict, type OverdueUnit, type ReviewQueue } from '../api';
+import { api, ApiError, type AccuracyRow, type Ageing, type ClockView, type DispatchAccuracy, type EscalationBoard, type OverdueBoard, type OverdueDistrict, type OverdueUnit, type ReviewItem, type ReviewQueue } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, toast, type Child } from '../dom';
 import { fmtDuration, fmtTime } from '../format';
@@ -366,7 +366,7 @@ function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): vo
       h(
         'table',
         { class: 'table', 'data-testid': 'review-queue' },
-        h('thead', null, h('tr', null, [t('sup_rv_col_ticket'), t('sup_rv_col_kind'), t('sup_col_unit'), t('sup_rv_col_reason'), t('sup_rv_col_requested'), t('sup_rv_col_due')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', null, h('tr', null, [t('sup_rv_col_ticket'), t('sup_rv_col_kind'), t('sup_col_unit'), t('sup_rv_col_reason'), t('sup_rv_col_requested'), t('sup_rv_col_due'), t('rv_note')].map((c) => h('th', { scope: 'col' }, c)))),
         h(
           'tbody',
           null,
@@ -386,6 +386,7 @@ function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): vo
               ),
               h('td', { 'data-label': t('sup_rv_col_requested'), class: 'small nowrap' }, fmtTime(it.requested_at)),
               h('td', { 'data-label': t('sup_rv_col_due'), class: 'small nowrap' }, fmtTime(it.review.due), ' ', clockBadge(it.review)),
+              h('td', { 'data-label': t('rv_note') }, reviewDecision(it)),
             ),
           ),
         ),
@@ -393,6 +394,30 @@ function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): vo
     ),
     h('p', { class: 'muted small' }, t('sup_rv_hint')),
   );
+}
+
+/** The decision of one pending return or extension, taken in the queue (the same ticket action as
+ * on the ticket page; the server decides and its refusal shows in the row). */
+function reviewDecision(it: ReviewItem): HTMLElement {
+  const note = input('note', { maxlength: 500, placeholder: t('rv_note'), 'aria-label': t('rv_note') });
+  const msg = h('div', { class: 'small', role: 'status' });
+  const box = h('div', { class: 'rv-decide', 'data-testid': 'review-decide' });
+  const decide = async (approve: boolean) => {
+    mount(msg);
+    try {
+      await api.action(it.ticket_id, it.kind === 'return' ? 'review-return' : 'review-extension', { unit_code: it.unit_code, approve, note: note.value.trim() || undefined });
+      mount(box, h('span', { class: 'tag ok', 'data-testid': 'review-done', 'data-approved': String(approve) }, t('rv_done_ok', { number: it.number }), ' · ', approve ? t('rv_approve') : t('rv_reject')));
+    } catch (e) {
+      mount(msg, h('span', { class: 'error' }, e instanceof ApiError ? e.text(lang()) : String(e)));
+    }
+  };
+  mount(
+    box,
+    note,
+    h('div', { class: 'row gap-s' }, button(t('rv_approve'), { class: 'btn small primary', 'data-testid': 'review-approve', onclick: () => void decide(true) }), button(t('rv_reject'), { class: 'btn small', 'data-testid': 'review-reject', onclick: () => void decide(false) })),
+    msg,
+  );
+  return box;
 }
 
 /** 提级跟踪: escalated tickets, whether the matter is still open, and the lead unit's clock. */
