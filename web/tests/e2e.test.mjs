@@ -1452,6 +1452,33 @@ test('the callback script names the unit that finished, not the street that retu
   await context.close();
 });
 
+test('a re-dispatch under another tier says so on the timeline', async () => {
+  const [agent, disp, hand] = [await token('agent1'), await token('dispatcher1'), await token('handler1')];
+  const leaf = (await api('GET', '/api/v1/categories')).body[0].children[0].children[0].code;
+  const c = await api('POST', '/api/v1/tickets', {
+    channel: 'phone', type: 'complaint', category_code: leaf, title: '路口信号灯故障', text: '路口信号灯故障，车辆拥堵，请尽快处理。',
+    district_code: DISTRICT, street_code: STREET, requester: { name: '孙先生', phone: '13522223333' },
+  }, agent);
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const id = c.body.id;
+  for (const [tok, action, body] of [
+    [disp, 'dispatch', { assignments: [{ unit_code: STREET, role: 'lead' }], tier: '7d' }],
+    [hand, 'return', { reason: 'outside_area', text: '不属于本街道' }],
+    [disp, 'review-return', { approve: true }],
+    [disp, 'dispatch', { assignments: [{ unit_code: '110105002', role: 'lead' }], tier: '24h' }],
+  ]) {
+    const r = await api('POST', `/api/v1/tickets/${id}/${action}`, body, tok);
+    assert.equal(r.status, 200, `${action}: ${JSON.stringify(r.body)}`);
+  }
+  const { page, context } = await newPage();
+  await login(page, 'dispatcher1');
+  await page.goto(`${base}/#/tickets/${id}`);
+  const changed = page.locator('[data-testid=tier-changed]');
+  await changed.waitFor();
+  assert.match(await changed.textContent(), /7天.*→.*24小时/);
+  await context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -19,8 +19,15 @@ export function eventTitle(kind: string, labelZh?: string): string {
   return tMaybe(`ev.${kind}`) ?? labelZh ?? kind;
 }
 
-/** The details of one event, from its payload fields. */
-function eventBody(e: EventView): Child {
+/** The lead's tier of a `dispatched` event, if it has a lead. */
+function leadTier(e: EventView): string | undefined {
+  const as = (Array.isArray(e.assignments) ? e.assignments : []) as { role?: string; tier?: string }[];
+  return as.find((a) => a.role === 'lead')?.tier;
+}
+
+/** The details of one event, from its payload fields; `prevTier` is the lead tier of the previous
+ * dispatch, so a re-dispatch under another tier says so instead of changing it silently. */
+function eventBody(e: EventView, prevTier?: string): Child {
   const s = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : '');
   const u = (k: string) => unitName(s(k));
   switch (e.kind) {
@@ -49,6 +56,9 @@ function eventBody(e: EventView): Child {
             ),
           ),
         ),
+        prevTier && leadTier(e) && leadTier(e) !== prevTier
+          ? h('div', { class: 'tag warn', 'data-testid': 'tier-changed' }, t('tier_changed', { from: enumLabel('tiers', prevTier), to: enumLabel('tiers', leadTier(e) ?? '') }))
+          : null,
         s('note') ? h('div', { class: 'quote' }, s('note')) : null,
         s('rule') ? h('div', { class: 'muted small', 'data-rule': s('rule') }, t('sg_dispatched_by_rule', { rule: s('rule') })) : null,
       ];
@@ -112,6 +122,14 @@ export function reminderText(e: { [k: string]: unknown }): string {
 }
 
 export function eventItems(events: EventView[]): TimelineItem[] {
+  // the lead tier in force before each dispatch (in log order)
+  const prevTier = new Map<number, string | undefined>();
+  let tier: string | undefined;
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    if (e.kind !== 'dispatched') continue;
+    prevTier.set(e.seq, tier);
+    tier = leadTier(e) ?? tier;
+  }
   return [...events]
     .sort((a, b) => b.seq - a.seq)
     .map((e) => ({
@@ -119,7 +137,7 @@ export function eventItems(events: EventView[]): TimelineItem[] {
       kind: e.kind,
       title: eventTitle(e.kind, e.label_zh),
       who: e.actor ? [e.actor.user, enumLabel('roles', e.actor.role), e.actor.unit_name ?? (e.actor.unit ? unitName(e.actor.unit) : '')].filter(Boolean).join(' · ') : undefined,
-      body: eventBody(e),
+      body: eventBody(e, prevTier.get(e.seq)),
       tone: ['result_submitted', 'callback_recorded', 'answered_directly', 'closed'].includes(e.kind)
         ? 'ok'
         : ['return_requested', 'escalated', 'reopened', 'whistled'].includes(e.kind) || (e.kind === 'reminded' && e.overdue)
