@@ -251,6 +251,31 @@ fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
     );
 }
 
+/// A ticket dispatched to 建外街道 (110105001) as lead and returned by its handler: it waits for
+/// the centre's review.
+fn returned_by_the_first_street(s: &Server, agent: &str, disp: &str, h1: &str) -> i64 {
+    let cat = first_leaf(s);
+    let id = create(s, agent, &cat)["id"].as_i64().unwrap();
+    let (st, _, v) = act(
+        s,
+        disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, _, v) = act(
+        s,
+        h1,
+        id,
+        "return",
+        json!({"reason": "outside_area", "text": "地址属于相邻街道"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["status"], "return_review");
+    id
+}
+
 #[test]
 fn a_returned_ticket_waits_for_review_and_lands_on_the_next_unit() {
     let s = server(&users());
@@ -260,24 +285,7 @@ fn a_returned_ticket_waits_for_review_and_lands_on_the_next_unit() {
         login(&s, "h1"),
         login(&s, "h2"),
     );
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(
-        &s,
-        &disp,
-        id,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
-    );
-    let (st, _, v) = act(
-        &s,
-        &h1,
-        id,
-        "return",
-        json!({"reason": "outside_area", "text": "地址属于相邻街道"}),
-    );
-    assert_eq!(st, 200, "{v}");
-    assert_eq!(v["status"], "return_review");
+    let id = returned_by_the_first_street(&s, &agent, &disp, &h1);
     let (st, _, _) = act(&s, &h1, id, "review-return", json!({"approve": true}));
     assert_eq!(st, 403, "a unit cannot approve its own return");
     let (st, _, v) = act(&s, &disp, id, "review-return", json!({"approve": true}));
@@ -306,23 +314,7 @@ fn the_callback_names_the_unit_that_finished_not_the_one_that_returned() {
         login(&s, "h2"),
         login(&s, "cb1"),
     );
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(
-        &s,
-        &disp,
-        id,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
-    );
-    let (st, _, v) = act(
-        &s,
-        &h1,
-        id,
-        "return",
-        json!({"reason": "outside_area", "text": "地址属于相邻街道"}),
-    );
-    assert_eq!(st, 200, "{v}");
+    let id = returned_by_the_first_street(&s, &agent, &disp, &h1);
     let (st, _, v) = act(&s, &disp, id, "review-return", json!({"approve": true}));
     assert_eq!(st, 200, "{v}");
     let (st, _, v) = act(

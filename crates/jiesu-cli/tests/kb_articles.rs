@@ -33,18 +33,6 @@ fn search_ids(s: &Server, tok: &str, q: &str) -> Vec<String> {
         .collect()
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A server on a fresh database whose clock starts at `clock` (RFC 3339), in the city zone `tz`.
 fn server_at(clock: &str, tz: &str) -> Server {
     server_full(

@@ -14,18 +14,6 @@ fn users() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
     ]
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn search(s: &Server, tok: &str, query: &str) -> (u16, Value) {
     let (st, _, v) = call(
         s,
@@ -56,7 +44,7 @@ fn create(s: &Server, tok: &str, cat: &str, title: &str, text: &str, street: &st
 fn category_search_finds_the_citizens_word_through_shared_synonyms_leaves_first() {
     let s = server(&users());
     let agent = login(&s, "agent1");
-    let (st, v) = search(&s, &agent, &format!("q={}&limit=20", enc("噪音")));
+    let (st, v) = search(&s, &agent, &format!("q={}&limit=20", urlencode("噪音")));
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["query"], "噪音");
     let expanded: Vec<&str> = v["expanded"]
@@ -109,7 +97,7 @@ fn category_search_finds_the_citizens_word_through_shared_synonyms_leaves_first(
     );
     assert_eq!(st, 400, "{e}");
     // limit is honoured
-    let (_, v) = search(&s, &agent, &format!("q={}&limit=2", enc("噪音")));
+    let (_, v) = search(&s, &agent, &format!("q={}&limit=2", urlencode("噪音")));
     assert_eq!(v["results"].as_array().unwrap().len(), 2);
 }
 
@@ -155,7 +143,7 @@ fn the_empty_category_search_starts_with_the_most_used_categories_not_the_epidem
     assert_eq!(r[1]["uses_30d"], 1);
     assert_eq!(r.len(), 20, "default limit");
     // and the use orders equally good matches
-    let (_, v) = search(&s, &agent, &format!("q={}", enc("噪音")));
+    let (_, v) = search(&s, &agent, &format!("q={}", urlencode("噪音")));
     let r = v["results"].as_array().unwrap();
     let used = r.iter().find(|x| x["code"] == noise).unwrap();
     assert_eq!(used["uses_30d"], 1, "{v}");

@@ -208,6 +208,19 @@ pub fn complaint_dispatched_to(
     id
 }
 
+/// Percent-encodes a query value (every byte but ASCII letters and digits).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub fn login(s: &Server, name: &str) -> String {
     let (st, _, v) = call(
         s,
