@@ -43,6 +43,10 @@ if [ ! -d "$shared/tipdm2020_gov_messages_labelled" ] || [ ! -d "$shared/tipdm20
   fi
 fi
 
+echo "== crate boundaries (docs/ARCHITECTURE.md)"
+python3 scripts/check-boundaries.py
+record "crate boundaries" $?
+
 echo "== web UI: npm ci + build"
 (cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build --silent)
 ui=$?

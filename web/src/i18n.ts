@@ -955,7 +955,7 @@ const S = {
   ask_file_request: ['提交诉求', 'File a request'],
   ask_related: ['相关问题', 'Related questions'],
 
-  // Issue 9 (public pages: menu, form errors, scorecard on a phone)
+  // Public pages: menu, form errors, scorecard on a phone)
   pub_menu: ['菜单', 'Menu'],
   fe_enter: ['请填写{label}', 'Please enter {label}'],
   fe_choose: ['请选择{label}', 'Please choose {label}'],

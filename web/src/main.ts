@@ -1,6 +1,6 @@
 // Entry point: the shell (top bar + main area) and the hash router.
 
-import './styles.css';
+import './styles/index.css';
 import { api, hasToken, setUnauthorizedHandler } from './api';
 import { errorBlock } from './components';
 import { button, h, mount, toast } from './dom';

@@ -17,7 +17,7 @@ import { href } from '../router';
 import { categoryPathText, enumLabel, loadCategories, loadEnums, rememberList, session, unitName } from '../store';
 import { requestCard } from './ticket';
 import { recheckPanel } from './recheck';
-import '../scoring.css';
+import '../styles/pages/scorecard-drill.css';
 
 type Tab = 'queue' | 'unresolved' | 'recheck';
 

@@ -16,7 +16,7 @@ import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
 import { categoryPathText, enumLabel, loadCategories, loadEnums, session } from '../store';
 import { pager } from './tickets';
-import '../scoring.css';
+import '../styles/pages/scorecard-drill.css';
 
 /** The first and last city-local day of a period `[from, to)` given as UTC instants. */
 function periodDays(from: string, to: string): { from: string; to: string } {
