@@ -8,7 +8,7 @@ use jiesu_domain::auth::Role;
 use jiesu_domain::ticket::*;
 use jiesu_domain::ActorRef;
 use jiesu_http::AppState;
-use jiesu_store::{NewTicket, SqliteStore};
+use jiesu_store::{NewTicket, SqliteStore, Store};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ fn sample_intake(category: &str) -> Intake {
     }
 }
 
-fn fresh(db: &Path) -> Result<SqliteStore> {
+fn fresh(db: &Path) -> Result<Arc<dyn Store>> {
     if db.exists() {
         bail!(
             "{} already exists; the benchmark needs a new file (nothing was changed)",
@@ -46,7 +46,7 @@ fn fresh(db: &Path) -> Result<SqliteStore> {
     }
     let store = SqliteStore::open(db)?;
     crate::seed_reference(&store)?;
-    Ok(store)
+    Ok(Arc::new(store))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -65,8 +65,8 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
     }
     let limit_db = db.with_extension("limit.db");
     let store = fresh(db)?;
-    crate::add_user(&store, "bench", "agent", None, PW)?;
-    let state = AppState::load(Arc::new(store))?;
+    crate::add_user(&*store, "bench", "agent", None, PW)?;
+    let state = AppState::load(store)?;
     let category = state
         .categories
         .leaves()
@@ -138,9 +138,9 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
                     now: chrono::Utc::now(),
                     idempotency_key: None,
                 },
-                move |r| {
+                Box::new(move |r| {
                     let _ = tx.send(r.is_ok());
-                },
+                }),
             );
             inflight += 1;
         }

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use jiesu_domain::Role;
 use jiesu_http::{AppState, DemoAccount};
-use jiesu_store::{SqliteStore, StoreOptions, TicketStore};
+use jiesu_store::{SqliteStore, Store, StoreOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -222,8 +222,8 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })?;
             refuse_existing(&db)?;
-            let store = SqliteStore::open(&db)?;
-            seed_reference(&store)?;
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+            seed_reference(&*store)?;
             store.set_city_zone(zone)?;
             println!(
                 "created {} with the reference data (no tickets), time zone {zone}",
@@ -266,13 +266,13 @@ fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let store = open_existing(&db)?;
-            add_user(&store, &name, &role, unit.as_deref(), &password)?;
+            add_user(&*store, &name, &role, unit.as_deref(), &password)?;
             println!("user {name} ({role}) added");
             Ok(())
         }
         Cmd::Stats { db, json } => {
             let store = open_existing(&db)?;
-            let s = jiesu_demo::stats(&store)?;
+            let s = jiesu_demo::stats(&*store)?;
             if json {
                 println!("{}", serde_json::to_string(&s)?);
             } else {
@@ -293,7 +293,7 @@ fn run(cli: Cli) -> Result<()> {
             let store = open_existing(&db)?;
             let t0 = std::time::Instant::now();
             let org = jiesu_domain::org::OrgTree::new(store.units()?);
-            let m = jiesu_http::classify::train(&store, &org)?;
+            let m = jiesu_http::classify::train(&*store, &org)?;
             let dir = jiesu_http::classify::model_dir(&db);
             jiesu_http::classify::save(&m, &dir)?;
             println!(
@@ -323,7 +323,7 @@ fn run(cli: Cli) -> Result<()> {
                 open,
             } => routing_cmds::bench_route(rules, queries, open),
             BenchCmd::Score(a) => jiesu_score::cli::run_bench_score(a),
-            BenchCmd::Kb(args) => jiesu_kb::run_bench_kb(args),
+            BenchCmd::Kb(args) => jiesu_kb_bench::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
         },
     }
@@ -340,7 +340,7 @@ fn refuse_existing(db: &Path) -> Result<()> {
 }
 
 /// Opens a database that must exist (so a typo does not silently create an empty city).
-pub fn open_existing(db: &Path) -> Result<SqliteStore> {
+pub fn open_existing(db: &Path) -> Result<Arc<dyn Store>> {
     if !db.exists() {
         bail!(
             "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
@@ -349,11 +349,12 @@ pub fn open_existing(db: &Path) -> Result<SqliteStore> {
             db.display()
         );
     }
-    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// Writes the shipped reference data (Beijing's units, our category tree) into the store.
-pub fn seed_reference(store: &SqliteStore) -> Result<()> {
+pub fn seed_reference(store: &dyn Store) -> Result<()> {
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
@@ -402,7 +403,7 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
 }
 
 /// Publishes the demo duty catalogue if the database has none.
-fn seed_reference_catalogue(store: &SqliteStore) -> Result<()> {
+fn seed_reference_catalogue(store: &dyn Store) -> Result<()> {
     if store.catalogue("published")?.is_none() {
         let org = jiesu_domain::org::OrgTree::new(store.units()?);
         let cats = jiesu_domain::category::CategoryTree::new(store.categories()?);
@@ -420,7 +421,7 @@ fn seed_reference_catalogue(store: &SqliteStore) -> Result<()> {
 }
 
 pub fn add_user(
-    store: &SqliteStore,
+    store: &dyn Store,
     name: &str,
     role: &str,
     unit: Option<&str>,
@@ -453,7 +454,7 @@ pub fn add_user(
     Ok(())
 }
 
-fn serve(store: SqliteStore, listen: &str, demo: Option<Vec<DemoAccount>>) -> Result<()> {
+fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) -> Result<()> {
     serve_cfg(
         store,
         listen,
@@ -476,7 +477,7 @@ fn parse_test_clock(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
 }
 
 fn serve_cfg(
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     listen: &str,
     demo: Option<Vec<DemoAccount>>,
     cfg: jiesu_http::notify::NotifyConfig,
@@ -493,7 +494,7 @@ fn serve_cfg(
         }
         None => Arc::new(chrono::Utc::now),
     };
-    let mut state = AppState::load_with_clock(Arc::new(store), clock)?;
+    let mut state = AppState::load_with_clock(store, clock)?;
     state.demo_accounts = Arc::new(demo);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -583,7 +584,7 @@ fn demo(db: &Path, listen: &str) -> Result<()> {
     let store = open_existing(db)?;
     for (name, role, unit, _) in &accounts {
         if store.user_by_name(name)?.is_none() {
-            add_user(&store, name, role, *unit, PW)?;
+            add_user(&*store, name, role, *unit, PW)?;
         }
     }
     println!("\nJiesu demo city: http://{listen}/");

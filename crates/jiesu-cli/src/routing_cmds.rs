@@ -5,7 +5,7 @@ use clap::Subcommand;
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::OrgTree;
 use jiesu_routing::Catalogue;
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::Store;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -40,14 +40,14 @@ pub fn demo_catalogue(org: &OrgTree, cats: &CategoryTree) -> Catalogue {
     jiesu_demo::catalogue::demo_catalogue(org, cats)
 }
 
-fn trees(store: &SqliteStore) -> Result<(OrgTree, CategoryTree)> {
+fn trees(store: &dyn Store) -> Result<(OrgTree, CategoryTree)> {
     Ok((
         OrgTree::new(store.units()?),
         CategoryTree::new(store.categories()?),
     ))
 }
 
-fn published(store: &SqliteStore, org: &OrgTree, cats: &CategoryTree) -> Result<Catalogue> {
+fn published(store: &dyn Store, org: &OrgTree, cats: &CategoryTree) -> Result<Catalogue> {
     let v = store
         .catalogue("published")?
         .context("this database has no published duty catalogue (import one with `jiesu catalogue import --publish`)")?;
@@ -59,8 +59,8 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
     match cmd {
         CatalogueCmd::Export { db, out } => {
             let store = crate::open_existing(&db)?;
-            let (org, cats) = trees(&store)?;
-            let cat = published(&store, &org, &cats)?;
+            let (org, cats) = trees(&*store)?;
+            let cat = published(&*store, &org, &cats)?;
             let bytes = if out
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
@@ -77,7 +77,7 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
         }
         CatalogueCmd::Import { db, file, publish } => {
             let store = crate::open_existing(&db)?;
-            let (org, cats) = trees(&store)?;
+            let (org, cats) = trees(&*store)?;
             let mut bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             // An xlsx workbook (by content, whatever its name) is read as CSV, row N = line N.
@@ -107,8 +107,8 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
         }
         CatalogueCmd::Lint { db } => {
             let store = crate::open_existing(&db)?;
-            let (org, cats) = trees(&store)?;
-            let cat = published(&store, &org, &cats)?;
+            let (org, cats) = trees(&*store)?;
+            let cat = published(&*store, &org, &cats)?;
             println!(
                 "{}",
                 jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?)
@@ -121,12 +121,12 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
 /// `jiesu whatif --db PATH --catalogue DRAFT.csv [--months N]`
 pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Result<()> {
     let store = crate::open_existing(db)?;
-    let (org, cats) = trees(&store)?;
-    let current = published(&store, &org, &cats)?;
+    let (org, cats) = trees(&*store)?;
+    let current = published(&*store, &org, &cats)?;
     let bytes = std::fs::read(draft).with_context(|| format!("cannot read {}", draft.display()))?;
     let draft = Catalogue::from_csv(&bytes, &org, &cats).map_err(|r| anyhow::anyhow!("{r}"))?;
     let rep = jiesu_http::whatif_report(
-        &store,
+        &*store,
         &current,
         &draft,
         &org,

@@ -32,7 +32,7 @@ pub use stats::stats;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use jiesu_domain::{Event, TicketState};
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -226,7 +226,7 @@ type Batch = Vec<(TicketState, Vec<Event>)>;
 /// is called after every batch written.
 pub fn generate(
     opts: &GenerateOptions,
-    store: &SqliteStore,
+    store: &dyn Store,
     progress: &dyn Fn(u64, u64),
 ) -> Result<GenerateReport> {
     let t0 = Instant::now();
@@ -236,8 +236,7 @@ pub fn generate(
     if opts.months == 0 {
         bail!("months must be at least 1");
     }
-    let existing: i64 =
-        store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?))?;
+    let existing = store.ticket_count()?;
     if existing > 0 {
         bail!(
             "the database already holds {existing} tickets; generate the demo city into a new file"
@@ -400,14 +399,9 @@ pub fn generate(
 
     let ti = Instant::now();
     // `end_bulk` ends with ANALYZE: a sampled one is as good for the planner and does not read
-    // all of a Beijing-scale event log
-    // and the index sorts spill to temporary files, not memory, so a Beijing-scale build stays
-    // within its memory budget
-    store.write(|c| {
-        c.execute_batch("PRAGMA analysis_limit=1000; PRAGMA temp_store=FILE;")?;
-        Ok(())
-    })?;
-    store.end_bulk()?;
+    // all of a Beijing-scale event log, and the index sorts spill to temporary files, not
+    // memory, so a Beijing-scale build stays within its memory budget
+    store.end_bulk(true)?;
     let index_seconds = ti.elapsed().as_secs_f64();
     let cpu = cpu_seconds();
     Ok(GenerateReport {

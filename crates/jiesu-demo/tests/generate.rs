@@ -4,7 +4,28 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use jiesu_demo::{generate, stats, GenerateOptions, Regenerator};
-use jiesu_store::{SqliteStore, StoreOptions, TicketStore};
+use jiesu_store::{prelude::*, SqliteStore, StoreOptions};
+
+/// Reads the database file directly: these tests check raw rows, which no store method offers.
+trait RawSql {
+    fn sql<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> jiesu_store::Result<T>,
+    ) -> jiesu_store::Result<T>;
+}
+
+impl RawSql for SqliteStore {
+    fn sql<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> jiesu_store::Result<T>,
+    ) -> jiesu_store::Result<T> {
+        let c = rusqlite::Connection::open_with_flags(
+            self.path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        f(&c)
+    }
+}
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -130,7 +151,7 @@ fn volumes_follow_the_calendar() {
     // night is quiet: 02–05 Beijing time carries a few percent of the day
     let night: i64 = city()
         .store
-        .read(|c| {
+        .sql(|c| {
             Ok(c.query_row(
                 "SELECT COUNT(*) FROM tickets WHERE CAST(strftime('%H', datetime(created_at, '+8 hours')) AS INTEGER) BETWEEN 2 AND 4",
                 [],
@@ -151,7 +172,7 @@ fn the_newest_tickets_are_still_open_and_nothing_happens_after_the_end() {
     let end = jiesu_store::time::fmt(c.opts.end);
     let (after, backwards, open_old): (i64, i64, i64) = c
         .store
-        .read(|db| {
+        .sql(|db| {
             let after = db.query_row("SELECT COUNT(*) FROM events WHERE at > ?1", [&end], |r| r.get(0))?;
             let backwards = db.query_row(
                 "SELECT COUNT(*) FROM events a JOIN events b ON b.ticket_id = a.ticket_id AND b.seq = a.seq + 1 WHERE b.at < a.at",
@@ -178,7 +199,7 @@ fn the_newest_tickets_are_still_open_and_nothing_happens_after_the_end() {
 fn every_transition_of_the_lifecycle_occurs() {
     let kinds: Vec<String> = city()
         .store
-        .read(|c| {
+        .sql(|c| {
             let mut s = c.prepare("SELECT DISTINCT kind FROM events ORDER BY kind")?;
             let r = s
                 .query_map([], |r| r.get(0))?
@@ -241,7 +262,7 @@ fn stored_tickets_are_exactly_their_generation_and_fold_from_their_events() {
 /// A digest of everything a history is made of, in a fixed order.
 fn digest(store: &SqliteStore) -> (i64, u64) {
     store
-        .read(|c| {
+        .sql(|c| {
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
             let mut n = 0i64;
             let mut s = c.prepare(

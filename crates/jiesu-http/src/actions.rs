@@ -13,7 +13,7 @@ use jiesu_domain::auth::{authorize, role_may, Actor};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
 use jiesu_domain::ticket::*;
 use jiesu_domain::{AssignmentState, CallbackOutcome, DomainError, TicketState};
-use jiesu_store::{StoreError, TicketStore};
+use jiesu_store::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};

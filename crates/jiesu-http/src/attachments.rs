@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use jiesu_domain::auth::{authorize, role_may};
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::TicketState;
-use jiesu_store::{AttachmentRow, TicketStore};
+use jiesu_store::AttachmentRow;
 use serde::Deserialize;
 use serde_json::json;
 use std::io::Write;

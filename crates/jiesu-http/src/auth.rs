@@ -99,12 +99,10 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         let st = state.clone();
-        let user = tokio::task::spawn_blocking(move || {
-            use jiesu_store::TicketStore;
-            st.store.session_user(&token_hash(&token), now)
-        })
-        .await??
-        .ok_or_else(ApiError::unauthorized)?;
+        let user =
+            tokio::task::spawn_blocking(move || st.store.session_user(&token_hash(&token), now))
+                .await??
+                .ok_or_else(ApiError::unauthorized)?;
         let role = Role::parse(&user.role).ok_or_else(ApiError::unauthorized)?;
         let actor = Actor {
             user: user.username,

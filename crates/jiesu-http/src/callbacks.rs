@@ -14,7 +14,7 @@ use jiesu_domain::auth::Role;
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::ticket::{Resolution, Satisfaction};
 use jiesu_domain::{ActorRef, CallbackOutcome, Status, TicketState};
-use jiesu_store::{NewRecheck, RecheckVerdict, TicketQuery, TicketStore};
+use jiesu_store::{NewRecheck, RecheckVerdict, TicketQuery};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

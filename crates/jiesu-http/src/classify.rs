@@ -8,7 +8,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use jiesu_domain::org::{OrgTree, UnitKind};
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::Store;
 use jiesu_text::{Classifier, TrainOptions};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -127,7 +127,7 @@ pub fn unit_text(category_code: &str, title: &str, text: &str) -> String {
 
 /// Trains both models from the newest tickets of the store, with their current labels (after 改类)
 /// and corrections weighted ([`CORRECTION_WEIGHT`]), and the unit model from their lead units.
-pub fn train(store: &SqliteStore, org: &OrgTree) -> anyhow::Result<Models> {
+pub fn train(store: &dyn Store, org: &OrgTree) -> anyhow::Result<Models> {
     let examples = store.labelled_examples(TRAIN_LIMIT)?;
     if examples.len() < 50 {
         anyhow::bail!(

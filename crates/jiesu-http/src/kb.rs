@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use chrono::Duration;
 use jiesu_domain::auth::Role;
 use jiesu_kb::{find_duplicates, DupConfig, SearchOptions, TicketLite};
-use jiesu_store::{TicketQuery, TicketStore};
+use jiesu_store::TicketQuery;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

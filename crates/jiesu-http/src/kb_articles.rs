@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use jiesu_domain::auth::{Actor, Role};
 use jiesu_kb::{Article, ArticleStatus, KbError, KnowledgeBase};
-use jiesu_store::{KbVersionRow, SqliteStore};
+use jiesu_store::{KbVersionRow, Store};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ static EDIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Loads the knowledge base from the database; an empty database is first seeded with the demo
 /// city's articles (as shipped: published, or retired when expired).
-pub fn load_kb(store: &SqliteStore, now: chrono::DateTime<Utc>) -> anyhow::Result<KnowledgeBase> {
+pub fn load_kb(store: &dyn Store, now: chrono::DateTime<Utc>) -> anyhow::Result<KnowledgeBase> {
     if store.kb_version_count()? == 0 {
         let now = crate::kb_articles::stamp(now);
         let rows = jiesu_kb::demo_articles()
@@ -175,7 +175,7 @@ async fn change(
         }
         if let Err(e) = st2.store.kb_put_versions(rows) {
             // memory must not run ahead of the database: reload what is stored
-            if let Ok(k) = load_kb(&st2.store, st2.now()) {
+            if let Ok(k) = load_kb(&*st2.store, st2.now()) {
                 if let Ok(mut kb) = st2.kb.write() {
                     *kb = k;
                 }

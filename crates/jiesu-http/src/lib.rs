@@ -34,7 +34,7 @@ use chrono::{DateTime, Utc};
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::org::OrgTree;
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::Store;
 use std::sync::Arc;
 
 pub use error::ApiError;
@@ -53,7 +53,7 @@ pub struct DemoAccount {
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub org: Arc<OrgTree>,
     pub categories: Arc<CategoryTree>,
     pub rules: Arc<DeadlineRules>,
@@ -79,14 +79,14 @@ pub struct AppState {
 
 impl AppState {
     /// Loads the reference data from the store, with the machine's clock.
-    pub fn load(store: Arc<SqliteStore>) -> anyhow::Result<AppState> {
+    pub fn load(store: Arc<dyn Store>) -> anyhow::Result<AppState> {
         AppState::load_with_clock(store, Arc::new(Utc::now))
     }
 
     /// Loads the reference data from the store; `clock` is the server's clock from the start
     /// (a test clock in tests), so nothing reads the machine's clock behind it.
     pub fn load_with_clock(
-        store: Arc<SqliteStore>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     ) -> anyhow::Result<AppState> {
         let now = clock();
@@ -110,7 +110,7 @@ impl AppState {
                 })?,
             None => jiesu_routing::Catalogue::new(vec![]),
         };
-        let knowledge = kb_articles::load_kb(&store, now)?;
+        let knowledge = kb_articles::load_kb(&*store, now)?;
         let zone = store.city_zone()?;
         Ok(AppState {
             store,

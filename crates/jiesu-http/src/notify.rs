@@ -11,7 +11,6 @@ use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use jiesu_domain::EventKind;
-use jiesu_store::TicketStore;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::io::Write;

@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use jiesu_domain::auth::{Actor, Role};
-use jiesu_store::{TicketQuery, TicketStore};
+use jiesu_store::TicketQuery;
 use serde_json::{json, Value};
 
 /// An alert is raised for tickets whose lead finish deadline passed more than this many days ago

@@ -15,7 +15,7 @@ use jiesu_domain::auth::{role_may, Actor, Role};
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::{ActorRef, AssignmentState, TicketState};
 use jiesu_routing::{Catalogue, ClockKey, ClockKind, Emitted, OpenClock, RouteFacts};
-use jiesu_store::{StoreError, TicketStore};
+use jiesu_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -414,7 +414,7 @@ async fn load_draft(st: &AppState, version: i64) -> ApiResult<Catalogue> {
 
 /// Replays the last N months of dispatched tickets under a draft: who gains and loses load.
 pub fn whatif_report(
-    store: &dyn TicketStore,
+    store: &dyn Store,
     current: &Catalogue,
     draft: &Catalogue,
     org: &jiesu_domain::org::OrgTree,
@@ -1004,7 +1004,10 @@ pub async fn dispatch_accuracy(
 ) -> ApiResult<axum::Json<Value>> {
     require(&actor, CATALOGUE_ADMINS, "dispatch-accuracy")?;
     let s2 = st.clone();
-    let mut v = tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??;
+    let mut v = serde_json::to_value(
+        tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??,
+    )
+    .map_err(StoreError::from)?;
     if let Some(items) = v.get_mut("by_unit").and_then(|x| x.as_array_mut()) {
         for it in items {
             let name = it["key"]

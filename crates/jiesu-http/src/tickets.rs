@@ -13,7 +13,7 @@ use jiesu_domain::auth::{can_view, role_may, Actor};
 use jiesu_domain::org::UnitKind;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
-use jiesu_store::{NewTicket, TicketQuery, TicketStore};
+use jiesu_store::{NewTicket, TicketQuery};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -269,9 +269,12 @@ pub async fn create(
     };
     // handed to the store's writer without parking a thread; answered after the group commit
     let (tx, rx) = tokio::sync::oneshot::channel();
-    st.store.create_ticket_then(new, move |r| {
-        let _ = tx.send(r);
-    });
+    st.store.create_ticket_then(
+        new,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
     let created = rx
         .await
         .map_err(|_| ApiError::internal("the writer stopped"))??;

@@ -6,11 +6,11 @@ use jiesu_domain::command::{execute, AssignmentRequest, Command};
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, Role, TicketState};
 use jiesu_http::{scheduler_pass, AppState};
-use jiesu_store::{NewTicket, SqliteStore, TicketStore};
+use jiesu_store::{NewTicket, SqliteStore};
 use std::sync::{Arc, Mutex};
 
 fn state_at(path: &std::path::Path, clock: Arc<Mutex<DateTime<Utc>>>) -> AppState {
-    let store = SqliteStore::open(path).unwrap();
+    let store: Arc<dyn jiesu_store::Store> = Arc::new(SqliteStore::open(path).unwrap());
     if store.units().unwrap().is_empty() {
         store
             .replace_reference(
@@ -19,7 +19,7 @@ fn state_at(path: &std::path::Path, clock: Arc<Mutex<DateTime<Utc>>>) -> AppStat
             )
             .unwrap();
     }
-    let mut st = AppState::load(Arc::new(store)).unwrap();
+    let mut st = AppState::load(store).unwrap();
     st.clock = Arc::new(move || *clock.lock().unwrap());
     st
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use chrono::NaiveDate;
 
 use crate::article::{Article, ArticleStatus};
@@ -292,6 +292,24 @@ pub struct SystemResult {
     pub build_seconds: f64,
 }
 
+impl SystemResult {
+    /// The result of a run: each query's fastest time in milliseconds and whether its target was
+    /// in the top 3 (`real[i]`: query `i` is from the real data), and the build time.
+    pub fn from_runs(ms: Vec<f64>, hit: &[bool], real: &[bool], build_seconds: f64) -> Self {
+        SystemResult {
+            latency: latency(ms),
+            recall3: recall(hit, real, None),
+            recall3_demo: recall(hit, real, Some(false)),
+            recall3_real: recall(hit, real, Some(true)),
+            build_seconds,
+        }
+    }
+}
+
+/// A reference engine measured beside ours on the same set: it returns its results like
+/// [`run_ours`]. `jiesu bench kb` uses SQLite FTS5 (trigram), in the `jiesu-kb-bench` crate.
+pub type Reference<'a> = &'a dyn Fn(&BenchSet, usize) -> Result<SystemResult>;
+
 fn recall(hit: &[bool], real: &[bool], want_real: Option<bool>) -> f64 {
     let sel: Vec<bool> = hit
         .iter()
@@ -338,110 +356,7 @@ pub fn run_ours(set: &BenchSet, repeat: usize) -> Result<SystemResult> {
         ms.push(best);
         hit.push(res.iter().any(|h| h.id == ids[*t]));
     }
-    Ok(SystemResult {
-        latency: latency(ms),
-        recall3: recall(&hit, &set.real_query, None),
-        recall3_demo: recall(&hit, &set.real_query, Some(false)),
-        recall3_real: recall(&hit, &set.real_query, Some(true)),
-        build_seconds: build,
-    })
-}
-
-/// The FTS5 query for a text: every trigram of its runs of letters/digits/ideographs, quoted,
-/// joined with OR (ranked by bm25). `None` when the text has no trigram.
-pub fn fts5_query(text: &str) -> Option<String> {
-    let norm = jiesu_text::analyzer::normalize(text);
-    let mut grams: Vec<String> = Vec::new();
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, grams: &mut Vec<String>| {
-        for w in run.windows(3) {
-            let g: String = w.iter().collect();
-            if !grams.contains(&g) {
-                grams.push(g);
-            }
-        }
-        run.clear();
-    };
-    for c in norm.chars() {
-        if c.is_alphanumeric() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut grams);
-        }
-    }
-    flush(&mut run, &mut grams);
-    if grams.is_empty() {
-        return None;
-    }
-    Some(
-        grams
-            .iter()
-            .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" OR "),
-    )
-}
-
-/// SQLite FTS5 (trigram tokenizer, bm25 with the same field weights) on the same articles and
-/// queries.
-pub fn run_fts5(set: &BenchSet, repeat: usize) -> Result<SystemResult> {
-    let t0 = Instant::now();
-    let db = rusqlite::Connection::open_in_memory()?;
-    db.execute_batch(
-        "CREATE VIRTUAL TABLE kb USING fts5(question, tags, answer, tokenize='trigram');",
-    )
-    .context("SQLite FTS5 with the trigram tokenizer is not available in this build")?;
-    {
-        let tx = db.unchecked_transaction()?;
-        {
-            let mut ins = tx
-                .prepare("INSERT INTO kb(rowid, question, tags, answer) VALUES (?1, ?2, ?3, ?4)")?;
-            for (i, a) in set.articles.iter().enumerate() {
-                let mut tags = a.tags.join(" ");
-                if let Some(u) = jiesu_refdata::org().get(&a.owner_unit) {
-                    tags.push(' ');
-                    tags.push_str(&u.name);
-                }
-                ins.execute(rusqlite::params![i as i64, a.question, tags, a.answer])?;
-            }
-        }
-        tx.commit()?;
-    }
-    db.execute_batch("INSERT INTO kb(kb) VALUES('optimize');")?;
-    let build = t0.elapsed().as_secs_f64();
-    let mut stmt = db.prepare(
-        "SELECT rowid FROM kb WHERE kb MATCH ?1 ORDER BY bm25(kb, 3.0, 2.0, 1.0) LIMIT 3",
-    )?;
-    let mut run = |q: &str| -> Result<Vec<i64>> {
-        let Some(m) = fts5_query(q) else {
-            return Ok(Vec::new());
-        };
-        let rows = stmt.query_map([m], |r| r.get::<_, i64>(0))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    };
-    for (q, _) in set.queries.iter().take(20) {
-        let _ = run(q)?;
-    }
-    let mut ms = Vec::with_capacity(set.queries.len());
-    let mut hit = Vec::with_capacity(set.queries.len());
-    for (q, t) in &set.queries {
-        let mut best = f64::INFINITY;
-        let mut res = Vec::new();
-        for _ in 0..repeat.max(1) {
-            let t0 = Instant::now();
-            res = run(q)?;
-            best = best.min(t0.elapsed().as_secs_f64() * 1e3);
-        }
-        ms.push(best);
-        hit.push(res.contains(&(*t as i64)));
-    }
-    Ok(SystemResult {
-        latency: latency(ms),
-        recall3: recall(&hit, &set.real_query, None),
-        recall3_demo: recall(&hit, &set.real_query, Some(false)),
-        recall3_real: recall(&hit, &set.real_query, Some(true)),
-        build_seconds: build,
-    })
+    Ok(SystemResult::from_runs(ms, &hit, &set.real_query, build))
 }
 
 fn load_average() -> String {
@@ -468,9 +383,9 @@ fn print_system(name: &str, r: &SystemResult) {
     );
 }
 
-/// Runs the benchmark and prints both systems; the last line is `ratio R` with R = our p95 /
-/// FTS5 p95 (lower is better).
-pub fn run_bench_kb(args: BenchKbArgs) -> Result<()> {
+/// Runs the benchmark and prints both systems (ours and `reference`, SQLite FTS5 in `jiesu bench
+/// kb`); the last line is `ratio R` with R = our p95 / FTS5 p95 (lower is better).
+pub fn run_bench_kb(args: BenchKbArgs, reference: Reference) -> Result<()> {
     if args.articles == 0 || args.queries == 0 {
         bail!("--articles and --queries must be positive");
     }
@@ -509,7 +424,7 @@ pub fn run_bench_kb(args: BenchKbArgs) -> Result<()> {
     if args.no_fts {
         return Ok(());
     }
-    let fts = run_fts5(&set, args.repeat)?;
+    let fts = reference(&set, args.repeat)?;
     print_system("SQLite FTS5 trigram", &fts);
     println!(
         "recall@3 side by side: jiesu-kb {:.3} vs FTS5 {:.3}",

@@ -12,7 +12,8 @@
 //! - [`demo_articles`] — the demo city's articles, written for this project.
 //! - [`dup`] — "possibly the same as #…": text similarity + place + category + time window, with
 //!   reasons; batch clustering.
-//! - [`mod@bench`] — `jiesu bench kb`: latency and recall@3 against SQLite FTS5 (trigram).
+//! - [`mod@bench`] — `jiesu bench kb`: latency and recall@3 against a reference engine (SQLite
+//!   FTS5 trigram, in the benchmark-only `jiesu-kb-bench` crate).
 //! - [`realdata`] — loader for the real message/reply set used to measure quality.
 //!
 //! See `docs/KB.md`.

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use jiesu_domain::org::OrgTree;
 use jiesu_score::{score_levels, Columns, FactTable, Level, Month, Policy, ScoreOptions};
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::{prelude::*, SqliteStore};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {

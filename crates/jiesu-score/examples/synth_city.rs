@@ -13,7 +13,7 @@ use chrono::{Duration, TimeZone, Utc};
 use city::{build, Respond, Spec};
 use jiesu_domain::org::UnitKind;
 use jiesu_domain::ticket::{ExemptReason, Resolution, Satisfaction};
-use jiesu_store::{SqliteStore, StoreOptions, TicketStore};
+use jiesu_store::{prelude::*, SqliteStore, StoreOptions};
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
 
@@ -197,7 +197,7 @@ fn main() -> anyhow::Result<()> {
         next = hi + 1;
         eprintln!("{} / {n} tickets, {:.0} s", hi, t0.elapsed().as_secs_f64());
     }
-    store.end_bulk()?;
+    store.end_bulk(false)?;
     println!(
         "{n} tickets of {month} into {db} in {:.0} s",
         t0.elapsed().as_secs_f64()

@@ -22,7 +22,8 @@ use crate::score::{score_levels, Level, ScoreOptions, Scorecard};
 use crate::service;
 use anyhow::{bail, Context, Result};
 use jiesu_domain::org::OrgTree;
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::prelude::*;
+use jiesu_store::SqliteStore;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -74,9 +75,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn has_tickets(db: &Path) -> bool {
     SqliteStore::open(db)
-        .and_then(|s| {
-            s.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get::<_, i64>(0))?))
-        })
+        .and_then(|s| s.ticket_count())
         .map(|n| n > 0)
         .unwrap_or(false)
 }
@@ -137,7 +136,7 @@ pub fn run_bench_score(args: BenchScoreArgs) -> Result<()> {
     let store = service::open_existing(&db)?;
     let period = match args.period {
         Some(p) => p,
-        None => busiest_month(&store)?,
+        None => busiest_month(&*store)?,
     };
     let policies = PolicySet::shipped_default();
     let policy = policies
@@ -148,7 +147,7 @@ pub fn run_bench_score(args: BenchScoreArgs) -> Result<()> {
 
     // 2. our fact file (one-off per month of data; refreshed when the database changes)
     let t = Instant::now();
-    let (facts, source) = load_facts(&store, start, end, Columns::full(), CacheMode::Use)?;
+    let (facts, source) = load_facts(&*store, start, end, Columns::full(), CacheMode::Use)?;
     let built = t.elapsed().as_secs_f64();
     let tickets = facts.ticket_first.iter().filter(|&&f| f == 1).count();
     let file = crate::facts::cache_file(&db, start, end);
@@ -286,16 +285,8 @@ pub fn run_bench_score(args: BenchScoreArgs) -> Result<()> {
 }
 
 /// The UTC month with the most first dispatches.
-fn busiest_month(store: &SqliteStore) -> Result<Month> {
-    let m: Option<String> = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT substr(first_dispatched_at, 1, 7) AS m FROM tickets WHERE first_dispatched_at IS NOT NULL
-             GROUP BY m ORDER BY COUNT(*) DESC, m LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .ok())
-    })?;
+fn busiest_month(store: &dyn Store) -> Result<Month> {
+    let m = store.busiest_dispatch_month()?;
     m.as_deref()
         .and_then(Month::parse)
         .context("the database has no dispatched tickets")

@@ -80,7 +80,7 @@ pub fn run_score(args: ScoreArgs) -> Result<()> {
 /// Runs `jiesu score`, writing to `out`.
 pub fn run_score_to(args: &ScoreArgs, out: &mut dyn Write) -> Result<()> {
     let store = service::open_existing(&args.db)?;
-    let cats = service::category_tree(&store)?;
+    let cats = service::category_tree(&*store)?;
     let policies = service::load_policies(args.policy.as_deref(), Some(&cats))?;
     let opts = LoadOptions {
         cache: if args.no_cache {
@@ -91,7 +91,7 @@ pub fn run_score_to(args: &ScoreArgs, out: &mut dyn Write) -> Result<()> {
         ..LoadOptions::default()
     };
     let (mut cards, _) =
-        service::monthly_scorecards(&store, args.period, &[args.level], &policies, opts)?;
+        service::monthly_scorecards(&*store, args.period, &[args.level], &policies, opts)?;
     let card = cards.remove(0);
     for w in &card.warnings {
         eprintln!("warning: {w}");
@@ -189,8 +189,8 @@ pub fn run_export_tickets_to(a: &ExportTicketsArgs, out: &mut dyn Write) -> Resu
         bail!("--to ({}) must be after --from ({})", a.to, a.from);
     }
     match a.format {
-        ExportFormat::Csv => output::export_tickets_csv(&store, from, to, out),
-        ExportFormat::Jsonl => output::export_tickets_jsonl(&store, from, to, out),
+        ExportFormat::Csv => output::export_tickets_csv(&*store, from, to, out),
+        ExportFormat::Jsonl => output::export_tickets_jsonl(&*store, from, to, out),
     }
 }
 
@@ -200,8 +200,8 @@ fn run_export_facts(a: &ExportFactsArgs) -> Result<()> {
         .city_zone()?
         .month_bounds(a.period.year, a.period.month);
     let t0 = Instant::now();
-    let fp = crate::facts::db_fingerprint(&store)?;
-    let table = FactTable::from_store(&store, from, to)?;
+    let fp = crate::facts::db_fingerprint(&*store)?;
+    let table = FactTable::from_store(&*store, from, to)?;
     let read = t0.elapsed();
     let path = match &a.output {
         Some(p) => p.clone(),
@@ -246,7 +246,7 @@ pub fn run_policy(cmd: PolicyCmd) -> Result<()> {
         }
         PolicyCmd::Check { file, db } => {
             let cats = match &db {
-                Some(db) => Some(service::category_tree(&service::open_existing(db)?)?),
+                Some(db) => Some(service::category_tree(&*service::open_existing(db)?)?),
                 None => None,
             };
             let set = service::load_policies(Some(&file), cats.as_ref())?;

@@ -14,7 +14,8 @@ use jiesu_domain::state::AssignmentState;
 use jiesu_domain::ticket::{
     AssignmentRole, DeadlineTier, ExemptReason, RequestType, Resolution, Satisfaction,
 };
-use jiesu_store::{AssignmentFact, SqliteStore, TicketStore};
+use jiesu_store::prelude::*;
+use jiesu_store::AssignmentFact;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -362,7 +363,7 @@ impl FactTable {
 
     /// Reads the facts of tickets first dispatched in `[from, to)` from a store.
     pub fn from_store(
-        store: &dyn TicketStore,
+        store: &dyn Store,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<FactTable, FactError> {
@@ -777,27 +778,8 @@ pub struct ColumnEntry {
 
 /// The database's state as far as facts are concerned: the last event written (the event log is
 /// append-only, so any change to any ticket moves it). Cheap: one lookup at the end of the log.
-pub fn db_fingerprint(store: &SqliteStore) -> Result<String, FactError> {
-    Ok(store.read(|c| {
-        let row = c.query_row(
-            "SELECT rowid, ticket_id, seq, at FROM events ORDER BY rowid DESC LIMIT 1",
-            [],
-            |r| {
-                Ok(format!(
-                    "events:{}:{}:{}:{}",
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?
-                ))
-            },
-        );
-        match row {
-            Ok(s) => Ok(s),
-            Err(rusqlite::Error::QueryReturnedNoRows) => Ok("events:empty".to_string()),
-            Err(e) => Err(e.into()),
-        }
-    })?)
+pub fn db_fingerprint(store: &dyn Store) -> Result<String, FactError> {
+    Ok(store.fact_fingerprint()?)
 }
 
 /// The fact-file cache directory of a database: `<db>.facts/`.
@@ -836,7 +818,7 @@ pub enum FactSource {
 /// Loads the facts of tickets first dispatched in `[from, to)`: from the cache file beside the
 /// database when it was built at the database's current state, else from the database.
 pub fn load_facts(
-    store: &SqliteStore,
+    store: &dyn Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     cols: Columns,

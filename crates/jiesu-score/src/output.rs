@@ -3,7 +3,8 @@
 
 use crate::score::{Level, Scorecard, UnitScore};
 use chrono::{DateTime, Utc};
-use jiesu_store::{AssignmentFact, TicketStore};
+use jiesu_store::prelude::*;
+use jiesu_store::AssignmentFact;
 use std::io::Write;
 
 /// What "not available" looks like in CSV.
@@ -265,7 +266,7 @@ pub fn export_row(f: &AssignmentFact) -> [String; 21] {
 /// Streams the facts of tickets first dispatched in `[from, to)` as CSV (constant memory: one
 /// row at a time from the store's cursor). Returns the number of rows.
 pub fn export_tickets_csv(
-    store: &dyn TicketStore,
+    store: &dyn Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     w: impl Write,
@@ -290,7 +291,7 @@ pub fn export_tickets_csv(
 
 /// Streams the same facts as JSON lines.
 pub fn export_tickets_jsonl(
-    store: &dyn TicketStore,
+    store: &dyn Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     w: impl Write,

@@ -8,8 +8,10 @@ use crate::score::{score_levels, Level, ScoreOptions, Scorecard};
 use anyhow::{Context, Result};
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::OrgTree;
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::prelude::*;
+use jiesu_store::SqliteStore;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads and validates a policy file (category codes checked against `categories`), or returns
 /// the shipped default when `path` is `None`.
@@ -57,7 +59,7 @@ pub struct Loaded {
 
 /// The month's scorecards of `levels` under the policy that governs `period` in `policies`.
 pub fn monthly_scorecards(
-    store: &SqliteStore,
+    store: &dyn Store,
     period: Month,
     levels: &[Level],
     policies: &PolicySet,
@@ -102,7 +104,7 @@ pub fn monthly_scorecards(
 /// all clocks), from the cache file when it is current.
 #[allow(clippy::too_many_arguments)]
 pub fn monthly_drill(
-    store: &SqliteStore,
+    store: &dyn Store,
     period: Month,
     level: Level,
     unit: Option<&str>,
@@ -125,7 +127,7 @@ pub fn monthly_drill(
 }
 
 /// Opens a database that must already exist (a typo must not create an empty city).
-pub fn open_existing(db: &Path) -> Result<SqliteStore> {
+pub fn open_existing(db: &Path) -> Result<Arc<dyn Store>> {
     if !db.exists() {
         anyhow::bail!(
             "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
@@ -134,10 +136,11 @@ pub fn open_existing(db: &Path) -> Result<SqliteStore> {
             db.display()
         );
     }
-    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// The database's category tree.
-pub fn category_tree(store: &SqliteStore) -> Result<CategoryTree> {
+pub fn category_tree(store: &dyn Store) -> Result<CategoryTree> {
     Ok(CategoryTree::new(store.categories()?))
 }

@@ -13,7 +13,7 @@ use jiesu_score::cli::{
 };
 use jiesu_score::facts::{load_facts, CacheMode, Columns, FactSource};
 use jiesu_score::{Level, Month};
-use jiesu_store::{SqliteStore, TicketStore};
+use jiesu_store::{prelude::*, SqliteStore};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

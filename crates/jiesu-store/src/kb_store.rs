@@ -4,8 +4,8 @@
 //! version, status, author, reviewer — are columns. Rows are upserted by (id, version): a draft
 //! is edited in place, a review changes its status; versions are never deleted.
 
-use crate::{Result, SqliteStore};
-use rusqlite::params;
+use crate::Result;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// One stored article version.
@@ -27,103 +27,21 @@ pub struct KbVersionRow {
     pub review_note: Option<String>,
 }
 
-const COLS: &str = "id, version, status, article, author, created_at, updated_at, reviewed_by, reviewed_at, review_note";
-
-fn row(r: &rusqlite::Row) -> rusqlite::Result<KbVersionRow> {
-    Ok(KbVersionRow {
-        id: r.get(0)?,
-        version: r.get(1)?,
-        status: r.get(2)?,
-        article: r.get(3)?,
-        author: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
-        reviewed_by: r.get(7)?,
-        reviewed_at: r.get(8)?,
-        review_note: r.get(9)?,
-    })
-}
-
-impl SqliteStore {
+/// Knowledge-base articles and their use.
+pub trait KbStore: Send + Sync {
     /// How many article versions are stored.
-    pub fn kb_version_count(&self) -> Result<u64> {
-        self.read(|c| {
-            let n: i64 = c.query_row("SELECT COUNT(*) FROM kb_articles", [], |r| r.get(0))?;
-            Ok(n as u64)
-        })
-    }
-
+    fn kb_version_count(&self) -> Result<u64>;
     /// Writes versions in one transaction (insert, or replace the row of the same id and version).
-    pub fn kb_put_versions(&self, rows: Vec<KbVersionRow>) -> Result<()> {
-        self.write(move |c| {
-            let mut s = c.prepare_cached(
-                "INSERT INTO kb_articles (id, version, status, article, author, created_at, updated_at,
-                   reviewed_by, reviewed_at, review_note)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)
-                 ON CONFLICT (id, version) DO UPDATE SET status=excluded.status,
-                   article=excluded.article, author=excluded.author, updated_at=excluded.updated_at,
-                   reviewed_by=excluded.reviewed_by, reviewed_at=excluded.reviewed_at,
-                   review_note=excluded.review_note",
-            )?;
-            for r in &rows {
-                s.execute(params![
-                    r.id,
-                    r.version,
-                    r.status,
-                    r.article,
-                    r.author,
-                    r.created_at,
-                    r.updated_at,
-                    r.reviewed_by,
-                    r.reviewed_at,
-                    r.review_note
-                ])?;
-            }
-            Ok(())
-        })
-    }
-
+    fn kb_put_versions(&self, rows: Vec<KbVersionRow>) -> Result<()>;
     /// Every stored version, by id then version.
-    pub fn kb_all_versions(&self) -> Result<Vec<KbVersionRow>> {
-        self.read(|c| {
-            let mut s = c.prepare(&format!(
-                "SELECT {COLS} FROM kb_articles ORDER BY id, version"
-            ))?;
-            let rows = s.query_map([], row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
+    fn kb_all_versions(&self) -> Result<Vec<KbVersionRow>>;
     /// The versions of one article, oldest first.
-    pub fn kb_versions(&self, id: &str) -> Result<Vec<KbVersionRow>> {
-        let id = id.to_string();
-        self.read(move |c| {
-            let mut s = c.prepare(&format!(
-                "SELECT {COLS} FROM kb_articles WHERE id=?1 ORDER BY version"
-            ))?;
-            let rows = s.query_map([id], row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-}
-
-impl SqliteStore {
-    /// How many tickets were created per category in `[from, to)` (UTC instants), most used
-    /// first — the use counts of category search (`GET /api/v1/categories/search`).
-    pub fn category_use_counts(
+    fn kb_versions(&self, id: &str) -> Result<Vec<KbVersionRow>>;
+    /// Knowledge-base use in `[from, to)`: (tickets taken in, answered directly, per-article counts).
+    #[allow(clippy::type_complexity)]
+    fn kb_usage(
         &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<(String, i64)>> {
-        self.read(move |c| {
-            let mut s = c.prepare(
-                "SELECT category_code, COUNT(*) FROM tickets WHERE created_at >= ?1 AND created_at < ?2
-                 GROUP BY category_code ORDER BY 2 DESC, 1",
-            )?;
-            let rows = s.query_map(params![crate::time::fmt(from), crate::time::fmt(to)], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(i64, i64, Vec<(String, i64)>)>;
 }

@@ -5,7 +5,7 @@ use jiesu_domain::command::{execute, AssignmentRequest, Command};
 use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, CallbackOutcome, Role, TicketState};
-use jiesu_store::{NewTicket, SqliteStore, StoreError, TicketQuery, TicketStore};
+use jiesu_store::{prelude::*, NewTicket, SqliteStore, StoreError, TicketQuery};
 use std::sync::Arc;
 
 fn actor() -> ActorRef {

@@ -1,11 +1,11 @@
 //! The rows a ticket is stored as — its events and its projection rows — as SQL values, built
 //! apart from the statements that write them. Every write goes through these builders (one
 //! definition of each row), and a bulk import can build them on its own threads, so the single
-//! writer thread only binds and inserts ([`SqliteStore::import_encoded`]): at Beijing scale the
+//! writer thread only binds and inserts ([`TicketStore::import_encoded`](crate::TicketStore::import_encoded)): at Beijing scale the
 //! JSON and timestamp encoding is a fifth of the writer's time.
 
 use crate::time::{fmt, fmt_opt};
-use crate::{Result, SqliteStore};
+use crate::Result;
 use jiesu_domain::{CallbackOutcome, Event, TicketId, TicketState};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
@@ -173,7 +173,7 @@ pub(crate) fn write_projection_rows(
     Ok(())
 }
 
-/// One ticket's rows, ready for [`SqliteStore::import_encoded`].
+/// One ticket's rows, ready for [`TicketStore::import_encoded`](crate::TicketStore::import_encoded).
 #[derive(Debug, Clone)]
 pub struct EncodedTicket {
     id: TicketId,
@@ -197,17 +197,10 @@ impl EncodedTicket {
     }
 }
 
-impl SqliteStore {
-    /// Bulk load of histories encoded by [`EncodedTicket::new`] (the demo-city generator encodes
-    /// on its own threads): one write transaction; the batch comes back to be freed by the
-    /// caller, off the writer thread.
-    pub fn import_encoded(&self, batch: Vec<EncodedTicket>) -> Result<Vec<EncodedTicket>> {
-        self.write(move |c| {
-            for t in &batch {
-                insert_event_rows(c, &t.events)?;
-                write_projection_rows(c, t.id, &t.ticket, &t.assignments)?;
-            }
-            Ok(batch)
-        })
+impl EncodedTicket {
+    /// Writes the rows (on the writer's connection).
+    pub(crate) fn insert(&self, c: &Connection) -> Result<()> {
+        insert_event_rows(c, &self.events)?;
+        write_projection_rows(c, self.id, &self.ticket, &self.assignments)
     }
 }

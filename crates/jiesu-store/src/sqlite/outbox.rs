@@ -1,0 +1,27 @@
+//! The notification outbox in SQLite.
+
+use super::*;
+
+impl OutboxStore for SqliteStore {
+    /// Events after the given log position (row id), oldest first, with their ticket numbers: the
+    /// outbox of notifications.
+    fn events_after(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, TicketId, String, Event)>> {
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT e.rowid, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload
+                 FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.rowid > ?1 ORDER BY e.rowid LIMIT ?2",
+            )?;
+            let mut rows = s.query(params![position, limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let (id, number, e) = numbered_event(r, 1)?;
+                out.push((r.get(0)?, id, number, e));
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! Dispatch accuracy and the demo city's calibration counts, in SQLite.
+
+use super::*;
+
+/// `(key, count)` rows of a grouping query (a NULL key is the empty string).
+fn rows(c: &Connection, sql: &str) -> Result<Vec<(String, i64)>> {
+    let mut s = c.prepare(sql)?;
+    let r = s
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                r.get::<_, i64>(1)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(r)
+}
+
+/// One count (NULL is 0).
+fn one(c: &Connection, sql: &str) -> Result<i64> {
+    Ok(c.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))?
+        .unwrap_or(0))
+}
+
+impl StatsStore for SqliteStore {
+    fn dispatch_accuracy(&self) -> Result<DispatchAccuracy> {
+        self.read(|c| {
+            let group = |sql: &str| -> Result<Vec<AccuracyGroup>> {
+                let mut s = c.prepare(sql)?;
+                let rows = s.query_map([], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?;
+                let mut items = Vec::new();
+                for row in rows {
+                    let (key, n, ret) = row?;
+                    items.push(AccuracyGroup {
+                        key,
+                        dispatches: n,
+                        returned: ret,
+                        accuracy: if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 },
+                    });
+                }
+                Ok(items)
+            };
+            let (n, ret): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(state='returned'),0) FROM assignments WHERE role='lead'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(DispatchAccuracy {
+                overall: if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 },
+                dispatches: n,
+                returned: ret,
+                by_dispatcher: group("SELECT dispatched_by, COUNT(*), SUM(state='returned') FROM assignments WHERE role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 100")?,
+                by_rule: group("SELECT COALESCE(json_extract(e.payload,'$.rule'),'manual'), COUNT(*), SUM(a.state='returned')
+                                  FROM assignments a JOIN events e ON e.ticket_id=a.ticket_id AND e.kind='dispatched' AND e.at=a.dispatched_at
+                                  WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 100")?,
+                by_category: group("SELECT substr(t.category_code,1,2), COUNT(*), SUM(a.state='returned') FROM assignments a
+                                      JOIN tickets t ON t.id=a.ticket_id WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC")?,
+                by_unit_kind: group("SELECT u.kind, COUNT(*), SUM(a.state='returned') FROM assignments a
+                                       JOIN units u ON u.code=a.unit_code WHERE a.role='lead' GROUP BY 1 ORDER BY 2 DESC")?,
+                by_unit: group("SELECT unit_code, COUNT(*), SUM(state='returned') FROM assignments WHERE role='lead' GROUP BY 1 ORDER BY 2 DESC LIMIT 200")?,
+            })
+        })
+    }
+
+    fn demo_counts(&self) -> Result<DemoCounts> {
+        self.read(|c| {
+            let callbacks_by_category = {
+                let mut s = c.prepare(
+                    "SELECT category_code, COUNT(*),
+                            SUM(CASE WHEN cb_resolution = 'resolved' THEN 1 ELSE 0 END),
+                            SUM(CASE WHEN cb_satisfaction = 'satisfied' THEN 1 ELSE 0 END)
+                     FROM tickets WHERE cb_contacted = 1 GROUP BY category_code ORDER BY category_code",
+                )?;
+                let r = s
+                    .query_map([], |r| {
+                        Ok(CategoryCallbacks {
+                            category_code: r.get(0)?,
+                            valid: r.get(1)?,
+                            resolved: r.get(2)?,
+                            satisfied: r.get(3)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                r
+            };
+            Ok(DemoCounts {
+                tickets: one(c, "SELECT COUNT(*) FROM tickets")?,
+                by_channel: rows(c, "SELECT channel, COUNT(*) FROM tickets GROUP BY channel ORDER BY channel")?,
+                by_type: rows(c, "SELECT type, COUNT(*) FROM tickets GROUP BY type ORDER BY type")?,
+                by_status: rows(c, "SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status")?,
+                by_category: rows(
+                    c,
+                    "SELECT category_code, COUNT(*) FROM tickets GROUP BY category_code ORDER BY category_code",
+                )?,
+                by_month: rows(
+                    c,
+                    "SELECT substr(datetime(created_at, '+8 hours'), 1, 7) AS m, COUNT(*) FROM tickets GROUP BY m ORDER BY m",
+                )?,
+                answered_directly: one(c, "SELECT COUNT(*) FROM tickets WHERE answered_directly = 1")?,
+                special_handled: one(c, "SELECT COUNT(*) FROM tickets WHERE special IS NOT NULL")?,
+                dispatched: one(c, "SELECT COUNT(*) FROM tickets WHERE first_dispatched_at IS NOT NULL")?,
+                enterprise: one(c, "SELECT COUNT(*) FROM tickets WHERE enterprise = 1")?,
+                reopened: one(c, "SELECT COUNT(*) FROM tickets WHERE round > 0")?,
+                // first dispatch: the lead assignment with the lowest index
+                first_dispatch_by_unit_kind: rows(
+                    c,
+                    "SELECT u.kind, COUNT(*) FROM
+                       (SELECT ticket_id, MIN(idx) AS i FROM assignments WHERE role = 'lead' GROUP BY ticket_id) f
+                       JOIN assignments a ON a.ticket_id = f.ticket_id AND a.idx = f.i
+                       LEFT JOIN units u ON u.code = a.unit_code
+                     GROUP BY u.kind ORDER BY u.kind",
+                )?,
+                dispatched_by_district: rows(
+                    c,
+                    "SELECT COALESCE(u.name, t.district_code), COUNT(*) FROM tickets t
+                       LEFT JOIN units u ON u.code = t.district_code
+                     WHERE t.first_dispatched_at IS NOT NULL GROUP BY t.district_code ORDER BY t.district_code",
+                )?,
+                lead_dispatches: one(c, "SELECT COUNT(*) FROM assignments WHERE role = 'lead'")?,
+                lead_returned: one(
+                    c,
+                    "SELECT COUNT(*) FROM assignments WHERE role = 'lead' AND state = 'returned'",
+                )?,
+                callbacks_reached: one(c, "SELECT COUNT(*) FROM tickets WHERE cb_contacted IS NOT NULL")?,
+                callbacks_valid: one(c, "SELECT COUNT(*) FROM tickets WHERE cb_contacted = 1")?,
+                resolved: one(
+                    c,
+                    "SELECT COUNT(*) FROM tickets WHERE cb_contacted = 1 AND cb_resolution = 'resolved'",
+                )?,
+                partly_resolved: one(
+                    c,
+                    "SELECT COUNT(*) FROM tickets WHERE cb_contacted = 1 AND cb_resolution = 'partly'",
+                )?,
+                satisfied: one(
+                    c,
+                    "SELECT COUNT(*) FROM tickets WHERE cb_contacted = 1 AND cb_satisfaction = 'satisfied'",
+                )?,
+                basically_satisfied: one(
+                    c,
+                    "SELECT COUNT(*) FROM tickets WHERE cb_contacted = 1 AND cb_satisfaction = 'basic'",
+                )?,
+                callbacks_by_category,
+                signed: one(c, "SELECT COUNT(*) FROM assignments WHERE signed_at IS NOT NULL")?,
+                signed_on_time: one(
+                    c,
+                    "SELECT COUNT(*) FROM assignments WHERE signed_at IS NOT NULL AND signed_at <= sign_deadline",
+                )?,
+                responded: one(c, "SELECT COUNT(*) FROM assignments WHERE responded_at IS NOT NULL")?,
+                responded_on_time: one(
+                    c,
+                    "SELECT COUNT(*) FROM assignments WHERE responded_at IS NOT NULL AND responded_at <= respond_deadline",
+                )?,
+                assisted: one(
+                    c,
+                    "SELECT COUNT(DISTINCT ticket_id) FROM assignments WHERE role = 'assist'",
+                )?,
+            })
+        })
+    }
+}

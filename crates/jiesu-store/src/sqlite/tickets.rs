@@ -1,0 +1,328 @@
+//! Tickets in SQLite: the event log and its projections.
+
+use super::*;
+
+impl TicketStore for SqliteStore {
+    fn create_ticket(&self, new: NewTicket) -> Result<Created> {
+        self.write(move |c| create_in(c, new))
+    }
+
+    fn create_ticket_then(&self, new: NewTicket, done: Done<Created>) {
+        self.submit(move |c| create_in(c, new), done)
+    }
+
+    fn update_ticket(&self, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
+        self.write(move |c| apply_change(c, id, change))
+    }
+
+    fn update_two(
+        &self,
+        a: (TicketId, Change),
+        b: (TicketId, Change),
+    ) -> Result<(TicketState, TicketState)> {
+        self.write(move |c| {
+            let (sa, _) = apply_change(c, a.0, a.1)?;
+            let (sb, _) = apply_change(c, b.0, b.1)?;
+            Ok((sa, sb))
+        })
+    }
+
+    fn load_ticket(&self, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
+        self.read(|c| load_in(c, id))
+    }
+
+    fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>> {
+        let n = number.to_string();
+        self.read(move |c| {
+            Ok(
+                c.query_row("SELECT id FROM tickets WHERE number=?1", [n], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut wh: Vec<String> = vec![];
+            let mut args: Vec<rusqlite::types::Value> = vec![];
+            let mut arg = |v: rusqlite::types::Value| {
+                args.push(v);
+                format!("?{}", args.len())
+            };
+            if let Some(units) = &q.units {
+                let json = serde_json::to_string(units)?;
+                let p = arg(json.into());
+                let active = if q.active_only {
+                    " AND a.state IN ('dispatched','signed','responded')"
+                } else {
+                    " AND a.state <> 'returned'"
+                };
+                wh.push(format!(
+                    "t.id IN (SELECT a.ticket_id FROM assignments a WHERE a.unit_code IN (SELECT value FROM json_each({p})){active})"
+                ));
+            }
+            if let Some(s) = &q.status {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.status = {p}"));
+            }
+            if let Some(s) = &q.category_prefix {
+                let p = arg(format!("{s}%").into());
+                wh.push(format!("t.category_code LIKE {p}"));
+            }
+            if let Some(s) = &q.district {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.district_code = {p}"));
+            }
+            if let Some(s) = &q.street {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.street_code = {p}"));
+            }
+            if let Some(t) = q.from {
+                let p = arg(fmt(t).into());
+                wh.push(format!("t.created_at >= {p}"));
+            }
+            if let Some(t) = q.to {
+                let p = arg(fmt(t).into());
+                wh.push(format!("t.created_at < {p}"));
+            }
+            if let Some(t) = q.overdue_at {
+                let p = arg(fmt(t).into());
+                wh.push(format!(
+                    "t.status IN ('dispatched','in_progress','return_review') AND t.finish_deadline < {p}"
+                ));
+            }
+            let where_sql = if wh.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", wh.join(" AND "))
+            };
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let size = q.page_size.clamp(1, 500);
+            let page = q.page.max(1);
+            let order = if q.by_deadline {
+                "CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC"
+            } else {
+                "t.id DESC"
+            };
+            let sql = format!(
+                "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
+                        t.status, t.title, t.lead_unit, t.finish_deadline
+                 FROM tickets t {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
+                (page as u64 - 1) * size as u64
+            );
+            let mut s = c.prepare(&sql)?;
+            let items = s
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok(TicketSummary {
+                        id: r.get(0)?,
+                        number: r.get(1)?,
+                        created_at: r.get(2)?,
+                        channel: r.get(3)?,
+                        request_type: r.get(4)?,
+                        category_code: r.get(5)?,
+                        district_code: r.get(6)?,
+                        street_code: r.get(7)?,
+                        status: r.get(8)?,
+                        title: r.get(9)?,
+                        lead_unit: r.get(10)?,
+                        finish_deadline: r.get(11)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                total: total as u64,
+                page,
+                page_size: size,
+            })
+        })
+    }
+
+    fn ticket_count(&self) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+
+    fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()> {
+        let batch = tickets;
+        self.write(move |c| {
+            for (st, events) in &batch {
+                insert_events(c, st.id, events)?;
+                write_projection(c, st)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn import_encoded(&self, batch: Vec<EncodedTicket>) -> Result<Vec<EncodedTicket>> {
+        self.write(move |c| {
+            for t in &batch {
+                t.insert(c)?;
+            }
+            Ok(batch)
+        })
+    }
+
+    fn begin_bulk(&self) -> Result<()> {
+        self.write(|c| {
+            for line in INDEXES.lines() {
+                if let Some(name) = line
+                    .strip_prefix("CREATE INDEX IF NOT EXISTS ")
+                    .and_then(|s| s.split_whitespace().next())
+                {
+                    c.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn end_bulk(&self, sampled: bool) -> Result<()> {
+        if sampled {
+            // ANALYZE on a sample is as good for the planner and does not read all of a
+            // Beijing-scale event log; index sorts spill to temporary files, not memory
+            self.write(|c| {
+                c.execute_batch("PRAGMA analysis_limit=1000; PRAGMA temp_store=FILE;")?;
+                Ok(())
+            })?;
+        }
+        self.write(|c| {
+            c.execute_batch(INDEXES)?;
+            c.execute_batch("ANALYZE")?;
+            Ok(())
+        })
+    }
+
+    fn rebuild_projections(&self) -> Result<u64> {
+        self.write(|c| {
+            let ids: Vec<i64> = c
+                .prepare("SELECT DISTINCT ticket_id FROM events ORDER BY ticket_id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in &ids {
+                let (st, _) = load_in(c, *id)?.ok_or(StoreError::NotFound)?;
+                write_projection(c, &st)?;
+            }
+            Ok(ids.len() as u64)
+        })
+    }
+
+    fn open_assignments(&self, f: &mut dyn FnMut(OpenAssignment) -> Result<()>) -> Result<u64> {
+        self.read(|c| {
+            let mut s = c.prepare(
+                "SELECT a.ticket_id, a.unit_code, a.role, a.state, a.dispatched_at, a.sign_deadline, a.respond_deadline,
+                        a.finish_deadline, a.signed_at, a.responded_at, a.extensions_granted, a.reminded, t.district_code,
+                        a.tier, t.category_code
+                 FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+                 WHERE a.state IN ('dispatched','signed','responded') AND a.paused_since IS NULL",
+            )?;
+            let mut rows = s.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let reminded: String = r.get(11)?;
+                f(OpenAssignment {
+                    ticket_id: r.get(0)?,
+                    unit_code: r.get(1)?,
+                    role: r.get(2)?,
+                    state: r.get(3)?,
+                    dispatched_at: r.get(4)?,
+                    sign_deadline: r.get(5)?,
+                    respond_deadline: r.get(6)?,
+                    finish_deadline: r.get(7)?,
+                    signed_at: r.get(8)?,
+                    responded_at: r.get(9)?,
+                    extensions_granted: r.get(10)?,
+                    reminders: serde_json::from_str(&reminded).unwrap_or_default(),
+                    district_code: r.get(12)?,
+                    tier: r.get(13)?,
+                    category_code: r.get(14)?,
+                })?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    fn unit_events(
+        &self,
+        units: &[String],
+        kinds: &[&str],
+        limit: u32,
+    ) -> Result<Vec<(TicketId, String, Event)>> {
+        let units = serde_json::to_string(units)?;
+        let kinds = serde_json::to_string(kinds)?;
+        self.read(move |c| {
+            let mut s = c.prepare(
+                "SELECT e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload FROM events e
+                 JOIN tickets t ON t.id = e.ticket_id
+                 WHERE e.kind IN (SELECT value FROM json_each(?2))
+                   AND (e.unit_code IN (SELECT value FROM json_each(?1))
+                        OR json_extract(e.payload, '$.unit') IN (SELECT value FROM json_each(?1)))
+                 ORDER BY e.at DESC LIMIT ?3",
+            )?;
+            let mut rows = s.query(params![units, kinds, limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(numbered_event(r, 0)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState> {
+        self.write(move |c| {
+            let (st, _) = apply_change(c, row.ticket_id, change)?;
+            c.prepare_cached(
+                "INSERT INTO attachments (id, ticket_id, file_name, content_type, size, stored_path, created_at)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            )?
+            .execute(params![row.id, row.ticket_id, row.file_name, row.content_type, row.size as i64, row.stored_path, row.created_at])?;
+            Ok(st)
+        })
+    }
+
+    fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, ticket_id, file_name, content_type, size, stored_path, created_at FROM attachments WHERE id=?1",
+                [id],
+                |r| {
+                    Ok(AttachmentRow {
+                        id: r.get(0)?,
+                        ticket_id: r.get(1)?,
+                        file_name: r.get(2)?,
+                        content_type: r.get(3)?,
+                        size: r.get::<_, i64>(4)? as u64,
+                        stored_path: r.get(5)?,
+                        created_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn audit(
+        &self,
+        user: &str,
+        action: &str,
+        ticket: Option<TicketId>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (u, a, d) = (user.to_string(), action.to_string(), detail.to_string());
+        self.write(move |c| {
+            c.prepare_cached("INSERT INTO audit_log (at, user_name, action, ticket_id, detail) VALUES (?1,?2,?3,?4,?5)")?
+                .execute(params![fmt(now), u, a, ticket, d])?;
+            Ok(())
+        })
+    }
+}
