@@ -9,6 +9,7 @@
 //! - [`defaults`] — the demo city's catalogue from per-leaf lead options.
 //! - [`mod@whatif`] — replay tickets under a draft catalogue.
 //! - [`calendar`] — working calendars (holidays, 调休, working hours) and clock arithmetic.
+//! - [`engine`] — the one deadline engine (policy + calendar in the city's zone) server and demo share.
 //! - [`policy`] — deadline policies per tier with overrides, pauses, extensions; clock states.
 //! - [`scheduler`] — reminders at thresholds, exactly once per clock and threshold.
 //! - [`mod@bench`] — the `jiesu bench route` figures.
@@ -19,6 +20,7 @@ pub mod catalogue;
 pub mod csvio;
 pub mod defaults;
 pub mod edit;
+pub mod engine;
 mod fxhash;
 pub mod lint;
 pub mod policy;
@@ -32,6 +34,7 @@ pub use catalogue::{
 };
 pub use csvio::{ImportProblem, ImportReport};
 pub use defaults::{default_catalogue, DefaultInputs, LeadOptions};
+pub use engine::DeadlineEngine;
 pub use lint::{lint, LintReport};
 pub use policy::{
     clock_state, ClockInput, ClockKind, ClockReport, ClockState, DeadlineOverride, DeadlinePolicy,
