@@ -55,7 +55,7 @@ fn published(store: &SqliteStore, org: &OrgTree, cats: &CategoryTree) -> Result<
         .map_err(|r| anyhow::anyhow!("the stored catalogue does not load: {r}"))
 }
 
-pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
+pub fn run_catalogue(cmd: CatalogueCmd, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     match cmd {
         CatalogueCmd::Export { db, out } => {
             let store = crate::open_existing(&db)?;
@@ -97,11 +97,10 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
                 cat.len(),
                 "cli",
                 Some(&format!("imported from {}", file.display())),
-                chrono::Utc::now(),
+                now,
             )?;
             println!("imported {} rules as {status} version {v}", cat.len());
-            let lint =
-                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?);
+            let lint = jiesu_routing::lint(&cat, &org, &cats, now, store.city_zone()?);
             println!("{lint}");
             Ok(())
         }
@@ -111,7 +110,7 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let cat = published(&store, &org, &cats)?;
             println!(
                 "{}",
-                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?)
+                jiesu_routing::lint(&cat, &org, &cats, now, store.city_zone()?)
             );
             Ok(())
         }
@@ -119,7 +118,12 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
 }
 
 /// `jiesu whatif --db PATH --catalogue DRAFT.csv [--months N]`
-pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Result<()> {
+pub fn whatif(
+    db: &std::path::Path,
+    draft: &std::path::Path,
+    months: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let store = crate::open_existing(db)?;
     let (org, cats) = trees(&store)?;
     let current = published(&store, &org, &cats)?;
@@ -130,7 +134,7 @@ pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Res
         &current,
         &draft,
         &org,
-        chrono::Utc::now(),
+        now,
         store.city_zone()?,
         months.max(1),
     )?;

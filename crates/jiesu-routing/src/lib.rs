@@ -12,6 +12,7 @@
 //! - [`engine`] — the one deadline engine (policy + calendar in the city's zone) server and demo share.
 //! - [`policy`] — deadline policies per tier with overrides, pauses, extensions; clock states.
 //! - [`scheduler`] — reminders at thresholds, exactly once per clock and threshold.
+//! - [`unit_labels`] — lead units as the intake unit model learns them (place-independent labels).
 //! - [`mod@bench`] — the `jiesu bench route` figures.
 
 pub mod bench;
@@ -25,6 +26,7 @@ mod fxhash;
 pub mod lint;
 pub mod policy;
 pub mod scheduler;
+pub mod unit_labels;
 pub mod whatif;
 
 pub use calendar::{Calendar, Pause, Span, SpanUnit, TimeBasis, WorkPeriod, WorkingTimeline};
@@ -41,4 +43,5 @@ pub use policy::{
     DueSoon, Extension, ReviewKind, ReviewSpans,
 };
 pub use scheduler::{due_reminders, ClockKey, Emitted, OpenClock, Reminder, Scheduler, Thresholds};
+pub use unit_labels::{resolve_unit_label, unit_label};
 pub use whatif::{whatif, WhatIfReport};
