@@ -65,7 +65,7 @@ pub fn run_catalogue(cmd: CatalogueCmd, now: chrono::DateTime<chrono::Utc>) -> R
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
             {
-                jiesu_http::xlsx::csv_to_xlsx(&cat.to_csv(), "派单目录")
+                jiesu_io::xlsx::csv_to_xlsx(&cat.to_csv(), "派单目录")
                     .map_err(|e| anyhow::anyhow!("cannot write xlsx: {e}"))?
             } else {
                 cat.to_csv().into_bytes()
@@ -81,8 +81,8 @@ pub fn run_catalogue(cmd: CatalogueCmd, now: chrono::DateTime<chrono::Utc>) -> R
             let mut bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             // An xlsx workbook (by content, whatever its name) is read as CSV, row N = line N.
-            if jiesu_http::xlsx::is_xlsx(&bytes) {
-                bytes = jiesu_http::xlsx::xlsx_to_csv(&bytes)
+            if jiesu_io::xlsx::is_xlsx(&bytes) {
+                bytes = jiesu_io::xlsx::xlsx_to_csv(&bytes)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
                     .into_bytes();
             }
@@ -129,15 +129,27 @@ pub fn whatif(
     let current = published(&store, &org, &cats)?;
     let bytes = std::fs::read(draft).with_context(|| format!("cannot read {}", draft.display()))?;
     let draft = Catalogue::from_csv(&bytes, &org, &cats).map_err(|r| anyhow::anyhow!("{r}"))?;
-    let rep = jiesu_http::whatif_report(
-        &store,
-        &current,
-        &draft,
-        &org,
+    let zone = store.city_zone()?;
+    // the dispatched tickets of the window, read through the store; the replay is the routing
+    // crate's (the server's what-if reads the same)
+    let mut ids = Vec::new();
+    store.for_each_fact(
+        jiesu_routing::whatif_since(now, months.max(1)),
         now,
-        store.city_zone()?,
-        months.max(1),
+        &mut |f| {
+            if f.role == "lead" && ids.last() != Some(&f.ticket_id) {
+                ids.push(f.ticket_id);
+            }
+            Ok(())
+        },
     )?;
+    let mut tickets = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some((t, _)) = store.load_ticket(id)? {
+            tickets.push(t);
+        }
+    }
+    let rep = jiesu_routing::whatif_tickets(&current, &draft, tickets, &org, now, zone);
     println!("{rep}");
     Ok(())
 }

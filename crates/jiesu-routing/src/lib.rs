@@ -42,6 +42,9 @@ pub use policy::{
     clock_state, ClockInput, ClockKind, ClockReport, ClockState, DeadlineOverride, DeadlinePolicy,
     DueSoon, Extension, ReviewKind, ReviewSpans,
 };
-pub use scheduler::{due_reminders, ClockKey, Emitted, OpenClock, Reminder, Scheduler, Thresholds};
+pub use scheduler::{
+    due_reminders, reminders_due, ClockKey, Emitted, OpenAssignment, OpenClock, Reminder,
+    Scheduler, Thresholds,
+};
 pub use unit_labels::{resolve_unit_label, unit_label};
-pub use whatif::{whatif, WhatIfReport};
+pub use whatif::{replay_item, whatif, whatif_since, whatif_tickets, WhatIfReport};
