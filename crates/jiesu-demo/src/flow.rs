@@ -1091,7 +1091,7 @@ impl<'a> TicketGen<'a> {
                 let sup = self.supervisor(rng);
                 let t = sim.now + mins(rng.lognormal(180.0, 0.7));
                 let t = t.max(sim.now + Duration::seconds(1));
-                let dl = sim.deadlines(leaf.tier, &lead, t);
+                let dl = sim.deadlines(leaf.tier, lead, t);
                 sim.run(
                     t,
                     &sup,
