@@ -37,7 +37,7 @@ fn sample_intake(category: &str) -> Intake {
     }
 }
 
-fn fresh(db: &Path) -> Result<Arc<dyn Store>> {
+fn fresh(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<Arc<dyn Store>> {
     if db.exists() {
         bail!(
             "{} already exists; the benchmark needs a new file (nothing was changed)",
@@ -45,7 +45,7 @@ fn fresh(db: &Path) -> Result<Arc<dyn Store>> {
         );
     }
     let store = SqliteStore::open(db)?;
-    crate::seed_reference(&store)?;
+    crate::seed_reference(&store, now)?;
     Ok(Arc::new(store))
 }
 
@@ -59,13 +59,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// `jiesu bench intake`: N HTTP clients creating tickets (each durable before its 201) against the
 /// same rows and events written in-process by N threads through the same store, same durability.
-pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
+pub fn intake(
+    db: &Path,
+    clients: usize,
+    seconds: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     if clients == 0 || clients > 4096 {
         bail!("--clients must be between 1 and 4096");
     }
     let limit_db = db.with_extension("limit.db");
-    let store = fresh(db)?;
-    crate::add_user(&*store, "bench", "agent", None, PW)?;
+    let store = fresh(db, now)?;
+    crate::add_user(&*store, "bench", "agent", None, PW, now)?;
     let state = AppState::load(store)?;
     let category = state
         .categories
@@ -116,7 +121,7 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
     let http_rate = count as f64 / seconds as f64;
 
     // 2. the raw in-process limit: same store call, same rows/events, same durability, N threads
-    let limit_store = fresh(&limit_db)?;
+    let limit_store = fresh(&limit_db, now)?;
     let intake_rec = sample_intake(&category);
     // the same store call with `clients` requests in flight, submitted without threads or HTTP:
     // what the storage engine itself sustains with these durability settings
@@ -135,7 +140,7 @@ pub fn intake(db: &Path, clients: usize, seconds: u64) -> Result<()> {
                         role: Role::Agent,
                         unit: None,
                     },
-                    now: chrono::Utc::now(),
+                    now,
                     idempotency_key: None,
                 },
                 Box::new(move |r| {

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use jiesu_domain::Role;
 use jiesu_http::{AppState, DemoAccount};
 use jiesu_store::{SqliteStore, Store, StoreOptions};
+use jiesu_text::intake_model;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -201,20 +202,23 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
+    // the one reading of the machine's clock: every command runs at this instant (a server
+    // started by `serve`/`demo` then keeps the machine's time through `AppState::load`)
+    let now = chrono::Utc::now();
+    if let Err(e) = run(cli, now) {
         eprintln!("错误 error: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     match cli.cmd {
         Cmd::Generate {
             db,
             months,
             scale,
             seed,
-        } => generate(&db, months, scale, seed).map(|_| ()),
+        } => generate(&db, months, scale, seed, now).map(|_| ()),
         Cmd::Init { db, tz } => {
             let zone = jiesu_domain::CityZone::parse(&tz).map_err(|e| {
                 anyhow::anyhow!(
@@ -223,7 +227,7 @@ fn run(cli: Cli) -> Result<()> {
             })?;
             refuse_existing(&db)?;
             let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
-            seed_reference(&*store)?;
+            seed_reference(&*store, now)?;
             store.set_city_zone(zone)?;
             println!(
                 "created {} with the reference data (no tickets), time zone {zone}",
@@ -254,7 +258,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             serve_cfg(store, &listen, None, cfg, clock)
         }
-        Cmd::Demo { db, listen } => demo(&db, &listen),
+        Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
             cmd:
                 UserCmd::Add {
@@ -266,7 +270,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let store = open_existing(&db)?;
-            add_user(&*store, &name, &role, unit.as_deref(), &password)?;
+            add_user(&*store, &name, &role, unit.as_deref(), &password, now)?;
             println!("user {name} ({role}) added");
             Ok(())
         }
@@ -280,12 +284,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Catalogue { cmd } => routing_cmds::run_catalogue(cmd),
+        Cmd::Catalogue { cmd } => routing_cmds::run_catalogue(cmd, now),
         Cmd::Whatif {
             db,
             catalogue,
             months,
-        } => routing_cmds::whatif(&db, &catalogue, months),
+        } => routing_cmds::whatif(&db, &catalogue, months, now),
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
         Cmd::Export { cmd } => jiesu_score::cli::run_export(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
@@ -293,14 +297,29 @@ fn run(cli: Cli) -> Result<()> {
             let store = open_existing(&db)?;
             let t0 = std::time::Instant::now();
             let org = jiesu_domain::org::OrgTree::new(store.units()?);
-            let m = jiesu_http::classify::train(&*store, &org)?;
-            let dir = jiesu_http::classify::model_dir(&db);
-            jiesu_http::classify::save(&m, &dir)?;
+            let examples: Vec<intake_model::Example> = store
+                .labelled_examples(intake_model::TRAIN_LIMIT)?
+                .into_iter()
+                .map(|e| intake_model::Example {
+                    corrected: e.corrected(),
+                    unit_label: e
+                        .lead_unit
+                        .as_deref()
+                        .and_then(|u| jiesu_routing::unit_label(&org, u)),
+                    title: e.title,
+                    text: e.text,
+                    category_code: e.category_code,
+                    request_type: e.request_type,
+                })
+                .collect();
+            let m = intake_model::train(&examples, now)?;
+            let dir = intake_model::model_dir(&db);
+            intake_model::save(&m, &dir)?;
             println!(
                 "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
                 m.trained_on,
                 m.corrections,
-                jiesu_http::classify::CORRECTION_WEIGHT,
+                intake_model::CORRECTION_WEIGHT,
                 t0.elapsed().as_secs_f64(),
                 m.category.labels().len(),
                 m.request_type.labels().len(),
@@ -315,7 +334,7 @@ fn run(cli: Cli) -> Result<()> {
                 db,
                 clients,
                 seconds,
-            } => bench::intake(&db, clients, seconds),
+            } => bench::intake(&db, clients, seconds, now),
             BenchCmd::Generate { db, scale, months } => bench::generate(&db, scale, months),
             BenchCmd::Route {
                 rules,
@@ -354,15 +373,21 @@ pub fn open_existing(db: &Path) -> Result<Arc<dyn Store>> {
 }
 
 /// Writes the shipped reference data (Beijing's units, our category tree) into the store.
-pub fn seed_reference(store: &dyn Store) -> Result<()> {
+pub fn seed_reference(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
-    seed_reference_catalogue(store)?;
+    seed_reference_catalogue(store, now)?;
     Ok(())
 }
 
-fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo::GenerateReport> {
+fn generate(
+    db: &Path,
+    months: u32,
+    scale: f64,
+    seed: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<jiesu_demo::GenerateReport> {
     refuse_existing(db)?;
     if !(scale > 0.0 && scale <= 10.0) {
         bail!("--scale must be above 0 and at most 10 (1.0 = Beijing's real volume), got {scale}");
@@ -383,7 +408,7 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
         months,
         scale,
         seed,
-        end: chrono::Utc::now(),
+        end: now,
     };
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
@@ -391,7 +416,7 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
     };
     let report = jiesu_demo::generate(&opts, &store, &progress)?;
     bar.finish_and_clear();
-    seed_reference_catalogue(&store)?;
+    seed_reference_catalogue(&store, now)?;
     println!(
         "generated {} tickets ({} events) into {} in {:.1} s",
         report.tickets,
@@ -403,7 +428,7 @@ fn generate(db: &Path, months: u32, scale: f64, seed: u64) -> Result<jiesu_demo:
 }
 
 /// Publishes the demo duty catalogue if the database has none.
-fn seed_reference_catalogue(store: &dyn Store) -> Result<()> {
+fn seed_reference_catalogue(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     if store.catalogue("published")?.is_none() {
         let org = jiesu_domain::org::OrgTree::new(store.units()?);
         let cats = jiesu_domain::category::CategoryTree::new(store.categories()?);
@@ -414,7 +439,7 @@ fn seed_reference_catalogue(store: &dyn Store) -> Result<()> {
             cat.len(),
             "system",
             Some("demo city default catalogue"),
-            chrono::Utc::now(),
+            now,
         )?;
     }
     Ok(())
@@ -426,6 +451,7 @@ pub fn add_user(
     role: &str,
     unit: Option<&str>,
     password: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     let r = Role::parse(role)
         .filter(|r| r.assignable())
@@ -450,7 +476,7 @@ pub fn add_user(
         }
     }
     let hash = jiesu_http::auth::hash_password(password)?;
-    store.add_user(name, &hash, r.as_str(), unit, chrono::Utc::now())?;
+    store.add_user(name, &hash, r.as_str(), unit, now)?;
     Ok(())
 }
 
@@ -483,18 +509,20 @@ fn serve_cfg(
     cfg: jiesu_http::notify::NotifyConfig,
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<()> {
-    let clock: Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync> = match test_clock {
+    let mut state = match test_clock {
         Some(start) => {
             // A clock that starts at `start` and advances with the monotonic clock.
             let origin = std::time::Instant::now();
             eprintln!("jiesu: test clock starts at {}", start.to_rfc3339());
-            Arc::new(move || {
-                start + chrono::Duration::from_std(origin.elapsed()).unwrap_or_default()
-            })
+            let clock: Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync> =
+                Arc::new(move || {
+                    start + chrono::Duration::from_std(origin.elapsed()).unwrap_or_default()
+                });
+            AppState::load_with_clock(store, clock)?
         }
-        None => Arc::new(chrono::Utc::now),
+        // the server's default clock: the machine's
+        None => AppState::load(store)?,
     };
-    let mut state = AppState::load_with_clock(store, clock)?;
     state.demo_accounts = Arc::new(demo);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -508,7 +536,7 @@ fn serve_cfg(
 /// (at 0.02 only about 210 reach the policy's minimum sample). Generated in about 10 s.
 const DEMO_SCALE: f64 = 0.06;
 /// Bumped when the demo city changes shape; an older demo database is rebuilt by `jiesu demo`.
-const DEMO_BUILD: &str = "2";
+const DEMO_BUILD: &str = "3";
 
 /// Whether `db` is a generated demo city of an older build (a city that is not a generated demo
 /// is never touched).
@@ -537,7 +565,7 @@ fn remove_demo(db: &Path) -> Result<()> {
     Ok(())
 }
 
-fn demo(db: &Path, listen: &str) -> Result<()> {
+fn demo(db: &Path, listen: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     const PW: &str = "demo-12345";
     let accounts: Vec<(&str, &str, Option<&str>, &str)> = vec![
         ("agent", "agent", None, "受理员：受理诉求、直接答复或派单"),
@@ -578,13 +606,13 @@ fn demo(db: &Path, listen: &str) -> Result<()> {
             "building the demo city into {} (one-time, about 10 s)…",
             db.display()
         );
-        generate(db, 6, DEMO_SCALE, 2026)?;
+        generate(db, 6, DEMO_SCALE, 2026, now)?;
         open_existing(db)?.set_meta("demo_build", DEMO_BUILD)?;
     }
     let store = open_existing(db)?;
     for (name, role, unit, _) in &accounts {
         if store.user_by_name(name)?.is_none() {
-            add_user(&*store, name, role, *unit, PW)?;
+            add_user(&*store, name, role, *unit, PW, now)?;
         }
     }
     println!("\nJiesu demo city: http://{listen}/");

@@ -55,7 +55,7 @@ fn published(store: &dyn Store, org: &OrgTree, cats: &CategoryTree) -> Result<Ca
         .map_err(|r| anyhow::anyhow!("the stored catalogue does not load: {r}"))
 }
 
-pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
+pub fn run_catalogue(cmd: CatalogueCmd, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     match cmd {
         CatalogueCmd::Export { db, out } => {
             let store = crate::open_existing(&db)?;
@@ -65,7 +65,7 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
             {
-                jiesu_http::xlsx::csv_to_xlsx(&cat.to_csv(), "派单目录")
+                jiesu_io::xlsx::csv_to_xlsx(&cat.to_csv(), "派单目录")
                     .map_err(|e| anyhow::anyhow!("cannot write xlsx: {e}"))?
             } else {
                 cat.to_csv().into_bytes()
@@ -81,8 +81,8 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let mut bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             // An xlsx workbook (by content, whatever its name) is read as CSV, row N = line N.
-            if jiesu_http::xlsx::is_xlsx(&bytes) {
-                bytes = jiesu_http::xlsx::xlsx_to_csv(&bytes)
+            if jiesu_io::xlsx::is_xlsx(&bytes) {
+                bytes = jiesu_io::xlsx::xlsx_to_csv(&bytes)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
                     .into_bytes();
             }
@@ -97,11 +97,10 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
                 cat.len(),
                 "cli",
                 Some(&format!("imported from {}", file.display())),
-                chrono::Utc::now(),
+                now,
             )?;
             println!("imported {} rules as {status} version {v}", cat.len());
-            let lint =
-                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?);
+            let lint = jiesu_routing::lint(&cat, &org, &cats, now, store.city_zone()?);
             println!("{lint}");
             Ok(())
         }
@@ -111,7 +110,7 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
             let cat = published(&*store, &org, &cats)?;
             println!(
                 "{}",
-                jiesu_routing::lint(&cat, &org, &cats, chrono::Utc::now(), store.city_zone()?)
+                jiesu_routing::lint(&cat, &org, &cats, now, store.city_zone()?)
             );
             Ok(())
         }
@@ -119,18 +118,25 @@ pub fn run_catalogue(cmd: CatalogueCmd) -> Result<()> {
 }
 
 /// `jiesu whatif --db PATH --catalogue DRAFT.csv [--months N]`
-pub fn whatif(db: &std::path::Path, draft: &std::path::Path, months: u32) -> Result<()> {
+pub fn whatif(
+    db: &std::path::Path,
+    draft: &std::path::Path,
+    months: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let store = crate::open_existing(db)?;
     let (org, cats) = trees(&*store)?;
     let current = published(&*store, &org, &cats)?;
     let bytes = std::fs::read(draft).with_context(|| format!("cannot read {}", draft.display()))?;
     let draft = Catalogue::from_csv(&bytes, &org, &cats).map_err(|r| anyhow::anyhow!("{r}"))?;
+    // the dispatched tickets of the window, read through the store and replayed by the routing
+    // crate: the same function the server's what-if calls
     let rep = jiesu_http::whatif_report(
         &*store,
         &current,
         &draft,
         &org,
-        chrono::Utc::now(),
+        now,
         store.city_zone()?,
         months.max(1),
     )?;

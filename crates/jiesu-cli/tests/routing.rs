@@ -244,7 +244,7 @@ fn an_xlsx_catalogue_round_trips_and_a_broken_one_is_rejected_with_its_row() {
         buf
     };
     let xlsx = get("/api/v1/catalogue/export.xlsx");
-    assert!(jiesu_http::xlsx::is_xlsx(&xlsx));
+    assert!(jiesu_io::xlsx::is_xlsx(&xlsx));
     let csv = String::from_utf8(get("/api/v1/catalogue/export.csv")).unwrap();
     let post = |body: &[u8]| match ureq::post(&format!("{}/api/v1/catalogue/import", s.base))
         .set("Authorization", &format!("Bearer {disp}"))
@@ -263,7 +263,7 @@ fn an_xlsx_catalogue_round_trips_and_a_broken_one_is_rejected_with_its_row() {
     for tier in [",24h,", ",7d,", ",15d,", ",2h,"] {
         broken[4] = broken[4].replacen(tier, ",9d,", 1);
     }
-    let bad = jiesu_http::xlsx::csv_to_xlsx(&broken.join("\n"), "派单目录").unwrap();
+    let bad = jiesu_io::xlsx::csv_to_xlsx(&broken.join("\n"), "派单目录").unwrap();
     let (st, body) = post(&bad);
     assert_eq!(st, 422, "{body}");
     assert!(body.contains("line 5"), "{body}");

@@ -14,7 +14,6 @@ use crate::rng::{purpose, Rng};
 use crate::text::{self, PlaceWords};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, CallbackOutcome, Event, Role, TicketState};
 
@@ -33,7 +32,7 @@ struct Sim<'a> {
     events: Vec<Event>,
     now: DateTime<Utc>,
     end: DateTime<Utc>,
-    rules: &'a DeadlineRules,
+    engine: &'a jiesu_routing::DeadlineEngine,
 }
 
 impl Sim<'_> {
@@ -57,8 +56,16 @@ impl Sim<'_> {
         Ok(())
     }
 
-    fn deadlines(&self, tier: DeadlineTier, start: DateTime<Utc>) -> jiesu_domain::Deadlines {
-        self.rules.deadlines(tier, start)
+    /// The clocks of `unit`'s assignment from `start`, exactly as the server's dispatch and
+    /// reopen compute them (the routing policy for the ticket's category on the city's calendar).
+    fn deadlines(
+        &self,
+        tier: DeadlineTier,
+        unit: &str,
+        start: DateTime<Utc>,
+    ) -> jiesu_domain::Deadlines {
+        self.engine
+            .deadlines(tier, unit, &self.st.intake.category_code, start)
     }
 }
 
@@ -117,7 +124,8 @@ pub struct TicketGen<'a> {
     pub end: DateTime<Utc>,
     /// Size of the pool of repeat callers.
     pub pool: u64,
-    pub rules: DeadlineRules,
+    /// The deadline engine the server runs (policy and calendar in the city's zone).
+    pub engine: jiesu_routing::DeadlineEngine,
     pub extra: text::ExtraPools,
 }
 
@@ -523,7 +531,7 @@ impl<'a> TicketGen<'a> {
             events: vec![first],
             now: at,
             end: self.end,
-            rules: &self.rules,
+            engine: &self.engine,
         };
         let r = match route {
             Route::Praise => self.praise(&mut sim, &mut rng),
@@ -645,19 +653,18 @@ impl<'a> TicketGen<'a> {
                     .min(360.0),
             );
         let t = t.max(sim.now + Duration::seconds(1));
-        let dl = sim.deadlines(tier, t);
         let mut assignments = vec![AssignmentRequest {
             unit: lead.clone(),
             role: AssignmentRole::Lead,
             tier,
-            deadlines: dl,
+            deadlines: sim.deadlines(tier, &lead, t),
         }];
         if let Some(a) = &assist {
             assignments.push(AssignmentRequest {
                 unit: a.clone(),
                 role: AssignmentRole::Assist,
                 tier,
-                deadlines: dl,
+                deadlines: sim.deadlines(tier, a, t),
             });
         }
         let (rule, note) = match self.routing {
@@ -742,7 +749,7 @@ impl<'a> TicketGen<'a> {
             if approved {
                 let t = sim.now + mins(rng.lognormal(15.0, 0.7));
                 let t = t.max(sim.now + Duration::seconds(1));
-                let dl = sim.deadlines(tier, t);
+                let dl = sim.deadlines(tier, &alt, t);
                 sim.run(
                     t,
                     &reviewer,
@@ -1084,7 +1091,7 @@ impl<'a> TicketGen<'a> {
                 let sup = self.supervisor(rng);
                 let t = sim.now + mins(rng.lognormal(180.0, 0.7));
                 let t = t.max(sim.now + Duration::seconds(1));
-                let dl = sim.deadlines(leaf.tier, t);
+                let dl = sim.deadlines(leaf.tier, lead, t);
                 sim.run(
                     t,
                     &sup,

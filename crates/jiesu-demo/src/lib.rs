@@ -152,7 +152,7 @@ fn generator<'a>(
         seed: opts.seed,
         end: opts.end,
         pool: ((total as f64) * CALLER_POOL_PER_TICKET).round().max(20.0) as u64,
-        rules: jiesu_domain::deadline::DeadlineRules::default(),
+        engine: jiesu_routing::DeadlineEngine::city_default(calendar::demo_zone(), opts.end),
         extra: city::extra_pools(),
     }
 }

@@ -7,223 +7,64 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiesu_domain::org::{OrgTree, UnitKind};
+use jiesu_domain::org::OrgTree;
 use jiesu_store::Store;
-use jiesu_text::{Classifier, TrainOptions};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The classifiers in use.
-pub struct Models {
-    pub category: Classifier,
-    pub request_type: Classifier,
-    /// Text + category → the kind of lead unit ([`unit_label`]); `None` when history has too few
-    /// dispatched tickets.
-    pub unit: Option<Classifier>,
-    /// Tickets the models were trained on.
-    pub trained_on: usize,
-    /// The model version (模型版本): the UTC time of training, `YYYYMMDDTHHMMSSZ`.
-    pub version: String,
-    /// RFC 3339 time of training.
-    pub trained_at: String,
-    /// Training examples that were corrections (改类 or an overridden intake suggestion).
-    pub corrections: usize,
-}
+pub use jiesu_text::intake_model::Models;
+use jiesu_text::intake_model::{self, CATEGORY_FLOOR, CORRECTION_WEIGHT, UNIT_FLOOR};
 
-/// Where a database keeps its models: `<db>.models/`.
-pub fn model_dir(db: &Path) -> PathBuf {
-    db.with_extension("models")
-}
-
-/// How many recent tickets train the models.
-pub const TRAIN_LIMIT: u32 = 30_000;
-
-/// A corrected example counts this many times in training: a person looked at the text and said
-/// what it is, after the machine (or the first agent) got it wrong, so it is worth more than an
-/// ordinary intake label, and the model should stop repeating the mistake.
-pub const CORRECTION_WEIGHT: usize = 3;
-
-/// Suggestions below this confidence are not shown (建议置信度下限). Chosen on the demo city:
-/// models trained on `generate --months 3 --scale 0.002 --seed 5` (7,794 tickets), asked about
-/// 300 held-out tickets of another city (`--seed 77`): of the 900 category suggestions (top 3),
-/// 299 had ≥ 5 % and 99.0 % of those were right; of the 601 below 5 %, one (0.17 %) was right.
-/// Below the floor a suggestion is noise that an agent may click.
-pub const CATEGORY_FLOOR: f32 = 0.05;
-
-/// The unit model's floor, measured the same way: of its 119 unit suggestions, those at ≥ 5 %
-/// named the ticket's real lead 21.6 % of the time (51), those below 7.4 % (68), and below 3 %
-/// never (0 of 48) — e.g. a utility at 3 % for a heating complaint. Rule-based suggestions (the
-/// duty catalogue) have no confidence and are always kept.
-pub const UNIT_FLOOR: f32 = 0.05;
-
-/// The training pairs of labelled examples: `(text, label)` per example, corrections repeated
-/// [`CORRECTION_WEIGHT`] times.
-pub fn training_pairs(
-    examples: &[jiesu_store::LabelledExample],
-    label: impl Fn(&jiesu_store::LabelledExample) -> String,
-) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(examples.len());
-    for e in examples {
-        let pair = (format!("{} {}", e.title, e.text), label(e));
-        let times = if e.corrected() { CORRECTION_WEIGHT } else { 1 };
-        for _ in 1..times {
-            out.push(pair.clone());
-        }
-        out.push(pair);
-    }
-    out
-}
-
-/// The place-independent label of a lead unit (主办单位), which the unit model learns: a street or
-/// town is `street` and a community `community` (the request's place decides which one), a district
-/// department is `dd:` + its code after the district's (`110105D11` → `dd:D11`, the same
-/// department in whichever district the request is), a district `district`; any other unit
-/// (city departments, utilities, firms) is `unit:` + its code.
-pub fn unit_label(org: &OrgTree, code: &str) -> Option<String> {
-    let u = org.get(code)?;
-    Some(match u.kind {
-        UnitKind::StreetTown => "street".into(),
-        UnitKind::Community => "community".into(),
-        UnitKind::District => "district".into(),
-        UnitKind::DistrictDepartment => {
-            let parent = u.parent.as_deref().unwrap_or("");
-            match code.strip_prefix(parent) {
-                Some(suffix) if !parent.is_empty() && !suffix.is_empty() => format!("dd:{suffix}"),
-                _ => format!("unit:{code}"),
-            }
-        }
-        _ => format!("unit:{code}"),
-    })
-}
-
-/// The unit a [`unit_label`] stands for at a place (district, street, community), if it exists.
-pub fn resolve_unit_label(
+/// The training examples of a store: its newest labelled tickets ([`intake_model::TRAIN_LIMIT`])
+/// with their current labels, whether a person corrected them, and their lead unit's label
+/// ([`jiesu_routing::unit_label`]).
+pub(crate) fn training_examples(
+    store: &dyn Store,
     org: &OrgTree,
-    label: &str,
-    district: &str,
-    street: &str,
-    community: &str,
-) -> Option<String> {
-    let code = match label {
-        "street" => street.to_string(),
-        "community" if !community.is_empty() => community.to_string(),
-        "community" => street.to_string(),
-        "district" => district.to_string(),
-        l => match (l.strip_prefix("dd:"), l.strip_prefix("unit:")) {
-            (Some(suffix), _) if !district.is_empty() => format!("{district}{suffix}"),
-            (_, Some(code)) => code.to_string(),
-            _ => return None,
-        },
-    };
-    org.get(&code).filter(|u| u.active).map(|u| u.code.clone())
+) -> anyhow::Result<Vec<intake_model::Example>> {
+    Ok(store
+        .labelled_examples(intake_model::TRAIN_LIMIT)?
+        .into_iter()
+        .map(|e| example(e, org))
+        .collect())
 }
 
-/// The unit model's input: the category code as a word, then the text.
-pub fn unit_text(category_code: &str, title: &str, text: &str) -> String {
-    format!("{category_code} {title} {text}")
-}
-
-/// Trains both models from the newest tickets of the store, with their current labels (after 改类)
-/// and corrections weighted ([`CORRECTION_WEIGHT`]), and the unit model from their lead units.
-pub fn train(store: &dyn Store, org: &OrgTree) -> anyhow::Result<Models> {
-    let examples = store.labelled_examples(TRAIN_LIMIT)?;
-    if examples.len() < 50 {
-        anyhow::bail!(
-            "only {} tickets in the database: at least 50 are needed to train",
-            examples.len()
-        );
+/// One stored labelled ticket as a training example.
+fn example(e: jiesu_store::LabelledExample, org: &OrgTree) -> intake_model::Example {
+    intake_model::Example {
+        corrected: e.corrected(),
+        unit_label: e
+            .lead_unit
+            .as_deref()
+            .and_then(|u| jiesu_routing::unit_label(org, u)),
+        title: e.title,
+        text: e.text,
+        category_code: e.category_code,
+        request_type: e.request_type,
     }
-    let cat = training_pairs(&examples, |e| e.category_code.clone());
-    let typ = training_pairs(&examples, |e| e.request_type.clone());
-    let opts = TrainOptions::default();
-    let category = Classifier::train(&cat, &opts)?;
-    let request_type = Classifier::train(&typ, &opts)?;
-    let units: Vec<(String, String)> = examples
-        .iter()
-        .filter_map(|e| {
-            let label = unit_label(org, e.lead_unit.as_deref()?)?;
-            Some((unit_text(&e.category_code, &e.title, &e.text), label))
-        })
-        .collect();
-    let distinct: std::collections::HashSet<&str> = units.iter().map(|(_, l)| l.as_str()).collect();
-    let unit = if units.len() >= 50 && distinct.len() >= 2 {
-        Some(Classifier::train(&units, &opts)?)
-    } else {
-        None
-    };
-    let now = chrono::Utc::now();
-    Ok(Models {
-        category,
-        request_type,
-        unit,
-        trained_on: examples.len(),
-        version: now.format("%Y%m%dT%H%M%SZ").to_string(),
-        trained_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        corrections: examples.iter().filter(|e| e.corrected()).count(),
-    })
 }
 
-/// Saves the models (each file carries its format version; a mismatched file is refused on load).
-/// `VERSION` holds the version, the number of examples, the time of training and the number of
-/// corrections, one per line.
-pub fn save(m: &Models, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    m.category.save(dir.join("category.model"))?;
-    m.request_type.save(dir.join("type.model"))?;
-    match &m.unit {
-        Some(u) => u.save(dir.join("unit.model"))?,
-        None => {
-            let _ = std::fs::remove_file(dir.join("unit.model"));
-        }
-    }
-    std::fs::write(
-        dir.join("VERSION"),
-        format!(
-            "{}\n{}\n{}\n{}\n",
-            m.version, m.trained_on, m.trained_at, m.corrections
-        ),
-    )?;
-    Ok(())
-}
-
-/// Loads saved models, if any.
-pub fn load(dir: &Path) -> anyhow::Result<Option<Models>> {
-    if !dir.join("category.model").exists() {
-        return Ok(None);
-    }
-    let meta = std::fs::read_to_string(dir.join("VERSION")).unwrap_or_default();
-    let mut lines = meta.lines();
-    Ok(Some(Models {
-        category: Classifier::load(dir.join("category.model"))?,
-        request_type: Classifier::load(dir.join("type.model"))?,
-        unit: match dir.join("unit.model") {
-            p if p.exists() => Some(Classifier::load(p)?),
-            _ => None,
-        },
-        version: lines.next().unwrap_or("unknown").to_string(),
-        trained_on: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
-        trained_at: lines.next().unwrap_or("").to_string(),
-        corrections: lines.next().and_then(|l| l.parse().ok()).unwrap_or(0),
-    }))
+/// Trains the models from the store's examples at `now` (the server's clock).
+fn train(st: &AppState) -> anyhow::Result<Models> {
+    intake_model::train(&training_examples(&*st.store, &st.org)?, st.now())
 }
 
 /// Loads the saved models or, if there are none, trains them in the background.
 pub fn start(st: &AppState) {
     let st = st.clone();
     std::thread::spawn(move || {
-        let dir = model_dir(st.store.path());
-        let models = match load(&dir) {
+        let dir = intake_model::model_dir(st.store.path());
+        let models = match intake_model::load(&dir) {
             Ok(Some(m)) => Ok(m),
-            Ok(None) => train(st.store.as_ref(), &st.org).inspect(|m| {
-                if let Err(e) = save(m, &dir) {
+            Ok(None) => train(&st).inspect(|m| {
+                if let Err(e) = intake_model::save(m, &dir) {
                     tracing::warn!("cannot save the models: {e}");
                 }
             }),
             Err(e) => {
                 tracing::warn!("saved models refused ({e}); retraining");
-                train(st.store.as_ref(), &st.org)
+                train(&st)
             }
         };
         match models {
@@ -331,13 +172,18 @@ fn suggest_units(st: &AppState, models: &Models, q: &UnitQuery) -> Vec<Value> {
         }
     }
     if let Some(m) = &models.unit {
-        let input = unit_text(&q.category_code, &q.title, &q.text);
+        let input = intake_model::unit_text(&q.category_code, &q.title, &q.text);
         for p in m.predict_top_k(&input, 6) {
             if p.confidence < UNIT_FLOOR {
                 continue;
             }
-            let Some(code) = resolve_unit_label(org, &p.label, &district, &q.street, &q.community)
-            else {
+            let Some(code) = jiesu_routing::resolve_unit_label(
+                org,
+                &p.label,
+                &district,
+                &q.street,
+                &q.community,
+            ) else {
                 continue;
             };
             if seen.contains(&code) {
@@ -724,18 +570,23 @@ mod tests {
     }
 
     #[test]
-    fn corrections_weigh_more_in_training() {
-        let examples = [
-            ex(1, "A", false, false),
-            ex(2, "B", true, false),
-            ex(3, "C", false, true),
-        ];
-        let pairs = training_pairs(&examples, |e| e.category_code.clone());
-        let count = |l: &str| pairs.iter().filter(|(_, x)| x == l).count();
+    fn reclassified_and_overridden_tickets_are_corrected_examples() {
+        let org = OrgTree::new(jiesu_refdata::units());
+        let mut lead = ex(2, "B", false, true);
+        lead.lead_unit = Some("110105D11".into());
+        let got: Vec<(bool, Option<String>)> =
+            [ex(1, "A", false, false), ex(3, "C", true, false), lead]
+                .into_iter()
+                .map(|e| example(e, &org))
+                .map(|e| (e.corrected, e.unit_label))
+                .collect();
         assert_eq!(
-            (count("A"), count("B"), count("C")),
-            (1, CORRECTION_WEIGHT, CORRECTION_WEIGHT)
+            got,
+            [
+                (false, None),
+                (true, None),
+                (true, Some("dd:D11".to_string()))
+            ]
         );
-        assert!(pairs.iter().any(|(t, l)| l == "B" && t == "标题2 正文"));
     }
 }

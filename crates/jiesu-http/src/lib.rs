@@ -14,6 +14,7 @@ pub mod auth;
 mod callbacks;
 pub mod classify;
 mod error;
+mod inbox;
 mod json;
 mod kb;
 mod kb_articles;
@@ -22,17 +23,17 @@ mod openapi;
 pub(crate) mod overview;
 mod reference;
 mod routing;
+mod scheduler_task;
 mod scores;
+mod supervision;
 mod tickets;
 mod ui;
 mod views;
-pub mod xlsx;
 
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use jiesu_domain::category::CategoryTree;
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::org::OrgTree;
 use jiesu_store::Store;
 use std::sync::Arc;
@@ -56,7 +57,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub org: Arc<OrgTree>,
     pub categories: Arc<CategoryTree>,
-    pub rules: Arc<DeadlineRules>,
     pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
     /// The clock (swappable in tests); the domain never reads it itself.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -112,18 +112,19 @@ impl AppState {
         };
         let knowledge = kb_articles::load_kb(&*store, now)?;
         let zone = store.city_zone()?;
+        // the one deadline engine (the demo generator builds the same)
+        let engine = jiesu_routing::DeadlineEngine::city_default(zone, now);
         Ok(AppState {
             store,
             org: Arc::new(org),
             categories: Arc::new(categories),
-            rules: Arc::new(DeadlineRules::default()),
             demo_accounts: Arc::new(None),
             clock,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             zone,
-            calendar: Arc::new(jiesu_routing::Calendar::china_2025_2026().in_zone(zone, now)),
-            policy: Arc::new(jiesu_routing::DeadlinePolicy::beijing_default()),
+            calendar: Arc::new(engine.calendar),
+            policy: Arc::new(engine.policy),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
             models: Arc::new(std::sync::RwLock::new(None)),

@@ -33,9 +33,15 @@ pub const WEBHOOK_KINDS: &[&str] = &[
     "closed",
 ];
 
-/// A gateway that sends a text message to a phone number.
+/// A gateway that sends a text message to a phone number; `now` is the server's clock at
+/// sending (the gateway never reads the machine's clock itself).
 pub trait SmsGateway: Send + Sync {
-    fn send(&self, phone: &str, text: &str) -> std::io::Result<()>;
+    fn send(
+        &self,
+        phone: &str,
+        text: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::io::Result<()>;
 }
 
 /// The SMS gateway for development and audits: one line per message appended to a file.
@@ -44,7 +50,12 @@ pub struct FileLogSms {
 }
 
 impl SmsGateway for FileLogSms {
-    fn send(&self, phone: &str, text: &str) -> std::io::Result<()> {
+    fn send(
+        &self,
+        phone: &str,
+        text: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -52,7 +63,7 @@ impl SmsGateway for FileLogSms {
         writeln!(
             f,
             "{}\t{}\t{}",
-            chrono::Utc::now().to_rfc3339(),
+            now.to_rfc3339(),
             phone,
             text.replace(['\n', '\t'], " ")
         )?;
@@ -170,7 +181,8 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
                     .map(|(t, _)| t.intake.requester.phone);
                 if let Some(phone) = phone {
                     let g = sms.clone();
-                    tokio::task::spawn_blocking(move || g.send(&phone, &text)).await??;
+                    let now = st.now();
+                    tokio::task::spawn_blocking(move || g.send(&phone, &text, now)).await??;
                 }
             }
         }

@@ -1,6 +1,7 @@
-//! Routing and supervision routes: dispatch suggestions with explanations, the duty catalogue
-//! (export, import as a draft, lint, what-if, publish), the overdue board, the unit inbox, and the
-//! reminder scheduler that runs beside the server.
+//! Routing routes: dispatch suggestions with explanations and the duty catalogue (export, import
+//! as a draft, one-rule edits, lint, what-if, publish). Supervision is in `supervision.rs`, the
+//! unit inbox in `inbox.rs`, the reminder scheduler in `scheduler_task.rs` (re-exported here so
+//! the router's paths stay as they were).
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -10,23 +11,28 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Duration, Utc};
-use jiesu_domain::auth::{role_may, Actor, Role};
-use jiesu_domain::command::{execute, Command};
-use jiesu_domain::{ActorRef, AssignmentState, TicketState};
-use jiesu_routing::{Catalogue, ClockKey, ClockKind, Emitted, OpenClock, RouteFacts};
-use jiesu_store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use jiesu_domain::auth::{Actor, Role};
+use jiesu_domain::{AssignmentState, TicketState};
+use jiesu_routing::{Catalogue, RouteFacts};
+use jiesu_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
+pub use crate::inbox::inbox;
+pub use crate::scheduler_task::{scheduler_pass, spawn_scheduler};
+pub use crate::supervision::{
+    dispatch_accuracy, escalations, overdue_board, remind_bulk, review_queue,
+};
+
+pub(crate) fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
     crate::auth::require_role(actor, roles.contains(&actor.role), what)
 }
 
 const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
 /// The centre's routing staff: the catalogue, the review queue and dispatch accuracy are theirs.
-const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
+pub(crate) const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
 
 pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
     st.catalogue
@@ -211,8 +217,8 @@ pub async fn import_csv(
     require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
     // The body may be CSV text or an xlsx workbook (recognised by its zip signature).
     let converted;
-    let body: &[u8] = if crate::xlsx::is_xlsx(&body) {
-        converted = crate::xlsx::xlsx_to_csv(&body).map_err(|e| {
+    let body: &[u8] = if jiesu_io::xlsx::is_xlsx(&body) {
+        converted = jiesu_io::xlsx::xlsx_to_csv(&body).map_err(|e| {
             let mut err = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "catalogue_rejected",
@@ -412,7 +418,8 @@ async fn load_draft(st: &AppState, version: i64) -> ApiResult<Catalogue> {
     })
 }
 
-/// Replays the last N months of dispatched tickets under a draft: who gains and loses load.
+/// Replays the last N months of dispatched tickets under a draft: who gains and loses load. The
+/// tickets are read through the store; the replay is `jiesu_routing::whatif_tickets`.
 pub fn whatif_report(
     store: &dyn Store,
     current: &Catalogue,
@@ -422,26 +429,33 @@ pub fn whatif_report(
     zone: jiesu_domain::CityZone,
     months: u32,
 ) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
-    let from = now - Duration::days(30 * months as i64);
+    let tickets = whatif_tickets(store, now, months)?;
+    Ok(jiesu_routing::whatif_tickets(
+        current, draft, tickets, org, now, zone,
+    ))
+}
+
+/// The tickets a what-if replays: those with a lead assignment in the window
+/// ([`jiesu_routing::whatif_since`]), each once.
+pub fn whatif_tickets(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    months: u32,
+) -> jiesu_store::Result<Vec<TicketState>> {
     let mut ids = Vec::new();
-    store.for_each_fact(from, now, &mut |f| {
+    store.for_each_fact(jiesu_routing::whatif_since(now, months), now, &mut |f| {
         if f.role == "lead" && ids.last() != Some(&f.ticket_id) {
             ids.push(f.ticket_id);
         }
         Ok(())
     })?;
-    let mut items = Vec::with_capacity(ids.len());
+    let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some((t, _)) = store.load_ticket(id)? {
-            let actual = t
-                .assignments
-                .iter()
-                .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead)
-                .map(|a| a.unit.clone());
-            items.push((RouteFacts::from_intake(&t.intake), actual));
+            out.push(t);
         }
     }
-    Ok(jiesu_routing::whatif(current, draft, items, org, now, zone))
+    Ok(out)
 }
 
 /// `GET /api/v1/catalogue/drafts/{version}/whatif?months=1`
@@ -497,538 +511,6 @@ pub async fn publish(
     ))
 }
 
-fn ageing_bucket(hours: i64) -> &'static str {
-    match hours {
-        h if h < 24 => "lt_1d",
-        h if h < 72 => "d1_3",
-        h if h < 168 => "d3_7",
-        _ => "gt_7d",
-    }
-}
-
-/// `GET /api/v1/supervision/overdue` — overdue assignments by unit and by district, with ageing.
-pub async fn overdue_board(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )?;
-    let now = st.now();
-    let s2 = st.clone();
-    let a2 = actor.clone();
-    let rows = tokio::task::spawn_blocking(
-        move || -> jiesu_store::Result<Vec<(String, String, String, i64)>> {
-            let mut out = Vec::new();
-            s2.store.open_assignments(&mut |a| {
-                if !a2.covers(&a.unit_code, &s2.org) {
-                    return Ok(());
-                }
-                if let Some(due) = jiesu_store::time::parse(&a.finish_deadline) {
-                    if due < now {
-                        out.push((
-                            a.unit_code,
-                            a.district_code,
-                            a.role,
-                            (now - due).num_hours(),
-                        ));
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(out)
-        },
-    )
-    .await??;
-    let mut by_unit: std::collections::BTreeMap<String, (u64, [u64; 4], i64)> = Default::default();
-    let mut by_district: std::collections::BTreeMap<String, (u64, [u64; 4])> = Default::default();
-    for (unit, district, _role, hours) in &rows {
-        let b = match ageing_bucket(*hours) {
-            "lt_1d" => 0,
-            "d1_3" => 1,
-            "d3_7" => 2,
-            _ => 3,
-        };
-        let e = by_unit.entry(unit.clone()).or_default();
-        e.0 += 1;
-        e.1[b] += 1;
-        e.2 = e.2.max(*hours);
-        let d = by_district.entry(district.clone()).or_default();
-        d.0 += 1;
-        d.1[b] += 1;
-    }
-    let name = |c: &str| st.org.get(c).map(|u| u.name.clone());
-    let mut units: Vec<Value> = by_unit
-        .iter()
-        .map(|(u, (n, b, max))| json!({"unit_code": u, "unit_name": name(u), "kind": st.org.get(u).map(|x| x.kind.as_str()),
-                                       "overdue": n, "lt_1d": b[0], "d1_3": b[1], "d3_7": b[2], "gt_7d": b[3], "oldest_hours": max}))
-        .collect();
-    units.sort_by(|a, b| b["overdue"].as_u64().cmp(&a["overdue"].as_u64()));
-    let districts: Vec<Value> = by_district
-        .iter()
-        .map(|(d, (n, b))| json!({"district_code": d, "district_name": name(d), "overdue": n, "lt_1d": b[0], "d1_3": b[1], "d3_7": b[2], "gt_7d": b[3]}))
-        .collect();
-    Ok(axum::Json(
-        json!({"at": now, "total": rows.len(), "units": units, "districts": districts}),
-    ))
-}
-
-fn supervision_role(actor: &Actor) -> ApiResult<()> {
-    crate::auth::require_role(
-        actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )
-}
-
-#[derive(Deserialize)]
-pub struct UrgeBody {
-    /// Units whose overdue lead assignments are urged (the board's selected rows).
-    #[serde(default)]
-    units: Vec<String>,
-    /// Or these tickets (their active lead assignment).
-    #[serde(default)]
-    tickets: Vec<i64>,
-    note: String,
-}
-
-/// `POST /api/v1/supervision/remind` — 批量催办: urges every overdue lead assignment of the chosen
-/// units (or the chosen tickets) at once; each becomes an `urged` event on its ticket and an item
-/// in the unit's inbox. Answers how many were urged and which ticket numbers.
-pub async fn remind_bulk(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-    body: Result<axum::Json<UrgeBody>, axum::extract::rejection::JsonRejection>,
-) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(&actor, role_may(actor.role, "urge"), "urge")?;
-    let axum::Json(b) = body.map_err(|e| {
-        ApiError::invalid(
-            "body",
-            format!("the request is not understood: {}", e.body_text()),
-            "请求格式错误",
-        )
-    })?;
-    let note = b.note.trim().to_string();
-    if note.is_empty() || note.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            "note",
-            "a note of 1 to 500 characters is required",
-            "请填写催办说明（1–500 字）",
-        ));
-    }
-    if b.units.is_empty() && b.tickets.is_empty() {
-        return Err(ApiError::invalid(
-            "units",
-            "choose at least one unit or ticket",
-            "请至少选择一个单位或工单",
-        ));
-    }
-    for u in &b.units {
-        if st.org.get(u).is_none() {
-            return Err(ApiError::invalid(
-                "units",
-                format!("unknown unit '{u}'"),
-                format!("单位“{u}”不存在"),
-            ));
-        }
-    }
-    let now = st.now();
-    let s2 = st.clone();
-    let who = ActorRef {
-        user: actor.user.clone(),
-        role: actor.role,
-        unit: actor.unit.clone(),
-    };
-    let (urged, skipped) = tokio::task::spawn_blocking(
-        move || -> jiesu_store::Result<(Vec<(i64, String)>, usize)> {
-            let units: std::collections::HashSet<&str> =
-                b.units.iter().map(String::as_str).collect();
-            let mut targets: Vec<(i64, String)> = Vec::new();
-            if !units.is_empty() {
-                s2.store.open_assignments(&mut |a| {
-                    let overdue =
-                        jiesu_store::time::parse(&a.finish_deadline).is_some_and(|due| due < now);
-                    if overdue && a.role == "lead" && units.contains(a.unit_code.as_str()) {
-                        targets.push((a.ticket_id, a.unit_code));
-                    }
-                    Ok(())
-                })?;
-            }
-            for id in &b.tickets {
-                if let Some((t, _)) = s2.store.load_ticket(*id)? {
-                    if let Some(a) = t.assignments.iter().find(|a| {
-                        a.state.active() && a.role == jiesu_domain::ticket::AssignmentRole::Lead
-                    }) {
-                        targets.push((*id, a.unit.clone()));
-                    }
-                }
-            }
-            targets.sort();
-            targets.dedup();
-            let mut urged = Vec::new();
-            let mut skipped = 0;
-            for (id, unit) in targets {
-                let cmd = Command::Urge {
-                    unit: unit.clone(),
-                    note: note.clone(),
-                };
-                let w = who.clone();
-                match s2.store.update_ticket(
-                    id,
-                    Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &w, now)?)),
-                ) {
-                    Ok((t, _)) => urged.push((id, t.number.clone())),
-                    Err(StoreError::Domain(_)) => skipped += 1, // finished meanwhile
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok((urged, skipped))
-        },
-    )
-    .await??;
-    Ok(axum::Json(json!({
-        "urged": urged.len(),
-        "skipped": skipped,
-        "tickets": urged.iter().map(|(id, n)| json!({"id": id, "number": n})).collect::<Vec<_>>(),
-    })))
-}
-
-fn clock_json(due: DateTime<Utc>, start: DateTime<Utc>, now: DateTime<Utc>) -> Value {
-    let state =
-        jiesu_routing::clock_state(due, None, now, start, jiesu_routing::DueSoon::default());
-    json!({"due": due, "state": state.as_str(), "state_label": state.label_zh()})
-}
-
-/// `GET /api/v1/supervision/reviews` — 审核队列: every pending return (退单) and extension (延期)
-/// request with the centre's own review deadline (policy `review`), the most urgent first.
-pub async fn review_queue(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "review-queue")?;
-    let now = st.now();
-    let s2 = st.clone();
-    let tickets = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<TicketState>> {
-        let mut out = Vec::new();
-        for id in s2.store.pending_review_tickets()? {
-            if let Some((t, _)) = s2.store.load_ticket(id)? {
-                out.push(t);
-            }
-        }
-        Ok(out)
-    })
-    .await??;
-    let mut items: Vec<(DateTime<Utc>, Value)> = Vec::new();
-    for t in &tickets {
-        for a in t.assignments.iter().filter(|a| a.state.active()) {
-            let mut push = |kind: jiesu_routing::ReviewKind, at: DateTime<Utc>, detail: Value| {
-                let due = st.policy.review_due(kind, at, &st.calendar);
-                items.push((
-                    due,
-                    json!({
-                        "ticket_id": t.id, "number": t.number, "title": t.intake.title,
-                        "status": t.status.as_str(),
-                        "category_path": st.categories.path_label(&t.intake.category_code),
-                        "district_name": crate::views::unit_name(&st, &t.intake.place.district_code),
-                        "unit_code": a.unit, "unit_name": crate::views::unit_name(&st, &a.unit),
-                        "role": a.role.as_str(),
-                        "kind": match kind { jiesu_routing::ReviewKind::Return => "return", jiesu_routing::ReviewKind::Extension => "extension" },
-                        "requested_at": at, "review": clock_json(due, at, now),
-                        "detail": detail,
-                    }),
-                ));
-            };
-            if let Some(r) = &a.pending_return {
-                push(
-                    jiesu_routing::ReviewKind::Return,
-                    r.at,
-                    json!({"reason": r.reason.as_str(), "reason_label": r.reason.label_zh(), "text": r.text}),
-                );
-            }
-            if let Some(x) = &a.pending_extension {
-                push(
-                    jiesu_routing::ReviewKind::Extension,
-                    x.at,
-                    json!({"until": x.until, "reason": x.reason, "finish_due": a.deadlines.finish}),
-                );
-            }
-        }
-    }
-    items.sort_by_key(|(due, _)| *due);
-    let overdue = items.iter().filter(|(d, _)| *d < now).count();
-    Ok(axum::Json(json!({
-        "at": now, "total": items.len(), "overdue": overdue,
-        "policy": {"return_review": st.policy.review.return_review, "extension_review": st.policy.review.extension_review},
-        "items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-    })))
-}
-
-/// `GET /api/v1/supervision/escalations` — 提级响应 tracking: escalated tickets (newest first, at
-/// most 500) with each escalation, where the ticket stands now, the lead unit's finish clock and
-/// whether the escalated matter is still open.
-pub async fn escalations(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-) -> ApiResult<axum::Json<Value>> {
-    supervision_role(&actor)?;
-    let now = st.now();
-    let s2 = st.clone();
-    let a2 = actor.clone();
-    let tickets = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<TicketState>> {
-        let mut out = Vec::new();
-        for id in s2.store.escalated_tickets(500)? {
-            if let Some((t, _)) = s2.store.load_ticket(id)? {
-                if jiesu_domain::auth::can_view(&a2, &t, &s2.org) {
-                    out.push(t);
-                }
-            }
-        }
-        Ok(out)
-    })
-    .await??;
-    use jiesu_domain::Status as S;
-    let mut open = 0;
-    let items: Vec<Value> = tickets
-        .iter()
-        .map(|t| {
-            let settled = matches!(
-                t.status,
-                S::ResultSubmitted | S::CallbackDone | S::Closed | S::Archived | S::Merged | S::Answered | S::SpecialHandled
-            );
-            if !settled {
-                open += 1;
-            }
-            let lead = t
-                .assignments
-                .iter()
-                .rev()
-                .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead && a.state != AssignmentState::Returned);
-            let last = t.escalations.last().map(|e| e.at);
-            json!({
-                "ticket_id": t.id, "number": t.number, "title": t.intake.title,
-                "status": t.status.as_str(), "status_label": t.status.label_zh(),
-                "district_name": crate::views::unit_name(&st, &t.intake.place.district_code),
-                "open": !settled,
-                "hours_since": last.map(|l| (now - l).num_hours()),
-                "lead": lead.map(|a| json!({
-                    "unit_code": a.unit, "unit_name": crate::views::unit_name(&st, &a.unit),
-                    "state": a.state.as_str(), "state_label": a.state.label_zh(),
-                    "finish": if a.state.active() { clock_json(a.deadlines.finish, a.dispatched_at, now) } else { json!({"due": a.deadlines.finish, "done_at": a.finished_at}) },
-                })),
-                "escalations": t.escalations.iter().map(|e| json!({
-                    "level": e.level.as_str(), "level_label": e.level.label_zh(),
-                    "to_unit": e.to_unit, "to_unit_name": e.to_unit.as_deref().and_then(|u| crate::views::unit_name(&st, u)),
-                    "reason": e.reason, "at": e.at,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(axum::Json(
-        json!({"at": now, "total": items.len(), "open": open, "items": items}),
-    ))
-}
-
-/// `GET /api/v1/inbox` — a unit's reminders and overdue notices, newest first.
-pub async fn inbox(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-) -> ApiResult<axum::Json<Value>> {
-    let units: Vec<String> = match &actor.unit {
-        Some(u) => {
-            let mut out = vec![u.clone()];
-            let mut i = 0;
-            while i < out.len() {
-                let kids: Vec<String> = st
-                    .org
-                    .children(&out[i])
-                    .filter(|k| k.kind.dispatchable())
-                    .map(|k| k.code.clone())
-                    .collect();
-                out.extend(kids);
-                i += 1;
-            }
-            out
-        }
-        None => return Ok(axum::Json(json!({"items": []}))),
-    };
-    let s2 = st.clone();
-    let ev = tokio::task::spawn_blocking(move || {
-        s2.store.unit_events(&units, &["reminded", "urged"], 100)
-    })
-    .await??;
-    let items: Vec<Value> = ev
-        .into_iter()
-        .map(|(id, number, e)| {
-            let mut v = crate::views::event_view(&st, &e, false);
-            v["ticket_id"] = json!(id);
-            v["number"] = json!(number);
-            v
-        })
-        .collect();
-    Ok(axum::Json(json!({"items": items})))
-}
-
-fn clock_kind(s: &str) -> ClockKind {
-    match s {
-        "sign" => ClockKind::Sign,
-        "respond" => ClockKind::Respond,
-        _ => ClockKind::Finish,
-    }
-}
-
-/// One scheduler pass: every threshold passed by an open clock becomes a `reminded` event, exactly
-/// once (the domain refuses a reminder already recorded, inside the write transaction, so restarts
-/// and overlapping passes cannot duplicate; missed thresholds after downtime are all caught up).
-pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<usize> {
-    let mut clocks = Vec::new();
-    // Clocks that count working time: their thresholds are fractions of the working time (each
-    // seen through `OpenClock::in_working_time`, with its own mapped `now`).
-    let mut working: Vec<OpenClock> = Vec::new();
-    let mut marks = Vec::new();
-    st.store.open_assignments(&mut |a| {
-        let start = jiesu_store::time::parse(&a.dispatched_at).unwrap_or(now);
-        let tier = jiesu_domain::ticket::DeadlineTier::parse(&a.tier);
-        for (clock, due, done) in [
-            (
-                "sign",
-                &a.sign_deadline,
-                a.signed_at.is_some() || a.state != "dispatched",
-            ),
-            (
-                "respond",
-                &a.respond_deadline,
-                a.responded_at.is_some() || a.state == "responded",
-            ),
-            ("finish", &a.finish_deadline, false),
-        ] {
-            if done {
-                continue;
-            }
-            let epoch = if clock == "finish" {
-                a.extensions_granted
-            } else {
-                0
-            };
-            let key = ClockKey {
-                ticket: a.ticket_id,
-                unit: a.unit_code.clone(),
-                clock: clock_kind(clock),
-                epoch,
-            };
-            if let Some((e, n)) = a.reminders.get(clock) {
-                if *e == epoch && *n > 0 {
-                    marks.push((key.clone(), n - 1));
-                }
-            }
-            if let Some(due) = jiesu_store::time::parse(due) {
-                let basis = tier.map(|t| {
-                    st.policy
-                        .clock_basis(t, &a.unit_code, &a.category_code, clock_kind(clock))
-                });
-                let c = OpenClock { key, start, due };
-                if basis == Some(jiesu_routing::TimeBasis::Working) {
-                    working.push(c);
-                } else {
-                    clocks.push(c);
-                }
-            }
-        }
-        Ok(())
-    })?;
-    let emitted = Emitted::from_events(marks);
-    let mut due = jiesu_routing::due_reminders(&clocks, &emitted, &st.thresholds, now);
-    if !working.is_empty() {
-        // One timeline of working seconds for the whole pass (O(1) per instant).
-        let local = |t: DateTime<Utc>| st.calendar.local_date(t);
-        let first = working.iter().map(|c| c.start).min().unwrap_or(now);
-        let last = working.iter().map(|c| c.due).max().unwrap_or(now).max(now);
-        let tl = jiesu_routing::WorkingTimeline::new(&st.calendar, local(first), local(last));
-        for c in &working {
-            let (m, n) = c.in_working_time_on(&tl, now);
-            due.extend(jiesu_routing::due_reminders(
-                std::slice::from_ref(&m),
-                &emitted,
-                &st.thresholds,
-                n,
-            ));
-        }
-    }
-    let mut written = 0;
-    for r in due {
-        let cmd = Command::Remind {
-            unit: r.unit.clone(),
-            clock: r.clock.as_str().to_string(),
-            epoch: r.epoch,
-            index: r.threshold_index,
-            permille: (r.threshold * 1000.0).round() as u32,
-            overdue: r.overdue,
-        };
-        let actor = ActorRef {
-            user: "scheduler".into(),
-            role: Role::System,
-            unit: Some(r.unit.clone()),
-        };
-        match st.store.update_ticket(
-            r.ticket,
-            Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &actor, now)?)),
-        ) {
-            Ok(_) => written += 1,
-            Err(StoreError::Domain(_)) => {} // already recorded, or the clock was met meanwhile
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(written)
-}
-
-/// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
-pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
-    tokio::spawn(async move {
-        loop {
-            let s2 = st.clone();
-            match tokio::task::spawn_blocking(move || scheduler_pass(&s2, s2.now())).await {
-                Ok(Ok(n)) if n > 0 => tracing::info!("scheduler: {n} reminder events"),
-                Ok(Err(e)) => tracing::warn!("scheduler pass failed: {e}"),
-                _ => {}
-            }
-            tokio::time::sleep(every).await;
-        }
-    });
-}
-
-/// `GET /api/v1/supervision/dispatch-accuracy` — overall and by dispatcher, rule, category, unit.
-pub async fn dispatch_accuracy(
-    State(st): State<AppState>,
-    Caller(actor): Caller,
-) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "dispatch-accuracy")?;
-    let s2 = st.clone();
-    let mut v = serde_json::to_value(
-        tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??,
-    )
-    .map_err(StoreError::from)?;
-    if let Some(items) = v.get_mut("by_unit").and_then(|x| x.as_array_mut()) {
-        for it in items {
-            let name = it["key"]
-                .as_str()
-                .and_then(|k| st.org.get(k))
-                .map(|u| u.name.clone());
-            it["name"] = json!(name);
-        }
-    }
-    if let Some(items) = v.get_mut("by_category").and_then(|x| x.as_array_mut()) {
-        for it in items {
-            let name = it["key"]
-                .as_str()
-                .and_then(|k| st.categories.get(k))
-                .map(|c| c.name.clone());
-            it["name"] = json!(name);
-        }
-    }
-    Ok(axum::Json(v))
-}
-
 /// `GET /api/v1/catalogue/export.xlsx` — the published catalogue as an Excel workbook.
 pub async fn export_xlsx(
     State(st): State<AppState>,
@@ -1037,7 +519,7 @@ pub async fn export_xlsx(
 ) -> ApiResult<impl IntoResponse> {
     require(&actor, ROUTERS, "catalogue")?;
     let csv = catalogue_csv(&st, &q).await?;
-    let bytes = tokio::task::spawn_blocking(move || crate::xlsx::csv_to_xlsx(&csv, "派单目录"))
+    let bytes = tokio::task::spawn_blocking(move || jiesu_io::xlsx::csv_to_xlsx(&csv, "派单目录"))
         .await?
         .map_err(ApiError::internal)?;
     Ok((

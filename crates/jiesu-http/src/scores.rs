@@ -109,7 +109,8 @@ pub async fn scorecard(
         jiesu_score::output::write_scorecard_csv(&card, &mut buf).map_err(ApiError::internal)?;
         if xlsx {
             let text = String::from_utf8_lossy(&buf).to_string();
-            let book = crate::xlsx::csv_to_xlsx(&text, "考核结果").map_err(ApiError::internal)?;
+            let book =
+                jiesu_io::xlsx::csv_to_xlsx(&text, "考核结果").map_err(ApiError::internal)?;
             let name = format!("attachment; filename=\"scorecard-{period}-{level}.xlsx\"");
             return Ok((
                 [

@@ -84,7 +84,14 @@ fn scheduler_emits_each_threshold_once_even_after_restart_and_downtime() {
         .unwrap()
         .state;
     // 2-hour tier in calendar time: sign 15 min, respond 30 min, finish 2 h
-    let d = jiesu_domain::deadline::DeadlineRules::default().deadlines(DeadlineTier::H2, t0);
+    let d = jiesu_routing::DeadlinePolicy::calendar_time_default().deadlines(
+        DeadlineTier::H2,
+        "110105001",
+        "",
+        t0,
+        &jiesu_routing::Calendar::china_2025_2026(),
+        &[],
+    );
     let cmd = Command::Dispatch {
         assignments: vec![AssignmentRequest {
             unit: "110105001".into(),

@@ -223,8 +223,8 @@ pub enum ReviewKind {
 }
 
 impl DeadlinePolicy {
-    /// Exactly the domain's current calendar-time rules (`jiesu_domain::deadline::DeadlineRules`):
-    /// everything counted in wall time.
+    /// Every clock counted in wall time (sign 15 min … 2 h, contact 30 min … 1 day, the
+    /// tier's span); the test cities of `jiesu-score` and `jiesu-store` use it.
     pub fn calendar_time_default() -> Self {
         let c = |sign, respond, finish| ClockSpans {
             sign: Span::calendar_minutes(sign),
@@ -568,21 +568,39 @@ pub fn clock_state(
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use jiesu_domain::deadline::DeadlineRules;
 
     fn bj(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(8)
     }
 
     #[test]
-    fn calendar_time_default_equals_the_domain_rules() {
+    fn calendar_time_default_counts_every_clock_in_wall_time() {
         let p = DeadlinePolicy::calendar_time_default();
         let cal = Calendar::china_2025_2026();
+        // Friday before the Spring Festival: no working time is skipped
         let start = bj(2026, 2, 13, 16, 47);
-        for t in DeadlineTier::ALL {
+        let m = Duration::minutes;
+        for (t, sign, respond, finish) in [
+            (DeadlineTier::H2, m(15), m(30), m(120)),
+            (DeadlineTier::H24, m(60), m(240), Duration::hours(24)),
+            (
+                DeadlineTier::D7,
+                m(120),
+                Duration::hours(24),
+                Duration::days(7),
+            ),
+            (
+                DeadlineTier::D15,
+                m(120),
+                Duration::hours(24),
+                Duration::days(15),
+            ),
+        ] {
+            let d = p.deadlines(t, "U", "0101", start, &cal, &[]);
             assert_eq!(
-                p.deadlines(*t, "U", "0101", start, &cal, &[]),
-                DeadlineRules::default().deadlines(*t, start)
+                (d.sign - start, d.respond - start, d.finish - start),
+                (sign, respond, finish),
+                "{t:?}"
             );
         }
     }

@@ -23,7 +23,10 @@
 use crate::fxhash::FxMap;
 use crate::policy::ClockKind;
 use chrono::{DateTime, TimeZone, Utc};
+use jiesu_domain::command::Command;
 use jiesu_domain::event::TicketId;
+use jiesu_domain::ticket::DeadlineTier;
+use jiesu_domain::AssignmentState;
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use std::cmp::Reverse;
@@ -465,6 +468,136 @@ impl Scheduler {
     }
 }
 
+/// 在办承办 — one open assignment as the scheduler pass sees it, read by the caller from its
+/// store: its clocks' deadlines, what is met, and the reminders already recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAssignment {
+    pub ticket: TicketId,
+    pub unit: String,
+    /// The ticket's category (which deadline override, hence which time basis, applies).
+    pub category: String,
+    /// The assignment's tier; `None` for an unknown one (its clocks then count wall time).
+    pub tier: Option<DeadlineTier>,
+    /// `None` for a state the domain does not know (treated as past signing).
+    pub state: Option<AssignmentState>,
+    /// The clocks' start.
+    pub dispatched_at: DateTime<Utc>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    /// `None` where the stored deadline does not parse (that clock is skipped).
+    pub sign_due: Option<DateTime<Utc>>,
+    pub respond_due: Option<DateTime<Utc>>,
+    pub finish_due: Option<DateTime<Utc>>,
+    /// Approved extensions: the finish clock's epoch (each extension gets fresh reminders).
+    pub extensions_granted: u32,
+    /// Per clock, the (epoch, thresholds recorded) of its reminders so far.
+    pub reminders: Vec<(ClockKind, u32, u8)>,
+}
+
+impl OpenAssignment {
+    /// The clocks still running: (clock, due, epoch). Sign stops at signing (or any later
+    /// state), respond at contact; finish runs until the assignment is finished.
+    fn running(&self) -> impl Iterator<Item = (ClockKind, DateTime<Utc>, u32)> + '_ {
+        let sign_met = self.signed_at.is_some() || self.state != Some(AssignmentState::Dispatched);
+        let respond_met =
+            self.responded_at.is_some() || self.state == Some(AssignmentState::Responded);
+        [
+            (ClockKind::Sign, self.sign_due, sign_met, 0),
+            (ClockKind::Respond, self.respond_due, respond_met, 0),
+            (
+                ClockKind::Finish,
+                self.finish_due,
+                false,
+                self.extensions_granted,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, _, met, _)| !met)
+        .filter_map(|(k, due, _, epoch)| due.map(|d| (k, d, epoch)))
+    }
+}
+
+/// One scheduler pass, decided: every reminder (and overdue mark) due at `now` on the open
+/// assignments that is not recorded yet, in threshold order per clock. Clocks that count working
+/// time under `policy` (the 7- and 15-day tiers) reach their thresholds in working time on
+/// `calendar` ([`OpenClock::in_working_time_on`]); the others in wall time. The caller writes
+/// each as [`Reminder::command`]; the domain refuses one already recorded, so overlapping passes
+/// and restarts neither duplicate nor miss.
+pub fn reminders_due(
+    open: &[OpenAssignment],
+    policy: &crate::policy::DeadlinePolicy,
+    calendar: &crate::calendar::Calendar,
+    thresholds: &Thresholds,
+    now: DateTime<Utc>,
+) -> Vec<Reminder> {
+    let mut clocks = Vec::new();
+    // Clocks that count working time: their thresholds are fractions of the working time (each
+    // seen through `OpenClock::in_working_time_on`, with its own mapped `now`).
+    let mut working: Vec<OpenClock> = Vec::new();
+    let mut marks = Vec::new();
+    for a in open {
+        for (clock, due, epoch) in a.running() {
+            let key = ClockKey {
+                ticket: a.ticket,
+                unit: a.unit.clone(),
+                clock,
+                epoch,
+            };
+            if let Some((_, e, n)) = a.reminders.iter().find(|r| r.0 == clock) {
+                if *e == epoch && *n > 0 {
+                    marks.push((key.clone(), n - 1));
+                }
+            }
+            let basis = a
+                .tier
+                .map(|t| policy.clock_basis(t, &a.unit, &a.category, clock));
+            let c = OpenClock {
+                key,
+                start: a.dispatched_at,
+                due,
+            };
+            if basis == Some(crate::calendar::TimeBasis::Working) {
+                working.push(c);
+            } else {
+                clocks.push(c);
+            }
+        }
+    }
+    let emitted = Emitted::from_events(marks);
+    let mut due = due_reminders(&clocks, &emitted, thresholds, now);
+    if !working.is_empty() {
+        // One timeline of working seconds for the whole pass (O(1) per instant).
+        let local = |t: DateTime<Utc>| calendar.local_date(t);
+        let first = working.iter().map(|c| c.start).min().unwrap_or(now);
+        let last = working.iter().map(|c| c.due).max().unwrap_or(now).max(now);
+        let tl = crate::calendar::WorkingTimeline::new(calendar, local(first), local(last));
+        for c in &working {
+            let (m, n) = c.in_working_time_on(&tl, now);
+            due.extend(due_reminders(
+                std::slice::from_ref(&m),
+                &emitted,
+                thresholds,
+                n,
+            ));
+        }
+    }
+    due
+}
+
+impl Reminder {
+    /// The domain command that records this reminder (提醒 / 超时).
+    pub fn command(&self) -> Command {
+        Command::Remind {
+            unit: self.unit.clone(),
+            clock: self.clock.as_str().to_string(),
+            epoch: self.epoch,
+            index: self.threshold_index,
+            permille: (self.threshold * 1000.0).round() as u32,
+            overdue: self.overdue,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,5 +670,121 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].ticket, 1);
         assert_eq!(s.len(), 1);
+    }
+
+    fn open_h2(at: DateTime<Utc>) -> OpenAssignment {
+        OpenAssignment {
+            ticket: 7,
+            unit: "110105001".into(),
+            category: "0101".into(),
+            tier: Some(DeadlineTier::H2),
+            state: Some(AssignmentState::Dispatched),
+            dispatched_at: at,
+            signed_at: None,
+            responded_at: None,
+            sign_due: Some(at + chrono::Duration::minutes(15)),
+            respond_due: Some(at + chrono::Duration::minutes(30)),
+            finish_due: Some(at + chrono::Duration::minutes(120)),
+            extensions_granted: 0,
+            reminders: vec![],
+        }
+    }
+
+    fn pass(open: &[OpenAssignment], now: DateTime<Utc>) -> Vec<(ClockKind, u8, bool)> {
+        let policy = crate::policy::DeadlinePolicy::beijing_default();
+        let cal = crate::calendar::Calendar::china_2025_2026();
+        reminders_due(open, &policy, &cal, &Thresholds::standard(), now)
+            .into_iter()
+            .map(|r| (r.clock, r.threshold_index, r.overdue))
+            .collect()
+    }
+
+    #[test]
+    fn a_pass_decides_the_reminders_of_running_clocks_that_are_not_recorded_yet() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+        let now = t0 + chrono::Duration::minutes(20);
+        let a = open_h2(t0);
+        // sign: 50 %, 80 %, overdue; respond: 50 %; finish: nothing yet
+        assert_eq!(
+            pass(std::slice::from_ref(&a), now),
+            [
+                (ClockKind::Sign, 0, false),
+                (ClockKind::Sign, 1, false),
+                (ClockKind::Sign, 2, true),
+                (ClockKind::Respond, 0, false)
+            ]
+        );
+        // recorded reminders are not decided again
+        let recorded = OpenAssignment {
+            reminders: vec![(ClockKind::Sign, 0, 2)],
+            ..a.clone()
+        };
+        assert_eq!(
+            pass(&[recorded], now),
+            [(ClockKind::Sign, 2, true), (ClockKind::Respond, 0, false)]
+        );
+        // a met clock gets none
+        let signed = OpenAssignment {
+            signed_at: Some(t0 + chrono::Duration::minutes(5)),
+            state: Some(AssignmentState::Signed),
+            ..a.clone()
+        };
+        assert_eq!(pass(&[signed], now), [(ClockKind::Respond, 0, false)]);
+        // an approved extension starts a new epoch of the finish clock
+        let extended = OpenAssignment {
+            extensions_granted: 1,
+            reminders: vec![(ClockKind::Finish, 0, 3)],
+            ..a
+        };
+        let r = pass(&[extended], t0 + chrono::Duration::minutes(70));
+        assert!(r.contains(&(ClockKind::Finish, 0, false)), "{r:?}");
+    }
+
+    #[test]
+    fn working_time_clocks_do_not_advance_over_the_weekend() {
+        let policy = crate::policy::DeadlinePolicy::beijing_default();
+        let cal = crate::calendar::Calendar::china_2025_2026();
+        // Friday 2026-03-06 17:00 Beijing time
+        let start = Utc.with_ymd_and_hms(2026, 3, 6, 9, 0, 0).unwrap();
+        let d = policy.deadlines(DeadlineTier::D7, "110105001", "0101", start, &cal, &[]);
+        let a = OpenAssignment {
+            tier: Some(DeadlineTier::D7),
+            sign_due: Some(d.sign),
+            respond_due: Some(d.respond),
+            finish_due: Some(d.finish),
+            ..open_h2(start)
+        };
+        // Sunday 20:00: more than half of the sign clock's wall time, little of its working time
+        let sunday = Utc.with_ymd_and_hms(2026, 3, 8, 12, 0, 0).unwrap();
+        assert!((sunday - start) * 2 > d.sign - start);
+        assert!(pass(std::slice::from_ref(&a), sunday).is_empty());
+        // once the deadline has come, it is overdue
+        let r = pass(&[a], d.sign + chrono::Duration::minutes(1));
+        assert!(r.contains(&(ClockKind::Sign, 2, true)), "{r:?}");
+    }
+
+    #[test]
+    fn a_reminder_becomes_the_domain_remind_command() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+        let policy = crate::policy::DeadlinePolicy::beijing_default();
+        let cal = crate::calendar::Calendar::china_2025_2026();
+        let r = reminders_due(
+            &[open_h2(t0)],
+            &policy,
+            &cal,
+            &Thresholds::standard(),
+            t0 + chrono::Duration::minutes(16),
+        );
+        assert_eq!(
+            r[2].command(),
+            Command::Remind {
+                unit: "110105001".into(),
+                clock: "sign".into(),
+                epoch: 0,
+                index: 2,
+                permille: 1000,
+                overdue: true,
+            }
+        );
     }
 }

@@ -3,8 +3,9 @@
 use crate::catalogue::{Catalogue, RouteFacts};
 use chrono::{DateTime, NaiveDate, Utc};
 use jiesu_domain::org::OrgTree;
-use jiesu_domain::ticket::DeadlineTier;
+use jiesu_domain::ticket::{AssignmentRole, DeadlineTier};
 use jiesu_domain::CityZone;
+use jiesu_domain::TicketState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -64,6 +65,45 @@ pub struct WhatIfReport {
     pub agree_actual_current: f64,
     pub agree_actual_draft: f64,
     pub sample: Vec<Moved>,
+}
+
+/// The start of a what-if window over the last `months` (30 days each) before `now`: the
+/// dispatched tickets whose lead assignment falls in `[since, now]` are replayed.
+pub fn whatif_since(now: DateTime<Utc>, months: u32) -> DateTime<Utc> {
+    now - chrono::Duration::days(30 * months as i64)
+}
+
+/// One dispatched ticket as a what-if replays it: its routing facts and the lead unit it actually
+/// got (its first lead assignment), if any.
+pub fn replay_item(t: &TicketState) -> (RouteFacts, Option<String>) {
+    let actual = t
+        .assignments
+        .iter()
+        .find(|a| a.role == AssignmentRole::Lead)
+        .map(|a| a.unit.clone());
+    (RouteFacts::from_intake(&t.intake), actual)
+}
+
+/// [`whatif`] over tickets as they are (each through [`replay_item`]).
+pub fn whatif_tickets<I>(
+    current: &Catalogue,
+    draft: &Catalogue,
+    tickets: I,
+    org: &OrgTree,
+    at: DateTime<Utc>,
+    zone: CityZone,
+) -> WhatIfReport
+where
+    I: IntoIterator<Item = TicketState>,
+{
+    whatif(
+        current,
+        draft,
+        tickets.into_iter().map(|t| replay_item(&t)),
+        org,
+        at,
+        zone,
+    )
 }
 
 /// Replays `tickets` (facts, actual lead unit if known) under both catalogues, rules in force on

@@ -2,11 +2,22 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, CallbackOutcome, Role, TicketState};
 use jiesu_store::{prelude::*, NewTicket, SqliteStore, StoreError, TicketQuery};
 use std::sync::Arc;
+
+/// Deadlines counted in wall time (the routing policy's calendar-time variant).
+fn wall_deadlines(tier: DeadlineTier, at: chrono::DateTime<Utc>) -> jiesu_domain::Deadlines {
+    jiesu_routing::DeadlinePolicy::calendar_time_default().deadlines(
+        tier,
+        "",
+        "",
+        at,
+        &jiesu_routing::Calendar::china_2025_2026(),
+        &[],
+    )
+}
 
 fn actor() -> ActorRef {
     ActorRef {
@@ -112,7 +123,7 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     assert!(matches!(err, StoreError::Domain(_)));
     let (_, ev) = store.load_ticket(t.id).unwrap().unwrap();
     assert_eq!(ev.len(), 1);
-    let d = DeadlineRules::default().deadlines(DeadlineTier::D7, at);
+    let d = wall_deadlines(DeadlineTier::D7, at);
     let st = step(
         &store,
         t.id,
@@ -139,7 +150,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     let store = SqliteStore::open(&path).unwrap();
     let t = store.create_ticket(new(None)).unwrap().state;
     let mut at = t.created_at;
-    let d = |at| DeadlineRules::default().deadlines(DeadlineTier::D7, at);
+    let d = |at| wall_deadlines(DeadlineTier::D7, at);
     let u = "110108010".to_string();
     let cmds: Vec<Box<dyn Fn(chrono::DateTime<Utc>) -> Command>> = vec![
         Box::new(|at| Command::Dispatch {
@@ -497,7 +508,7 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
     {
         let t = store.create_ticket(new(None)).unwrap().state;
         let at = t.created_at + Duration::minutes(i as i64);
-        let d = DeadlineRules::default().deadlines(*tier, at);
+        let d = wall_deadlines(*tier, at);
         step(
             &store,
             t.id,

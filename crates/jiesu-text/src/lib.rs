@@ -4,6 +4,8 @@
 //!   space-segmented text; shared by classification, search and duplicate detection.
 //! * [`Classifier`]: word and character n-gram TF-IDF features, one-vs-rest linear SVM (dual
 //!   coordinate descent), temperature-calibrated confidences and the words that drove them.
+//! * [`intake_model`]: the intake models (type, category, kind of lead unit) trained from
+//!   examples the caller reads from its store, and their files.
 //! * [`cli`]: `jiesu classify eval|cv` and `jiesu bench classify`.
 //!
 //! See `docs/TEXT.md` for how it works and what it measures.
@@ -15,6 +17,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod intake_model;
 pub mod model;
 pub mod rawtext;
 pub mod svm;

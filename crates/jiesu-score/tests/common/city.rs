@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, CallbackOutcome, Event, Role, TicketState};
 
@@ -106,12 +105,13 @@ pub fn build(s: &Spec) -> (TicketState, Vec<Event>) {
         lead: s.lead.clone(),
     };
     let mut now = s.created;
-    let rules = DeadlineRules::default();
+    let rules = jiesu_routing::DeadlinePolicy::calendar_time_default();
+    let calendar = jiesu_routing::Calendar::china_2025_2026();
     let req = |unit: &str, role, at| AssignmentRequest {
         unit: unit.into(),
         role,
         tier: s.tier,
-        deadlines: rules.deadlines(s.tier, at),
+        deadlines: rules.deadlines(s.tier, unit, "", at, &calendar, &[]),
     };
     now += Duration::minutes(1);
     if let Some(u) = &s.returned_by {
@@ -170,7 +170,7 @@ pub fn build(s: &Spec) -> (TicketState, Vec<Event>) {
         r.step(Command::Callback { outcome }, now);
         if let Some((r2, s2)) = s.reopen {
             now += Duration::minutes(1);
-            let d = rules.deadlines(s.tier, now);
+            let d = rules.deadlines(s.tier, &s.lead, "", now, &calendar, &[]);
             r.step(
                 Command::Reopen {
                     reason: "市民反映仍未解决".into(),

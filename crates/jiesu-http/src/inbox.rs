@@ -1,0 +1,47 @@
+//! The unit inbox (待办提醒): the reminders and urgings addressed to a unit and the units below it.
+
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::AppState;
+use axum::extract::State;
+use serde_json::{json, Value};
+
+/// `GET /api/v1/inbox` — a unit's reminders and overdue notices, newest first.
+pub async fn inbox(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Value>> {
+    let units: Vec<String> = match &actor.unit {
+        Some(u) => {
+            let mut out = vec![u.clone()];
+            let mut i = 0;
+            while i < out.len() {
+                let kids: Vec<String> = st
+                    .org
+                    .children(&out[i])
+                    .filter(|k| k.kind.dispatchable())
+                    .map(|k| k.code.clone())
+                    .collect();
+                out.extend(kids);
+                i += 1;
+            }
+            out
+        }
+        None => return Ok(axum::Json(json!({"items": []}))),
+    };
+    let s2 = st.clone();
+    let ev = tokio::task::spawn_blocking(move || {
+        s2.store.unit_events(&units, &["reminded", "urged"], 100)
+    })
+    .await??;
+    let items: Vec<Value> = ev
+        .into_iter()
+        .map(|(id, number, e)| {
+            let mut v = crate::views::event_view(&st, &e, false);
+            v["ticket_id"] = json!(id);
+            v["number"] = json!(number);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({"items": items})))
+}

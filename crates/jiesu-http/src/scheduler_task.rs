@@ -1,0 +1,95 @@
+//! The reminder scheduler beside the server. Each pass reads the open assignments through the
+//! store, lets `jiesu_routing::reminders_due` decide which reminders and overdue marks are due at
+//! `now`, and writes each as the scheduler — a named system actor — through
+//! `jiesu_domain::auth::authorize` and the domain, inside the write transaction, like any other
+//! command.
+
+use crate::AppState;
+use chrono::{DateTime, Utc};
+use jiesu_domain::auth::{authorize, Actor};
+use jiesu_domain::command::execute;
+use jiesu_domain::TicketState;
+use jiesu_routing::{ClockKind, OpenAssignment};
+use jiesu_store::StoreError;
+
+/// 系统调度 — the actor the scheduler's commands are recorded under (`scheduler`, role system).
+pub fn scheduler_actor() -> Actor {
+    Actor {
+        user: "scheduler".into(),
+        ..Actor::system()
+    }
+}
+
+/// A stored open assignment as the scheduler's decision reads it (times parsed; a start that
+/// does not parse is taken as `now`).
+fn open_assignment(a: jiesu_store::OpenAssignment, now: DateTime<Utc>) -> OpenAssignment {
+    let time = |s: &str| jiesu_store::time::parse(s);
+    let reminders = a
+        .reminders
+        .iter()
+        .filter_map(|(clock, (epoch, n))| {
+            let k = ClockKind::ALL.into_iter().find(|k| k.as_str() == clock)?;
+            Some((k, *epoch, *n))
+        })
+        .collect();
+    OpenAssignment {
+        ticket: a.ticket_id,
+        tier: jiesu_domain::ticket::DeadlineTier::parse(&a.tier),
+        state: jiesu_domain::AssignmentState::parse(&a.state),
+        dispatched_at: time(&a.dispatched_at).unwrap_or(now),
+        signed_at: a.signed_at.as_deref().and_then(time),
+        responded_at: a.responded_at.as_deref().and_then(time),
+        sign_due: time(&a.sign_deadline),
+        respond_due: time(&a.respond_deadline),
+        finish_due: time(&a.finish_deadline),
+        extensions_granted: a.extensions_granted,
+        reminders,
+        unit: a.unit_code,
+        category: a.category_code,
+    }
+}
+
+/// One scheduler pass: every threshold passed by an open clock becomes a `reminded` event, exactly
+/// once (the domain refuses a reminder already recorded, inside the write transaction, so restarts
+/// and overlapping passes cannot duplicate; missed thresholds after downtime are all caught up).
+pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<usize> {
+    let mut open = Vec::new();
+    st.store.open_assignments(&mut |a| {
+        open.push(open_assignment(a, now));
+        Ok(())
+    })?;
+    let due = jiesu_routing::reminders_due(&open, &st.policy, &st.calendar, &st.thresholds, now);
+    let actor = scheduler_actor();
+    let mut written = 0;
+    for r in due {
+        let cmd = r.command();
+        let (actor, org) = (actor.clone(), st.org.clone());
+        match st.store.update_ticket(
+            r.ticket,
+            Box::new(move |t: &mut TicketState| {
+                authorize(&actor, &cmd, t, &org)?;
+                Ok(execute(t, &cmd, &actor.to_ref(Some(&r.unit)), now)?)
+            }),
+        ) {
+            Ok(_) => written += 1,
+            Err(StoreError::Domain(_)) => {} // already recorded, or the clock was met meanwhile
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(written)
+}
+
+/// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
+pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || scheduler_pass(&s2, s2.now())).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("scheduler: {n} reminder events"),
+                Ok(Err(e)) => tracing::warn!("scheduler pass failed: {e}"),
+                _ => {}
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
