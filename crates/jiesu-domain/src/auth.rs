@@ -115,37 +115,19 @@ impl Denied {
     }
 }
 
-/// Which roles may perform an action (by its wire name), before looking at the ticket.
+/// Which roles may perform an action (by its wire name), before looking at the ticket. Ticket
+/// actions are looked up in the action table ([`crate::action::Action::roles`]); the few
+/// non-ticket names (create, read, manage_*) are listed here.
 pub fn role_may(role: Role, action: &str) -> bool {
     use Role::*;
     if role == System {
         return true;
     }
+    if let Some(a) = crate::action::Action::from_wire(action) {
+        return a.allows(role);
+    }
     let allowed: &[Role] = match action {
         "create" => &[Agent, Dispatcher, Supervisor, Admin, Citizen],
-        "answer" | "special" => &[Agent, Dispatcher, Supervisor],
-        "dispatch" => &[Agent, Dispatcher, Supervisor],
-        "consult" => &[Dispatcher, Supervisor],
-        "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" | "pause"
-        | "resume" => &[UnitHandler, UnitManager],
-        "note" | "attach" => &[
-            Agent,
-            Dispatcher,
-            UnitHandler,
-            UnitManager,
-            CallbackAgent,
-            Supervisor,
-        ],
-        "review-return" | "review-extension" => &[Dispatcher, Supervisor],
-        "escalate" => &[UnitManager, Dispatcher, Supervisor],
-        "urge" => &[Dispatcher, Supervisor],
-        "callback" => &[CallbackAgent, Supervisor],
-        "reopen" => &[Dispatcher, Supervisor],
-        "merge" | "attach-duplicate" | "unmerge" => &[Agent, Dispatcher, Supervisor],
-        "close" => &[Agent, Dispatcher, CallbackAgent, Supervisor],
-        "archive" => &[Supervisor, Admin],
-        "reclassify" => &[Agent, Dispatcher, Supervisor, Admin],
-        "exempt" => &[Supervisor],
         "read" => &[
             Agent,
             Dispatcher,

@@ -2,6 +2,7 @@
 //! command against the folded state and returns the events to append; it never does IO and takes
 //! the time as an argument.
 
+use crate::action::Action;
 use crate::error::DomainError;
 use crate::event::*;
 use crate::state::*;
@@ -162,36 +163,40 @@ pub enum Command {
 impl Command {
     /// The action's wire name (as in `POST /api/v1/tickets/{id}/{action}`).
     pub fn action(&self) -> &'static str {
+        self.kind().wire()
+    }
+    /// The action of the table this command is.
+    pub fn kind(&self) -> Action {
         match self {
-            Command::Answer { .. } => "answer",
-            Command::SpecialHandle { .. } => "special",
-            Command::Consult { .. } => "consult",
-            Command::Dispatch { .. } => "dispatch",
-            Command::Pause { .. } => "pause",
-            Command::Resume { .. } => "resume",
-            Command::Sign { .. } => "sign",
-            Command::Respond { .. } => "respond",
-            Command::Note { .. } => "note",
-            Command::Whistle { .. } => "whistle",
-            Command::Report { .. } => "report",
-            Command::RequestReturn { .. } => "return",
-            Command::ReviewReturn { .. } => "review-return",
-            Command::RequestExtension { .. } => "extend",
-            Command::ReviewExtension { .. } => "review-extension",
-            Command::Escalate { .. } => "escalate",
-            Command::SubmitResult { .. } => "result",
-            Command::Callback { .. } => "callback",
-            Command::Reopen { .. } => "reopen",
-            Command::Merge { .. } => "merge",
-            Command::AttachDuplicate { .. } => "attach-duplicate",
-            Command::Unmerge { .. } => "unmerge",
-            Command::Exempt { .. } => "exempt",
-            Command::Remind { .. } => "remind",
-            Command::Urge { .. } => "urge",
-            Command::Close { .. } => "close",
-            Command::Archive => "archive",
-            Command::Reclassify { .. } => "reclassify",
-            Command::Attach { .. } => "attach",
+            Command::Answer { .. } => Action::Answer,
+            Command::SpecialHandle { .. } => Action::Special,
+            Command::Consult { .. } => Action::Consult,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::Pause { .. } => Action::Pause,
+            Command::Resume { .. } => Action::Resume,
+            Command::Sign { .. } => Action::Sign,
+            Command::Respond { .. } => Action::Respond,
+            Command::Note { .. } => Action::Note,
+            Command::Whistle { .. } => Action::Whistle,
+            Command::Report { .. } => Action::Report,
+            Command::RequestReturn { .. } => Action::Return,
+            Command::ReviewReturn { .. } => Action::ReviewReturn,
+            Command::RequestExtension { .. } => Action::Extend,
+            Command::ReviewExtension { .. } => Action::ReviewExtension,
+            Command::Escalate { .. } => Action::Escalate,
+            Command::SubmitResult { .. } => Action::Result,
+            Command::Callback { .. } => Action::Callback,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Merge { .. } => Action::Merge,
+            Command::AttachDuplicate { .. } => Action::AttachDuplicate,
+            Command::Unmerge { .. } => Action::Unmerge,
+            Command::Exempt { .. } => Action::Exempt,
+            Command::Remind { .. } => Action::Remind,
+            Command::Urge { .. } => Action::Urge,
+            Command::Close { .. } => Action::Close,
+            Command::Archive => Action::Archive,
+            Command::Reclassify { .. } => Action::Reclassify,
+            Command::Attach { .. } => Action::Attach,
         }
     }
     /// The unit the command acts for, when it is a unit's action.
@@ -212,39 +217,12 @@ impl Command {
     }
 }
 
-/// Chinese label of an action wire name.
+/// Chinese label of an action wire name (from the action table; creation is 受理).
 pub fn action_label_zh(action: &str) -> &str {
-    match action {
-        "create" => "受理",
-        "answer" => "直接答复",
-        "special" => "特殊处置",
-        "consult" => "派单会商",
-        "dispatch" => "派单",
-        "pause" => "暂停计时",
-        "resume" => "恢复计时",
-        "sign" => "签收",
-        "respond" => "联系诉求人",
-        "note" => "办理进展",
-        "whistle" => "吹哨",
-        "report" => "报到",
-        "return" => "退单",
-        "review-return" => "退单审核",
-        "extend" => "申请延期",
-        "review-extension" => "延期审核",
-        "escalate" => "提级",
-        "result" => "办结",
-        "callback" => "回访",
-        "reopen" => "重办",
-        "merge" => "合并",
-        "attach-duplicate" => "并入重复诉求",
-        "unmerge" => "撤销合并",
-        "exempt" => "考核豁免",
-        "remind" => "催办提醒",
-        "close" => "结案",
-        "archive" => "归档",
-        "reclassify" => "改类",
-        "attach" => "上传附件",
-        other => other,
+    match Action::from_wire(action) {
+        Some(a) => a.label_zh(),
+        None if action == "create" => "受理",
+        None => action,
     }
 }
 

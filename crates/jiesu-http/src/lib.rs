@@ -32,7 +32,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use jiesu_domain::category::CategoryTree;
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::org::OrgTree;
 use jiesu_store::{SqliteStore, TicketStore};
 use std::sync::Arc;
@@ -56,7 +55,6 @@ pub struct AppState {
     pub store: Arc<SqliteStore>,
     pub org: Arc<OrgTree>,
     pub categories: Arc<CategoryTree>,
-    pub rules: Arc<DeadlineRules>,
     pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
     /// The clock (swappable in tests); the domain never reads it itself.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -116,7 +114,6 @@ impl AppState {
             store,
             org: Arc::new(org),
             categories: Arc::new(categories),
-            rules: Arc::new(DeadlineRules::default()),
             demo_accounts: Arc::new(None),
             clock,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
@@ -149,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/categories", get(reference::categories))
         .route("/categories/search", get(reference::category_search))
         .route("/enums", get(reference::enums))
+        .route("/actions", get(actions::list))
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get_one))
         .route("/tickets/{id}/events", get(tickets::events))

@@ -35,7 +35,7 @@ pub use defaults::{default_catalogue, DefaultInputs, LeadOptions};
 pub use lint::{lint, LintReport};
 pub use policy::{
     clock_state, ClockInput, ClockKind, ClockReport, ClockState, DeadlineOverride, DeadlinePolicy,
-    DueSoon, Extension, ReviewKind, ReviewSpans,
+    DueSoon, Extension, ReviewKind, ReviewSpans, WorkingDeadlines,
 };
 pub use scheduler::{due_reminders, ClockKey, Emitted, OpenClock, Reminder, Scheduler, Thresholds};
 pub use whatif::{whatif, WhatIfReport};

@@ -724,3 +724,27 @@ mod tests {
         assert!(p.review_due(ReviewKind::Extension, t, &cal) > t);
     }
 }
+
+/// The server's deadline source (the domain's [`jiesu_domain::DeadlineSource`]): the deadline
+/// policy with its overrides, on a working-time calendar. Dispatch and reopen take their clocks
+/// from it (`jiesu_domain::prepare`).
+#[derive(Debug, Clone, Copy)]
+pub struct WorkingDeadlines<'a> {
+    /// The policy (tiers, overrides).
+    pub policy: &'a DeadlinePolicy,
+    /// The calendar (holidays, 调休, hours).
+    pub calendar: &'a Calendar,
+}
+
+impl jiesu_domain::DeadlineSource for WorkingDeadlines<'_> {
+    fn deadlines(
+        &self,
+        tier: DeadlineTier,
+        unit: &str,
+        category: &str,
+        start: DateTime<Utc>,
+    ) -> Deadlines {
+        self.policy
+            .deadlines(tier, unit, category, start, self.calendar, &[])
+    }
+}
