@@ -401,6 +401,28 @@ impl ActionRequest {
         }
     }
 
+    /// The same request naming `unit` as `unit_code` (for bodies that take one).
+    pub fn with_unit(self, unit: &str) -> Self {
+        use ActionRequest as R;
+        let u = Some(unit.to_string());
+        match self {
+            R::Sign(_) => R::Sign(UnitBody { unit_code: u }),
+            R::Resume(_) => R::Resume(UnitBody { unit_code: u }),
+            R::Report(_) => R::Report(UnitBody { unit_code: u }),
+            R::Pause(x) => R::Pause(NoteBody { unit_code: u, ..x }),
+            R::Note(x) => R::Note(NoteBody { unit_code: u, ..x }),
+            R::Respond(x) => R::Respond(RespondBody { unit_code: u, ..x }),
+            R::Whistle(x) => R::Whistle(WhistleBody { unit_code: u, ..x }),
+            R::Return(x) => R::Return(ReturnBody { unit_code: u, ..x }),
+            R::ReviewReturn(x) => R::ReviewReturn(ReviewBody { unit_code: u, ..x }),
+            R::ReviewExtension(x) => R::ReviewExtension(ReviewBody { unit_code: u, ..x }),
+            R::Extend(x) => R::Extend(ExtendBody { unit_code: u, ..x }),
+            R::Urge(x) => R::Urge(UrgeBody { unit_code: u, ..x }),
+            R::Result(x) => R::Result(ResultBody { unit_code: u, ..x }),
+            other => other,
+        }
+    }
+
     /// The canonical request of `action` that [`allowed_actions`] tries: the smallest body the
     /// action takes, so that what refuses it is the ticket's state, the role or the scope.
     pub fn canonical(action: Action) -> Option<Self> {
@@ -999,8 +1021,9 @@ pub fn attach_duplicate(duplicate: TicketId, duplicate_number: String) -> Comman
 }
 
 /// Whether the state preconditions of `action` hold for `actor` on `t`: its canonical request
-/// is prepared, authorized and decided, and only its body (never the state, the role or the
-/// scope) may still be refused — so a form with a valid body is accepted.
+/// (without a unit, then naming each unit the ticket involves; for 考核豁免 also the emergency
+/// transfer) is prepared, authorized and decided, and only its body (never the state, the role
+/// or the scope) may still be refused — so a form with a valid body is accepted.
 fn allowed(action: Action, actor: &Actor, t: &TicketState, ctx: &Context) -> bool {
     if !action.allows(actor.role) {
         return false;
@@ -1012,6 +1035,32 @@ fn allowed(action: Action, actor: &Actor, t: &TicketState, ctx: &Context) -> boo
     let Some(req) = ActionRequest::canonical(action) else {
         return false;
     };
+    let mut tries = vec![req.clone()];
+    if action == Action::Exempt {
+        // 紧急转接 may be exempted before any dispatch
+        tries.push(ActionRequest::Exempt(ExemptBody {
+            reason: Some(ExemptReason::EmergencyTransfer.as_str().into()),
+            note: "x".into(),
+        }));
+    }
+    if action.body_fields().iter().any(|f| f.name == "unit_code") {
+        // the unit may be named: any unit the ticket involves
+        for u in t.involved_units() {
+            tries.push(req.clone().with_unit(u));
+        }
+    }
+    tries
+        .into_iter()
+        .any(|r| accepted(action, r, actor, t, ctx))
+}
+
+fn accepted(
+    action: Action,
+    req: ActionRequest,
+    actor: &Actor,
+    t: &TicketState,
+    ctx: &Context,
+) -> bool {
     let cmd = match prepare(req, actor, t, ctx) {
         Ok(c) => c,
         Err(_) => return false,
