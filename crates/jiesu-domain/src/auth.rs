@@ -56,13 +56,16 @@ impl Role {
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
+    /// The user name.
     pub user: String,
+    /// The role.
     pub role: Role,
     /// The unit a unit role belongs to.
     pub unit: Option<String>,
 }
 
 impl Actor {
+    /// The system actor (scheduler, generator).
     pub fn system() -> Actor {
         Actor {
             user: "system".into(),
@@ -70,6 +73,7 @@ impl Actor {
             unit: None,
         }
     }
+    /// The actor as recorded in an event, acting for `acting_unit` (else their own unit).
     pub fn to_ref(&self, acting_unit: Option<&str>) -> crate::event::ActorRef {
         crate::event::ActorRef {
             user: self.user.clone(),
@@ -96,13 +100,19 @@ impl Actor {
 pub enum Denied {
     /// The role may never do this action.
     #[error("role {role} may not {action}")]
-    Role { role: Role, action: String },
+    Role {
+        /// The role.
+        role: Role,
+        /// The action (wire name).
+        action: String,
+    },
     /// The ticket is outside the actor's units (reported as not found to avoid leaking it).
     #[error("ticket not found")]
     OutOfScope,
 }
 
 impl Denied {
+    /// The message in Chinese.
     pub fn zh(&self) -> String {
         match self {
             Denied::Role { role, action } => format!(

@@ -16,9 +16,13 @@ pub const MAX_CALLBACK_ATTEMPTS: usize = 3;
 /// A unit and its role in a dispatch, with the deadlines computed for it (see `deadline`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentRequest {
+    /// The unit (code) concerned.
     pub unit: String,
+    /// The role.
     pub role: AssignmentRole,
+    /// The deadline tier (时限).
     pub tier: DeadlineTier,
+    /// The three clocks (sign, respond, finish).
     pub deadlines: Deadlines,
 }
 
@@ -26,136 +30,225 @@ pub struct AssignmentRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
+    /// 直接答复 — answer on the spot.
     Answer {
+        /// The answer given.
         answer: String,
+        /// The knowledge-base article the answer comes from.
         article_id: Option<String>,
     },
+    /// 特殊处置.
     SpecialHandle {
+        /// The kind of special handling.
         handling: SpecialHandling,
+        /// A note in words.
         note: String,
     },
     /// 派单会商: open a pre-dispatch consultation.
     Consult {
+        /// A note in words.
         note: String,
+        /// The units concerned.
         units: Vec<String>,
     },
+    /// 派单 — units with their roles and deadlines.
     Dispatch {
+        /// The units and their roles.
         assignments: Vec<AssignmentRequest>,
+        /// A note in words.
         note: Option<String>,
+        /// The catalogue rule followed, if any.
         rule: Option<String>,
     },
     /// 暂停计时 (waiting for the citizen).
     Pause {
+        /// The unit (code) concerned.
         unit: String,
+        /// Why, in words.
         reason: String,
     },
     /// 恢复计时.
     Resume {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 签收.
     Sign {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 联系诉求人 — the unit has contacted the citizen.
     Respond {
+        /// The unit (code) concerned.
         unit: String,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 办理进展 — a progress note, for a unit or the centre.
     Note {
+        /// The unit (code) concerned.
         unit: Option<String>,
+        /// The text in words.
         text: String,
+        /// Shown to the citizen on tracking.
         public: bool,
     },
+    /// 吹哨 — summon other units.
     Whistle {
+        /// The unit (code) concerned.
         unit: String,
+        /// The units summoned (吹哨).
         summoned: Vec<String>,
+        /// Why, in words.
         reason: String,
+        /// When the summoned units must have reported in (报到时限).
         report_deadline: DateTime<Utc>,
     },
+    /// 报到 — a summoned unit reports in.
     Report {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 退单 — a unit returns a wrongly dispatched ticket.
     RequestReturn {
+        /// The unit (code) concerned.
         unit: String,
+        /// Why, in words.
         reason: ReturnReason,
+        /// The text in words.
         text: String,
     },
+    /// 退单审核.
     ReviewReturn {
+        /// The unit (code) concerned.
         unit: String,
+        /// Approve (true) or reject (false).
         approve: bool,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 申请延期.
     RequestExtension {
+        /// The unit (code) concerned.
         unit: String,
+        /// The new finish deadline asked for.
         until: DateTime<Utc>,
+        /// Why, in words.
         reason: String,
     },
+    /// 延期审核.
     ReviewExtension {
+        /// The unit (code) concerned.
         unit: String,
+        /// Approve (true) or reject (false).
         approve: bool,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 提级.
     Escalate {
+        /// The escalation level (提级).
         level: EscalationLevel,
+        /// The unit escalated to, if any.
         to_unit: Option<String>,
+        /// Why, in words.
         reason: String,
     },
+    /// 办结 — the unit submits its result.
     SubmitResult {
+        /// The unit (code) concerned.
         unit: String,
+        /// The text in words.
         text: String,
+        /// Attachment ids given as evidence.
         evidence: Vec<String>,
     },
+    /// 回访 — the callback's outcome.
     Callback {
+        /// What the callback found.
         outcome: CallbackOutcome,
     },
+    /// 重办 — new deadlines for the round's lead units.
     Reopen {
+        /// Why, in words.
         reason: String,
+        /// The three clocks (sign, respond, finish).
         deadlines: Vec<(String, Deadlines)>,
     },
+    /// 合并 — this ticket into another.
     Merge {
+        /// The ticket merged into.
         primary: TicketId,
+        /// Its public number.
         primary_number: String,
     },
+    /// 并入重复诉求 — the primary side of a merge.
     AttachDuplicate {
+        /// The duplicate ticket.
         duplicate: TicketId,
+        /// Its public number.
         duplicate_number: String,
     },
+    /// 撤销合并.
     Unmerge {
+        /// A note in words.
         note: String,
     },
     /// 督办催办 — the centre urges a unit on its open assignment.
     Urge {
+        /// The unit (code) concerned.
         unit: String,
+        /// A note in words.
         note: String,
     },
     /// The scheduler reports a passed threshold (see `EventKind::Reminded`).
     Remind {
+        /// The unit (code) concerned.
         unit: String,
+        /// The clock: sign, respond or finish.
         clock: String,
+        /// The clock epoch (a new one after an extension or reopen).
         epoch: u32,
+        /// The threshold index of the reminder.
         index: u8,
+        /// How far the clock has run, in permille.
         permille: u32,
+        /// Whether the clock had already passed.
         overdue: bool,
     },
     /// 考核豁免: exclude from scoring (`reason: None` lifts it).
     Exempt {
+        /// Why, in words.
         reason: Option<ExemptReason>,
+        /// A note in words.
         note: String,
     },
+    /// 结案.
     Close {
+        /// A note in words.
         note: Option<String>,
     },
+    /// 归档.
     Archive,
     /// 改类 — correct the request type and category (an agent's, dispatcher's or supervisor's
     /// correction; kept in the log, it becomes a labelled example for the classifiers).
     Reclassify {
+        /// The category code.
         category_code: String,
+        /// The request type (诉求类型).
         request_type: RequestType,
+        /// Why, in words.
         reason: String,
     },
+    /// 上传附件 — a file attached.
     Attach {
+        /// The id.
         id: String,
+        /// The file name.
         file_name: String,
+        /// The MIME type.
         content_type: String,
+        /// The size in bytes.
         size: u64,
     },
 }

@@ -16,7 +16,7 @@
 //! - [`deadline`] — deadline arithmetic.
 //! - [`zone`] — the city's time zone: every local day and month boundary.
 
-// MISSING_DOCS #![warn(missing_docs)]
+#![warn(missing_docs)]
 
 pub mod action;
 pub mod auth;
