@@ -6,13 +6,13 @@ import { api, ApiError, type AssignmentView, type TicketView } from './api';
 import { categoryPicker, countedTextarea, radioGroup, radioValue, unitPicker } from './components';
 import { button, clearErrors, field, h, input, mount, select, showFieldError, textarea, toast, type Child } from './dom';
 import { fmtTime, fromLocalInput, toLocalInput } from './format';
-import { lang, t, tMaybe } from './i18n';
-import { enumLabel, enumOptions, TIERS, TYPES, unitName } from './store';
+import { lang, t } from './i18n';
+import { actionInfo, enumLabel, enumOptions, TIERS, TYPES, unitName } from './store';
 import { sameAssignments, suggestionBox, type Proposal } from './suggest';
 
 type Done = (tk: TicketView) => void;
 
-/** Display order of actions: the day-to-day ones first. */
+/** Display order of actions: the day-to-day ones first (others follow in the server's order). */
 const ORDER = [
   'sign',
   'respond',
@@ -46,8 +46,11 @@ const PRIMARY = ['sign', 'respond', 'result', 'dispatch', 'callback', 'review-re
 /** Actions done with one click (after a confirmation for the irreversible ones). */
 const ONE_CLICK: Record<string, boolean> = { sign: false, report: false, resume: false, archive: true };
 
+/** An action's label in the UI language, from the server's action table (GET /api/v1/actions). */
 export function actionLabel(a: string): string {
-  return tMaybe(`act_${a}`) ?? a;
+  const info = actionInfo(a);
+  if (!info) return a;
+  return lang() === 'zh' ? info.label_zh : info.label_en;
 }
 
 function errorText(e: unknown): string {

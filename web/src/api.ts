@@ -36,6 +36,16 @@ export interface EnumItem {
 }
 export type Enums = Record<string, EnumItem[]>;
 
+/** One ticket action of the server's action table (GET /api/v1/actions). */
+export interface ActionInfo {
+  name: string;
+  label_zh: string;
+  label_en: string;
+  roles: string[];
+  needs_unit: boolean;
+  fields: { name: string; type: string; required: boolean; values?: string[] }[];
+}
+
 export interface Deadlines {
   sign: string;
   respond: string;
@@ -862,6 +872,7 @@ export const api = {
   units: (p: { kind?: string; parent?: string; dispatchable?: boolean }) => request<Unit[]>('GET', `/api/v1/units${qs(p)}`),
   categories: () => request<Category[]>('GET', '/api/v1/categories'),
   enums: () => request<Enums>('GET', '/api/v1/enums'),
+  actions: () => request<{ items: ActionInfo[] }>('GET', '/api/v1/actions'),
   createTicket: (body: unknown, idempotencyKey: string) =>
     request<TicketView>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
   tickets: (p: Record<string, string | number | boolean | undefined>) =>

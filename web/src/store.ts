@@ -1,6 +1,6 @@
 // Shared state: the signed-in user and cached reference data (enumerations, categories, units).
 
-import { api, setToken, type Category, type Enums, type InboxItem, type Unit, type User } from './api';
+import { api, setToken, type Category, type Enums, type InboxItem, type Unit, type User, type ActionInfo } from './api';
 import { lang, tMaybe } from './i18n';
 import { setDueSoonShare } from './format';
 
@@ -20,6 +20,31 @@ export function signOut(): void {
   lastList.hash = '';
 }
 
+
+// ---- the action table ----------------------------------------------------------------------
+
+let actionTable: Map<string, ActionInfo> | null = null;
+let actionsPromise: Promise<Map<string, ActionInfo> | null> | null = null;
+
+/** Loads GET /api/v1/actions once (labels and body fields of every ticket action). */
+export function loadActions(): Promise<Map<string, ActionInfo> | null> {
+  if (actionTable) return Promise.resolve(actionTable);
+  if (!actionsPromise) {
+    actionsPromise = api
+      .actions()
+      .then((r) => (actionTable = new Map(r.items.map((a) => [a.name, a]))))
+      .catch(() => {
+        actionsPromise = null;
+        return null;
+      });
+  }
+  return actionsPromise;
+}
+
+/** The server's entry for an action, once loaded. */
+export function actionInfo(name: string): ActionInfo | undefined {
+  return actionTable?.get(name);
+}
 
 // ---- enumerations ---------------------------------------------------------------------------
 

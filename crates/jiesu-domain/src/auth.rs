@@ -56,13 +56,16 @@ impl Role {
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
+    /// The user name.
     pub user: String,
+    /// The role.
     pub role: Role,
     /// The unit a unit role belongs to.
     pub unit: Option<String>,
 }
 
 impl Actor {
+    /// The system actor (scheduler, generator).
     pub fn system() -> Actor {
         Actor {
             user: "system".into(),
@@ -70,6 +73,7 @@ impl Actor {
             unit: None,
         }
     }
+    /// The actor as recorded in an event, acting for `acting_unit` (else their own unit).
     pub fn to_ref(&self, acting_unit: Option<&str>) -> crate::event::ActorRef {
         crate::event::ActorRef {
             user: self.user.clone(),
@@ -96,13 +100,19 @@ impl Actor {
 pub enum Denied {
     /// The role may never do this action.
     #[error("role {role} may not {action}")]
-    Role { role: Role, action: String },
+    Role {
+        /// The role.
+        role: Role,
+        /// The action (wire name).
+        action: String,
+    },
     /// The ticket is outside the actor's units (reported as not found to avoid leaking it).
     #[error("ticket not found")]
     OutOfScope,
 }
 
 impl Denied {
+    /// The message in Chinese.
     pub fn zh(&self) -> String {
         match self {
             Denied::Role { role, action } => format!(
@@ -115,37 +125,19 @@ impl Denied {
     }
 }
 
-/// Which roles may perform an action (by its wire name), before looking at the ticket.
+/// Which roles may perform an action (by its wire name), before looking at the ticket. Ticket
+/// actions are looked up in the action table ([`crate::action::Action::roles`]); the few
+/// non-ticket names (create, read, manage_*) are listed here.
 pub fn role_may(role: Role, action: &str) -> bool {
     use Role::*;
     if role == System {
         return true;
     }
+    if let Some(a) = crate::action::Action::from_wire(action) {
+        return a.allows(role);
+    }
     let allowed: &[Role] = match action {
         "create" => &[Agent, Dispatcher, Supervisor, Admin, Citizen],
-        "answer" | "special" => &[Agent, Dispatcher, Supervisor],
-        "dispatch" => &[Agent, Dispatcher, Supervisor],
-        "consult" => &[Dispatcher, Supervisor],
-        "sign" | "respond" | "whistle" | "report" | "return" | "extend" | "result" | "pause"
-        | "resume" => &[UnitHandler, UnitManager],
-        "note" | "attach" => &[
-            Agent,
-            Dispatcher,
-            UnitHandler,
-            UnitManager,
-            CallbackAgent,
-            Supervisor,
-        ],
-        "review-return" | "review-extension" => &[Dispatcher, Supervisor],
-        "escalate" => &[UnitManager, Dispatcher, Supervisor],
-        "urge" => &[Dispatcher, Supervisor],
-        "callback" => &[CallbackAgent, Supervisor],
-        "reopen" => &[Dispatcher, Supervisor],
-        "merge" | "attach-duplicate" | "unmerge" => &[Agent, Dispatcher, Supervisor],
-        "close" => &[Agent, Dispatcher, CallbackAgent, Supervisor],
-        "archive" => &[Supervisor, Admin],
-        "reclassify" => &[Agent, Dispatcher, Supervisor, Admin],
-        "exempt" => &[Supervisor],
         "read" => &[
             Agent,
             Dispatcher,

@@ -36,6 +36,7 @@ pub enum LivelihoodDomain {
 }
 
 impl LivelihoodDomain {
+    /// Every value, in declaration order.
     pub const ALL: [LivelihoodDomain; 13] = [
         Self::Childcare,
         Self::Education,
@@ -51,6 +52,7 @@ impl LivelihoodDomain {
         Self::Safety,
         Self::SocialEvaluation,
     ];
+    /// The Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {
             Self::Childcare => "幼有所育",
@@ -68,9 +70,11 @@ impl LivelihoodDomain {
             Self::SocialEvaluation => "社会评价",
         }
     }
+    /// Parses a Chinese label.
     pub fn parse_zh(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.label_zh() == s)
     }
+    /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Childcare => "childcare",
@@ -93,13 +97,17 @@ impl LivelihoodDomain {
 /// One node of the category tree. Codes are hierarchical: a level-2 code starts with its parent's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Category {
+    /// The code.
     pub code: String,
+    /// The name.
     pub name: String,
     /// 1, 2 or 3.
     pub level: u8,
+    /// The parent's code.
     pub parent: Option<String>,
     /// Set on leaves (and optionally inner nodes).
     pub domain: Option<LivelihoodDomain>,
+    /// Whether it is still in use.
     pub active: bool,
 }
 
@@ -112,6 +120,7 @@ pub struct CategoryTree {
 }
 
 impl CategoryTree {
+    /// Builds it from its items.
     pub fn new(cats: Vec<Category>) -> Self {
         let mut by_code = HashMap::with_capacity(cats.len());
         let mut children: HashMap<String, Vec<usize>> = HashMap::new();
@@ -127,12 +136,15 @@ impl CategoryTree {
             children,
         }
     }
+    /// Every item.
     pub fn all(&self) -> &[Category] {
         &self.cats
     }
+    /// Looks a code up.
     pub fn get(&self, code: &str) -> Option<&Category> {
         self.by_code.get(code).map(|&i| &self.cats[i])
     }
+    /// The direct children of a code.
     pub fn children(&self, code: &str) -> impl Iterator<Item = &Category> {
         self.children
             .get(code)
@@ -140,6 +152,7 @@ impl CategoryTree {
             .flatten()
             .map(|&i| &self.cats[i])
     }
+    /// Whether the code has no children.
     pub fn is_leaf(&self, code: &str) -> bool {
         self.by_code.contains_key(code) && !self.children.contains_key(code)
     }
@@ -162,11 +175,13 @@ impl CategoryTree {
         names.reverse();
         names.join(" › ")
     }
+    /// Every leaf.
     pub fn leaves(&self) -> impl Iterator<Item = &Category> {
         self.cats
             .iter()
             .filter(|c| !self.children.contains_key(&c.code))
     }
+    /// The top-level items.
     pub fn roots(&self) -> impl Iterator<Item = &Category> {
         self.cats.iter().filter(|c| c.parent.is_none())
     }

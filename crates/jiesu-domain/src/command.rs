@@ -2,6 +2,7 @@
 //! command against the folded state and returns the events to append; it never does IO and takes
 //! the time as an argument.
 
+use crate::action::Action;
 use crate::error::DomainError;
 use crate::event::*;
 use crate::state::*;
@@ -15,9 +16,13 @@ pub const MAX_CALLBACK_ATTEMPTS: usize = 3;
 /// A unit and its role in a dispatch, with the deadlines computed for it (see `deadline`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentRequest {
+    /// The unit (code) concerned.
     pub unit: String,
+    /// The role.
     pub role: AssignmentRole,
+    /// The deadline tier (时限).
     pub tier: DeadlineTier,
+    /// The three clocks (sign, respond, finish).
     pub deadlines: Deadlines,
 }
 
@@ -25,136 +30,225 @@ pub struct AssignmentRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
+    /// 直接答复 — answer on the spot.
     Answer {
+        /// The answer given.
         answer: String,
+        /// The knowledge-base article the answer comes from.
         article_id: Option<String>,
     },
+    /// 特殊处置.
     SpecialHandle {
+        /// The kind of special handling.
         handling: SpecialHandling,
+        /// A note in words.
         note: String,
     },
     /// 派单会商: open a pre-dispatch consultation.
     Consult {
+        /// A note in words.
         note: String,
+        /// The units concerned.
         units: Vec<String>,
     },
+    /// 派单 — units with their roles and deadlines.
     Dispatch {
+        /// The units and their roles.
         assignments: Vec<AssignmentRequest>,
+        /// A note in words.
         note: Option<String>,
+        /// The catalogue rule followed, if any.
         rule: Option<String>,
     },
     /// 暂停计时 (waiting for the citizen).
     Pause {
+        /// The unit (code) concerned.
         unit: String,
+        /// Why, in words.
         reason: String,
     },
     /// 恢复计时.
     Resume {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 签收.
     Sign {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 联系诉求人 — the unit has contacted the citizen.
     Respond {
+        /// The unit (code) concerned.
         unit: String,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 办理进展 — a progress note, for a unit or the centre.
     Note {
+        /// The unit (code) concerned.
         unit: Option<String>,
+        /// The text in words.
         text: String,
+        /// Shown to the citizen on tracking.
         public: bool,
     },
+    /// 吹哨 — summon other units.
     Whistle {
+        /// The unit (code) concerned.
         unit: String,
+        /// The units summoned (吹哨).
         summoned: Vec<String>,
+        /// Why, in words.
         reason: String,
+        /// When the summoned units must have reported in (报到时限).
         report_deadline: DateTime<Utc>,
     },
+    /// 报到 — a summoned unit reports in.
     Report {
+        /// The unit (code) concerned.
         unit: String,
     },
+    /// 退单 — a unit returns a wrongly dispatched ticket.
     RequestReturn {
+        /// The unit (code) concerned.
         unit: String,
+        /// Why, in words.
         reason: ReturnReason,
+        /// The text in words.
         text: String,
     },
+    /// 退单审核.
     ReviewReturn {
+        /// The unit (code) concerned.
         unit: String,
+        /// Approve (true) or reject (false).
         approve: bool,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 申请延期.
     RequestExtension {
+        /// The unit (code) concerned.
         unit: String,
+        /// The new finish deadline asked for.
         until: DateTime<Utc>,
+        /// Why, in words.
         reason: String,
     },
+    /// 延期审核.
     ReviewExtension {
+        /// The unit (code) concerned.
         unit: String,
+        /// Approve (true) or reject (false).
         approve: bool,
+        /// A note in words.
         note: Option<String>,
     },
+    /// 提级.
     Escalate {
+        /// The escalation level (提级).
         level: EscalationLevel,
+        /// The unit escalated to, if any.
         to_unit: Option<String>,
+        /// Why, in words.
         reason: String,
     },
+    /// 办结 — the unit submits its result.
     SubmitResult {
+        /// The unit (code) concerned.
         unit: String,
+        /// The text in words.
         text: String,
+        /// Attachment ids given as evidence.
         evidence: Vec<String>,
     },
+    /// 回访 — the callback's outcome.
     Callback {
+        /// What the callback found.
         outcome: CallbackOutcome,
     },
+    /// 重办 — new deadlines for the round's lead units.
     Reopen {
+        /// Why, in words.
         reason: String,
+        /// The three clocks (sign, respond, finish).
         deadlines: Vec<(String, Deadlines)>,
     },
+    /// 合并 — this ticket into another.
     Merge {
+        /// The ticket merged into.
         primary: TicketId,
+        /// Its public number.
         primary_number: String,
     },
+    /// 并入重复诉求 — the primary side of a merge.
     AttachDuplicate {
+        /// The duplicate ticket.
         duplicate: TicketId,
+        /// Its public number.
         duplicate_number: String,
     },
+    /// 撤销合并.
     Unmerge {
+        /// A note in words.
         note: String,
     },
     /// 督办催办 — the centre urges a unit on its open assignment.
     Urge {
+        /// The unit (code) concerned.
         unit: String,
+        /// A note in words.
         note: String,
     },
     /// The scheduler reports a passed threshold (see `EventKind::Reminded`).
     Remind {
+        /// The unit (code) concerned.
         unit: String,
+        /// The clock: sign, respond or finish.
         clock: String,
+        /// The clock epoch (a new one after an extension or reopen).
         epoch: u32,
+        /// The threshold index of the reminder.
         index: u8,
+        /// How far the clock has run, in permille.
         permille: u32,
+        /// Whether the clock had already passed.
         overdue: bool,
     },
     /// 考核豁免: exclude from scoring (`reason: None` lifts it).
     Exempt {
+        /// Why, in words.
         reason: Option<ExemptReason>,
+        /// A note in words.
         note: String,
     },
+    /// 结案.
     Close {
+        /// A note in words.
         note: Option<String>,
     },
+    /// 归档.
     Archive,
     /// 改类 — correct the request type and category (an agent's, dispatcher's or supervisor's
     /// correction; kept in the log, it becomes a labelled example for the classifiers).
     Reclassify {
+        /// The category code.
         category_code: String,
+        /// The request type (诉求类型).
         request_type: RequestType,
+        /// Why, in words.
         reason: String,
     },
+    /// 上传附件 — a file attached.
     Attach {
+        /// The id.
         id: String,
+        /// The file name.
         file_name: String,
+        /// The MIME type.
         content_type: String,
+        /// The size in bytes.
         size: u64,
     },
 }
@@ -162,36 +256,40 @@ pub enum Command {
 impl Command {
     /// The action's wire name (as in `POST /api/v1/tickets/{id}/{action}`).
     pub fn action(&self) -> &'static str {
+        self.kind().wire()
+    }
+    /// The action of the table this command is.
+    pub fn kind(&self) -> Action {
         match self {
-            Command::Answer { .. } => "answer",
-            Command::SpecialHandle { .. } => "special",
-            Command::Consult { .. } => "consult",
-            Command::Dispatch { .. } => "dispatch",
-            Command::Pause { .. } => "pause",
-            Command::Resume { .. } => "resume",
-            Command::Sign { .. } => "sign",
-            Command::Respond { .. } => "respond",
-            Command::Note { .. } => "note",
-            Command::Whistle { .. } => "whistle",
-            Command::Report { .. } => "report",
-            Command::RequestReturn { .. } => "return",
-            Command::ReviewReturn { .. } => "review-return",
-            Command::RequestExtension { .. } => "extend",
-            Command::ReviewExtension { .. } => "review-extension",
-            Command::Escalate { .. } => "escalate",
-            Command::SubmitResult { .. } => "result",
-            Command::Callback { .. } => "callback",
-            Command::Reopen { .. } => "reopen",
-            Command::Merge { .. } => "merge",
-            Command::AttachDuplicate { .. } => "attach-duplicate",
-            Command::Unmerge { .. } => "unmerge",
-            Command::Exempt { .. } => "exempt",
-            Command::Remind { .. } => "remind",
-            Command::Urge { .. } => "urge",
-            Command::Close { .. } => "close",
-            Command::Archive => "archive",
-            Command::Reclassify { .. } => "reclassify",
-            Command::Attach { .. } => "attach",
+            Command::Answer { .. } => Action::Answer,
+            Command::SpecialHandle { .. } => Action::Special,
+            Command::Consult { .. } => Action::Consult,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::Pause { .. } => Action::Pause,
+            Command::Resume { .. } => Action::Resume,
+            Command::Sign { .. } => Action::Sign,
+            Command::Respond { .. } => Action::Respond,
+            Command::Note { .. } => Action::Note,
+            Command::Whistle { .. } => Action::Whistle,
+            Command::Report { .. } => Action::Report,
+            Command::RequestReturn { .. } => Action::Return,
+            Command::ReviewReturn { .. } => Action::ReviewReturn,
+            Command::RequestExtension { .. } => Action::Extend,
+            Command::ReviewExtension { .. } => Action::ReviewExtension,
+            Command::Escalate { .. } => Action::Escalate,
+            Command::SubmitResult { .. } => Action::Result,
+            Command::Callback { .. } => Action::Callback,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Merge { .. } => Action::Merge,
+            Command::AttachDuplicate { .. } => Action::AttachDuplicate,
+            Command::Unmerge { .. } => Action::Unmerge,
+            Command::Exempt { .. } => Action::Exempt,
+            Command::Remind { .. } => Action::Remind,
+            Command::Urge { .. } => Action::Urge,
+            Command::Close { .. } => Action::Close,
+            Command::Archive => Action::Archive,
+            Command::Reclassify { .. } => Action::Reclassify,
+            Command::Attach { .. } => Action::Attach,
         }
     }
     /// The unit the command acts for, when it is a unit's action.
@@ -212,39 +310,12 @@ impl Command {
     }
 }
 
-/// Chinese label of an action wire name.
+/// Chinese label of an action wire name (from the action table; creation is 受理).
 pub fn action_label_zh(action: &str) -> &str {
-    match action {
-        "create" => "受理",
-        "answer" => "直接答复",
-        "special" => "特殊处置",
-        "consult" => "派单会商",
-        "dispatch" => "派单",
-        "pause" => "暂停计时",
-        "resume" => "恢复计时",
-        "sign" => "签收",
-        "respond" => "联系诉求人",
-        "note" => "办理进展",
-        "whistle" => "吹哨",
-        "report" => "报到",
-        "return" => "退单",
-        "review-return" => "退单审核",
-        "extend" => "申请延期",
-        "review-extension" => "延期审核",
-        "escalate" => "提级",
-        "result" => "办结",
-        "callback" => "回访",
-        "reopen" => "重办",
-        "merge" => "合并",
-        "attach-duplicate" => "并入重复诉求",
-        "unmerge" => "撤销合并",
-        "exempt" => "考核豁免",
-        "remind" => "催办提醒",
-        "close" => "结案",
-        "archive" => "归档",
-        "reclassify" => "改类",
-        "attach" => "上传附件",
-        other => other,
+    match Action::from_wire(action) {
+        Some(a) => a.label_zh(),
+        None if action == "create" => "受理",
+        None => action,
     }
 }
 

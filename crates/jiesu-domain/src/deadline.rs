@@ -1,13 +1,42 @@
 //! Deadline arithmetic (限时办理). Pure: the start time is passed in.
 //!
-//! This module computes the three clocks of an assignment from its tier in calendar time. Working
-//! calendars (holidays, 调休, working hours, pauses) extend it through `DeadlineRules`.
+//! [`DeadlineSource`] is the one deadline interface the domain asks when it prepares a command
+//! (dispatch, reopen): the server's source is the routing policy with its working-time calendars
+//! (`jiesu_routing::DeadlineEngine`). [`DeadlineRules`] is a thin calendar-time default for the
+//! domain's own tests; production code does not use it.
 
 use crate::event::Deadlines;
 use crate::ticket::DeadlineTier;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Where the three clocks (sign 签收, respond 响应, finish 办结) of a new assignment come from.
+pub trait DeadlineSource {
+    /// The clocks of an assignment of `unit` for a request of `category` under `tier`,
+    /// started at `start`. Never before `start`; sign ≤ respond ≤ finish.
+    fn deadlines(
+        &self,
+        tier: DeadlineTier,
+        unit: &str,
+        category: &str,
+        start: DateTime<Utc>,
+    ) -> Deadlines;
+}
+
+impl DeadlineSource for DeadlineRules {
+    fn deadlines(
+        &self,
+        tier: DeadlineTier,
+        _unit: &str,
+        _category: &str,
+        start: DateTime<Utc>,
+    ) -> Deadlines {
+        DeadlineRules::deadlines(self, tier, start)
+    }
+}
+
+/// A calendar-time default (no working hours, no holidays) for the domain's tests.
+///
 /// Minutes allowed for sign (签收) and respond (响应) per tier; finish is the tier itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadlineRules {

@@ -9,28 +9,39 @@ pub enum DomainError {
     /// A field is missing, malformed or out of range.
     #[error("invalid {field}: {message}")]
     Invalid {
+        /// The field concerned.
         field: String,
+        /// The message in English.
         message: String,
+        /// The message in Chinese.
         message_zh: String,
     },
     /// The command is not allowed in the ticket's current state.
     #[error("cannot {action} a ticket that is {status}")]
     IllegalTransition {
+        /// The action (wire name).
         action: &'static str,
+        /// The status.
         status: &'static str,
     },
     /// The acting unit has no assignment on this ticket that allows the action.
     #[error("unit {unit} has no {needed} assignment on this ticket for {action}")]
     NoAssignment {
+        /// The unit (code) concerned.
         unit: String,
+        /// The action (wire name).
         action: &'static str,
+        /// The assignment state the action needs.
         needed: &'static str,
     },
     /// The acting unit's assignment is in the wrong state for the action.
     #[error("cannot {action}: the assignment of unit {unit} is {state}")]
     AssignmentState {
+        /// The unit (code) concerned.
         unit: String,
+        /// The action (wire name).
         action: &'static str,
+        /// The state.
         state: &'static str,
     },
     /// The first event of a ticket must be its creation, and creation happens once.
@@ -39,6 +50,7 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// A refusal of a field, in English and Chinese.
     pub fn invalid(
         field: impl Into<String>,
         message: impl Into<String>,

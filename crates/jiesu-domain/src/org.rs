@@ -29,6 +29,7 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    /// Every value, in declaration order.
     pub const ALL: [UnitKind; 9] = [
         UnitKind::Centre,
         UnitKind::District,
@@ -40,6 +41,7 @@ impl UnitKind {
         UnitKind::Ecommerce,
         UnitKind::Other,
     ];
+    /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             UnitKind::Centre => "centre",
@@ -53,6 +55,7 @@ impl UnitKind {
             UnitKind::Other => "other",
         }
     }
+    /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -90,6 +93,7 @@ pub enum FunctionalZone {
 }
 
 impl FunctionalZone {
+    /// The Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {
             FunctionalZone::CoreAndSubCentre => "中心城区及副中心",
@@ -104,12 +108,15 @@ impl FunctionalZone {
 pub struct Unit {
     /// Official code (统计用区划代码 for places; our own codes for departments and firms).
     pub code: String,
+    /// The name.
     pub name: String,
+    /// The kind.
     pub kind: UnitKind,
     /// Parent unit code; `None` only for the centre.
     pub parent: Option<String>,
     /// Resident population where known (万人诉求比 needs it).
     pub population: Option<u64>,
+    /// The functional zone, if any.
     pub zone: Option<FunctionalZone>,
     /// Retired units stay in the tree (history refers to them) but receive no new tickets.
     pub active: bool,
@@ -124,6 +131,7 @@ pub struct OrgTree {
 }
 
 impl OrgTree {
+    /// Builds it from its items.
     pub fn new(units: Vec<Unit>) -> Self {
         let mut by_code = HashMap::with_capacity(units.len());
         let mut children: HashMap<String, Vec<usize>> = HashMap::new();
@@ -139,12 +147,15 @@ impl OrgTree {
             children,
         }
     }
+    /// Every unit.
     pub fn units(&self) -> &[Unit] {
         &self.units
     }
+    /// Looks a code up.
     pub fn get(&self, code: &str) -> Option<&Unit> {
         self.by_code.get(code).map(|&i| &self.units[i])
     }
+    /// The direct children of a code.
     pub fn children(&self, code: &str) -> impl Iterator<Item = &Unit> {
         self.children
             .get(code)
@@ -169,6 +180,7 @@ impl OrgTree {
     pub fn district_of(&self, code: &str) -> Option<&Unit> {
         self.ancestors(code).find(|u| u.kind == UnitKind::District)
     }
+    /// Every unit of a kind.
     pub fn of_kind(&self, kind: UnitKind) -> impl Iterator<Item = &Unit> {
         self.units.iter().filter(move |u| u.kind == kind)
     }

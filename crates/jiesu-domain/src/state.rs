@@ -14,9 +14,13 @@ macro_rules! status_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name { $($(#[$vm])* #[serde(rename = $wire)] $var),+ }
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$var),+];
+            /// The wire name.
             pub fn as_str(self) -> &'static str { match self { $($name::$var => $wire),+ } }
+            /// Parses a wire name.
             pub fn parse(s: &str) -> Option<Self> { match s { $($wire => Some($name::$var),)+ _ => None } }
+            /// The Chinese label.
             pub fn label_zh(self) -> &'static str { match self { $($name::$var => $zh),+ } }
             /// The Chinese label of a wire name (the wire name itself if unknown).
             pub fn label_zh_of(s: &str) -> &str { Self::parse(s).map(|x| x.label_zh()).unwrap_or(s) }
@@ -83,36 +87,55 @@ impl AssignmentState {
 /// A pending return request (退单).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingReturn {
+    /// Why, in words.
     pub reason: ReturnReason,
+    /// The text in words.
     pub text: String,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
 /// A pending extension request (延期).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingExtension {
+    /// The new finish deadline asked for.
     pub until: DateTime<Utc>,
+    /// Why, in words.
     pub reason: String,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
 /// One unit's assignment on the ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
+    /// The unit (code) concerned.
     pub unit: String,
+    /// The role.
     pub role: AssignmentRole,
+    /// The deadline tier (时限).
     pub tier: DeadlineTier,
+    /// The state.
     pub state: AssignmentState,
+    /// When it was dispatched.
     pub dispatched_at: DateTime<Utc>,
+    /// The three clocks (sign, respond, finish).
     pub deadlines: Deadlines,
+    /// When the unit signed.
     pub signed_at: Option<DateTime<Utc>>,
+    /// When the citizen was contacted.
     pub responded_at: Option<DateTime<Utc>>,
+    /// When it was finished.
     pub finished_at: Option<DateTime<Utc>>,
+    /// A return asked for and not yet reviewed.
     pub pending_return: Option<PendingReturn>,
+    /// An extension asked for and not yet reviewed.
     pub pending_extension: Option<PendingExtension>,
     /// The handling round it belongs to (0 first; +1 on each 重办).
     pub round: u32,
+    /// How many extensions were granted.
     pub extensions_granted: u32,
+    /// Who dispatched it.
     pub dispatched_by: String,
     /// 暂停计时: since when the clocks are paused (waiting for the citizen), if they are.
     #[serde(default)]
@@ -154,59 +177,93 @@ impl Assignment {
 /// A whistle (吹哨) and who has reported (报到).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Whistle {
+    /// Who did it.
     pub by: String,
+    /// The units summoned (吹哨).
     pub summoned: Vec<String>,
+    /// The units that reported in, and when.
     pub reported: Vec<(String, DateTime<Utc>)>,
+    /// Why, in words.
     pub reason: String,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// When the summoned units must have reported in (报到时限).
     pub report_deadline: DateTime<Utc>,
 }
 
 /// A recorded callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallbackRecord {
+    /// The handling round (1, then one more per reopen).
     pub round: u32,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// What the callback found.
     pub outcome: CallbackOutcome,
 }
 
 /// An escalation (提级).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Escalation {
+    /// The escalation level (提级).
     pub level: EscalationLevel,
+    /// The unit escalated to, if any.
     pub to_unit: Option<String>,
+    /// Why, in words.
     pub reason: String,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 
 /// The folded state of one ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketState {
+    /// The id.
     pub id: TicketId,
+    /// The public ticket number.
     pub number: String,
+    /// The request as taken in.
     pub intake: Intake,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Who created it.
     pub created_by: String,
+    /// The status.
     pub status: Status,
+    /// The units and their roles.
     pub assignments: Vec<Assignment>,
+    /// When it was first dispatched.
     pub first_dispatched_at: Option<DateTime<Utc>>,
+    /// The answer given.
     pub answer: Option<String>,
+    /// The knowledge-base article of the direct answer, if any.
     pub answer_article: Option<String>,
+    /// The special handling, if any.
     pub special: Option<SpecialHandling>,
+    /// The whistles blown (吹哨), in order.
     pub whistles: Vec<Whistle>,
+    /// The escalations, in order.
     pub escalations: Vec<Escalation>,
+    /// The callbacks recorded, in order.
     pub callbacks: Vec<CallbackRecord>,
+    /// The result submitted.
     pub result_text: Option<String>,
+    /// The handling round (1, then one more per reopen).
     pub round: u32,
+    /// The ticket this one was merged into (id, number).
     pub merged_into: Option<(TicketId, String)>,
     /// 派单会商: the open pre-dispatch consultation (note, units consulted), closed by dispatch.
     #[serde(default)]
     pub consultation: Option<(String, Vec<String>)>,
+    /// Duplicates merged into this ticket (id, number).
     pub duplicates: Vec<(TicketId, String)>,
+    /// When it was closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// 考核豁免: the reason and note, while exempted.
     pub exempt: Option<(ExemptReason, String)>,
+    /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
+    /// The number of events folded.
     pub version: u32,
 }
 

@@ -11,6 +11,7 @@ macro_rules! wire_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
         pub enum $name { $($(#[$vm])* #[serde(rename = $wire)] $var),+ }
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$var),+];
             /// The wire name (as in JSON and the database).
             pub fn as_str(self) -> &'static str { match self { $($name::$var => $wire),+ } }
@@ -202,7 +203,9 @@ wire_enum! {
 /// needs them, never exported, every unmasked read audited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
+    /// The name.
     pub name: String,
+    /// The phone number.
     pub phone: String,
 }
 
@@ -241,33 +244,47 @@ pub fn mask_name(name: &str) -> String {
 /// Where the problem is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Place {
+    /// The district code.
     pub district_code: String,
+    /// The street or town (街乡镇) code.
     pub street_code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The community (社区) code.
     pub community_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The street address.
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Latitude.
     pub lat: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Longitude.
     pub lng: Option<f64>,
 }
 
 /// Everything taken in at creation: the content of the 诉求 as the agent (or the citizen) recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Intake {
+    /// How the request reached the centre.
     pub channel: Channel,
     #[serde(rename = "type")]
+    /// The request type (诉求类型).
     pub request_type: RequestType,
+    /// The category code.
     pub category_code: String,
+    /// The title.
     pub title: String,
+    /// The text in words.
     pub text: String,
+    /// Where the request is about.
     pub place: Place,
+    /// Who asked.
     pub requester: Requester,
     /// 企业诉求 — filed by an enterprise.
     #[serde(default)]
     pub enterprise: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The deadline tier (时限).
     pub tier: Option<DeadlineTier>,
     /// The unit a 表扬 (praise) request praises, credited on callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]

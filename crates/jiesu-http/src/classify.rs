@@ -393,59 +393,6 @@ pub fn suggest_places(text: &str) -> Vec<Value> {
     out.into_iter().map(|(_, v)| v).collect()
 }
 
-#[derive(Deserialize)]
-struct ReclassifyBody {
-    #[serde(default)]
-    category_code: Option<String>,
-    #[serde(default, rename = "type")]
-    request_type: Option<String>,
-    #[serde(default)]
-    reason: String,
-}
-
-/// The body of the `reclassify` action (改类): `{category_code?, type?, reason}`; what is not
-/// given stays as it is. The category must exist in the category tree; the domain refuses a
-/// correction that changes nothing or has no reason.
-pub fn reclassify_command(
-    st: &AppState,
-    b: &Value,
-    t: &jiesu_domain::TicketState,
-) -> ApiResult<jiesu_domain::command::Command> {
-    use jiesu_domain::ticket::RequestType;
-    let x: ReclassifyBody = serde_json::from_value(b.clone()).map_err(|e| {
-        ApiError::invalid(
-            "body",
-            format!("give {{category_code?, type?, reason}}: {e}"),
-            "请提供分类代码、诉求类型和改类原因",
-        )
-    })?;
-    let category_code = x
-        .category_code
-        .unwrap_or_else(|| t.intake.category_code.clone());
-    if st.categories.get(&category_code).is_none() {
-        return Err(ApiError::invalid(
-            "category_code",
-            format!("unknown category code '{category_code}'"),
-            format!("分类代码“{category_code}”不存在"),
-        ));
-    }
-    let request_type = match x.request_type.as_deref() {
-        None => t.intake.request_type,
-        Some(s) => RequestType::parse(s).ok_or_else(|| {
-            ApiError::invalid(
-                "type",
-                format!("'{s}' is not one of: {}", RequestType::names()),
-                format!("“{s}”不是有效的诉求类型（可选：{}）", RequestType::names()),
-            )
-        })?,
-    };
-    Ok(jiesu_domain::command::Command::Reclassify {
-        category_code,
-        request_type,
-        reason: x.reason,
-    })
-}
-
 /// `GET /api/v1/classify/model` — the model in use: version, when it was trained, on how many
 /// examples and how many of them were corrections; and the corrections recorded since.
 pub async fn model_info(

@@ -67,8 +67,10 @@ pub struct AppState {
     pub catalogue: Arc<std::sync::RwLock<Arc<jiesu_routing::Catalogue>>>,
     /// The city's time zone (the database's `time_zone` setting): every local day and month.
     pub zone: jiesu_domain::CityZone,
-    pub calendar: Arc<jiesu_routing::Calendar>,
-    pub policy: Arc<jiesu_routing::DeadlinePolicy>,
+    /// 时限引擎 — the one deadline engine (policy on the working calendar in the city's zone): the
+    /// domain's [`jiesu_domain::DeadlineSource`] for dispatch and reopen, the scheduler's and the
+    /// review queue's spans.
+    pub deadlines: Arc<jiesu_routing::DeadlineEngine>,
     /// Reminder thresholds of the scheduler (fractions of each clock's span).
     pub thresholds: Arc<jiesu_routing::Thresholds>,
     /// The knowledge base (in-memory index).
@@ -113,7 +115,7 @@ impl AppState {
         let knowledge = kb_articles::load_kb(&*store, now)?;
         let zone = store.city_zone()?;
         // the one deadline engine (the demo generator builds the same)
-        let engine = jiesu_routing::DeadlineEngine::city_default(zone, now);
+        let deadlines = jiesu_routing::DeadlineEngine::city_default(zone, now);
         Ok(AppState {
             store,
             org: Arc::new(org),
@@ -123,8 +125,7 @@ impl AppState {
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             zone,
-            calendar: Arc::new(engine.calendar),
-            policy: Arc::new(engine.policy),
+            deadlines: Arc::new(deadlines),
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
             models: Arc::new(std::sync::RwLock::new(None)),
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .route("/categories", get(reference::categories))
         .route("/categories/search", get(reference::category_search))
         .route("/enums", get(reference::enums))
+        .route("/actions", get(actions::list))
         .route("/tickets", post(tickets::create).get(tickets::list))
         .route("/tickets/{id}", get(tickets::get_one))
         .route("/tickets/{id}/events", get(tickets::events))

@@ -2,7 +2,6 @@
 //! utoipa: the request bodies are the domain's types, and deriving schemas would put an HTTP
 //! library into the IO-free domain crate; a table also feeds the authorization-matrix test.
 
-use crate::actions::ACTIONS;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
@@ -113,7 +112,8 @@ pub fn build() -> Value {
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op(summary, *auth, *req);
     }
-    for a in ACTIONS {
+    let actions: Vec<&str> = jiesu_domain::Action::ALL.iter().map(|a| a.wire()).collect();
+    for a in &actions {
         let req = match *a {
             "dispatch" => Some("Dispatch"),
             "callback" => Some("Callback"),

@@ -58,7 +58,13 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
         open.push(open_assignment(a, now));
         Ok(())
     })?;
-    let due = jiesu_routing::reminders_due(&open, &st.policy, &st.calendar, &st.thresholds, now);
+    let due = jiesu_routing::reminders_due(
+        &open,
+        &st.deadlines.policy,
+        &st.deadlines.calendar,
+        &st.thresholds,
+        now,
+    );
     let actor = scheduler_actor();
     let mut written = 0;
     for r in due {

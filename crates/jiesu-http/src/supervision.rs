@@ -241,7 +241,10 @@ pub async fn review_queue(
     for t in &tickets {
         for a in t.assignments.iter().filter(|a| a.state.active()) {
             let mut push = |kind: jiesu_routing::ReviewKind, at: DateTime<Utc>, detail: Value| {
-                let due = st.policy.review_due(kind, at, &st.calendar);
+                let due = st
+                    .deadlines
+                    .policy
+                    .review_due(kind, at, &st.deadlines.calendar);
                 items.push((
                     due,
                     json!({
@@ -277,7 +280,7 @@ pub async fn review_queue(
     let overdue = items.iter().filter(|(d, _)| *d < now).count();
     Ok(axum::Json(json!({
         "at": now, "total": items.len(), "overdue": overdue,
-        "policy": {"return_review": st.policy.review.return_review, "extension_review": st.policy.review.extension_review},
+        "policy": {"return_review": st.deadlines.policy.review.return_review, "extension_review": st.deadlines.policy.review.extension_review},
         "items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
     })))
 }

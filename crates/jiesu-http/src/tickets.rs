@@ -10,204 +10,47 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use jiesu_domain::auth::{can_view, role_may, Actor};
-use jiesu_domain::org::UnitKind;
-use jiesu_domain::ticket::*;
+use jiesu_domain::intake::{Filer, IntakeContext, IntakeForm};
+use jiesu_domain::ticket::Intake;
 use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
 use jiesu_store::{NewTicket, TicketQuery};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
-pub struct RequesterBody {
-    /// May be empty for a consultation answered directly.
-    #[serde(default)]
-    name: String,
-    phone: String,
+/// Parses the intake form at the edge: the one check of every intake route.
+fn parse_intake(st: &AppState, b: IntakeForm, filer: Filer) -> ApiResult<Intake> {
+    let ctx = IntakeContext {
+        org: &st.org,
+        categories: &st.categories,
+        filer,
+    };
+    Ok(Intake::parse(b, &ctx)?)
 }
 
-#[derive(Deserialize)]
-pub struct CreateBody {
-    #[serde(default)]
-    channel: Option<String>,
-    #[serde(rename = "type")]
-    request_type: String,
-    category_code: String,
-    title: String,
-    text: String,
-    /// Both may be left out (empty) for a consultation, which then can be answered directly
-    /// but not dispatched (the domain decides).
-    #[serde(default)]
-    district_code: String,
-    #[serde(default)]
-    street_code: String,
-    #[serde(default)]
-    community_code: Option<String>,
-    #[serde(default)]
-    address: Option<String>,
-    #[serde(default)]
-    lat: Option<f64>,
-    #[serde(default)]
-    lng: Option<f64>,
-    requester: RequesterBody,
-    #[serde(default)]
-    enterprise: bool,
-    #[serde(default)]
-    tier: Option<String>,
-    #[serde(default)]
-    praised_unit: Option<String>,
-}
-
-fn parse_enum<T>(
-    field: &str,
-    v: &str,
-    parse: fn(&str) -> Option<T>,
-    names: String,
-) -> ApiResult<T> {
-    parse(v).ok_or_else(|| {
-        ApiError::invalid(
-            field,
-            format!("'{v}' is not one of: {names}"),
-            format!("“{v}”不是有效取值（可选：{names}）"),
-        )
-    })
-}
-
-/// Who files the request: a place-less consultation (answered on the spot by an agent) is only
-/// taken in by staff; the public always gives a place.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Filer {
-    Staff,
-    Public,
-}
-
-/// Checks the body against reference data and builds the intake.
-fn intake_from(
+/// Files a parsed intake: handed to the store's writer without parking a thread, answered after
+/// the group commit. Staff and public intake reach the store this one way.
+async fn file(
     st: &AppState,
-    b: CreateBody,
-    default_channel: Channel,
-    filer: Filer,
-) -> ApiResult<Intake> {
-    let channel = match b.channel.as_deref() {
-        Some(c) => parse_enum("channel", c, Channel::parse, Channel::names())?,
-        None => default_channel,
+    intake: Intake,
+    actor: ActorRef,
+    idempotency_key: Option<String>,
+) -> ApiResult<jiesu_store::Created> {
+    let new = NewTicket {
+        intake,
+        actor,
+        now: st.now(),
+        idempotency_key,
     };
-    let request_type = parse_enum(
-        "type",
-        &b.request_type,
-        RequestType::parse,
-        RequestType::names(),
-    )?;
-    let tier = b
-        .tier
-        .as_deref()
-        .map(|t| parse_enum("tier", t, DeadlineTier::parse, DeadlineTier::names()))
-        .transpose()?;
-    if st.categories.get(&b.category_code).is_none() {
-        return Err(ApiError::invalid(
-            "category_code",
-            format!("unknown category code '{}'", b.category_code),
-            format!("分类代码“{}”不存在", b.category_code),
-        ));
-    }
-    let placeless_consultation = filer == Filer::Staff
-        && request_type == jiesu_domain::ticket::RequestType::Consultation
-        && b.district_code.trim().is_empty()
-        && b.street_code.trim().is_empty()
-        && b.community_code
-            .as_deref()
-            .is_none_or(|c| c.trim().is_empty());
-    if !placeless_consultation {
-        check_place(st, &b)?;
-    }
-    if let Some(p) = &b.praised_unit {
-        if st.org.get(p).is_none() {
-            return Err(ApiError::invalid(
-                "praised_unit",
-                format!("unknown unit '{p}'"),
-                format!("单位“{p}”不存在"),
-            ));
-        }
-    }
-    let intake = Intake {
-        channel,
-        request_type,
-        category_code: b.category_code,
-        title: b.title,
-        text: b.text,
-        place: Place {
-            district_code: b.district_code,
-            street_code: b.street_code,
-            community_code: b.community_code.filter(|c| !c.is_empty()),
-            address: b.address.filter(|a| !a.is_empty()),
-            lat: b.lat,
-            lng: b.lng,
-        },
-        requester: Requester {
-            name: b.requester.name.trim().to_string(),
-            phone: b.requester.phone.trim().to_string(),
-        },
-        enterprise: b.enterprise,
-        tier,
-        praised_unit: b.praised_unit,
-    };
-    jiesu_domain::command::validate_intake(&intake)?;
-    Ok(intake)
-}
-
-/// The place of a request against the org tree: a district, one of its streets/towns, and
-/// optionally one of that street's communities.
-fn check_place(st: &AppState, b: &CreateBody) -> ApiResult<()> {
-    let d = st
-        .org
-        .get(&b.district_code)
-        .filter(|u| u.kind == UnitKind::District);
-    if d.is_none() {
-        return Err(ApiError::invalid(
-            "district_code",
-            format!("unknown district code '{}'", b.district_code),
-            format!("区代码“{}”不存在", b.district_code),
-        ));
-    }
-    let s = st
-        .org
-        .get(&b.street_code)
-        .filter(|u| u.kind == UnitKind::StreetTown);
-    match s {
-        None => {
-            return Err(ApiError::invalid(
-                "street_code",
-                format!("unknown street/town code '{}'", b.street_code),
-                format!("街乡镇代码“{}”不存在", b.street_code),
-            ))
-        }
-        Some(s) if s.parent.as_deref() != Some(b.district_code.as_str()) => {
-            return Err(ApiError::invalid(
-                "street_code",
-                format!(
-                    "street/town {} is not in district {}",
-                    b.street_code, b.district_code
-                ),
-                format!("街乡镇 {} 不属于区 {}", b.street_code, b.district_code),
-            ))
-        }
-        _ => {}
-    }
-    if let Some(c) = b.community_code.as_deref().filter(|c| !c.is_empty()) {
-        let ok = st.org.get(c).is_some_and(|u| {
-            u.kind == UnitKind::Community && u.parent.as_deref() == Some(b.street_code.as_str())
-        });
-        if !ok {
-            return Err(ApiError::invalid(
-                "community_code",
-                format!(
-                    "community {c} does not exist in street/town {}",
-                    b.street_code
-                ),
-                format!("社区 {c} 不在街乡镇 {} 内", b.street_code),
-            ));
-        }
-    }
-    Ok(())
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    st.store.create_ticket_then(
+        new,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    Ok(rx
+        .await
+        .map_err(|_| ApiError::internal("the writer stopped"))??)
 }
 
 /// Loads a ticket the caller may see (404 otherwise, so foreign tickets are not revealed).
@@ -246,10 +89,10 @@ pub async fn create(
     State(st): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    Json(b): Json<CreateBody>,
+    Json(b): Json<IntakeForm>,
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require_role(&actor, role_may(actor.role, "create"), "create")?;
-    let intake = intake_from(&st, b, Channel::Phone, Filer::Staff)?;
+    let intake = parse_intake(&st, b, Filer::Staff)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -261,23 +104,7 @@ pub async fn create(
             "长度须为1至200个字符",
         ));
     }
-    let new = NewTicket {
-        intake,
-        actor: actor.to_ref(None),
-        now: st.now(),
-        idempotency_key: key,
-    };
-    // handed to the store's writer without parking a thread; answered after the group commit
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    st.store.create_ticket_then(
-        new,
-        Box::new(move |r| {
-            let _ = tx.send(r);
-        }),
-    );
-    let created = rx
-        .await
-        .map_err(|_| ApiError::internal("the writer stopped"))??;
+    let created = file(&st, intake, actor.to_ref(None), key).await?;
     // Intake answers with the ticket's summary and its Location; the full view (assignments,
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
     // durable write itself, and an agent taking calls needs the number at once.
@@ -309,29 +136,21 @@ pub async fn create(
 pub async fn public_create(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Json(b): Json<CreateBody>,
+    Json(b): Json<IntakeForm>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut intake = intake_from(&st, b, Channel::Web, Filer::Public)?;
-    if intake.channel == Channel::Phone {
-        intake.channel = Channel::Web;
-    }
-    let new = NewTicket {
-        intake,
-        actor: ActorRef {
-            user: "citizen".into(),
-            role: Role::Citizen,
-            unit: None,
-        },
-        now: st.now(),
-        // a double click on the public form must not file twice
-        idempotency_key: headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .filter(|k| !k.is_empty() && k.len() <= 200)
-            .map(|k| format!("public:{k}")),
+    let intake = parse_intake(&st, b, Filer::Public)?;
+    let actor = ActorRef {
+        user: "citizen".into(),
+        role: Role::Citizen,
+        unit: None,
     };
-    let s2 = st.clone();
-    let created = tokio::task::spawn_blocking(move || s2.store.create_ticket(new)).await??;
+    // a double click on the public form must not file twice
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(|k| format!("public:{k}"));
+    let created = file(&st, intake, actor, key).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({

@@ -36,8 +36,8 @@ pub fn ticket_view(
                 "signed_at": a.signed_at, "responded_at": a.responded_at, "finished_at": a.finished_at,
                 "pending_return": a.pending_return, "pending_extension": a.pending_extension,
                 // the centre's own deadline for deciding the request (审核时限)
-                "return_review_due": a.pending_return.as_ref().map(|r| st.policy.review_due(jiesu_routing::ReviewKind::Return, r.at, &st.calendar)),
-                "extension_review_due": a.pending_extension.as_ref().map(|x| st.policy.review_due(jiesu_routing::ReviewKind::Extension, x.at, &st.calendar)),
+                "return_review_due": a.pending_return.as_ref().map(|r| st.deadlines.policy.review_due(jiesu_routing::ReviewKind::Return, r.at, &st.deadlines.calendar)),
+                "extension_review_due": a.pending_extension.as_ref().map(|x| st.deadlines.policy.review_due(jiesu_routing::ReviewKind::Extension, x.at, &st.deadlines.calendar)),
                 "round": a.round, "extensions_granted": a.extensions_granted,
                 "paused_since": a.paused_since, "paused_seconds": a.paused_seconds,
             })

@@ -41,6 +41,20 @@ impl DeadlineEngine {
     }
 }
 
+/// The server's deadline source: dispatch and reopen take their clocks from the engine
+/// (`jiesu_domain::prepare`).
+impl jiesu_domain::DeadlineSource for DeadlineEngine {
+    fn deadlines(
+        &self,
+        tier: DeadlineTier,
+        unit: &str,
+        category: &str,
+        start: DateTime<Utc>,
+    ) -> Deadlines {
+        DeadlineEngine::deadlines(self, tier, unit, category, start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

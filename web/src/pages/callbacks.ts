@@ -6,7 +6,7 @@
 // - 抽样复核 (supervisor, admin): the re-check sample and its verdicts (recheck.ts).
 
 import { api, ApiError, type TicketView } from '../api';
-import { callbackForm } from '../actions';
+import { actionLabel, callbackForm } from '../actions';
 import { cbApi, type DueItem, type UnresolvedItem } from '../callback-api';
 import { errorBlock, loadingBlock, pageHeader, statusBadge } from '../components';
 import { button, h, input, mount, toast } from '../dom';
@@ -14,7 +14,7 @@ import { fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href } from '../router';
-import { categoryPathText, enumLabel, loadCategories, loadEnums, rememberList, session, unitName } from '../store';
+import { categoryPathText, enumLabel, loadActions, loadCategories, loadEnums, rememberList, session, unitName } from '../store';
 import { requestCard } from './ticket';
 import { recheckPanel } from './recheck';
 import '../styles/pages/scorecard-drill.css';
@@ -24,7 +24,7 @@ type Tab = 'queue' | 'unresolved' | 'recheck';
 export async function callbacksPage(ctx: PageCtx): Promise<void> {
   const { root, route } = ctx;
   rememberList('callbacks_title');
-  await loadEnums();
+  await Promise.all([loadEnums(), loadActions()]);
   const role = session.user?.role ?? '';
   const mayRecheck = ['supervisor', 'admin'].includes(role);
   const asked = route.query.get('tab');
@@ -140,7 +140,7 @@ async function queueTab({ route, alive }: PageCtx, body: HTMLElement): Promise<v
         { class: 'stack' },
         h('div', { class: 'cb-head' }, h('a', { class: 'ticket-no', href: `#/tickets/${tk.id}` }, tk.number), ' ', statusBadge(tk.status, tk.status_label), ' ', attemptsBadge(attempts, max)),
         attempts >= max
-          ? h('div', { class: 'alert warn', 'data-testid': 'cb-max-attempts' }, t('cb_attempts_max', { max }), ' ', allowed.includes('close') ? h('a', { href: `#/tickets/${tk.id}` }, `${t('act_close')} →`) : null)
+          ? h('div', { class: 'alert warn', 'data-testid': 'cb-max-attempts' }, t('cb_attempts_max', { max }), ' ', allowed.includes('close') ? h('a', { href: `#/tickets/${tk.id}` }, `${actionLabel('close')} →`) : null)
           : null,
         requestCard(tk),
         tk.result_text ? h('section', { class: 'card' }, h('h2', null, t('result_given')), h('p', { class: 'prewrap' }, tk.result_text)) : null,

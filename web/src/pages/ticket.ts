@@ -2,13 +2,13 @@
 // callbacks, the actions the caller may take now, and the full timeline of events.
 
 import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, type TicketView } from '../api';
-import { actionsPanel } from '../actions';
+import { actionLabel, actionsPanel } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
 import { button, h, mount, toast, type Child } from '../dom';
 import { deadlineClock, fmtDuration, fmtTime, pathText } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
-import { enumLabel, lastList, loadEnums, rememberUnit, session, unitName } from '../store';
+import { enumLabel, lastList, loadActions, loadEnums, rememberUnit, session, unitName } from '../store';
 
 function dl(label: string, value: Child): Child {
   return [h('dt', null, label), h('dd', null, value)];
@@ -405,7 +405,7 @@ function duplicatesCard(tk: TicketView, refresh: (next: TicketView) => void): HT
                       b.disabled = true;
                       try {
                         const next = await api.action(tk.id, 'merge', { into: d.number });
-                        toast(t('action_done', { action: t('act_merge') }));
+                        toast(t('action_done', { action: actionLabel('merge') }));
                         refresh(next);
                       } catch (e) {
                         toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
@@ -429,7 +429,7 @@ function duplicatesCard(tk: TicketView, refresh: (next: TicketView) => void): HT
 export async function ticketPage({ root, route, alive }: PageCtx): Promise<void> {
   const id = route.parts[1];
   mount(root, loadingBlock());
-  await loadEnums();
+  await Promise.all([loadEnums(), loadActions()]);
 
   const render = (tk: TicketView, events: EventView[] | null) => {
     for (const a of tk.assignments ?? []) rememberUnit(a.unit_code, a.unit_name);

@@ -1,0 +1,233 @@
+//! Parse at the edge (受理): the raw intake form of every intake route (staff `POST /tickets`,
+//! public `POST /public/tickets`) becomes a validated [`Intake`] in one place — wire names
+//! parsed, codes checked against the org and category trees, content checked
+//! ([`crate::command::validate_intake`]: lengths, phone, place).
+
+use crate::category::CategoryTree;
+use crate::command::validate_intake;
+use crate::error::DomainError;
+use crate::org::{OrgTree, UnitKind};
+use crate::ticket::*;
+use serde::{Deserialize, Serialize};
+
+/// The requester as typed in the form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequesterForm {
+    /// May be empty for a consultation answered directly.
+    #[serde(default)]
+    pub name: String,
+    /// A mobile or a landline with area code.
+    pub phone: String,
+}
+
+/// The raw intake body, as the JSON of `POST /api/v1/tickets` and `/public/tickets`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntakeForm {
+    /// A [`Channel`] wire name; the route's default when left out.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// A [`RequestType`] wire name.
+    #[serde(rename = "type")]
+    pub request_type: String,
+    /// A category code of the category tree.
+    pub category_code: String,
+    /// The title.
+    pub title: String,
+    /// The request in the citizen's words.
+    pub text: String,
+    /// Both may be left out (empty) for a consultation taken by staff, which then can be
+    /// answered directly but not dispatched (the domain decides).
+    #[serde(default)]
+    pub district_code: String,
+    /// The street or town (街乡镇) in the district.
+    #[serde(default)]
+    pub street_code: String,
+    /// A community (社区) of the street.
+    #[serde(default)]
+    pub community_code: Option<String>,
+    /// The address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Latitude.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub lng: Option<f64>,
+    /// Who asks.
+    pub requester: RequesterForm,
+    /// 企业诉求.
+    #[serde(default)]
+    pub enterprise: bool,
+    /// A [`DeadlineTier`] wire name set at intake.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// The unit a praise (表扬) praises.
+    #[serde(default)]
+    pub praised_unit: Option<String>,
+}
+
+/// Who files the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filer {
+    /// 座席 — staff take it in (by phone unless a channel is named); a place-less consultation
+    /// is allowed (answered on the spot).
+    Staff,
+    /// 市民 — the public form (web channel); a place is always needed.
+    Public,
+}
+
+/// What parsing checks the form against.
+pub struct IntakeContext<'a> {
+    /// The org tree (district, street, community and praised unit codes).
+    pub org: &'a OrgTree,
+    /// The category tree.
+    pub categories: &'a CategoryTree,
+    /// Who files it.
+    pub filer: Filer,
+}
+
+fn parse_enum<T>(
+    field: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    names: String,
+) -> Result<T, DomainError> {
+    parse(v).ok_or_else(|| {
+        DomainError::invalid(
+            field,
+            format!("'{v}' is not one of: {names}"),
+            format!("“{v}”不是有效取值（可选：{names}）"),
+        )
+    })
+}
+
+impl Intake {
+    /// Parses and validates an intake form: the one check every intake route runs.
+    pub fn parse(b: IntakeForm, ctx: &IntakeContext) -> Result<Intake, DomainError> {
+        let mut channel = match b.channel.as_deref() {
+            Some(c) => parse_enum("channel", c, Channel::parse, Channel::names())?,
+            None if ctx.filer == Filer::Public => Channel::Web,
+            None => Channel::Phone,
+        };
+        if ctx.filer == Filer::Public && channel == Channel::Phone {
+            channel = Channel::Web;
+        }
+        let request_type = parse_enum(
+            "type",
+            &b.request_type,
+            RequestType::parse,
+            RequestType::names(),
+        )?;
+        let tier = b
+            .tier
+            .as_deref()
+            .map(|t| parse_enum("tier", t, DeadlineTier::parse, DeadlineTier::names()))
+            .transpose()?;
+        if ctx.categories.get(&b.category_code).is_none() {
+            return Err(DomainError::invalid(
+                "category_code",
+                format!("unknown category code '{}'", b.category_code),
+                format!("分类代码“{}”不存在", b.category_code),
+            ));
+        }
+        let placeless_consultation = ctx.filer == Filer::Staff
+            && request_type == RequestType::Consultation
+            && b.district_code.trim().is_empty()
+            && b.street_code.trim().is_empty()
+            && b.community_code
+                .as_deref()
+                .is_none_or(|c| c.trim().is_empty());
+        if !placeless_consultation {
+            check_place(ctx.org, &b)?;
+        }
+        if let Some(p) = &b.praised_unit {
+            if ctx.org.get(p).is_none() {
+                return Err(DomainError::invalid(
+                    "praised_unit",
+                    format!("unknown unit '{p}'"),
+                    format!("单位“{p}”不存在"),
+                ));
+            }
+        }
+        let intake = Intake {
+            channel,
+            request_type,
+            category_code: b.category_code,
+            title: b.title,
+            text: b.text,
+            place: Place {
+                district_code: b.district_code,
+                street_code: b.street_code,
+                community_code: b.community_code.filter(|c| !c.is_empty()),
+                address: b.address.filter(|a| !a.is_empty()),
+                lat: b.lat,
+                lng: b.lng,
+            },
+            requester: Requester {
+                name: b.requester.name.trim().to_string(),
+                phone: b.requester.phone.trim().to_string(),
+            },
+            enterprise: b.enterprise,
+            tier,
+            praised_unit: b.praised_unit,
+        };
+        validate_intake(&intake)?;
+        Ok(intake)
+    }
+}
+
+/// The place of a request against the org tree: a district, one of its streets/towns, and
+/// optionally one of that street's communities.
+fn check_place(org: &OrgTree, b: &IntakeForm) -> Result<(), DomainError> {
+    if org
+        .get(&b.district_code)
+        .filter(|u| u.kind == UnitKind::District)
+        .is_none()
+    {
+        return Err(DomainError::invalid(
+            "district_code",
+            format!("unknown district code '{}'", b.district_code),
+            format!("区代码“{}”不存在", b.district_code),
+        ));
+    }
+    match org
+        .get(&b.street_code)
+        .filter(|u| u.kind == UnitKind::StreetTown)
+    {
+        None => {
+            return Err(DomainError::invalid(
+                "street_code",
+                format!("unknown street/town code '{}'", b.street_code),
+                format!("街乡镇代码“{}”不存在", b.street_code),
+            ))
+        }
+        Some(s) if s.parent.as_deref() != Some(b.district_code.as_str()) => {
+            return Err(DomainError::invalid(
+                "street_code",
+                format!(
+                    "street/town {} is not in district {}",
+                    b.street_code, b.district_code
+                ),
+                format!("街乡镇 {} 不属于区 {}", b.street_code, b.district_code),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(c) = b.community_code.as_deref().filter(|c| !c.is_empty()) {
+        let ok = org.get(c).is_some_and(|u| {
+            u.kind == UnitKind::Community && u.parent.as_deref() == Some(b.street_code.as_str())
+        });
+        if !ok {
+            return Err(DomainError::invalid(
+                "community_code",
+                format!(
+                    "community {c} does not exist in street/town {}",
+                    b.street_code
+                ),
+                format!("社区 {c} 不在街乡镇 {} 内", b.street_code),
+            ));
+        }
+    }
+    Ok(())
+}
