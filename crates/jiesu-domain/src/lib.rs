@@ -14,6 +14,7 @@
 //! - [`zone`] — the city's time zone: every local day and month boundary.
 
 pub mod auth;
+pub mod capability;
 pub mod category;
 pub mod command;
 pub mod deadline;
