@@ -11,7 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, Utc};
-use jiesu_domain::auth::{role_may, Actor, Role};
+use jiesu_domain::auth::{authorize, Role};
+use jiesu_domain::capability::Capability;
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::{ActorRef, AssignmentState, TicketState};
 use jiesu_routing::{Catalogue, ClockKey, ClockKind, Emitted, OpenClock, RouteFacts};
@@ -20,13 +21,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
-    crate::auth::require_role(actor, roles.contains(&actor.role), what)
-}
-
-const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
-/// The centre's routing staff: the catalogue, the review queue and dispatch accuracy are theirs.
-const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
+use crate::auth::require;
 
 pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
     st.catalogue
@@ -112,7 +107,7 @@ pub async fn route(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "route")?;
+    require(&actor, Capability::RouteSuggest)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
     Ok(axum::Json(suggest_for(&st, &t, st.now())))
@@ -135,7 +130,7 @@ pub async fn catalogue_info(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let s2 = st.clone();
     let (hist, draft) = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
         Ok((s2.store.catalogue_history()?, s2.store.catalogue("draft")?))
@@ -167,7 +162,7 @@ pub async fn export_csv(
     Caller(actor): Caller,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let csv = catalogue_csv(&st, &q).await?;
     Ok((
         [
@@ -208,7 +203,7 @@ pub async fn import_csv(
     Caller(actor): Caller,
     body: Bytes,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
+    require(&actor, Capability::CatalogueEdit)?;
     // The body may be CSV text or an xlsx workbook (recognised by its zip signature).
     let converted;
     let body: &[u8] = if crate::xlsx::is_xlsx(&body) {
@@ -256,7 +251,7 @@ pub async fn draft_rules(
     Caller(actor): Caller,
     Path(version): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let (cat, version) = match version.as_str() {
         "published" => (current_catalogue(&st), None),
         v => {
@@ -304,7 +299,7 @@ pub async fn edit_draft(
     Caller(actor): Caller,
     body: Result<axum::Json<EditBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-edit")?;
+    require(&actor, Capability::CatalogueEdit)?;
     let axum::Json(body) = body.map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -372,7 +367,7 @@ pub async fn lint(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let cat = current_catalogue(&st);
     let st2 = st.clone();
     let rep = tokio::task::spawn_blocking(move || {
@@ -451,7 +446,7 @@ pub async fn whatif(
     Path(version): Path<i64>,
     Query(q): Query<WhatIfQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-whatif")?;
+    require(&actor, Capability::CatalogueEdit)?;
     let draft = load_draft(&st, version).await?;
     let months = q.months.unwrap_or(1).clamp(1, 24);
     let cur = current_catalogue(&st);
@@ -480,11 +475,7 @@ pub async fn publish(
     Caller(actor): Caller,
     Path(version): Path<i64>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(
-        &actor,
-        &[Role::Supervisor, Role::Admin],
-        "catalogue-publish",
-    )?;
+    require(&actor, Capability::CataloguePublish)?;
     let draft = load_draft(&st, version).await?;
     let s2 = st.clone();
     tokio::task::spawn_blocking(move || s2.store.publish_catalogue(version)).await??;
@@ -511,11 +502,7 @@ pub async fn overdue_board(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )?;
+    require(&actor, Capability::SupervisionView)?;
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
@@ -575,14 +562,6 @@ pub async fn overdue_board(
     ))
 }
 
-fn supervision_role(actor: &Actor) -> ApiResult<()> {
-    crate::auth::require_role(
-        actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )
-}
-
 #[derive(Deserialize)]
 pub struct UrgeBody {
     /// Units whose overdue lead assignments are urged (the board's selected rows).
@@ -602,7 +581,7 @@ pub async fn remind_bulk(
     Caller(actor): Caller,
     body: Result<axum::Json<UrgeBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(&actor, role_may(actor.role, "urge"), "urge")?;
+    require(&actor, Capability::RemindBulk)?;
     let axum::Json(b) = body.map_err(|e| {
         ApiError::invalid(
             "body",
@@ -641,6 +620,7 @@ pub async fn remind_bulk(
         role: actor.role,
         unit: actor.unit.clone(),
     };
+    let by = actor.clone();
     let (urged, skipped) = tokio::task::spawn_blocking(
         move || -> jiesu_store::Result<(Vec<(i64, String)>, usize)> {
             let units: std::collections::HashSet<&str> =
@@ -674,13 +654,17 @@ pub async fn remind_bulk(
                     unit: unit.clone(),
                     note: note.clone(),
                 };
-                let w = who.clone();
+                let (w, by, org) = (who.clone(), by.clone(), s2.org.clone());
                 match s2.store.update_ticket(
                     id,
-                    Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &w, now)?)),
+                    Box::new(move |t: &mut TicketState| {
+                        authorize(&by, &cmd, t, &org)?;
+                        Ok(execute(t, &cmd, &w, now)?)
+                    }),
                 ) {
                     Ok((t, _)) => urged.push((id, t.number.clone())),
                     Err(StoreError::Domain(_)) => skipped += 1, // finished meanwhile
+                    Err(StoreError::Denied(_)) => skipped += 1, // not the caller's to urge
                     Err(e) => return Err(e),
                 }
             }
@@ -707,7 +691,7 @@ pub async fn review_queue(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "review-queue")?;
+    require(&actor, Capability::ReviewQueue)?;
     let now = st.now();
     let s2 = st.clone();
     let tickets = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<TicketState>> {
@@ -772,7 +756,7 @@ pub async fn escalations(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    supervision_role(&actor)?;
+    require(&actor, Capability::SupervisionView)?;
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
@@ -835,6 +819,7 @@ pub async fn inbox(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
+    require(&actor, Capability::UnitDesk)?;
     let units: Vec<String> = match &actor.unit {
         Some(u) => {
             let mut out = vec![u.clone()];
@@ -1002,7 +987,7 @@ pub async fn dispatch_accuracy(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "dispatch-accuracy")?;
+    require(&actor, Capability::DispatchAccuracy)?;
     let s2 = st.clone();
     let mut v = tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??;
     if let Some(items) = v.get_mut("by_unit").and_then(|x| x.as_array_mut()) {
@@ -1032,7 +1017,7 @@ pub async fn export_xlsx(
     Caller(actor): Caller,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let csv = catalogue_csv(&st, &q).await?;
     let bytes = tokio::task::spawn_blocking(move || crate::xlsx::csv_to_xlsx(&csv, "派单目录"))
         .await?
