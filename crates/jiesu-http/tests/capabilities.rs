@@ -25,7 +25,7 @@ const USERS: &[(&str, Role, Option<&str>)] = &[
 ];
 
 fn app(dir: &std::path::Path) -> axum::Router {
-    let store = SqliteStore::open(&dir.join("caps.db")).unwrap();
+    let store = SqliteStore::open(dir.join("caps.db")).unwrap();
     store
         .replace_reference(
             &jiesu_refdata::units(),
