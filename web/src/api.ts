@@ -7,6 +7,8 @@ export interface User {
   role: string;
   unit_code?: string | null;
   unit_name?: string | null;
+  /** What the user's role may use (wire names of the server's capability table, 权限表). */
+  capabilities?: string[];
 }
 
 export interface Unit {

@@ -8,7 +8,7 @@ import { lang, onLangChange, setLang, t, type Key } from './i18n';
 import { currentRoute, navigate, type Route } from './router';
 import { homeFor, type Page, type PageCtx } from './page';
 import { useServerTimeZone } from './format';
-import { enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
+import { can, enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
 import { cataloguePage } from './pages/catalogue';
 import { inboxPage } from './pages/inbox';
 import { scoresPage } from './pages/scores';
@@ -31,15 +31,10 @@ interface RouteDef {
   page: Page;
   /** The browser tab's title. */
   title?: Key;
-  /** Roles allowed; 'public' = no log-in needed; 'staff' = any signed-in user. */
-  access: 'public' | 'staff' | string[];
+  /** 'public' = no log-in needed; otherwise the capability (from `/me`) the page needs. */
+  access: 'public' | string;
   wide?: boolean;
 }
-
-const UNIT = ['unit_handler', 'unit_manager'];
-const CATALOGUE = ['dispatcher', 'supervisor', 'admin'];
-/** The overdue board: the centre's roles and unit managers (scoped to their units by the server). */
-const SUPERVISION = ['agent', 'dispatcher', 'callback_agent', 'supervisor', 'admin', 'unit_manager'];
 
 const ROUTES: Record<string, RouteDef> = {
   '': { page: homePage, access: 'public', title: 'home_title' },
@@ -48,37 +43,36 @@ const ROUTES: Record<string, RouteDef> = {
   track: { page: trackPage, access: 'public', title: 'track_title' },
   ask: { page: askPage, access: 'public', title: 'ask_title' },
   rate: { page: ratePage, access: 'public', title: 'rate_title' },
-  intake: { page: intakePage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'intake_title' },
-  overview: { page: overviewPage, access: ['supervisor', 'admin', 'unit_manager', 'dispatcher'], title: 'ov_title', wide: true },
-  workbench: { page: workbenchPage, access: UNIT, title: 'workbench_title' },
-  callbacks: { page: callbacksPage, access: ['callback_agent', 'supervisor', 'admin'], title: 'callbacks_title', wide: true },
-  tickets: { page: ticketsPage, access: 'staff', title: 'tickets_title', wide: true },
-  catalogue: { page: cataloguePage, access: CATALOGUE, title: 'cat_title', wide: true },
-  supervision: { page: supervisionPage, access: SUPERVISION, title: 'sup_title', wide: true },
-  inbox: { page: inboxPage, access: UNIT, title: 'inbox_title' },
-  kb: { page: kbPage, access: ['agent', 'dispatcher', 'supervisor', 'admin'], title: 'kbm_title', wide: true },
+  intake: { page: intakePage, access: 'intake', title: 'intake_title' },
+  overview: { page: overviewPage, access: 'overview', title: 'ov_title', wide: true },
+  workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
+  callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },
+  tickets: { page: ticketsPage, access: 'tickets-read', title: 'tickets_title', wide: true },
+  catalogue: { page: cataloguePage, access: 'catalogue-view', title: 'cat_title', wide: true },
+  supervision: { page: supervisionPage, access: 'supervision-view', title: 'sup_title', wide: true },
+  inbox: { page: inboxPage, access: 'unit-desk', title: 'inbox_title' },
+  kb: { page: kbPage, access: 'kb-edit', title: 'kbm_title', wide: true },
   scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
 };
-const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'staff', wide: true, title: 'ticket_number' };
+const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'tickets-read', wide: true, title: 'ticket_number' };
 
 function allowed(def: RouteDef): boolean {
   if (def.access === 'public') return true;
-  if (!session.user) return false;
-  if (def.access === 'staff') return true;
-  return def.access.includes(session.user.role);
+  return can(def.access);
 }
 
 function navFor(role: string): { key: Key; path: string }[] {
   const items: { key: Key; path: string }[] = [];
-  if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_overview', path: '/overview' });
-  if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_intake', path: '/intake' });
-  if (UNIT.includes(role)) items.push({ key: 'nav_workbench', path: '/workbench' });
-  if (UNIT.includes(role)) items.push({ key: 'nav_inbox', path: '/inbox' });
-  if (['callback_agent', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_callbacks', path: '/callbacks' });
-  items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
-  if (['dispatcher', 'supervisor', 'admin', 'unit_manager'].includes(role)) items.push({ key: 'nav_supervision', path: '/supervision' });
-  if (CATALOGUE.includes(role)) items.push({ key: 'nav_catalogue', path: '/catalogue' });
-  if (['agent', 'dispatcher', 'supervisor', 'admin'].includes(role)) items.push({ key: 'nav_kb', path: '/kb' });
+  if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
+  if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
+  if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
+  if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });
+  if (can('callback-desk')) items.push({ key: 'nav_callbacks', path: '/callbacks' });
+  // the dispatch desk starts from the new tickets (a landing choice, not a permission)
+  if (can('tickets-read')) items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
+  if (can('supervision-view')) items.push({ key: 'nav_supervision', path: '/supervision' });
+  if (can('catalogue-view')) items.push({ key: 'nav_catalogue', path: '/catalogue' });
+  if (can('kb-edit')) items.push({ key: 'nav_kb', path: '/kb' });
   items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }
@@ -101,7 +95,7 @@ function topbar(route: Route): HTMLElement {
   });
   const brand = h(
     'a',
-    { class: 'brand', href: user ? `#${homeFor(user.role)}` : '#/' },
+    { class: 'brand', href: user ? `#${homeFor(user)}` : '#/' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '12345'),
     h('span', { class: 'brand-text' }, h('strong', null, t('brand')), h('small', null, t('brand_sub'))),
   );
@@ -110,7 +104,7 @@ function topbar(route: Route): HTMLElement {
   let who: HTMLElement | null = null;
   if (user && !['submit', 'track', '', 'login', 'ask'].includes(section)) {
     nav = h('nav', { class: 'nav', 'aria-label': t('nav_main') }, navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])));
-    if (UNIT.includes(user.role) && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
+    if (can('unit-desk') && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
     who = h(
       'div',
       { class: 'whoami', 'data-testid': 'whoami' },
@@ -137,7 +131,7 @@ function topbar(route: Route): HTMLElement {
       { class: 'topbar-right' },
       langBtn,
       user
-        ? h('a', { class: 'btn ghost', href: `#${homeFor(user.role)}` }, user.username)
+        ? h('a', { class: 'btn ghost', href: `#${homeFor(user)}` }, user.username)
         : h('a', { class: 'btn ghost', href: '#/login' }, t('nav_login')),
     );
   }
@@ -204,11 +198,11 @@ async function render(): Promise<void> {
   const def = key === 'tickets' && route.parts[1] ? TICKET_ROUTE : ROUTES[key];
 
   if (key === '' && session.user) {
-    navigate(homeFor(session.user.role), true);
+    navigate(homeFor(session.user), true);
     return;
   }
   if (key === 'login' && session.user) {
-    navigate(homeFor(session.user.role), true);
+    navigate(homeFor(session.user), true);
     return;
   }
 

@@ -1,5 +1,6 @@
-// What every page receives, and where each role lands after log-in.
+// What every page receives, and where a user lands after log-in.
 
+import type { User } from './api';
 import type { Route } from './router';
 
 export interface PageCtx {
@@ -12,22 +13,16 @@ export interface PageCtx {
 
 export type Page = (ctx: PageCtx) => void | Promise<void>;
 
-/** Where each role lands after log-in. */
-export function homeFor(role: string | undefined): string {
-  switch (role) {
-    case 'agent':
-      return '/intake';
-    case 'dispatcher':
-    case 'supervisor':
-    case 'admin':
-    case 'unit_manager':
-      // leaders and the dispatch desk land on the overview (today, overdue, reviews, alerts)
-      return '/overview';
-    case 'unit_handler':
-      return '/workbench';
-    case 'callback_agent':
-      return '/callbacks';
-    default:
-      return '/tickets';
-  }
+/**
+ * Where a user lands after log-in, from what they may use (`/me`'s capabilities): leaders and the
+ * dispatch desk on the overview (today, overdue, reviews, alerts), agents at intake, unit handlers
+ * on their workbench, callback agents at the callback desk.
+ */
+export function homeFor(user: User | null | undefined): string {
+  const has = (c: string) => user?.capabilities?.includes(c) ?? false;
+  if (has('overview')) return '/overview';
+  if (has('intake')) return '/intake';
+  if (has('unit-desk')) return '/workbench';
+  if (has('callback-desk')) return '/callbacks';
+  return '/tickets';
 }

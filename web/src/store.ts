@@ -14,6 +14,15 @@ export function rememberList(title: typeof lastList.title): void {
   lastList.title = title;
 }
 
+/**
+ * Whether the signed-in user has a capability (`catalogue-publish`, `remind-bulk`, …), as `/me`
+ * says — the server's capability table decides; the UI keeps no role lists of its own.
+ * Ticket actions come from each ticket's `allowed_actions` instead.
+ */
+export function can(capability: string): boolean {
+  return session.user?.capabilities?.includes(capability) ?? false;
+}
+
 export function signOut(): void {
   setToken(null);
   session.user = null;

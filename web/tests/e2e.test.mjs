@@ -1479,6 +1479,39 @@ test('a re-dispatch under another tier says so on the timeline', async () => {
   await context.close();
 });
 
+test('the menu follows the capabilities of /me: a unit handler sees no catalogue or supervision, a supervisor does and may publish and urge', async () => {
+  const handMe = (await api('GET', '/api/v1/me', undefined, await token('handler1'))).body;
+  assert.ok(!handMe.capabilities.includes('catalogue-publish') && !handMe.capabilities.includes('supervision-view'));
+  const supMe = (await api('GET', '/api/v1/me', undefined, await token('super1'))).body;
+  for (const c of ['catalogue-view', 'catalogue-publish', 'supervision-view', 'remind-bulk', 'review-queue']) assert.ok(supMe.capabilities.includes(c), c);
+
+  const { page, context } = await newPage();
+  await login(page, 'handler1');
+  await page.waitForURL(/#\/workbench/);
+  const nav = page.locator('nav.nav');
+  assert.equal(await nav.locator('a[href="#/workbench"]').count(), 1);
+  assert.equal(await nav.locator('a[href="#/catalogue"]').count(), 0, 'no catalogue entry for a unit handler');
+  assert.equal(await nav.locator('a[href="#/supervision"]').count(), 0, 'no supervision entry for a unit handler');
+  // typing the address gives the refusal, not the page
+  await page.goto(`${base}/#/catalogue`);
+  await page.waitForSelector('main .alert.error');
+  assert.equal(await page.locator('[data-testid=publish-draft]').count(), 0);
+  await context.close();
+
+  const s = await newPage();
+  await login(s.page, 'super1');
+  await s.page.waitForURL(/#\/overview/);
+  const snav = s.page.locator('nav.nav');
+  assert.equal(await snav.locator('a[href="#/catalogue"]').count(), 1);
+  assert.equal(await snav.locator('a[href="#/supervision"]').count(), 1);
+  await snav.locator('a[href="#/supervision"]').click();
+  await s.page.waitForSelector('nav.tabs a[data-tab=reviews]');
+  assert.equal(await s.page.locator('nav.tabs a[data-tab]').count(), 4, 'board, reviews, escalations and accuracy');
+  await s.page.waitForSelector('[data-testid=board-stats]');
+  if (await s.page.locator('[data-testid=board-empty]').count() === 0) await s.page.waitForSelector('[data-testid=bulk-bar]');
+  await s.context.close();
+});
+
 test('no JavaScript errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

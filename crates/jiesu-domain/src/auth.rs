@@ -125,32 +125,23 @@ impl Denied {
     }
 }
 
-/// Which roles may perform an action (by its wire name), before looking at the ticket. Ticket
-/// actions are looked up in the action table ([`crate::action::Action::roles`]); the few
-/// non-ticket names (create, read, manage_*) are listed here.
+/// Which roles may perform a command (by its wire name), before looking at the ticket. Ticket
+/// actions are looked up in the action table ([`crate::action::Action::roles`]); taking a request
+/// in (`create`) is the [`Capability::Intake`] of the capability table, or a citizen filing their
+/// own; `read` is [`Capability::TicketsRead`]. Nothing else is allowed.
 pub fn role_may(role: Role, action: &str) -> bool {
-    use Role::*;
-    if role == System {
+    use crate::capability::Capability;
+    if role == Role::System {
         return true;
     }
     if let Some(a) = crate::action::Action::from_wire(action) {
         return a.allows(role);
     }
-    let allowed: &[Role] = match action {
-        "create" => &[Agent, Dispatcher, Supervisor, Admin, Citizen],
-        "read" => &[
-            Agent,
-            Dispatcher,
-            UnitHandler,
-            UnitManager,
-            CallbackAgent,
-            Supervisor,
-            Admin,
-        ],
-        "manage_users" | "manage_reference" => &[Admin],
-        _ => &[],
-    };
-    allowed.contains(&role)
+    match action {
+        "create" => role == Role::Citizen || Capability::Intake.granted_to(role),
+        "read" => Capability::TicketsRead.granted_to(role),
+        _ => false,
+    }
 }
 
 /// Whether the actor may see this ticket at all. Units see tickets assigned to them or their

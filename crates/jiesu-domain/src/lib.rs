@@ -20,6 +20,7 @@
 
 pub mod action;
 pub mod auth;
+pub mod capability;
 pub mod category;
 pub mod command;
 pub mod deadline;

@@ -98,7 +98,7 @@ pub async fn act(
     let action = Action::routed(&action).ok_or_else(|| unknown(&action))?;
     // visibility first: a foreign unit gets 404 whatever it asks
     let (current, _) = load_visible(&st, &actor, id).await?;
-    crate::auth::require_role(&actor, action.allows(actor.role), action.wire())?;
+    crate::auth::require_action(&actor, action)?;
     let req = ActionRequest::from_json(action, b).ok_or_else(|| unknown(action.wire()))??;
     let now = st.now();
     let state = if let ActionRequest::Merge(m) = &req {

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use jiesu_domain::auth::{authorize, role_may};
+use jiesu_domain::auth::authorize;
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::TicketState;
 use jiesu_store::AttachmentRow;
@@ -46,7 +46,7 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, axum::Json<serde_json::Value>)> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
-    crate::auth::require_role(&actor, role_may(actor.role, "attach"), "attach")?;
+    crate::auth::require_action(&actor, jiesu_domain::Action::Attach)?;
     if body.is_empty() {
         return Err(ApiError::invalid("body", "the file is empty", "文件为空"));
     }

@@ -9,35 +9,41 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+use jiesu_domain::capability::Capability;
 use jiesu_domain::{Actor, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// 403 naming the action unless `allowed` (a check of the caller's role) holds.
-pub fn require_role(actor: &Actor, allowed: bool, action: &str) -> ApiResult<()> {
-    if allowed || actor.role == Role::System {
+/// The one permission check of a route that is not a ticket action: 403 problem+json naming
+/// the capability (in English and by its Chinese label) unless the caller's role has it in the
+/// domain's capability table.
+pub fn require(actor: &Actor, cap: Capability) -> ApiResult<()> {
+    if actor.may(cap) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("role {} may not use {}", actor.role, cap.as_str()),
+            format!("{}无权使用“{}”", actor.role.label_zh(), cap.label_zh()),
+        ))
+    }
+}
+
+/// The early check of a ticket action (before the write): 403 unless the action table
+/// ([`jiesu_domain::Action::roles`]) grants the role the action at all. The action is authorized
+/// again, with the ticket's scope, by `jiesu_domain::auth::authorize` inside the write.
+pub fn require_action(actor: &Actor, action: jiesu_domain::Action) -> ApiResult<()> {
+    if action.allows(actor.role) {
         Ok(())
     } else {
         Err(jiesu_domain::auth::Denied::Role {
             role: actor.role,
-            action: action.into(),
+            action: action.wire().into(),
         }
         .into())
     }
-}
-
-/// Only the centre's staff (agents, dispatchers, callback agents, supervisors, admins).
-pub fn centre_only(actor: &Actor, action: &str) -> ApiResult<()> {
-    require_role(actor, actor.role.is_centre(), action)
-}
-
-/// The centre's staff and the units' staff (no citizens).
-pub fn staff_only(actor: &Actor, action: &str) -> ApiResult<()> {
-    require_role(
-        actor,
-        actor.role.is_centre() || actor.role.is_unit(),
-        action,
-    )
 }
 
 /// Hashes a password for storage.

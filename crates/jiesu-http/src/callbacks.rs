@@ -19,14 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn desk(actor: &jiesu_domain::Actor) -> ApiResult<()> {
-    crate::auth::require_role(
-        actor,
-        matches!(
-            actor.role,
-            Role::CallbackAgent | Role::Supervisor | Role::Admin
-        ),
-        "callback",
-    )
+    crate::auth::require(actor, jiesu_domain::capability::Capability::CallbackDesk)
 }
 
 /// `GET /api/v1/callbacks/due` — results submitted, then open tickets whose finish deadline passed.
@@ -168,16 +161,23 @@ pub async fn rate(
         },
     };
     let (s2, th, now) = (st.clone(), token_hash(&token), st.now());
+    // the one-time link authorizes the callback as the named system actor `self-rating`; the
+    // event still names the citizen as the one who rated (the `self_rating` flag reads it)
+    let system = jiesu_domain::Actor::system_named("self-rating");
     let actor = ActorRef {
         user: "citizen-self-rating".into(),
         role: Role::Citizen,
         unit: None,
     };
     let t = tokio::task::spawn_blocking(move || {
+        let org = s2.org.clone();
         s2.store.use_rating_token(
             &th,
             id,
-            Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &actor, now)?)),
+            Box::new(move |t: &mut TicketState| {
+                jiesu_domain::auth::authorize(&system, &cmd, t, &org)?;
+                Ok(execute(t, &cmd, &actor, now)?)
+            }),
             now,
         )
     })
@@ -201,11 +201,7 @@ pub async fn recheck_sample(
     Caller(actor): Caller,
     Query(q): Query<SampleQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        matches!(actor.role, Role::Supervisor | Role::Admin),
-        "recheck",
-    )?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Recheck)?;
     let parse = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (parse("from", &q.from)?, parse("to", &q.to)?);
     let n = q.n.unwrap_or(20).clamp(1, 200) as usize;
@@ -333,11 +329,7 @@ pub struct RecheckBody {
 }
 
 fn supervisor(actor: &jiesu_domain::Actor) -> ApiResult<()> {
-    crate::auth::require_role(
-        actor,
-        matches!(actor.role, Role::Supervisor | Role::Admin),
-        "recheck",
-    )
+    crate::auth::require(actor, jiesu_domain::capability::Capability::Recheck)
 }
 
 /// `POST /api/v1/callbacks/rechecks` — the supervisor's re-check of a ticket's last answered
@@ -435,13 +427,9 @@ pub async fn unresolved(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
+    crate::auth::require(
         &actor,
-        matches!(
-            actor.role,
-            Role::CallbackAgent | Role::Dispatcher | Role::Supervisor | Role::Admin
-        ),
-        "reopen",
+        jiesu_domain::capability::Capability::CallbackUnresolved,
     )?;
     let s2 = st.clone();
     let rows = tokio::task::spawn_blocking(move || s2.store.unresolved_callbacks(200)).await??;

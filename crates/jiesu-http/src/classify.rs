@@ -209,7 +209,7 @@ pub async fn classify(
     Caller(actor): Caller,
     crate::json::Json(b): crate::json::Json<ClassifyBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::centre_only(&actor, "classify")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Classify)?;
     let title = b.title.clone().unwrap_or_default();
     let text = format!("{} {}", title, b.text);
     if text.trim().is_empty() {
@@ -399,7 +399,7 @@ pub async fn model_info(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::centre_only(&actor, "classify")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Classify)?;
     let s2 = st.clone();
     let counts = tokio::task::spawn_blocking(move || s2.store.correction_counts()).await??;
     let models = st.models.read().ok().and_then(|g| g.clone());
@@ -440,7 +440,7 @@ pub async fn feedback(
     Caller(actor): Caller,
     crate::json::Json(b): crate::json::Json<FeedbackBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::centre_only(&actor, "classify")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Classify)?;
     if b.suggested_category.is_none() && b.suggested_type.is_none() {
         return Err(ApiError::invalid(
             "suggested_category",

@@ -1,6 +1,6 @@
 //! The unit inbox (待办提醒): the reminders and urgings addressed to a unit and the units below it.
 
-use crate::auth::Caller;
+use crate::auth::{require, Caller};
 use crate::error::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -11,6 +11,7 @@ pub async fn inbox(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
+    require(&actor, jiesu_domain::capability::Capability::UnitDesk)?;
     let units: Vec<String> = match &actor.unit {
         Some(u) => {
             let mut out = vec![u.clone()];

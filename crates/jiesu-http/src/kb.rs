@@ -8,7 +8,6 @@ use crate::tickets::load_visible;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use chrono::Duration;
-use jiesu_domain::auth::Role;
 use jiesu_kb::{find_duplicates, DupConfig, SearchOptions, TicketLite};
 use jiesu_store::TicketQuery;
 use serde::Deserialize;
@@ -28,7 +27,7 @@ pub async fn search(
     Caller(actor): Caller,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::staff_only(&actor, "kb")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::KbRead)?;
     if q.q.chars().count() > 2000 {
         return Err(ApiError::invalid(
             "q",
@@ -163,7 +162,7 @@ pub async fn stats(
     Caller(actor): Caller,
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::centre_only(&actor, "kb-stats")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::KbStats)?;
     let day = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let from = q.from.as_deref().map(|d| day("from", d)).transpose()?;
     let to = q.to.as_deref().map(|d| day("to", d)).transpose()?;
@@ -216,14 +215,7 @@ pub async fn duplicates(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        matches!(
-            actor.role,
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::System
-        ),
-        "duplicates",
-    )?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Duplicates)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
     let me = ticket_lite(&t);
@@ -316,14 +308,7 @@ pub async fn duplicate_candidates(
     Caller(actor): Caller,
     crate::json::Json(b): crate::json::Json<DraftBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        matches!(
-            actor.role,
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin | Role::System
-        ),
-        "duplicates",
-    )?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Duplicates)?;
     if b.title.chars().count() > 200 || b.text.chars().count() > 4000 {
         return Err(ApiError::invalid(
             if b.title.chars().count() > 200 {
@@ -379,7 +364,7 @@ pub async fn article(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::staff_only(&actor, "kb")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::KbRead)?;
     let a = st
         .kb
         .read()
@@ -415,7 +400,7 @@ pub async fn usage(
     Caller(actor): Caller,
     Query(q): Query<UsageQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::centre_only(&actor, "kb-usage")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::KbStats)?;
     let day = |f: &str, v: &str| crate::error::city_day(st.zone, f, v);
     let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
     let s2 = st.clone();

@@ -15,7 +15,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
-use jiesu_domain::auth::{Actor, Role};
+use jiesu_domain::auth::Actor;
 use jiesu_kb::{Article, ArticleStatus, KbError, KnowledgeBase};
 use jiesu_store::{KbVersionRow, Store};
 use serde::Deserialize;
@@ -97,25 +97,11 @@ fn kb_error(e: KbError) -> ApiError {
 }
 
 fn editors(actor: &Actor) -> ApiResult<()> {
-    match actor.role {
-        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin | Role::System => Ok(()),
-        role => Err(jiesu_domain::auth::Denied::Role {
-            role,
-            action: "kb-edit".into(),
-        }
-        .into()),
-    }
+    crate::auth::require(actor, jiesu_domain::capability::Capability::KbEdit)
 }
 
 fn reviewers(actor: &Actor) -> ApiResult<()> {
-    match actor.role {
-        Role::Supervisor | Role::Admin | Role::System => Ok(()),
-        role => Err(jiesu_domain::auth::Denied::Role {
-            role,
-            action: "kb-review".into(),
-        }
-        .into()),
-    }
+    crate::auth::require(actor, jiesu_domain::capability::Capability::KbReview)
 }
 
 /// What a workflow step did to the version it touched (for the stored metadata).

@@ -279,16 +279,24 @@ mod auth_routes {
         password: String,
     }
 
+    /// The signed-in user (log-in and `/me`), with the wire names of the capabilities their role
+    /// has in the domain's capability table — the UI shows only what they may use.
     pub fn user_json(st: &AppState, username: &str, role: &str, unit: Option<&str>) -> Value {
-        let role_label = jiesu_domain::Role::parse(role)
-            .map(|r| r.label_zh())
-            .unwrap_or(role);
+        let parsed = jiesu_domain::Role::parse(role);
+        let role_label = parsed.map(|r| r.label_zh()).unwrap_or(role);
+        let capabilities: Vec<&str> = parsed
+            .map(jiesu_domain::capability::Capability::of)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
         json!({
             "username": username,
             "role": role,
             "role_label": role_label,
             "unit_code": unit,
             "unit_name": unit.and_then(|u| st.org.get(u)).map(|u| u.name.clone()),
+            "capabilities": capabilities,
         })
     }
 

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use jiesu_domain::auth::{Actor, Role};
+use jiesu_domain::auth::Actor;
 use jiesu_store::TicketQuery;
 use serde_json::{json, Value};
 
@@ -49,9 +49,10 @@ pub fn city_today(
 }
 
 /// The units an actor's overview covers: a unit manager's unit and every unit below it; `None`
-/// (the whole city) for the centre's roles.
+/// (the whole city) for the centre's roles (a unit manager is the only unit role with the
+/// overview capability).
 fn scope(st: &AppState, actor: &Actor) -> ApiResult<Option<Vec<String>>> {
-    if actor.role != Role::UnitManager {
+    if !actor.role.is_unit() {
         return Ok(None);
     }
     let unit = actor
@@ -76,23 +77,13 @@ pub async fn overview(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        matches!(
-            actor.role,
-            Role::Supervisor | Role::Admin | Role::Dispatcher | Role::UnitManager
-        ),
-        "overview",
-    )?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Overview)?;
     let units = scope(&st, &actor)?;
     let now = st.now();
     let (day, start, end) = city_today(now, st.zone);
     let s2 = st.clone();
     let a2 = actor.clone();
-    let unit_param = actor
-        .unit
-        .clone()
-        .filter(|_| actor.role == Role::UnitManager);
+    let unit_param = actor.unit.clone().filter(|_| actor.role.is_unit());
     let v = tokio::task::spawn_blocking(move || -> anyhow::Result<Value> {
         let count = |f: &dyn Fn(&mut TicketQuery)| -> anyhow::Result<u64> {
             let mut q = TicketQuery {

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use jiesu_domain::auth::{Actor, Role};
+use jiesu_domain::capability::Capability;
 use jiesu_domain::{AssignmentState, TicketState};
 use jiesu_routing::{Catalogue, RouteFacts};
 use jiesu_store::Store;
@@ -26,13 +26,7 @@ pub use crate::supervision::{
     dispatch_accuracy, escalations, overdue_board, remind_bulk, review_queue,
 };
 
-pub(crate) fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
-    crate::auth::require_role(actor, roles.contains(&actor.role), what)
-}
-
-const ROUTERS: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
-/// The centre's routing staff: the catalogue, the review queue and dispatch accuracy are theirs.
-pub(crate) const CATALOGUE_ADMINS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
+use crate::auth::require;
 
 pub fn current_catalogue(st: &AppState) -> Arc<Catalogue> {
     st.catalogue
@@ -118,7 +112,7 @@ pub async fn route(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "route")?;
+    require(&actor, Capability::RouteSuggest)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
     Ok(axum::Json(suggest_for(&st, &t, st.now())))
@@ -141,7 +135,7 @@ pub async fn catalogue_info(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let s2 = st.clone();
     let (hist, draft) = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
         Ok((s2.store.catalogue_history()?, s2.store.catalogue("draft")?))
@@ -173,7 +167,7 @@ pub async fn export_csv(
     Caller(actor): Caller,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let csv = catalogue_csv(&st, &q).await?;
     Ok((
         [
@@ -214,7 +208,7 @@ pub async fn import_csv(
     Caller(actor): Caller,
     body: Bytes,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-import")?;
+    require(&actor, Capability::CatalogueEdit)?;
     // The body may be CSV text or an xlsx workbook (recognised by its zip signature).
     let converted;
     let body: &[u8] = if jiesu_io::xlsx::is_xlsx(&body) {
@@ -262,7 +256,7 @@ pub async fn draft_rules(
     Caller(actor): Caller,
     Path(version): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let (cat, version) = match version.as_str() {
         "published" => (current_catalogue(&st), None),
         v => {
@@ -310,7 +304,7 @@ pub async fn edit_draft(
     Caller(actor): Caller,
     body: Result<axum::Json<EditBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-edit")?;
+    require(&actor, Capability::CatalogueEdit)?;
     let axum::Json(body) = body.map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -378,7 +372,7 @@ pub async fn lint(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let cat = current_catalogue(&st);
     let st2 = st.clone();
     let rep = tokio::task::spawn_blocking(move || {
@@ -465,7 +459,7 @@ pub async fn whatif(
     Path(version): Path<i64>,
     Query(q): Query<WhatIfQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "catalogue-whatif")?;
+    require(&actor, Capability::CatalogueEdit)?;
     let draft = load_draft(&st, version).await?;
     let months = q.months.unwrap_or(1).clamp(1, 24);
     let cur = current_catalogue(&st);
@@ -494,11 +488,7 @@ pub async fn publish(
     Caller(actor): Caller,
     Path(version): Path<i64>,
 ) -> ApiResult<axum::Json<Value>> {
-    require(
-        &actor,
-        &[Role::Supervisor, Role::Admin],
-        "catalogue-publish",
-    )?;
+    require(&actor, Capability::CataloguePublish)?;
     let draft = load_draft(&st, version).await?;
     let s2 = st.clone();
     tokio::task::spawn_blocking(move || s2.store.publish_catalogue(version)).await??;
@@ -517,7 +507,7 @@ pub async fn export_xlsx(
     Caller(actor): Caller,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    require(&actor, ROUTERS, "catalogue")?;
+    require(&actor, Capability::CatalogueView)?;
     let csv = catalogue_csv(&st, &q).await?;
     let bytes = tokio::task::spawn_blocking(move || jiesu_io::xlsx::csv_to_xlsx(&csv, "派单目录"))
         .await?

@@ -1,13 +1,14 @@
 //! Supervision routes (督办): the overdue board, bulk urging, the centre's review queue, the
 //! escalations list and dispatch accuracy.
 
+use crate::auth::require;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::routing::{require, CATALOGUE_ADMINS};
 use crate::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use jiesu_domain::auth::{role_may, Actor, Role};
+use jiesu_domain::auth::authorize;
+use jiesu_domain::capability::Capability;
 use jiesu_domain::command::{execute, Command};
 use jiesu_domain::{ActorRef, AssignmentState, TicketState};
 use jiesu_store::StoreError;
@@ -28,11 +29,7 @@ pub async fn overdue_board(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(
-        &actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )?;
+    require(&actor, Capability::SupervisionView)?;
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
@@ -92,14 +89,6 @@ pub async fn overdue_board(
     ))
 }
 
-fn supervision_role(actor: &Actor) -> ApiResult<()> {
-    crate::auth::require_role(
-        actor,
-        actor.role.is_centre() || actor.role == Role::UnitManager,
-        "supervision",
-    )
-}
-
 #[derive(Deserialize)]
 pub struct UrgeBody {
     /// Units whose overdue lead assignments are urged (the board's selected rows).
@@ -119,7 +108,7 @@ pub async fn remind_bulk(
     Caller(actor): Caller,
     body: Result<axum::Json<UrgeBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(&actor, role_may(actor.role, "urge"), "urge")?;
+    require(&actor, Capability::RemindBulk)?;
     let axum::Json(b) = body.map_err(|e| {
         ApiError::invalid(
             "body",
@@ -158,6 +147,7 @@ pub async fn remind_bulk(
         role: actor.role,
         unit: actor.unit.clone(),
     };
+    let by = actor.clone();
     let (urged, skipped) = tokio::task::spawn_blocking(
         move || -> jiesu_store::Result<(Vec<(i64, String)>, usize)> {
             let units: std::collections::HashSet<&str> =
@@ -191,13 +181,17 @@ pub async fn remind_bulk(
                     unit: unit.clone(),
                     note: note.clone(),
                 };
-                let w = who.clone();
+                let (w, by, org) = (who.clone(), by.clone(), s2.org.clone());
                 match s2.store.update_ticket(
                     id,
-                    Box::new(move |t: &mut TicketState| Ok(execute(t, &cmd, &w, now)?)),
+                    Box::new(move |t: &mut TicketState| {
+                        authorize(&by, &cmd, t, &org)?;
+                        Ok(execute(t, &cmd, &w, now)?)
+                    }),
                 ) {
                     Ok((t, _)) => urged.push((id, t.number.clone())),
                     Err(StoreError::Domain(_)) => skipped += 1, // finished meanwhile
+                    Err(StoreError::Denied(_)) => skipped += 1, // not the caller's to urge
                     Err(e) => return Err(e),
                 }
             }
@@ -224,7 +218,7 @@ pub async fn review_queue(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "review-queue")?;
+    require(&actor, Capability::ReviewQueue)?;
     let now = st.now();
     let s2 = st.clone();
     let tickets = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<TicketState>> {
@@ -292,7 +286,7 @@ pub async fn escalations(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    supervision_role(&actor)?;
+    require(&actor, Capability::SupervisionView)?;
     let now = st.now();
     let s2 = st.clone();
     let a2 = actor.clone();
@@ -355,7 +349,7 @@ pub async fn dispatch_accuracy(
     State(st): State<AppState>,
     Caller(actor): Caller,
 ) -> ApiResult<axum::Json<Value>> {
-    require(&actor, CATALOGUE_ADMINS, "dispatch-accuracy")?;
+    require(&actor, Capability::DispatchAccuracy)?;
     let s2 = st.clone();
     let mut v = serde_json::to_value(
         tokio::task::spawn_blocking(move || s2.store.dispatch_accuracy()).await??,

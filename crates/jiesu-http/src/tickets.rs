@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use jiesu_domain::auth::{can_view, role_may, Actor};
+use jiesu_domain::auth::{can_view, Actor};
 use jiesu_domain::intake::{Filer, IntakeContext, IntakeForm};
 use jiesu_domain::ticket::Intake;
 use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
@@ -59,7 +59,7 @@ pub async fn load_visible(
     actor: &Actor,
     id: TicketId,
 ) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
-    crate::auth::require_role(actor, role_may(actor.role, "read"), "read")?;
+    crate::auth::require(actor, jiesu_domain::capability::Capability::TicketsRead)?;
     let s2 = st.clone();
     let (t, ev) = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
         .await??
@@ -91,7 +91,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(b): Json<IntakeForm>,
 ) -> ApiResult<impl IntoResponse> {
-    crate::auth::require_role(&actor, role_may(actor.role, "create"), "create")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Intake)?;
     let intake = parse_intake(&st, b, Filer::Staff)?;
     let key = headers
         .get("idempotency-key")
@@ -211,7 +211,7 @@ pub async fn list(
     Caller(actor): Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    crate::auth::require_role(&actor, role_may(actor.role, "read"), "read")?;
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::TicketsRead)?;
     let mut units: Option<Vec<String>> = None;
     if actor.role.is_unit() {
         let mine = actor.unit.clone().ok_or_else(|| {

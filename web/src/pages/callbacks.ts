@@ -14,7 +14,7 @@ import { fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href } from '../router';
-import { categoryPathText, enumLabel, loadActions, loadCategories, loadEnums, rememberList, session, unitName } from '../store';
+import { can, categoryPathText, enumLabel, loadActions, loadCategories, loadEnums, rememberList, unitName } from '../store';
 import { requestCard } from './ticket';
 import { recheckPanel } from './recheck';
 import '../styles/pages/scorecard-drill.css';
@@ -25,8 +25,7 @@ export async function callbacksPage(ctx: PageCtx): Promise<void> {
   const { root, route } = ctx;
   rememberList('callbacks_title');
   await Promise.all([loadEnums(), loadActions()]);
-  const role = session.user?.role ?? '';
-  const mayRecheck = ['supervisor', 'admin'].includes(role);
+  const mayRecheck = can('recheck');
   const asked = route.query.get('tab');
   const tab: Tab = asked === 'unresolved' ? 'unresolved' : asked === 'recheck' && mayRecheck ? 'recheck' : 'queue';
   const tabs = h(

@@ -9,15 +9,13 @@ import { cityDay, fmtTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { categoryPathText, enumLabel, enumOptions, loadCategories, loadDispatchUnits, loadUnits, session, TIERS, unitName } from '../store';
+import { can, categoryPathText, enumLabel, enumOptions, loadCategories, loadDispatchUnits, loadUnits, TIERS, unitName } from '../store';
 
 const TABS = ['rules', 'draft', 'lint', 'history'] as const;
 type Tab = (typeof TABS)[number];
 const PAGE = 50;
-const PUBLISHERS = ['supervisor', 'admin'];
 /** Who may change the draft (upload or edit rules in place); the server checks it too. */
-const EDITORS = ['dispatcher', 'supervisor', 'admin'];
-const canEdit = () => EDITORS.includes(session.user?.role ?? '');
+const canEdit = () => can('catalogue-edit');
 
 /** Lint of the last uploaded draft (the import answers with it), kept for this tab's session. */
 const DRAFT_LINT_KEY = 'jiesu.draftLint';
@@ -429,7 +427,7 @@ function uploadCard(onDone: (r: { version: number; rules: number; lint: LintRepo
 
 function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
   const draft = info.draft;
-  const canPublish = PUBLISHERS.includes(session.user?.role ?? '');
+  const canPublish = can('catalogue-publish');
   const upload = uploadCard((r) => {
     sessionStorage.setItem(DRAFT_LINT_KEY, JSON.stringify({ version: r.version, lint: r.lint }));
     // reload to show the new draft, its lint and the what-if
@@ -441,7 +439,7 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
     }, 0);
   });
   if (!draft) {
-    mount(body, h('div', { class: 'card empty-state', 'data-testid': 'no-draft' }, t('cat_draft_none'), canEdit() ? h('p', { class: 'muted small' }, t('cat_draft_none_edit')) : null), upload);
+    mount(body, h('div', { class: 'card empty-state', 'data-testid': 'no-draft' }, t('cat_draft_none'), canEdit() ? h('p', { class: 'muted small' }, t('cat_draft_none_edit')) : null), canEdit() ? upload : null);
     return;
   }
   let draftLint: LintReport | null = null;
@@ -512,13 +510,14 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
       ),
       canPublish ? null : h('p', { class: 'muted small' }, t('cat_publish_role')),
       draftLint ? h('div', { class: 'draft-lint' }, h('h3', null, t('cat_lint_of_draft')), lintSummary(draftLint)) : null,
-      h('h3', null, t('cat_whatif')),
-      h('p', { class: 'muted small' }, t('cat_whatif_hint')),
-      wiForm,
-      wiBox,
+      // the what-if and the upload are the editors' (catalogue-edit); viewers see the draft only
+      canEdit() ? h('h3', null, t('cat_whatif')) : null,
+      canEdit() ? h('p', { class: 'muted small' }, t('cat_whatif_hint')) : null,
+      canEdit() ? wiForm : null,
+      canEdit() ? wiBox : null,
     ),
     h('section', { class: 'draft-rules', 'data-testid': 'draft-rules' }, h('h2', null, t('cat_draft_rules', { v: draft.version })), draftRulesBox),
-    upload,
+    canEdit() ? upload : null,
   );
   void loadDraftRules(ctx, draftRulesBox, draft.version);
 }

@@ -10,10 +10,9 @@ import { button, clearErrors, field, h, input, mount, select, showFieldError, te
 import { cityDay, fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
-import { session } from '../store';
+import { can } from '../store';
 
 const STATUSES = ['draft', 'in_review', 'published', 'retired'];
-const REVIEWERS = ['supervisor', 'admin'];
 
 const pct = (x: number) => `${(Math.max(0, Math.min(1, x)) * 100).toFixed(1)}%`;
 const day = (d: Date) => cityDay(d);
@@ -21,8 +20,7 @@ const errText = (e: unknown) => (e instanceof ApiError ? e.text(lang()) : String
 const statusLabel = (s: string) => t(`kbm_status_${s}` as 'kbm_status_draft');
 
 export async function kbPage({ root, alive }: PageCtx): Promise<void> {
-  const role = session.user?.role ?? '';
-  const reviewer = REVIEWERS.includes(role);
+  const reviewer = can('kb-review');
   const statusSel = select('status', [{ value: '', label: t('kbm_all') }, ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))]);
   const q = input('q', { type: 'search', placeholder: t('kbm_search'), 'aria-label': t('kbm_search') });
   const usageBox = h('div', { class: 'kbm-usage', 'data-testid': 'kb-usage' });

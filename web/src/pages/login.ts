@@ -32,7 +32,7 @@ export async function loginPage({ root, route, alive }: PageCtx): Promise<void> 
       session.user = res.user ?? (await api.me());
       await loadEnums();
       const next = route.query.get('next');
-      navigate(next && next.startsWith('/') && !next.startsWith('/login') ? next : homeFor(session.user.role), true);
+      navigate(next && next.startsWith('/') && !next.startsWith('/login') ? next : homeFor(session.user), true);
     } catch (e) {
       const msg = e instanceof ApiError && e.status !== 401 && e.status !== 400 ? e.text(lang()) : t('login_failed');
       if (e instanceof ApiError && e.status === 0) showFieldError(form, undefined, e.text(lang()));

@@ -8,7 +8,7 @@ import { fmtDuration, fmtTime } from '../format';
 import { lang, t, tMaybe, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { enumLabel, loadEnums, rememberUnit, session } from '../store';
+import { can, enumLabel, loadEnums, rememberUnit, session } from '../store';
 
 const BUCKETS = ['lt_1d', 'd1_3', 'd3_7', 'gt_7d'] as const;
 
@@ -107,14 +107,13 @@ function sortableTable<T>(opts: {
 
 const SUP_TABS = ['board', 'reviews', 'escalations', 'accuracy'] as const;
 type SupTab = (typeof SUP_TABS)[number];
-/** Who sees which tab (the server checks again). */
-const TAB_ROLES: Record<SupTab, string[]> = {
-  board: ['agent', 'dispatcher', 'supervisor', 'admin', 'callback_agent', 'unit_manager'],
-  reviews: ['dispatcher', 'supervisor', 'admin'],
-  escalations: ['agent', 'dispatcher', 'supervisor', 'admin', 'callback_agent', 'unit_manager'],
-  accuracy: ['dispatcher', 'supervisor', 'admin'],
+/** The capability each tab needs (from `/me`; the server checks again). */
+const TAB_CAPABILITY: Record<SupTab, string> = {
+  board: 'supervision-view',
+  reviews: 'review-queue',
+  escalations: 'supervision-view',
+  accuracy: 'dispatch-accuracy',
 };
-const URGERS = ['dispatcher', 'supervisor'];
 
 function errText(e: unknown): string {
   return e instanceof ApiError ? e.text(lang()) : String(e);
@@ -123,8 +122,7 @@ function errText(e: unknown): string {
 export async function supervisionPage(ctx: PageCtx): Promise<void> {
   const { root, route, alive, onCleanup } = ctx;
   const q = route.query;
-  const role = session.user?.role ?? '';
-  const tabs = SUP_TABS.filter((k) => TAB_ROLES[k].includes(role));
+  const tabs = SUP_TABS.filter((k) => can(TAB_CAPABILITY[k]));
   const tab: SupTab = tabs.includes(q.get('tab') as SupTab) ? (q.get('tab') as SupTab) : 'board';
   const refresh = button(t('sup_refresh'), { class: 'btn', onclick: () => void load() });
   const asOf = h('span', { class: 'muted small' });
@@ -159,7 +157,7 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
     navigate(href('/supervision', next).slice(1), true);
   };
 
-  const canUrge = URGERS.includes(role);
+  const canUrge = can('remind-bulk');
   const picked = new Set<string>();
   const unitCols: Col<OverdueUnit>[] = [
     ...(canUrge
@@ -318,7 +316,7 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
           }),
         ),
       ),
-      session.user?.role === 'unit_manager' ? h('p', { class: 'muted small' }, t('sup_note_scope')) : null,
+      session.user?.unit_code ? h('p', { class: 'muted small' }, t('sup_note_scope')) : null,
     );
   };
 

@@ -8,7 +8,7 @@ import { button, h, mount, toast, type Child } from '../dom';
 import { deadlineClock, fmtDuration, fmtTime, pathText } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
-import { enumLabel, lastList, loadActions, loadEnums, rememberUnit, session, unitName } from '../store';
+import { can, enumLabel, lastList, loadActions, loadEnums, rememberUnit, unitName } from '../store';
 
 function dl(label: string, value: Child): Child {
   return [h('dt', null, label), h('dd', null, value)];
@@ -347,7 +347,7 @@ export function requestCard(tk: TicketView): HTMLElement {
 }
 
 export function ticketHeader(tk: TicketView): HTMLElement {
-  const unitRole = ['unit_handler', 'unit_manager'].includes(session.user?.role ?? '');
+  const unitRole = can('unit-desk');
   const back = lastList.hash ? lastList : unitRole ? { hash: '#/workbench', title: 'workbench_title' as const } : { hash: '#/tickets', title: 'tickets_title' as const };
   document.title = `${tk.number} · ${t('brand')}`;
   return h(
@@ -370,11 +370,9 @@ export function ticketHeader(tk: TicketView): HTMLElement {
   );
 }
 
-const DUP_ROLES = ['agent', 'dispatcher', 'supervisor'];
-
 /** "可能重复": GET /tickets/{id}/duplicates, with a merge button when the server allows `merge`. */
 function duplicatesCard(tk: TicketView, refresh: (next: TicketView) => void): HTMLElement | null {
-  if (!DUP_ROLES.includes(session.user?.role ?? '') || tk.merged_into) return null;
+  if (!can('duplicates') || tk.merged_into) return null;
   const box = h('section', { class: 'card dup-card', hidden: true, 'aria-labelledby': 'dup-title', 'data-testid': 'duplicates' });
   const canMerge = (tk.allowed_actions ?? []).includes('merge');
   void api

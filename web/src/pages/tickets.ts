@@ -8,7 +8,7 @@ import { deadlineClock, fmtTime, pathText } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
-import { categoryPathText, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, session, STATUSES, unitName } from '../store';
+import { can, categoryPathText, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, STATUSES, unitName } from '../store';
 
 export const ACTIVE_STATUSES = ['dispatched', 'in_progress', 'return_review'];
 
@@ -105,7 +105,7 @@ export function nextDay(d: string): string {
 export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void> {
   const q = route.query;
   rememberList('tickets_title');
-  const isUnit = ['unit_handler', 'unit_manager'].includes(session.user?.role ?? '');
+  const isUnit = can('unit-desk');
   const status = select('status', enumOptions('statuses', STATUSES), { placeholder: t('filter_all'), value: q.get('status') ?? '' });
   const cat = categoryPicker({ value: q.get('category') ?? undefined });
   const district = select('district', [], { placeholder: t('filter_all') });
