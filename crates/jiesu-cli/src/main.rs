@@ -132,6 +132,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: BenchCmd,
     },
+    /// Prints the API's OpenAPI 3.1 document (the committed copy: `jiesu openapi > web/openapi.json`).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +312,10 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
+        Cmd::Openapi => {
+            print!("{}", jiesu_http::openapi_text());
+            Ok(())
+        }
         Cmd::Bench { cmd } => match cmd {
             BenchCmd::Intake {
                 db,

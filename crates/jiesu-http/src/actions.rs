@@ -779,7 +779,7 @@ pub async fn act(
     Caller(actor): Caller,
     Path((id, action)): Path<(String, String)>,
     Json(b): Json<Value>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<crate::views::TicketView>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     if !ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::new(

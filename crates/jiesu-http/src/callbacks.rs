@@ -128,7 +128,7 @@ pub async fn rate_info(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct RateBody {
     contacted: bool,
     resolution: String,
@@ -324,7 +324,7 @@ fn answered_callback(state: &TicketState, events: &[jiesu_domain::Event]) -> Opt
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct RecheckBody {
     ticket_id: i64,
     verdict: String,

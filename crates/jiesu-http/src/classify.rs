@@ -242,7 +242,7 @@ pub fn start(st: &AppState) {
     });
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ClassifyBody {
     #[serde(default)]
     title: Option<String>,
@@ -626,7 +626,7 @@ pub async fn model_info(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct FeedbackBody {
     ticket_id: i64,
     #[serde(default)]

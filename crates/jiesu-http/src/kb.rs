@@ -49,7 +49,7 @@ pub async fn search(
     Ok(axum::Json(json!({"hits": hits})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct AskBody {
     question: String,
 }
@@ -175,7 +175,7 @@ pub async fn stats(
     Ok(axum::Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct HandoverBody {
     number: String,
 }
@@ -290,7 +290,7 @@ async fn matches_among(
     .await??)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct DraftBody {
     #[serde(default)]
     title: String,

@@ -287,11 +287,13 @@ pub async fn draft_rules(
     Ok(axum::Json(json!({"version": version, "rules": rules})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct EditBody {
     /// The draft version the editor was looking at (`null` when there was none): an edit made
     /// against an older draft is refused rather than silently undoing somebody else's.
     base_version: Option<i64>,
+    /// `{op: upsert, rule, replaces?}` or `{op: remove, key}`.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     edit: jiesu_routing::edit::RuleEdit,
 }
 
@@ -583,7 +585,7 @@ fn supervision_role(actor: &Actor) -> ApiResult<()> {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct UrgeBody {
     /// Units whose overdue lead assignments are urged (the board's selected rows).
     #[serde(default)]
