@@ -157,7 +157,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/categories", reference::categories, doc("The three-level category tree").public())
         .get("/api/v1/categories/search", reference::category_search, doc("Categories matching the citizen's word or a synonym (q, limit), leaves first, by match then use in the last 30 days; without q the most used leaves").public())
         .get("/api/v1/enums", reference::enums, doc("Every enumeration with Chinese and English labels").public())
-        .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<tickets::CreateBody>().returns::<TicketView>())
+        .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<tickets::CreateBody>().returns::<CreatedTicket>())
         .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size"))
         .get("/api/v1/tickets/{id}", tickets::get_one, doc("One ticket with assignments, deadlines and allowed actions").returns::<TicketView>())
         .get("/api/v1/tickets/{id}/events", tickets::events, doc("The ticket's event log"))
