@@ -1,15 +1,14 @@
 // The HTTP API client: typed wrappers over /api/v1, the bearer token, and problem+json errors.
 
 import { t } from './i18n';
+import type { components } from './generated/api-types';
 
-export interface User {
-  username: string;
-  role: string;
-  unit_code?: string | null;
-  unit_name?: string | null;
-  /** What the user's role may use (wire names of the server's capability table, 权限表). */
-  capabilities?: string[];
-}
+// Response types of the views the server declares (generated from web/openapi.json by
+// `npm run gen:api`, part of `npm run build`; see docs/API.md).
+type Schemas = components['schemas'];
+export type User = Schemas['UserView'];
+export type LoginView = Schemas['LoginView'];
+export type Problem = Schemas['Problem'];
 
 export interface Unit {
   code: string;
@@ -39,112 +38,16 @@ export interface EnumItem {
 export type Enums = Record<string, EnumItem[]>;
 
 /** One ticket action of the server's action table (GET /api/v1/actions). */
-export interface ActionInfo {
-  name: string;
-  label_zh: string;
-  label_en: string;
-  roles: string[];
-  needs_unit: boolean;
-  fields: { name: string; type: string; required: boolean; values?: string[] }[];
-}
-
-export interface Deadlines {
-  sign: string;
-  respond: string;
-  finish: string;
-}
-
-export interface AssignmentView {
-  unit_code: string;
-  unit_name?: string;
-  role: string;
-  tier: string;
-  state: string;
-  state_label?: string;
-  dispatched_at: string;
-  deadlines: Deadlines;
-  signed_at?: string | null;
-  responded_at?: string | null;
-  finished_at?: string | null;
-  paused_since?: string | null;
-  paused_seconds?: number;
-  return_review_due?: string | null;
-  extension_review_due?: string | null;
-  pending_return?: { reason: string; text: string; at: string } | null;
-  pending_extension?: { until: string; reason: string; at: string } | null;
-  round: number;
-}
-
-export interface CallbackView {
-  round: number;
-  at: string;
-  outcome: {
-    outcome: 'reached' | 'unreachable';
-    contacted?: boolean;
-    resolution?: string;
-    satisfaction?: string;
-    attitude?: string | null;
-    comment?: string | null;
-    note?: string | null;
-  };
-}
-
-export interface TicketView {
-  id: number;
-  number: string;
-  status: string;
-  status_label?: string;
-  channel: string;
-  type: string;
-  category_code: string;
-  category_path?: string[] | string;
-  title: string;
-  text: string;
-  tier?: string | null;
-  place: {
-    district_code: string;
-    district_name?: string;
-    street_code: string;
-    street_name?: string;
-    community_code?: string | null;
-    community_name?: string | null;
-    address?: string | null;
-  };
-  requester: { name: string; phone: string; masked?: boolean };
-  enterprise?: boolean;
-  created_at: string;
-  first_dispatched_at?: string | null;
-  assignments: AssignmentView[];
-  answer?: string | null;
-  result_text?: string | null;
-  /** 办结单位 — the lead that finished the current round (the unit the callback is about). */
-  result_unit?: { code: string; name?: string | null } | null;
-  /** 协办单位 of the current round. */
-  assisting_units?: { code: string; name?: string | null }[];
-  callbacks?: CallbackView[];
-  whistles?: unknown[];
-  escalations?: unknown[];
-  merged_into?: unknown;
-  duplicates?: unknown[];
-  allowed_actions?: string[];
-  /** The running clocks of the active assignments, with the server's state. */
-  deadlines?: DeadlineSet[];
-}
-
+export type ActionInfo = Schemas['ActionInfo'];
+export type Deadlines = Schemas['Deadlines'];
+export type AssignmentView = Schemas['AssignmentView'];
+export type CallbackView = Schemas['CallbackRecord'];
+export type TicketView = Schemas['TicketView'];
+export type CreatedTicket = Schemas['CreatedTicket'];
 /** One clock as the server sees it. */
-export type ClockState = 'running' | 'due_soon' | 'overdue' | 'met' | 'met_late';
-export interface Clock {
-  due: string;
-  done_at?: string | null;
-  state: ClockState;
-}
-export interface DeadlineSet {
-  unit_code: string;
-  role: string;
-  sign: Clock;
-  respond: Clock;
-  finish: Clock;
-}
+export type ClockState = Schemas['ClockState'];
+export type Clock = Schemas['Clock'];
+export type DeadlineSet = Schemas['DeadlineSet'];
 
 export interface TicketSummary {
   id: number;
@@ -193,10 +96,7 @@ export interface TrackView {
   timeline: { at: string; kind: string; label_zh?: string; text?: string | null; unit_name?: string | null }[];
 }
 
-export interface DemoInfo {
-  demo: boolean;
-  accounts: { username: string; password: string; role: string; unit_code?: string | null; unit_name?: string | null; note?: string }[];
-}
+export type DemoInfo = Schemas['DemoInfo'];
 
 // ---- routing: suggestions, catalogue, supervision, inbox ---------------------------------------
 
@@ -876,7 +776,7 @@ export const api = {
   enums: () => request<Enums>('GET', '/api/v1/enums'),
   actions: () => request<{ items: ActionInfo[] }>('GET', '/api/v1/actions'),
   createTicket: (body: unknown, idempotencyKey: string) =>
-    request<TicketView>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
+    request<CreatedTicket>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
   tickets: (p: Record<string, string | number | boolean | undefined>) =>
     request<Page<TicketSummary>>('GET', `/api/v1/tickets${qs(p)}`),
   ticket: (id: number | string) => request<TicketView>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}`),

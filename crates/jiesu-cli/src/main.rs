@@ -133,6 +133,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: BenchCmd,
     },
+    /// Prints the API's OpenAPI 3.1 document (the committed copy: `jiesu openapi > web/openapi.json`).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -329,6 +331,10 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             Ok(())
         }
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
+        Cmd::Openapi => {
+            print!("{}", jiesu_http::openapi_text());
+            Ok(())
+        }
         Cmd::Bench { cmd } => match cmd {
             BenchCmd::Intake {
                 db,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// The type of a body field, enough to draw a form and document the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     /// Free text.
@@ -309,6 +310,7 @@ impl std::fmt::Display for Action {
 
 /// The table as data (the `GET /api/v1/actions` answer): one entry per routed action.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionInfo {
     /// The wire name.
     pub name: &'static str,
@@ -326,6 +328,7 @@ pub struct ActionInfo {
 
 /// One body field as data.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldInfo {
     /// The JSON member name.
     pub name: &'static str,

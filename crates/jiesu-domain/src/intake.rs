@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The requester as typed in the form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RequesterForm {
     /// May be empty for a consultation answered directly.
     #[serde(default)]
@@ -22,6 +23,7 @@ pub struct RequesterForm {
 
 /// The raw intake body, as the JSON of `POST /api/v1/tickets` and `/public/tickets`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IntakeForm {
     /// A [`Channel`] wire name; the route's default when left out.
     #[serde(default)]

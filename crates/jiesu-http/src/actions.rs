@@ -54,8 +54,10 @@ pub fn allowed_actions(st: &AppState, actor: &Actor, t: &TicketState) -> Vec<&'s
 }
 
 /// `GET /api/v1/actions` — the action table: wire names, labels, roles and body fields.
-pub async fn list() -> axum::Json<Value> {
-    axum::Json(serde_json::json!({ "items": Action::catalogue() }))
+pub async fn list() -> axum::Json<crate::views::ActionList> {
+    axum::Json(crate::views::ActionList {
+        items: Action::catalogue(),
+    })
 }
 
 fn unknown(action: &str) -> ApiError {
@@ -93,7 +95,7 @@ pub async fn act(
     Caller(actor): Caller,
     Path((id, action)): Path<(String, String)>,
     Json(b): Json<Value>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<crate::views::TicketView>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let action = Action::routed(&action).ok_or_else(|| unknown(&action))?;
     // visibility first: a foreign unit gets 404 whatever it asks

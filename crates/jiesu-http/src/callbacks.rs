@@ -121,7 +121,7 @@ pub async fn rate_info(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct RateBody {
     contacted: bool,
     resolution: String,
@@ -320,7 +320,7 @@ fn answered_callback(state: &TicketState, events: &[jiesu_domain::Event]) -> Opt
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct RecheckBody {
     ticket_id: i64,
     verdict: String,

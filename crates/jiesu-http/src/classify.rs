@@ -83,7 +83,7 @@ pub fn start(st: &AppState) {
     });
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ClassifyBody {
     #[serde(default)]
     title: Option<String>,
@@ -419,7 +419,7 @@ pub async fn model_info(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct FeedbackBody {
     ticket_id: i64,
     #[serde(default)]

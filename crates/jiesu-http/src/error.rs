@@ -5,7 +5,6 @@ use axum::response::{IntoResponse, Response};
 use jiesu_domain::auth::Denied;
 use jiesu_domain::DomainError;
 use jiesu_store::StoreError;
-use serde_json::json;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -75,17 +74,16 @@ impl IntoResponse for ApiError {
             .canonical_reason()
             .unwrap_or("Error")
             .to_string();
-        let mut body = json!({
-            "type": format!("https://jiesu.dev/problems/{}", self.code),
-            "title": title,
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "detail": self.detail,
-            "detail_zh": self.detail_zh,
-        });
-        if let Some(f) = self.field {
-            body["field"] = json!(f);
-        }
+        let mut body = serde_json::to_value(crate::views::Problem {
+            kind: format!("https://jiesu.dev/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            code: self.code.to_string(),
+            detail: self.detail,
+            detail_zh: self.detail_zh,
+            field: self.field,
+        })
+        .unwrap_or_default();
         if let Some(serde_json::Value::Object(m)) = self.extra {
             for (k, v) in m {
                 body[k] = v;

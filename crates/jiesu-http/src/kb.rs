@@ -48,7 +48,7 @@ pub async fn search(
     Ok(axum::Json(json!({"hits": hits})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct AskBody {
     question: String,
 }
@@ -174,7 +174,7 @@ pub async fn stats(
     Ok(axum::Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct HandoverBody {
     number: String,
 }
@@ -282,7 +282,7 @@ async fn matches_among(
     .await??)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct DraftBody {
     #[serde(default)]
     title: String,

@@ -184,7 +184,7 @@ fn today(st: &AppState) -> NaiveDate {
     st.today()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ArticleBody {
     question: String,
     answer: String,
@@ -330,7 +330,7 @@ pub async fn update(
     Ok(axum::Json(v))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct ReviewBody {
     #[serde(default)]
     note: Option<String>,

@@ -22,6 +22,7 @@ pub mod notify;
 mod openapi;
 pub(crate) mod overview;
 mod reference;
+pub(crate) mod route_table;
 mod routing;
 mod scheduler_task;
 mod scores;
@@ -30,7 +31,7 @@ mod tickets;
 mod ui;
 mod views;
 
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use jiesu_domain::category::CategoryTree;
@@ -39,7 +40,8 @@ use jiesu_store::Store;
 use std::sync::Arc;
 
 pub use error::ApiError;
-pub use routing::{scheduler_pass, whatif_report};
+pub use routing::whatif_report;
+pub use scheduler_task::scheduler_pass;
 
 /// A demo log-in shown on the log-in page of a demo city.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -141,101 +143,113 @@ impl AppState {
     }
 }
 
+/// The route table: every route of the API with its documentation. Both the axum router
+/// ([`router`]) and the OpenAPI document (`GET /api/openapi.json`, `jiesu openapi`) are built
+/// from it, so nothing is served undocumented.
+pub(crate) fn api() -> route_table::Api {
+    use crate::route_table::{doc, Api};
+    use crate::views::*;
+    let action_docs = openapi::ticket_action_docs();
+    Api::new()
+        .get("/healthz", healthz, doc("Liveness: answers `ok`").public().media("text/plain"))
+        .get("/api/openapi.json", openapi::document, doc("This OpenAPI 3.1 document").public())
+        .post("/api/v1/session", auth_routes::login, doc("Log in: returns a bearer token").public().body::<auth_routes::Login>().returns::<LoginView>())
+        .get("/api/v1/me", auth_routes::me, doc("The logged-in user").returns::<UserView>())
+        .get("/api/v1/demo", auth_routes::demo, doc("Demo accounts (demo cities only)").public().returns::<DemoInfo>())
+        .get("/api/v1/units", reference::units, doc("Units (filter by kind, parent, q)").public())
+        .get("/api/v1/categories", reference::categories, doc("The three-level category tree").public())
+        .get("/api/v1/categories/search", reference::category_search, doc("Categories matching the citizen's word or a synonym (q, limit), leaves first, by match then use in the last 30 days; without q the most used leaves").public())
+        .get("/api/v1/enums", reference::enums, doc("Every enumeration with Chinese and English labels").public())
+        .get("/api/v1/actions", actions::list, doc("Every ticket action of the domain's action table: wire name, labels, roles, body fields (the UI's forms and labels)").public().returns::<ActionList>())
+        .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<jiesu_domain::intake::IntakeForm>().returns::<CreatedTicket>())
+        .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size"))
+        .get("/api/v1/tickets/{id}", tickets::get_one, doc("One ticket with assignments, deadlines and allowed actions").returns::<TicketView>())
+        .get("/api/v1/tickets/{id}/events", tickets::events, doc("The ticket's event log"))
+        .route_expanded("/api/v1/tickets/{id}/{action}", "post", axum::routing::post(actions::act), action_docs)
+        .route(
+            "/api/v1/tickets/{id}/attachments",
+            "post",
+            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(attachments::MAX_BYTES + 1)),
+            doc("Attach a file to the ticket (?name=photo.jpg, the file as the body)"),
+        )
+        .get("/api/v1/tickets/{id}/attachments/{att}", attachments::download, doc("Download an attachment (for those who may see the ticket)").media("application/octet-stream"))
+        .get("/api/v1/tickets/{id}/route", routing::route, doc("The routing engine's proposal for the ticket with its explanation"))
+        .post("/api/v1/tickets/{id}/rating-link", callbacks::rating_link, doc("A one-time self-rating link for the citizen (7 days)"))
+        .get("/api/v1/callbacks/due", callbacks::due, doc("Callback desk queue with unreachable attempts"))
+        .get("/api/v1/callbacks/recheck-sample", callbacks::recheck_sample, doc("Reproducible sample of called-back tickets to re-check (from, to, n)"))
+        .get("/api/v1/callbacks/rechecks", callbacks::rechecks, doc("Re-checks recorded in [from, to)"))
+        .post("/api/v1/callbacks/rechecks", callbacks::record_recheck, doc("Record a re-check of a ticket's callback: agree, or disagree with a note").body::<callbacks::RecheckBody>())
+        .get("/api/v1/callbacks/unresolved", callbacks::unresolved, doc("Tickets called back as unresolved, waiting for reopen (重办) or close"))
+        .get("/api/v1/praise", callbacks::praise, doc("Praise (表扬) requests credited to the praised units, from/to (public)").public())
+        .get("/api/v1/public/rate/{token}", callbacks::rate_info, doc("What the self-rating link asks about (public)").public())
+        .post("/api/v1/public/rate/{token}", callbacks::rate, doc("The citizen's own rating through the link (public)").public().body::<callbacks::RateBody>())
+        .get("/api/v1/tickets/{id}/duplicates", kb::duplicates, doc("Requests about the same problem at the same place in the last 72 hours, with the reasons"))
+        .post("/api/v1/duplicates/candidates", kb::duplicate_candidates, doc("Duplicate candidates for a request being taken in (draft text and place, before the ticket exists); same engine and thresholds as a ticket's duplicates").body::<kb::DraftBody>())
+        .get("/api/v1/kb/search", kb::search, doc("Knowledge-base search with highlighting (published articles valid today)"))
+        .get("/api/v1/kb/articles", kb_articles::list, doc("Knowledge-base articles: every article's newest version (status, q)"))
+        .post("/api/v1/kb/articles", kb_articles::create, doc("A new knowledge-base article (draft)").body::<kb_articles::ArticleBody>())
+        .get("/api/v1/kb/articles/{id}", kb::article, doc("The published version of an article"))
+        .put("/api/v1/kb/articles/{id}", kb_articles::update, doc("Edit an article (the draft, or a new version)").body::<kb_articles::ArticleBody>())
+        .get("/api/v1/kb/articles/{id}/versions", kb_articles::versions, doc("Every version of an article with author and reviewer"))
+        .post("/api/v1/kb/articles/{id}/{step}", kb_articles::step, doc("submit, approve {note?}, reject {note}, retire (reviewers: not the author)").optional_body::<kb_articles::ReviewBody>().param("step", "string", "The review step: submit, approve, reject or retire"))
+        .get("/api/v1/kb/usage", kb::usage, doc("Direct-answer rate and answers per article in [from, to)"))
+        .post("/api/v1/classify", classify::classify, doc("Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model)").body::<classify::ClassifyBody>())
+        .get("/api/v1/classify/model", classify::model_info, doc("The classifier in use: version, trained_at, examples, corrections"))
+        .post("/api/v1/classify/feedback", classify::feedback, doc("The classifier's top suggestion at intake (an overridden one becomes a corrected example)").body::<classify::FeedbackBody>())
+        .get("/api/v1/scores/{period}/{level}", scores::scorecard, doc("Monthly scorecard (三率) of a level: format=json|csv|xlsx (public)").public())
+        .get("/api/v1/scores/{period}/units/{code}/tickets", scores::drill, doc("Drill-down: the assignments behind one figure (measure, level, scope=unit|industry, page, page_size, format=json|csv); their number is the figure (public, no personal data)").public())
+        .get("/api/v1/scores/{period}/{level}/tickets", scores::level_drill, doc("Drill-down of the level's totals: every assignment a unit of the level counts for the measure (public)").public())
+        .get("/api/v1/kb/stats", kb::stats, doc("The virtual agent's stored sessions and one-shot resolution rate in [from, to)"))
+        .post("/api/v1/public/ask", kb::ask, doc("The virtual agent answers from the knowledge base or hands over (public)").public().body::<kb::AskBody>())
+        .post("/api/v1/public/ask/{session}/ticket", kb::handover_ticket, doc("The request filed from a virtual-agent session's hand-over (public)").public().body::<kb::HandoverBody>())
+        .get("/api/v1/catalogue", routing::catalogue_info, doc("The duty catalogue (派单目录): the published version, the newest draft and the history"))
+        .get("/api/v1/catalogue/export.csv", routing::export_csv, doc("The catalogue as CSV (?version=draft for the newest draft)").media("text/csv"))
+        .get("/api/v1/catalogue/export.xlsx", routing::export_xlsx, doc("The published catalogue as an Excel workbook").media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        .post("/api/v1/catalogue/import", routing::import_csv, doc("Import a catalogue (body: the CSV, or an xlsx workbook): stored as a draft if valid, else 422 listing every problem with its line, and nothing changes"))
+        .get("/api/v1/catalogue/lint", routing::lint, doc("Catalogue lint: conflicts, gaps and rules pointing at retired units"))
+        .get("/api/v1/catalogue/drafts/{version}/rules", routing::draft_rules, doc("Every rule version of a draft with its columns as the editor shows them").param("version", "string", "The catalogue version: a number, `draft` for the newest draft, or `published`"))
+        .post("/api/v1/catalogue/draft/edit", routing::edit_draft, doc("Add, change or remove one rule version of the draft; checked like a file row, refused with every problem named, and then nothing changes").body::<routing::EditBody>())
+        .get("/api/v1/catalogue/drafts/{version}/whatif", routing::whatif, doc("What-if: the draft replayed over past tickets (months=1)"))
+        .post("/api/v1/catalogue/drafts/{version}/publish", routing::publish, doc("The draft becomes the catalogue in force"))
+        .get("/api/v1/supervision/overdue", supervision::overdue_board, doc("Overdue assignments by unit and by district, with ageing"))
+        .post("/api/v1/supervision/remind", supervision::remind_bulk, doc("批量催办: urge every overdue lead assignment of the chosen units (or tickets) at once").body::<supervision::UrgeBody>())
+        .get("/api/v1/supervision/reviews", supervision::review_queue, doc("审核队列: every pending return (退单) and extension (延期) with the centre's review deadline, the most urgent first"))
+        .get("/api/v1/supervision/escalations", supervision::escalations, doc("提级响应 tracking: escalated tickets with each escalation, where the ticket stands and the lead's finish clock"))
+        .get("/api/v1/supervision/dispatch-accuracy", supervision::dispatch_accuracy, doc("Dispatch accuracy: overall and by dispatcher, rule, category, unit"))
+        .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first"))
+        .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)"))
+        .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and phone_last4 (public)").public())
+        .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().body::<jiesu_domain::intake::IntakeForm>())
+}
+
+/// The OpenAPI 3.1 document of the API (what `GET /api/openapi.json` serves).
+pub fn openapi_document() -> serde_json::Value {
+    openapi::build()
+}
+
+/// The OpenAPI document as pretty JSON with a final newline (what `jiesu openapi` prints and
+/// `web/openapi.json` holds).
+pub fn openapi_text() -> String {
+    openapi::document_text()
+}
+
+/// Every (method, path) the router serves, as added to the route table (`{…}` segments
+/// unexpanded): for tests that hold the document to the router.
+pub fn served_routes() -> Vec<(&'static str, String)> {
+    api()
+        .served
+        .into_iter()
+        .map(|s| (s.method, s.path))
+        .collect()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// The whole application: API routes and the UI.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/session", post(auth_routes::login))
-        .route("/me", get(auth_routes::me))
-        .route("/demo", get(auth_routes::demo))
-        .route("/units", get(reference::units))
-        .route("/categories", get(reference::categories))
-        .route("/categories/search", get(reference::category_search))
-        .route("/enums", get(reference::enums))
-        .route("/actions", get(actions::list))
-        .route("/tickets", post(tickets::create).get(tickets::list))
-        .route("/tickets/{id}", get(tickets::get_one))
-        .route("/tickets/{id}/events", get(tickets::events))
-        .route("/tickets/{id}/{action}", post(actions::act))
-        .route(
-            "/tickets/{id}/attachments",
-            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(
-                attachments::MAX_BYTES + 1,
-            )),
-        )
-        .route(
-            "/tickets/{id}/attachments/{att}",
-            get(attachments::download),
-        )
-        .route("/tickets/{id}/route", get(routing::route))
-        .route("/tickets/{id}/rating-link", post(callbacks::rating_link))
-        .route("/callbacks/due", get(callbacks::due))
-        .route("/callbacks/recheck-sample", get(callbacks::recheck_sample))
-        .route(
-            "/callbacks/rechecks",
-            get(callbacks::rechecks).post(callbacks::record_recheck),
-        )
-        .route("/callbacks/unresolved", get(callbacks::unresolved))
-        .route("/praise", get(callbacks::praise))
-        .route(
-            "/public/rate/{token}",
-            get(callbacks::rate_info).post(callbacks::rate),
-        )
-        .route("/tickets/{id}/duplicates", get(kb::duplicates))
-        .route("/duplicates/candidates", post(kb::duplicate_candidates))
-        .route("/kb/search", get(kb::search))
-        .route(
-            "/kb/articles",
-            get(kb_articles::list).post(kb_articles::create),
-        )
-        .route(
-            "/kb/articles/{id}",
-            get(kb::article).put(kb_articles::update),
-        )
-        .route("/kb/articles/{id}/versions", get(kb_articles::versions))
-        .route("/kb/articles/{id}/{step}", post(kb_articles::step))
-        .route("/kb/usage", get(kb::usage))
-        .route("/classify", post(classify::classify))
-        .route("/classify/model", get(classify::model_info))
-        .route("/classify/feedback", post(classify::feedback))
-        .route("/scores/{period}/{level}", get(scores::scorecard))
-        .route("/scores/{period}/units/{code}/tickets", get(scores::drill))
-        .route("/scores/{period}/{level}/tickets", get(scores::level_drill))
-        .route("/kb/stats", get(kb::stats))
-        .route("/public/ask", post(kb::ask))
-        .route("/public/ask/{session}/ticket", post(kb::handover_ticket))
-        .route("/catalogue", get(routing::catalogue_info))
-        .route("/catalogue/export.csv", get(routing::export_csv))
-        .route("/catalogue/export.xlsx", get(routing::export_xlsx))
-        .route("/catalogue/import", post(routing::import_csv))
-        .route("/catalogue/lint", get(routing::lint))
-        .route(
-            "/catalogue/drafts/{version}/rules",
-            get(routing::draft_rules),
-        )
-        .route("/catalogue/draft/edit", post(routing::edit_draft))
-        .route("/catalogue/drafts/{version}/whatif", get(routing::whatif))
-        .route(
-            "/catalogue/drafts/{version}/publish",
-            post(routing::publish),
-        )
-        .route("/supervision/overdue", get(routing::overdue_board))
-        .route("/supervision/remind", post(routing::remind_bulk))
-        .route("/supervision/reviews", get(routing::review_queue))
-        .route("/supervision/escalations", get(routing::escalations))
-        .route(
-            "/supervision/dispatch-accuracy",
-            get(routing::dispatch_accuracy),
-        )
-        .route("/inbox", get(routing::inbox))
-        .route("/overview", get(overview::overview))
-        .route("/track/{number}", get(tickets::track))
-        .route("/public/tickets", post(tickets::public_create));
-    Router::new()
-        .nest("/api/v1", api)
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/healthz", get(|| async { "ok" }))
-        .fallback(ui::serve)
-        .with_state(state)
+    api().into_router().fallback(ui::serve).with_state(state)
 }
 
 /// Serves until Ctrl-C / SIGTERM.
@@ -253,7 +267,7 @@ pub async fn serve_with(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    routing::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
+    scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
@@ -268,12 +282,12 @@ mod auth_routes {
     use crate::auth::{new_token, token_hash, verify_password, Caller};
     use crate::error::{ApiError, ApiResult};
     use crate::json::Json;
+    use crate::views::{DemoAccountView, DemoInfo, LoginView, UserView};
     use axum::extract::State;
     use axum::http::StatusCode;
     use serde::Deserialize;
-    use serde_json::{json, Value};
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     pub struct Login {
         username: String,
         password: String,
@@ -281,29 +295,28 @@ mod auth_routes {
 
     /// The signed-in user (log-in and `/me`), with the wire names of the capabilities their role
     /// has in the domain's capability table — the UI shows only what they may use.
-    pub fn user_json(st: &AppState, username: &str, role: &str, unit: Option<&str>) -> Value {
+    pub fn user_json(st: &AppState, username: &str, role: &str, unit: Option<&str>) -> UserView {
         let parsed = jiesu_domain::Role::parse(role);
         let role_label = parsed.map(|r| r.label_zh()).unwrap_or(role);
-        let capabilities: Vec<&str> = parsed
-            .map(jiesu_domain::capability::Capability::of)
-            .unwrap_or_default()
-            .iter()
-            .map(|c| c.as_str())
-            .collect();
-        json!({
-            "username": username,
-            "role": role,
-            "role_label": role_label,
-            "unit_code": unit,
-            "unit_name": unit.and_then(|u| st.org.get(u)).map(|u| u.name.clone()),
-            "capabilities": capabilities,
-        })
+        UserView {
+            username: username.to_string(),
+            role: role.to_string(),
+            role_label: role_label.to_string(),
+            unit_code: unit.map(str::to_string),
+            unit_name: unit.and_then(|u| st.org.get(u)).map(|u| u.name.clone()),
+            capabilities: parsed
+                .map(jiesu_domain::capability::Capability::of)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
+        }
     }
 
     pub async fn login(
         State(st): State<AppState>,
         Json(b): Json<Login>,
-    ) -> ApiResult<axum::Json<Value>> {
+    ) -> ApiResult<axum::Json<LoginView>> {
         let s2 = st.clone();
         let name = b.username.clone();
         let user = tokio::task::spawn_blocking(move || s2.store.user_by_name(&name)).await??;
@@ -332,33 +345,39 @@ mod auth_routes {
                 .create_session(uid, &th, now, now + chrono::Duration::hours(12))
         })
         .await??;
-        Ok(axum::Json(json!({
-            "token": token,
-            "expires_in": 12 * 3600,
-            "user": user_json(&st, &user.username, &user.role, user.unit_code.as_deref()),
-        })))
+        Ok(axum::Json(LoginView {
+            token,
+            expires_in: 12 * 3600,
+            user: user_json(&st, &user.username, &user.role, user.unit_code.as_deref()),
+        }))
     }
 
-    pub async fn me(State(st): State<AppState>, Caller(a): Caller) -> axum::Json<Value> {
+    pub async fn me(State(st): State<AppState>, Caller(a): Caller) -> axum::Json<UserView> {
         axum::Json(user_json(&st, &a.user, a.role.as_str(), a.unit.as_deref()))
     }
 
-    pub async fn demo(State(st): State<AppState>) -> ApiResult<axum::Json<Value>> {
+    pub async fn demo(State(st): State<AppState>) -> ApiResult<axum::Json<DemoInfo>> {
         match st.demo_accounts.as_ref() {
             Some(acc) => {
-                let acc: Vec<Value> = acc
+                let accounts = acc
                     .iter()
-                    .map(|a| {
-                        let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-                        v["unit_name"] = json!(a
+                    .map(|a| DemoAccountView {
+                        username: a.username.clone(),
+                        password: a.password.clone(),
+                        role: a.role.clone(),
+                        unit_code: a.unit_code.clone(),
+                        note: a.note.clone(),
+                        unit_name: a
                             .unit_code
                             .as_deref()
                             .and_then(|u| st.org.get(u))
-                            .map(|u| u.name.clone()));
-                        v
+                            .map(|u| u.name.clone()),
                     })
                     .collect();
-                Ok(axum::Json(json!({"demo": true, "accounts": acc})))
+                Ok(axum::Json(DemoInfo {
+                    demo: true,
+                    accounts,
+                }))
             }
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -1,7 +1,6 @@
 //! Routing routes: dispatch suggestions with explanations and the duty catalogue (export, import
 //! as a draft, one-rule edits, lint, what-if, publish). Supervision is in `supervision.rs`, the
-//! unit inbox in `inbox.rs`, the reminder scheduler in `scheduler_task.rs` (re-exported here so
-//! the router's paths stay as they were).
+//! unit inbox in `inbox.rs`, the reminder scheduler in `scheduler_task.rs`.
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -19,12 +18,6 @@ use jiesu_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-pub use crate::inbox::inbox;
-pub use crate::scheduler_task::{scheduler_pass, spawn_scheduler};
-pub use crate::supervision::{
-    dispatch_accuracy, escalations, overdue_board, remind_bulk, review_queue,
-};
 
 use crate::auth::require;
 
@@ -287,11 +280,13 @@ pub async fn draft_rules(
     Ok(axum::Json(json!({"version": version, "rules": rules})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct EditBody {
     /// The draft version the editor was looking at (`null` when there was none): an edit made
     /// against an older draft is refused rather than silently undoing somebody else's.
     base_version: Option<i64>,
+    /// `{op: upsert, rule, replaces?}` or `{op: remove, key}`.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     edit: jiesu_routing::edit::RuleEdit,
 }
 

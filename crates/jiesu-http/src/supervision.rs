@@ -89,7 +89,7 @@ pub async fn overdue_board(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct UrgeBody {
     /// Units whose overdue lead assignments are urged (the board's selected rows).
     #[serde(default)]

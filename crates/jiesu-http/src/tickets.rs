@@ -71,7 +71,11 @@ pub async fn load_visible(
 }
 
 /// Builds the staff view and audits unmasked personal data.
-pub async fn view_and_audit(st: &AppState, actor: &Actor, t: &TicketState) -> ApiResult<Value> {
+pub async fn view_and_audit(
+    st: &AppState,
+    actor: &Actor,
+    t: &TicketState,
+) -> ApiResult<crate::views::TicketView> {
     let allowed = allowed_actions(st, actor, t);
     let (v, personal) = ticket_view(st, actor, t, allowed);
     if personal {
@@ -109,14 +113,25 @@ pub async fn create(
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
     // durable write itself, and an agent taking calls needs the number at once.
     let t = &created.state;
-    let v = json!({
-        "id": t.id, "number": t.number, "status": t.status.as_str(), "status_label": t.status.label_zh(),
-        "created_at": t.created_at, "type": t.intake.request_type.as_str(), "channel": t.intake.channel.as_str(),
-        "category_code": t.intake.category_code, "title": t.intake.title,
-        "place": {"district_code": t.intake.place.district_code, "street_code": t.intake.place.street_code},
-        "assignments": [], "answer": null, "replayed": created.replayed,
-        "href": format!("/api/v1/tickets/{}", t.id),
-    });
+    let v = crate::views::CreatedTicket {
+        id: t.id,
+        number: t.number.clone(),
+        status: t.status.as_str(),
+        status_label: t.status.label_zh(),
+        created_at: t.created_at,
+        request_type: t.intake.request_type.as_str(),
+        channel: t.intake.channel.as_str(),
+        category_code: t.intake.category_code.clone(),
+        title: t.intake.title.clone(),
+        place: crate::views::CreatedPlace {
+            district_code: t.intake.place.district_code.clone(),
+            street_code: t.intake.place.street_code.clone(),
+        },
+        assignments: vec![],
+        answer: None,
+        replayed: created.replayed,
+        href: format!("/api/v1/tickets/{}", t.id),
+    };
     let code = if created.replayed {
         StatusCode::OK
     } else {
@@ -308,7 +323,7 @@ pub async fn get_one(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<crate::views::TicketView>> {
     let (t, _) = load_visible(&st, &actor, parse_id(&id)?).await?;
     Ok(axum::Json(view_and_audit(&st, &actor, &t).await?))
 }

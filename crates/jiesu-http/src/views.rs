@@ -1,13 +1,334 @@
 //! JSON views of tickets for staff and for the citizen, with personal data masked by role.
 
 use crate::AppState;
+use chrono::{DateTime, Utc};
 use jiesu_domain::auth::{can_see_personal, Actor};
 use jiesu_domain::ticket::{mask_name, mask_phone};
 use jiesu_domain::{Event, EventKind, TicketState};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub fn unit_name(st: &AppState, code: &str) -> Option<String> {
     st.org.get(code).map(|u| u.name.clone())
+}
+
+/// 工单 — the staff view of one ticket (`GET /api/v1/tickets/{id}`).
+#[derive(Serialize, JsonSchema)]
+pub struct TicketView {
+    pub id: i64,
+    pub number: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub channel: &'static str,
+    #[serde(rename = "type")]
+    pub request_type: &'static str,
+    pub type_label: &'static str,
+    pub category_code: String,
+    /// The category's path, top level first.
+    pub category_path: String,
+    pub title: String,
+    pub text: String,
+    pub tier: Option<&'static str>,
+    pub enterprise: bool,
+    pub place: PlaceView,
+    pub requester: RequesterView,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub first_dispatched_at: Option<DateTime<Utc>>,
+    pub assignments: Vec<AssignmentView>,
+    /// The running clocks of the active assignments, with the server's state.
+    pub deadlines: Vec<DeadlineSet>,
+    /// 办结单位 — the lead that finished the current round (the unit the callback is about).
+    pub result_unit: Option<UnitRef>,
+    /// 协办单位 of the current round.
+    pub assisting_units: Vec<UnitRef>,
+    pub answer: Option<String>,
+    pub result_text: Option<String>,
+    pub special_handling: Option<&'static str>,
+    #[schemars(with = "Vec<mirror::CallbackRecord>")]
+    pub callbacks: Vec<jiesu_domain::state::CallbackRecord>,
+    #[schemars(with = "Vec<mirror::Whistle>")]
+    pub whistles: Vec<jiesu_domain::state::Whistle>,
+    #[schemars(with = "Vec<mirror::Escalation>")]
+    pub escalations: Vec<jiesu_domain::state::Escalation>,
+    pub round: u32,
+    /// 合并 — the ticket this one was merged into.
+    pub merged_into: Option<TicketRef>,
+    /// The tickets merged into this one.
+    pub duplicates: Vec<TicketRef>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: u32,
+    /// The ticket actions the caller may take now (wire names).
+    pub allowed_actions: Vec<&'static str>,
+}
+
+/// The logged-in user (`GET /api/v1/me`).
+#[derive(Serialize, JsonSchema)]
+pub struct UserView {
+    pub username: String,
+    pub role: String,
+    pub role_label: String,
+    pub unit_code: Option<String>,
+    pub unit_name: Option<String>,
+    /// What the user's role may use: wire names of the domain's capability table (权限表).
+    pub capabilities: Vec<&'static str>,
+}
+
+/// 操作表 — every ticket action of the domain's action table (`GET /api/v1/actions`).
+#[derive(Serialize, JsonSchema)]
+pub struct ActionList {
+    pub items: Vec<jiesu_domain::action::ActionInfo>,
+}
+
+/// 登录 — a session token for `Authorization: Bearer …`.
+#[derive(Serialize, JsonSchema)]
+pub struct LoginView {
+    pub token: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    pub user: UserView,
+}
+
+/// The demo log-ins of a demo city.
+#[derive(Serialize, JsonSchema)]
+pub struct DemoInfo {
+    pub demo: bool,
+    pub accounts: Vec<DemoAccountView>,
+}
+
+/// One demo log-in.
+#[derive(Serialize, JsonSchema)]
+pub struct DemoAccountView {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    pub note: String,
+    pub unit_name: Option<String>,
+}
+
+/// RFC 9457 problem document (`application/problem+json`), in English and Chinese.
+#[derive(Serialize, JsonSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// A stable machine-readable code (`invalid`, `not_found`, `unauthorized` …).
+    pub code: String,
+    pub detail: String,
+    pub detail_zh: String,
+    /// The request field at fault, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// 受理 — what intake answers: the new ticket's summary (the full view is one GET away).
+#[derive(Serialize, JsonSchema)]
+pub struct CreatedTicket {
+    pub id: i64,
+    pub number: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub created_at: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub request_type: &'static str,
+    pub channel: &'static str,
+    pub category_code: String,
+    pub title: String,
+    pub place: CreatedPlace,
+    /// Always empty at intake.
+    pub assignments: Vec<AssignmentView>,
+    /// Always null at intake.
+    pub answer: Option<String>,
+    /// The same Idempotency-Key was seen before: this is the ticket it created.
+    pub replayed: bool,
+    pub href: String,
+}
+
+/// The place of a ticket just taken in.
+#[derive(Serialize, JsonSchema)]
+pub struct CreatedPlace {
+    pub district_code: String,
+    pub street_code: String,
+}
+
+/// 诉求地点 — where the request is about.
+#[derive(Serialize, JsonSchema)]
+pub struct PlaceView {
+    pub district_code: String,
+    pub district_name: Option<String>,
+    pub street_code: String,
+    pub street_name: Option<String>,
+    pub community_code: Option<String>,
+    pub community_name: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+/// 诉求人 — the requester, masked unless the caller may see personal data.
+#[derive(Serialize, JsonSchema)]
+pub struct RequesterView {
+    pub name: String,
+    pub phone: String,
+    pub masked: bool,
+}
+
+/// A unit by code and name.
+#[derive(Serialize, JsonSchema)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// A ticket by id and public number.
+#[derive(Serialize, JsonSchema)]
+pub struct TicketRef {
+    pub id: i64,
+    pub number: String,
+}
+
+/// 承办 — one unit's assignment on a ticket.
+#[derive(Serialize, JsonSchema)]
+pub struct AssignmentView {
+    pub unit_code: String,
+    pub unit_name: Option<String>,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub tier: &'static str,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub dispatched_at: DateTime<Utc>,
+    #[schemars(with = "mirror::Deadlines")]
+    pub deadlines: jiesu_domain::event::Deadlines,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// 退单 — a return waiting for the centre's decision.
+    #[schemars(with = "Option<mirror::PendingReturn>")]
+    pub pending_return: Option<jiesu_domain::state::PendingReturn>,
+    /// 延期 — an extension waiting for the centre's decision.
+    #[schemars(with = "Option<mirror::PendingExtension>")]
+    pub pending_extension: Option<jiesu_domain::state::PendingExtension>,
+    /// The centre's own deadline for deciding the pending return (审核时限).
+    pub return_review_due: Option<DateTime<Utc>>,
+    /// The centre's own deadline for deciding the pending extension (审核时限).
+    pub extension_review_due: Option<DateTime<Utc>>,
+    pub round: u32,
+    pub extensions_granted: u32,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub paused_seconds: i64,
+}
+
+/// The three clocks (sign, respond, finish) of an active assignment.
+#[derive(Serialize, JsonSchema)]
+pub struct DeadlineSet {
+    pub unit_code: String,
+    pub role: &'static str,
+    pub sign: Clock,
+    pub respond: Clock,
+    pub finish: Clock,
+}
+
+/// One clock as the server sees it.
+#[derive(Serialize, JsonSchema)]
+pub struct Clock {
+    pub due: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub state: ClockState,
+}
+
+/// Where a clock stands.
+#[derive(Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    Running,
+    DueSoon,
+    Overdue,
+    Met,
+    MetLate,
+}
+
+/// Shapes of domain values inside views, for the document only (the domain crate knows no schema
+/// library); each mirrors the domain type's serde form.
+#[allow(dead_code)]
+pub mod mirror {
+    use chrono::{DateTime, Utc};
+    use schemars::JsonSchema;
+
+    /// 时限 — the sign, respond and finish deadlines.
+    #[derive(JsonSchema)]
+    pub struct Deadlines {
+        pub sign: DateTime<Utc>,
+        pub respond: DateTime<Utc>,
+        pub finish: DateTime<Utc>,
+    }
+
+    /// 退单申请 — a pending return.
+    #[derive(JsonSchema)]
+    pub struct PendingReturn {
+        pub reason: String,
+        pub text: String,
+        pub at: DateTime<Utc>,
+    }
+
+    /// 延期申请 — a pending extension.
+    #[derive(JsonSchema)]
+    pub struct PendingExtension {
+        pub until: DateTime<Utc>,
+        pub reason: String,
+        pub at: DateTime<Utc>,
+    }
+
+    /// 吹哨 — a whistle summoning units.
+    #[derive(JsonSchema)]
+    pub struct Whistle {
+        pub by: String,
+        pub summoned: Vec<String>,
+        /// (unit code, reported at)
+        pub reported: Vec<(String, DateTime<Utc>)>,
+        pub reason: String,
+        pub at: DateTime<Utc>,
+        pub report_deadline: DateTime<Utc>,
+    }
+
+    /// 提级 — an escalation.
+    #[derive(JsonSchema)]
+    pub struct Escalation {
+        pub level: String,
+        pub to_unit: Option<String>,
+        pub reason: String,
+        pub at: DateTime<Utc>,
+    }
+
+    /// 回访 — one callback of a round.
+    #[derive(JsonSchema)]
+    pub struct CallbackRecord {
+        pub round: u32,
+        pub at: DateTime<Utc>,
+        pub outcome: CallbackOutcome,
+    }
+
+    /// What the callback found.
+    #[derive(JsonSchema)]
+    #[serde(tag = "outcome", rename_all = "snake_case")]
+    pub enum CallbackOutcome {
+        Reached {
+            contacted: bool,
+            resolution: String,
+            satisfaction: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            attitude: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            comment: Option<String>,
+        },
+        Unreachable {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<String>,
+        },
+    }
 }
 
 /// The staff view of a ticket. Returns the view and whether personal data was shown unmasked.
@@ -16,86 +337,154 @@ pub fn ticket_view(
     actor: &Actor,
     t: &TicketState,
     allowed: Vec<&'static str>,
-) -> (Value, bool) {
+) -> (TicketView, bool) {
     let i = &t.intake;
     let personal = can_see_personal(actor, t, &st.org);
     let requester = if personal {
-        json!({"name": i.requester.name, "phone": i.requester.phone, "masked": false})
+        RequesterView {
+            name: i.requester.name.clone(),
+            phone: i.requester.phone.clone(),
+            masked: false,
+        }
     } else {
-        json!({"name": mask_name(&i.requester.name), "phone": mask_phone(&i.requester.phone), "masked": true})
+        RequesterView {
+            name: mask_name(&i.requester.name),
+            phone: mask_phone(&i.requester.phone),
+            masked: true,
+        }
     };
-    let assignments: Vec<Value> = t
+    let assignments = t
         .assignments
         .iter()
-        .map(|a| {
-            json!({
-                "unit_code": a.unit, "unit_name": unit_name(st, &a.unit),
-                "role": a.role.as_str(), "role_label": a.role.label_zh(),
-                "tier": a.tier.as_str(), "state": a.state.as_str(), "state_label": a.state.label_zh(),
-                "dispatched_at": a.dispatched_at, "deadlines": a.deadlines,
-                "signed_at": a.signed_at, "responded_at": a.responded_at, "finished_at": a.finished_at,
-                "pending_return": a.pending_return, "pending_extension": a.pending_extension,
-                // the centre's own deadline for deciding the request (审核时限)
-                "return_review_due": a.pending_return.as_ref().map(|r| st.deadlines.policy.review_due(jiesu_routing::ReviewKind::Return, r.at, &st.deadlines.calendar)),
-                "extension_review_due": a.pending_extension.as_ref().map(|x| st.deadlines.policy.review_due(jiesu_routing::ReviewKind::Extension, x.at, &st.deadlines.calendar)),
-                "round": a.round, "extensions_granted": a.extensions_granted,
-                "paused_since": a.paused_since, "paused_seconds": a.paused_seconds,
-            })
+        .map(|a| AssignmentView {
+            unit_code: a.unit.clone(),
+            unit_name: unit_name(st, &a.unit),
+            role: a.role.as_str(),
+            role_label: a.role.label_zh(),
+            tier: a.tier.as_str(),
+            state: a.state.as_str(),
+            state_label: a.state.label_zh(),
+            dispatched_at: a.dispatched_at,
+            deadlines: a.deadlines,
+            signed_at: a.signed_at,
+            responded_at: a.responded_at,
+            finished_at: a.finished_at,
+            pending_return: a.pending_return.clone(),
+            pending_extension: a.pending_extension.clone(),
+            // the centre's own deadline for deciding the request (审核时限)
+            return_review_due: a.pending_return.as_ref().map(|r| {
+                st.deadlines.policy.review_due(
+                    jiesu_routing::ReviewKind::Return,
+                    r.at,
+                    &st.deadlines.calendar,
+                )
+            }),
+            extension_review_due: a.pending_extension.as_ref().map(|x| {
+                st.deadlines.policy.review_due(
+                    jiesu_routing::ReviewKind::Extension,
+                    x.at,
+                    &st.deadlines.calendar,
+                )
+            }),
+            round: a.round,
+            extensions_granted: a.extensions_granted,
+            paused_since: a.paused_since,
+            paused_seconds: a.paused_seconds,
         })
         .collect();
-    let deadlines: Vec<Value> = t
+    let deadlines = t
         .assignments
         .iter()
         .filter(|a| a.state.active())
         .map(|a| {
             let now = st.now();
-            let clock = |due: chrono::DateTime<chrono::Utc>,
-                         done: Option<chrono::DateTime<chrono::Utc>>| {
+            let clock = |due: DateTime<Utc>, done: Option<DateTime<Utc>>| {
                 let state = match done {
-                    Some(d) if d <= due => "met",
-                    Some(_) => "met_late",
-                    None if now > due => "overdue",
-                    None if due - now < (due - a.dispatched_at) / 5 => "due_soon",
-                    None => "running",
+                    Some(d) if d <= due => ClockState::Met,
+                    Some(_) => ClockState::MetLate,
+                    None if now > due => ClockState::Overdue,
+                    None if due - now < (due - a.dispatched_at) / 5 => ClockState::DueSoon,
+                    None => ClockState::Running,
                 };
-                json!({"due": due, "done_at": done, "state": state})
+                Clock {
+                    due,
+                    done_at: done,
+                    state,
+                }
             };
-            json!({
-                "unit_code": a.unit, "role": a.role.as_str(),
-                "sign": clock(a.deadlines.sign, a.signed_at),
-                "respond": clock(a.deadlines.respond, a.responded_at),
-                "finish": clock(a.deadlines.finish, a.finished_at),
-            })
+            DeadlineSet {
+                unit_code: a.unit.clone(),
+                role: a.role.as_str(),
+                sign: clock(a.deadlines.sign, a.signed_at),
+                respond: clock(a.deadlines.respond, a.responded_at),
+                finish: clock(a.deadlines.finish, a.finished_at),
+            }
         })
         .collect();
     let place = &i.place;
-    let v = json!({
-        "id": t.id, "number": t.number, "status": t.status.as_str(), "status_label": t.status.label_zh(),
-        "channel": i.channel.as_str(), "type": i.request_type.as_str(), "type_label": i.request_type.label_zh(),
-        "category_code": i.category_code, "category_path": st.categories.path_label(&i.category_code),
-        "title": i.title, "text": i.text, "tier": i.tier.map(|x| x.as_str()),
-        "enterprise": i.enterprise,
-        "place": {
-            "district_code": place.district_code, "district_name": unit_name(st, &place.district_code),
-            "street_code": place.street_code, "street_name": unit_name(st, &place.street_code),
-            "community_code": place.community_code,
-            "community_name": place.community_code.as_deref().and_then(|c| unit_name(st, c)),
-            "address": place.address, "lat": place.lat, "lng": place.lng,
+    let unit_ref = |code: &str| UnitRef {
+        code: code.to_string(),
+        name: unit_name(st, code),
+    };
+    let v = TicketView {
+        id: t.id,
+        number: t.number.clone(),
+        status: t.status.as_str(),
+        status_label: t.status.label_zh(),
+        channel: i.channel.as_str(),
+        request_type: i.request_type.as_str(),
+        type_label: i.request_type.label_zh(),
+        category_code: i.category_code.clone(),
+        category_path: st.categories.path_label(&i.category_code),
+        title: i.title.clone(),
+        text: i.text.clone(),
+        tier: i.tier.map(|x| x.as_str()),
+        enterprise: i.enterprise,
+        place: PlaceView {
+            district_code: place.district_code.clone(),
+            district_name: unit_name(st, &place.district_code),
+            street_code: place.street_code.clone(),
+            street_name: unit_name(st, &place.street_code),
+            community_code: place.community_code.clone(),
+            community_name: place
+                .community_code
+                .as_deref()
+                .and_then(|c| unit_name(st, c)),
+            address: place.address.clone(),
+            lat: place.lat,
+            lng: place.lng,
         },
-        "requester": requester,
-        "created_at": t.created_at, "created_by": t.created_by,
-        "first_dispatched_at": t.first_dispatched_at,
-        "assignments": assignments, "deadlines": deadlines,
-        "result_unit": t.result_unit().map(|a| json!({"code": a.unit, "name": unit_name(st, &a.unit)})),
-        "assisting_units": t.assisting_units().map(|a| json!({"code": a.unit, "name": unit_name(st, &a.unit)})).collect::<Vec<_>>(),
-        "answer": t.answer, "result_text": t.result_text, "special_handling": t.special.map(|s| s.as_str()),
-        "callbacks": t.callbacks, "whistles": t.whistles, "escalations": t.escalations,
-        "round": t.round,
-        "merged_into": t.merged_into.as_ref().map(|m| json!({"id": m.0, "number": m.1})),
-        "duplicates": t.duplicates.iter().map(|d| json!({"id": d.0, "number": d.1})).collect::<Vec<_>>(),
-        "closed_at": t.closed_at, "version": t.version,
-        "allowed_actions": allowed,
-    });
+        requester,
+        created_at: t.created_at,
+        created_by: t.created_by.clone(),
+        first_dispatched_at: t.first_dispatched_at,
+        assignments,
+        deadlines,
+        result_unit: t.result_unit().map(|a| unit_ref(&a.unit)),
+        assisting_units: t.assisting_units().map(|a| unit_ref(&a.unit)).collect(),
+        answer: t.answer.clone(),
+        result_text: t.result_text.clone(),
+        special_handling: t.special.map(|s| s.as_str()),
+        callbacks: t.callbacks.clone(),
+        whistles: t.whistles.clone(),
+        escalations: t.escalations.clone(),
+        round: t.round,
+        merged_into: t.merged_into.as_ref().map(|m| TicketRef {
+            id: m.0,
+            number: m.1.clone(),
+        }),
+        duplicates: t
+            .duplicates
+            .iter()
+            .map(|d| TicketRef {
+                id: d.0,
+                number: d.1.clone(),
+            })
+            .collect(),
+        closed_at: t.closed_at,
+        version: t.version,
+        allowed_actions: allowed,
+    };
     (v, personal)
 }
 

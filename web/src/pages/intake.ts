@@ -2,7 +2,7 @@
 // the dispatchers. Creation and the follow-up action are two API calls; an Idempotency-Key makes
 // a double click or a retry create one ticket only.
 
-import { api, ApiError, type TicketView } from '../api';
+import { api, ApiError, type CreatedTicket, type TicketView } from '../api';
 import { categoryPicker, countedTextarea, pageHeader, placeCascade, radioGroup, radioValue, unitPicker } from '../components';
 import { button, clearErrors, field, h, input, mount, randomKey, select, showFieldError, textarea, toast } from '../dom';
 import { lang, t } from '../i18n';
@@ -196,7 +196,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       enterprise: enterprise.checked || undefined,
     };
     submitBtn.disabled = true;
-    let created: TicketView | null = null;
+    let created: CreatedTicket | TicketView | null = null;
     try {
       created = await api.createTicket(body, idemKey);
       assist.reportOutcome(created.id);
@@ -225,7 +225,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     }
   });
 
-  function showDone(tk: TicketView, error: string | null) {
+  function showDone(tk: CreatedTicket | TicketView, error: string | null) {
     const heading = error
       ? t('created_but_failed', { number: tk.number, error })
       : tk.assignments?.length
