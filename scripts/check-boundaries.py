@@ -25,6 +25,12 @@ ALLOWED = {
     "jiesu-kb": ({"jiesu-domain", "jiesu-refdata", "jiesu-text", "jiesu-baseline", "jiesu-pybaseline"}, None),
     "jiesu-score": ({"jiesu-domain", "jiesu-store", "jiesu-baseline", "jiesu-pybaseline"}, None),
     "jiesu-demo": ({"jiesu-domain", "jiesu-refdata", "jiesu-routing", "jiesu-store"}, None),
+    # storage knows the domain's types and nothing of routing, scoring or HTTP
+    "jiesu-store": ({"jiesu-domain"}, None),
+    # file formats (xlsx, csv) in memory: bytes in, rows out; no workspace crate
+    "jiesu-io": (set(), None),
+    # the FTS5 reference engine of `jiesu bench kb` (may use SQLite: it is a benchmark)
+    "jiesu-kb-bench": ({"jiesu-kb", "jiesu-refdata", "jiesu-text"}, None),
 }
 # Crates that may do IO at all (others are libraries that take data and a `now`).
 IO_ALLOWED = {"jiesu-store", "jiesu-http", "jiesu-cli"}

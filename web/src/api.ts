@@ -352,7 +352,7 @@ export interface InboxItem {
   actor?: { user: string; role: string; unit?: string | null; unit_name?: string | null };
 }
 
-// ---- scores (issue 4) ---------------------------------------------------------------------------
+// ---- scores --------------------------------------------------------------------------------------
 
 export type ScoreLevel = 'street' | 'district' | 'department' | 'enterprise';
 export interface ScoreCounts {

@@ -1,4 +1,4 @@
-// API client for issue 4's callback desk and scorecard drill-down (kept beside api.ts so that the
+// API client for the callback desk and scorecard drill-down (kept beside api.ts so that the
 // shared client stays small): self-rating links, the citizen's rating page, the re-check sample and
 // outcomes, the unresolved-callback review queue, and the tickets behind a scorecard figure.
 

@@ -161,7 +161,7 @@ export function pathText(p: string[] | string | undefined | null): string {
   return Array.isArray(p) ? p.join(' › ') : p;
 }
 
-// ---- dates in the UI language (issue 9) --------------------------------------------------------
+// ---- dates in the UI language --------------------------------------------------------------------
 
 let cityZone: string | null = null;
 

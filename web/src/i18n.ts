@@ -743,7 +743,7 @@ const S = {
   'enum.exempt_reasons.duplicate_merged': ['重复诉求已合并', 'Duplicate, merged'],
   'enum.exempt_reasons.emergency_transfer': ['紧急转接', 'Emergency transfer'],
   'enum.exempt_reasons.other_policy': ['其他政策豁免', 'Other policy exemption'],
-  // Scorecard (issue 4)
+  // Scorecard
   nav_scores: ['考核榜单', 'Scorecard'],
   home_scores_desc: ['各街乡镇、区、部门的月度响应率、解决率、满意率和排名', "Each month's response, resolution and satisfaction rates and ranks"],
   sc_title: ['月度考核榜单', 'Monthly scorecard'],
@@ -798,7 +798,7 @@ const S = {
   sc_exemptions: ['考核豁免 {n} 件（不计入任何比率）', '{n} exempted assignments (left out of every rate)'],
   sc_ex_ticket: ['工单编号', 'Ticket'],
   sc_ex_reason: ['豁免理由', 'Reason'],
-  // issue 4: drill-down, 行业三率, the rating page, the callback desk's tabs and re-checks
+  // Drill-down, 行业三率, the rating page, the callback desk's tabs and re-checks
   sc_drill_hint: ['点击任一数字，查看计入该数字的全部工单', 'Click any figure to list the tickets behind it'],
   sc_drill_title: ['{unit} · {measure}：{n} 件', '{unit} · {measure}: {n}'],
   sc_drill_lead: ['以下为计入该数字的全部工单，由与榜单相同的规则逐条判定，件数与榜单数字一致。不含个人信息。', 'Every ticket behind this figure, judged row by row by the same rules as the scorecard, so their number is the figure. No personal data.'],
@@ -892,7 +892,7 @@ const S = {
   sc_footnote: ['统计范围：首次派单时间 {from} 至 {to}（本市时间，含首尾两日）。比率旁的横条为 95% 置信区间，样本越少区间越宽。', 'Tickets first dispatched from {from} to {to} (city time, both days included). The bar beside each rate is its 95% interval: the fewer tickets, the wider.'],
   ev_approved: ['同意', 'approved'],
   ev_rejected: ['驳回', 'rejected'],
-  // Knowledge base, classifier, duplicates, virtual agent (issue 5)
+  // Knowledge base, classifier, duplicates, virtual agent
   assist_title: ['智能辅助', 'Assistant'],
   assist_type_more: ['输入至少4个字的诉求内容后显示建议', 'Suggestions appear once the request text has 4 characters'],
   kb_answers: ['知识库答复', 'Knowledge-base answers'],
@@ -954,7 +954,7 @@ const S = {
   sc_card_rank: ['第 {rank} 名', 'No. {rank}'],
   sc_page_units: ['第 {from}–{to} 个，共 {total} 个单位', '{from}–{to} of {total} units'],
   sc_sort_label: ['排序', 'Sort by'],
-  // ---- staff pages, issue 9 (first contact) ----
+  // ---- staff pages: overview, calibrated suggestions, dates ----
   stf_place_title: ['文中提到的地点', 'Place named in the text'],
   cls_none: ['没有把握足够的分类建议（置信度均低于 {floor}），请手动选择分类', 'No category is likely enough to suggest (all below {floor}); choose one by hand'],
   stf_place_use: ['采用地点', 'Use this place'],

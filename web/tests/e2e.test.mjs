@@ -29,7 +29,7 @@ const PHONE = '13912348765';
 const LAST4 = PHONE.slice(-4);
 const INTERNAL_NOTE = '内部备注：已协调物业，仅内部可见';
 const RESULT_TEXT = '经现场核查，已督促物业于当日修复楼道照明，并告知诉求人。';
-// issue 3: a ticket the street returns (the reason is internal: never shown to the citizen)
+// a ticket the street returns (the reason is internal: never shown to the citizen)
 const ROUTE_PHONE = '13698761234';
 const RETURN_TEXT = '内部说明：经核实该事项不属于本街道职责，建议改派';
 
@@ -478,7 +478,7 @@ test('the English toggle switches the labels and is remembered', async () => {
   await context.close();
 });
 
-// ---- issue 3: routing, returns, catalogue, supervision, inbox -----------------------------------
+// ---- routing, returns, catalogue, supervision, inbox -----------------------------------------
 
 let routed; // { id, number, street, next: {unit, name, rule}, rule }
 
@@ -737,7 +737,7 @@ test('a unit sees reminders in its inbox, with a badge in the top bar', async ()
   const items = (await api('GET', '/api/v1/inbox', undefined, await token('manager_inbox'))).body.items;
   const { page, context } = await newPage();
   await login(page, 'manager_inbox');
-  // leaders land on the overview (issue 9); the workbench is one click away
+  // leaders land on the overview; the workbench is one click away
   await page.waitForURL(/#\/overview/);
   await page.click('nav a[href="#/workbench"]');
   await page.waitForURL(/#\/workbench/);
@@ -889,7 +889,7 @@ test('the ticket page: a hard case goes to consultation, the street pauses and r
   await u.context.close();
 });
 
-test('issue 4: unresolved callback, reopen, second callback resolved; the scorecard follows', async () => {
+test('unresolved callback, reopen, second callback resolved; the scorecard follows', async () => {
   const agent = await token('agent1');
   const handler = await token('handler1');
   const cb = await token('callback1');
@@ -1008,7 +1008,7 @@ test('issue 4: unresolved callback, reopen, second callback resolved; the scorec
   await pub.context.close();
 });
 
-test('issue 5: the agent answers a consultation with a suggested article; duplicates; the virtual agent answers with a source', async () => {
+test('the agent answers a consultation with a suggested article; duplicates; the virtual agent answers with a source', async () => {
   const agentTok = await token('agent1');
   // a demo article, and its question as the consultation's text
   const kb = await api('GET', `/api/v1/kb/search?q=${encodeURIComponent('居住证怎么办理')}&k=1`, undefined, agentTok);
@@ -1107,7 +1107,7 @@ test('issue 5: the agent answers a consultation with a suggested article; duplic
   await pub.context.close();
 });
 
-test('issue 4: a rating link from the callback desk, the citizen rates without log-in, the supervisor re-checks, an unresolved answer leads to 重办, a scorecard figure lists its tickets', async () => {
+test('a rating link from the callback desk, the citizen rates without log-in, the supervisor re-checks, an unresolved answer leads to 重办, a scorecard figure lists its tickets', async () => {
   const agent = await token('agent1');
   const handler = await token('handler1');
   const sup = await token('super1');
@@ -1304,7 +1304,7 @@ test('issue 4: a rating link from the callback desk, the citizen rates without l
   await pub.context.close();
 });
 
-test('issue 5: the dispatcher corrects a ticket\'s category and type (改类) on the ticket page; it counts as a correction for training', async () => {
+test('the dispatcher corrects a ticket\'s category and type (改类) on the ticket page; it counts as a correction for training', async () => {
   const [agent, disp] = [await token('agent1'), await token('dispatcher1')];
   const from = await someLeaf(/噪|施工/);
   const to = await someLeaf(/供水|停水|水/);
@@ -1348,7 +1348,7 @@ test('issue 5: the dispatcher corrects a ticket\'s category and type (改类) on
   await context.close();
 });
 
-test('issue 5: the agent types a complaint, accepts the suggested category and a suggested unit, and dispatches', async () => {
+test('the agent types a complaint, accepts the suggested category and a suggested unit, and dispatches', async () => {
   const agentTok = await token('agent1');
   const { page, context } = await newPage();
   await login(page, 'agent1');
@@ -1384,7 +1384,7 @@ test('issue 5: the agent types a complaint, accepts the suggested category and a
   await context.close();
 });
 
-test('issue 5: the knowledge-base page: an agent drafts and submits an article, a supervisor approves it, search finds it; usage figures show', async () => {
+test('the knowledge-base page: an agent drafts and submits an article, a supervisor approves it, search finds it; usage figures show', async () => {
   const agentTok = await token('agent1');
   const question = '社区老年助餐点的就餐卡怎么申请办理';
   const { page, context } = await newPage();

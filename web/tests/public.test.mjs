@@ -1,4 +1,4 @@
-// The citizen's pages on a phone (issue 9 "First contact"), in a real headless Chromium (Debian's
+// The citizen's pages on a phone (first contact), in a real headless Chromium (Debian's
 // /usr/bin/chromium, driven by playwright-core; no browser is downloaded) against the real `jiesu`
 // binary:
 //

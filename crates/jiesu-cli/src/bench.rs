@@ -122,7 +122,7 @@ pub fn intake(
 
     // 2. the raw in-process limit: same store call, same rows/events, same durability, N threads
     let limit_store = fresh(&limit_db, now)?;
-    let intake_rec = sample_intake(&category);
+    let intake_rec = sample_intake(&category).check()?;
     // the same store call with `clients` requests in flight, submitted without threads or HTTP:
     // what the storage engine itself sustains with these durability settings
     let (tx, rx) = std::sync::mpsc::channel::<bool>();

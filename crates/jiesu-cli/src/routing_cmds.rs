@@ -130,16 +130,10 @@ pub fn whatif(
     let bytes = std::fs::read(draft).with_context(|| format!("cannot read {}", draft.display()))?;
     let draft = Catalogue::from_csv(&bytes, &org, &cats).map_err(|r| anyhow::anyhow!("{r}"))?;
     // the dispatched tickets of the window, read through the store and replayed by the routing
-    // crate: the same function the server's what-if calls
-    let rep = jiesu_http::whatif_report(
-        &*store,
-        &current,
-        &draft,
-        &org,
-        now,
-        store.city_zone()?,
-        months.max(1),
-    )?;
+    // crate, as the server's what-if does
+    let tickets = store.lead_tickets(jiesu_routing::whatif_since(now, months.max(1)), now)?;
+    let rep =
+        jiesu_routing::whatif_tickets(&current, &draft, tickets, &org, now, store.city_zone()?);
     println!("{rep}");
     Ok(())
 }

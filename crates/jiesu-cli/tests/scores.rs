@@ -359,7 +359,7 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
         .ends_with('区'));
 }
 
-/// Issue 9: the public (no log-in) scorecard and drill-down name the shipped default policy the way
+/// The public (no log-in) scorecard and drill-down name the shipped default policy the way
 /// a citizen reads it; staff keep the internal name.
 #[test]
 fn the_public_scorecard_hides_the_internal_policy_name() {

@@ -1,4 +1,4 @@
-//! Issue 9 (first contact), staff part: calibrated classify suggestions with a place suggestion,
+//! Staff pages: calibrated classify suggestions with a place suggestion,
 //! the overview page's figures scoped for a unit manager, and the route's explanation in words.
 
 mod common;

@@ -517,8 +517,10 @@ impl<'a> TicketGen<'a> {
             _ => self.actor(Role::Citizen, "public".into(), None),
         };
         let number = jiesu_domain::zone::public_number(id, at, crate::calendar::demo_zone());
-        let kind = jiesu_domain::command::create(number, intake)
+        let intake = intake
+            .check()
             .map_err(|e| anyhow::anyhow!("demo ticket {id}: intake refused: {e}"))?;
+        let kind = jiesu_domain::command::create(number, intake);
         let first = Event {
             seq: 1,
             at,

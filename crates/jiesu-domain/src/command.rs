@@ -407,9 +407,11 @@ pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
 }
 
 /// The creation event for a new ticket.
-pub fn create(number: String, intake: Intake) -> Result<EventKind, DomainError> {
-    validate_intake(&intake)?;
-    Ok(EventKind::Created { number, intake })
+pub fn create(number: String, intake: crate::intake::ParsedIntake) -> EventKind {
+    EventKind::Created {
+        number,
+        intake: intake.into_inner(),
+    }
 }
 
 fn illegal(action: &'static str, st: &TicketState) -> DomainError {

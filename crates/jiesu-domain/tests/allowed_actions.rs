@@ -85,7 +85,7 @@ fn new_ticket(request_type: RequestType) -> TicketState {
         seq: 1,
         at: t0(),
         actor: Actor::system().to_ref(None),
-        kind: jiesu_domain::command::create("2026030200000001".into(), intake).unwrap(),
+        kind: jiesu_domain::command::create("2026030200000001".into(), intake.check().unwrap()),
     };
     TicketState::created(1, &ev).unwrap()
 }

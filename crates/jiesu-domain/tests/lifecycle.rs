@@ -48,7 +48,7 @@ fn new_ticket() -> (TicketState, Vec<Event>) {
         seq: 1,
         at: t0(),
         actor: actor(),
-        kind: jiesu_domain::command::create("2026030200000001".into(), intake()).unwrap(),
+        kind: jiesu_domain::command::create("2026030200000001".into(), intake().check().unwrap()),
     };
     (TicketState::created(1, &ev).unwrap(), vec![ev])
 }

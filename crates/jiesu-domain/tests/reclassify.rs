@@ -37,7 +37,7 @@ fn ticket() -> (TicketState, Vec<Event>) {
             role: Role::Agent,
             unit: None,
         },
-        kind: create("2026030200000001".into(), intake).unwrap(),
+        kind: create("2026030200000001".into(), intake.check().unwrap()),
     };
     (TicketState::created(1, &ev).unwrap(), vec![ev])
 }

@@ -40,7 +40,6 @@ use jiesu_store::Store;
 use std::sync::Arc;
 
 pub use error::ApiError;
-pub use routing::whatif_report;
 pub use scheduler_task::scheduler_pass;
 
 /// A demo log-in shown on the log-in page of a demo city.

@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use jiesu_domain::capability::Capability;
 use jiesu_domain::{AssignmentState, TicketState};
 use jiesu_routing::{Catalogue, RouteFacts};
-use jiesu_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -407,46 +406,6 @@ async fn load_draft(st: &AppState, version: i64) -> ApiResult<Catalogue> {
     })
 }
 
-/// Replays the last N months of dispatched tickets under a draft: who gains and loses load. The
-/// tickets are read through the store; the replay is `jiesu_routing::whatif_tickets`.
-pub fn whatif_report(
-    store: &dyn Store,
-    current: &Catalogue,
-    draft: &Catalogue,
-    org: &jiesu_domain::org::OrgTree,
-    now: DateTime<Utc>,
-    zone: jiesu_domain::CityZone,
-    months: u32,
-) -> jiesu_store::Result<jiesu_routing::WhatIfReport> {
-    let tickets = whatif_tickets(store, now, months)?;
-    Ok(jiesu_routing::whatif_tickets(
-        current, draft, tickets, org, now, zone,
-    ))
-}
-
-/// The tickets a what-if replays: those with a lead assignment in the window
-/// ([`jiesu_routing::whatif_since`]), each once.
-pub fn whatif_tickets(
-    store: &dyn Store,
-    now: DateTime<Utc>,
-    months: u32,
-) -> jiesu_store::Result<Vec<TicketState>> {
-    let mut ids = Vec::new();
-    store.for_each_fact(jiesu_routing::whatif_since(now, months), now, &mut |f| {
-        if f.role == "lead" && ids.last() != Some(&f.ticket_id) {
-            ids.push(f.ticket_id);
-        }
-        Ok(())
-    })?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some((t, _)) = store.load_ticket(id)? {
-            out.push(t);
-        }
-    }
-    Ok(out)
-}
-
 /// `GET /api/v1/catalogue/drafts/{version}/whatif?months=1`
 pub async fn whatif(
     State(st): State<AppState>,
@@ -459,16 +418,14 @@ pub async fn whatif(
     let months = q.months.unwrap_or(1).clamp(1, 24);
     let cur = current_catalogue(&st);
     let s2 = st.clone();
-    let rep = tokio::task::spawn_blocking(move || {
-        whatif_report(
-            s2.store.as_ref(),
-            &cur,
-            &draft,
-            &s2.org,
-            s2.now(),
-            s2.zone,
-            months,
-        )
+    let rep = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
+        let now = s2.now();
+        let tickets = s2
+            .store
+            .lead_tickets(jiesu_routing::whatif_since(now, months), now)?;
+        Ok(jiesu_routing::whatif_tickets(
+            &cur, &draft, tickets, &s2.org, now, s2.zone,
+        ))
     })
     .await??;
     let text = rep.to_string();

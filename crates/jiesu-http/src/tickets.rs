@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use jiesu_domain::auth::{can_view, Actor};
+use jiesu_domain::intake::ParsedIntake;
 use jiesu_domain::intake::{Filer, IntakeContext, IntakeForm};
 use jiesu_domain::ticket::Intake;
 use jiesu_domain::{ActorRef, Role, TicketId, TicketState};
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Parses the intake form at the edge: the one check of every intake route.
-fn parse_intake(st: &AppState, b: IntakeForm, filer: Filer) -> ApiResult<Intake> {
+fn parse_intake(st: &AppState, b: IntakeForm, filer: Filer) -> ApiResult<ParsedIntake> {
     let ctx = IntakeContext {
         org: &st.org,
         categories: &st.categories,
@@ -31,7 +32,7 @@ fn parse_intake(st: &AppState, b: IntakeForm, filer: Filer) -> ApiResult<Intake>
 /// the group commit. Staff and public intake reach the store this one way.
 async fn file(
     st: &AppState,
-    intake: Intake,
+    intake: ParsedIntake,
     actor: ActorRef,
     idempotency_key: Option<String>,
 ) -> ApiResult<jiesu_store::Created> {

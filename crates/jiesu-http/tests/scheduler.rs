@@ -76,7 +76,9 @@ fn scheduler_emits_each_threshold_once_even_after_restart_and_downtime() {
                 enterprise: false,
                 tier: None,
                 praised_unit: None,
-            },
+            }
+            .check()
+            .unwrap(),
             actor: sys(),
             now: t0,
             idempotency_key: None,

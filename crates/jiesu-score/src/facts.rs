@@ -526,7 +526,6 @@ impl FactTable {
             from_ms: self.from_ms,
             to_ms: self.to_ms,
             fingerprint: fingerprint.to_string(),
-            built_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             codes: self.codes.values().to_vec(),
             categories: self.categories.values().to_vec(),
             columns,
@@ -760,8 +759,9 @@ pub struct FileHeader {
     pub from_ms: i64,
     pub to_ms: i64,
     /// The database state the facts were read at ([`db_fingerprint`]).
+    /// (No build time: the fingerprint says which state the file holds, and the scoring crate
+    /// does not read the machine's clock.)
     pub fingerprint: String,
-    pub built_at: String,
     pub codes: Vec<String>,
     pub categories: Vec<String>,
     pub columns: Vec<ColumnEntry>,

@@ -112,6 +112,28 @@ pub trait Store:
     + ReviewStore
     + StatsStore
 {
+    /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
+    /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
+    fn lead_tickets(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<jiesu_domain::TicketState>> {
+        let mut ids = Vec::new();
+        self.for_each_fact(from, to, &mut |f| {
+            if f.role == "lead" && ids.last() != Some(&f.ticket_id) {
+                ids.push(f.ticket_id);
+            }
+            Ok(())
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some((t, _)) = self.load_ticket(id)? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl<T> Store for T where

@@ -3,14 +3,15 @@
 
 use crate::{EncodedTicket, Result};
 use chrono::{DateTime, Utc};
-use jiesu_domain::ticket::Intake;
 use jiesu_domain::{ActorRef, Event, TicketId, TicketState};
 use serde::{Deserialize, Serialize};
 
 /// A new ticket to take in.
 #[derive(Debug, Clone)]
 pub struct NewTicket {
-    pub intake: Intake,
+    /// Checked by the domain ([`jiesu_domain::intake::Intake::parse`] or `Intake::check`): the
+    /// store does not check it again.
+    pub intake: jiesu_domain::intake::ParsedIntake,
     pub actor: ActorRef,
     pub now: DateTime<Utc>,
     /// Client-supplied `Idempotency-Key`: the same key from the same user returns the first ticket.

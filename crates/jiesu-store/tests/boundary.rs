@@ -31,7 +31,9 @@ fn new_ticket() -> NewTicket {
             enterprise: false,
             tier: None,
             praised_unit: None,
-        },
+        }
+        .check()
+        .unwrap(),
         actor: ActorRef {
             user: "agent1".into(),
             role: Role::Agent,

@@ -51,7 +51,7 @@ fn intake(phone: &str) -> Intake {
 
 fn new(key: Option<&str>) -> NewTicket {
     NewTicket {
-        intake: intake("13900001111"),
+        intake: intake("13900001111").check().unwrap(),
         actor: actor(),
         now: Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap(),
         idempotency_key: key.map(str::to_string),

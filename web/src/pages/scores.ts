@@ -1,4 +1,4 @@
-// The public monthly scorecard (考核榜单, issue 4): month picker, level tabs, top / bottom lists,
+// The public monthly scorecard (考核榜单): month picker, level tabs, top / bottom lists,
 // one ECharts chart, the full sortable table with Wilson-interval bars, ranks with ties, "not ranked"
 // with the reason, case-mix adjusted rates, the policy and its fingerprint, CSV download; leaders
 // drill down district → its streets → the tickets behind every figure (each count opens the list of

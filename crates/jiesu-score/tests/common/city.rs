@@ -96,7 +96,7 @@ pub fn build(s: &Spec) -> (TicketState, Vec<Event>) {
         seq: 1,
         at: s.created,
         actor: sys(),
-        kind: jiesu_domain::command::create(number, intake).expect("valid intake"),
+        kind: jiesu_domain::command::create(number, intake.check().expect("valid intake")),
     };
     let mut r = Run {
         st: TicketState::created(s.id, &first).expect("created"),

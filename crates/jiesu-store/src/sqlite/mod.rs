@@ -321,7 +321,7 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
         .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")?
         .query_row([], |r| r.get(0))?;
     let number = jiesu_domain::zone::public_number(id, new.now, zone_in(c)?);
-    let kind = jiesu_domain::command::create(number, new.intake)?;
+    let kind = jiesu_domain::command::create(number, new.intake);
     let ev = Event {
         seq: 1,
         at: new.now,
