@@ -10,19 +10,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { PASSWORD, assertLabelled, shot, sleep, startCity } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const shots = path.join(here, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const PASSWORD = 'Test-pass-2024';
 const STREET = '110105001'; // a street in 朝阳区
 const DISTRICT = '110105';
 const PHONE = '13912348765';
@@ -33,161 +22,40 @@ const RESULT_TEXT = '经现场核查，已督促物业于当日修复楼道照�
 const ROUTE_PHONE = '13698761234';
 const RETURN_TEXT = '内部说明：经核实该事项不属于本街道职责，建议改派';
 
-function findBinary() {
-  if (process.env.JIESU_BIN) return process.env.JIESU_BIN;
-  const target = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
-  const p = path.join(target, 'release', 'jiesu');
-  return existsSync(p) ? p : null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let bin;
-let dir;
+let city;
 let db;
-let server;
-let serverLog = '';
 let base;
-let browser;
-const pageErrors = [];
-
-function jiesu(args) {
-  return execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-}
-
-async function api(method, p, body, token) {
-  const res = await fetch(base + p, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function newPage(opts = {}) {
-  const context = await browser.newContext({
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    viewport: opts.viewport ?? { width: 1366, height: 900 },
-    deviceScaleFactor: 1,
-    ...(opts.mobile ? { isMobile: true, hasTouch: true } : {}),
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(`${page.url()}: console: ${m.text()}`);
-  });
-  return { context, page };
-}
-
-async function shot(page, name) {
-  // no toasts, and the top of the page (a sticky top bar would otherwise sit mid-picture)
-  await page.evaluate(() => {
-    document.getElementById('toasts')?.remove();
-    window.scrollTo(0, 0);
-  });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
-
-/** Every visible form control has an accessible label. */
-async function assertLabelled(page) {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea')]
-      .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
-      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-      .map((el) => el.outerHTML.slice(0, 120)),
-  );
-  assert.deepEqual(unlabelled, [], 'controls without a label');
-}
-
-async function login(page, username) {
-  await page.goto(`${base}/#/login`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('form.login-card button[type=submit]');
-  await page.waitForSelector('[data-testid=whoami]');
-}
+let api;
+let newPage;
+let login;
+let addUser;
+let token;
+let pageErrors;
 
 before(async () => {
-  bin = findBinary();
-  assert.ok(bin && existsSync(bin), 'set JIESU_BIN to the built jiesu binary (cargo build --release --bin jiesu)');
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
-  mkdirSync(shots, { recursive: true });
-  dir = mkdtempSync(path.join(tmpdir(), 'jiesu-e2e-'));
-  db = path.join(dir, 'e2e.db');
-  jiesu(['generate', '--db', db, '--months', '1', '--scale', '0.002', '--seed', '1']);
-  const users = [
-    ['agent1', 'agent'],
-    ['dispatcher1', 'dispatcher'],
-    ['handler1', 'unit_handler', STREET],
-    ['callback1', 'callback_agent'],
-    ['super1', 'supervisor'],
-  ];
-  for (const [name, role, unit] of users) {
-    jiesu(['user', 'add', '--db', db, '--name', name, '--role', role, ...(unit ? ['--unit', unit] : []), '--password', PASSWORD]);
-  }
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => (serverLog += d));
-  server.stderr.on('data', (d) => (serverLog += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`jiesu serve exited (${server.exitCode}):\n${serverLog}`);
-    try {
-      const r = await fetch(`${base}/api/openapi.json`);
-      if (r.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`jiesu serve did not answer within 60 s:\n${serverLog}`);
-    await sleep(200);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  city = await startCity({
+    name: 'e2e',
+    months: 1,
+    scale: 0.002,
+    seed: 1,
+    users: [
+      ['agent1', 'agent'],
+      ['dispatcher1', 'dispatcher'],
+      ['handler1', 'unit_handler', STREET],
+      ['callback1', 'callback_agent'],
+      ['super1', 'supervisor'],
+    ],
   });
+  ({ db, base, api, newPage, login, addUser, token, pageErrors } = city);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await city?.close();
 });
 
-/** `jiesu user add` (also while the server runs: it reads users from the same database). */
-function addUser(name, role, unit) {
-  jiesu(['user', 'add', '--db', db, '--name', name, '--role', role, ...(unit ? ['--unit', unit] : []), '--password', PASSWORD]);
-}
-
-async function apiText(p, token) {
-  const res = await fetch(base + p, { headers: { Authorization: `Bearer ${token}` } });
+async function apiText(p, tok) {
+  const res = await fetch(base + p, { headers: { Authorization: `Bearer ${tok}` } });
   return { status: res.status, text: await res.text() };
-}
-
-async function token(username) {
-  const { status, body } = await api('POST', '/api/v1/session', { username, password: PASSWORD });
-  assert.equal(status, 200, `log-in of ${username}`);
-  return body.token;
 }
 
 /** A leaf of the category tree, to pick in the category search (preferring one matching `want`). */

@@ -11,105 +11,29 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { shot, startCity } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const shots = path.join(here, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STREET = '110105001'; // a street in 朝阳区
 const DISTRICT = '110105';
-const PHONE_VIEW = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const UNIT_CODE = /\b1101\d{2,}/;
 const INTERNAL_WORDING = /shipped|默认政策|默认考核/;
 
-function findBinary() {
-  if (process.env.JIESU_BIN) return process.env.JIESU_BIN;
-  const target = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
-  for (const p of [path.join(target, 'release', 'jiesu'), path.join(target, 'debug', 'jiesu')]) if (existsSync(p)) return p;
-  return null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let bin;
-let dir;
-let server;
-let serverLog = '';
+let city;
 let base;
-let browser;
-const pageErrors = [];
+let pageErrors;
 
 before(async () => {
-  bin = findBinary();
-  assert.ok(bin && existsSync(bin), 'set JIESU_BIN to the built jiesu binary (cargo build --bin jiesu)');
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
-  mkdirSync(shots, { recursive: true });
-  dir = mkdtempSync(path.join(tmpdir(), 'jiesu-public-'));
-  const db = path.join(dir, 'public.db');
-  execFileSync(bin, ['generate', '--db', db, '--months', '2', '--scale', '0.001', '--seed', '1'], { stdio: 'ignore', timeout: 300_000 });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => (serverLog += d));
-  server.stderr.on('data', (d) => (serverLog += d));
-  // up to 60 s (300 tries 200 ms apart)
-  for (let tries = 0; ; tries++) {
-    if (server.exitCode !== null) throw new Error(`jiesu serve exited (${server.exitCode}):\n${serverLog}`);
-    try {
-      const r = await fetch(`${base}/api/openapi.json`);
-      if (r.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (tries > 300) throw new Error(`jiesu serve did not answer:\n${serverLog}`);
-    await sleep(200);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  city = await startCity({ name: 'public', months: 2, scale: 0.001, seed: 1 });
+  ({ base, pageErrors } = city);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await city?.close();
 });
 
+/** A 390×844 touch phone. */
 async function phone() {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...PHONE_VIEW });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return { context, page };
-}
-
-async function shot(page, name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  return city.newPage({ mobile: true });
 }
 
 /** The page does not scroll sideways. */
