@@ -517,14 +517,21 @@ fn serve_cfg(
 ) -> Result<()> {
     let mut state = match test_clock {
         Some(start) => {
-            // A clock that starts at `start` and advances with the monotonic clock.
+            // A clock that starts at `start`, advances with the monotonic clock and is moved
+            // forward by `POST /api/v1/test-clock` (the offset), so tests never sleep.
             let origin = std::time::Instant::now();
+            let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+            let moved = offset.clone();
             eprintln!("jiesu: test clock starts at {}", start.to_rfc3339());
             let clock: Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync> =
                 Arc::new(move || {
-                    start + chrono::Duration::from_std(origin.elapsed()).unwrap_or_default()
+                    start
+                        + chrono::Duration::from_std(origin.elapsed()).unwrap_or_default()
+                        + chrono::Duration::seconds(moved.load(std::sync::atomic::Ordering::SeqCst))
                 });
-            AppState::load_with_clock(store, clock)?
+            let mut state = AppState::load_with_clock(store, clock)?;
+            state.clock_offset = Some(offset);
+            state
         }
         // the server's default clock: the machine's
         None => AppState::load(store)?,

@@ -10,12 +10,13 @@ fn users() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
         ("disp1", "dispatcher", None),
         ("sup1", "supervisor", None),
         ("h1", "unit_handler", Some("110108010")),
+        ("admin1", "admin", None),
     ]
 }
 
 #[test]
 fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadlines() {
-    let s = server(&users());
+    let s = server_at_clock(&users());
     let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
     let cat = first_leaf(&s);
     let body = json!({"channel": "phone", "type": "complaint", "category_code": cat, "title": "路灯不亮",
@@ -111,7 +112,16 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
             Some(&json!({"text": "与市民约定周末上门"}).to_string()),
         );
         assert_eq!(st, 200, "{p}");
-        std::thread::sleep(std::time::Duration::from_millis(1100));
+        // two hours pass on the server's test clock (no sleeping)
+        let admin = login(&s, "admin1");
+        let (st, _, c) = call(
+            &s,
+            "POST",
+            "/api/v1/test-clock",
+            Some(&admin),
+            Some(&json!({"advance_seconds": 7200}).to_string()),
+        );
+        assert_eq!(st, 200, "{c}");
         let (st, _, r2) = call(
             &s,
             "POST",
@@ -127,6 +137,43 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
                 > d["finish"].as_str().unwrap()
         );
     }
+}
+
+#[test]
+fn the_test_clock_moves_forward_for_an_administrator_only_and_not_on_the_machine_clock() {
+    let s = server_at_clock(&[("admin1", "admin", None), ("sup1", "supervisor", None)]);
+    let (admin, sup) = (login(&s, "admin1"), login(&s, "sup1"));
+    let mv = |tok: &str, secs: i64| {
+        call(
+            &s,
+            "POST",
+            "/api/v1/test-clock",
+            Some(tok),
+            Some(&json!({ "advance_seconds": secs }).to_string()),
+        )
+    };
+    let (st, _, v) = mv(&admin, 3600);
+    assert_eq!(st, 200, "{v}");
+    let now = chrono::DateTime::parse_from_rfc3339(v["now"].as_str().unwrap()).unwrap();
+    assert!(now.with_timezone(&chrono::Utc) >= test_now() + chrono::Duration::hours(1));
+    let (st, _, v) = mv(&sup, 3600);
+    assert_eq!(st, 403, "{v}");
+    let (st, _, v) = mv(&admin, 0);
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["field"], "advance_seconds");
+    let (st, _, v) = mv(&admin, -60);
+    assert_eq!(st, 422, "the clock never goes back: {v}");
+    // a server on the machine's clock has no test clock to move
+    let plain = server(&[("admin1", "admin", None)]);
+    let t = login(&plain, "admin1");
+    let (st, _, _) = call(
+        &plain,
+        "POST",
+        "/api/v1/test-clock",
+        Some(&t),
+        Some(&json!({"advance_seconds": 60}).to_string()),
+    );
+    assert_eq!(st, 404);
 }
 
 #[test]

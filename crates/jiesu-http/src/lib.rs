@@ -27,6 +27,7 @@ mod routing;
 mod scheduler_task;
 mod scores;
 mod supervision;
+mod test_clock;
 mod tickets;
 mod ui;
 mod views;
@@ -61,6 +62,9 @@ pub struct AppState {
     pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
     /// The clock (swappable in tests); the domain never reads it itself.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// A test clock's manual offset in seconds (moved by `POST /api/v1/test-clock`), which
+    /// `clock` adds; `None` on the machine's clock.
+    pub clock_offset: Option<Arc<std::sync::atomic::AtomicI64>>,
     /// Recently verified sessions (token hash → caller), so each request does not read the
     /// sessions table; entries are re-checked against the store after `auth::SESSION_CACHE_SECS`.
     pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
@@ -123,6 +127,7 @@ impl AppState {
             categories: Arc::new(categories),
             demo_accounts: Arc::new(None),
             clock,
+            clock_offset: None,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             zone,
@@ -160,6 +165,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/categories/search", reference::category_search, doc("Categories matching the citizen's word or a synonym (q, limit), leaves first, by match then use in the last 30 days; without q the most used leaves").public())
         .get("/api/v1/enums", reference::enums, doc("Every enumeration with Chinese and English labels").public())
         .get("/api/v1/actions", actions::list, doc("Every ticket action of the domain's action table: wire name, labels, roles, body fields (the UI's forms and labels)").public().returns::<ActionList>())
+        .post("/api/v1/test-clock", test_clock::advance, doc("Tests only: move a test clock (`jiesu serve --test-clock`) forward; 404 on the machine's clock").body::<test_clock::Advance>().returns::<test_clock::ClockView>())
         .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<jiesu_domain::intake::IntakeForm>().returns::<CreatedTicket>())
         .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size"))
         .get("/api/v1/tickets/{id}", tickets::get_one, doc("One ticket with assignments, deadlines and allowed actions").returns::<TicketView>())

@@ -1,0 +1,47 @@
+//! 测试时钟 — the test clock's one control: a server started with `jiesu serve --test-clock T`
+//! runs its clock from `T` with the machine's monotonic time, and tests move it forward with
+//! `POST /api/v1/test-clock` instead of sleeping. A server on the machine's clock answers 404.
+
+use crate::auth::{require, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::AppState;
+use axum::extract::State;
+use jiesu_domain::capability::Capability;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
+
+/// How far to move the test clock.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct Advance {
+    /// Seconds to move forward: 1 to 31 days' worth (2,678,400).
+    pub advance_seconds: i64,
+}
+
+/// The server's time after the move.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ClockView {
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The longest single move (31 days).
+const MAX_ADVANCE: i64 = 31 * 24 * 3600;
+
+/// `POST /api/v1/test-clock` — moves a test clock forward (administrators; 404 without a test clock).
+pub async fn advance(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Json(b): Json<Advance>,
+) -> ApiResult<axum::Json<ClockView>> {
+    let offset = st.clock_offset.as_ref().ok_or_else(ApiError::not_found)?;
+    require(&actor, Capability::ReferenceManage)?;
+    if !(1..=MAX_ADVANCE).contains(&b.advance_seconds) {
+        return Err(ApiError::invalid(
+            "advance_seconds",
+            format!("move the clock forward by 1 to {MAX_ADVANCE} seconds"),
+            format!("时钟只能向前拨 1 至 {MAX_ADVANCE} 秒"),
+        ));
+    }
+    offset.fetch_add(b.advance_seconds, Ordering::SeqCst);
+    Ok(axum::Json(ClockView { now: st.now() }))
+}
