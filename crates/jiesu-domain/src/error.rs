@@ -107,3 +107,20 @@ impl DomainError {
         }
     }
 }
+
+/// Parses a wire name of an enumeration (`parse`), or refuses `field` naming the values allowed
+/// (`names`), in both languages: the one refusal of an unknown enum value in a body or a form.
+pub(crate) fn parse_wire<T>(
+    field: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    names: String,
+) -> Result<T, DomainError> {
+    parse(v).ok_or_else(|| {
+        DomainError::invalid(
+            field,
+            format!("'{v}' is not one of: {names}"),
+            format!("“{v}”不是有效取值（可选：{names}）"),
+        )
+    })
+}

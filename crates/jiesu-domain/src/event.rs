@@ -37,6 +37,7 @@ pub struct Event {
 
 /// The three clocks of one assignment: sign (签收), respond (响应: contact the citizen), finish (办结).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Deadlines {
     /// 签收 — when the unit must have signed.
     pub sign: DateTime<Utc>,
@@ -61,6 +62,7 @@ pub struct NewAssignment {
 
 /// What the callback (回访) found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CallbackOutcome {
     /// The citizen was reached and answered the script.

@@ -5,6 +5,7 @@
 
 use crate::category::CategoryTree;
 use crate::command::validate_intake;
+use crate::error::parse_wire as parse_enum;
 use crate::error::DomainError;
 use crate::org::{OrgTree, UnitKind};
 use crate::ticket::*;
@@ -87,21 +88,6 @@ pub struct IntakeContext<'a> {
     pub categories: &'a CategoryTree,
     /// Who files it.
     pub filer: Filer,
-}
-
-fn parse_enum<T>(
-    field: &str,
-    v: &str,
-    parse: fn(&str) -> Option<T>,
-    names: String,
-) -> Result<T, DomainError> {
-    parse(v).ok_or_else(|| {
-        DomainError::invalid(
-            field,
-            format!("'{v}' is not one of: {names}"),
-            format!("“{v}”不是有效取值（可选：{names}）"),
-        )
-    })
 }
 
 impl Intake {

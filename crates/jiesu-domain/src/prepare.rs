@@ -9,6 +9,7 @@ use crate::auth::{authorize, Actor};
 use crate::category::CategoryTree;
 use crate::command::{decide, AssignmentRequest, Command};
 use crate::deadline::DeadlineSource;
+use crate::error::parse_wire as wire;
 use crate::error::DomainError;
 use crate::event::{CallbackOutcome, TicketId};
 use crate::org::OrgTree;
@@ -525,21 +526,6 @@ impl ActionRequest {
             Action::AttachDuplicate | Action::Attach | Action::Remind => return None,
         })
     }
-}
-
-fn wire<T>(
-    field: &str,
-    v: &str,
-    parse: fn(&str) -> Option<T>,
-    names: String,
-) -> Result<T, DomainError> {
-    parse(v).ok_or_else(|| {
-        DomainError::invalid(
-            field,
-            format!("'{v}' is not one of: {names}"),
-            format!("“{v}”不是有效取值（可选：{names}）"),
-        )
-    })
 }
 
 fn need(field: &str, v: Option<String>) -> Result<String, DomainError> {

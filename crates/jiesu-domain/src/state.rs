@@ -86,6 +86,7 @@ impl AssignmentState {
 
 /// A pending return request (退单).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PendingReturn {
     /// Why, in words.
     pub reason: ReturnReason,
@@ -97,6 +98,7 @@ pub struct PendingReturn {
 
 /// A pending extension request (延期).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PendingExtension {
     /// The new finish deadline asked for.
     pub until: DateTime<Utc>,
@@ -176,6 +178,7 @@ impl Assignment {
 
 /// A whistle (吹哨) and who has reported (报到).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Whistle {
     /// Who did it.
     pub by: String,
@@ -193,6 +196,7 @@ pub struct Whistle {
 
 /// A recorded callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CallbackRecord {
     /// The handling round (1, then one more per reopen).
     pub round: u32,
@@ -204,6 +208,7 @@ pub struct CallbackRecord {
 
 /// An escalation (提级).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Escalation {
     /// The escalation level (提级).
     pub level: EscalationLevel,

@@ -46,11 +46,8 @@ pub struct TicketView {
     pub answer: Option<String>,
     pub result_text: Option<String>,
     pub special_handling: Option<&'static str>,
-    #[schemars(with = "Vec<mirror::CallbackRecord>")]
     pub callbacks: Vec<jiesu_domain::state::CallbackRecord>,
-    #[schemars(with = "Vec<mirror::Whistle>")]
     pub whistles: Vec<jiesu_domain::state::Whistle>,
-    #[schemars(with = "Vec<mirror::Escalation>")]
     pub escalations: Vec<jiesu_domain::state::Escalation>,
     pub round: u32,
     /// 合并 — the ticket this one was merged into.
@@ -201,16 +198,13 @@ pub struct AssignmentView {
     pub state: &'static str,
     pub state_label: &'static str,
     pub dispatched_at: DateTime<Utc>,
-    #[schemars(with = "mirror::Deadlines")]
     pub deadlines: jiesu_domain::event::Deadlines,
     pub signed_at: Option<DateTime<Utc>>,
     pub responded_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     /// 退单 — a return waiting for the centre's decision.
-    #[schemars(with = "Option<mirror::PendingReturn>")]
     pub pending_return: Option<jiesu_domain::state::PendingReturn>,
     /// 延期 — an extension waiting for the centre's decision.
-    #[schemars(with = "Option<mirror::PendingExtension>")]
     pub pending_extension: Option<jiesu_domain::state::PendingExtension>,
     /// The centre's own deadline for deciding the pending return (审核时限).
     pub return_review_due: Option<DateTime<Utc>>,
@@ -249,86 +243,6 @@ pub enum ClockState {
     Overdue,
     Met,
     MetLate,
-}
-
-/// Shapes of domain values inside views, for the document only (the domain crate knows no schema
-/// library); each mirrors the domain type's serde form.
-#[allow(dead_code)]
-pub mod mirror {
-    use chrono::{DateTime, Utc};
-    use schemars::JsonSchema;
-
-    /// 时限 — the sign, respond and finish deadlines.
-    #[derive(JsonSchema)]
-    pub struct Deadlines {
-        pub sign: DateTime<Utc>,
-        pub respond: DateTime<Utc>,
-        pub finish: DateTime<Utc>,
-    }
-
-    /// 退单申请 — a pending return.
-    #[derive(JsonSchema)]
-    pub struct PendingReturn {
-        pub reason: String,
-        pub text: String,
-        pub at: DateTime<Utc>,
-    }
-
-    /// 延期申请 — a pending extension.
-    #[derive(JsonSchema)]
-    pub struct PendingExtension {
-        pub until: DateTime<Utc>,
-        pub reason: String,
-        pub at: DateTime<Utc>,
-    }
-
-    /// 吹哨 — a whistle summoning units.
-    #[derive(JsonSchema)]
-    pub struct Whistle {
-        pub by: String,
-        pub summoned: Vec<String>,
-        /// (unit code, reported at)
-        pub reported: Vec<(String, DateTime<Utc>)>,
-        pub reason: String,
-        pub at: DateTime<Utc>,
-        pub report_deadline: DateTime<Utc>,
-    }
-
-    /// 提级 — an escalation.
-    #[derive(JsonSchema)]
-    pub struct Escalation {
-        pub level: String,
-        pub to_unit: Option<String>,
-        pub reason: String,
-        pub at: DateTime<Utc>,
-    }
-
-    /// 回访 — one callback of a round.
-    #[derive(JsonSchema)]
-    pub struct CallbackRecord {
-        pub round: u32,
-        pub at: DateTime<Utc>,
-        pub outcome: CallbackOutcome,
-    }
-
-    /// What the callback found.
-    #[derive(JsonSchema)]
-    #[serde(tag = "outcome", rename_all = "snake_case")]
-    pub enum CallbackOutcome {
-        Reached {
-            contacted: bool,
-            resolution: String,
-            satisfaction: String,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            attitude: Option<String>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            comment: Option<String>,
-        },
-        Unreachable {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            note: Option<String>,
-        },
-    }
 }
 
 /// The staff view of a ticket. Returns the view and whether personal data was shown unmasked.
