@@ -68,8 +68,8 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
   const server = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
+  // up to 60 s: 300 tries 200 ms apart (a count, not the wall clock)
+  for (let tries = 0; ; tries++) {
     if (server.exitCode !== null) throw new Error(`jiesu serve exited (${server.exitCode}):\n${serverLog}`);
     try {
       const r = await fetch(`${base}/api/openapi.json`);
@@ -77,7 +77,7 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
     } catch {
       /* not up yet */
     }
-    if (Date.now() > deadline) throw new Error(`jiesu serve did not answer within 60 s:\n${serverLog}`);
+    if (tries >= 300) throw new Error(`jiesu serve did not answer within 60 s:\n${serverLog}`);
     await sleep(200);
   }
   const browser = await chromium.launch({
