@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::event::*;
 use jiesu_domain::state::*;
 use jiesu_domain::ticket::*;
@@ -53,12 +52,23 @@ fn new_ticket() -> (TicketState, Vec<Event>) {
     (TicketState::created(1, &ev).unwrap(), vec![ev])
 }
 
+/// The clocks of a 7-day assignment started at `at`, in calendar time (the domain takes deadlines
+/// from a `DeadlineSource`; the server's is `jiesu_routing::DeadlineEngine`): sign in 2 hours,
+/// respond in 24, finish in 7 days.
+fn d7(at: DateTime<Utc>) -> jiesu_domain::event::Deadlines {
+    jiesu_domain::event::Deadlines {
+        sign: at + Duration::hours(2),
+        respond: at + Duration::hours(24),
+        finish: at + Duration::days(7),
+    }
+}
+
 fn assign(unit: &str, role: AssignmentRole, at: DateTime<Utc>) -> AssignmentRequest {
     AssignmentRequest {
         unit: unit.into(),
         role,
         tier: DeadlineTier::D7,
-        deadlines: DeadlineRules::default().deadlines(DeadlineTier::D7, at),
+        deadlines: d7(at),
     }
 }
 
@@ -217,7 +227,7 @@ fn reopened_ticket_starts_a_new_round_with_new_deadlines() {
         run(&mut st, &mut log, cmd, at).unwrap();
     }
     let later = at + Duration::days(2);
-    let d = DeadlineRules::default().deadlines(DeadlineTier::D7, later);
+    let d = d7(later);
     run(
         &mut st,
         &mut log,
@@ -385,12 +395,7 @@ fn make(kind: u8, unit: String, flag: bool, n: u8, at: DateTime<Utc>, st: &Ticke
                 .assignments
                 .iter()
                 .filter(|a| a.role == AssignmentRole::Lead && a.state == AssignmentState::Finished)
-                .map(|a| {
-                    (
-                        a.unit.clone(),
-                        DeadlineRules::default().deadlines(DeadlineTier::D7, at),
-                    )
-                })
+                .map(|a| (a.unit.clone(), d7(at)))
                 .collect(),
         },
         19 => Command::Close { note: None },

@@ -1,18 +1,19 @@
-//! `allowed_actions` against what the server runs: for random sequences of actions on a ticket,
-//! every action it lists is accepted (prepare + authorize + decide) with some valid body, and
-//! every action it does not list is refused whatever valid body is sent.
+//! `allowed_actions` against what the server runs — the domain's prepare, authorize and decide with
+//! the server's deadline engine ([`DeadlineEngine::city_default`]): for random sequences of actions
+//! on a ticket, every action it lists is accepted with some valid body, and every action it does not
+//! list is refused whatever valid body is sent.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jiesu_domain::action::Action;
 use jiesu_domain::auth::{authorize, Actor};
 use jiesu_domain::category::{Category, CategoryTree};
 use jiesu_domain::command::execute;
-use jiesu_domain::deadline::DeadlineRules;
 use jiesu_domain::event::Event;
 use jiesu_domain::org::{OrgTree, Unit, UnitKind};
 use jiesu_domain::prepare::*;
 use jiesu_domain::ticket::*;
-use jiesu_domain::{allowed_actions, prepare, Role, TicketState};
+use jiesu_domain::{allowed_actions, prepare, CityZone, Role, TicketState};
+use jiesu_routing::DeadlineEngine;
 use proptest::prelude::*;
 
 fn unit(code: &str, kind: UnitKind, parent: Option<&str>) -> Unit {
@@ -287,7 +288,7 @@ fn bodies(action: Action) -> Vec<ActionRequest> {
 struct World {
     org: OrgTree,
     categories: CategoryTree,
-    rules: DeadlineRules,
+    deadlines: DeadlineEngine,
 }
 
 impl World {
@@ -297,7 +298,7 @@ impl World {
             org: &self.org,
             categories: &self.categories,
             now,
-            deadlines: &self.rules,
+            deadlines: &self.deadlines,
             catalogue_tier: &none,
             merge_primary: Some((99, s("2026030200000099"))),
         })
@@ -329,7 +330,7 @@ proptest! {
         help in any::<bool>(),
         steps in proptest::collection::vec((0usize..9, 0usize..26, 0usize..64, 0i64..4000), 1..40),
     ) {
-        let w = World { org: org(), categories: categories(), rules: DeadlineRules::default() };
+        let w = World { org: org(), categories: categories(), deadlines: DeadlineEngine::city_default(CityZone::default(), t0()) };
         let actors = actors();
         let mut t = new_ticket(if help { RequestType::Help } else { RequestType::Complaint });
         let mut now = t0();
