@@ -22,6 +22,24 @@ fn one(c: &Connection, sql: &str) -> Result<i64> {
         .unwrap_or(0))
 }
 
+/// Tickets per month of intake in the city's zone (`YYYY-MM`): counted per UTC minute in SQL (every
+/// zone's offset is whole minutes), each minute put in its local month by the zone.
+fn by_city_month(c: &Connection) -> Result<Vec<(String, i64)>> {
+    let zone = zone_in(c)?;
+    let mut months: std::collections::BTreeMap<String, i64> = Default::default();
+    for (minute, n) in rows(
+        c,
+        "SELECT substr(created_at, 1, 16) AS m, COUNT(*) FROM tickets GROUP BY m",
+    )? {
+        let at = crate::time::parse(&format!("{minute}:00Z"))
+            .ok_or_else(|| StoreError::Db(format!("stored time '{minute}' is not RFC 3339")))?;
+        *months
+            .entry(zone.date(at).format("%Y-%m").to_string())
+            .or_default() += n;
+    }
+    Ok(months.into_iter().collect())
+}
+
 impl StatsStore for SqliteStore {
     fn dispatch_accuracy(&self) -> Result<DispatchAccuracy> {
         self.read(|c| {
@@ -98,10 +116,7 @@ impl StatsStore for SqliteStore {
                     c,
                     "SELECT category_code, COUNT(*) FROM tickets GROUP BY category_code ORDER BY category_code",
                 )?,
-                by_month: rows(
-                    c,
-                    "SELECT substr(datetime(created_at, '+8 hours'), 1, 7) AS m, COUNT(*) FROM tickets GROUP BY m ORDER BY m",
-                )?,
+                by_month: by_city_month(c)?,
                 answered_directly: one(c, "SELECT COUNT(*) FROM tickets WHERE answered_directly = 1")?,
                 special_handled: one(c, "SELECT COUNT(*) FROM tickets WHERE special IS NOT NULL")?,
                 dispatched: one(c, "SELECT COUNT(*) FROM tickets WHERE first_dispatched_at IS NOT NULL")?,
