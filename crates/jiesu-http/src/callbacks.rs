@@ -57,7 +57,7 @@ pub async fn due(
         Ok((out, page.total))
     })
     .await??;
-    Ok(axum::Json(paging.into_body(json!({"items": items}), total)))
+    Ok(axum::Json(paging.with_body(json!({"items": items}), total)))
 }
 
 /// `POST /api/v1/tickets/{id}/rating-link` — a one-time link the citizen can use instead of a call.

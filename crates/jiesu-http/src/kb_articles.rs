@@ -537,7 +537,7 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(axum::Json(paging.into_body(json!({"items": items}), total)))
+    Ok(axum::Json(paging.with_body(json!({"items": items}), total)))
 }
 
 /// `GET /api/v1/kb/articles/{id}/versions` — every version with who wrote and reviewed it.

@@ -74,8 +74,8 @@ impl Paging {
         json!({"total": total, "page": self.page, "page_size": self.page_size})
     }
 
-    /// `answer` merged into `body` (an object).
-    pub fn into_body(&self, mut body: Value, total: u64) -> Value {
+    /// The answer `body` (an object) with `answer`'s members (an object).
+    pub fn with_body(&self, mut body: Value, total: u64) -> Value {
         if let (Value::Object(b), Value::Object(a)) = (&mut body, self.answer(total)) {
             b.extend(a);
         }

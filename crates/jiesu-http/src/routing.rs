@@ -421,7 +421,7 @@ pub async fn draft_rules(
         .collect();
     if by_start {
         // stable: equal starts keep the catalogue's order
-        matching.sort_by(|a, b| b.effective_from.cmp(&a.effective_from));
+        matching.sort_by_key(|r| std::cmp::Reverse(r.effective_from));
     }
     let total = matching.len() as u64;
     let rules: Vec<Value> = paging
@@ -429,7 +429,7 @@ pub async fn draft_rules(
         .into_iter()
         .map(|r| rule_json(&st, r))
         .collect();
-    Ok(axum::Json(paging.into_body(
+    Ok(axum::Json(paging.with_body(
         json!({"version": version, "rules": rules, "catalogue_rules": cat.len()}),
         total,
     )))
