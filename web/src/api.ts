@@ -161,8 +161,22 @@ export interface CatalogueRule {
   effective_from: string;
   effective_to?: string | null;
   note?: string | null;
+  /** The scope in words (`分类 1701 · 全市`, `category 1701, anywhere`). */
+  scope_zh?: string;
+  scope_en?: string;
   /** The rule's columns as text, as the inline editor shows them. */
   fields?: RuleFields;
+}
+
+/** Filters, order and page of a catalogue's rule list (`GET /catalogue/drafts/{version}/rules`). */
+export interface RulesQuery {
+  q?: string;
+  tier?: string;
+  kind?: string;
+  in_force?: boolean;
+  sort?: string;
+  page?: number;
+  page_size?: number;
 }
 
 /** One rule version's catalogue columns (the CSV row), for the inline editor. */
@@ -740,7 +754,8 @@ export const api = {
       'GET',
       `/api/v1/kb/articles/${encodeURIComponent(id)}`,
     ),
-  kbList: (p: { status?: string; q?: string } = {}) => request<{ items: KbListItem[]; total: number }>('GET', `/api/v1/kb/articles${qs(p)}`),
+  kbList: (p: { status?: string; q?: string; sort?: string; page?: number; page_size?: number } = {}) =>
+    request<{ items: KbListItem[]; total: number; page: number; page_size: number }>('GET', `/api/v1/kb/articles${qs(p)}`),
   kbVersions: (id: string) => request<{ id: string; versions: KbVersion[] }>('GET', `/api/v1/kb/articles/${encodeURIComponent(id)}/versions`),
   kbCreate: (body: KbArticleInput) => request<KbArticleFull>('POST', '/api/v1/kb/articles', body),
   kbUpdate: (id: string, body: KbArticleInput) => request<KbArticleFull>('PUT', `/api/v1/kb/articles/${encodeURIComponent(id)}`, body),
@@ -791,8 +806,9 @@ export const api = {
   lint: () => request<LintReport>('GET', '/api/v1/catalogue/lint'),
   /** The CSV as text (the export needs the bearer token, so it is fetched, not linked). */
   exportCatalogue: (draft = false) => requestText(`/api/v1/catalogue/export.csv${draft ? '?version=draft' : ''}`),
-  draftRules: (version: number | 'draft' | 'published' = 'draft') =>
-    request<{ version: number | null; rules: CatalogueRule[] }>('GET', `/api/v1/catalogue/drafts/${version}/rules`),
+  /** One page of a catalogue's rules (`published` with `in_force`: the rules in force today). */
+  draftRules: (version: number | 'draft' | 'published' = 'draft', p: RulesQuery = {}) =>
+    request<{ version: number | null; rules: CatalogueRule[]; total: number; page: number; page_size: number; catalogue_rules: number }>('GET', `/api/v1/catalogue/drafts/${version}/rules${qs({ ...p })}`),
   editDraft: (baseVersion: number | null, edit: RuleEdit) =>
     request<{ version: number; status: string; rules: number; lint: LintReport }>('POST', '/api/v1/catalogue/draft/edit', { base_version: baseVersion, edit }),
   exportCatalogueXlsx: (draft = false) => requestBlob(`/api/v1/catalogue/export.xlsx${draft ? '?version=draft' : ''}`),

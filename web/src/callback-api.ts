@@ -155,7 +155,7 @@ export function drillUrl(p: { month: string; unit?: string; level: ScoreLevel; m
 }
 
 export const cbApi = {
-  due: () => request<{ items: DueItem[] }>('GET', '/api/v1/callbacks/due'),
+  due: (p: { page?: number; page_size?: number } = {}) => request<{ items: DueItem[]; total: number; page: number; page_size: number }>('GET', `/api/v1/callbacks/due${qs(p)}`),
   ratingLink: (id: number) => request<RatingLink>('POST', `/api/v1/tickets/${id}/rating-link`, {}),
   rateInfo: (token: string) => request<RateInfo>('GET', `/api/v1/public/rate/${enc(token)}`),
   rate: (token: string, body: { contacted: boolean; resolution: string; satisfaction: string; comment?: string }) =>

@@ -990,6 +990,16 @@ const S = {
   pg_prev: ['上一页', 'Previous'],
   pg_next: ['下一页', 'Next'],
   pg_of: ['第 {page} / {pages} 页，共 {total} 条', 'Page {page} of {pages}, {total} in all'],
+  // Long staff lists a page at a time (pager.ts, callbacks, kb, catalogue) and the staff menu on a phone
+  menu: ['菜单', 'Menu'],
+  list_page_empty: ['这一页没有条目，请回到上一页', 'Nothing on this page; go back a page'],
+  kbm_sort: ['排序', 'Order'],
+  kbm_sort_id: ['按编号', 'By id'],
+  kbm_sort_updated: ['最近修改在前', 'Latest change first'],
+  cat_sort: ['排序', 'Order'],
+  cat_sort_catalogue: ['目录顺序', 'Catalogue order'],
+  cat_sort_from: ['生效日期新的在前', 'Latest start first'],
+  cat_matching: ['符合条件的规则 {n} 条', '{n} rules match'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof S;

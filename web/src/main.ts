@@ -103,7 +103,10 @@ function topbar(route: Route): HTMLElement {
   let right: HTMLElement;
   let who: HTMLElement | null = null;
   if (user && !['submit', 'track', '', 'login', 'ask'].includes(section)) {
-    nav = h('nav', { class: 'nav', 'aria-label': t('nav_main') }, navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])));
+    nav = menuNav(
+      { kind: 'staff', label: t('menu'), testid: 'staff-menu' },
+      navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])),
+    );
     if (can('unit-desk') && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
     who = h(
       'div',
@@ -143,32 +146,43 @@ function topbar(route: Route): HTMLElement {
  * "☰ 菜单" button that opens the same links as a list, so every public page is one tap away.
  */
 function publicNav(section: string, navLink: (label: string, path: string, key: string) => HTMLElement): HTMLElement {
-  const listId = 'public-menu';
-  const links = h(
-    'div',
-    { class: 'public-menu-links', id: listId, 'data-testid': 'public-menu-links' },
+  return menuNav({ kind: 'public', label: t('pub_menu'), testid: 'public-menu' }, [
     navLink(t('nav_submit'), '/submit', 'submit'),
     navLink(t('nav_track'), '/track', 'track'),
     navLink(t('nav_ask'), '/ask', 'ask'),
     navLink(t('nav_scores'), '/scores', 'scores'),
     session.user ? null : h('a', { href: '#/login', class: `menu-only ${section === 'login' ? 'active' : ''}` }, t('nav_login')),
-  );
-  const nav = h('nav', { class: 'nav public-nav', 'aria-label': t('nav_main') });
-  const toggle = button([h('span', { class: 'menu-icon', 'aria-hidden': 'true' }, '☰'), ' ', t('pub_menu')], {
+  ]);
+}
+
+/**
+ * The top bar's menu (public pages and, signed in, the staff pages): the links inline on a
+ * desktop; on a phone (CSS, ≤ 720 px) behind a labelled "☰ 菜单" button (`aria-expanded`,
+ * `aria-controls`) that opens them as a list. A tap on a link, or Escape (focus back on the
+ * button), closes it; every navigation rebuilds the top bar closed.
+ */
+function menuNav(o: { kind: 'public' | 'staff'; label: string; testid: string }, items: (HTMLElement | null)[]): HTMLElement {
+  const listId = `${o.kind}-menu`;
+  const links = h('div', { class: `menu-links ${o.kind}-menu-links`, id: listId, 'data-testid': `${o.testid}-links` }, items);
+  const nav = h('nav', { class: `nav menu-nav ${o.kind}-nav`, 'aria-label': t('nav_main') });
+  const setOpen = (open: boolean) => {
+    nav.classList.toggle('open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+  };
+  const toggle = button([h('span', { class: 'menu-icon', 'aria-hidden': 'true' }, '☰'), ' ', o.label], {
     class: 'btn ghost menu-toggle',
     'aria-expanded': 'false',
     'aria-controls': listId,
-    'data-testid': 'public-menu',
-    onclick: () => {
-      const open = !nav.classList.contains('open');
-      nav.classList.toggle('open', open);
-      toggle.setAttribute('aria-expanded', String(open));
-    },
+    'data-testid': o.testid,
+    onclick: () => setOpen(!nav.classList.contains('open')),
   });
   links.addEventListener('click', (ev) => {
-    if ((ev.target as Element).closest('a')) {
-      nav.classList.remove('open');
-      toggle.setAttribute('aria-expanded', 'false');
+    if ((ev.target as Element).closest('a')) setOpen(false);
+  });
+  nav.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && nav.classList.contains('open')) {
+      setOpen(false);
+      toggle.focus();
     }
   });
   mount(nav, toggle, links);

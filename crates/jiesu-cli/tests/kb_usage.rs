@@ -42,7 +42,13 @@ fn generated_direct_answers_are_counted_on_the_articles_of_the_kb_list() {
         })
         .collect();
     // the list the page joins the counts onto
-    let (st, _, list) = call(&s, "GET", "/api/v1/kb/articles", Some(&sup), None);
+    let (st, _, list) = call(
+        &s,
+        "GET",
+        "/api/v1/kb/articles?page_size=500",
+        Some(&sup),
+        None,
+    );
     assert_eq!(st, 200, "{list}");
     let ids: Vec<String> = list["items"]
         .as_array()
@@ -50,6 +56,11 @@ fn generated_direct_answers_are_counted_on_the_articles_of_the_kb_list() {
         .iter()
         .map(|a: &Value| a["id"].as_str().unwrap().to_string())
         .collect();
+    assert_eq!(
+        ids.len() as u64,
+        list["total"].as_u64().unwrap(),
+        "one page holds every article"
+    );
     for id in per_article.keys() {
         assert!(
             ids.contains(id),

@@ -347,7 +347,7 @@ fn a_rule_edited_in_the_browser_becomes_a_draft_checked_like_a_file_row() {
     );
     assert_eq!(st, 200, "{published}");
     let rules = published["rules"].as_array().unwrap();
-    let total = rules.len();
+    let total = published["total"].as_u64().unwrap() as usize;
     let first = rules[0]["fields"].clone();
     // Change the first rule's tier: a draft appears with the same number of rules.
     let mut changed = first.clone();
@@ -395,7 +395,10 @@ fn a_rule_edited_in_the_browser_becomes_a_draft_checked_like_a_file_row() {
     let (st, _, dr) = call(
         &s,
         "GET",
-        "/api/v1/catalogue/drafts/draft/rules",
+        &format!(
+            "/api/v1/catalogue/drafts/draft/rules?q={}",
+            first["id"].as_str().unwrap()
+        ),
         Some(&disp),
         None,
     );

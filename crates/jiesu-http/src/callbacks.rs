@@ -5,6 +5,7 @@
 use crate::auth::{new_token, token_hash, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
+use crate::paging::Paging;
 use crate::tickets::load_visible;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -22,33 +23,41 @@ fn desk(actor: &jiesu_domain::Actor) -> ApiResult<()> {
     crate::auth::require(actor, jiesu_domain::capability::Capability::CallbackDesk)
 }
 
-/// `GET /api/v1/callbacks/due` — results submitted, then open tickets whose finish deadline passed.
+/// The callback queue's paging parameters (`page` from 1, `page_size` 1–500, 50 by default).
+#[derive(Deserialize, Default)]
+pub struct DueQuery {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// `GET /api/v1/callbacks/due?page=&page_size=` — one page of the queue: results submitted, then
+/// open tickets whose finish deadline passed, each with its unreachable attempts; `total` counts
+/// the whole queue.
 pub async fn due(
     State(st): State<AppState>,
     Caller(actor): Caller,
+    Query(q): Query<DueQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     desk(&actor)?;
+    let paging = Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 50)?;
     let now = st.now();
     let s2 = st.clone();
-    let items = tokio::task::spawn_blocking(move || -> jiesu_store::Result<Vec<Value>> {
-        let mut out = Vec::new();
-        for (q, reason) in [
-            (TicketQuery { status: Some("result_submitted".into()), by_deadline: true, page_size: 100, ..Default::default() }, "result_submitted"),
-            (TicketQuery { overdue_at: Some(now), by_deadline: true, page_size: 50, ..Default::default() }, "deadline_passed"),
-        ] {
-            for t in s2.store.list_tickets(&q)?.items {
-                let attempts = s2.store.load_ticket(t.id)?.map(|(s, _)| s.unreachable_attempts()).unwrap_or(0);
-                out.push(json!({"id": t.id, "number": t.number, "title": t.title, "status": t.status,
-                    "status_label": Status::label_zh_of(&t.status), "lead_unit": t.lead_unit,
-                    "lead_unit_name": t.lead_unit.as_deref().and_then(|u| s2.org.get(u)).map(|u| u.name.clone()),
-                    "finish_deadline": t.finish_deadline, "reason": reason, "unreachable_attempts": attempts,
-                    "max_attempts": jiesu_domain::command::MAX_CALLBACK_ATTEMPTS}));
-            }
+    let (items, total) = tokio::task::spawn_blocking(move || -> jiesu_store::Result<(Vec<Value>, u64)> {
+        let page = s2.store.callback_queue(now, paging.page, paging.page_size)?;
+        let mut out = Vec::with_capacity(page.items.len());
+        for t in page.items {
+            let reason = if t.status == "result_submitted" { "result_submitted" } else { "deadline_passed" };
+            let attempts = s2.store.load_ticket(t.id)?.map(|(s, _)| s.unreachable_attempts()).unwrap_or(0);
+            out.push(json!({"id": t.id, "number": t.number, "title": t.title, "status": t.status,
+                "status_label": Status::label_zh_of(&t.status), "lead_unit": t.lead_unit,
+                "lead_unit_name": t.lead_unit.as_deref().and_then(|u| s2.org.get(u)).map(|u| u.name.clone()),
+                "finish_deadline": t.finish_deadline, "reason": reason, "unreachable_attempts": attempts,
+                "max_attempts": jiesu_domain::command::MAX_CALLBACK_ATTEMPTS}));
         }
-        Ok(out)
+        Ok((out, page.total))
     })
     .await??;
-    Ok(axum::Json(json!({"items": items})))
+    Ok(axum::Json(paging.with_body(json!({"items": items}), total)))
 }
 
 /// `POST /api/v1/tickets/{id}/rating-link` — a one-time link the citizen can use instead of a call.

@@ -11,6 +11,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -443,10 +444,18 @@ pub struct ListQuery {
     status: Option<String>,
     #[serde(default)]
     q: Option<String>,
+    /// `id` (the default: by article id) or `updated` (the newest change first).
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+    #[serde(default)]
+    page_size: Option<String>,
 }
 
-/// `GET /api/v1/kb/articles?status=&q=` — every article's newest version (with the published one
-/// and whether it is valid today), for staff.
+/// `GET /api/v1/kb/articles?status=&q=&sort=id|updated&page=&page_size=` — one page (50 by
+/// default) of every article's newest version (with the published one and whether it is valid
+/// today), for staff; `total` counts the articles that match.
 pub async fn list(
     State(st): State<AppState>,
     Caller(actor): Caller,
@@ -462,6 +471,18 @@ pub async fn list(
             ));
         }
     }
+    let by_update = match q.sort.as_deref().unwrap_or("id") {
+        "" | "id" => false,
+        "updated" => true,
+        s => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("'{s}' is not one of: id, updated"),
+                format!("“{s}”不是有效排序（id、updated）"),
+            ))
+        }
+    };
+    let paging = Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 50)?;
     let s2 = st.clone();
     let meta: HashMap<(String, u32), KbVersionRow> =
         tokio::task::spawn_blocking(move || s2.store.kb_all_versions())
@@ -475,7 +496,7 @@ pub async fn list(
         .kb
         .read()
         .map_err(|_| ApiError::internal("knowledge base unavailable"))?;
-    let items: Vec<Value> = kb
+    let mut matching: Vec<&Article> = kb
         .repo()
         .all_latest()
         .filter(|a| q.status.as_deref().is_none_or(|s| a.status.as_str() == s))
@@ -485,6 +506,21 @@ pub async fn list(
                 || a.question.to_lowercase().contains(&needle)
                 || a.tags.iter().any(|t| t.to_lowercase().contains(&needle))
         })
+        .collect();
+    let updated = |a: &Article| {
+        meta.get(&(a.id.clone(), a.version))
+            .map(|m| m.updated_at.clone())
+            .unwrap_or_default()
+    };
+    if by_update {
+        matching.sort_by(|a, b| updated(b).cmp(&updated(a)).then_with(|| a.id.cmp(&b.id)));
+    } else {
+        matching.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    let total = matching.len() as u64;
+    let items: Vec<Value> = paging
+        .slice(matching)
+        .into_iter()
         .map(|a| {
             let m = meta.get(&(a.id.clone(), a.version));
             let published = kb.repo().published(&a.id);
@@ -501,7 +537,7 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(axum::Json(json!({"items": items, "total": items.len()})))
+    Ok(axum::Json(paging.with_body(json!({"items": items}), total)))
 }
 
 /// `GET /api/v1/kb/articles/{id}/versions` — every version with who wrote and reviewed it.

@@ -21,6 +21,7 @@ mod kb_articles;
 pub mod notify;
 mod openapi;
 pub(crate) mod overview;
+pub(crate) mod paging;
 mod reference;
 pub(crate) mod route_table;
 mod routing;
@@ -180,7 +181,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/tickets/{id}/attachments/{att}", attachments::download, doc("Download an attachment (for those who may see the ticket)").media("application/octet-stream"))
         .get("/api/v1/tickets/{id}/route", routing::route, doc("The routing engine's proposal for the ticket with its explanation"))
         .post("/api/v1/tickets/{id}/rating-link", callbacks::rating_link, doc("A one-time self-rating link for the citizen (7 days)"))
-        .get("/api/v1/callbacks/due", callbacks::due, doc("Callback desk queue with unreachable attempts"))
+        .get("/api/v1/callbacks/due", callbacks::due, doc("Callback desk queue (results submitted, then open tickets past their deadline) with unreachable attempts: page, page_size (1–500, 50 by default); answers items, total, page, page_size"))
         .get("/api/v1/callbacks/recheck-sample", callbacks::recheck_sample, doc("Reproducible sample of called-back tickets to re-check (from, to, n)"))
         .get("/api/v1/callbacks/rechecks", callbacks::rechecks, doc("Re-checks recorded in [from, to)"))
         .post("/api/v1/callbacks/rechecks", callbacks::record_recheck, doc("Record a re-check of a ticket's callback: agree, or disagree with a note").body::<callbacks::RecheckBody>())
@@ -191,7 +192,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/tickets/{id}/duplicates", kb::duplicates, doc("Requests about the same problem at the same place in the last 72 hours, with the reasons"))
         .post("/api/v1/duplicates/candidates", kb::duplicate_candidates, doc("Duplicate candidates for a request being taken in (draft text and place, before the ticket exists); same engine and thresholds as a ticket's duplicates").body::<kb::DraftBody>())
         .get("/api/v1/kb/search", kb::search, doc("Knowledge-base search with highlighting (published articles valid today)"))
-        .get("/api/v1/kb/articles", kb_articles::list, doc("Knowledge-base articles: every article's newest version (status, q)"))
+        .get("/api/v1/kb/articles", kb_articles::list, doc("Knowledge-base articles: every article's newest version (status, q, sort=id|updated, page, page_size 1–500, 50 by default); answers items, total, page, page_size"))
         .post("/api/v1/kb/articles", kb_articles::create, doc("A new knowledge-base article (draft)").body::<kb_articles::ArticleBody>())
         .get("/api/v1/kb/articles/{id}", kb::article, doc("The published version of an article"))
         .put("/api/v1/kb/articles/{id}", kb_articles::update, doc("Edit an article (the draft, or a new version)").body::<kb_articles::ArticleBody>())
@@ -212,7 +213,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/catalogue/export.xlsx", routing::export_xlsx, doc("The published catalogue as an Excel workbook").media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         .post("/api/v1/catalogue/import", routing::import_csv, doc("Import a catalogue (body: the CSV, or an xlsx workbook): stored as a draft if valid, else 422 listing every problem with its line, and nothing changes"))
         .get("/api/v1/catalogue/lint", routing::lint, doc("Catalogue lint: conflicts, gaps and rules pointing at retired units"))
-        .get("/api/v1/catalogue/drafts/{version}/rules", routing::draft_rules, doc("Every rule version of a draft with its columns as the editor shows them").param("version", "string", "The catalogue version: a number, `draft` for the newest draft, or `published`"))
+        .get("/api/v1/catalogue/drafts/{version}/rules", routing::draft_rules, doc("The rule versions of a draft with their columns as the editor shows them (q, tier, kind=street|district|city|enterprise, in_force=true, sort=catalogue|from, page, page_size 1–500, 50 by default); answers rules, total, page, page_size").param("version", "string", "The catalogue version: a number, `draft` for the newest draft, or `published`"))
         .post("/api/v1/catalogue/draft/edit", routing::edit_draft, doc("Add, change or remove one rule version of the draft; checked like a file row, refused with every problem named, and then nothing changes").body::<routing::EditBody>())
         .get("/api/v1/catalogue/drafts/{version}/whatif", routing::whatif, doc("What-if: the draft replayed over past tickets (months=1)"))
         .post("/api/v1/catalogue/drafts/{version}/publish", routing::publish, doc("The draft becomes the catalogue in force"))

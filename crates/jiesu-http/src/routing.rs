@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::tickets::load_visible;
 use crate::AppState;
 use axum::body::Bytes;
@@ -241,14 +242,135 @@ pub async fn import_csv(
     ))
 }
 
-/// `GET /api/v1/catalogue/drafts/{version}/rules` — every rule version of a draft (`{version}`
-/// may be `draft` for the newest one, or `published`), with its columns as the editor shows them.
+/// Filters, order and page of a catalogue's rule list.
+#[derive(Deserialize, Default)]
+pub struct RulesQuery {
+    /// Words that must all appear (case-insensitive) in the rule's id, category code or name,
+    /// scope text, keywords, note, unit references or the names of the units it names.
+    q: Option<String>,
+    /// Only rules of this deadline tier (`2h`, `24h`, `7d`, `15d`).
+    tier: Option<String>,
+    /// Only rules whose lead is of this kind: `street`, `district`, `city` or `enterprise`.
+    kind: Option<String>,
+    /// `true`: only the rule versions in force today (the city's date).
+    in_force: Option<String>,
+    /// `catalogue` (the default: the catalogue's order) or `from` (latest start first).
+    sort: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// The kind of unit a rule's lead is, as the catalogue page filters it: the request's street,
+/// a district unit (the district itself, a department slot, a district unit's code), a city
+/// department, or an enterprise (a utility or the e-commerce firm named in the request).
+fn lead_kind(st: &AppState, r: &jiesu_routing::Rule) -> &'static str {
+    use jiesu_domain::org::UnitKind;
+    use jiesu_routing::catalogue::UnitRef;
+    let Some(lead) = r
+        .assignments
+        .iter()
+        .find(|a| a.role == jiesu_domain::ticket::AssignmentRole::Lead)
+    else {
+        return "other";
+    };
+    match &lead.unit {
+        UnitRef::Street => "street",
+        UnitRef::District | UnitRef::DistrictDept(_) => "district",
+        UnitRef::Ecommerce => "enterprise",
+        UnitRef::Unit(code) => match st.org.get(code).map(|u| u.kind) {
+            Some(UnitKind::StreetTown | UnitKind::Community) => "street",
+            Some(UnitKind::District | UnitKind::DistrictDepartment) => "district",
+            Some(UnitKind::CityDepartment | UnitKind::Centre) => "city",
+            Some(UnitKind::StateEnterprise | UnitKind::Ecommerce) => "enterprise",
+            _ => "other",
+        },
+    }
+}
+
+/// What the rule search looks in, lower-cased: the rule's own columns and the names of the
+/// category, the place and the units it names.
+fn rule_haystack(st: &AppState, r: &jiesu_routing::Rule) -> String {
+    use jiesu_routing::catalogue::UnitRef;
+    let (zh, en) = r.scope_text();
+    let mut hay = vec![
+        r.id.clone(),
+        r.category_prefix.clone(),
+        zh,
+        en,
+        r.assignments_field(),
+    ];
+    if let Some(c) = st.categories.get(&r.category_prefix) {
+        hay.push(st.categories.path_label(&c.code));
+    }
+    if let Some(u) = r.place.code().and_then(|c| st.org.get(c)) {
+        hay.push(u.name.clone());
+    }
+    for a in &r.assignments {
+        if let UnitRef::Unit(code) = &a.unit {
+            if let Some(u) = st.org.get(code) {
+                hay.push(u.name.clone());
+            }
+        }
+    }
+    hay.extend(r.keywords.iter().cloned());
+    hay.push(r.note.clone());
+    hay.join(" ").to_lowercase()
+}
+
+/// `GET /api/v1/catalogue/drafts/{version}/rules?q=&tier=&kind=&in_force=&sort=&page=&page_size=`
+/// — one page (50 by default) of the rule versions of a draft (`{version}` may be `draft` for the
+/// newest one, or `published`), with their columns as the editor shows them; `total` counts the
+/// rules that match the filters.
 pub async fn draft_rules(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(version): Path<String>,
+    Query(q): Query<RulesQuery>,
 ) -> ApiResult<axum::Json<Value>> {
     require(&actor, Capability::CatalogueView)?;
+    let paging = Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 50)?;
+    let tier = q.tier.as_deref().filter(|s| !s.is_empty());
+    if let Some(t) = tier {
+        if jiesu_domain::ticket::DeadlineTier::parse(t).is_none() {
+            return Err(ApiError::invalid(
+                "tier",
+                format!("'{t}' is not a deadline tier (2h, 24h, 7d, 15d)"),
+                format!("“{t}”不是有效的办理时限（2h、24h、7d、15d）"),
+            ));
+        }
+    }
+    let kind = q.kind.as_deref().filter(|s| !s.is_empty());
+    if let Some(k) = kind {
+        if !["street", "district", "city", "enterprise"].contains(&k) {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("'{k}' is not one of: street, district, city, enterprise"),
+                format!("“{k}”不是有效的主办单位类型（street、district、city、enterprise）"),
+            ));
+        }
+    }
+    let in_force = match q.in_force.as_deref().unwrap_or("") {
+        "" | "false" => false,
+        "true" => true,
+        v => {
+            return Err(ApiError::invalid(
+                "in_force",
+                format!("in_force is true or false, not '{v}'"),
+                format!("in_force 应为 true 或 false，而不是“{v}”"),
+            ))
+        }
+    };
+    let by_start = match q.sort.as_deref().unwrap_or("") {
+        "" | "catalogue" => false,
+        "from" => true,
+        v => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("'{v}' is not one of: catalogue, from"),
+                format!("“{v}”不是有效排序（catalogue、from）"),
+            ))
+        }
+    };
     let (cat, version) = match version.as_str() {
         "published" => (current_catalogue(&st), None),
         v => {
@@ -275,8 +397,42 @@ pub async fn draft_rules(
             (Arc::new(load_draft(&st, n).await?), Some(n))
         }
     };
-    let rules: Vec<Value> = cat.rules().iter().map(|r| rule_json(&st, r)).collect();
-    Ok(axum::Json(json!({"version": version, "rules": rules})))
+    let today = st.today();
+    let words: Vec<String> =
+        q.q.as_deref()
+            .unwrap_or("")
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+    let mut matching: Vec<&jiesu_routing::Rule> = cat
+        .rules()
+        .iter()
+        .filter(|r| !in_force || r.active_on(today))
+        .filter(|r| tier.is_none_or(|t| r.tier.as_str() == t))
+        .filter(|r| kind.is_none_or(|k| lead_kind(&st, r) == k))
+        .filter(|r| {
+            if words.is_empty() {
+                return true;
+            }
+            let hay = rule_haystack(&st, r);
+            words.iter().all(|w| hay.contains(w.as_str()))
+        })
+        .collect();
+    if by_start {
+        // stable: equal starts keep the catalogue's order
+        matching.sort_by_key(|r| std::cmp::Reverse(r.effective_from));
+    }
+    let total = matching.len() as u64;
+    let rules: Vec<Value> = paging
+        .slice(matching)
+        .into_iter()
+        .map(|r| rule_json(&st, r))
+        .collect();
+    Ok(axum::Json(paging.with_body(
+        json!({"version": version, "rules": rules, "catalogue_rules": cat.len()}),
+        total,
+    )))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

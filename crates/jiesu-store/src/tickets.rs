@@ -134,6 +134,16 @@ pub trait TicketStore: Send + Sync {
     fn load_ticket(&self, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>>;
     fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>>;
     fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>>;
+    /// 待回访队列 — one page of the callback desk's queue: tickets whose result was submitted
+    /// (结果已提交, nearest finish deadline first), then open tickets whose lead finish deadline
+    /// passed at `now` (same order); `total` counts both. Every ticket of the queue is on exactly
+    /// one page. `page` starts at 1; a page beyond the end is empty.
+    fn callback_queue(
+        &self,
+        now: DateTime<Utc>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<TicketSummary>>;
     /// How many tickets are stored.
     fn ticket_count(&self) -> Result<u64>;
     /// Bulk load of complete histories (the demo-city generator, legacy imports).

@@ -13,6 +13,7 @@ import { button, h, input, mount, toast } from '../dom';
 import { fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
+import { hashQuery, pageOf, pager, setHashQuery } from '../pager';
 import { href } from '../router';
 import { can, categoryPathText, enumLabel, loadActions, loadCategories, loadEnums, rememberList, unitName } from '../store';
 import { requestCard } from './ticket';
@@ -27,6 +28,7 @@ export async function callbacksPage(ctx: PageCtx): Promise<void> {
   await Promise.all([loadEnums(), loadActions()]);
   const mayRecheck = can('recheck');
   const asked = route.query.get('tab');
+  // `tab=due` (or none) is the queue
   const tab: Tab = asked === 'unresolved' ? 'unresolved' : asked === 'recheck' && mayRecheck ? 'recheck' : 'queue';
   const tabs = h(
     'nav',
@@ -51,13 +53,32 @@ function attemptsBadge(n: number, max: number): HTMLElement | null {
 async function queueTab({ route, alive }: PageCtx, body: HTMLElement): Promise<void> {
   const notice = h('div', { 'aria-live': 'polite' });
   const list = h('div', { class: 'cb-list' }, loadingBlock());
+  const pagerBox = h('div', { class: 'cb-pager' });
   const pane = h('div', { class: 'cb-pane' }, h('div', { class: 'card empty-state' }, t('callback_pick')));
-  mount(body, notice, h('div', { class: 'split' }, list, pane));
+  mount(body, notice, h('div', { class: 'split' }, h('div', { class: 'cb-col' }, list, pagerBox), pane));
   let items: DueItem[] = [];
   let selected: number | null = null;
+  // the queue a page at a time (`page` in the URL); the server sends the total
+  let page = pageOf(route.query);
+  // a shorter page on request (`page_size` in the URL; the server checks it)
+  const askedSize = Number(route.query.get('page_size')) || undefined;
+  let pageSize = askedSize ?? 50;
+  let total = 0;
+
+  const renderPager = () =>
+    mount(
+      pagerBox,
+      total > pageSize || page > 1
+        ? pager(page, pageSize, total, (p) => {
+            setHashQuery({ page: p }, 'push');
+            void loadPage(p);
+          }, 'callback-pager')
+        : null,
+    );
 
   const renderList = () => {
-    if (!items.length) return mount(list, h('div', { class: 'card empty-state' }, t('callbacks_empty')));
+    renderPager();
+    if (!items.length) return mount(list, h('div', { class: 'card empty-state' }, page > 1 && total ? t('list_page_empty') : t('callbacks_empty')));
     mount(
       list,
       h(
@@ -118,6 +139,7 @@ async function queueTab({ route, alive }: PageCtx, body: HTMLElement): Promise<v
         ),
       );
     } else mount(notice);
+    if (items.some((i) => i.id === next.id)) total = Math.max(0, total - 1);
     items = items.filter((i) => i.id !== next.id);
     const nxt = items[0];
     selected = null;
@@ -165,15 +187,25 @@ async function queueTab({ route, alive }: PageCtx, body: HTMLElement): Promise<v
     );
   };
 
-  try {
-    const res = await cbApi.due();
-    if (!alive()) return;
-    items = res.items;
-    renderList();
-  } catch (e) {
-    if (alive()) mount(list, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e)));
-    return;
-  }
+  /** Shows page `p` of the queue; false when it could not be read. */
+  const loadPage = async (p: number): Promise<boolean> => {
+    mount(list, loadingBlock());
+    try {
+      const res = await cbApi.due({ page: p, page_size: askedSize });
+      // a newer page was asked for meanwhile, or the user left
+      if (!alive() || pageOf(hashQuery()) !== p) return false;
+      page = res.page;
+      pageSize = res.page_size;
+      total = res.total;
+      items = res.items;
+      renderList();
+      return true;
+    } catch (e) {
+      if (alive()) mount(list, errorBlock(e instanceof ApiError ? e.text(lang()) : String(e), () => void loadPage(p)));
+      return false;
+    }
+  };
+  if (!(await loadPage(page))) return;
   // `#/callbacks?ticket=ID` opens that ticket's script at once (links from elsewhere).
   const pre = Number(route.query.get('ticket'));
   if (pre && alive()) void pick(pre);

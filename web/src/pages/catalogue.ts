@@ -2,18 +2,18 @@
 // CSV upload as a draft (a rejected file shows its line-numbered report), the lint report,
 // the what-if preview of the draft and its publication.
 
-import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type RuleFields, type RuleKey, type WhatIfReport } from '../api';
+import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type RuleFields, type RuleKey, type RulesQuery, type WhatIfReport } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, select, toast, type Child } from '../dom';
 import { cityDay, fmtTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
+import { countText, hashQuery, pageOf, pager, setHashQuery } from '../pager';
 import { href, navigate } from '../router';
 import { can, categoryPathText, enumLabel, enumOptions, loadCategories, loadDispatchUnits, loadUnits, TIERS, unitName } from '../store';
 
 const TABS = ['rules', 'draft', 'lint', 'history'] as const;
 type Tab = (typeof TABS)[number];
-const PAGE = 50;
 /** Who may change the draft (upload or edit rules in place); the server checks it too. */
 const canEdit = () => can('catalogue-edit');
 
@@ -93,7 +93,7 @@ function refChips(refs: RefView[]): HTMLElement {
 /** The scope text without its category part, codes followed by their names. */
 function scopeText(r: CatalogueRule): string {
   // GET /catalogue puts the Chinese scope text in `place` and the English one in `category`
-  let s = (lang() === 'zh' ? r.place : r.category) ?? '';
+  let s = (lang() === 'zh' ? r.scope_zh ?? r.place : r.scope_en ?? r.category) ?? '';
   if (lang() === 'zh') s = s.replace(/^(分类 \S+|任意分类)( · )?/, '');
   else s = s.replace(/^(category \S+|any category)(, )?/, '');
   return s.replace(/\b(\d{6,12})\b/g, (code) => {
@@ -147,8 +147,7 @@ export async function cataloguePage(ctx: PageCtx): Promise<void> {
       toast(t('cat_edit_saved', { v: r.version }));
       navigate('/catalogue?tab=draft');
     };
-    rulesTab(body, info.rules, {
-      capped: info.rules.length >= 2000,
+    rulesTab(body, 'published', {
       onEdit: canEdit() ? (r) => openRuleEditor({ initial: r.fields ?? null, baseVersion: base, onSaved: saved }) : undefined,
       onAdd: canEdit() ? () => openRuleEditor({ initial: null, baseVersion: base, onSaved: saved }) : undefined,
       note: canEdit() ? t('cat_edit_hint_published') : undefined,
@@ -191,89 +190,103 @@ async function download(draft: boolean, btn: HTMLButtonElement, xlsx = false): P
   }
 }
 
-// ---- rules in force -------------------------------------------------------------------------------
+// ---- rules in force ---------------------------------------------------------------------------------
 
 interface RuleRow {
   rule: CatalogueRule;
   refs: RefView[];
-  haystack: string;
 }
 
 interface RulesOpts {
-  /** The list was cut at 2,000 rules. */
-  capped?: boolean;
   onEdit?: (r: CatalogueRule) => void;
   onRemove?: (r: CatalogueRule) => void;
   onAdd?: () => void;
   note?: string;
 }
 
-function rulesTab(body: HTMLElement, rules: CatalogueRule[], opts: RulesOpts = {}): void {
-  const rows: RuleRow[] = rules.map((r) => {
-    const refs = parseAssignments(r.assignments ?? '');
-    const hay = [r.id, r.category_prefix, categoryText(r), scopeText(r), r.place, r.category, keywordsText(r.keywords), r.note, r.assignments, ...refs.map((x) => x.label)]
-      .filter(Boolean)
-      .join(' ')
-      .toLowerCase();
-    return { rule: r, refs, haystack: hay };
-  });
-  const q = input('q', { type: 'search', placeholder: t('cat_search_ph'), 'data-testid': 'rule-search', autocomplete: 'off' });
-  const tier = select('tier', enumOptions('tiers', TIERS), { placeholder: t('filter_all') });
+/** The orders of a rule list (`sort` in the URL; the server sorts). */
+const RULE_SORTS = ['catalogue', 'from'] as const;
+
+/**
+ * A catalogue's rules a page at a time, searched and filtered by the server: `published` lists
+ * the rules in force today, a draft version all its rule versions. Search, tier, lead kind, order
+ * and page are kept in the URL (`#/catalogue?q=供暖&tier=24h&page=4`).
+ */
+function rulesTab(body: HTMLElement, version: number | 'published', opts: RulesOpts = {}): void {
+  const asked = hashQuery();
+  const q = input('q', { type: 'search', placeholder: t('cat_search_ph'), 'data-testid': 'rule-search', autocomplete: 'off', value: asked.get('q') ?? '' });
+  const tier = select('tier', enumOptions('tiers', TIERS), { placeholder: t('filter_all'), value: asked.get('tier') ?? '' });
   const kind = select(
     'kind',
     (['street', 'district', 'city', 'enterprise'] as const).map((k) => ({ value: k, label: t(`cat_kind_${k}`) })),
-    { placeholder: t('filter_all') },
+    { placeholder: t('filter_all'), value: asked.get('kind') ?? '' },
   );
-  const count = h('span', { class: 'muted small', 'aria-live': 'polite' });
-  const tableBox = h('div', { class: 'card flush' });
+  const askedSort = asked.get('sort') ?? '';
+  const sort = select('sort', RULE_SORTS.map((k) => ({ value: k, label: t(`cat_sort_${k}`) })), { value: (RULE_SORTS as readonly string[]).includes(askedSort) ? askedSort : 'catalogue' });
+  const count = h('span', { class: 'muted small', 'aria-live': 'polite', 'data-testid': 'rule-count' });
+  const tableBox = h('div', { class: 'card flush table-scroll' }, loadingBlock());
   const pagerBox = h('div');
-  let page = 1;
+  let page = pageOf(asked);
+  let asking = '';
 
-  const filtered = () => {
-    const toks = q.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    return rows.filter(
-      (r) =>
-        toks.every((tk) => r.haystack.includes(tk)) &&
-        (!tier.value || r.rule.tier === tier.value) &&
-        (!kind.value || r.refs.find((x) => x.role === 'lead')?.kind === kind.value),
-    );
-  };
-  const draw = () => {
-    const list = filtered();
-    const pages = Math.max(1, Math.ceil(list.length / PAGE));
-    page = Math.min(page, pages);
-    const slice = list.slice((page - 1) * PAGE, page * PAGE);
-    count.textContent = t('cat_shown', { shown: list.length, total: rows.length }) + (opts.capped ? ` ${t('cat_first_n', { n: 2000 })}` : '');
-    if (!slice.length) {
-      mount(tableBox, h('div', { class: 'empty-state' }, t('cat_no_rules')));
-      mount(pagerBox);
-      return;
+  const wanted = (): RulesQuery => ({
+    q: q.value.trim() || undefined,
+    tier: tier.value || undefined,
+    kind: kind.value || undefined,
+    sort: sort.value === 'catalogue' ? undefined : sort.value,
+    in_force: version === 'published' ? true : undefined,
+    page,
+  });
+  const load = async () => {
+    const want = wanted();
+    const key = JSON.stringify(want);
+    asking = key;
+    try {
+      const r = await api.draftRules(version, want);
+      // the filters changed meanwhile, or the list is gone
+      if (asking !== key || !tableBox.isConnected) return;
+      count.textContent = t('cat_matching', { n: countText(r.total) });
+      mount(
+        pagerBox,
+        r.total > r.page_size || page > 1
+          ? pager(page, r.page_size, r.total, (p) => {
+              page = p;
+              setHashQuery({ page: p }, 'push');
+              void load();
+              tableBox.scrollIntoView({ block: 'nearest' });
+            }, 'rules-pager')
+          : null,
+      );
+      if (!r.rules.length) {
+        mount(tableBox, h('div', { class: 'empty-state' }, page > 1 && r.total ? t('list_page_empty') : t('cat_no_rules')));
+        return;
+      }
+      mount(tableBox, rulesTable(r.rules.map((rule) => ({ rule, refs: parseAssignments(rule.assignments ?? '') })), opts));
+    } catch (e) {
+      if (asking === key && tableBox.isConnected) mount(tableBox, errorBlock(errText(e), () => void load()));
     }
-    mount(tableBox, rulesTable(slice, opts));
-    mount(
-      pagerBox,
-      h(
-        'nav',
-        { class: 'pager', 'aria-label': t('pagination') },
-        button(t('prev_page'), { class: 'btn small', disabled: page <= 1, onclick: () => ((page -= 1), draw()) }),
-        h('span', { class: 'muted' }, t('page_of', { page, pages, total: list.length })),
-        button(t('next_page'), { class: 'btn small', disabled: page >= pages, onclick: () => ((page += 1), draw()) }),
-      ),
-    );
+  };
+  /** A filter changed: page 1, written into the URL in place (typing adds no history entries). */
+  const refilter = () => {
+    page = 1;
+    const w = wanted();
+    setHashQuery({ q: w.q, tier: w.tier, kind: w.kind, sort: w.sort, page: undefined }, 'replace');
+    void load();
   };
   let timer = 0;
   q.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = window.setTimeout(() => ((page = 1), draw()), 150);
+    timer = window.setTimeout(refilter, 250);
   });
-  tier.addEventListener('change', () => ((page = 1), draw()));
-  kind.addEventListener('change', () => ((page = 1), draw()));
+  tier.addEventListener('change', refilter);
+  kind.addEventListener('change', refilter);
+  sort.addEventListener('change', refilter);
   mount(
     body,
     h(
       'div',
       { class: 'card filters cat-filters' },
-      h('div', { class: 'cat-filter-grid' }, field(t('cat_search'), q, { wide: true }), field(t('cat_filter_tier'), tier), field(t('cat_filter_kind'), kind)),
+      h('div', { class: 'cat-filter-grid' }, field(t('cat_search'), q, { wide: true }), field(t('cat_filter_tier'), tier), field(t('cat_filter_kind'), kind), field(t('cat_sort'), sort)),
       h(
         'div',
         { class: 'actions-row' },
@@ -285,7 +298,7 @@ function rulesTab(body: HTMLElement, rules: CatalogueRule[], opts: RulesOpts = {
     tableBox,
     pagerBox,
   );
-  draw();
+  void load();
 }
 
 function rulesTable(rows: RuleRow[], opts: RulesOpts = {}): HTMLElement {
@@ -519,37 +532,31 @@ function draftTab(ctx: PageCtx, body: HTMLElement, info: CatalogueInfo): void {
     h('section', { class: 'draft-rules', 'data-testid': 'draft-rules' }, h('h2', null, t('cat_draft_rules', { v: draft.version })), draftRulesBox),
     canEdit() ? upload : null,
   );
-  void loadDraftRules(ctx, draftRulesBox, draft.version);
+  loadDraftRules(ctx, draftRulesBox, draft.version);
 }
 
 /** The draft's own rules, each editable or removable in place. */
-async function loadDraftRules(ctx: PageCtx, box: HTMLElement, version: number): Promise<void> {
-  try {
-    const d = await api.draftRules(version);
-    if (!ctx.alive()) return;
-    const reload = (r: { version: number; rules: number; lint: LintReport }) => {
-      sessionStorage.setItem(DRAFT_LINT_KEY, JSON.stringify({ version: r.version, lint: r.lint }));
-      toast(t('cat_edit_saved', { v: r.version }));
-      if (ctx.alive()) void cataloguePage(ctx);
-    };
-    const editable = canEdit();
-    rulesTab(box, d.rules, {
-      onEdit: editable ? (r) => openRuleEditor({ initial: r.fields ?? null, baseVersion: version, onSaved: reload }) : undefined,
-      onAdd: editable ? () => openRuleEditor({ initial: null, baseVersion: version, onSaved: reload }) : undefined,
-      onRemove: editable
-        ? async (r) => {
-            if (!confirm(t('cat_remove_confirm', { id: r.id, from: r.effective_from }))) return;
-            try {
-              reload(await api.editDraft(version, { op: 'remove', key: { id: r.id, effective_from: r.effective_from } }));
-            } catch (e) {
-              toast(errText(e), 'error');
-            }
+function loadDraftRules(ctx: PageCtx, box: HTMLElement, version: number): void {
+  const reload = (r: { version: number; rules: number; lint: LintReport }) => {
+    sessionStorage.setItem(DRAFT_LINT_KEY, JSON.stringify({ version: r.version, lint: r.lint }));
+    toast(t('cat_edit_saved', { v: r.version }));
+    if (ctx.alive()) void cataloguePage(ctx);
+  };
+  const editable = canEdit();
+  rulesTab(box, version, {
+    onEdit: editable ? (r) => openRuleEditor({ initial: r.fields ?? null, baseVersion: version, onSaved: reload }) : undefined,
+    onAdd: editable ? () => openRuleEditor({ initial: null, baseVersion: version, onSaved: reload }) : undefined,
+    onRemove: editable
+      ? async (r) => {
+          if (!confirm(t('cat_remove_confirm', { id: r.id, from: r.effective_from }))) return;
+          try {
+            reload(await api.editDraft(version, { op: 'remove', key: { id: r.id, effective_from: r.effective_from } }));
+          } catch (e) {
+            toast(errText(e), 'error');
           }
-        : undefined,
-    });
-  } catch (e) {
-    if (ctx.alive()) mount(box, errorBlock(errText(e)));
-  }
+        }
+      : undefined,
+  });
 }
 
 // ---- the inline rule editor ----------------------------------------------------------------------

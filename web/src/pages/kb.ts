@@ -10,6 +10,7 @@ import { button, clearErrors, field, h, input, mount, select, showFieldError, te
 import { cityDay, fmtTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
+import { pageOf, pager, setHashQuery } from '../pager';
 import { can } from '../store';
 
 const STATUSES = ['draft', 'in_review', 'published', 'retired'];
@@ -19,10 +20,19 @@ const day = (d: Date) => cityDay(d);
 const errText = (e: unknown) => (e instanceof ApiError ? e.text(lang()) : String(e));
 const statusLabel = (s: string) => t(`kbm_status_${s}` as 'kbm_status_draft');
 
-export async function kbPage({ root, alive }: PageCtx): Promise<void> {
+/** The admin list's orders (`sort` in the URL; the server sorts). */
+const SORTS = ['id', 'updated'] as const;
+
+export async function kbPage({ root, route, alive }: PageCtx): Promise<void> {
   const reviewer = can('kb-review');
-  const statusSel = select('status', [{ value: '', label: t('kbm_all') }, ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))]);
-  const q = input('q', { type: 'search', placeholder: t('kbm_search'), 'aria-label': t('kbm_search') });
+  // status, search, order and page live in the URL (`#/kb?status=draft&q=居住证&sort=updated&page=3`)
+  const asked = route.query;
+  const askedStatus = STATUSES.includes(asked.get('status') ?? '') ? asked.get('status')! : '';
+  const askedSort = (SORTS as readonly string[]).includes(asked.get('sort') ?? '') ? asked.get('sort')! : 'id';
+  let page = pageOf(asked);
+  const statusSel = select('status', [{ value: '', label: t('kbm_all') }, ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))], { value: askedStatus });
+  const sortSel = select('sort', SORTS.map((s) => ({ value: s, label: t(`kbm_sort_${s}`) })), { value: askedSort });
+  const q = input('q', { type: 'search', placeholder: t('kbm_search'), 'aria-label': t('kbm_search'), value: asked.get('q') ?? '' });
   const usageBox = h('div', { class: 'kbm-usage', 'data-testid': 'kb-usage' });
   const listBox = h('div', { class: 'kbm-list', 'data-testid': 'kb-list' });
   const editorBox = h('div', { class: 'kbm-editor' });
@@ -32,7 +42,7 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
     root,
     pageHeader(t('kbm_title'), t('kbm_lead'), button(t('kbm_new'), { class: 'btn primary', 'data-testid': 'kb-new', onclick: () => openEditor(null) })),
     usageBox,
-    h('section', { class: 'card' }, h('div', { class: 'grid2 filters' }, field(t('kbm_status'), statusSel, { name: 'status' }), field(t('kbm_search'), q, { name: 'q' })), listBox),
+    h('section', { class: 'card' }, h('div', { class: 'grid3 filters kbm-filters' }, field(t('kbm_status'), statusSel, { name: 'status' }), field(t('kbm_search'), q, { name: 'q' }), field(t('kbm_sort'), sortSel, { name: 'sort' })), listBox),
     editorBox,
   );
 
@@ -59,28 +69,50 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
     }
   }
 
+  /** What the list shows now, as the server is asked for it. */
+  const wanted = () => ({ status: statusSel.value || undefined, q: q.value.trim() || undefined, sort: sortSel.value === 'id' ? undefined : sortSel.value, page });
+  let asking = '';
   async function loadList() {
+    const want = wanted();
+    const key = JSON.stringify(want);
+    asking = key;
     mount(listBox, loadingBlock());
     try {
-      const r = await api.kbList({ status: statusSel.value || undefined, q: q.value.trim() || undefined });
-      if (!alive()) return;
-      renderList(r.items);
+      const r = await api.kbList(want);
+      // the user left, or changed the filters meanwhile
+      if (!alive() || asking !== key) return;
+      renderList(r.items, r.total, r.page_size);
     } catch (e) {
-      mount(listBox, errorBlock(errText(e), () => void loadList()));
+      if (alive() && asking === key) mount(listBox, errorBlock(errText(e), () => void loadList()));
     }
   }
 
-  function renderList(items: KbListItem[]) {
-    if (!items.length) return mount(listBox, h('p', { class: 'muted' }, t('kbm_empty')));
+  /** Filters changed: back to page 1, the URL rewritten (typing does not add history entries). */
+  function refilter() {
+    page = 1;
+    setHashQuery({ status: statusSel.value, q: q.value.trim(), sort: sortSel.value === 'id' ? undefined : sortSel.value, page: undefined }, 'replace');
+    void loadList();
+  }
+
+  function renderList(items: KbListItem[], total: number, pageSize: number) {
+    const pages =
+      total > pageSize || page > 1
+        ? pager(page, pageSize, total, (p) => {
+            page = p;
+            setHashQuery({ page: p }, 'push');
+            void loadList();
+          }, 'kb-pager')
+        : null;
+    if (!items.length) return mount(listBox, h('p', { class: 'muted' }, page > 1 && total ? t('list_page_empty') : t('kbm_empty')), pages);
     mount(
       listBox,
-      h('p', { class: 'muted small' }, t('kbm_count', { n: items.length })),
+      h('p', { class: 'muted small' }, t('kbm_count', { n: total })),
       h(
         'div',
-        { class: 'table-wrap' },
+        { class: 'table-scroll' },
         h(
           'table',
-          { class: 'table' },
+          { class: 'table kbm-table', 'data-testid': 'kb-table' },
           h('thead', null, h('tr', null, [t('kbm_id'), t('kbm_question'), t('kbm_status'), t('kbm_version'), t('kbm_owner'), t('kbm_valid'), t('kbm_used')].map((c) => h('th', { scope: 'col' }, c)))),
           h(
             'tbody',
@@ -101,6 +133,7 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
           ),
         ),
       ),
+      pages,
     );
   }
 
@@ -195,6 +228,9 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
             { class: 'card', 'data-testid': 'kb-versions' },
             h('h3', null, t('kbm_versions')),
             h(
+              'div',
+              { class: 'table-scroll' },
+              h(
               'table',
               { class: 'table' },
               h('thead', null, h('tr', null, [t('kbm_version'), t('kbm_status'), t('kbm_author'), t('kbm_reviewer'), t('kbm_updated'), t('kbm_review_note')].map((c) => h('th', { scope: 'col' }, c)))),
@@ -206,6 +242,7 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
                 ),
               ),
             ),
+            ),
           )
         : null,
     );
@@ -213,10 +250,11 @@ export async function kbPage({ root, alive }: PageCtx): Promise<void> {
   }
 
   let timer: number | undefined;
-  statusSel.addEventListener('change', () => void loadList());
+  statusSel.addEventListener('change', refilter);
+  sortSel.addEventListener('change', refilter);
   q.addEventListener('input', () => {
     window.clearTimeout(timer);
-    timer = window.setTimeout(() => void loadList(), 300);
+    timer = window.setTimeout(refilter, 300);
   });
   await loadUsage();
   await loadList();

@@ -7,6 +7,7 @@ import { button, field, h, input, mount, select } from '../dom';
 import { deadlineClock, fmtTime, pathText } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
+import { pager } from '../pager';
 import { href, navigate } from '../router';
 import { can, categoryPathText, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, STATUSES, unitName } from '../store';
 
@@ -72,16 +73,8 @@ export function summaryPlace(it: TicketSummary): string {
   return [it.district_name ?? unitName(it.district_code), it.street_name ?? unitName(it.street_code)].filter(Boolean).join(' · ');
 }
 
-export function pager(page: number, pageSize: number, total: number, go: (p: number) => void): HTMLElement {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  return h(
-    'nav',
-    { class: 'pager', 'aria-label': t('pagination') },
-    button(t('prev_page'), { class: 'btn small', disabled: page <= 1, onclick: () => go(page - 1) }),
-    h('span', { class: 'muted' }, t('page_of', { page, pages, total })),
-    button(t('next_page'), { class: 'btn small', disabled: page >= pages, onclick: () => go(page + 1) }),
-  );
-}
+// the one pager of every long list (the scorecard imports it from here too)
+export { pager };
 
 /**
  * Makes the names in `items` known: district names always (one cached request); the category

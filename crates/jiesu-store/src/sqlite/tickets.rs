@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// One row of a ticket list, from the columns `id, number, created_at, channel, type,
+/// category_code, district_code, street_code, status, title, lead_unit, finish_deadline`.
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
+    Ok(TicketSummary {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        created_at: r.get(2)?,
+        channel: r.get(3)?,
+        request_type: r.get(4)?,
+        category_code: r.get(5)?,
+        district_code: r.get(6)?,
+        street_code: r.get(7)?,
+        status: r.get(8)?,
+        title: r.get(9)?,
+        lead_unit: r.get(10)?,
+        finish_deadline: r.get(11)?,
+    })
+}
+
 impl TicketStore for SqliteStore {
     fn create_ticket(&self, new: NewTicket) -> Result<Created> {
         self.write(move |c| create_in(c, new))
@@ -117,22 +136,46 @@ impl TicketStore for SqliteStore {
             );
             let mut s = c.prepare(&sql)?;
             let items = s
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    Ok(TicketSummary {
-                        id: r.get(0)?,
-                        number: r.get(1)?,
-                        created_at: r.get(2)?,
-                        channel: r.get(3)?,
-                        request_type: r.get(4)?,
-                        category_code: r.get(5)?,
-                        district_code: r.get(6)?,
-                        street_code: r.get(7)?,
-                        status: r.get(8)?,
-                        title: r.get(9)?,
-                        lead_unit: r.get(10)?,
-                        finish_deadline: r.get(11)?,
-                    })
-                })?
+                .query_map(rusqlite::params_from_iter(args.iter()), summary_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page {
+                items,
+                total: total as u64,
+                page,
+                page_size: size,
+            })
+        })
+    }
+
+    fn callback_queue(
+        &self,
+        now: DateTime<Utc>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<TicketSummary>> {
+        let now = fmt(now);
+        self.read(move |c| {
+            // results submitted first, then overdue open tickets; the two sets never overlap
+            let due = "(t.status = 'result_submitted' OR (t.status IN ('dispatched','in_progress','return_review') AND t.finish_deadline < ?1))";
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM tickets t WHERE {due}"),
+                [&now],
+                |r| r.get(0),
+            )?;
+            let size = page_size.max(1);
+            let page = page.max(1);
+            let offset = (page as u64 - 1) * size as u64;
+            let sql = format!(
+                "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
+                        t.status, t.title, t.lead_unit, t.finish_deadline
+                 FROM tickets t WHERE {due}
+                 ORDER BY CASE WHEN t.status = 'result_submitted' THEN 0 ELSE 1 END,
+                          CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC
+                 LIMIT {size} OFFSET {offset}"
+            );
+            let mut s = c.prepare(&sql)?;
+            let items = s
+                .query_map([&now], summary_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Page {
                 items,
