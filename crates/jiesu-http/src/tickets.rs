@@ -283,6 +283,7 @@ pub async fn list(
     let page = tokio::task::spawn_blocking(move || s2.store.list_tickets(&tq)).await??;
     let now = st.now();
     Ok(axum::Json(crate::views::TicketListPage {
+        at: now,
         items: page
             .items
             .into_iter()

@@ -66,6 +66,9 @@ pub struct TicketView {
 /// A page of the ticket list (`GET /api/v1/tickets`).
 #[derive(Serialize, JsonSchema)]
 pub struct TicketListPage {
+    /// The server's time the states and `overdue` flags were worked out at (the UI counts the
+    /// time left from it).
+    pub at: DateTime<Utc>,
     pub items: Vec<TicketListItem>,
     pub total: u64,
     pub page: u32,
@@ -162,6 +165,24 @@ impl ClockState {
     }
 }
 
+/// The view of a unit's next clock at `now`, its state by the deadline policy's due-soon rule
+/// ([`jiesu_routing::DueSoon`]'s default) over its real span, dispatch → due.
+pub fn next_clock_view(n: &jiesu_store::NextClock, now: DateTime<Utc>) -> Option<NextClockView> {
+    let clock = ClockKind::parse(&n.clock)?;
+    let due = jiesu_store::time::parse(&n.due)?;
+    let start = jiesu_store::time::parse(&n.start)?;
+    let state =
+        jiesu_routing::clock_state(due, None, now, start, jiesu_routing::DueSoon::default());
+    Some(NextClockView {
+        clock,
+        label: clock.label_zh(),
+        due,
+        start,
+        unit_code: n.unit_code.clone(),
+        state: ClockState::of(state),
+    })
+}
+
 /// The list row of a stored summary, at `now`.
 pub fn ticket_list_item(
     st: &AppState,
@@ -177,21 +198,7 @@ pub fn ticket_list_item(
         .as_deref()
         .and_then(jiesu_store::time::parse)
         .is_some_and(|d| d < now && open);
-    let next_clock = t.next_clock.as_ref().and_then(|n| {
-        let clock = ClockKind::parse(&n.clock)?;
-        let due = jiesu_store::time::parse(&n.due)?;
-        let start = jiesu_store::time::parse(&n.start)?;
-        let state =
-            jiesu_routing::clock_state(due, None, now, start, jiesu_routing::DueSoon::default());
-        Some(NextClockView {
-            clock,
-            label: clock.label_zh(),
-            due,
-            start,
-            unit_code: n.unit_code.clone(),
-            state: ClockState::of(state),
-        })
-    });
+    let next_clock = t.next_clock.as_ref().and_then(|n| next_clock_view(n, now));
     TicketListItem {
         id: t.id,
         status_label: jiesu_domain::Status::label_zh_of(&t.status).to_string(),
@@ -708,4 +715,30 @@ pub fn public_event(st: &AppState, e: &Event) -> Option<Value> {
     Some(
         json!({"at": e.at, "kind": e.kind.name(), "label_zh": e.kind.label_zh(), "text": text, "unit_name": unit}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn a_next_clock_is_due_soon_only_in_the_last_fifth_of_its_span() {
+        let start = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+        let n = jiesu_store::NextClock {
+            clock: "sign".into(),
+            due: jiesu_store::time::fmt(start + Duration::minutes(100)),
+            start: jiesu_store::time::fmt(start),
+            unit_code: "110105001".into(),
+        };
+        let at = |m: i64| next_clock_view(&n, start + Duration::minutes(m)).unwrap();
+        assert_eq!(at(0).state, ClockState::Running);
+        assert_eq!(at(79).state, ClockState::Running);
+        assert_eq!(at(80).state, ClockState::DueSoon);
+        assert_eq!(at(100).state, ClockState::DueSoon);
+        assert_eq!(at(101).state, ClockState::Overdue);
+        assert_eq!(at(0).clock, ClockKind::Sign);
+        assert_eq!(at(0).label, "签收时限");
+        assert_eq!(at(0).start, start);
+    }
 }
