@@ -52,6 +52,7 @@ export type DeadlineSet = Schemas['DeadlineSet'];
 /** One row of the ticket list; `next_clock` is a unit's nearest running clock. */
 export type TicketSummary = Schemas['TicketListItem'];
 export type NextClock = Schemas['NextClockView'];
+export type TicketListPage = Schemas['TicketListPage'];
 
 export interface Page<T> {
   items: T[];
@@ -761,7 +762,7 @@ export const api = {
   createTicket: (body: unknown, idempotencyKey: string) =>
     request<CreatedTicket>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
   tickets: (p: Record<string, string | number | boolean | undefined>) =>
-    request<Page<TicketSummary>>('GET', `/api/v1/tickets${qs(p)}`),
+    request<TicketListPage>('GET', `/api/v1/tickets${qs(p)}`),
   ticket: (id: number | string) => request<TicketView>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}`),
   events: (id: number | string) =>
     request<EventView[]>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/events`),
