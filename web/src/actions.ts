@@ -8,6 +8,7 @@ import { button, clearErrors, field, h, input, mount, select, showFieldError, te
 import { fmtTime, fromLocalInput, toLocalInput } from './format';
 import { lang, t } from './i18n';
 import { actionInfo, enumLabel, enumOptions, TIERS, TYPES, unitName } from './store';
+import { evidencePicker, EvidenceError } from './evidence';
 import { sameAssignments, suggestionBox, type Proposal } from './suggest';
 
 type Done = (tk: TicketView) => void;
@@ -61,21 +62,30 @@ function errorText(e: unknown): string {
  * A form for one action: `fields` are shown, `build` turns them into the request body (or returns
  * null after showing a validation error), the result goes to `done`.
  */
-function actionForm(tk: TicketView, action: string, fields: Child[], build: (form: HTMLFormElement) => unknown | null, done: Done, submitLabel?: string): HTMLFormElement {
+function actionForm(
+  tk: TicketView,
+  action: string,
+  fields: Child[],
+  build: (form: HTMLFormElement) => unknown | null | Promise<unknown | null>,
+  done: Done,
+  submitLabel?: string,
+): HTMLFormElement {
   const submit = h('button', { type: 'submit', class: 'btn primary' }, submitLabel ?? actionLabel(action));
   const form = h('form', { class: 'action-form', 'data-action': action, novalidate: true }, fields, h('div', { class: 'form-error' }), h('div', { class: 'actions-row' }, submit));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const body = build(form);
-    if (body === null) return;
     submit.disabled = true;
     try {
+      // a build may have work to do first (the result form uploads its evidence)
+      const body = await build(form);
+      if (body === null) return;
       const res = await api.action(tk.id, action, body);
       toast(t('action_done', { action: actionLabel(action) }));
       done(res);
     } catch (e) {
-      showFieldError(form, e instanceof ApiError ? e.field : undefined, errorText(e));
+      // an evidence upload that failed has said so at its field already
+      if (!(e instanceof EvidenceError)) showFieldError(form, e instanceof ApiError ? e.field : undefined, errorText(e));
     } finally {
       submit.disabled = false;
     }
@@ -258,8 +268,22 @@ function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null
       );
     }
     case 'result': {
+      // 办结反馈: what was done, with photos or PDF files as evidence (uploaded first, sent as ids)
       const { ta, counter } = countedTextarea('text', 4000, { rows: 5 });
-      return actionForm(tk, action, [field(t('f_result_text'), ta, { name: 'text', required: true }), counter], (f) => (required(f, 'text', ta.value, t('f_result_text')) ? { text: ta.value.trim() } : null), done);
+      const evidence = evidencePicker(tk.id);
+      const progress = h('div', { class: 'muted small', role: 'status', 'data-testid': 'evidence-progress' });
+      return actionForm(
+        tk,
+        action,
+        [field(t('f_result_text'), ta, { name: 'text', required: true }), counter, evidence.el, progress],
+        async (f) => {
+          if (!required(f, 'text', ta.value, t('f_result_text'))) return null;
+          const ids = await evidence.upload((n, total) => mount(progress, total ? t('evi_progress', { n, total }) : ''));
+          mount(progress, ids.length ? t('evi_attached', { n: ids.length }) : '');
+          return { text: ta.value.trim(), evidence: ids };
+        },
+        done,
+      );
     }
     case 'callback':
       return callbackForm(tk, done);
@@ -356,6 +380,15 @@ function dispatchForm(tk: TicketView, done: Done): HTMLElement {
     (s) => {
       // the street that returned the ticket is no longer a sensible one-click choice
       if (tk.place?.street_code && (s.returned_units ?? []).includes(tk.place.street_code)) units.setSuggestion('', '');
+      // the rule's units head the picker's one suggestion list, before the street (属地直派)
+      const returned = s.returned_units ?? [];
+      const inForce = returned.length ? s.next : s.rule_id ? { rule_id: s.rule_id, assignments: s.assignments } : null;
+      units.setSuggestions(
+        'route',
+        (inForce?.assignments ?? [])
+          .filter((a) => !returned.includes(a.unit_code))
+          .map((a) => ({ code: a.unit_code, name: a.unit_name || unitName(a.unit_code), source: 'rule' as const, why: t('cls_src_rule', { rule: inForce?.rule_id ?? '' }) })),
+      );
       if (s.rule_id) proposals.push({ rule_id: s.rule_id, assignments: s.assignments, tier: s.tier });
       if (s.next) proposals.push({ rule_id: s.next.rule_id, assignments: s.next.assignments, tier: s.next.tier });
       for (const a of s.runner_ups ?? []) proposals.push({ rule_id: a.rule_id, assignments: a.assignments, tier: a.tier });

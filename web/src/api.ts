@@ -49,26 +49,10 @@ export type ClockState = Schemas['ClockState'];
 export type Clock = Schemas['Clock'];
 export type DeadlineSet = Schemas['DeadlineSet'];
 
-export interface TicketSummary {
-  id: number;
-  number: string;
-  created_at: string;
-  channel: string;
-  type: string;
-  category_code: string;
-  district_code: string;
-  street_code: string;
-  status: string;
-  title: string;
-  lead_unit?: string | null;
-  finish_deadline?: string | null;
-  status_label?: string;
-  category_path?: string | string[];
-  lead_unit_name?: string | null;
-  street_name?: string | null;
-  district_name?: string | null;
-  overdue?: boolean;
-}
+/** One row of the ticket list; `next_clock` is a unit's nearest running clock. */
+export type TicketSummary = Schemas['TicketListItem'];
+export type NextClock = Schemas['NextClockView'];
+export type TicketListPage = Schemas['TicketListPage'];
 
 export interface Page<T> {
   items: T[];
@@ -793,7 +777,7 @@ export const api = {
   createTicket: (body: unknown, idempotencyKey: string) =>
     request<CreatedTicket>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
   tickets: (p: Record<string, string | number | boolean | undefined>) =>
-    request<Page<TicketSummary>>('GET', `/api/v1/tickets${qs(p)}`),
+    request<TicketListPage>('GET', `/api/v1/tickets${qs(p)}`),
   ticket: (id: number | string) => request<TicketView>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}`),
   events: (id: number | string) =>
     request<EventView[]>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/events`),

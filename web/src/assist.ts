@@ -53,6 +53,8 @@ export interface AssistOpts {
   context?: () => { category_code?: string; district_code?: string; street_code?: string; community_code?: string; enterprise?: boolean };
   /** "派给该单位": the agent takes a suggested unit. */
   onUnit?: (code: string, name: string) => void;
+  /** When given, the suggested units go here (the dispatch picker's one list) instead of the panel. */
+  onUnits?: (units: { code: string; name: string; source: 'rule' | 'model'; why: string }[]) => void;
   /** "采用地点": the agent confirms a place read from the text. */
   onPlace?: (p: PlaceSuggestion) => void;
   /** The requester's phone typed so far (duplicate candidates use it). */
@@ -168,7 +170,9 @@ export function intakeAssist(opts: AssistOpts) {
 
   const renderCls = (r: ClassifyResult) => {
     const type = r.type[0];
-    const units = r.unit ?? [];
+    const all = r.unit ?? [];
+    opts.onUnits?.(all.map((u) => ({ code: u.unit_code, name: u.unit_name ?? u.unit_code, source: u.source, why: unitSource(u) })));
+    const units = opts.onUnits ? [] : all;
     renderPlaces(r.place ?? []);
     mount(
       clsBox,

@@ -304,19 +304,37 @@ export interface PickedUnit {
   role: 'lead' | 'assist';
 }
 
+/** Where a suggested unit comes from: the duty catalogue's rule (派单目录), the request's street
+ * (属地直派) or the unit model (模型); the list shows them in this order. */
+export type SuggestionSource = 'rule' | 'street' | 'model';
+const SOURCE_RANK: Record<SuggestionSource, number> = { rule: 0, street: 1, model: 2 };
+
+/** One suggested unit: its source and why, in words ("派单目录规则 R-12", "模型 63%"). */
+export interface UnitSuggestionItem {
+  code: string;
+  name: string;
+  source: SuggestionSource;
+  why: string;
+}
+
 /**
- * Picks the units for a dispatch: a search over dispatchable units, a one-click suggestion
- * (the street of the request: 直派), and for each chosen unit lead (主办) or assist (协办).
+ * Picks the units for a dispatch: one ordered list of suggested units (catalogue rule first, then
+ * the request's street — 属地直派 —, then the model; each unit once, with every source in words;
+ * one click adds it), a search over dispatchable units, and for each chosen unit lead (主办) or
+ * assist (协办).
  */
 export function unitPicker(opts: { withRoles?: boolean; name?: string; district?: string } = {}) {
   const withRoles = opts.withRoles ?? true;
   let picked: PickedUnit[] = [];
-  let suggestion: { code: string; name: string } | null = null;
+  // suggestions by group (the street, the classifier's units, the routing proposal), each group
+  // replaced whole when its source answers again
+  const groups = new Map<string, UnitSuggestionItem[]>();
   // Units of the request's district (its streets and departments) are listed first.
   let district = opts.district ?? '';
   const near = (u: Unit) => (district && (u.parent === district || u.code === district) ? 0 : 1);
   const rows = h('ul', { class: 'picked-units', 'aria-live': 'polite' });
   const suggestBox = h('div', { class: 'suggest' });
+  const suggestHeadId = `sgl-${Math.random().toString(36).slice(2, 9)}`;
   let lastQ = '';
   const kindRank = (k: string) => {
     const i = ['street_town', 'district_department', 'city_department', 'state_enterprise', 'ecommerce', 'other', 'district'].indexOf(k);
@@ -391,18 +409,45 @@ export function unitPicker(opts: { withRoles?: boolean; name?: string; district?
     renderSuggestion();
   }
 
-  function renderSuggestion() {
-    suggestBox.replaceChildren();
-    if (suggestion && !picked.some((p) => p.unit_code === suggestion!.code)) {
-      const s = suggestion;
-      suggestBox.appendChild(
-        button(t('suggest_street', { name: s.name }), {
-          class: 'btn chip',
-          'data-suggest': s.code,
-          onclick: () => add(s.code, s.name),
-        }),
-      );
+  /** The suggestions as one list: by source (rule, street, model), each unit once with all of
+   * its sources, the units already picked left out. */
+  function merged(): { code: string; name: string; sources: UnitSuggestionItem[] }[] {
+    const all = [...groups.values()].flat().map((x, i) => ({ x, i }));
+    all.sort((a, b) => SOURCE_RANK[a.x.source] - SOURCE_RANK[b.x.source] || a.i - b.i);
+    const out: { code: string; name: string; sources: UnitSuggestionItem[] }[] = [];
+    for (const { x } of all) {
+      const seen = out.find((o) => o.code === x.code);
+      if (seen) {
+        if (!seen.sources.some((s) => s.source === x.source && s.why === x.why)) seen.sources.push(x);
+      } else out.push({ code: x.code, name: x.name, sources: [x] });
     }
+    return out.filter((o) => !picked.some((p) => p.unit_code === o.code));
+  }
+
+  function renderSuggestion() {
+    const list = merged();
+    if (!list.length) return suggestBox.replaceChildren();
+    suggestBox.replaceChildren(
+      h('div', { class: 'suggest-head muted small', id: suggestHeadId }, t('sgl_title')),
+      h(
+        'ol',
+        { class: 'plain suggest-list', 'aria-labelledby': suggestHeadId, 'data-testid': 'unit-suggestions' },
+        list.map((o) =>
+          h(
+            'li',
+            { class: 'cls-unit', 'data-unit': o.code, 'data-source': o.sources[0].source, 'data-sources': o.sources.map((s) => s.source).join(' ') },
+            button(['+ ', o.name], {
+              class: 'btn chip',
+              'data-suggest': o.code,
+              'data-testid': 'unit-accept',
+              'aria-label': t('sgl_add', { name: o.name }),
+              onclick: () => add(o.code, o.name),
+            }),
+            h('span', { class: 'small suggest-why' }, o.sources.map((s) => h('span', { class: `src-${s.source}` }, s.why))),
+          ),
+        ),
+      ),
+    );
   }
 
   const el = h('div', { class: 'unit-picker', 'data-field': 'assignments' }, suggestBox, combo.el, rows);
@@ -412,8 +457,14 @@ export function unitPicker(opts: { withRoles?: boolean; name?: string; district?
     setDistrict(code: string) {
       district = code;
     },
+    /** The request's street (属地直派); an empty code takes it away (e.g. it returned the ticket). */
     setSuggestion(code: string, name: string) {
-      suggestion = code ? { code, name } : null;
+      groups.set('street', code ? [{ code, name, source: 'street', why: t('sgl_why_street') }] : []);
+      renderSuggestion();
+    },
+    /** Replaces one group of suggestions (e.g. `classify`: the classifier's rule and model units). */
+    setSuggestions(group: string, items: UnitSuggestionItem[]) {
+      groups.set(group, items);
       renderSuggestion();
     },
     add,

@@ -76,16 +76,46 @@ export function fromLocalInput(v: string): string {
   return new Date(t).toISOString();
 }
 
-/** 3天4小时 / 2 h 5 min */
+/**
+ * A duration in words, rounded down the same way everywhere: under 1 hour in whole minutes
+ * ("40 分钟", "不足 1 分钟" in the first minute), under 24 hours in hours and minutes
+ * ("2 小时 5 分钟", "2 小时" on the hour), else in days and hours ("3 天 4 小时", "3 天"). Rounding
+ * down never shows more time left than there is, and "超时" never shows more than has passed.
+ */
 export function fmtDuration(ms: number): string {
-  const mins = Math.max(0, Math.round(Math.abs(ms) / 60000));
+  const mins = Math.floor(Math.abs(ms) / 60000);
+  if (mins < 1) return t('rem_lt_min');
   const d = Math.floor(mins / 1440);
   const hh = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
-  const sep = t('unit_d') === '天' ? '' : ' ';
-  if (d > 0) return `${d}${sep}${t('unit_d')}${hh > 0 ? `${sep}${hh}${sep}${t('unit_h')}` : ''}`;
-  if (hh > 0) return `${hh}${sep}${t('unit_h')}${m > 0 ? `${sep}${m}${sep}${t('unit_m')}` : ''}`;
-  return `${m}${sep}${t('unit_m')}`;
+  const n = (x: number, unit: 'rem_d' | 'rem_h' | 'rem_m') => `${x} ${t(unit)}`;
+  if (d > 0) return hh > 0 ? `${n(d, 'rem_d')} ${n(hh, 'rem_h')}` : n(d, 'rem_d');
+  if (hh > 0) return m > 0 ? `${n(hh, 'rem_h')} ${n(m, 'rem_m')}` : n(hh, 'rem_h');
+  return n(m, 'rem_m');
+}
+
+/** The server's clock minus the browser's (from the `at` of an answer; 0 until one is seen), so
+ * the time left agrees with the server's states also under a test clock or a skewed browser. */
+let serverOffset = 0;
+export function useServerTime(at: string | null | undefined): void {
+  const s = at ? Date.parse(at) : NaN;
+  if (!Number.isNaN(s)) serverOffset = s - Date.now();
+}
+/** Now by the server's clock (see `useServerTime`). */
+export function serverNow(): number {
+  return Date.now() + serverOffset;
+}
+
+/**
+ * The time left to a deadline, or past it: "还剩 2 小时 5 分钟" / "超时 3 天" ("2 h 5 min left" /
+ * "3 d overdue"). The one wording of a remaining time, used by every clock (the workbench cards,
+ * the ticket page's clocks, the review queue, the inbox); rounded as `fmtDuration` says (always
+ * down). `now` defaults to the server's time (`serverNow`).
+ */
+export function remaining(due: string | number | Date, now: number = serverNow()): string {
+  const end = typeof due === 'number' ? due : new Date(due).getTime();
+  const diff = end - now;
+  return diff >= 0 ? t('rem_left', { d: fmtDuration(diff) }) : t('rem_over', { d: fmtDuration(diff) });
 }
 
 export type DueState = 'ok' | 'soon' | 'overdue' | 'done';
@@ -102,7 +132,7 @@ export function setDueSoonShare(x: number | null | undefined): void {
  * span from `start` to the deadline (the same rule as the server's `due_soon`); without a start,
  * nothing is "soon" (a fresh 24-hour ticket must not be flagged at once).
  */
-export function dueState(deadline: string, start?: string | null, now = Date.now()): DueState {
+export function dueState(deadline: string, start?: string | null, now = serverNow()): DueState {
   const end = new Date(deadline).getTime();
   if (now > end) return 'overdue';
   const left = end - now;
@@ -132,14 +162,13 @@ export function deadlineClock(
   if (opts.doneAt) {
     const late = opts.state ? opts.state === 'met_late' : new Date(opts.doneAt).getTime() > end;
     state = late ? 'overdue' : 'done';
-    text = late ? t('dl_over', { d: fmtDuration(new Date(opts.doneAt).getTime() - end) }) : t('dl_done');
+    text = late ? remaining(end, new Date(opts.doneAt).getTime()) : t('dl_done');
   } else if (opts.stopped) {
     state = 'done';
     text = '—';
   } else {
     state = (opts.state && SERVER_STATE[opts.state]) || dueState(deadline, opts.start);
-    const diff = end - Date.now();
-    text = diff >= 0 ? t('dl_left', { d: fmtDuration(diff) }) : t('dl_over', { d: fmtDuration(diff) });
+    text = remaining(end);
   }
   const serverState = opts.state ?? null;
   return h(
@@ -149,6 +178,7 @@ export function deadlineClock(
       title: `${opts.label ? `${opts.label} ` : ''}${fmtTime(deadline)}${serverState ? ` · ${tMaybe(`clk_${serverState}`) ?? serverState}` : ''}`,
       'data-due': state,
       'data-state': serverState,
+      'data-deadline': deadline,
     },
     opts.label ? h('span', { class: 'clock-label' }, opts.label, serverState && serverState !== 'running' ? h('span', { class: `clock-state ${state}` }, tMaybe(`clk_${serverState}`) ?? serverState) : null) : null,
     h('span', { class: 'clock-time' }, fmtTime(deadline)),

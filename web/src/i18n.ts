@@ -113,7 +113,6 @@ const S = {
   dispatch_units: ['承办单位', 'Handling units'],
   unit_search: ['搜索单位名称', 'Search units by name'],
   unit_none: ['没有匹配的单位', 'No matching unit'],
-  suggest_street: ['属地直派：{name}', 'Direct to the street: {name}'],
   role_lead: ['主办', 'Lead'],
   role_assist: ['协办', 'Assist'],
   remove: ['移除', 'Remove'],
@@ -152,7 +151,7 @@ const S = {
 
   // Workbench
   workbench_title: ['承办工作台', 'Unit workbench'],
-  workbench_lead: ['本单位待办工单，按办结时限排序。', "Your unit's active tickets, nearest deadline first."],
+  workbench_lead: ['本单位待办工单，最先到期的时限（签收、响应或办结）排在前面。', "Your unit's active tickets, the nearest running deadline (sign, respond or finish) first."],
   stat_total: ['待办', 'Active'],
   stat_to_sign: ['待签收', 'To sign'],
   stat_soon: ['即将到期', 'Due soon'],
@@ -160,15 +159,10 @@ const S = {
   queue_empty: ['当前没有待办工单', 'Nothing in your queue'],
 
   // Deadlines
-  dl_left: ['剩余 {d}', '{d} left'],
-  dl_over: ['超时 {d}', '{d} overdue'],
   dl_done: ['已完成', 'Done'],
   dl_sign: ['签收时限', 'Sign by'],
   dl_respond: ['响应时限', 'Respond by'],
   dl_finish: ['办结时限', 'Finish by'],
-  unit_d: ['天', 'd'],
-  unit_h: ['小时', 'h'],
-  unit_m: ['分钟', 'min'],
 
   // Ticket detail
   ticket_number: ['工单编号', 'Ticket number'],
@@ -1000,6 +994,27 @@ const S = {
   cat_sort_catalogue: ['目录顺序', 'Catalogue order'],
   cat_sort_from: ['生效日期新的在前', 'Latest start first'],
   cat_matching: ['符合条件的规则 {n} 条', '{n} rules match'],
+  // ---- street workbench, remaining time, result evidence, dispatch suggestions (workbench part) ----
+  rem_left: ['还剩 {d}', '{d} left'],
+  rem_over: ['超时 {d}', '{d} overdue'],
+  rem_lt_min: ['不足 1 分钟', 'under 1 min'],
+  rem_d: ['天', 'd'],
+  rem_h: ['小时', 'h'],
+  rem_m: ['分钟', 'min'],
+  evi_label: ['办理佐证（照片或文件）', 'Evidence (photos or files)'],
+  evi_hint: ['可选，可多选：照片（JPG、PNG 等）或 PDF，每个文件不超过 {mb} MB；提交办结时上传', 'Optional, several allowed: photos (JPG, PNG, …) or PDF, up to {mb} MB each; uploaded when you submit'],
+  evi_wrong_type: ['“{name}”不是照片或 PDF，请改选照片（JPG、PNG 等）或 PDF 文件。', '“{name}” is not a photo or a PDF: choose a photo (JPG, PNG, …) or a PDF file instead.'],
+  evi_too_big: ['“{name}”超过 {mb} MB，请压缩或拍一张较小的照片后重新选择。', '“{name}” is over {mb} MB: compress it or take a smaller photo, then choose it again.'],
+  evi_empty: ['“{name}”是空文件，请重新选择。', '“{name}” is empty: choose the file again.'],
+  evi_upload_failed: ['“{name}”上传失败：{detail} 已填写的内容和已选文件都已保留，请处理后再次提交。', 'Uploading “{name}” failed: {detail} Your text and files are kept; fix it and submit again.'],
+  evi_uploaded: ['已上传', 'Uploaded'],
+  evi_remove: ['移除', 'Remove'],
+  evi_remove_named: ['移除 {name}', 'Remove {name}'],
+  evi_progress: ['正在上传佐证 {n} / {total}…', 'Uploading evidence {n} / {total}…'],
+  sgl_title: ['建议单位（点击添加）', 'Suggested units (click to add)'],
+  sgl_add: ['添加 {name}', 'Add {name}'],
+  sgl_why_street: ['属地直派（诉求所在街乡）', 'Direct to the street of the request'],
+  evi_attached: ['已附佐证 {n} 个', '{n} evidence file(s) attached'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof S;

@@ -1231,7 +1231,8 @@ test('the agent types a complaint, accepts the suggested category and a suggeste
   await page.locator('[data-testid=cls-accept]').first().click();
   await page.waitForFunction(() => (document.querySelector('.combo-chosen')?.textContent ?? '').length > 0);
   await page.fill('textarea[name=text]', '我家楼下新开的餐馆每天中午和晚上油烟很大，窗户都不敢开，噪音也大，请有关部门尽快处理。');
-  const unit = page.locator('[data-testid=unit-suggestions] .cls-unit').first();
+  // the classifier's units share the dispatch picker's one list with the street (属地直派)
+  const unit = page.locator('[data-testid=unit-suggestions] .cls-unit:not([data-source=street])').first();
   await unit.waitFor({ timeout: 30_000 });
   const code = await unit.getAttribute('data-unit');
   const source = await unit.getAttribute('data-source');

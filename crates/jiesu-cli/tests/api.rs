@@ -77,7 +77,31 @@ fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
         Some(&h1),
         None,
     );
-    assert!(q["items"].as_array().unwrap().iter().any(|x| x["id"] == id));
+    let item = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id)
+        .expect("the queue lists the dispatched ticket");
+    // not signed yet: the sign clock (签收) is the one running out first
+    assert_eq!(item["next_clock"]["clock"], "sign", "{item}");
+    assert_eq!(item["next_clock"]["label"], "签收时限");
+    assert_eq!(
+        item["next_clock"]["due"],
+        v["assignments"][0]["deadlines"]["sign"]
+    );
+    // the clock started at the dispatch (the projection keeps milliseconds)
+    let ms = |x: &Value| {
+        x.as_str()
+            .unwrap_or_default()
+            .chars()
+            .take(23)
+            .collect::<String>()
+    };
+    assert_eq!(
+        ms(&item["next_clock"]["start"]),
+        ms(&v["assignments"][0]["dispatched_at"])
+    );
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(
         v["allowed_actions"],

@@ -168,7 +168,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/actions", actions::list, doc("Every ticket action of the domain's action table: wire name, labels, roles, body fields (the UI's forms and labels)").public().returns::<ActionList>())
         .post("/api/v1/test-clock", test_clock::advance, doc("Tests only: move a test clock (`jiesu serve --test-clock`) forward; 404 on the machine's clock").body::<test_clock::Advance>().returns::<test_clock::ClockView>())
         .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<jiesu_domain::intake::IntakeForm>().returns::<CreatedTicket>())
-        .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline, page, page_size"))
+        .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline (a unit's list: by its nearest running clock, `next_clock`; else by the finish deadline), page, page_size").returns::<TicketListPage>())
         .get("/api/v1/tickets/{id}", tickets::get_one, doc("One ticket with assignments, deadlines and allowed actions").returns::<TicketView>())
         .get("/api/v1/tickets/{id}/events", tickets::events, doc("The ticket's event log"))
         .route_expanded("/api/v1/tickets/{id}/{action}", "post", axum::routing::post(actions::act), action_docs)

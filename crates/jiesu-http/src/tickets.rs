@@ -226,7 +226,7 @@ pub async fn list(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Query(q): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<crate::views::TicketListPage>> {
     crate::auth::require(&actor, jiesu_domain::capability::Capability::TicketsRead)?;
     let mut units: Option<Vec<String>> = None;
     if actor.role.is_unit() {
@@ -282,38 +282,17 @@ pub async fn list(
     let s2 = st.clone();
     let page = tokio::task::spawn_blocking(move || s2.store.list_tickets(&tq)).await??;
     let now = st.now();
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|t| {
-            let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-            v["status_label"] = json!(jiesu_domain::Status::label_zh_of(&t.status));
-            v["category_path"] = json!(st.categories.path_label(&t.category_code));
-            v["lead_unit_name"] = json!(t
-                .lead_unit
-                .as_deref()
-                .and_then(|u| st.org.get(u))
-                .map(|u| u.name.clone()));
-            v["street_name"] = json!(st.org.get(&t.street_code).map(|u| u.name.clone()));
-            v["district_name"] = json!(st.org.get(&t.district_code).map(|u| u.name.clone()));
-            let overdue = t
-                .finish_deadline
-                .as_deref()
-                .and_then(jiesu_store::time::parse)
-                .is_some_and(|d| {
-                    d < now
-                        && matches!(
-                            t.status.as_str(),
-                            "dispatched" | "in_progress" | "return_review"
-                        )
-                });
-            v["overdue"] = json!(overdue);
-            v
-        })
-        .collect();
-    Ok(axum::Json(
-        json!({"items": items, "total": page.total, "page": page.page, "page_size": page.page_size}),
-    ))
+    Ok(axum::Json(crate::views::TicketListPage {
+        at: now,
+        items: page
+            .items
+            .into_iter()
+            .map(|t| crate::views::ticket_list_item(&st, t, now))
+            .collect(),
+        total: page.total,
+        page: page.page,
+        page_size: page.page_size,
+    }))
 }
 
 fn parse_id(s: &str) -> ApiResult<TicketId> {

@@ -60,6 +60,165 @@ pub struct TicketView {
     pub allowed_actions: Vec<&'static str>,
 }
 
+/// A page of the ticket list (`GET /api/v1/tickets`).
+#[derive(Serialize, JsonSchema)]
+pub struct TicketListPage {
+    /// The server's time the states and `overdue` flags were worked out at (the UI counts the
+    /// time left from it).
+    pub at: DateTime<Utc>,
+    pub items: Vec<TicketListItem>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// One row of the ticket list (no personal data).
+#[derive(Serialize, JsonSchema)]
+pub struct TicketListItem {
+    pub id: i64,
+    pub number: String,
+    pub created_at: String,
+    pub channel: String,
+    #[serde(rename = "type")]
+    pub request_type: String,
+    pub category_code: String,
+    /// The category's path, top level first.
+    pub category_path: String,
+    pub district_code: String,
+    pub district_name: Option<String>,
+    pub street_code: String,
+    pub street_name: Option<String>,
+    pub status: String,
+    pub status_label: String,
+    pub title: String,
+    pub lead_unit: Option<String>,
+    pub lead_unit_name: Option<String>,
+    /// The lead's finish deadline (办结时限).
+    pub finish_deadline: Option<String>,
+    /// The lead's finish deadline has passed while the ticket is open.
+    pub overdue: bool,
+    /// For a unit's list (`unit` or a unit caller): the nearest running clock of its active
+    /// assignment, which `sort=deadline` sorts by.
+    pub next_clock: Option<NextClockView>,
+}
+
+/// 下一个时限 — the nearest running clock of a unit's active assignment: sign (签收) until signed,
+/// respond (响应) until responded, else finish (办结).
+#[derive(Serialize, JsonSchema)]
+pub struct NextClockView {
+    pub clock: ClockKind,
+    /// The clock's name in Chinese (签收时限, 响应时限, 办结时限).
+    pub label: &'static str,
+    pub due: DateTime<Utc>,
+    /// When the clock started (the assignment's dispatch).
+    pub start: DateTime<Utc>,
+    pub unit_code: String,
+    /// The server's state of the clock now (due soon by the deadline policy's share of the span).
+    pub state: ClockState,
+}
+
+/// Which of an assignment's three clocks.
+#[derive(Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// 签收
+    Sign,
+    /// 响应
+    Respond,
+    /// 办结
+    Finish,
+}
+
+impl ClockKind {
+    /// The wire name of the store's `NextClock::clock`.
+    pub fn parse(s: &str) -> Option<ClockKind> {
+        match s {
+            "sign" => Some(ClockKind::Sign),
+            "respond" => Some(ClockKind::Respond),
+            "finish" => Some(ClockKind::Finish),
+            _ => None,
+        }
+    }
+    /// 签收时限 / 响应时限 / 办结时限.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ClockKind::Sign => "签收时限",
+            ClockKind::Respond => "响应时限",
+            ClockKind::Finish => "办结时限",
+        }
+    }
+}
+
+impl ClockState {
+    /// The view of the routing policy's clock state.
+    pub fn of(s: jiesu_routing::ClockState) -> ClockState {
+        match s {
+            jiesu_routing::ClockState::Running => ClockState::Running,
+            jiesu_routing::ClockState::DueSoon => ClockState::DueSoon,
+            jiesu_routing::ClockState::Overdue => ClockState::Overdue,
+            jiesu_routing::ClockState::Met => ClockState::Met,
+            jiesu_routing::ClockState::MetLate => ClockState::MetLate,
+        }
+    }
+}
+
+/// The view of a unit's next clock at `now`, its state by the deadline policy's due-soon rule
+/// ([`jiesu_routing::DueSoon`]'s default) over its real span, dispatch → due.
+pub fn next_clock_view(n: &jiesu_store::NextClock, now: DateTime<Utc>) -> Option<NextClockView> {
+    let clock = ClockKind::parse(&n.clock)?;
+    let due = jiesu_store::time::parse(&n.due)?;
+    let start = jiesu_store::time::parse(&n.start)?;
+    let state =
+        jiesu_routing::clock_state(due, None, now, start, jiesu_routing::DueSoon::default());
+    Some(NextClockView {
+        clock,
+        label: clock.label_zh(),
+        due,
+        start,
+        unit_code: n.unit_code.clone(),
+        state: ClockState::of(state),
+    })
+}
+
+/// The list row of a stored summary, at `now`.
+pub fn ticket_list_item(
+    st: &AppState,
+    t: jiesu_store::TicketSummary,
+    now: DateTime<Utc>,
+) -> TicketListItem {
+    let open = matches!(
+        t.status.as_str(),
+        "dispatched" | "in_progress" | "return_review"
+    );
+    let overdue = t
+        .finish_deadline
+        .as_deref()
+        .and_then(jiesu_store::time::parse)
+        .is_some_and(|d| d < now && open);
+    let next_clock = t.next_clock.as_ref().and_then(|n| next_clock_view(n, now));
+    TicketListItem {
+        id: t.id,
+        status_label: jiesu_domain::Status::label_zh_of(&t.status).to_string(),
+        category_path: st.categories.path_label(&t.category_code),
+        lead_unit_name: t.lead_unit.as_deref().and_then(|u| unit_name(st, u)),
+        street_name: unit_name(st, &t.street_code),
+        district_name: unit_name(st, &t.district_code),
+        overdue,
+        next_clock,
+        number: t.number,
+        created_at: t.created_at,
+        channel: t.channel,
+        request_type: t.request_type,
+        category_code: t.category_code,
+        district_code: t.district_code,
+        street_code: t.street_code,
+        status: t.status,
+        title: t.title,
+        lead_unit: t.lead_unit,
+        finish_deadline: t.finish_deadline,
+    }
+}
+
 /// The logged-in user (`GET /api/v1/me`).
 #[derive(Serialize, JsonSchema)]
 pub struct UserView {
@@ -312,14 +471,15 @@ pub fn ticket_view(
         .filter(|a| a.state.active())
         .map(|a| {
             let now = st.now();
+            // the deadline policy's rule, as in the list's `next_clock` and the review queue
             let clock = |due: DateTime<Utc>, done: Option<DateTime<Utc>>| {
-                let state = match done {
-                    Some(d) if d <= due => ClockState::Met,
-                    Some(_) => ClockState::MetLate,
-                    None if now > due => ClockState::Overdue,
-                    None if due - now < (due - a.dispatched_at) / 5 => ClockState::DueSoon,
-                    None => ClockState::Running,
-                };
+                let state = ClockState::of(jiesu_routing::clock_state(
+                    due,
+                    done,
+                    now,
+                    a.dispatched_at,
+                    jiesu_routing::DueSoon::default(),
+                ));
                 Clock {
                     due,
                     done_at: done,
@@ -469,4 +629,30 @@ pub fn public_event(st: &AppState, e: &Event) -> Option<Value> {
     Some(
         json!({"at": e.at, "kind": e.kind.name(), "label_zh": e.kind.label_zh(), "text": text, "unit_name": unit}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn a_next_clock_is_due_soon_only_in_the_last_fifth_of_its_span() {
+        let start = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+        let n = jiesu_store::NextClock {
+            clock: "sign".into(),
+            due: jiesu_store::time::fmt(start + Duration::minutes(100)),
+            start: jiesu_store::time::fmt(start),
+            unit_code: "110105001".into(),
+        };
+        let at = |m: i64| next_clock_view(&n, start + Duration::minutes(m)).unwrap();
+        assert_eq!(at(0).state, ClockState::Running);
+        assert_eq!(at(79).state, ClockState::Running);
+        assert_eq!(at(80).state, ClockState::DueSoon);
+        assert_eq!(at(100).state, ClockState::DueSoon);
+        assert_eq!(at(101).state, ClockState::Overdue);
+        assert_eq!(at(0).clock, ClockKind::Sign);
+        assert_eq!(at(0).label, "签收时限");
+        assert_eq!(at(0).start, start);
+    }
 }

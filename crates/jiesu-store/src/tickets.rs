@@ -46,7 +46,9 @@ pub struct TicketQuery {
     pub to: Option<DateTime<Utc>>,
     /// Only tickets whose lead finish deadline has passed at `now` while still open.
     pub overdue_at: Option<DateTime<Utc>>,
-    /// Sort by the nearest finish deadline instead of newest first.
+    /// Sort by the nearest deadline instead of newest first: the nearest running clock of the
+    /// `units`' active assignment ([`TicketSummary::next_clock`]) when `units` is set, else the
+    /// lead's finish deadline.
     pub by_deadline: bool,
     pub page: u32,
     pub page_size: u32,
@@ -68,6 +70,24 @@ pub struct TicketSummary {
     pub title: String,
     pub lead_unit: Option<String>,
     pub finish_deadline: Option<String>,
+    /// The nearest running clock of the queried `units`' active assignment (a unit's queue);
+    /// `None` without `units` or when none of them has an active assignment on the ticket.
+    pub next_clock: Option<NextClock>,
+}
+
+/// 下一个时限 — the nearest clock still running on a unit's active assignment: the sign clock
+/// (签收) until signed, the respond clock (响应) until responded, else the finish clock (办结);
+/// whichever of the running ones is due first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextClock {
+    /// `sign`, `respond` or `finish`.
+    pub clock: String,
+    /// When it is due (RFC 3339, UTC).
+    pub due: String,
+    /// When it started: the assignment's dispatch (RFC 3339, UTC).
+    pub start: String,
+    /// The unit whose assignment it is.
+    pub unit_code: String,
 }
 
 /// An attachment's metadata (the bytes live on disk at `stored_path`).

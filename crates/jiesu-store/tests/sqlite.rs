@@ -525,6 +525,8 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
             at,
         )
         .unwrap();
+        // signed and responded: only the finish clock runs
+        handle(&store, t.id, "S1", at + Duration::minutes(5), true);
         ids.push(t.id);
     }
     let q = TicketQuery {
@@ -542,4 +544,129 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
         ..q
     };
     assert_eq!(store.list_tickets(&other).unwrap().total, 0);
+}
+
+/// Signs (签收) the unit's assignment and, if `respond`, responds (响应) right after.
+fn handle(store: &SqliteStore, id: i64, unit: &str, at: chrono::DateTime<Utc>, respond: bool) {
+    step(store, id, Command::Sign { unit: unit.into() }, at).unwrap();
+    if respond {
+        step(
+            store,
+            id,
+            Command::Respond {
+                unit: unit.into(),
+                note: None,
+            },
+            at + Duration::minutes(1),
+        )
+        .unwrap();
+    }
+}
+
+/// Takes a ticket in and dispatches it to `unit` as lead at `at`.
+fn dispatched(
+    store: &SqliteStore,
+    unit: &str,
+    tier: DeadlineTier,
+    at: chrono::DateTime<Utc>,
+) -> i64 {
+    let t = store.create_ticket(new(None)).unwrap().state;
+    step(
+        store,
+        t.id,
+        Command::Dispatch {
+            assignments: vec![AssignmentRequest {
+                unit: unit.into(),
+                role: AssignmentRole::Lead,
+                tier,
+                deadlines: wall_deadlines(tier, at),
+            }],
+            note: None,
+            rule: None,
+        },
+        at,
+    )
+    .unwrap();
+    t.id
+}
+
+#[test]
+fn unsigned_assignment_lists_its_sign_clock_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    let rfc = |t: chrono::DateTime<Utc>| jiesu_store::time::fmt(t);
+    // handled 24-hour ticket: finish due t0 + 24 h (the nearest finish deadline of the three)
+    let handled = dispatched(&store, "S1", DeadlineTier::H24, t0);
+    handle(&store, handled, "S1", t0 + Duration::minutes(10), true);
+    // signed 7-day ticket, not responded: respond due t0 + 2 h + 24 h
+    let signed = dispatched(&store, "S1", DeadlineTier::D7, t0 + Duration::hours(2));
+    handle(
+        &store,
+        signed,
+        "S1",
+        t0 + Duration::hours(2) + Duration::minutes(5),
+        false,
+    );
+    // unsigned 15-day ticket: sign due t0 + 1 h + 2 h, nearer than any finish
+    let unsigned = dispatched(&store, "S1", DeadlineTier::D15, t0 + Duration::hours(1));
+    let q = TicketQuery {
+        units: Some(vec!["S1".into()]),
+        active_only: true,
+        by_deadline: true,
+        page_size: 10,
+        ..Default::default()
+    };
+    let page = store.list_tickets(&q).unwrap();
+    let got: Vec<(i64, String, String, String)> = page
+        .items
+        .iter()
+        .map(|t| {
+            let n = t
+                .next_clock
+                .clone()
+                .expect("a queue item has its next clock");
+            assert_eq!(n.unit_code, "S1");
+            (t.id, n.clock, n.due, n.start)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                unsigned,
+                "sign".to_string(),
+                rfc(t0 + Duration::hours(3)),
+                rfc(t0 + Duration::hours(1))
+            ),
+            (
+                handled,
+                "finish".to_string(),
+                rfc(t0 + Duration::hours(24)),
+                rfc(t0)
+            ),
+            (
+                signed,
+                "respond".to_string(),
+                rfc(t0 + Duration::hours(26)),
+                rfc(t0 + Duration::hours(2))
+            ),
+        ]
+    );
+    // the finish deadline stays what it was (the 15-day ticket's is the furthest)
+    assert_eq!(
+        page.items[0].finish_deadline.as_deref(),
+        Some(rfc(t0 + Duration::hours(1) + Duration::days(15)).as_str())
+    );
+    // without units (the centre's list) there is no unit clock and the sort is by finish
+    let all = store
+        .list_tickets(&TicketQuery {
+            by_deadline: true,
+            page_size: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(all.items.iter().all(|t| t.next_clock.is_none()));
+    let order: Vec<i64> = all.items.iter().map(|t| t.id).collect();
+    assert_eq!(order, vec![handled, signed, unsigned]);
 }

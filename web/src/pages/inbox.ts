@@ -4,7 +4,7 @@
 import { api, ApiError, type InboxItem, type TicketSummary } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { h, mount } from '../dom';
-import { fmtTime } from '../format';
+import { fmtTime, remaining, useServerTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
 import { inboxSeen, loadInbox, markInboxSeen, rememberList, unitName } from '../store';
@@ -72,6 +72,7 @@ export async function inboxPage({ root, alive, route }: PageCtx): Promise<void> 
     // titles: the unit's active queue has most of them (the inbox items carry only the number)
     const [items, queue] = await Promise.all([loadInbox(true), api.tickets({ mine: true, page_size: 100 }).catch(() => null)]);
     if (!alive()) return;
+    if (queue) useServerTime(queue.at);
     const titles = new Map<number, TicketSummary>((queue?.items ?? []).map((x) => [x.id, x]));
     const groups = groupInbox(onlyOverdue ? items.filter((i) => i.overdue) : items, seen);
     const newest = items.reduce((m, i) => (i.at > m ? i.at : m), '');
@@ -108,6 +109,10 @@ export async function inboxPage({ root, alive, route }: PageCtx): Promise<void> 
                   g.unread ? h('span', { class: 'dot-new', title: t('inbox_new', { n: 1 }) }) : null,
                 ),
                 tk ? h('div', { class: 'inbox-title' }, tk.title) : null,
+                // the clock running out first now (the same wording as the workbench)
+                tk?.next_clock
+                  ? h('div', { class: `small inbox-next ${tk.next_clock.state}`, 'data-testid': 'inbox-next', 'data-clock': tk.next_clock.clock }, `${t(tk.next_clock.clock === 'sign' ? 'dl_sign' : tk.next_clock.clock === 'respond' ? 'dl_respond' : 'dl_finish')} · ${remaining(tk.next_clock.due)}`)
+                  : null,
                 h('div', { class: 'notice-chips' }, [...g.items].sort((a, b) => (a.at < b.at ? -1 : 1)).map(noticeChip)),
               ),
               h('div', { class: 'inbox-meta small muted' }, h('time', { datetime: g.latest }, fmtTime(g.latest)), h('div', null, itemUnit(g.items[0]))),

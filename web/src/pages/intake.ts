@@ -97,10 +97,8 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       }),
     onType: setType,
     context: () => ({ category_code: cat.value(), ...place.value(), enterprise: enterprise.checked }),
-    onUnit: (code, name) => {
-      setMode('dispatch');
-      units.add(code, name);
-    },
+    // the classifier's units join the street in the dispatch picker's one suggestion list
+    onUnits: (list) => units.setSuggestions('classify', list),
     onPlace: (sg) =>
       void place.set(sg.district_code, sg.street_code, sg.community_code).then(() => {
         toast(t('stf_place_used', { place: sg.matched }));

@@ -4,7 +4,7 @@
 import { api, ApiError, type AccuracyRow, type Ageing, type ClockView, type DispatchAccuracy, type EscalationBoard, type OverdueBoard, type OverdueDistrict, type OverdueUnit, type ReviewItem, type ReviewQueue } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, toast, type Child } from '../dom';
-import { fmtDuration, fmtTime } from '../format';
+import { fmtDuration, fmtTime, remaining, useServerTime } from '../format';
 import { lang, t, tMaybe, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
@@ -350,6 +350,7 @@ function ticketLink(id: number, number: string): HTMLElement {
 /** 审核队列: pending returns and extensions with the centre's review deadline, most urgent first. */
 function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): void {
   mount(asOf, t('sup_as_of', { at: fmtTime(q.at) }));
+  useServerTime(q.at);
   const stats = h('div', { class: 'stats', 'data-testid': 'review-stats' }, statCard(t('sup_rv_total'), q.total, q.total ? 'info' : ''), statCard(t('sup_rv_overdue'), q.overdue, q.overdue ? 'overdue' : ''));
   if (!q.items.length) {
     mount(body, stats, h('div', { class: 'card empty-state', 'data-testid': 'reviews-empty' }, '✓ ', t('sup_rv_empty')));
@@ -383,7 +384,7 @@ function renderReviews(body: HTMLElement, q: ReviewQueue, asOf: HTMLElement): vo
                   : [t('sup_rv_until', { at: fmtTime(it.detail.until ?? '') }), it.detail.text ? h('div', { class: 'muted' }, it.detail.text) : null, h('div', { class: 'muted' }, (it.detail as { reason?: string }).reason ?? '')],
               ),
               h('td', { 'data-label': t('sup_rv_col_requested'), class: 'small nowrap' }, fmtTime(it.requested_at)),
-              h('td', { 'data-label': t('sup_rv_col_due'), class: 'small nowrap' }, fmtTime(it.review.due), ' ', clockBadge(it.review)),
+              h('td', { 'data-label': t('sup_rv_col_due'), class: 'small nowrap' }, fmtTime(it.review.due), ' ', clockBadge(it.review), h('div', { class: 'muted', 'data-testid': 'review-left' }, remaining(it.review.due))),
               h('td', { 'data-label': t('rv_note') }, reviewDecision(it)),
             ),
           ),

@@ -1,30 +1,39 @@
-// The unit workbench (承办工作台): the unit's active tickets, nearest finish deadline first.
+// The unit workbench (承办工作台): the unit's active tickets, the nearest running deadline first
+// (the sign clock until signed, the respond clock until responded, else the finish clock).
 
 import { api, ApiError, type InboxItem, type TicketSummary } from '../api';
 import { errorBlock, loadingBlock, pageHeader, statusBadge } from '../components';
 import { h, mount } from '../dom';
-import { deadlineClock, dueState, fmtTime } from '../format';
+import { deadlineClock, fmtTime, useServerTime } from '../format';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { loadEnums, loadInbox, rememberList, session } from '../store';
 import { reminderText } from './ticket';
 import { summaryCategory, summaryPlace, warmNames } from './tickets';
 
-/** The finish clock's state of a queue item: the server's `overdue` flag, else due soon by time. */
-function dueOf(it: TicketSummary): 'ok' | 'soon' | 'overdue' | 'done' {
-  if (it.overdue) return 'overdue';
-  if (!it.finish_deadline) return 'ok';
-  // the span starts at intake (the summary carries no dispatch time; dispatch follows intake closely)
-  const d = dueState(it.finish_deadline, it.created_at);
-  return d === 'overdue' ? 'soon' : d;
+type Due = 'ok' | 'soon' | 'overdue';
+
+/** The card's clock: the unit's next running clock as the server lists it (which clock, due, its
+ * state by the deadline policy over the span from dispatch), else the lead's finish deadline with
+ * the server's `overdue` flag (never "due soon" without the clock's start). */
+function clockOf(it: TicketSummary): { label: string; due: string | null; state: string; kind: string } {
+  const n = it.next_clock;
+  if (n) return { label: t(n.clock === 'sign' ? 'dl_sign' : n.clock === 'respond' ? 'dl_respond' : 'dl_finish'), due: n.due, state: n.state, kind: n.clock };
+  return { label: t('dl_finish'), due: it.finish_deadline ?? null, state: it.overdue ? 'overdue' : 'running', kind: 'finish' };
+}
+
+function dueOf(it: TicketSummary): Due {
+  const s = clockOf(it).state;
+  return s === 'overdue' ? 'overdue' : s === 'due_soon' ? 'soon' : 'ok';
 }
 
 function queueCard(it: TicketSummary, notices: InboxItem[]): HTMLElement {
   const due = dueOf(it);
+  const clock = clockOf(it);
   const overdueNotice = notices.some((n) => n.overdue);
   return h(
     'li',
-    { class: `queue-item due-${due}`, 'data-ticket': it.number, 'data-deadline': it.finish_deadline ?? '' },
+    { class: `queue-item due-${due}`, 'data-ticket': it.number, 'data-deadline': clock.due ?? '', 'data-clock': clock.kind, 'data-state': clock.state },
     h(
       'a',
       { href: `#/tickets/${it.id}`, class: 'queue-link' },
@@ -56,7 +65,7 @@ function queueCard(it: TicketSummary, notices: InboxItem[]): HTMLElement {
           fmtTime(it.created_at),
         ),
       ),
-      h('div', { class: 'queue-clock' }, deadlineClock(it.finish_deadline, { label: t('dl_finish'), state: due === 'overdue' ? 'overdue' : due === 'soon' ? 'due_soon' : 'running' })),
+      h('div', { class: 'queue-clock' }, deadlineClock(clock.due, { label: clock.label, state: clock.state })),
     ),
   );
 }
@@ -71,6 +80,7 @@ export async function workbenchPage({ root, alive, onCleanup }: PageCtx): Promis
     try {
       await loadEnums();
       const [res, inbox] = await Promise.all([api.tickets({ mine: true, sort: 'deadline', page: 1, page_size: 100 }), loadInbox(true).catch(() => [] as InboxItem[])]);
+      useServerTime(res.at);
       await warmNames(res.items);
       const byTicket = new Map<number, InboxItem[]>();
       for (const n of inbox) byTicket.set(n.ticket_id, [...(byTicket.get(n.ticket_id) ?? []), n]);
@@ -78,7 +88,7 @@ export async function workbenchPage({ root, alive, onCleanup }: PageCtx): Promis
       const items = res.items;
       const counts = {
         total: res.total,
-        toSign: items.filter((i) => i.status === 'dispatched').length,
+        toSign: items.filter((i) => (i.next_clock ? i.next_clock.clock === 'sign' : i.status === 'dispatched')).length,
         soon: items.filter((i) => dueOf(i) === 'soon').length,
         overdue: items.filter((i) => dueOf(i) === 'overdue').length,
       };

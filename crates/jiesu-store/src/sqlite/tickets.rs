@@ -3,7 +3,8 @@
 use super::*;
 
 /// One row of a ticket list, from the columns `id, number, created_at, channel, type,
-/// category_code, district_code, street_code, status, title, lead_unit, finish_deadline`.
+/// category_code, district_code, street_code, status, title, lead_unit, finish_deadline` and the
+/// unit's next clock `clock, due, start, unit_code` (all four NULL when the list is not a unit's).
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
     Ok(TicketSummary {
         id: r.get(0)?,
@@ -18,7 +19,41 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
         title: r.get(9)?,
         lead_unit: r.get(10)?,
         finish_deadline: r.get(11)?,
+        next_clock: match (r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?) {
+            (Some(clock), Some(due), Some(start), Some(unit_code)) => Some(NextClock {
+                clock,
+                due,
+                start,
+                unit_code,
+            }),
+            _ => None,
+        },
     })
+}
+
+/// The nearest running clock of each ticket's active assignments of the units in the JSON array
+/// bound at `units` (a placeholder such as `?1`): one row per (ticket, assignment) with `clock`
+/// (`sign` until signed, `respond` until responded, else `finish`, whichever running one is due
+/// first; instants are fixed-width RFC 3339 text, so text order is time order), `due`, `start`
+/// (the dispatch), `unit_code`, and `rn = 1` on the assignment whose clock is due first.
+fn next_clock_join(units: &str) -> String {
+    format!(
+        "SELECT c.ticket_id, c.unit_code, c.start, c.clock,
+                CASE c.clock WHEN 'sign' THEN c.s WHEN 'respond' THEN c.r ELSE c.f END AS due,
+                ROW_NUMBER() OVER (PARTITION BY c.ticket_id
+                    ORDER BY CASE c.clock WHEN 'sign' THEN c.s WHEN 'respond' THEN c.r ELSE c.f END, c.idx) AS rn
+         FROM (SELECT b.*,
+                      CASE WHEN b.s IS NOT NULL AND b.s <= b.f AND (b.r IS NULL OR b.s <= b.r) THEN 'sign'
+                           WHEN b.r IS NOT NULL AND b.r <= b.f THEN 'respond'
+                           ELSE 'finish' END AS clock
+               FROM (SELECT a.ticket_id, a.idx, a.unit_code, a.dispatched_at AS start,
+                            CASE WHEN a.signed_at IS NULL THEN a.sign_deadline END AS s,
+                            CASE WHEN a.responded_at IS NULL THEN a.respond_deadline END AS r,
+                            a.finish_deadline AS f
+                     FROM assignments a
+                     WHERE a.unit_code IN (SELECT value FROM json_each({units}))
+                       AND a.state IN ('dispatched','signed','responded')) b) c"
+    )
 }
 
 impl TicketStore for SqliteStore {
@@ -69,9 +104,12 @@ impl TicketStore for SqliteStore {
                 args.push(v);
                 format!("?{}", args.len())
             };
+            // the units' nearest running clock (see `NextClock`), joined when `units` is set
+            let mut next_join = String::new();
             if let Some(units) = &q.units {
                 let json = serde_json::to_string(units)?;
                 let p = arg(json.into());
+                next_join = next_clock_join(&p);
                 let active = if q.active_only {
                     " AND a.state IN ('dispatched','signed','responded')"
                 } else {
@@ -123,15 +161,27 @@ impl TicketStore for SqliteStore {
             )?;
             let size = q.page_size.clamp(1, 500);
             let page = q.page.max(1);
-            let order = if q.by_deadline {
-                "CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC"
+            let (next_cols, next_from) = if next_join.is_empty() {
+                ("NULL, NULL, NULL, NULL", String::new())
             } else {
-                "t.id DESC"
+                (
+                    "n.clock, n.due, n.start, n.unit_code",
+                    format!("LEFT JOIN ({next_join}) n ON n.ticket_id = t.id AND n.rn = 1"),
+                )
+            };
+            let order = match (q.by_deadline, next_from.is_empty()) {
+                (false, _) => "t.id DESC",
+                (true, true) => {
+                    "CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC"
+                }
+                (true, false) => {
+                    "CASE WHEN COALESCE(n.due, t.finish_deadline) IS NULL THEN 1 ELSE 0 END, COALESCE(n.due, t.finish_deadline) ASC, t.id ASC"
+                }
             };
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline
-                 FROM tickets t {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
+                        t.status, t.title, t.lead_unit, t.finish_deadline, {next_cols}
+                 FROM tickets t {next_from} {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
                 (page as u64 - 1) * size as u64
             );
             let mut s = c.prepare(&sql)?;
@@ -167,7 +217,7 @@ impl TicketStore for SqliteStore {
             let offset = (page as u64 - 1) * size as u64;
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline
+                        t.status, t.title, t.lead_unit, t.finish_deadline, NULL, NULL, NULL, NULL
                  FROM tickets t WHERE {due}
                  ORDER BY CASE WHEN t.status = 'result_submitted' THEN 0 ELSE 1 END,
                           CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC
