@@ -1,5 +1,5 @@
 //! Paging of the long staff lists against the real binary: the callback queue (待回访), the
-//! knowledge-base admin list and a catalogue's rules. Pages are `page`/`page_size` with `total`,
+//! knowledge-base admin list, a catalogue's rules and the ticket list. Pages are `page`/`page_size` with `total`,
 //! like the ticket list; a bad value is a 422 in both languages; a page past the end is empty.
 
 mod common;
@@ -259,4 +259,26 @@ fn catalogue_rule_pages_cover_the_whole_catalogue_and_filters_narrow_the_total()
     }
     assert_bad_paging(&s, &sup, path);
     assert_past_the_end_is_empty(&s, &sup, path, "rules");
+}
+
+#[test]
+fn ticket_list_refuses_a_bad_page_instead_of_clamping_it() {
+    let s = city();
+    let sup = login(&s, "sup1");
+    assert_bad_paging(&s, &sup, "/api/v1/tickets");
+    assert_past_the_end_is_empty(&s, &sup, "/api/v1/tickets", "items");
+    let (ids, total) = walk(
+        &s,
+        &sup,
+        "/api/v1/tickets?status=closed",
+        "items",
+        "id",
+        200,
+    );
+    assert_eq!(ids.len() as u64, total);
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        ids.len(),
+        "each ticket once"
+    );
 }

@@ -190,8 +190,9 @@ pub struct ListQuery {
     to: Option<String>,
     overdue: Option<bool>,
     sort: Option<String>,
-    page: Option<u32>,
-    page_size: Option<u32>,
+    /// Checked by [`crate::paging::Paging`] (a bad value is a 422, not a silent clamp).
+    page: Option<String>,
+    page_size: Option<String>,
 }
 
 fn parse_time(field: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
@@ -257,6 +258,7 @@ pub async fn list(
             ));
         }
     }
+    let paging = crate::paging::Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 20)?;
     let tq = TicketQuery {
         active_only: q.mine.unwrap_or(false) && units.is_some(),
         units,
@@ -276,8 +278,8 @@ pub async fn list(
             None
         },
         by_deadline: q.sort.as_deref() == Some("deadline"),
-        page: q.page.unwrap_or(1),
-        page_size: q.page_size.unwrap_or(20),
+        page: paging.page,
+        page_size: paging.page_size,
     };
     let s2 = st.clone();
     let page = tokio::task::spawn_blocking(move || s2.store.list_tickets(&tq)).await??;
