@@ -68,6 +68,14 @@ enum Cmd {
         /// e.g. 2026-11-30T15:30:00Z) and runs on from there at the normal pace.
         #[arg(long, value_name = "RFC3339")]
         test_clock: Option<String>,
+        /// Set one abuse limit (repeatable), e.g. `--limit login_account_failures=5`; 0 turns a
+        /// count off. Names and defaults: docs/SECURITY.md, "Abuse limits".
+        #[arg(long = "limit", value_name = "NAME=VALUE")]
+        limits: Vec<String>,
+        /// Behind a reverse proxy that sets X-Forwarded-For: take the client address for the
+        /// abuse limits from its first entry (never set this without such a proxy).
+        #[arg(long)]
+        trust_proxy: bool,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -243,7 +251,16 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             webhook,
             sms_log,
             test_clock,
+            limits,
+            trust_proxy,
         } => {
+            let mut lim = jiesu_http::limits::Limits {
+                trust_proxy,
+                ..Default::default()
+            };
+            for spec in &limits {
+                lim.set(spec).map_err(|e| anyhow::anyhow!(e))?;
+            }
             let clock = test_clock.as_deref().map(parse_test_clock).transpose()?;
             let store = open_existing(&db)?;
             let secret = std::env::var("JIESU_WEBHOOK_SECRET").unwrap_or_default();
@@ -258,7 +275,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                         as std::sync::Arc<dyn jiesu_http::notify::SmsGateway>
                 }),
             };
-            serve_cfg(store, &listen, None, cfg, clock)
+            serve_cfg(store, &listen, None, cfg, clock, lim)
         }
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
@@ -469,8 +486,8 @@ pub fn add_user(
     if name.trim().is_empty() || name.chars().count() > 64 {
         bail!("--name must be 1 to 64 characters");
     }
-    if password.chars().count() < 8 {
-        bail!("--password must have at least 8 characters");
+    if let Err((en, zh)) = jiesu_http::login::password_policy(password) {
+        bail!("--password: {en}\n--password：{zh}");
     }
     if r.is_unit() && unit.is_none() {
         bail!("role {role} needs --unit CODE (the unit the user works for)");
@@ -493,6 +510,7 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
         demo,
         jiesu_http::notify::NotifyConfig::default(),
         None,
+        jiesu_http::limits::Limits::default(),
     )
 }
 
@@ -514,6 +532,7 @@ fn serve_cfg(
     demo: Option<Vec<DemoAccount>>,
     cfg: jiesu_http::notify::NotifyConfig,
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    limits: jiesu_http::limits::Limits,
 ) -> Result<()> {
     let mut state = match test_clock {
         Some(start) => {
@@ -537,6 +556,7 @@ fn serve_cfg(
         None => AppState::load(store)?,
     };
     state.demo_accounts = Arc::new(demo);
+    state.limiter = Arc::new(jiesu_http::limits::Limiter::new(limits));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

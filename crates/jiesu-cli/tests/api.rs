@@ -58,6 +58,7 @@ fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
     let t = create(&s, &agent, &cat);
     let id = t["id"].as_i64().unwrap();
     let number = t["number"].as_str().unwrap().to_string();
+    let code = t["tracking_code"].as_str().unwrap().to_string();
     assert_eq!(t["status"], "new");
     let (st, _, v) = act(
         &s,
@@ -171,7 +172,7 @@ fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
     let (st, _, tr) = call(
         &s,
         "GET",
-        &format!("/api/v1/track/{number}?phone_last4=5678"),
+        &format!("/api/v1/track/{number}?code={code}"),
         None,
         None,
     );
@@ -183,7 +184,7 @@ fn a_request_goes_from_intake_to_callback_and_the_citizen_tracks_it() {
     let (st, _, _) = call(
         &s,
         "GET",
-        &format!("/api/v1/track/{number}?phone_last4=0000"),
+        &format!("/api/v1/track/{number}?code=2222222222"),
         None,
         None,
     );
@@ -613,10 +614,11 @@ fn citizens_file_and_track_without_an_account() {
     );
     assert_eq!(st, 201, "{v}");
     let number = v["number"].as_str().unwrap();
+    let code = v["tracking_code"].as_str().unwrap();
     let (st, _, tr) = call(
         &s,
         "GET",
-        &format!("/api/v1/track/{number}?phone_last4=5678"),
+        &format!("/api/v1/track/{number}?code={code}"),
         None,
         None,
     );
@@ -625,7 +627,7 @@ fn citizens_file_and_track_without_an_account() {
     let (st, _, _) = call(
         &s,
         "GET",
-        &format!("/api/v1/track/{number}?phone_last4=56"),
+        &format!("/api/v1/track/{number}?code="),
         None,
         None,
     );

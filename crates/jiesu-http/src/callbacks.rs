@@ -115,8 +115,17 @@ async fn token_ticket(st: &AppState, token: &str) -> ApiResult<(i64, TicketState
 /// `GET /api/v1/public/rate/{token}` — what the citizen is asked about (no personal data).
 pub async fn rate_info(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
+    crate::limits::per_address(
+        &st,
+        addr,
+        "rate",
+        st.limiter.limits.rate_per_hour,
+        "too many rating-link requests from your address",
+        "您所在地址访问评价链接过于频繁",
+    )?;
     let (_, t) = token_ticket(&st, &token).await?;
     let units: Vec<String> = t
         .assignments
@@ -142,9 +151,18 @@ pub struct RateBody {
 /// `POST /api/v1/public/rate/{token}` — the citizen's own answers become the round's callback.
 pub async fn rate(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     Path(token): Path<String>,
     Json(b): Json<RateBody>,
 ) -> ApiResult<axum::Json<Value>> {
+    crate::limits::per_address(
+        &st,
+        addr,
+        "rate",
+        st.limiter.limits.rate_per_hour,
+        "too many rating-link requests from your address",
+        "您所在地址访问评价链接过于频繁",
+    )?;
     let (id, _) = token_ticket(&st, &token).await?;
     let resolution = Resolution::parse(&b.resolution).ok_or_else(|| {
         ApiError::invalid(

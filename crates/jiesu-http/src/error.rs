@@ -89,12 +89,18 @@ impl IntoResponse for ApiError {
                 body[k] = v;
             }
         }
-        (
+        let mut res = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        // a 429 of the abuse limits (`limits::too_many`) says when to come back
+        if let Some(secs) = body.get("retry_after_seconds").and_then(|v| v.as_i64()) {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        res
     }
 }
 

@@ -56,8 +56,17 @@ pub struct AskBody {
 /// `POST /api/v1/public/ask` — the virtual agent: an answer with its source, or a ticket draft.
 pub async fn ask(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     crate::json::Json(b): crate::json::Json<AskBody>,
 ) -> ApiResult<axum::Json<Value>> {
+    crate::limits::per_address(
+        &st,
+        addr,
+        "ask",
+        st.limiter.limits.ask_per_hour,
+        "too many questions from your address",
+        "您所在地址提问过于频繁",
+    )?;
     let n = b.question.trim().chars().count();
     if n == 0 || n > 2000 {
         return Err(ApiError::invalid(

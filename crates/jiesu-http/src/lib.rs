@@ -18,6 +18,8 @@ mod inbox;
 mod json;
 mod kb;
 mod kb_articles;
+pub mod limits;
+pub mod login;
 pub mod notify;
 mod openapi;
 pub(crate) mod overview;
@@ -83,6 +85,8 @@ pub struct AppState {
     pub kb: Arc<std::sync::RwLock<jiesu_kb::KnowledgeBase>>,
     /// The classifiers in use (None while training at start-up).
     pub models: Arc<std::sync::RwLock<Option<Arc<classify::Models>>>>,
+    /// 防滥用限制 — the abuse limits and their counters (on the server's clock).
+    pub limiter: Arc<limits::Limiter>,
 }
 
 impl AppState {
@@ -136,6 +140,7 @@ impl AppState {
             thresholds: Arc::new(jiesu_routing::Thresholds::standard()),
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
             models: Arc::new(std::sync::RwLock::new(None)),
+            limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -224,7 +229,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/supervision/dispatch-accuracy", supervision::dispatch_accuracy, doc("Dispatch accuracy: overall and by dispatcher, rule, category, unit"))
         .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first"))
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)"))
-        .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and phone_last4 (public)").public())
+        .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").public())
         .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().body::<jiesu_domain::intake::IntakeForm>())
 }
 
@@ -275,7 +280,9 @@ pub async fn serve_with(
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
-    axum::serve(listener, router(state))
+    // the peer address reaches the abuse limits as `ConnectInfo` (`limits::ClientAddr`)
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -285,7 +292,7 @@ pub async fn serve_with(
 
 mod auth_routes {
     use super::*;
-    use crate::auth::{new_token, token_hash, verify_password, Caller};
+    use crate::auth::{new_token, token_hash, Caller};
     use crate::error::{ApiError, ApiResult};
     use crate::json::Json;
     use crate::views::{DemoAccountView, DemoInfo, LoginView, UserView};
@@ -321,26 +328,10 @@ mod auth_routes {
 
     pub async fn login(
         State(st): State<AppState>,
+        addr: crate::limits::ClientAddr,
         Json(b): Json<Login>,
     ) -> ApiResult<axum::Json<LoginView>> {
-        let s2 = st.clone();
-        let name = b.username.clone();
-        let user = tokio::task::spawn_blocking(move || s2.store.user_by_name(&name)).await??;
-        let bad = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong user name or password",
-                "用户名或密码错误",
-            )
-        };
-        let user = user.filter(|u| u.active).ok_or_else(bad)?;
-        let pw = b.password.clone();
-        let hash = user.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await?;
-        if !ok {
-            return Err(bad());
-        }
+        let user = crate::login::check(&st, addr, &b.username, &b.password).await?;
         let token = new_token();
         let now = st.now();
         let th = token_hash(&token);

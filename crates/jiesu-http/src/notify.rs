@@ -87,12 +87,16 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The text the citizen receives for an event, if any.
-fn sms_text(kind: &EventKind, number: &str) -> Option<String> {
+/// The text the citizen receives for an event, if any; the intake message carries the ticket's
+/// tracking code (查询码), without which the public tracking page shows nothing.
+fn sms_text(kind: &EventKind, number: &str, code: Option<&str>) -> Option<String> {
     Some(match kind {
-        EventKind::Created { .. } => {
-            format!("【12345】您的诉求已受理，编号 {number}，可凭编号和手机号后四位查询进度。")
-        }
+        EventKind::Created { .. } => match code {
+            Some(code) => format!(
+                "【12345】您的诉求已受理，编号 {number}，查询码 {code}，可凭编号和查询码查询进度。"
+            ),
+            None => format!("【12345】您的诉求已受理，编号 {number}。"),
+        },
         EventKind::Dispatched { .. } => format!("【12345】您的诉求 {number} 已转交承办单位办理。"),
         EventKind::ResultSubmitted { .. } => {
             format!("【12345】您的诉求 {number} 已办结，热线中心将回访您。")
@@ -173,12 +177,21 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
             }
         }
         if let Some(sms) = &cfg.sms {
-            if let Some(text) = sms_text(&e.kind, number) {
+            if sms_text(&e.kind, number, None).is_some() {
                 let s2 = st.clone();
                 let id = *ticket_id;
-                let phone = tokio::task::spawn_blocking(move || s2.store.load_ticket(id))
-                    .await??
-                    .map(|(t, _)| t.intake.requester.phone);
+                let created = matches!(e.kind, EventKind::Created { .. });
+                let (ticket, code) = tokio::task::spawn_blocking(move || {
+                    let code = if created {
+                        s2.store.tracking_code(id)?
+                    } else {
+                        None
+                    };
+                    Ok::<_, jiesu_store::StoreError>((s2.store.load_ticket(id)?, code))
+                })
+                .await??;
+                let phone = ticket.map(|(t, _)| t.intake.requester.phone);
+                let text = sms_text(&e.kind, number, code.as_deref()).unwrap_or_default();
                 if let Some(phone) = phone {
                     let g = sms.clone();
                     let now = st.now();

@@ -41,6 +41,7 @@ async fn file(
         actor,
         now: st.now(),
         idempotency_key,
+        tracking_code: Some(new_tracking_code()),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     st.store.create_ticket_then(
@@ -52,6 +53,38 @@ async fn file(
     Ok(rx
         .await
         .map_err(|_| ApiError::internal("the writer stopped"))??)
+}
+
+/// The alphabet of tracking codes: digits and capitals without 0/O, 1/I/L (read out on the phone
+/// and typed from an SMS without confusion).
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// The length of a tracking code: 31^10 ≈ 8·10^14 codes per ticket number.
+pub const CODE_LEN: usize = 10;
+
+/// 查询码 — a new random tracking code (the operating system's generator).
+pub fn new_tracking_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..CODE_LEN)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A tracking code as typed by a citizen: spaces and dashes dropped, capitals.
+fn normalize_code(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Compares two codes in time independent of where they differ.
+fn same_code(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Loads a ticket the caller may see (404 otherwise, so foreign tickets are not revealed).
@@ -132,6 +165,7 @@ pub async fn create(
         answer: None,
         replayed: created.replayed,
         href: format!("/api/v1/tickets/{}", t.id),
+        tracking_code: created.tracking_code.clone(),
     };
     let code = if created.replayed {
         StatusCode::OK
@@ -151,9 +185,18 @@ pub async fn create(
 /// `POST /api/v1/public/tickets` — a citizen files a request without an account.
 pub async fn public_create(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     headers: HeaderMap,
     Json(b): Json<IntakeForm>,
 ) -> ApiResult<impl IntoResponse> {
+    crate::limits::per_address(
+        &st,
+        addr,
+        "public-intake",
+        st.limiter.limits.public_intake_per_hour,
+        "too many requests filed from your address",
+        "您所在地址提交诉求过于频繁",
+    )?;
     let intake = parse_intake(&st, b, Filer::Public)?;
     let actor = ActorRef {
         user: "citizen".into(),
@@ -171,9 +214,11 @@ pub async fn public_create(
         StatusCode::CREATED,
         axum::Json(json!({
             "number": created.state.number,
+            "tracking_code": created.tracking_code,
             "status": created.state.status.as_str(),
             "status_label": created.state.status.label_zh(),
-            "track_hint": "凭工单编号和手机号后四位查询办理进度",
+            "track_hint": "凭工单编号和查询码查询办理进度",
+            "track_hint_en": "track the request with its number and tracking code",
         })),
     ))
 }
@@ -324,12 +369,15 @@ pub async fn events(
 
 #[derive(Deserialize)]
 pub struct TrackQuery {
-    phone_last4: Option<String>,
+    code: Option<String>,
 }
 
-/// `GET /api/v1/track/{number}?phone_last4=NNNN` — the citizen's parcel-style timeline.
+/// `GET /api/v1/track/{number}?code=…` — the citizen's parcel-style timeline, for the number with
+/// its tracking code. Failed look-ups are limited per number and per client address (429 with
+/// `Retry-After`), so codes cannot be tried out.
 pub async fn track(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     Path(number): Path<String>,
     Query(q): Query<TrackQuery>,
 ) -> ApiResult<axum::Json<Value>> {
@@ -337,31 +385,55 @@ pub async fn track(
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            "no request with this number and phone digits",
-            "未找到与该编号和手机号后四位匹配的诉求",
+            "no request with this number and tracking code",
+            "未找到与该编号和查询码匹配的诉求",
         )
     };
-    let last4 = q.phone_last4.unwrap_or_default();
-    if last4.len() != 4 || !last4.chars().all(|c| c.is_ascii_digit()) {
+    let code = normalize_code(q.code.as_deref().unwrap_or_default());
+    if code.is_empty() || code.len() > 32 {
         return Err(ApiError::invalid(
-            "phone_last4",
-            "give the last 4 digits of your phone number",
-            "请输入手机号后四位数字",
+            "code",
+            "give the tracking code you received with the number",
+            "请输入受理时收到的查询码",
+        ));
+    }
+    let (lim, now) = (&st.limiter, st.now());
+    let number = number.trim().to_string();
+    let number_key = format!("track-number:{number}");
+    let addr_key = addr.key("track-addr");
+    let locked = addr_key
+        .as_deref()
+        .and_then(|k| lim.locked(k, now))
+        .or_else(|| lim.locked(&number_key, now));
+    if let Some(secs) = locked {
+        return Err(crate::limits::too_many(
+            secs,
+            "too many failed look-ups",
+            "查询失败次数过多",
         ));
     }
     let s2 = st.clone();
     let n2 = number.clone();
     let found = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
-        match s2.store.ticket_id_by_number(&n2)? {
-            Some(id) => s2.store.load_ticket(id),
-            None => Ok(None),
+        let Some(id) = s2.store.ticket_id_by_number(&n2)? else {
+            return Ok(None);
+        };
+        let stored = s2.store.tracking_code(id)?;
+        if !stored.is_some_and(|c| same_code(&c, &code)) {
+            return Ok(None);
         }
+        s2.store.load_ticket(id)
     })
     .await??;
-    let (t, ev) = found.ok_or_else(nf)?;
-    if !t.intake.requester.phone.ends_with(&last4) {
+    let Some((t, ev)) = found else {
+        let l = &lim.limits;
+        let w = l.track_window_secs;
+        lim.fail(&number_key, now, l.track_number_failures, w, w);
+        if let Some(k) = &addr_key {
+            lim.fail(k, now, l.track_address_failures, w, w);
+        }
         return Err(nf());
-    }
+    };
     let timeline: Vec<Value> = ev.iter().filter_map(|e| public_event(&st, e)).collect();
     Ok(axum::Json(json!({
         "number": t.number,

@@ -301,6 +301,8 @@ pub struct CreatedTicket {
     /// The same Idempotency-Key was seen before: this is the ticket it created.
     pub replayed: bool,
     pub href: String,
+    /// 查询码 — the citizen's tracking code (tell it to the caller; it is also sent by SMS).
+    pub tracking_code: Option<String>,
 }
 
 /// The place of a ticket just taken in.

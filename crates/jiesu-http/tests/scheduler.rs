@@ -82,6 +82,7 @@ fn scheduler_emits_each_threshold_once_even_after_restart_and_downtime() {
             actor: sys(),
             now: t0,
             idempotency_key: None,
+            tracking_code: None,
         })
         .unwrap()
         .state;

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS rating_tokens (
   token_hash TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, round INTEGER NOT NULL,
   created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT);
 -- Every read of unmasked personal data.
+-- Citizens' tracking codes (查询码): random, given at intake, looked up with the ticket number.
+CREATE TABLE IF NOT EXISTS tracking_codes (
+  ticket_id INTEGER PRIMARY KEY, code TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log (
   id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
   ticket_id INTEGER, detail TEXT);

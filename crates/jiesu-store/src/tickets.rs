@@ -16,6 +16,9 @@ pub struct NewTicket {
     pub now: DateTime<Utc>,
     /// Client-supplied `Idempotency-Key`: the same key from the same user returns the first ticket.
     pub idempotency_key: Option<String>,
+    /// 查询码 — the citizen's random tracking code, stored with the ticket in the same
+    /// transaction (not an event: it is no fact of the case, and units never see it).
+    pub tracking_code: Option<String>,
 }
 
 /// The outcome of a create: the ticket and whether it already existed under the idempotency key.
@@ -24,6 +27,8 @@ pub struct Created {
     pub state: TicketState,
     pub events: Vec<Event>,
     pub replayed: bool,
+    /// The ticket's tracking code (the first create's, on a replay).
+    pub tracking_code: Option<String>,
 }
 
 /// A change to an existing ticket, run inside the write transaction on the current state: it checks
@@ -194,7 +199,11 @@ pub trait TicketStore: Send + Sync {
     /// Records an attachment's metadata and its event (run by `change`) in one transaction.
     fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState>;
     fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>>;
-    /// Records an unmasked read of personal data.
+    /// The newest `limit` lines of the audit log, newest first: (at, user, action, detail).
+    fn recent_audit(&self, limit: u32) -> Result<Vec<(DateTime<Utc>, String, String, String)>>;
+    /// The ticket's tracking code (查询码), if it was given one.
+    fn tracking_code(&self, id: TicketId) -> Result<Option<String>>;
+    /// Records an audited act (an unmasked read of personal data, a failed log-in, a lock-out).
     fn audit(
         &self,
         user: &str,

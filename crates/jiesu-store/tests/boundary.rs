@@ -41,6 +41,7 @@ fn new_ticket() -> NewTicket {
         },
         now: Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap(),
         idempotency_key: None,
+        tracking_code: None,
     }
 }
 

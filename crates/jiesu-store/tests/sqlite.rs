@@ -55,6 +55,7 @@ fn new(key: Option<&str>) -> NewTicket {
         actor: actor(),
         now: Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap(),
         idempotency_key: key.map(str::to_string),
+        tracking_code: None,
     }
 }
 

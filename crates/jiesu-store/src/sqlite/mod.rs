@@ -314,6 +314,7 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
                 state,
                 events,
                 replayed: true,
+                tracking_code: tracking_code_in(c, id)?,
             });
         }
     }
@@ -338,9 +339,23 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
                 )?
                 .execute(params![new.actor.user, key, id, fmt(new.now)])?;
     }
+    if let Some(code) = &new.tracking_code {
+        c.prepare_cached("INSERT INTO tracking_codes (ticket_id, code) VALUES (?1,?2)")?
+            .execute(params![id, code])?;
+    }
     Ok(Created {
         state,
         events,
         replayed: false,
+        tracking_code: new.tracking_code,
     })
+}
+
+/// A ticket's tracking code (查询码), if it has one.
+pub(crate) fn tracking_code_in(c: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT code FROM tracking_codes WHERE ticket_id=?1")?
+            .query_row(params![id], |r| r.get(0))
+            .optional()?,
+    )
 }
