@@ -783,8 +783,8 @@ export const api = {
     request<EventView[]>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/events`),
   action: (id: number | string, action: string, body: unknown) =>
     request<TicketView>('POST', `/api/v1/tickets/${encodeURIComponent(String(id))}/${action}`, body),
-  track: (number: string, last4: string) =>
-    request<TrackView>('GET', `/api/v1/track/${encodeURIComponent(number)}${qs({ phone_last4: last4 })}`),
+  track: (number: string, code: string) =>
+    request<TrackView>('GET', `/api/v1/track/${encodeURIComponent(number)}${qs({ code })}`),
   route: (id: number | string) => request<Suggestion>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/route`),
   catalogue: () => request<CatalogueInfo>('GET', '/api/v1/catalogue'),
   lint: () => request<LintReport>('GET', '/api/v1/catalogue/lint'),
@@ -814,7 +814,7 @@ export const api = {
   scores: (month: string, level: ScoreLevel) => request<Scorecard>('GET', `/api/v1/scores/${encodeURIComponent(month)}/${level}`),
   inbox: () => request<{ items: InboxItem[] }>('GET', '/api/v1/inbox'),
   publicSubmit: (body: unknown, idempotencyKey: string) =>
-    request<{ number: string; status_label?: string }>('POST', '/api/v1/public/tickets', body, {
+    request<{ number: string; tracking_code?: string | null; status_label?: string }>('POST', '/api/v1/public/tickets', body, {
       'Idempotency-Key': idempotencyKey,
     }),
 };

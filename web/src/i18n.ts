@@ -1015,6 +1015,16 @@ const S = {
   sgl_add: ['添加 {name}', 'Add {name}'],
   sgl_why_street: ['属地直派（诉求所在街乡）', 'Direct to the street of the request'],
   evi_attached: ['已附佐证 {n} 个', '{n} evidence file(s) attached'],
+  // ---- abuse limits: tracking codes (track, submit, intake) ----
+  trk_code: ['查询码', 'Tracking code'],
+  trk_code_shape: ['请输入受理时收到的查询码（字母和数字）', 'Enter the tracking code you received (letters and digits)'],
+  trk_lead: ['输入受理编号和受理时收到的查询码（短信中也有，不区分大小写）。', 'Enter the request number and the tracking code you received (also in the SMS; not case-sensitive).'],
+  trk_submit_ok_text: ['请记下您的受理编号和查询码，凭二者查询办理进度。', 'Note your request number and tracking code: you need both to track the request.'],
+  trk_not_found: ['未找到该诉求，请核对编号和查询码', 'No request found: check the number and the tracking code'],
+  trk_home_desc: ['凭受理编号和查询码查看办理进度', 'See progress with your request number and tracking code'],
+  trk_your_code: ['您的查询码', 'Your tracking code'],
+  trk_keep_code: ['编号和查询码也会以短信发送给您。', 'The number and the code are also sent to you by SMS.'],
+  trk_code_for_caller: ['查询码（请告知来电人）', 'Tracking code (tell the caller)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof S;

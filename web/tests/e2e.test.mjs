@@ -136,7 +136,9 @@ test('agent takes in a complaint and dispatches it to the street as lead', async
   const href = await page.locator('[data-testid=open-ticket]').getAttribute('href');
   const id = href.split('/').pop();
   assert.ok(number.length > 0 && id, 'the new ticket has a number and an id');
-  ticket = { id, number };
+  const code = (await page.locator('[data-testid=intake-done] [data-testid=tracking-code]').textContent()).trim();
+  assert.match(code, /^[2-9A-Z]{10}$/, 'the agent sees the tracking code to tell the caller');
+  ticket = { id, number, code };
   await shot(page, '02-intake-done');
 
   // the detail page shows it dispatched to the street as lead
@@ -250,16 +252,16 @@ test('the callback desk records the citizen\'s rating', async () => {
   await context.close();
 });
 
-test('the citizen tracks the request with number and last 4 phone digits', async () => {
+test('the citizen tracks the request with number and tracking code', async () => {
   assert.ok(ticket, 'needs the ticket');
   const { page, context } = await newPage({ viewport: { width: 390, height: 844 }, mobile: true });
   await page.goto(`${base}/#/track`);
   await page.fill('input[name=number]', ticket.number);
-  await page.fill('input[name=phone_last4]', '0000');
+  await page.fill('input[name=code]', ticket.code === '2222222222' ? '3333333333' : '2222222222');
   await page.click('[data-testid=track-form] button[type=submit]');
   await page.waitForSelector('[data-testid=track-form] .alert.error, [data-testid=track-form] .field.has-error');
 
-  await page.fill('input[name=phone_last4]', LAST4);
+  await page.fill('input[name=code]', ticket.code);
   await page.click('[data-testid=track-form] button[type=submit]');
   const result = page.locator('[data-testid=track-result]');
   await result.waitFor();
@@ -302,7 +304,7 @@ test('the public submit page creates a ticket and shows its number', async () =>
   assert.ok(number.length >= 4, `a request number is shown (${number})`);
   await shot(page, '11-public-submitted');
 
-  // "track it" carries the number (and the digits, in session storage) to the tracking page
+  // "track it" carries the number (and the code, in session storage) to the tracking page
   await page.click('[data-testid=submit-done] .btn.primary');
   await page.waitForSelector('[data-testid=track-result]');
   assert.ok((await page.locator('[data-testid=track-result]').textContent()).includes(number));
@@ -385,7 +387,7 @@ test('dispatch as suggested, the street returns it, the next suggestion lands on
   assert.notEqual(nextLead.unit_code, STREET);
   // the next unit's handler, created now that the API told us who it is
   addUser('handler_next', 'unit_handler', nextLead.unit_code);
-  routed = { id: created.id, number: created.number, rule: sug.rule_id, next: { unit: nextLead.unit_code, name: nextLead.unit_name, rule: sug.runner_ups[0].rule_id } };
+  routed = { id: created.id, number: created.number, code: created.tracking_code, rule: sug.rule_id, next: { unit: nextLead.unit_code, name: nextLead.unit_name, rule: sug.runner_ups[0].rule_id } };
 
   // 1. the dispatcher opens the new ticket: the dispatch form shows the engine's suggestion
   const { page, context } = await newPage();
@@ -452,7 +454,7 @@ test('dispatch as suggested, the street returns it, the next suggestion lands on
   const c = await newPage({ viewport: { width: 390, height: 844 }, mobile: true });
   await c.page.goto(`${base}/#/track`);
   await c.page.fill('input[name=number]', routed.number);
-  await c.page.fill('input[name=phone_last4]', ROUTE_PHONE.slice(-4));
+  await c.page.fill('input[name=code]', routed.code);
   await c.page.click('[data-testid=track-form] button[type=submit]');
   await c.page.locator('[data-testid=track-result]').waitFor();
   await c.page.waitForFunction((name) => document.querySelector('[data-testid=track-result]')?.textContent?.includes(name), routed.next.name);

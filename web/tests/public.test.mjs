@@ -228,15 +228,15 @@ test('phone: a server refusal naming a field shows next to that field', async ()
   await context.close();
 });
 
-test('phone: tracking without the last four digits says what to enter', async () => {
+test('phone: tracking without the tracking code says what to enter', async () => {
   const { page, context } = await phone();
   await page.goto(`${base}/#/track`);
   await page.waitForSelector('[data-testid=track-form]');
   await page.fill('input[name=number]', '2026000000000001');
   await page.click('[data-testid=track-form] button[type=submit]');
-  const e = page.locator('[data-field=phone_last4] .field-error');
+  const e = page.locator('[data-field=code] .field-error');
   await e.waitFor({ state: 'visible' });
-  assert.match(await e.innerText(), /后 4 位/);
+  assert.match(await e.innerText(), /查询码/);
   await context.close();
 });
 

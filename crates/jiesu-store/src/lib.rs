@@ -57,8 +57,8 @@ pub use reviews::ReviewStore;
 pub use sqlite::{EncodedTicket, SqliteStore, StoreOptions};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
 pub use tickets::{
-    AttachmentRow, Change, Created, Done, NewTicket, NextClock, OpenAssignment, Page, TicketQuery,
-    TicketStore, TicketSummary,
+    AttachmentRow, AuditEntry, Change, Created, Done, NewTicket, NextClock, OpenAssignment, Page,
+    TicketQuery, TicketStore, TicketSummary,
 };
 pub use users::{UserRecord, UserStore};
 

@@ -21,6 +21,17 @@ pub struct NewTicket {
     pub tracking_code: Option<String>,
 }
 
+/// 审计记录 — one line of the audit log (an unmasked read, a failed log-in, a lock-out, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The acting user, or the name a failed log-in was tried with.
+    pub user: String,
+    pub action: String,
+    pub ticket: Option<TicketId>,
+    pub detail: String,
+}
+
 /// The outcome of a create: the ticket and whether it already existed under the idempotency key.
 #[derive(Debug, Clone)]
 pub struct Created {
@@ -199,8 +210,8 @@ pub trait TicketStore: Send + Sync {
     /// Records an attachment's metadata and its event (run by `change`) in one transaction.
     fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState>;
     fn attachment(&self, id: &str) -> Result<Option<AttachmentRow>>;
-    /// The newest `limit` lines of the audit log, newest first: (at, user, action, detail).
-    fn recent_audit(&self, limit: u32) -> Result<Vec<(DateTime<Utc>, String, String, String)>>;
+    /// The newest `limit` lines of the audit log, newest first.
+    fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>>;
     /// The ticket's tracking code (查询码), if it was given one.
     fn tracking_code(&self, id: TicketId) -> Result<Option<String>>;
     /// Records an audited act (an unmasked read of personal data, a failed log-in, a lock-out).

@@ -41,7 +41,7 @@ export function homePage({ root }: PageCtx): void {
       { class: 'home-cards' },
       card('/submit', 'write', t('nav_submit'), t('home_submit_desc'), 'home-submit'),
       card('/ask', 'ask', t('nav_ask'), t('home_ask_desc'), 'home-ask'),
-      card('/track', 'track', t('nav_track'), t('home_track_desc'), 'home-track'),
+      card('/track', 'track', t('nav_track'), t('trk_home_desc'), 'home-track'),
       card('/scores', 'scores', t('nav_scores'), t('home_scores_desc'), 'home-scores'),
       card('/login', 'staff', t('nav_login'), t('home_staff_desc'), 'home-login'),
     ),

@@ -195,8 +195,11 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     };
     submitBtn.disabled = true;
     let created: CreatedTicket | TicketView | null = null;
+    // the citizen's tracking code is in the intake answer only (told to the caller, sent by SMS)
+    let code: string | null = null;
     try {
       created = await api.createTicket(body, idemKey);
+      code = created.tracking_code ?? null;
       assist.reportOutcome(created.id);
       if (mode === 'dispatch') {
         created = await api.action(created.id, 'dispatch', {
@@ -209,12 +212,12 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       }
       idemKey = randomKey();
       toast(t('created_ok', { number: created.number }));
-      showDone(created, null);
+      showDone(created, null, code);
     } catch (e) {
       const msg = e instanceof ApiError ? e.text(lang()) : String(e);
       if (created) {
         idemKey = randomKey();
-        showDone(created, msg);
+        showDone(created, msg, code);
       } else {
         showFieldError(form, e instanceof ApiError ? e.field : undefined, msg);
       }
@@ -223,7 +226,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     }
   });
 
-  function showDone(tk: CreatedTicket | TicketView, error: string | null) {
+  function showDone(tk: CreatedTicket | TicketView, error: string | null, code: string | null) {
     const heading = error
       ? t('created_but_failed', { number: tk.number, error })
       : tk.assignments?.length
@@ -244,6 +247,8 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
         h('h2', null, heading),
         h('div', { class: 'muted' }, t('ticket_number')),
         h('p', { class: 'big-number', 'data-testid': 'ticket-number' }, tk.number),
+        code ? h('div', { class: 'muted' }, t('trk_code_for_caller')) : null,
+        code ? h('p', { class: 'big-number tracking-code', 'data-testid': 'tracking-code' }, code) : null,
         lines.length ? h('ul', { class: 'plain done-lines' }, lines) : null,
         h(
           'div',

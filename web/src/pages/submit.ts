@@ -89,7 +89,7 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
       idemKey = randomKey();
       reportHandover(draft, res.number);
       draft = null;
-      showDone(res.number, phoneInput.value.trim().slice(-4));
+      showDone(res.number, res.tracking_code ?? '');
     } catch (e) {
       serverError(form, e, rules);
     } finally {
@@ -97,7 +97,7 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
     }
   });
 
-  function showDone(number: string, last4: string) {
+  function showDone(number: string, code: string) {
     mount(
       root,
       h(
@@ -108,9 +108,12 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
           { class: 'card done-card', 'data-testid': 'submit-done' },
           h('div', { class: 'done-icon', 'aria-hidden': 'true' }, '✓'),
           h('h1', null, t('submit_ok_title')),
-          h('p', null, t('submit_ok_text')),
+          h('p', null, t('trk_submit_ok_text')),
           h('div', { class: 'muted' }, t('your_number')),
           h('p', { class: 'big-number', 'data-testid': 'public-number' }, number),
+          h('div', { class: 'muted' }, t('trk_your_code')),
+          h('p', { class: 'big-number tracking-code', 'data-testid': 'public-code' }, code),
+          h('p', { class: 'muted' }, t('trk_keep_code')),
           h(
             'div',
             { class: 'actions-row center' },
@@ -128,7 +131,7 @@ export async function submitPage({ root }: PageCtx): Promise<void> {
             button(t('track_this'), {
               class: 'btn primary',
               onclick: () => {
-                sessionStorage.setItem('jiesu.track.last4', last4);
+                sessionStorage.setItem('jiesu.track.code', code);
                 navigate(`/track?number=${encodeURIComponent(number)}`);
               },
             }),

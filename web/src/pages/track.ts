@@ -1,5 +1,6 @@
-// The public tracking page (no log-in): number + last four digits of the phone → the timeline,
-// like tracking a parcel. The server returns only public events (no notes, no personal data).
+// The public tracking page (no log-in): number + tracking code (查询码, given at intake and sent
+// by SMS) → the timeline, like tracking a parcel. The server returns only public events (no notes,
+// no personal data) and limits failed look-ups (429 with its own message).
 
 import { api, ApiError, type TrackView } from '../api';
 import { statusBadge, timeline } from '../components';
@@ -41,23 +42,23 @@ function progress(tv: TrackView): HTMLElement {
 export async function trackPage({ root, route, alive }: PageCtx): Promise<void> {
   void loadEnums().then(useServerTimeZone);
   const number = input('number', { value: route.query.get('number') ?? '', autocomplete: 'off', spellcheck: 'false' });
-  const last4 = input('phone_last4', { inputmode: 'numeric', maxlength: 4, pattern: '[0-9]{4}', autocomplete: 'off', value: sessionStorage.getItem('jiesu.track.last4') ?? '' });
-  sessionStorage.removeItem('jiesu.track.last4');
+  const code = input('code', { maxlength: 32, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', value: sessionStorage.getItem('jiesu.track.code') ?? '' });
+  sessionStorage.removeItem('jiesu.track.code');
   const result = h('div', { class: 'track-result', 'aria-live': 'polite' });
   const form = h(
     'form',
     { class: 'card track-form', novalidate: true, 'data-testid': 'track-form' },
-    h('div', { class: 'track-grid' }, field(t('track_number'), number, { name: 'number', required: true }), field(t('track_last4'), last4, { name: 'phone_last4', required: true }), h('button', { type: 'submit', class: 'btn primary' }, t('track_button'))),
+    h('div', { class: 'track-grid' }, field(t('track_number'), number, { name: 'number', required: true }), field(t('trk_code'), code, { name: 'code', required: true }), h('button', { type: 'submit', class: 'btn primary' }, t('track_button'))),
     h('div', { class: 'form-error' }),
   );
 
   const rules: Rule[] = [
     required('number', 'fe_number_label', () => number.value),
-    { field: 'phone_last4', check: () => (/^\d{4}$/.test(last4.value.trim()) ? null : t('fe_last4_shape')) },
+    { field: 'code', check: () => (/^[0-9A-Za-z\s-]{4,32}$/.test(code.value.trim()) ? null : t('trk_code_shape')) },
   ];
   const run = async () => {
     const n = number.value.trim();
-    const p = last4.value.trim();
+    const p = code.value.trim();
     if (!validate(form, rules)) return;
     try {
       const tv = await api.track(n, p);
@@ -87,7 +88,7 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
     } catch (e) {
       if (!alive()) return;
       mount(result);
-      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) showFieldError(form, undefined, t('track_not_found'));
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) showFieldError(form, undefined, t('trk_not_found'));
       else serverError(form, e, rules);
     }
   };
@@ -98,8 +99,8 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
 
   mount(
     root,
-    h('div', { class: 'narrow' }, h('header', { class: 'page-head' }, h('div', null, h('h1', null, t('track_title')), h('p', { class: 'lead' }, t('track_lead')))), form, result),
+    h('div', { class: 'narrow' }, h('header', { class: 'page-head' }, h('div', null, h('h1', null, t('track_title')), h('p', { class: 'lead' }, t('trk_lead')))), form, result),
   );
-  if (number.value && last4.value) await run();
-  else (number.value ? last4 : number).focus();
+  if (number.value && code.value) await run();
+  else (number.value ? code : number).focus();
 }

@@ -403,20 +403,32 @@ impl TicketStore for SqliteStore {
         })
     }
 
-    fn recent_audit(&self, limit: u32) -> Result<Vec<(DateTime<Utc>, String, String, String)>> {
+    fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(move |c| {
             let mut q = c.prepare_cached(
-                "SELECT at, user_name, action, COALESCE(detail, '') FROM audit_log ORDER BY id DESC LIMIT ?1",
+                "SELECT at, user_name, action, ticket_id, COALESCE(detail, '') FROM audit_log ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = q.query_map(params![limit], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (at, u, a, d) = row?;
+                let (at, user, action, ticket, detail) = row?;
                 let at = crate::time::parse(&at)
                     .ok_or_else(|| StoreError::Db(format!("audit_log: bad time {at}")))?;
-                out.push((at, u, a, d));
+                out.push(AuditEntry {
+                    at,
+                    user,
+                    action,
+                    ticket,
+                    detail,
+                });
             }
             Ok(out)
         })
