@@ -52,7 +52,6 @@ const S = {
     'One number for every request. Every request is handled, and every citizen hears back.',
   ],
   home_submit_desc: ['在线反映问题、提出建议或咨询', 'Report a problem, make a suggestion or ask a question'],
-  home_track_desc: ['凭受理编号和手机号后四位查看办理进度', 'See progress with your request number and the last 4 digits of your phone'],
   home_staff_desc: ['受理、派单、承办、回访、督办', 'Intake, dispatch, handling, callback, supervision'],
 
   // Log-in
@@ -320,7 +319,6 @@ const S = {
   ],
   submit_button: ['提交诉求', 'Submit'],
   submit_ok_title: ['提交成功', 'Submitted'],
-  submit_ok_text: ['请记下您的受理编号，凭编号和手机号后四位查询办理进度。', 'Keep your request number: with the last 4 digits of your phone it lets you track progress.'],
   your_number: ['受理编号', 'Request number'],
   copy: ['复制', 'Copy'],
   copied: ['已复制', 'Copied'],
@@ -330,11 +328,8 @@ const S = {
 
   // Track
   track_title: ['查询办理进度', 'Track your request'],
-  track_lead: ['输入受理编号和提交时所留手机号的后四位。', 'Enter the request number and the last 4 digits of the phone you gave.'],
   track_number: ['受理编号', 'Request number'],
-  track_last4: ['手机号后四位', 'Last 4 digits of phone'],
   track_button: ['查询', 'Track'],
-  track_not_found: ['未找到该诉求，请核对编号和手机号后四位', 'No request found: check the number and the phone digits'],
   track_status: ['当前状态', 'Status'],
   step_received: ['已受理', 'Received'],
   step_dispatched: ['已派单', 'Dispatched'],
@@ -928,7 +923,6 @@ const S = {
   fe_enter: ['请填写{label}', 'Please enter {label}'],
   fe_choose: ['请选择{label}', 'Please choose {label}'],
   fe_phone_shape: ['联系电话格式不正确：请填写 11 位手机号，或带区号的固定电话（如 010-12345678）', 'The phone number looks wrong: enter an 11-digit mobile number, or a landline with its area code (e.g. 010-12345678)'],
-  fe_last4_shape: ['请填写手机号码的后 4 位数字', 'Please enter the last 4 digits of the phone number'],
   fe_phone_label: ['联系电话', 'a contact phone number'],
   fe_name_label: ['姓名', 'your name'],
   fe_title_label: ['标题', 'a title'],
