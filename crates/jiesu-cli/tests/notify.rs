@@ -105,4 +105,21 @@ fn ticket_events_reach_webhooks_signed_and_citizens_by_sms() {
         log.contains("13812345678") && log.contains(t["number"].as_str().unwrap()),
         "{log}"
     );
+    // the intake SMS carries the tracking code (查询码), which no webhook carries
+    let code: String = log
+        .split("查询码 ")
+        .nth(1)
+        .expect("the intake SMS names the tracking code")
+        .chars()
+        .take(10)
+        .collect();
+    assert!(
+        code.chars()
+            .all(|c| "23456789ABCDEFGHJKMNPQRSTUVWXYZ".contains(c)),
+        "{log}"
+    );
+    assert!(
+        got.iter().all(|(_, b)| !b.contains(&code)),
+        "no code in webhooks"
+    );
 }
