@@ -68,6 +68,12 @@ enum Cmd {
         /// e.g. 2026-11-30T15:30:00Z) and runs on from there at the normal pace.
         #[arg(long, value_name = "RFC3339")]
         test_clock: Option<String>,
+        /// A log-in unused this many minutes is refused (idle timeout).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=1440))]
+        session_idle_minutes: i64,
+        /// A log-in is refused this many hours after it began, used or not (absolute lifetime).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
+        session_hours: i64,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -243,6 +249,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             webhook,
             sms_log,
             test_clock,
+            session_idle_minutes,
+            session_hours,
         } => {
             let clock = test_clock.as_deref().map(parse_test_clock).transpose()?;
             let store = open_existing(&db)?;
@@ -258,7 +266,11 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                         as std::sync::Arc<dyn jiesu_http::notify::SmsGateway>
                 }),
             };
-            serve_cfg(store, &listen, None, cfg, clock)
+            let sessions = jiesu_http::auth::SessionPolicy {
+                idle: chrono::Duration::minutes(session_idle_minutes),
+                absolute: chrono::Duration::hours(session_hours),
+            };
+            serve_cfg(store, &listen, None, cfg, clock, sessions)
         }
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
@@ -493,6 +505,7 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
         demo,
         jiesu_http::notify::NotifyConfig::default(),
         None,
+        jiesu_http::auth::SessionPolicy::default(),
     )
 }
 
@@ -514,6 +527,7 @@ fn serve_cfg(
     demo: Option<Vec<DemoAccount>>,
     cfg: jiesu_http::notify::NotifyConfig,
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    sessions: jiesu_http::auth::SessionPolicy,
 ) -> Result<()> {
     let mut state = match test_clock {
         Some(start) => {
@@ -537,6 +551,7 @@ fn serve_cfg(
         None => AppState::load(store)?,
     };
     state.demo_accounts = Arc::new(demo);
+    state.session_policy = sessions;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
