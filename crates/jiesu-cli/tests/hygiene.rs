@@ -279,3 +279,48 @@ fn an_idempotency_key_reused_with_another_body_is_refused() {
     let (_, _, l) = call(&s, "GET", "/api/v1/tickets", Some(&tok), None);
     assert_eq!(l["total"], 1);
 }
+
+#[test]
+fn control_characters_in_intake_text_are_refused_and_carriage_returns_become_line_breaks() {
+    let s = server(&users());
+    let tok = login(&s, "agent1");
+    let cat = first_leaf(&s);
+    for (field, bad) in [
+        ("text", "噪音\u{0}很大"),
+        ("title", "噪音\u{1b}[31m"),
+        ("text", "噪音\u{85}很大"),
+        ("requester.name", "张\u{7}先生"),
+        ("address", "朝阳路\u{7f}1号"),
+    ] {
+        let mut b = intake("夜间施工噪音扰民");
+        b["category_code"] = json!(cat);
+        match field {
+            "requester.name" => b["requester"]["name"] = json!(bad),
+            f => b[f] = json!(bad),
+        }
+        let (st, ct, v) = call(
+            &s,
+            "POST",
+            "/api/v1/tickets",
+            Some(&tok),
+            Some(&b.to_string()),
+        );
+        assert_eq!(st, 422, "{field}: {v}");
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(v["field"], field, "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("U+"), "{v}");
+    }
+    let mut b = intake("夜间施工噪音扰民");
+    b["category_code"] = json!(cat);
+    b["text"] = json!("第一行\r\n第二行\r第三行\n\t第四行");
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/tickets",
+        Some(&tok),
+        Some(&b.to_string()),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (_, _, t) = call(&s, "GET", v["href"].as_str().unwrap(), Some(&tok), None);
+    assert_eq!(t["text"], "第一行\n第二行\n第三行\n\t第四行", "{t}");
+}
