@@ -74,6 +74,10 @@ enum Cmd {
         /// A log-in is refused this many hours after it began, used or not (absolute lifetime).
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
         session_hours: i64,
+        /// A client is disconnected when a request's header has not arrived in this many seconds,
+        /// or its body pauses this long (a half-sent request).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+        read_timeout_seconds: u64,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -251,6 +255,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             test_clock,
             session_idle_minutes,
             session_hours,
+            read_timeout_seconds,
         } => {
             let clock = test_clock.as_deref().map(parse_test_clock).transpose()?;
             let store = open_existing(&db)?;
@@ -270,7 +275,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 idle: chrono::Duration::minutes(session_idle_minutes),
                 absolute: chrono::Duration::hours(session_hours),
             };
-            serve_cfg(store, &listen, None, cfg, clock, sessions)
+            let read_timeout = std::time::Duration::from_secs(read_timeout_seconds);
+            serve_cfg(store, &listen, None, cfg, clock, sessions, read_timeout)
         }
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
@@ -506,6 +512,7 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
         jiesu_http::notify::NotifyConfig::default(),
         None,
         jiesu_http::auth::SessionPolicy::default(),
+        jiesu_http::listener::DEFAULT_READ_TIMEOUT,
     )
 }
 
@@ -528,6 +535,7 @@ fn serve_cfg(
     cfg: jiesu_http::notify::NotifyConfig,
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
     sessions: jiesu_http::auth::SessionPolicy,
+    read_timeout: std::time::Duration,
 ) -> Result<()> {
     let mut state = match test_clock {
         Some(start) => {
@@ -556,7 +564,7 @@ fn serve_cfg(
         .enable_all()
         .build()?;
     eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
-    rt.block_on(jiesu_http::serve_with(state, listen, cfg))
+    rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout))
 }
 
 /// The demo city's volume: 6 % of Beijing's over six months (about 460,000 tickets, ~1 GB), so

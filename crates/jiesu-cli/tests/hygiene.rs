@@ -324,3 +324,57 @@ fn control_characters_in_intake_text_are_refused_and_carriage_returns_become_lin
     let (_, _, t) = call(&s, "GET", v["href"].as_str().unwrap(), Some(&tok), None);
     assert_eq!(t["text"], "第一行\n第二行\n第三行\n\t第四行", "{t}");
 }
+
+/// Sends `bytes` and then nothing; true once the server has closed the connection (end of
+/// stream or reset), reading for at most about 20 s — ten times the server's timeout of these
+/// tests, and under hyper's own 30 s default (a bound, not a measurement).
+fn server_hangs_up_after(s: &Server, bytes: &[u8]) -> bool {
+    use std::io::{Read, Write};
+    let addr = s.base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(bytes).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    for _ in 0..20 {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            // an answer (e.g. the problem for the broken body) may come first; read on
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+#[test]
+fn a_half_sent_request_is_disconnected() {
+    let s = server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        &users(),
+        &["--read-timeout-seconds", "2"],
+        &[],
+    );
+    // half a header
+    assert!(server_hangs_up_after(
+        &s,
+        b"POST /api/v1/session HTTP/1.1\r\nHost: jiesu\r\nContent-Type: appl"
+    ));
+    // a whole header, half the body it announced
+    assert!(server_hangs_up_after(
+        &s,
+        b"POST /api/v1/session HTTP/1.1\r\nHost: jiesu\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"username\":"
+    ));
+    // a whole request is answered as ever
+    assert_eq!(login(&s, "agent1").len(), 64);
+}

@@ -19,6 +19,7 @@ mod inbox;
 mod json;
 mod kb;
 mod kb_articles;
+pub mod listener;
 pub mod notify;
 mod openapi;
 pub(crate) mod overview;
@@ -278,18 +279,27 @@ pub async fn serve_with(
     listen: &str,
     notify_cfg: notify::NotifyConfig,
 ) -> anyhow::Result<()> {
+    serve_opts(state, listen, notify_cfg, listener::DEFAULT_READ_TIMEOUT).await
+}
+
+/// Serves with notifications and the read timeout of requests (header, and the longest pause
+/// in a body) chosen.
+pub async fn serve_opts(
+    state: AppState,
+    listen: &str,
+    notify_cfg: notify::NotifyConfig,
+    read_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
     notify::spawn(state.clone(), notify_cfg, std::time::Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    listener::serve(listener, router(state), read_timeout, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 mod auth_routes {
