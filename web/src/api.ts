@@ -768,6 +768,8 @@ export const api = {
     request<{ items: DuplicateItem[] }>('GET', `/api/v1/tickets/${encodeURIComponent(String(id))}/duplicates`),
   login: (username: string, password: string) =>
     request<{ token: string; user: User }>('POST', '/api/v1/session', { username, password }),
+  /** 退出登录: the server refuses the token from the next request on. */
+  logout: () => request<null>('POST', '/api/v1/session/logout'),
   me: () => request<User>('GET', '/api/v1/me'),
   demo: () => request<DemoInfo>('GET', '/api/v1/demo'),
   units: (p: { kind?: string; parent?: string; dispatchable?: boolean }) => request<Unit[]>('GET', `/api/v1/units${qs(p)}`),

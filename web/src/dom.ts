@@ -21,6 +21,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
         (el as unknown as HTMLInputElement).value = String(v);
       } else if (k === 'checked' && el instanceof HTMLInputElement) {
         el.checked = Boolean(v);
+      } else if (k === 'style') {
+        // through the CSSOM: the Content-Security-Policy (style-src 'self') blocks style attributes
+        el.style.cssText = String(v);
       } else if (v === true) {
         el.setAttribute(k, '');
       } else {

@@ -121,7 +121,9 @@ function topbar(route: Route): HTMLElement {
       langBtn,
       button(t('logout'), {
         class: 'btn ghost',
-        onclick: () => {
+        onclick: async () => {
+          // the server forgets the token first; a failure (already expired, offline) still signs out here
+          await api.logout().catch(() => undefined);
           signOut();
           navigate('/login');
         },

@@ -76,6 +76,16 @@ enum Cmd {
         /// abuse limits from its first entry (never set this without such a proxy).
         #[arg(long)]
         trust_proxy: bool,
+        /// A log-in unused this many minutes is refused (idle timeout).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=1440))]
+        session_idle_minutes: i64,
+        /// A log-in is refused this many hours after it began, used or not (absolute lifetime).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
+        session_hours: i64,
+        /// A client is disconnected when a request's header has not arrived in this many seconds,
+        /// or its body pauses this long (a half-sent request).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+        read_timeout_seconds: u64,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -253,6 +263,9 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             test_clock,
             limits,
             trust_proxy,
+            session_idle_minutes,
+            session_hours,
+            read_timeout_seconds,
         } => {
             let mut lim = jiesu_http::limits::Limits {
                 trust_proxy,
@@ -275,7 +288,21 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                         as std::sync::Arc<dyn jiesu_http::notify::SmsGateway>
                 }),
             };
-            serve_cfg(store, &listen, None, cfg, clock, lim)
+            let sessions = jiesu_http::auth::SessionPolicy {
+                idle: chrono::Duration::minutes(session_idle_minutes),
+                absolute: chrono::Duration::hours(session_hours),
+            };
+            let read_timeout = std::time::Duration::from_secs(read_timeout_seconds);
+            serve_cfg(
+                store,
+                &listen,
+                None,
+                cfg,
+                clock,
+                lim,
+                sessions,
+                read_timeout,
+            )
         }
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
@@ -511,6 +538,8 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
         jiesu_http::notify::NotifyConfig::default(),
         None,
         jiesu_http::limits::Limits::default(),
+        jiesu_http::auth::SessionPolicy::default(),
+        jiesu_http::listener::DEFAULT_READ_TIMEOUT,
     )
 }
 
@@ -533,6 +562,8 @@ fn serve_cfg(
     cfg: jiesu_http::notify::NotifyConfig,
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
     limits: jiesu_http::limits::Limits,
+    sessions: jiesu_http::auth::SessionPolicy,
+    read_timeout: std::time::Duration,
 ) -> Result<()> {
     let mut state = match test_clock {
         Some(start) => {
@@ -557,11 +588,12 @@ fn serve_cfg(
     };
     state.demo_accounts = Arc::new(demo);
     state.limiter = Arc::new(jiesu_http::limits::Limiter::new(limits));
+    state.session_policy = sessions;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
-    rt.block_on(jiesu_http::serve_with(state, listen, cfg))
+    rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout))
 }
 
 /// The demo city's volume: 6 % of Beijing's over six months (about 460,000 tickets, ~1 GB), so

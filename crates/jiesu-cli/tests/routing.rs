@@ -122,6 +122,8 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
             Some(&json!({"advance_seconds": 7200}).to_string()),
         );
         assert_eq!(st, 200, "{c}");
+        // two idle hours end the handler's session (idle timeout 30 minutes): log in again
+        let h1 = login(&s, "hx");
         let (st, _, r2) = call(
             &s,
             "POST",
@@ -152,11 +154,12 @@ fn the_test_clock_moves_forward_for_an_administrator_only_and_not_on_the_machine
             Some(&json!({ "advance_seconds": secs }).to_string()),
         )
     };
-    let (st, _, v) = mv(&admin, 3600);
+    // ten minutes at a time, inside the sessions' idle timeout
+    let (st, _, v) = mv(&admin, 600);
     assert_eq!(st, 200, "{v}");
     let now = chrono::DateTime::parse_from_rfc3339(v["now"].as_str().unwrap()).unwrap();
-    assert!(now.with_timezone(&chrono::Utc) >= test_now() + chrono::Duration::hours(1));
-    let (st, _, v) = mv(&sup, 3600);
+    assert!(now.with_timezone(&chrono::Utc) >= test_now() + chrono::Duration::minutes(10));
+    let (st, _, v) = mv(&sup, 600);
     assert_eq!(st, 403, "{v}");
     let (st, _, v) = mv(&admin, 0);
     assert_eq!(st, 422, "{v}");

@@ -338,9 +338,37 @@ fn max_chars(field: &str, v: &str, max: usize) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// 控制字符 — the one rule for control characters in an intake's free text (title, text,
+/// address, the requester's name): NUL and every other C0 control (U+0000–U+001F), DEL (U+007F)
+/// and the C1 controls (U+0080–U+009F) are refused, naming the field and the character's code
+/// point; only line feed and tab are allowed. A carriage return never reaches this check:
+/// [`crate::intake::Intake::parse`] turns `\r\n` and a lone `\r` into `\n` first.
+pub fn no_control_chars(field: &str, v: &str) -> Result<(), DomainError> {
+    match v
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        Some(c) => Err(DomainError::invalid(
+            field,
+            format!(
+                "contains the control character U+{:04X}; only line breaks and tabs are allowed",
+                c as u32
+            ),
+            format!("含有控制字符 U+{:04X}，只允许换行和制表符", c as u32),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Validates an intake (the content of a new request). Reference codes (category, place) are
 /// checked by the caller against the reference data, which the domain does not own.
 pub fn validate_intake(i: &Intake) -> Result<(), DomainError> {
+    no_control_chars("title", &i.title)?;
+    no_control_chars("text", &i.text)?;
+    no_control_chars("requester.name", &i.requester.name)?;
+    if let Some(a) = &i.place.address {
+        no_control_chars("address", a)?;
+    }
     not_blank("title", &i.title, MAX_TITLE_CHARS)?;
     not_blank("text", &i.text, MAX_TEXT_CHARS)?;
     // A consultation answered on the spot needs neither a name nor a place (咨询直接答复); every

@@ -142,18 +142,18 @@ impl Intake {
             channel,
             request_type,
             category_code: b.category_code,
-            title: b.title,
-            text: b.text,
+            title: unify_line_breaks(b.title),
+            text: unify_line_breaks(b.text),
             place: Place {
                 district_code: b.district_code,
                 street_code: b.street_code,
                 community_code: b.community_code.filter(|c| !c.is_empty()),
-                address: b.address.filter(|a| !a.is_empty()),
+                address: b.address.filter(|a| !a.is_empty()).map(unify_line_breaks),
                 lat: b.lat,
                 lng: b.lng,
             },
             requester: Requester {
-                name: b.requester.name.trim().to_string(),
+                name: unify_line_breaks(b.requester.name.trim().to_string()),
                 phone: b.requester.phone.trim().to_string(),
             },
             enterprise: b.enterprise,
@@ -169,6 +169,16 @@ impl Intake {
     pub fn check(self) -> Result<ParsedIntake, DomainError> {
         validate_intake(&self)?;
         Ok(ParsedIntake(self))
+    }
+}
+
+/// `\r\n` and a lone `\r` as `\n` (the one line break kept; see
+/// [`crate::command::no_control_chars`]).
+fn unify_line_breaks(s: String) -> String {
+    if s.contains('\r') {
+        s.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        s
     }
 }
 

@@ -7,6 +7,18 @@ use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
 
+/// `application/json` or a `+json` type, with or without parameters (`; charset=utf-8`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 /// Pulls the field name out of serde's "missing field `x`" / "unknown variant" messages.
 fn field_of(msg: &str) -> Option<String> {
     let start = msg.find('`')? + 1;
@@ -17,9 +29,31 @@ fn field_of(msg: &str) -> Option<String> {
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // a body sent as something else (a form, text) is refused; no Content-Type is taken as
+        // JSON (bodiless actions are posted without one)
+        if let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default();
+            if !is_json(ct) {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    format!("send the body as Content-Type: application/json, not {ct:?}"),
+                    "请求内容类型应为 application/json",
+                )
+                .field("Content-Type"));
+            }
+        }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    return ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the request body is too large: {e}"),
+                        "请求内容过大",
+                    );
+                }
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad_body",

@@ -14,11 +14,13 @@ pub mod auth;
 mod callbacks;
 pub mod classify;
 mod error;
+mod hygiene;
 mod inbox;
 mod json;
 mod kb;
 mod kb_articles;
 pub mod limits;
+pub mod listener;
 pub mod login;
 pub mod notify;
 mod openapi;
@@ -71,6 +73,8 @@ pub struct AppState {
     /// Recently verified sessions (token hash → caller), so each request does not read the
     /// sessions table; entries are re-checked against the store after `auth::SESSION_CACHE_SECS`.
     pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
+    /// How long a log-in lasts (idle and absolute limits).
+    pub session_policy: auth::SessionPolicy,
     /// The published duty catalogue (swapped on publish).
     pub catalogue: Arc<std::sync::RwLock<Arc<jiesu_routing::Catalogue>>>,
     /// The city's time zone (the database's `time_zone` setting): every local day and month.
@@ -134,6 +138,7 @@ impl AppState {
             clock,
             clock_offset: None,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
+            session_policy: auth::SessionPolicy::default(),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             zone,
             deadlines: Arc::new(deadlines),
@@ -164,6 +169,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/healthz", healthz, doc("Liveness: answers `ok`").public().media("text/plain"))
         .get("/api/openapi.json", openapi::document, doc("This OpenAPI 3.1 document").public())
         .post("/api/v1/session", auth_routes::login, doc("Log in: returns a bearer token").public().body::<auth_routes::Login>().returns::<LoginView>())
+        .post("/api/v1/session/logout", auth::logout, doc("Log out: the caller's token is refused from the next request on (204)"))
         .get("/api/v1/me", auth_routes::me, doc("The logged-in user").returns::<UserView>())
         .get("/api/v1/demo", auth_routes::demo, doc("Demo accounts (demo cities only)").public().returns::<DemoInfo>())
         .get("/api/v1/units", reference::units, doc("Units (filter by kind, parent, q)").public())
@@ -260,7 +266,11 @@ async fn healthz() -> &'static str {
 
 /// The whole application: API routes and the UI.
 pub fn router(state: AppState) -> Router {
-    api().into_router().fallback(ui::serve).with_state(state)
+    api()
+        .into_router()
+        .fallback(ui::serve)
+        .layer(axum::middleware::from_fn(hygiene::hygiene))
+        .with_state(state)
 }
 
 /// Serves until Ctrl-C / SIGTERM.
@@ -274,20 +284,27 @@ pub async fn serve_with(
     listen: &str,
     notify_cfg: notify::NotifyConfig,
 ) -> anyhow::Result<()> {
+    serve_opts(state, listen, notify_cfg, listener::DEFAULT_READ_TIMEOUT).await
+}
+
+/// Serves with notifications and the read timeout of requests (header, and the longest pause
+/// in a body) chosen.
+pub async fn serve_opts(
+    state: AppState,
+    listen: &str,
+    notify_cfg: notify::NotifyConfig,
+    read_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
     notify::spawn(state.clone(), notify_cfg, std::time::Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
-    // the peer address reaches the abuse limits as `ConnectInfo` (`limits::ClientAddr`)
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    listener::serve(listener, router(state), read_timeout, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 mod auth_routes {
@@ -339,12 +356,12 @@ mod auth_routes {
         let uid = user.id;
         tokio::task::spawn_blocking(move || {
             s2.store
-                .create_session(uid, &th, now, now + chrono::Duration::hours(12))
+                .create_session(uid, &th, now, now + s2.session_policy.absolute)
         })
         .await??;
         Ok(axum::Json(LoginView {
             token,
-            expires_in: 12 * 3600,
+            expires_in: st.session_policy.absolute.num_seconds(),
             user: user_json(&st, &user.username, &user.role, user.unit_code.as_deref()),
         }))
     }

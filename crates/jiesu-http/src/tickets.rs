@@ -28,13 +28,24 @@ fn parse_intake(st: &AppState, b: IntakeForm, filer: Filer) -> ApiResult<ParsedI
     Ok(Intake::parse(b, &ctx)?)
 }
 
+/// An `Idempotency-Key` with the SHA-256 of the canonical intake JSON (the form as parsed, so
+/// key order and spacing of the body do not matter): the same key with another form is refused.
+fn idempotency(key: String, form: &IntakeForm) -> jiesu_store::IdempotencyKey {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::to_vec(form).unwrap_or_default();
+    jiesu_store::IdempotencyKey {
+        key,
+        request_hash: hex::encode(Sha256::digest(&canonical)),
+    }
+}
+
 /// Files a parsed intake: handed to the store's writer without parking a thread, answered after
 /// the group commit. Staff and public intake reach the store this one way.
 async fn file(
     st: &AppState,
     intake: ParsedIntake,
     actor: ActorRef,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<jiesu_store::IdempotencyKey>,
 ) -> ApiResult<jiesu_store::Created> {
     let new = NewTicket {
         intake,
@@ -130,6 +141,7 @@ pub async fn create(
     Json(b): Json<IntakeForm>,
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require(&actor, jiesu_domain::capability::Capability::Intake)?;
+    let form = b.clone();
     let intake = parse_intake(&st, b, Filer::Staff)?;
     let key = headers
         .get("idempotency-key")
@@ -142,6 +154,7 @@ pub async fn create(
             "长度须为1至200个字符",
         ));
     }
+    let key = key.map(|k| idempotency(k, &form));
     let created = file(&st, intake, actor.to_ref(None), key).await?;
     // Intake answers with the ticket's summary and its Location; the full view (assignments,
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
@@ -197,6 +210,7 @@ pub async fn public_create(
         "too many requests filed from your address",
         "您所在地址提交诉求过于频繁",
     )?;
+    let form = b.clone();
     let intake = parse_intake(&st, b, Filer::Public)?;
     let actor = ActorRef {
         user: "citizen".into(),
@@ -208,7 +222,7 @@ pub async fn public_create(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map(|k| format!("public:{k}"));
+        .map(|k| idempotency(format!("public:{k}"), &form));
     let created = file(&st, intake, actor, key).await?;
     Ok((
         StatusCode::CREATED,

@@ -57,10 +57,10 @@ pub use reviews::ReviewStore;
 pub use sqlite::{EncodedTicket, SqliteStore, StoreOptions};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
 pub use tickets::{
-    AttachmentRow, AuditEntry, Change, Created, Done, NewTicket, NextClock, OpenAssignment, Page,
-    TicketQuery, TicketStore, TicketSummary,
+    AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
+    OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
 };
-pub use users::{UserRecord, UserStore};
+pub use users::{SessionRecord, UserRecord, UserStore};
 
 use jiesu_domain::auth::Denied;
 use jiesu_domain::DomainError;

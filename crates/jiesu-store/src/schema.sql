@@ -10,9 +10,11 @@ CREATE TABLE IF NOT EXISTS categories (
 CREATE TABLE IF NOT EXISTS users (
   id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
   role TEXT NOT NULL, unit_code TEXT, created_at TEXT NOT NULL, active INTEGER NOT NULL);
+-- Log-in sessions: `expires_at` is the absolute end, `last_seen_at` the last use (idle timeout);
+-- a log-out deletes the row.
 CREATE TABLE IF NOT EXISTS sessions (
   token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL);
+  expires_at TEXT NOT NULL, last_seen_at TEXT);
 -- The event log: the source of truth. Append-only.
 CREATE TABLE IF NOT EXISTS events (
   ticket_id INTEGER NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
@@ -40,9 +42,10 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE TABLE IF NOT EXISTS catalogues (
   version INTEGER PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
   created_by TEXT NOT NULL, note TEXT, rules INTEGER NOT NULL, csv TEXT NOT NULL);
+-- Idempotency keys per user, with the SHA-256 of the request they were first used for.
 CREATE TABLE IF NOT EXISTS idempotency (
   user_name TEXT NOT NULL, idem_key TEXT NOT NULL, ticket_id INTEGER NOT NULL, created_at TEXT NOT NULL,
-  PRIMARY KEY (user_name, idem_key));
+  request_hash TEXT, PRIMARY KEY (user_name, idem_key));
 CREATE TABLE IF NOT EXISTS attachments (
   id TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, file_name TEXT NOT NULL,
   content_type TEXT NOT NULL, size INTEGER NOT NULL, stored_path TEXT NOT NULL, created_at TEXT NOT NULL);

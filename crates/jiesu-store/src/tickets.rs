@@ -14,11 +14,22 @@ pub struct NewTicket {
     pub intake: jiesu_domain::intake::ParsedIntake,
     pub actor: ActorRef,
     pub now: DateTime<Utc>,
-    /// Client-supplied `Idempotency-Key`: the same key from the same user returns the first ticket.
-    pub idempotency_key: Option<String>,
+    /// Client-supplied `Idempotency-Key`: the same key from the same user with the same request
+    /// returns the first ticket; with a different request it is refused (`Invalid` naming
+    /// `Idempotency-Key`).
+    pub idempotency_key: Option<IdempotencyKey>,
     /// 查询码 — the citizen's random tracking code, stored with the ticket in the same
     /// transaction (not an event: it is no fact of the case, and units never see it).
     pub tracking_code: Option<String>,
+}
+
+/// An `Idempotency-Key` with the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    /// The client's key.
+    pub key: String,
+    /// A hash of the request (the caller's canonical form, e.g. SHA-256 hex of the intake JSON).
+    pub request_hash: String,
 }
 
 /// 审计记录 — one line of the audit log (an unmasked read, a failed log-in, a lock-out, …).

@@ -15,6 +15,18 @@ pub struct UserRecord {
     pub active: bool,
 }
 
+/// A log-in session (会话) with its user.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: UserRecord,
+    pub created_at: DateTime<Utc>,
+    /// The absolute end, set at log-in.
+    pub expires_at: DateTime<Utc>,
+    /// The last recorded use ([`UserStore::touch_session`]; the log-in at first): the idle
+    /// timeout counts from here.
+    pub last_seen_at: DateTime<Utc>,
+}
+
 /// User accounts and log-in sessions (tokens are stored hashed).
 pub trait UserStore: Send + Sync {
     /// Adds an account; a taken name is refused with `Invalid`.
@@ -34,6 +46,11 @@ pub trait UserStore: Send + Sync {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<()>;
-    /// The active user of an unexpired session.
-    fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>>;
+    /// The session of a token and its user, if the session exists (not logged out) and the user
+    /// is active. Expiry is the caller's rule: the record carries `expires_at` and `last_seen_at`.
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    /// Records a use of the session at `now` (the idle timeout counts from the last one).
+    fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    /// 退出登录 — deletes the session (log-out); true if there was one.
+    fn delete_session(&self, token_hash: &str) -> Result<bool>;
 }

@@ -54,7 +54,10 @@ fn new(key: Option<&str>) -> NewTicket {
         intake: intake("13900001111").check().unwrap(),
         actor: actor(),
         now: Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap(),
-        idempotency_key: key.map(str::to_string),
+        idempotency_key: key.map(|k| jiesu_store::IdempotencyKey {
+            key: k.to_string(),
+            request_hash: "same-request".into(),
+        }),
         tracking_code: None,
     }
 }
@@ -104,6 +107,19 @@ fn same_idempotency_key_returns_the_first_ticket() {
             .total,
         2
     );
+}
+
+#[test]
+fn an_idempotency_key_reused_for_another_request_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    store.create_ticket(new(Some("k-1"))).unwrap();
+    let mut other = new(Some("k-1"));
+    other.idempotency_key.as_mut().unwrap().request_hash = "another-request".into();
+    match store.create_ticket(other) {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "Idempotency-Key"),
+        r => panic!("expected a refusal naming the key, got {r:?}"),
+    }
 }
 
 #[test]

@@ -72,6 +72,27 @@ fn open_conn(path: &Path, durable: bool) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Columns added to tables of schema version 1 after it shipped: added to an older file on open
+/// (new files get them from `schema.sql`). Only nullable columns, so old rows stay valid.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("sessions", "last_seen_at", "TEXT"),
+    ("idempotency", "request_hash", "TEXT"),
+];
+
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, decl) in ADDED_COLUMNS {
+        let present: bool = conn.query_row(
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name=?1"),
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    Ok(())
+}
+
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     match f() {
@@ -121,6 +142,7 @@ impl SqliteStore {
             }
             Some(SCHEMA_VERSION) => {
                 conn.execute_batch(SCHEMA)?;
+                add_missing_columns(&conn)?;
                 conn.execute_batch(INDEXES)?;
             }
             Some(v) => {
@@ -304,11 +326,26 @@ fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketS
 /// Takes a request in on the writer's connection (idempotency, id, number, first event, projection).
 fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
     if let Some(key) = &new.idempotency_key {
-        let prior: Option<i64> = c
-            .prepare_cached("SELECT ticket_id FROM idempotency WHERE user_name=?1 AND idem_key=?2")?
-            .query_row(params![new.actor.user, key], |r| r.get(0))
+        let prior: Option<(i64, Option<String>)> = c
+            .prepare_cached(
+                "SELECT ticket_id, request_hash FROM idempotency WHERE user_name=?1 AND idem_key=?2",
+            )?
+            .query_row(params![new.actor.user, key.key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
-        if let Some(id) = prior {
+        if let Some((id, hash)) = prior {
+            // a key first stored without a hash (older files) replays whatever the body
+            if hash.as_deref().is_some_and(|h| h != key.request_hash) {
+                return Err(StoreError::Invalid {
+                    field: "Idempotency-Key".into(),
+                    message: format!(
+                        "the Idempotency-Key {:?} was already used for a different request; use a new key for a new request",
+                        key.key
+                    ),
+                    message_zh: format!("幂等键“{}”已用于另一份不同的请求，新请求请使用新的键", key.key),
+                });
+            }
             let (state, events) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
             return Ok(Created {
                 state,
@@ -335,9 +372,9 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
     write_projection(c, &state)?;
     if let Some(key) = &new.idempotency_key {
         c.prepare_cached(
-                    "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at) VALUES (?1,?2,?3,?4)",
+                    "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at, request_hash) VALUES (?1,?2,?3,?4,?5)",
                 )?
-                .execute(params![new.actor.user, key, id, fmt(new.now)])?;
+                .execute(params![new.actor.user, key.key, id, fmt(new.now), key.request_hash])?;
     }
     if let Some(code) = &new.tracking_code {
         c.prepare_cached("INSERT INTO tracking_codes (ticket_id, code) VALUES (?1,?2)")?

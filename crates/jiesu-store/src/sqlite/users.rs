@@ -2,6 +2,10 @@
 
 use super::*;
 
+fn instant(s: &str) -> Result<DateTime<Utc>> {
+    crate::time::parse(s).ok_or_else(|| StoreError::Db(format!("bad instant {s:?} in sessions")))
+}
+
 impl UserStore for SqliteStore {
     fn add_user(
         &self,
@@ -58,24 +62,59 @@ impl UserStore for SqliteStore {
         let t = token_hash.to_string();
         self.write(move |c| {
             c.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1,?2,?3,?4)",
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?1,?2,?3,?4,?3)",
                 params![t, user_id, fmt(now), fmt(expires)],
             )?;
             Ok(())
         })
     }
 
-    fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
         let t = token_hash.to_string();
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT u.id, u.username, u.password_hash, u.role, u.unit_code, u.active FROM sessions s
-                 JOIN users u ON u.id = s.user_id WHERE s.token_hash=?1 AND s.expires_at > ?2 AND u.active = 1",
-                params![t, fmt(now)],
-                user_row,
-            )
-            .optional()?)
+            let row = c
+                .query_row(
+                    "SELECT u.id, u.username, u.password_hash, u.role, u.unit_code, u.active,
+                            s.created_at, s.expires_at, COALESCE(s.last_seen_at, s.created_at)
+                     FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash=?1 AND u.active = 1",
+                    params![t],
+                    |r| {
+                        Ok((
+                            user_row(r)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, String>(8)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((user, created, expires, seen)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(SessionRecord {
+                user,
+                created_at: instant(&created)?,
+                expires_at: instant(&expires)?,
+                last_seen_at: instant(&seen)?,
+            }))
         })
+    }
+
+    fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        let t = token_hash.to_string();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_at=?2 WHERE token_hash=?1",
+                params![t, fmt(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        let t = token_hash.to_string();
+        self.write(move |c| Ok(c.execute("DELETE FROM sessions WHERE token_hash=?1", [t])? > 0))
     }
 }
 
