@@ -297,11 +297,13 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 store,
                 &listen,
                 None,
-                cfg,
-                clock,
-                lim,
-                sessions,
-                read_timeout,
+                ServeOptions {
+                    notify: cfg,
+                    test_clock: clock,
+                    limits: lim,
+                    sessions,
+                    read_timeout,
+                },
             )
         }
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
@@ -535,12 +537,24 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
         store,
         listen,
         demo,
-        jiesu_http::notify::NotifyConfig::default(),
-        None,
-        jiesu_http::limits::Limits::default(),
-        jiesu_http::auth::SessionPolicy::default(),
-        jiesu_http::listener::DEFAULT_READ_TIMEOUT,
+        ServeOptions {
+            notify: jiesu_http::notify::NotifyConfig::default(),
+            test_clock: None,
+            limits: jiesu_http::limits::Limits::default(),
+            sessions: jiesu_http::auth::SessionPolicy::default(),
+            read_timeout: jiesu_http::listener::DEFAULT_READ_TIMEOUT,
+        },
     )
+}
+
+/// How `jiesu serve` runs: notifications, the test clock, abuse limits, session lifetime and
+/// the read timeout of requests.
+struct ServeOptions {
+    notify: jiesu_http::notify::NotifyConfig,
+    test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    limits: jiesu_http::limits::Limits,
+    sessions: jiesu_http::auth::SessionPolicy,
+    read_timeout: std::time::Duration,
 }
 
 /// `--test-clock`: an RFC 3339 instant.
@@ -559,12 +573,15 @@ fn serve_cfg(
     store: Arc<dyn Store>,
     listen: &str,
     demo: Option<Vec<DemoAccount>>,
-    cfg: jiesu_http::notify::NotifyConfig,
-    test_clock: Option<chrono::DateTime<chrono::Utc>>,
-    limits: jiesu_http::limits::Limits,
-    sessions: jiesu_http::auth::SessionPolicy,
-    read_timeout: std::time::Duration,
+    opts: ServeOptions,
 ) -> Result<()> {
+    let ServeOptions {
+        notify: cfg,
+        test_clock,
+        limits,
+        sessions,
+        read_timeout,
+    } = opts;
     let mut state = match test_clock {
         Some(start) => {
             // A clock that starts at `start`, advances with the monotonic clock and is moved
