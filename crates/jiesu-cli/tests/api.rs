@@ -276,6 +276,52 @@ fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
     );
 }
 
+#[test]
+fn every_unmasked_read_is_audited_through_the_event_log_too() {
+    let s = server(&users());
+    let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
+    let cat = first_leaf(&s);
+    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
+    act(
+        &s,
+        &disp,
+        id,
+        "dispatch",
+        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
+    );
+    let audited = |who: &str, what: &str| {
+        let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
+        jiesu_store::TicketStore::recent_audit(&store, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| {
+                e.user == who
+                    && e.action == "read_personal"
+                    && e.ticket == Some(id)
+                    && e.detail == what
+            })
+            .count()
+    };
+    let events = |tok: &str| {
+        let (st, _, ev) = call(
+            &s,
+            "GET",
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(tok),
+            None,
+        );
+        assert_eq!(st, 200, "{ev}");
+        ev.to_string()
+    };
+    // the street has not signed: its event log is masked and nothing is audited
+    assert!(!events(&h1).contains("13812345678"));
+    assert_eq!(audited("h1", "event log"), 0);
+    // the dispatcher sees the phone in the log: one audit row per read
+    assert!(events(&disp).contains("13812345678"));
+    assert!(events(&disp).contains("13812345678"));
+    assert_eq!(audited("disp1", "event log"), 2);
+}
+
 /// A ticket dispatched to 建外街道 (110105001) as lead and returned by its handler: it waits for
 /// the centre's review.
 fn returned_by_the_first_street(s: &Server, agent: &str, disp: &str, h1: &str) -> i64 {

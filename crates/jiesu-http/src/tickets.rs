@@ -124,14 +124,20 @@ pub async fn view_and_audit(
     let allowed = allowed_actions(st, actor, t);
     let (v, personal) = ticket_view(st, actor, t, allowed);
     if personal {
-        let (s2, user, id, now) = (st.clone(), actor.user.clone(), t.id, st.now());
-        tokio::task::spawn_blocking(move || {
-            s2.store
-                .audit(&user, "read_personal", Some(id), "ticket view", now)
-        })
-        .await??;
+        audit_personal(st, actor, t.id, "ticket view").await?;
     }
     Ok(v)
+}
+
+/// Writes the audit row of an unmasked read of a ticket's personal data (`read_personal`, with
+/// the route's `what`): every route that shows the requester unmasked calls it.
+async fn audit_personal(st: &AppState, actor: &Actor, id: TicketId, what: &str) -> ApiResult<()> {
+    let (s2, user, now, what) = (st.clone(), actor.user.clone(), st.now(), what.to_string());
+    tokio::task::spawn_blocking(move || {
+        s2.store.audit(&user, "read_personal", Some(id), &what, now)
+    })
+    .await??;
+    Ok(())
 }
 
 pub async fn create(
@@ -376,6 +382,9 @@ pub async fn events(
 ) -> ApiResult<axum::Json<Value>> {
     let (t, ev) = load_visible(&st, &actor, parse_id(&id)?).await?;
     let personal = jiesu_domain::auth::can_see_personal(&actor, &t, &st.org);
+    if personal {
+        audit_personal(&st, &actor, t.id, "event log").await?;
+    }
     Ok(axum::Json(Value::Array(
         ev.iter().map(|e| event_view(&st, e, personal)).collect(),
     )))
