@@ -173,3 +173,33 @@ export async function assertNoSideways(page) {
   const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
   assert.ok(sw <= iw, `page is ${sw}px wide on a ${iw}px screen`);
 }
+
+/** A leaf of the category tree whose name is unique (so searching by name finds it first). */
+export async function uniqueLeaf(base) {
+  const tree = await (await fetch(`${base}/api/v1/categories`)).json();
+  const leaves = [];
+  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : leaves.push(n)));
+  walk(tree);
+  const counts = new Map();
+  for (const l of leaves) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
+  return leaves.find((l) => counts.get(l.name) === 1) ?? leaves[0];
+}
+
+/**
+ * Fills the public request form (`#/submit`, already open): the category `leaf` by search, the
+ * district and street, title, text, name and phone. Does not submit.
+ */
+export async function fillPublicRequest(page, { leaf, district, street, title, text, name, phone }) {
+  await page.waitForSelector('[data-testid=public-form]');
+  const inp = page.locator('input[name=category_code]');
+  await inp.click();
+  await inp.fill(leaf.name);
+  await page.locator(`li[role=option][data-key="${leaf.code}"]`).click();
+  await page.selectOption('select[name=district_code]', district);
+  await page.waitForSelector(`select[name=street_code] option[value="${street}"]`, { state: 'attached' });
+  await page.selectOption('select[name=street_code]', street);
+  await page.fill('input[name=title]', title);
+  await page.fill('textarea[name=text]', text);
+  await page.fill('input[name="requester.name"]', name);
+  await page.fill('input[name="requester.phone"]', phone);
+}

@@ -11,7 +11,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shot, startCity } from './harness.mjs';
+import { fillPublicRequest, shot, startCity, uniqueLeaf } from './harness.mjs';
 
 const STREET = '110105001'; // a street in 朝阳区
 const DISTRICT = '110105';
@@ -47,17 +47,6 @@ async function assertCitizenText(page, what) {
   const text = await page.evaluate(() => document.body.innerText);
   assert.doesNotMatch(text, UNIT_CODE, `${what}: a unit code is shown`);
   assert.doesNotMatch(text, INTERNAL_WORDING, `${what}: internal policy wording is shown`);
-}
-
-async function someLeaf() {
-  const res = await fetch(`${base}/api/v1/categories`);
-  const tree = await res.json();
-  const leaves = [];
-  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : leaves.push(n)));
-  walk(tree);
-  const counts = new Map();
-  for (const l of leaves) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
-  return leaves.find((l) => counts.get(l.name) === 1) ?? leaves[0];
 }
 
 const PUBLIC_PAGES = [
@@ -190,23 +179,15 @@ test('phone: an empty request says what to fill in next to each field; no list c
 });
 
 test('phone: a server refusal naming a field shows next to that field', async () => {
-  const leaf = await someLeaf();
+  const leaf = await uniqueLeaf(base);
   const { page, context } = await phone();
   await page.goto(`${base}/#/submit`);
-  await page.waitForSelector('[data-testid=public-form]');
-  const inp = page.locator('input[name=category_code]');
-  await inp.click();
-  await inp.fill(leaf.name);
-  await page.locator(`li[role=option][data-key="${leaf.code}"]`).click();
-  await page.selectOption('select[name=district_code]', DISTRICT);
-  await page.waitForSelector(`select[name=street_code] option[value="${STREET}"]`, { state: 'attached' });
-  await page.selectOption('select[name=street_code]', STREET);
-  await page.fill('input[name=title]', '路灯不亮');
-  await page.fill('textarea[name=text]', '小区门口路灯连续三晚不亮，请尽快维修。');
-  await page.fill('input[name="requester.name"]', '王芳');
   // the server's refusal, as it words it for a phone it does not accept (the route answers like
   // the server, so the page's own check can pass): the field's own message, no field code
-  await page.fill('input[name="requester.phone"]', '13912348765');
+  await fillPublicRequest(page, {
+    leaf, district: DISTRICT, street: STREET, title: '路灯不亮',
+    text: '小区门口路灯连续三晚不亮，请尽快维修。', name: '王芳', phone: '13912348765',
+  });
   await page.route('**/api/v1/public/tickets', (route) =>
     route.fulfill({
       status: 422,

@@ -7,7 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabelled, assertNoSideways, shot, startCity } from './harness.mjs';
+import { assertLabelled, assertNoSideways, fillPublicRequest, shot, startCity, uniqueLeaf } from './harness.mjs';
 
 const STREET = '110105001';
 const DISTRICT = '110105';
@@ -25,16 +25,6 @@ after(async () => {
   await city?.close();
 });
 
-async function someLeaf() {
-  const tree = await (await fetch(`${base}/api/v1/categories`)).json();
-  const leaves = [];
-  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : leaves.push(n)));
-  walk(tree);
-  const counts = new Map();
-  for (const l of leaves) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
-  return leaves.find((l) => counts.get(l.name) === 1) ?? leaves[0];
-}
-
 async function track(page, number, code) {
   await page.fill('input[name=number]', number);
   await page.fill('input[name=code]', code);
@@ -42,21 +32,13 @@ async function track(page, number, code) {
 }
 
 test('phone: the confirmation shows the tracking code and tracking with it shows the request', async () => {
-  const leaf = await someLeaf();
+  const leaf = await uniqueLeaf(base);
   const { page, context } = await city.newPage({ mobile: true });
   await page.goto(`${base}/#/submit`);
-  await page.waitForSelector('[data-testid=public-form]');
-  const inp = page.locator('input[name=category_code]');
-  await inp.click();
-  await inp.fill(leaf.name);
-  await page.locator(`li[role=option][data-key="${leaf.code}"]`).click();
-  await page.selectOption('select[name=district_code]', DISTRICT);
-  await page.waitForSelector(`select[name=street_code] option[value="${STREET}"]`, { state: 'attached' });
-  await page.selectOption('select[name=street_code]', STREET);
-  await page.fill('input[name=title]', '小区门口路灯不亮');
-  await page.fill('textarea[name=text]', '小区门口路灯连续三晚不亮，夜里出行不便，请尽快维修。');
-  await page.fill('input[name="requester.name"]', '周敏');
-  await page.fill('input[name="requester.phone"]', '13911112222');
+  await fillPublicRequest(page, {
+    leaf, district: DISTRICT, street: STREET, title: '小区门口路灯不亮',
+    text: '小区门口路灯连续三晚不亮，夜里出行不便，请尽快维修。', name: '周敏', phone: '13911112222',
+  });
   await page.click('[data-testid=public-submit]');
   await page.waitForSelector('[data-testid=submit-done]');
   const number = (await page.locator('[data-testid=public-number]').innerText()).trim();

@@ -200,15 +200,7 @@ fn a_street_cannot_read_or_act_on_another_streets_ticket() {
         login(&s, "h2"),
         login(&s, "mgr"),
     );
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(
-        &s,
-        &disp,
-        id,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
-    );
+    let id = dispatched_to_jianwai(&s, &agent, &disp);
     let (st, _, _) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h2), None);
     assert_eq!(st, 404);
     let (st, _, _) = act(&s, &h2, id, "sign", json!({}));
@@ -236,19 +228,25 @@ fn a_street_cannot_read_or_act_on_another_streets_ticket() {
     assert_eq!(st, 200);
 }
 
-#[test]
-fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
-    let s = server(&users());
-    let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
+/// A complaint taken in by `agent` and dispatched by `disp` to 建外街道 (110105001) as lead.
+fn dispatched_to_jianwai(s: &Server, agent: &str, disp: &str) -> i64 {
+    let cat = first_leaf(s);
+    let id = create(s, agent, &cat)["id"].as_i64().unwrap();
     act(
-        &s,
-        &disp,
+        s,
+        disp,
         id,
         "dispatch",
         json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
     );
+    id
+}
+
+#[test]
+fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
+    let s = server(&users());
+    let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
+    let id = dispatched_to_jianwai(&s, &agent, &disp);
     let (_, _, v) = call(&s, "GET", &format!("/api/v1/tickets/{id}"), Some(&h1), None);
     assert_eq!(
         v["requester"]["phone"], "138****5678",
@@ -280,15 +278,7 @@ fn a_handler_sees_the_phone_only_once_signed_and_while_in_progress() {
 fn every_unmasked_read_is_audited_through_the_event_log_too() {
     let s = server(&users());
     let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(
-        &s,
-        &disp,
-        id,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
-    );
+    let id = dispatched_to_jianwai(&s, &agent, &disp);
     let audited = |who: &str, what: &str| {
         let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
         jiesu_store::TicketStore::recent_audit(&store, 1000)
@@ -760,15 +750,7 @@ fn attachments_are_stored_on_disk_and_only_readable_by_those_who_see_the_ticket(
         login(&s, "h1"),
         login(&s, "h2"),
     );
-    let cat = first_leaf(&s);
-    let id = create(&s, &agent, &cat)["id"].as_i64().unwrap();
-    act(
-        &s,
-        &disp,
-        id,
-        "dispatch",
-        json!({"assignments": [{"unit_code": "110105001", "role": "lead"}]}),
-    );
+    let id = dispatched_to_jianwai(&s, &agent, &disp);
     let photo: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
     let up = ureq::post(&format!(
         "{}/api/v1/tickets/{id}/attachments?name=现场照片.jpg",
