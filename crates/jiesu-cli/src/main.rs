@@ -8,6 +8,7 @@ mod bench;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod routing_cmds;
+mod trust_cmds;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -86,6 +87,10 @@ enum Cmd {
         /// or its body pauses this long (a half-sent request).
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
         read_timeout_seconds: u64,
+        /// 保存期限: erase the personal data (name, phone, address) of archived tickets this many
+        /// years after they closed; the tickets and their figures stay. 0 keeps it for ever.
+        #[arg(long, default_value_t = jiesu_http::DEFAULT_RETENTION_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
+        retention_years: u32,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -153,6 +158,18 @@ enum Cmd {
     },
     /// Prints the API's OpenAPI 3.1 document (the committed copy: `jiesu openapi > web/openapi.json`).
     Openapi,
+    /// Check the event log: every ticket's hash chain, the log positions, every ticket row against
+    /// its events; names the first bad event (exit 1). Needs no key file.
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// The personal-data key file (JIESU_KEY_FILE, or `<db>.keys` beside the database): new,
+    /// rotate, prune, status.
+    Keys {
+        #[command(subcommand)]
+        cmd: trust_cmds::KeysCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -266,6 +283,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             session_idle_minutes,
             session_hours,
             read_timeout_seconds,
+            retention_years,
         } => {
             let mut lim = jiesu_http::limits::Limits {
                 trust_proxy,
@@ -303,6 +321,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                     limits: lim,
                     sessions,
                     read_timeout,
+                    retention_years,
                 },
             )
         }
@@ -377,6 +396,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             Ok(())
         }
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
+        Cmd::Verify { db } => trust_cmds::verify(&db),
+        Cmd::Keys { cmd } => trust_cmds::run(cmd),
         Cmd::Openapi => {
             print!("{}", jiesu_http::openapi_text());
             Ok(())
@@ -447,7 +468,13 @@ fn generate(
     if months == 0 || months > 120 {
         bail!("--months must be between 1 and 120, got {months}");
     }
-    let store = SqliteStore::open_with(db, StoreOptions { durable: false })?;
+    let store = SqliteStore::open_with(
+        db,
+        StoreOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -543,6 +570,7 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
             limits: jiesu_http::limits::Limits::default(),
             sessions: jiesu_http::auth::SessionPolicy::default(),
             read_timeout: jiesu_http::listener::DEFAULT_READ_TIMEOUT,
+            retention_years: jiesu_http::DEFAULT_RETENTION_YEARS,
         },
     )
 }
@@ -555,6 +583,7 @@ struct ServeOptions {
     limits: jiesu_http::limits::Limits,
     sessions: jiesu_http::auth::SessionPolicy,
     read_timeout: std::time::Duration,
+    retention_years: u32,
 }
 
 /// `--test-clock`: an RFC 3339 instant.
@@ -581,6 +610,7 @@ fn serve_cfg(
         limits,
         sessions,
         read_timeout,
+        retention_years,
     } = opts;
     let mut state = match test_clock {
         Some(start) => {
@@ -606,6 +636,7 @@ fn serve_cfg(
     state.demo_accounts = Arc::new(demo);
     state.limiter = Arc::new(jiesu_http::limits::Limiter::new(limits));
     state.session_policy = sessions;
+    state.retention_years = retention_years;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -618,7 +649,7 @@ fn serve_cfg(
 /// (at 0.02 only about 210 reach the policy's minimum sample). Generated in about 10 s.
 const DEMO_SCALE: f64 = 0.06;
 /// Bumped when the demo city changes shape; an older demo database is rebuilt by `jiesu demo`.
-const DEMO_BUILD: &str = "3";
+const DEMO_BUILD: &str = "4";
 
 /// Whether `db` is a generated demo city of an older build (a city that is not a generated demo
 /// is never touched).
@@ -631,7 +662,13 @@ fn demo_is_outdated(db: &Path) -> Result<bool> {
 /// Removes a demo database and the files beside it (WAL, fact cache, models, attachments).
 fn remove_demo(db: &Path) -> Result<()> {
     let name = db.to_string_lossy().to_string();
-    for f in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
+    for f in [
+        name.clone(),
+        format!("{name}-wal"),
+        format!("{name}-shm"),
+        format!("{name}.keys"),
+        format!("{name}.signing-key"),
+    ] {
         let p = Path::new(&f);
         if p.exists() {
             std::fs::remove_file(p).with_context(|| format!("cannot remove {f}"))?;

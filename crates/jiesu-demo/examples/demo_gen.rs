@@ -17,7 +17,13 @@ fn main() -> anyhow::Result<()> {
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{ext}"));
     }
-    let store = SqliteStore::open_with(db, StoreOptions { durable: false })?;
+    let store = SqliteStore::open_with(
+        db,
+        StoreOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )?;
     let last = std::cell::Cell::new(0u64);
     let report = jiesu_demo::generate(
         &jiesu_demo::GenerateOptions {

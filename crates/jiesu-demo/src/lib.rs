@@ -336,7 +336,7 @@ pub fn generate(
                         let n = batch.len() as u64;
                         let r = batch
                             .iter()
-                            .map(|(st, events)| jiesu_store::EncodedTicket::new(st, events))
+                            .map(|(st, events)| store.encode_ticket(st, events))
                             .collect::<jiesu_store::Result<Vec<_>>>()
                             .and_then(|enc| {
                                 drop(batch);

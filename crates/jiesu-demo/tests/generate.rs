@@ -55,9 +55,14 @@ fn city() -> &'static City {
     static C: OnceLock<City> = OnceLock::new();
     C.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let store =
-            SqliteStore::open_with(dir.path().join("city.db"), StoreOptions { durable: false })
-                .unwrap();
+        let store = SqliteStore::open_with(
+            dir.path().join("city.db"),
+            StoreOptions {
+                durable: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let o = opts(0.001, 12, 7);
         let report = generate(&o, &store, &|_, _| {}).unwrap();
         let stats = stats(&store).unwrap();
@@ -306,8 +311,14 @@ fn digest(store: &SqliteStore) -> (i64, u64) {
 fn the_same_seed_gives_the_same_city_and_another_seed_another() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, seed: u64| {
-        let store =
-            SqliteStore::open_with(dir.path().join(name), StoreOptions { durable: false }).unwrap();
+        let store = SqliteStore::open_with(
+            dir.path().join(name),
+            StoreOptions {
+                durable: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         generate(&opts(0.0005, 3, seed), &store, &|_, _| {}).unwrap();
         let d = digest(&store);
         let meta = store.meta("demo_city").unwrap();

@@ -269,12 +269,17 @@ actions! {
     /// 催办提醒 — the scheduler's reminder at a passed threshold (system only).
     Remind = "remind" / "催办提醒" / "Reminder",
         roles [], unit true, fields [];
+    /// 删除个人信息 — the retention task erases an archived ticket's personal data once its
+    /// retention period has passed (system only).
+    ErasePersonalData = "erase-personal-data" / "删除个人信息" / "Erase personal data",
+        roles [], unit false, fields [];
 }
 
 impl Action {
     /// The actions posted at `POST /api/v1/tickets/{id}/{action}`, in table order.
     pub const ROUTED: &'static [Action] = {
-        let (all, _) = Action::EVERY.split_at(Action::EVERY.len() - 3);
+        // the last four are internal: written with another action, or by the system
+        let (all, _) = Action::EVERY.split_at(Action::EVERY.len() - 4);
         all
     };
     /// Same as [`Action::ROUTED`]: the actions a caller can ask for by name.

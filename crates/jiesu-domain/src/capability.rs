@@ -54,6 +54,8 @@ pub enum Capability {
     KbEdit,
     /// 审核知识库 — approve or reject an article version.
     KbReview,
+    /// 按来电号码查询 — find a caller's earlier requests by their phone (a personal-data read).
+    PhoneSearch,
     /// 知识库统计 — questions asked and articles used.
     KbStats,
     /// 用户管理 — user accounts.
@@ -103,6 +105,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::KbRead, wire: "kb-read", zh: "查阅知识库", en: "read the knowledge base", roles: &[AG, DI, CB, SU, AD, UH, UM] },
     Row { cap: Capability::KbEdit, wire: "kb-edit", zh: "编辑知识库", en: "edit the knowledge base", roles: &[AG, DI, SU, AD] },
     Row { cap: Capability::KbReview, wire: "kb-review", zh: "审核知识库", en: "review the knowledge base", roles: &[SU, AD] },
+    Row { cap: Capability::PhoneSearch, wire: "phone-search", zh: "按来电号码查询", en: "search by the caller's phone", roles: CENTRE },
     Row { cap: Capability::KbStats, wire: "kb-stats", zh: "知识库统计", en: "knowledge-base statistics", roles: CENTRE },
     Row { cap: Capability::UsersManage, wire: "users-manage", zh: "用户管理", en: "manage users", roles: &[AD] },
     Row { cap: Capability::ReferenceManage, wire: "reference-manage", zh: "基础数据管理", en: "manage reference data", roles: &[AD] },
@@ -131,6 +134,7 @@ impl Capability {
         Capability::KbRead,
         Capability::KbEdit,
         Capability::KbReview,
+        Capability::PhoneSearch,
         Capability::KbStats,
         Capability::UsersManage,
         Capability::ReferenceManage,

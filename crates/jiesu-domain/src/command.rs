@@ -201,6 +201,12 @@ pub enum Command {
         /// A note in words.
         note: String,
     },
+    /// 删除个人信息 — the retention task erases the personal data of an archived ticket closed
+    /// at least `retention_years` ago (see [`personal_data_expired`]).
+    ErasePersonalData {
+        /// The retention period (保存期限) that has passed, in years.
+        retention_years: u32,
+    },
     /// The scheduler reports a passed threshold (see `EventKind::Reminded`).
     Remind {
         /// The unit (code) concerned.
@@ -285,6 +291,7 @@ impl Command {
             Command::Unmerge { .. } => Action::Unmerge,
             Command::Exempt { .. } => Action::Exempt,
             Command::Remind { .. } => Action::Remind,
+            Command::ErasePersonalData { .. } => Action::ErasePersonalData,
             Command::Urge { .. } => Action::Urge,
             Command::Close { .. } => Action::Close,
             Command::Archive => Action::Archive,
@@ -1045,6 +1052,14 @@ pub fn decide(
             }
             EventKind::Archived {}
         }
+        Command::ErasePersonalData { retention_years } => {
+            if !personal_data_expired(st, now, *retention_years) {
+                return Err(illegal(action, st));
+            }
+            EventKind::PersonalDataErased {
+                retention_years: *retention_years,
+            }
+        }
         Command::Reclassify {
             category_code,
             request_type,
@@ -1089,6 +1104,21 @@ pub fn decide(
         }
     };
     Ok(vec![ev])
+}
+
+/// Whether an archived ticket's personal data is due for erasure: archived, not yet erased, and
+/// closed at least `retention_years` years (calendar years, in UTC) before `now`. A period of 0
+/// means "keep" (erasure off).
+pub fn personal_data_expired(st: &TicketState, now: DateTime<Utc>, retention_years: u32) -> bool {
+    if retention_years == 0 || st.status != Status::Archived || st.personal_data_erased.is_some() {
+        return false;
+    }
+    let Some(closed) = st.closed_at.or(Some(st.last_event_at)) else {
+        return false;
+    };
+    closed
+        .checked_add_months(chrono::Months::new(retention_years.saturating_mul(12)))
+        .is_some_and(|due| now >= due)
 }
 
 /// Decides and applies in one step, returning the new events stamped with sequence numbers.

@@ -315,6 +315,12 @@ pub enum EventKind {
     },
     /// 归档
     Archived {},
+    /// 删除个人信息 — the requester's personal data was erased when the retention period passed;
+    /// the ticket and its figures stay.
+    PersonalDataErased {
+        /// The retention period (保存期限) that had passed, in years.
+        retention_years: u32,
+    },
     /// 改类 — the type and category were corrected (from → to); a labelled example for training.
     Reclassified {
         /// The category before the change.
@@ -373,6 +379,7 @@ impl EventKind {
             EventKind::Urged { .. } => "urged",
             EventKind::Closed { .. } => "closed",
             EventKind::Archived {} => "archived",
+            EventKind::PersonalDataErased { .. } => "personal_data_erased",
             EventKind::Reclassified { .. } => "reclassified",
             EventKind::AttachmentAdded { .. } => "attachment_added",
         }
@@ -410,6 +417,7 @@ impl EventKind {
             EventKind::Urged { .. } => "督办催办",
             EventKind::Closed { .. } => "结案",
             EventKind::Archived {} => "归档",
+            EventKind::PersonalDataErased { .. } => "删除个人信息",
             EventKind::Reclassified { .. } => "改类",
             EventKind::AttachmentAdded { .. } => "附件",
         }
@@ -431,6 +439,7 @@ impl EventKind {
             | EventKind::Reclassified { .. }
             | EventKind::Exempted { .. }
             | EventKind::Reminded { .. }
+            | EventKind::PersonalDataErased { .. }
             | EventKind::Urged { .. }
             | EventKind::ConsultationOpened { .. }
             | EventKind::Unmerged { .. } => false,

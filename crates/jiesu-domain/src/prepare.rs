@@ -365,7 +365,10 @@ impl ActionRequest {
             Action::Reclassify => body(b).map(R::Reclassify),
             Action::Close => body(b).map(R::Close),
             Action::Archive => Ok(R::Archive),
-            Action::AttachDuplicate | Action::Attach | Action::Remind => return None,
+            Action::AttachDuplicate
+            | Action::Attach
+            | Action::Remind
+            | Action::ErasePersonalData => return None,
         })
     }
 
@@ -523,7 +526,10 @@ impl ActionRequest {
             }),
             Action::Close => R::Close(CloseBody::default()),
             Action::Archive => R::Archive,
-            Action::AttachDuplicate | Action::Attach | Action::Remind => return None,
+            Action::AttachDuplicate
+            | Action::Attach
+            | Action::Remind
+            | Action::ErasePersonalData => return None,
         })
     }
 }

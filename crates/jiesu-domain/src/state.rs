@@ -270,6 +270,8 @@ pub struct TicketState {
     pub last_event_at: DateTime<Utc>,
     /// The number of events folded.
     pub version: u32,
+    /// 删除个人信息 — when the requester's personal data was erased (retention).
+    pub personal_data_erased: Option<DateTime<Utc>>,
 }
 
 impl TicketState {
@@ -313,6 +315,7 @@ impl TicketState {
                 exempt: None,
                 last_event_at: e.at,
                 version: e.seq,
+                personal_data_erased: None,
             }),
             other => Err(DomainError::MalformedLog(format!(
                 "first event is {}, not created",
@@ -655,6 +658,12 @@ impl TicketState {
                 self.closed_at = Some(at);
             }
             EventKind::Archived {} => self.status = Status::Archived,
+            EventKind::PersonalDataErased { .. } => {
+                self.intake.requester.name.clear();
+                self.intake.requester.phone.clear();
+                self.intake.place.address = None;
+                self.personal_data_erased = Some(at);
+            }
             EventKind::Reclassified {
                 category_code,
                 request_type,

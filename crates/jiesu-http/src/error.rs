@@ -151,6 +151,19 @@ impl From<StoreError> for ApiError {
                 "数据已被他人修改，请刷新后重试",
             ),
             StoreError::Db(m) => ApiError::internal(m),
+            // the stored events do not match their hash chain: refuse to serve them as if whole
+            StoreError::Tampered(b) => {
+                tracing::error!(ticket = b.ticket, seq = b.seq, reason = %b.reason, "event log integrity check failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "log-integrity",
+                    format!(
+                        "the stored history of this ticket fails its integrity check at event {} ({}); it is not served. An administrator can run `jiesu verify --db`",
+                        b.seq, b.reason
+                    ),
+                    format!("该工单的存储记录未通过完整性校验（第 {} 条事件），暂不提供；请管理员运行 `jiesu verify --db` 检查", b.seq),
+                )
+            }
         }
     }
 }

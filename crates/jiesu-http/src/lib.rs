@@ -91,7 +91,13 @@ pub struct AppState {
     pub models: Arc<std::sync::RwLock<Option<Arc<classify::Models>>>>,
     /// 防滥用限制 — the abuse limits and their counters (on the server's clock).
     pub limiter: Arc<limits::Limiter>,
+    /// 保存期限 — archived tickets' personal data is erased this many years after closing
+    /// (0 keeps it); the scheduler applies it.
+    pub retention_years: u32,
 }
+
+/// The default retention period of personal data (`--retention-years`).
+pub const DEFAULT_RETENTION_YEARS: u32 = 5;
 
 impl AppState {
     /// Loads the reference data from the store, with the machine's clock.
@@ -146,6 +152,7 @@ impl AppState {
             kb: Arc::new(std::sync::RwLock::new(knowledge)),
             models: Arc::new(std::sync::RwLock::new(None)),
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
+            retention_years: DEFAULT_RETENTION_YEARS,
         })
     }
     pub fn now(&self) -> DateTime<Utc> {

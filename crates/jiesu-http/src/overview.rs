@@ -88,17 +88,9 @@ pub async fn overview(
         let count = |f: &dyn Fn(&mut TicketQuery)| -> anyhow::Result<u64> {
             let mut q = TicketQuery {
                 units: units.clone(),
-                active_only: false,
-                status: None,
-                category_prefix: None,
-                district: None,
-                street: None,
-                from: None,
-                to: None,
-                overdue_at: None,
-                by_deadline: false,
                 page: 1,
                 page_size: 1,
+                ..Default::default()
             };
             f(&mut q);
             Ok(s2.store.list_tickets(&q)?.total)

@@ -85,6 +85,46 @@ pub fn scheduler_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     Ok(written)
 }
 
+/// The retention pass (保存期限): the personal data of archived tickets closed at least
+/// `retention_years` ago is erased by a `personal_data_erased` event, written as the scheduler
+/// through the domain (which decides whether it is due); the store deletes the ticket's data key
+/// in the same transaction. The ticket, its timeline and its figures stay. A bounded batch per
+/// pass, so a first run over years of history does not hold the writer for long.
+pub fn retention_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<usize> {
+    const BATCH: u32 = 500;
+    if st.retention_years == 0 {
+        return Ok(0);
+    }
+    let Some(cutoff) =
+        now.checked_sub_months(chrono::Months::new(st.retention_years.saturating_mul(12)))
+    else {
+        return Ok(0);
+    };
+    let actor = scheduler_actor();
+    let mut erased = 0;
+    for id in st.store.retention_candidates(cutoff, BATCH)? {
+        let cmd = jiesu_domain::command::Command::ErasePersonalData {
+            retention_years: st.retention_years,
+        };
+        let (actor, org) = (actor.clone(), st.org.clone());
+        match st.store.update_ticket(
+            id,
+            Box::new(move |t: &mut TicketState| {
+                authorize(&actor, &cmd, t, &org)?;
+                Ok(execute(t, &cmd, &actor.to_ref(None), now)?)
+            }),
+        ) {
+            Ok(_) => erased += 1,
+            Err(StoreError::Domain(_)) => {} // not due after all (reopened meanwhile)
+            Err(e) => return Err(e),
+        }
+    }
+    if erased > 0 {
+        tracing::info!("retention: erased the personal data of {erased} archived tickets");
+    }
+    Ok(erased)
+}
+
 /// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
 pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
     tokio::spawn(async move {
@@ -94,6 +134,12 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
                 Ok(Ok(n)) if n > 0 => tracing::info!("scheduler: {n} reminder events"),
                 Ok(Err(e)) => tracing::warn!("scheduler pass failed: {e}"),
                 _ => {}
+            }
+            let s2 = st.clone();
+            if let Ok(Err(e)) =
+                tokio::task::spawn_blocking(move || retention_pass(&s2, s2.now())).await
+            {
+                tracing::warn!("retention pass failed: {e}");
             }
             tokio::time::sleep(every).await;
         }

@@ -255,19 +255,24 @@ pub struct ListQuery {
     to: Option<String>,
     overdue: Option<bool>,
     sort: Option<String>,
+    /// 来电号码 — the requester's phone (digits; looked up through the keyed hash index, audited).
+    phone: Option<String>,
     /// Checked by [`crate::paging::Paging`] (a bad value is a 422, not a silent clamp).
     page: Option<String>,
     page_size: Option<String>,
 }
 
-fn parse_time(field: &str, s: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+/// An RFC 3339 instant, or a date (YYYY-MM-DD) taken as the start of that day in the city's zone.
+fn parse_time(
+    field: &str,
+    s: &str,
+    zone: jiesu_domain::CityZone,
+) -> ApiResult<chrono::DateTime<chrono::Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&chrono::Utc));
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        // dates are Beijing dates
-        let t = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
-        return Ok(chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc));
+        return Ok(zone.start_of_day(d));
     }
     Err(ApiError::invalid(
         field,
@@ -324,6 +329,33 @@ pub async fn list(
         }
     }
     let paging = crate::paging::Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 20)?;
+    // a search by phone is a read of personal data: only those who see phones, and audited
+    let phone = match q.phone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => {
+            crate::auth::require(&actor, jiesu_domain::capability::Capability::PhoneSearch)?;
+            let digits: String = p.chars().filter(|c| *c != '-' && *c != ' ').collect();
+            if digits.len() < 7 || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit())
+            {
+                return Err(ApiError::invalid(
+                    "phone",
+                    "give the whole phone number (7 to 20 digits, dashes allowed)",
+                    "请输入完整电话号码（7 至 20 位数字，可含连字符）",
+                ));
+            }
+            let (store, user, masked, now) = (
+                st.store.clone(),
+                actor.user.clone(),
+                jiesu_domain::ticket::mask_phone(&digits),
+                st.now(),
+            );
+            tokio::task::spawn_blocking(move || {
+                store.audit(&user, "phone_search", None, &format!("phone {masked}"), now)
+            })
+            .await??;
+            Some(digits)
+        }
+    };
     let tq = TicketQuery {
         active_only: q.mine.unwrap_or(false) && units.is_some(),
         units,
@@ -334,9 +366,14 @@ pub async fn list(
         from: q
             .from
             .as_deref()
-            .map(|s| parse_time("from", s))
+            .map(|s| parse_time("from", s, st.zone))
             .transpose()?,
-        to: q.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+        to: q
+            .to
+            .as_deref()
+            .map(|s| parse_time("to", s, st.zone))
+            .transpose()?,
+        phone: phone.clone(),
         overdue_at: if q.overdue.unwrap_or(false) {
             Some(st.now())
         } else {

@@ -142,6 +142,7 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
         KbEdit => ("GET", "/api/v1/kb/articles", None, true),
         KbReview => ("POST", "/api/v1/kb/articles/no-such/approve", None, false),
         KbStats => ("GET", "/api/v1/kb/stats", None, true),
+        PhoneSearch => ("GET", "/api/v1/tickets?phone=13900001111", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

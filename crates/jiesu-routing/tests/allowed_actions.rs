@@ -280,7 +280,7 @@ fn bodies(action: Action) -> Vec<ActionRequest> {
         }
         Action::Close => out.push(R::Close(CloseBody::default())),
         Action::Archive => out.push(R::Archive),
-        Action::AttachDuplicate | Action::Attach | Action::Remind => {}
+        Action::AttachDuplicate | Action::Attach | Action::Remind | Action::ErasePersonalData => {}
     }
     out
 }

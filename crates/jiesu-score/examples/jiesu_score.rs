@@ -74,8 +74,13 @@ fn main() {
 
 fn generate(db: &std::path::Path, months: u32, scale: f64, seed: u64) -> anyhow::Result<()> {
     anyhow::ensure!(!db.exists(), "{} exists", db.display());
-    let store =
-        jiesu_store::SqliteStore::open_with(db, jiesu_store::StoreOptions { durable: false })?;
+    let store = jiesu_store::SqliteStore::open_with(
+        db,
+        jiesu_store::StoreOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )?;
     let opts = jiesu_demo::GenerateOptions {
         months,
         scale,

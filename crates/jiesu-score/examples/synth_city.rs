@@ -49,7 +49,13 @@ fn main() -> anyhow::Result<()> {
     let (start, end) = (utc_start(m)?, utc_start(m.plus(1))?);
     let seconds = (end - start).num_seconds() - 3600;
     anyhow::ensure!(!std::path::Path::new(&db).exists(), "{db} exists");
-    let store = SqliteStore::open_with(&db, StoreOptions { durable: false })?;
+    let store = SqliteStore::open_with(
+        &db,
+        StoreOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )?;
     let units = jiesu_refdata::units();
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;

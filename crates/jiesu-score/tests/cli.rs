@@ -451,7 +451,14 @@ fn bad_policy_files_and_bad_arguments_are_refused_with_a_clear_report() {
 fn the_demo_citys_scorecard_equals_the_recomputation_at_every_street() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    let store = SqliteStore::open_with(&db, jiesu_store::StoreOptions { durable: false }).unwrap();
+    let store = SqliteStore::open_with(
+        &db,
+        jiesu_store::StoreOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let end = Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap();
     let opts = jiesu_demo::GenerateOptions {
         months: 2,

@@ -5,3 +5,5 @@ CREATE INDEX IF NOT EXISTS tickets_category ON tickets (category_code, created_a
 CREATE INDEX IF NOT EXISTS tickets_street ON tickets (street_code, created_at);
 CREATE INDEX IF NOT EXISTS assignments_unit ON assignments (unit_code, state, finish_deadline);
 CREATE INDEX IF NOT EXISTS assignments_dispatched ON assignments (dispatched_at);
+CREATE UNIQUE INDEX IF NOT EXISTS events_pos ON events (pos);
+CREATE INDEX IF NOT EXISTS tickets_phone ON tickets (phone_hash);

@@ -23,15 +23,19 @@
 //! | [`FactStore`] | the facts scoring scans and their fingerprint |
 //! | [`ReviewStore`] | the review queue, escalated tickets |
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
+//! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //!
 //! Bring the traits into scope with `use jiesu_store::prelude::*;`.
 
 mod agent_sessions;
 mod catalogue;
+pub mod chain;
+pub mod crypt;
 mod facts;
 mod kb_store;
 mod labels;
 mod outbox;
+mod personal;
 mod ratings;
 mod recheck;
 mod reference;
@@ -50,11 +54,12 @@ pub use facts::{AssignmentFact, FactStore};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
 pub use outbox::OutboxStore;
+pub use personal::PersonalDataStore;
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
 pub use reviews::ReviewStore;
-pub use sqlite::{EncodedTicket, SqliteStore, StoreOptions};
+pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
 pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
@@ -85,6 +90,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Db(String),
+    /// 篡改 — a ticket's stored events do not match their hash chain: the ticket is not served.
+    #[error("the event log is broken at {0}")]
+    Tampered(chain::ChainBreak),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -111,6 +119,7 @@ pub trait Store:
     + FactStore
     + ReviewStore
     + StatsStore
+    + PersonalDataStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -150,6 +159,7 @@ impl<T> Store for T where
         + FactStore
         + ReviewStore
         + StatsStore
+        + PersonalDataStore
 {
 }
 
@@ -157,7 +167,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, CallbackStore, CatalogueStore, FactStore, KbStore, LabelStore,
-        OutboxStore, RatingStore, ReferenceStore, ReviewStore, StatsStore, Store, TicketStore,
-        UserStore,
+        OutboxStore, PersonalDataStore, RatingStore, ReferenceStore, ReviewStore, StatsStore,
+        Store, TicketStore, UserStore,
     };
 }

@@ -15,17 +15,26 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS sessions (
   token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL, last_seen_at TEXT);
--- The event log: the source of truth. Append-only.
+-- The event log: the source of truth. Append-only. `sealed` holds the event's personal data
+-- encrypted with its ticket's data key (see `personal_keys`); `hash` is the event's link in its
+-- ticket's hash chain (chain.rs) and its leaf in the log's Merkle tree; `pos` its place in the
+-- log (0, 1, 2, … in the order written).
 CREATE TABLE IF NOT EXISTS events (
   ticket_id INTEGER NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
   actor TEXT NOT NULL, role TEXT NOT NULL, unit_code TEXT, payload TEXT NOT NULL,
+  sealed BLOB, hash BLOB, pos INTEGER,
   PRIMARY KEY (ticket_id, seq));
+-- Each ticket's data key (数据密钥), wrapped (encrypted) by a master key of the key file, which
+-- is never in the database. Deleting the row erases the ticket's personal data (crypto-shredding)
+-- without touching the event log.
+CREATE TABLE IF NOT EXISTS personal_keys (
+  ticket_id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, wrapped BLOB NOT NULL);
 -- Projections: recomputable from events at any time (see `rebuild_projections`).
 CREATE TABLE IF NOT EXISTS tickets (
   id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
   channel TEXT NOT NULL, type TEXT NOT NULL, category_code TEXT NOT NULL,
   district_code TEXT NOT NULL, street_code TEXT NOT NULL, community_code TEXT,
-  status TEXT NOT NULL, title TEXT NOT NULL, phone_last4 TEXT NOT NULL, enterprise INTEGER NOT NULL,
+  status TEXT NOT NULL, title TEXT NOT NULL, phone_hash BLOB, enterprise INTEGER NOT NULL,
   lead_unit TEXT, first_dispatched_at TEXT, finish_deadline TEXT, closed_at TEXT,
   answered_directly INTEGER NOT NULL, special TEXT, round INTEGER NOT NULL,
   cb_contacted INTEGER, cb_resolution TEXT, cb_satisfaction TEXT, cb_at TEXT,

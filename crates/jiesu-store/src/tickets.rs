@@ -77,6 +77,8 @@ pub struct TicketQuery {
     /// `units`' active assignment ([`TicketSummary::next_clock`]) when `units` is set, else the
     /// lead's finish deadline.
     pub by_deadline: bool,
+    /// Only the tickets of this requester phone (matched by its keyed hash, never as plaintext).
+    pub phone: Option<String>,
     pub page: u32,
     pub page_size: u32,
 }
@@ -195,8 +197,11 @@ pub trait TicketStore: Send + Sync {
     fn ticket_count(&self) -> Result<u64>;
     /// Bulk load of complete histories (the demo-city generator, legacy imports).
     fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()>;
-    /// Bulk load of histories encoded by [`EncodedTicket::new`] on the caller's threads: one
-    /// write transaction; the batch comes back to be freed by the caller, off the writer.
+    /// Encodes a complete history on the calling thread, for [`import_encoded`](Self::import_encoded):
+    /// a new data key, the sealed and chained events, the projection rows.
+    fn encode_ticket(&self, st: &TicketState, events: &[Event]) -> Result<EncodedTicket>;
+    /// Bulk load of histories encoded by [`encode_ticket`](Self::encode_ticket) on the caller's
+    /// threads: one write transaction; the batch comes back to be freed by the caller, off the writer.
     fn import_encoded(&self, batch: Vec<EncodedTicket>) -> Result<Vec<EncodedTicket>>;
     /// Prepares a large bulk import (drops the secondary indexes); [`end_bulk`](Self::end_bulk)
     /// rebuilds them.

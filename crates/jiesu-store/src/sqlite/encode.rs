@@ -4,18 +4,22 @@
 //! writer thread only binds and inserts ([`TicketStore::import_encoded`](crate::TicketStore::import_encoded)): at Beijing scale the
 //! JSON and timestamp encoding is a fifth of the writer's time.
 
+use crate::chain::{self, Hash, StoredEvent};
+use crate::crypt::{DataKey, Keys};
 use crate::time::{fmt, fmt_opt};
-use crate::Result;
-use jiesu_domain::{CallbackOutcome, Event, TicketId, TicketState};
+use crate::{Result, StoreError};
+use jiesu_domain::{CallbackOutcome, Event, EventKind, TicketId, TicketState};
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
 
 pub(crate) const INSERT_EVENT: &str =
-    "INSERT INTO events (ticket_id, seq, at, kind, actor, role, unit_code, payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+    "INSERT INTO events (ticket_id, seq, at, kind, actor, role, unit_code, payload, sealed, hash, pos)
+     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
 
 pub(crate) const UPSERT_TICKET: &str =
     "INSERT INTO tickets (id, number, created_at, channel, type, category_code, district_code, street_code,
-       community_code, status, title, phone_last4, enterprise, lead_unit, first_dispatched_at, finish_deadline,
+       community_code, status, title, phone_hash, enterprise, lead_unit, first_dispatched_at, finish_deadline,
        closed_at, answered_directly, special, round, cb_contacted, cb_resolution, cb_satisfaction, cb_at,
        merged_into, exempt_reason, version, updated_at)
      VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
@@ -25,7 +29,7 @@ pub(crate) const UPSERT_TICKET: &str =
        answered_directly=excluded.answered_directly, special=excluded.special, round=excluded.round,
        cb_contacted=excluded.cb_contacted, cb_resolution=excluded.cb_resolution,
        cb_satisfaction=excluded.cb_satisfaction, cb_at=excluded.cb_at, merged_into=excluded.merged_into,
-       exempt_reason=excluded.exempt_reason,
+       exempt_reason=excluded.exempt_reason, phone_hash=excluded.phone_hash,
        version=excluded.version, updated_at=excluded.updated_at";
 
 pub(crate) const INSERT_ASSIGNMENT: &str =
@@ -46,26 +50,157 @@ fn int(i: impl Into<i64>) -> Value {
     Value::Integer(i.into())
 }
 
-/// One `events` row.
-pub(crate) fn event_row(id: TicketId, e: &Event) -> Result<[Value; 8]> {
-    Ok([
-        int(id),
-        int(e.seq),
-        text(fmt(e.at)),
-        text(e.kind.name()),
-        text(e.actor.user.as_str()),
-        text(e.actor.role.as_str()),
-        opt_text(e.actor.unit.as_deref()),
-        text(serde_json::to_string(&e.kind)?),
-    ])
+/// The personal data of an event, sealed apart from its payload (`events.sealed`): the
+/// requester's name and phone and the free-text address of a 受理 event.
+#[derive(Serialize, Deserialize)]
+struct Personal {
+    name: String,
+    phone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
 }
 
-/// The `tickets` row of a ticket's state.
-pub(crate) fn ticket_row(st: &TicketState) -> Vec<Value> {
+/// The event's kind with its personal data taken out (blanked), and that data, if it has any.
+fn split_personal(kind: &EventKind) -> Option<(EventKind, Personal)> {
+    match kind {
+        EventKind::Created { number, intake } => {
+            let mut blank = intake.clone();
+            let personal = Personal {
+                name: std::mem::take(&mut blank.requester.name),
+                phone: std::mem::take(&mut blank.requester.phone),
+                address: blank.place.address.take(),
+            };
+            Some((
+                EventKind::Created {
+                    number: number.clone(),
+                    intake: blank,
+                },
+                personal,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Puts opened personal data back into the event's kind.
+fn restore_personal(kind: &mut EventKind, p: Personal) {
+    if let EventKind::Created { intake, .. } = kind {
+        intake.requester.name = p.name;
+        intake.requester.phone = p.phone;
+        intake.place.address = p.address;
+    }
+}
+
+/// One `events` row (without its log position, which the writer gives it) and its hash: the
+/// payload without personal data, the personal data sealed with the ticket's data key `dek`,
+/// the link after `prev` in the ticket's chain.
+pub(crate) fn event_row(
+    id: TicketId,
+    e: &Event,
+    prev: &Hash,
+    dek: Option<&DataKey>,
+) -> Result<([Value; 10], Hash)> {
+    let (payload, sealed) = match split_personal(&e.kind) {
+        Some((blank, personal)) => {
+            let dek = dek.ok_or_else(|| {
+                StoreError::Db(format!(
+                    "ticket {id}: an event with personal data needs the ticket's data key"
+                ))
+            })?;
+            let plain = serde_json::to_vec(&personal)?;
+            (serde_json::to_string(&blank)?, Some(dek.seal(id, &plain)))
+        }
+        None => (serde_json::to_string(&e.kind)?, None),
+    };
+    let (at, kind) = (fmt(e.at), e.kind.name());
+    let hash = chain::event_hash(
+        prev,
+        &StoredEvent {
+            ticket: id,
+            seq: e.seq,
+            at: &at,
+            kind,
+            actor: &e.actor.user,
+            role: e.actor.role.as_str(),
+            unit: e.actor.unit.as_deref(),
+            payload: &payload,
+            sealed: sealed.as_deref(),
+        },
+    );
+    Ok((
+        [
+            int(id),
+            int(e.seq),
+            text(at),
+            text(kind),
+            text(e.actor.user.as_str()),
+            text(e.actor.role.as_str()),
+            opt_text(e.actor.unit.as_deref()),
+            text(payload),
+            sealed.map_or(Value::Null, Value::Blob),
+            Value::Blob(hash.to_vec()),
+        ],
+        hash,
+    ))
+}
+
+/// The rows of a run of events of one ticket, chained after `prev`.
+pub(crate) fn event_rows(
+    id: TicketId,
+    events: &[Event],
+    mut prev: Hash,
+    dek: Option<&DataKey>,
+) -> Result<Vec<[Value; 10]>> {
+    events
+        .iter()
+        .map(|e| {
+            let (row, h) = event_row(id, e, &prev, dek)?;
+            prev = h;
+            Ok(row)
+        })
+        .collect()
+}
+
+/// Decodes a stored payload, opening its sealed personal data with `dek` (a ticket whose data
+/// key was erased keeps the blanked fields).
+pub(crate) fn decode_kind(
+    id: TicketId,
+    payload: &str,
+    sealed: Option<&[u8]>,
+    dek: Option<&DataKey>,
+) -> Result<EventKind> {
+    let mut kind: EventKind = serde_json::from_str(payload)?;
+    if let (Some(blob), Some(dek)) = (sealed, dek) {
+        let personal: Personal = serde_json::from_slice(&dek.open(id, blob)?)?;
+        restore_personal(&mut kind, personal);
+    }
+    Ok(kind)
+}
+
+/// A ticket's data key, unwrapped; `None` once its personal data was erased.
+pub(crate) fn data_key_in(c: &Connection, keys: &Keys, id: TicketId) -> Result<Option<DataKey>> {
+    let row: Option<(String, Vec<u8>)> = c
+        .prepare_cached("SELECT key_id, wrapped FROM personal_keys WHERE ticket_id=?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(kid, w)| keys.unwrap(id, &kid, &w)).transpose()
+}
+
+/// A new ticket's data key and its `personal_keys` row.
+pub(crate) fn new_data_key(keys: &Keys, id: TicketId) -> (DataKey, [Value; 3]) {
+    let (dek, kid, wrapped) = keys.ring().new_data_key(id);
+    (dek, [int(id), text(kid), Value::Blob(wrapped)])
+}
+
+pub(crate) fn insert_data_key(c: &Connection, row: &[Value; 3]) -> Result<()> {
+    c.prepare_cached("INSERT INTO personal_keys (ticket_id, key_id, wrapped) VALUES (?1,?2,?3)")?
+        .execute(params_from_iter(row.iter()))?;
+    Ok(())
+}
+
+/// The `tickets` row of a ticket's state; the phone only as its keyed hash.
+pub(crate) fn ticket_row(st: &TicketState, keys: &Keys) -> Vec<Value> {
     let i = &st.intake;
-    let phone = &i.requester.phone;
-    let skip = phone.chars().count().saturating_sub(4);
-    let last4: String = phone.chars().skip(skip).collect();
     let lead = st.assignments.iter().rev().find(|a| {
         a.role == jiesu_domain::ticket::AssignmentRole::Lead
             && a.state != jiesu_domain::AssignmentState::Returned
@@ -91,7 +226,9 @@ pub(crate) fn ticket_row(st: &TicketState) -> Vec<Value> {
         opt_text(i.place.community_code.as_deref()),
         text(st.status.as_str()),
         text(i.title.as_str()),
-        text(last4),
+        keys.ring()
+            .phone_index(&i.requester.phone)
+            .map_or(Value::Null, Value::Blob),
         int(i.enterprise),
         opt_text(lead.map(|a| a.unit.as_str())),
         opt_text(fmt_opt(st.first_dispatched_at)),
@@ -143,14 +280,20 @@ pub(crate) fn assignment_rows(st: &TicketState) -> Result<Vec<[Value; 20]>> {
         .collect()
 }
 
-/// Writes event rows.
+/// Writes event rows at the next positions of the log.
 pub(crate) fn insert_event_rows<'a>(
     c: &Connection,
-    rows: impl IntoIterator<Item = &'a [Value; 8]>,
+    rows: impl IntoIterator<Item = &'a [Value; 10]>,
 ) -> Result<()> {
+    let mut pos: i64 = c
+        .prepare_cached("SELECT COALESCE(MAX(pos) + 1, 0) FROM events")?
+        .query_row([], |r| r.get(0))?;
     let mut stmt = c.prepare_cached(INSERT_EVENT)?;
     for r in rows {
-        stmt.execute(params_from_iter(r.iter()))?;
+        stmt.execute(params_from_iter(
+            r.iter().chain(std::iter::once(&Value::Integer(pos))),
+        ))?;
+        pos += 1;
     }
     Ok(())
 }
@@ -177,21 +320,22 @@ pub(crate) fn write_projection_rows(
 #[derive(Debug, Clone)]
 pub struct EncodedTicket {
     id: TicketId,
-    events: Vec<[Value; 8]>,
+    key: [Value; 3],
+    events: Vec<[Value; 10]>,
     ticket: Vec<Value>,
     assignments: Vec<[Value; 20]>,
 }
 
 impl EncodedTicket {
-    /// Encodes a complete history (its folded state and its events) on the calling thread.
-    pub fn new(st: &TicketState, events: &[Event]) -> Result<Self> {
+    /// Encodes a complete history (its folded state and its events) on the calling thread: a
+    /// new data key, the sealed and chained events, the projection.
+    pub(crate) fn new(keys: &Keys, st: &TicketState, events: &[Event]) -> Result<Self> {
+        let (dek, key) = new_data_key(keys, st.id);
         Ok(EncodedTicket {
             id: st.id,
-            events: events
-                .iter()
-                .map(|e| event_row(st.id, e))
-                .collect::<Result<_>>()?,
-            ticket: ticket_row(st),
+            key,
+            events: event_rows(st.id, events, chain::GENESIS, Some(&dek))?,
+            ticket: ticket_row(st, keys),
             assignments: assignment_rows(st)?,
         })
     }
@@ -200,6 +344,7 @@ impl EncodedTicket {
 impl EncodedTicket {
     /// Writes the rows (on the writer's connection).
     pub(crate) fn insert(&self, c: &Connection) -> Result<()> {
+        insert_data_key(c, &self.key)?;
         insert_event_rows(c, &self.events)?;
         write_projection_rows(c, self.id, &self.ticket, &self.assignments)
     }

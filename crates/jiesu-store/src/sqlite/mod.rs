@@ -12,6 +12,7 @@ mod facts;
 mod kb;
 mod labels;
 mod outbox;
+mod personal;
 mod ratings;
 mod recheck;
 mod reference;
@@ -19,16 +20,22 @@ mod reviews;
 mod stats;
 mod tickets;
 mod users;
+mod verify;
 mod writer;
+
+pub use verify::{verify_file, VerifyReport};
 
 pub use encode::EncodedTicket;
 
+use crate::chain;
+use crate::crypt::{Keyring, Keys};
 use crate::time::fmt;
 use crate::*;
 use chrono::{DateTime, Utc};
-use jiesu_domain::{ActorRef, CityZone, Event, TicketId, TicketState};
+use jiesu_domain::{ActorRef, CityZone, Event, EventKind, TicketId, TicketState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::{mpsc, Mutex};
 use writer::{Completion, Job, Writer};
 
@@ -47,11 +54,56 @@ impl From<rusqlite::Error> for StoreError {
 pub struct StoreOptions {
     /// `synchronous=FULL` (durable on commit). Off only for bulk generation of demo data.
     pub durable: bool,
+    /// Where the personal-data keys come from.
+    pub keys: KeySource,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { durable: true }
+        StoreOptions {
+            durable: true,
+            keys: KeySource::Env,
+        }
+    }
+}
+
+/// Where the key file (密钥文件) of personal data is: never inside the database.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// From the environment: `JIESU_KEYS` (the key file's content, for secret stores that hand
+    /// out environment variables), else the file named by `JIESU_KEY_FILE`, else
+    /// [`KeySource::Beside`]. The default.
+    Env,
+    /// `<database>.keys` beside the database file, created on first use: right for a demo or a
+    /// test city; in production point to a file elsewhere ([`KeySource::File`]).
+    Beside,
+    /// A key file at this path, created on first use if the database holds no sealed data yet.
+    File(PathBuf),
+    /// Keys already loaded (for example from an environment variable).
+    Ring(Arc<Keyring>),
+}
+
+impl KeySource {
+    /// The key file used for the database at `db` (none for [`KeySource::Ring`]).
+    pub fn path_for(&self, db: &Path) -> Option<PathBuf> {
+        match self {
+            KeySource::Env => {
+                if std::env::var_os("JIESU_KEYS").is_some() {
+                    None
+                } else if let Some(f) = std::env::var_os("JIESU_KEY_FILE") {
+                    Some(PathBuf::from(f))
+                } else {
+                    KeySource::Beside.path_for(db)
+                }
+            }
+            KeySource::Beside => {
+                let mut p = db.as_os_str().to_owned();
+                p.push(".keys");
+                Some(PathBuf::from(p))
+            }
+            KeySource::File(p) => Some(p.clone()),
+            KeySource::Ring(_) => None,
+        }
     }
 }
 
@@ -60,6 +112,43 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    keys: Arc<Keys>,
+}
+
+/// Loads the keyring, or creates the key file when the database holds no sealed data yet. A
+/// missing key file for a database that has sealed data is an error, never a new key (which
+/// would make the data unreadable).
+fn resolve_keys(conn: &Connection, db: &Path, source: &KeySource) -> Result<Arc<Keys>> {
+    if let KeySource::Ring(r) = source {
+        return Ok(Arc::new(Keys::fixed((**r).clone())));
+    }
+    let Some(path) = source.path_for(db) else {
+        let text = std::env::var("JIESU_KEYS").unwrap_or_default();
+        return Ok(Arc::new(Keys::fixed(Keyring::parse(&text)?)));
+    };
+    if path.exists() {
+        return Ok(Arc::new(Keys::from_file(&path, Keyring::load(&path)?)));
+    }
+    let sealed: i64 = conn.query_row("SELECT COUNT(*) FROM personal_keys", [], |r| r.get(0))?;
+    if sealed > 0 {
+        return Err(StoreError::Invalid {
+            field: "key file".into(),
+            message: format!(
+                "{} holds personal data sealed with a key file, but there is no key file at {}: point to it with --key-file or JIESU_KEY_FILE",
+                db.display(),
+                path.display()
+            ),
+            message_zh: format!(
+                "{} 中的个人信息已加密，但 {} 处没有密钥文件：请用 --key-file 或 JIESU_KEY_FILE 指定",
+                db.display(),
+                path.display()
+            ),
+        });
+    }
+    let ring = Keyring::generate();
+    ring.save(&path)?;
+    tracing::info!(path = %path.display(), "created a new personal-data key file");
+    Ok(Arc::new(Keys::from_file(&path, ring)))
 }
 
 fn open_conn(path: &Path, durable: bool) -> rusqlite::Result<Connection> {
@@ -77,7 +166,73 @@ fn open_conn(path: &Path, durable: bool) -> rusqlite::Result<Connection> {
 const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("sessions", "last_seen_at", "TEXT"),
     ("idempotency", "request_hash", "TEXT"),
+    ("events", "sealed", "BLOB"),
+    ("events", "hash", "BLOB"),
+    ("events", "pos", "INTEGER"),
+    ("tickets", "phone_hash", "BLOB"),
 ];
+
+/// Brings an event log written before personal data was sealed and events chained up to date,
+/// once, when such a file is opened: each ticket's events are re-written sealed and chained (in
+/// one transaction), the projections re-written with the keyed phone hash, and the plaintext
+/// last-four-digits column dropped.
+fn upgrade_legacy_log(conn: &Connection, keys: &Keys) -> Result<()> {
+    let has = |table: &str, column: &str| -> rusqlite::Result<bool> {
+        conn.query_row(
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name=?1"),
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )
+    };
+    let legacy: i64 =
+        conn.query_row("SELECT COUNT(*) FROM events WHERE hash IS NULL", [], |r| {
+            r.get(0)
+        })?;
+    if legacy == 0 && !has("tickets", "phone_last4")? {
+        return Ok(());
+    }
+    tracing::info!(
+        events = legacy,
+        "sealing and chaining an event log written by an older jiesu"
+    );
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let r = (|| -> Result<()> {
+        if has("tickets", "phone_last4")? {
+            conn.execute_batch("ALTER TABLE tickets DROP COLUMN phone_last4")?;
+        }
+        let ids: Vec<i64> = conn
+            .prepare("SELECT DISTINCT ticket_id FROM events WHERE hash IS NULL ORDER BY ticket_id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in ids {
+            let events = conn
+                .prepare("SELECT seq, at, actor, role, unit_code, payload FROM events WHERE ticket_id=?1 ORDER BY seq")?
+                .query_map([id], |r| {
+                    Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, String>(5)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .map(|(seq, at, actor, role, unit, payload)| {
+                    event_from_row(seq, &at, actor, &role, unit, serde_json::from_str(&payload)?)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            conn.execute("DELETE FROM events WHERE ticket_id=?1", [id])?;
+            insert_events(conn, keys, id, &events, chain::GENESIS)?;
+            let st = TicketState::fold(id, &events)?;
+            write_projection(conn, keys, &st)?;
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    Ok(())
+}
 
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     for (table, column, decl) in ADDED_COLUMNS {
@@ -151,10 +306,15 @@ impl SqliteStore {
                 )))
             }
         }
+        // erased rows (data keys, sessions) are overwritten, not left in free pages
+        conn.execute_batch("PRAGMA secure_delete=ON")?;
+        let keys = resolve_keys(&conn, &path, &opts.keys)?;
+        upgrade_legacy_log(&conn, &keys)?;
         Ok(SqliteStore {
             path,
             writer: Writer::start(conn),
             readers: Mutex::new(Vec::new()),
+            keys,
         })
     }
 
@@ -217,19 +377,35 @@ impl SqliteStore {
     }
 }
 
-/// An event from its stored columns (seq, at, actor, role, unit, payload).
-/// An event with its ticket's id and number, from the columns `ticket_id, number, seq, at, actor,
-/// role, unit_code, payload` starting at column `k`.
-fn numbered_event(r: &rusqlite::Row<'_>, k: usize) -> Result<(TicketId, String, Event)> {
+/// An event with its ticket's id and number, from the columns `ticket_id, number, seq, at,
+/// actor, role, unit_code, payload, sealed` starting at column `k`; sealed personal data is opened
+/// with the ticket's data key.
+fn numbered_event(
+    c: &Connection,
+    keys: &Keys,
+    r: &rusqlite::Row<'_>,
+    k: usize,
+) -> Result<(TicketId, String, Event)> {
+    let id: TicketId = r.get(k)?;
+    let sealed: Option<Vec<u8>> = r.get(k + 8)?;
+    let dek = match sealed {
+        Some(_) => encode::data_key_in(c, keys, id)?,
+        None => None,
+    };
     let e = event_from_row(
         r.get(k + 2)?,
         &r.get::<_, String>(k + 3)?,
         r.get(k + 4)?,
         &r.get::<_, String>(k + 5)?,
         r.get(k + 6)?,
-        &r.get::<_, String>(k + 7)?,
+        encode::decode_kind(
+            id,
+            &r.get::<_, String>(k + 7)?,
+            sealed.as_deref(),
+            dek.as_ref(),
+        )?,
     )?;
-    Ok((r.get(k)?, r.get(k + 1)?, e))
+    Ok((id, r.get(k + 1)?, e))
 }
 
 fn event_from_row(
@@ -238,7 +414,7 @@ fn event_from_row(
     actor: String,
     role: &str,
     unit: Option<String>,
-    payload: &str,
+    kind: EventKind,
 ) -> Result<Event> {
     Ok(Event {
         seq,
@@ -249,51 +425,135 @@ fn event_from_row(
                 .ok_or_else(|| StoreError::Db(format!("bad role {role}")))?,
             unit,
         },
-        kind: serde_json::from_str(payload)?,
+        kind,
     })
 }
 
-/// Loads and folds a ticket's events on `c`.
-fn load_in(c: &Connection, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT seq, at, actor, role, unit_code, payload FROM events WHERE ticket_id=?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut events = Vec::new();
-    for row in rows {
-        let (seq, at, actor, role, unit, payload) = row?;
-        events.push(event_from_row(seq, &at, actor, &role, unit, &payload)?);
-    }
-    if events.is_empty() {
-        return Ok(None);
-    }
-    let st = TicketState::fold(id, &events)?;
-    Ok(Some((st, events)))
+/// One stored event row as read for loading: `seq, at, kind, actor, role, unit_code, payload,
+/// sealed, hash`.
+struct RawEvent {
+    seq: u32,
+    at: String,
+    kind: String,
+    actor: String,
+    role: String,
+    unit: Option<String>,
+    payload: String,
+    sealed: Option<Vec<u8>>,
+    hash: Option<Vec<u8>>,
 }
 
-fn insert_events(c: &Connection, id: TicketId, events: &[Event]) -> Result<()> {
-    let rows = events
+impl RawEvent {
+    fn stored(&self, ticket: TicketId) -> chain::StoredEvent<'_> {
+        chain::StoredEvent {
+            ticket,
+            seq: self.seq,
+            at: &self.at,
+            kind: &self.kind,
+            actor: &self.actor,
+            role: &self.role,
+            unit: self.unit.as_deref(),
+            payload: &self.payload,
+            sealed: self.sealed.as_deref(),
+        }
+    }
+}
+
+/// Loads a ticket's events on `c`, checks its hash chain (a broken one is refused:
+/// [`StoreError::Tampered`]), opens its personal data and folds it; also gives the chain's last
+/// hash, which the next event links to.
+fn load_chained(
+    c: &Connection,
+    keys: &Keys,
+    id: TicketId,
+) -> Result<Option<(TicketState, Vec<Event>, chain::Hash)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, at, kind, actor, role, unit_code, payload, sealed, hash FROM events WHERE ticket_id=?1 ORDER BY seq",
+    )?;
+    let raw = stmt
+        .query_map([id], |r| {
+            Ok(RawEvent {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                kind: r.get(2)?,
+                actor: r.get(3)?,
+                role: r.get(4)?,
+                unit: r.get(5)?,
+                payload: r.get(6)?,
+                sealed: r.get(7)?,
+                hash: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let last = chain::check_ticket(id, raw.iter().map(|e| (e.stored(id), e.hash.as_deref())))
+        .map_err(StoreError::Tampered)?;
+    let dek = if raw.iter().any(|e| e.sealed.is_some()) {
+        encode::data_key_in(c, keys, id)?
+    } else {
+        None
+    };
+    let mut events = Vec::with_capacity(raw.len());
+    for e in raw {
+        let kind = encode::decode_kind(id, &e.payload, e.sealed.as_deref(), dek.as_ref())?;
+        events.push(event_from_row(
+            e.seq, &e.at, e.actor, &e.role, e.unit, kind,
+        )?);
+    }
+    let st = TicketState::fold(id, &events)?;
+    Ok(Some((st, events, last)))
+}
+
+/// Loads and folds a ticket's events on `c` (see [`load_chained`]).
+fn load_in(c: &Connection, keys: &Keys, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
+    Ok(load_chained(c, keys, id)?.map(|(st, ev, _)| (st, ev)))
+}
+
+/// Appends events to a ticket's chain, after `prev`; events with personal data are sealed with
+/// the ticket's data key.
+fn insert_events(
+    c: &Connection,
+    keys: &Keys,
+    id: TicketId,
+    events: &[Event],
+    prev: chain::Hash,
+) -> Result<()> {
+    let dek = if events
         .iter()
-        .map(|e| encode::event_row(id, e))
-        .collect::<Result<Vec<_>>>()?;
-    encode::insert_event_rows(c, &rows)
+        .any(|e| matches!(e.kind, EventKind::Created { .. }))
+    {
+        match encode::data_key_in(c, keys, id)? {
+            Some(k) => Some(k),
+            None => {
+                let (k, row) = encode::new_data_key(keys, id);
+                encode::insert_data_key(c, &row)?;
+                Some(k)
+            }
+        }
+    } else {
+        None
+    };
+    let rows = encode::event_rows(id, events, prev, dek.as_ref())?;
+    encode::insert_event_rows(c, &rows)?;
+    if events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::PersonalDataErased { .. }))
+    {
+        // crypto-shredding: without its data key the sealed data is noise
+        c.prepare_cached("DELETE FROM personal_keys WHERE ticket_id=?1")?
+            .execute([id])?;
+    }
+    Ok(())
 }
 
 /// Writes the projection rows of one ticket (replacing what was there).
-fn write_projection(c: &Connection, st: &TicketState) -> Result<()> {
+fn write_projection(c: &Connection, keys: &Keys, st: &TicketState) -> Result<()> {
     encode::write_projection_rows(
         c,
         st.id,
-        &encode::ticket_row(st),
+        &encode::ticket_row(st, keys),
         &encode::assignment_rows(st)?,
     )
 }
@@ -309,8 +569,13 @@ fn zone_in(c: &Connection) -> Result<CityZone> {
     })
 }
 
-fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
-    let (mut st, _) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
+fn apply_change(
+    c: &Connection,
+    keys: &Keys,
+    id: TicketId,
+    change: Change,
+) -> Result<(TicketState, Vec<Event>)> {
+    let (mut st, _, last) = load_chained(c, keys, id)?.ok_or(StoreError::NotFound)?;
     let before = st.version;
     let events = change(&mut st)?;
     if let Some(first) = events.first() {
@@ -318,13 +583,18 @@ fn apply_change(c: &Connection, id: TicketId, change: Change) -> Result<(TicketS
             return Err(StoreError::Conflict("events out of sequence".into()));
         }
     }
-    insert_events(c, id, &events)?;
-    write_projection(c, &st)?;
+    insert_events(c, keys, id, &events, last)?;
+    write_projection(c, keys, &st)?;
     Ok((st, events))
 }
 
 /// Takes a request in on the writer's connection (idempotency, id, number, first event, projection).
-fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
+fn create_in(c: &Connection, keys: &Keys, new: NewTicket) -> Result<Created> {
+    // the request hash is kept keyed, so the database alone cannot confirm a guessed phone
+    let request_hash = new
+        .idempotency_key
+        .as_ref()
+        .map(|k| hex_of(&keys.ring().keyed(b"idempotency", k.request_hash.as_bytes())));
     if let Some(key) = &new.idempotency_key {
         let prior: Option<(i64, Option<String>)> = c
             .prepare_cached(
@@ -336,7 +606,10 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
             .optional()?;
         if let Some((id, hash)) = prior {
             // a key first stored without a hash (older files) replays whatever the body
-            if hash.as_deref().is_some_and(|h| h != key.request_hash) {
+            if hash
+                .as_deref()
+                .is_some_and(|h| Some(h) != request_hash.as_deref() && h != key.request_hash)
+            {
                 return Err(StoreError::Invalid {
                     field: "Idempotency-Key".into(),
                     message: format!(
@@ -346,7 +619,7 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
                     message_zh: format!("幂等键“{}”已用于另一份不同的请求，新请求请使用新的键", key.key),
                 });
             }
-            let (state, events) = load_in(c, id)?.ok_or(StoreError::NotFound)?;
+            let (state, events) = load_in(c, keys, id)?.ok_or(StoreError::NotFound)?;
             return Ok(Created {
                 state,
                 events,
@@ -368,13 +641,13 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
     };
     let state = TicketState::created(id, &ev)?;
     let events = vec![ev];
-    insert_events(c, id, &events)?;
-    write_projection(c, &state)?;
+    insert_events(c, keys, id, &events, chain::GENESIS)?;
+    write_projection(c, keys, &state)?;
     if let Some(key) = &new.idempotency_key {
         c.prepare_cached(
                     "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at, request_hash) VALUES (?1,?2,?3,?4,?5)",
                 )?
-                .execute(params![new.actor.user, key.key, id, fmt(new.now), key.request_hash])?;
+                .execute(params![new.actor.user, key.key, id, fmt(new.now), request_hash])?;
     }
     if let Some(code) = &new.tracking_code {
         c.prepare_cached("INSERT INTO tracking_codes (ticket_id, code) VALUES (?1,?2)")?
@@ -386,6 +659,10 @@ fn create_in(c: &Connection, new: NewTicket) -> Result<Created> {
         replayed: false,
         tracking_code: new.tracking_code,
     })
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A ticket's tracking code (查询码), if it has one.

@@ -12,13 +12,13 @@ impl OutboxStore for SqliteStore {
     ) -> Result<Vec<(i64, TicketId, String, Event)>> {
         self.read(move |c| {
             let mut s = c.prepare(
-                "SELECT e.rowid, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload
+                "SELECT e.rowid, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload, e.sealed
                  FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.rowid > ?1 ORDER BY e.rowid LIMIT ?2",
             )?;
             let mut rows = s.query(params![position, limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                let (id, number, e) = numbered_event(r, 1)?;
+                let (id, number, e) = numbered_event(c, &self.keys, r, 1)?;
                 out.push((r.get(0)?, id, number, e));
             }
             Ok(out)

@@ -48,6 +48,7 @@ impl RatingStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<TicketState> {
         let t = token_hash.to_string();
+        let keys = self.keys.clone();
         self.write(move |c| {
             let n = c.execute(
                 "UPDATE rating_tokens SET used_at=?2 WHERE token_hash=?1 AND used_at IS NULL",
@@ -56,7 +57,7 @@ impl RatingStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            Ok(apply_change(c, ticket, change)?.0)
+            Ok(apply_change(c, &keys, ticket, change)?.0)
         })
     }
 }

@@ -58,15 +58,18 @@ fn next_clock_join(units: &str) -> String {
 
 impl TicketStore for SqliteStore {
     fn create_ticket(&self, new: NewTicket) -> Result<Created> {
-        self.write(move |c| create_in(c, new))
+        let keys = self.keys.clone();
+        self.write(move |c| create_in(c, &keys, new))
     }
 
     fn create_ticket_then(&self, new: NewTicket, done: Done<Created>) {
-        self.submit(move |c| create_in(c, new), done)
+        let keys = self.keys.clone();
+        self.submit(move |c| create_in(c, &keys, new), done)
     }
 
     fn update_ticket(&self, id: TicketId, change: Change) -> Result<(TicketState, Vec<Event>)> {
-        self.write(move |c| apply_change(c, id, change))
+        let keys = self.keys.clone();
+        self.write(move |c| apply_change(c, &keys, id, change))
     }
 
     fn update_two(
@@ -74,15 +77,16 @@ impl TicketStore for SqliteStore {
         a: (TicketId, Change),
         b: (TicketId, Change),
     ) -> Result<(TicketState, TicketState)> {
+        let keys = self.keys.clone();
         self.write(move |c| {
-            let (sa, _) = apply_change(c, a.0, a.1)?;
-            let (sb, _) = apply_change(c, b.0, b.1)?;
+            let (sa, _) = apply_change(c, &keys, a.0, a.1)?;
+            let (sb, _) = apply_change(c, &keys, b.0, b.1)?;
             Ok((sa, sb))
         })
     }
 
     fn load_ticket(&self, id: TicketId) -> Result<Option<(TicketState, Vec<Event>)>> {
-        self.read(|c| load_in(c, id))
+        self.read(|c| load_in(c, &self.keys, id))
     }
 
     fn ticket_id_by_number(&self, number: &str) -> Result<Option<TicketId>> {
@@ -97,6 +101,7 @@ impl TicketStore for SqliteStore {
 
     fn list_tickets(&self, q: &TicketQuery) -> Result<Page<TicketSummary>> {
         let q = q.clone();
+        let phone_hash = q.phone.as_deref().map(|p| self.keys.ring().phone_index(p));
         self.read(move |c| {
             let mut wh: Vec<String> = vec![];
             let mut args: Vec<rusqlite::types::Value> = vec![];
@@ -118,6 +123,11 @@ impl TicketStore for SqliteStore {
                 wh.push(format!(
                     "t.id IN (SELECT a.ticket_id FROM assignments a WHERE a.unit_code IN (SELECT value FROM json_each({p})){active})"
                 ));
+            }
+            if let Some(h) = &phone_hash {
+                // no digits: matches nothing
+                let p = arg(h.clone().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
+                wh.push(format!("t.phone_hash = {p}"));
             }
             if let Some(s) = &q.status {
                 let p = arg(s.clone().into());
@@ -245,13 +255,18 @@ impl TicketStore for SqliteStore {
 
     fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()> {
         let batch = tickets;
+        let keys = self.keys.clone();
         self.write(move |c| {
             for (st, events) in &batch {
-                insert_events(c, st.id, events)?;
-                write_projection(c, st)?;
+                insert_events(c, &keys, st.id, events, crate::chain::GENESIS)?;
+                write_projection(c, &keys, st)?;
             }
             Ok(())
         })
+    }
+
+    fn encode_ticket(&self, st: &TicketState, events: &[Event]) -> Result<EncodedTicket> {
+        EncodedTicket::new(&self.keys, st, events)
     }
 
     fn import_encoded(&self, batch: Vec<EncodedTicket>) -> Result<Vec<EncodedTicket>> {
@@ -294,14 +309,15 @@ impl TicketStore for SqliteStore {
     }
 
     fn rebuild_projections(&self) -> Result<u64> {
-        self.write(|c| {
+        let keys = self.keys.clone();
+        self.write(move |c| {
             let ids: Vec<i64> = c
                 .prepare("SELECT DISTINCT ticket_id FROM events ORDER BY ticket_id")?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             for id in &ids {
-                let (st, _) = load_in(c, *id)?.ok_or(StoreError::NotFound)?;
-                write_projection(c, &st)?;
+                let (st, _) = load_in(c, &keys, *id)?.ok_or(StoreError::NotFound)?;
+                write_projection(c, &keys, &st)?;
             }
             Ok(ids.len() as u64)
         })
@@ -353,7 +369,7 @@ impl TicketStore for SqliteStore {
         let kinds = serde_json::to_string(kinds)?;
         self.read(move |c| {
             let mut s = c.prepare(
-                "SELECT e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload FROM events e
+                "SELECT e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload, e.sealed FROM events e
                  JOIN tickets t ON t.id = e.ticket_id
                  WHERE e.kind IN (SELECT value FROM json_each(?2))
                    AND (e.unit_code IN (SELECT value FROM json_each(?1))
@@ -363,15 +379,16 @@ impl TicketStore for SqliteStore {
             let mut rows = s.query(params![units, kinds, limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                out.push(numbered_event(r, 0)?);
+                out.push(numbered_event(c, &self.keys, r, 0)?);
             }
             Ok(out)
         })
     }
 
     fn attach(&self, row: AttachmentRow, change: Change) -> Result<TicketState> {
+        let keys = self.keys.clone();
         self.write(move |c| {
-            let (st, _) = apply_change(c, row.ticket_id, change)?;
+            let (st, _) = apply_change(c, &keys, row.ticket_id, change)?;
             c.prepare_cached(
                 "INSERT INTO attachments (id, ticket_id, file_name, content_type, size, stored_path, created_at)
                  VALUES (?1,?2,?3,?4,?5,?6,?7)",
