@@ -1019,6 +1019,10 @@ const S = {
   trk_your_code: ['您的查询码', 'Your tracking code'],
   trk_keep_code: ['编号和查询码也会以短信发送给您。', 'The number and the code are also sent to you by SMS.'],
   trk_code_for_caller: ['查询码（请告知来电人）', 'Tracking code (tell the caller)'],
+  // personal data at rest and retention
+  phone_search: ['来电号码', "Caller's phone"],
+  phone_search_hint: ['完整号码，查询将留痕', 'the whole number; searches are audited'],
+  personal_erased: ['个人信息已按保存期限删除（{at}）', 'Personal data erased at the end of the retention period ({at})'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Key = keyof typeof S;

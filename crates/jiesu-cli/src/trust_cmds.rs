@@ -59,6 +59,10 @@ pub enum KeysCmd {
         /// Data keys re-wrapped per write transaction.
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch: u32,
+        /// Add no new key: only re-wrap the data keys still under an older master key (tickets
+        /// taken in by a server before it re-read the file).
+        #[arg(long)]
+        no_new_key: bool,
     },
     /// Drop the old master keys from the key file once no data key uses them any more.
     Prune {
@@ -103,17 +107,26 @@ pub fn run(cmd: KeysCmd) -> Result<()> {
             );
             Ok(())
         }
-        KeysCmd::Rotate { db, batch } => {
+        KeysCmd::Rotate {
+            db,
+            batch,
+            no_new_key,
+        } => {
             let path = key_file(&db)?;
             let old = Keyring::load(&path)?;
-            let new = old.with_new_master();
-            new.save(&path)?;
-            println!(
-                "added master key {} to {} (the current one; {} stay for unwrapping)",
-                new.current_id(),
-                path.display(),
-                old.key_ids().join(", ")
-            );
+            let new = if no_new_key {
+                old
+            } else {
+                let new = old.with_new_master();
+                new.save(&path)?;
+                println!(
+                    "added master key {} to {} (the current one; {} stay for unwrapping)",
+                    new.current_id(),
+                    path.display(),
+                    old.key_ids().join(", ")
+                );
+                new
+            };
             let store = open(&db)?;
             let (_, usage) = store.data_key_usage()?;
             let total: u64 = usage.iter().map(|u| u.1).sum();
@@ -147,8 +160,9 @@ pub fn run(cmd: KeysCmd) -> Result<()> {
                 .collect();
             if !stale.is_empty() {
                 bail!(
-                    "data keys still wrapped by old master keys: {}; run `jiesu keys rotate` again first",
-                    stale.join(", ")
+                    "data keys still wrapped by old master keys: {}; run `jiesu keys rotate --no-new-key --db {}` first\n仍有数据密钥由旧主密钥封装，请先运行 jiesu keys rotate --no-new-key",
+                    stale.join(", "),
+                    db.display()
                 );
             }
             ring.current_only().save(&path)?;

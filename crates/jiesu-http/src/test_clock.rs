@@ -27,7 +27,8 @@ pub struct ClockView {
 /// The longest single move (31 days).
 const MAX_ADVANCE: i64 = 31 * 24 * 3600;
 
-/// `POST /api/v1/test-clock` — moves a test clock forward (administrators; 404 without a test clock).
+/// `POST /api/v1/test-clock` — moves a test clock forward and runs the scheduler's passes
+/// (reminders, retention) at the new time (administrators; 404 without a test clock).
 pub async fn advance(
     State(st): State<AppState>,
     Caller(actor): Caller,
@@ -43,5 +44,15 @@ pub async fn advance(
         ));
     }
     offset.fetch_add(b.advance_seconds, Ordering::SeqCst);
+    // what the clock's move makes due happens now, not at the next 30-second tick: the
+    // scheduler's reminders and the retention pass (tests then read the result at once)
+    let s2 = st.clone();
+    tokio::task::spawn_blocking(move || -> jiesu_store::Result<()> {
+        let now = s2.now();
+        crate::scheduler_task::scheduler_pass(&s2, now)?;
+        crate::scheduler_task::retention_pass(&s2, now)?;
+        Ok(())
+    })
+    .await??;
     Ok(axum::Json(ClockView { now: st.now() }))
 }

@@ -332,6 +332,8 @@ pub struct RequesterView {
     pub name: String,
     pub phone: String,
     pub masked: bool,
+    /// 个人信息已删除 — when the retention period erased the name, phone and address.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// A unit by code and name.
@@ -420,12 +422,14 @@ pub fn ticket_view(
             name: i.requester.name.clone(),
             phone: i.requester.phone.clone(),
             masked: false,
+            erased_at: t.personal_data_erased,
         }
     } else {
         RequesterView {
             name: mask_name(&i.requester.name),
             phone: mask_phone(&i.requester.phone),
             masked: true,
+            erased_at: t.personal_data_erased,
         }
     };
     let assignments = t

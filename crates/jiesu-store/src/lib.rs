@@ -80,7 +80,7 @@ pub enum StoreError {
     #[error(transparent)]
     Denied(#[from] Denied),
     /// A reference (unit, category, user) that does not exist or clashes.
-    #[error("{field}: {message}")]
+    #[error("{field}: {message} ({message_zh})")]
     Invalid {
         field: String,
         message: String,

@@ -328,15 +328,22 @@ export function requestCard(tk: TicketView): HTMLElement {
       dl(t('place'), [place.district_name, place.street_name, place.community_name, place.address].filter(Boolean).join(' · ') || '—'),
       dl(
         t('requester'),
-        h(
-          'span',
-          { 'data-testid': 'requester' },
-          tk.requester?.name ?? '',
-          ' ',
-          h('span', { class: 'mono' }, tk.requester?.phone ?? ''),
-          tk.requester?.masked ? h('span', { class: 'tag' }, t('masked')) : null,
-          tk.enterprise ? h('span', { class: 'tag' }, t('enterprise')) : null,
-        ),
+        tk.requester?.erased_at
+          ? h(
+              'span',
+              { 'data-testid': 'requester', class: 'muted' },
+              t('personal_erased', { at: fmtTime(tk.requester.erased_at) }),
+              tk.enterprise ? h('span', { class: 'tag' }, t('enterprise')) : null,
+            )
+          : h(
+              'span',
+              { 'data-testid': 'requester' },
+              tk.requester?.name ?? '',
+              ' ',
+              h('span', { class: 'mono' }, tk.requester?.phone ?? ''),
+              tk.requester?.masked ? h('span', { class: 'tag' }, t('masked')) : null,
+              tk.enterprise ? h('span', { class: 'tag' }, t('enterprise')) : null,
+            ),
       ),
       dl(t('channel'), enumLabel('channels', tk.channel)),
       dl(t('created_at'), fmtTime(tk.created_at)),

@@ -95,6 +95,12 @@ export function nextDay(d: string): string {
   return Number.isNaN(t) ? d : new Date(t + 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * The caller's phone searched for (来电号码查询): kept in memory only, never in the address bar
+ * or the browser's history (it is personal data); the server audits every search.
+ */
+let phoneQuery = '';
+
 export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void> {
   const q = route.query;
   rememberList('tickets_title');
@@ -106,6 +112,8 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   const to = input('to', { type: 'date', value: q.get('to') ?? '' });
   const overdue = h('input', { type: 'checkbox', name: 'overdue', checked: q.get('overdue') === 'true' });
   const mine = h('input', { type: 'checkbox', name: 'mine', checked: q.get('mine') === 'true' });
+  const canPhone = can('phone-search');
+  const phone = input('phone', { type: 'tel', inputmode: 'tel', autocomplete: 'off', maxlength: 20, value: phoneQuery, placeholder: t('phone_search_hint') });
   const sort = select(
     'sort',
     [
@@ -123,6 +131,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   // a unit filter comes from links (the supervision board); it is shown as a removable chip
   let unit = q.get('unit') ?? '';
   const apply = (p = 1) => {
+    phoneQuery = canPhone ? phone.value.trim() : '';
     navigate(
       href('/tickets', {
         unit,
@@ -139,7 +148,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     );
   };
   const narrow = window.matchMedia('(max-width: 720px)').matches;
-  const active = ['unit', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length;
+  const active = ['unit', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length + (phoneQuery ? 1 : 0);
   const unitChip = unit
     ? h(
         'div',
@@ -178,6 +187,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
       field(t('filter_from'), from),
       field(t('filter_to'), to),
       field(t('sort_by'), sort),
+      canPhone ? field(t('phone_search'), phone) : null,
     ),
     h(
       'div',
@@ -185,7 +195,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
       h('label', { class: 'check' }, overdue, ' ', t('filter_overdue')),
       isUnit ? h('label', { class: 'check' }, mine, ' ', t('filter_mine')) : null,
       h('span', { class: 'spacer' }),
-      h('a', { class: 'btn ghost', href: '#/tickets' }, t('reset')),
+      h('a', { class: 'btn ghost', href: '#/tickets', onclick: () => (phoneQuery = '') }, t('reset')),
       h('button', { type: 'submit', class: 'btn primary' }, t('search')),
     ),
   );
@@ -214,6 +224,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
         overdue: q.get('overdue') === 'true' || undefined,
         mine: q.get('mine') === 'true' || undefined,
         sort: q.get('sort') ?? undefined,
+        phone: (canPhone && phoneQuery) || undefined,
         page,
         page_size: 20,
       });

@@ -134,12 +134,12 @@ fn resolve_keys(conn: &Connection, db: &Path, source: &KeySource) -> Result<Arc<
         return Err(StoreError::Invalid {
             field: "key file".into(),
             message: format!(
-                "{} holds personal data sealed with a key file, but there is no key file at {}: point to it with --key-file or JIESU_KEY_FILE",
+                "{} holds personal data sealed with a key file, but there is no key file at {}: set JIESU_KEY_FILE to its path",
                 db.display(),
                 path.display()
             ),
             message_zh: format!(
-                "{} 中的个人信息已加密，但 {} 处没有密钥文件：请用 --key-file 或 JIESU_KEY_FILE 指定",
+                "{} 中的个人信息已加密，但 {} 处没有密钥文件：请用环境变量 JIESU_KEY_FILE 指定密钥文件",
                 db.display(),
                 path.display()
             ),
