@@ -9,7 +9,8 @@
 //!   no hook for the body of the answers it gives itself (its parse errors get a bare status and
 //!   a closed connection), so the limits are checked here, on the parsed head, and hyper's own
 //!   read buffer is sized well above them (four times their sum): only a head larger than that,
-//!   or one with more than hyper's 100 header fields, still gets hyper's bare 431.
+//!   or one with more than hyper's 100 header fields, still gets hyper's bare 431 (and a URI over
+//!   its 65,534-byte maximum its bare 414).
 //! - **Connections per address** (`--limit connections_per_address`): the open connections of
 //!   each TCP peer address are counted from `accept` until the connection's task ends. One over
 //!   the limit is served a single answer, 429 problem+json with `Connection: close`, and closed;
