@@ -74,7 +74,8 @@ enum Cmd {
         #[arg(long = "limit", value_name = "NAME=VALUE")]
         limits: Vec<String>,
         /// Behind a reverse proxy that sets X-Forwarded-For: take the client address for the
-        /// abuse limits from its first entry (never set this without such a proxy).
+        /// abuse limits from its first entry (never set this without such a proxy). The limit
+        /// on open connections stays per socket peer (the proxy).
         #[arg(long)]
         trust_proxy: bool,
         /// A log-in unused this many minutes is refused (idle timeout).

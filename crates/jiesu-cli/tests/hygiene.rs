@@ -378,3 +378,229 @@ fn a_half_sent_request_is_disconnected() {
     // a whole request is answered as ever
     assert_eq!(login(&s, "agent1").len(), 64);
 }
+
+/// An answer read off a raw connection: status, lower-case headers, body.
+struct RawAnswer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl RawAnswer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Reads one answer (with a `Content-Length`) from `conn`; `None` if the connection ends first.
+fn read_answer(conn: &mut std::net::TcpStream) -> Option<RawAnswer> {
+    use std::io::Read;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("an answer with Content-Length");
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(RawAnswer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body[..len]).to_string(),
+    })
+}
+
+/// Sends `request` on a new connection and reads the answer.
+fn raw_request(s: &Server, request: &[u8]) -> RawAnswer {
+    use std::io::Write;
+    let mut conn = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    conn.write_all(request).unwrap();
+    read_answer(&mut conn).expect("an answer")
+}
+
+/// The problem document of a refused request head: status, type, title, both languages, the
+/// security headers.
+fn assert_head_problem(a: &RawAnswer, status: u16, code: &str) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert_eq!(a.header("content-type"), Some("application/problem+json"));
+    assert_eq!(a.header("connection"), Some("close"));
+    assert!(a.header("content-security-policy").is_some());
+    let v = a.json();
+    assert_eq!(v["status"], status, "{v}");
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(
+        v["type"],
+        format!("https://jiesu.dev/problems/{code}"),
+        "{v}"
+    );
+    assert!(v["title"].is_string(), "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("limit"), "{v}");
+    assert!(v["detail_zh"].as_str().unwrap().contains("上限"), "{v}");
+}
+
+#[test]
+fn an_over_long_uri_is_414_and_over_large_headers_431_both_problem_json() {
+    let s = server(&users());
+    // a 20 KB request line (the default limit is 8 KiB)
+    let long = format!(
+        "GET /api/v1/enums?q={} HTTP/1.1\r\nHost: jiesu\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let a = raw_request(&s, long.as_bytes());
+    assert_head_problem(&a, 414, "uri_too_long");
+    assert!(a.json()["detail"].as_str().unwrap().contains("8192"));
+    // 100 KB of header fields (the default limit is 32 KiB), in 50 fields
+    let mut big = String::from("GET /api/v1/enums HTTP/1.1\r\nHost: jiesu\r\n");
+    for i in 0..50 {
+        big.push_str(&format!("X-Pad-{i}: {}\r\n", "b".repeat(2000)));
+    }
+    big.push_str("\r\n");
+    let a = raw_request(&s, big.as_bytes());
+    assert_head_problem(&a, 431, "headers_too_large");
+    // a UI path over the limit is refused the same way
+    let long_ui = format!("GET /{} HTTP/1.1\r\nHost: jiesu\r\n\r\n", "c".repeat(9000));
+    assert_head_problem(&raw_request(&s, long_ui.as_bytes()), 414, "uri_too_long");
+    // under the limits: answered as ever
+    let fine = format!(
+        "GET /api/v1/enums?q={} HTTP/1.1\r\nHost: jiesu\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(4000),
+        "b".repeat(20_000)
+    );
+    assert_eq!(raw_request(&s, fine.as_bytes()).status, 200);
+}
+
+#[test]
+fn the_head_limits_are_settings() {
+    let s = server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        &users(),
+        &[
+            "--limit",
+            "uri_max_bytes=2048",
+            "--limit",
+            "header_max_bytes=4096",
+        ],
+        &[],
+    );
+    let uri = format!(
+        "GET /api/v1/enums?q={} HTTP/1.1\r\nHost: jiesu\r\n\r\n",
+        "a".repeat(3000)
+    );
+    let a = raw_request(&s, uri.as_bytes());
+    assert_head_problem(&a, 414, "uri_too_long");
+    assert!(a.json()["detail"].as_str().unwrap().contains("2048"));
+    let headers = format!(
+        "GET /api/v1/enums HTTP/1.1\r\nHost: jiesu\r\nX-Pad: {}\r\n\r\n",
+        "b".repeat(5000)
+    );
+    assert_head_problem(
+        &raw_request(&s, headers.as_bytes()),
+        431,
+        "headers_too_large",
+    );
+    let o = jiesu(&["serve", "--db", "x.db", "--limit", "uri_max_bytes=100"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1024"));
+}
+
+const KEEP_ALIVE_GET: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: jiesu\r\n\r\n";
+
+/// A new keep-alive connection whose first request was answered 200. A connection that has just
+/// been closed may still be counted for a moment, so a 429 is retried (for at most 30 s: a bound,
+/// not a measurement).
+fn admitted_connection(s: &Server) -> std::net::TcpStream {
+    use std::io::Write;
+    let addr = s.base.trim_start_matches("http://");
+    for _ in 0..600 {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.write_all(KEEP_ALIVE_GET).unwrap();
+        if let Some(a) = read_answer(&mut conn) {
+            if a.status == 200 {
+                return conn;
+            }
+            assert_eq!(a.status, 429, "{}", a.body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no connection admitted");
+}
+
+#[test]
+fn connections_over_the_per_address_limit_are_refused_and_the_others_keep_working() {
+    use std::io::Write;
+    let s = server_full(
+        |db| {
+            ok(&["init", "--db", db.to_str().unwrap()]);
+        },
+        &users(),
+        &["--limit", "connections_per_address=3"],
+        &[],
+    );
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut open: Vec<_> = (0..3).map(|_| admitted_connection(&s)).collect();
+    // the fourth: one 429 problem, then closed
+    let mut extra = std::net::TcpStream::connect(&addr).unwrap();
+    extra.write_all(KEEP_ALIVE_GET).unwrap();
+    let a = read_answer(&mut extra).expect("an answer");
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.header("content-type"), Some("application/problem+json"));
+    assert!(a.header("retry-after").is_some());
+    let v = a.json();
+    assert_eq!(v["code"], "too_many_connections", "{v}");
+    assert!(v["detail"].as_str().unwrap().contains('3'), "{v}");
+    assert!(v["detail_zh"].as_str().unwrap().contains("连接"), "{v}");
+    let _ = extra.write_all(KEEP_ALIVE_GET);
+    assert!(
+        read_answer(&mut extra).is_none(),
+        "the refused one is closed"
+    );
+    // the three keep working
+    for conn in &mut open {
+        conn.write_all(KEEP_ALIVE_GET).unwrap();
+        assert_eq!(read_answer(conn).expect("an answer").status, 200);
+    }
+    // closing two frees two places
+    open.truncate(1);
+    open.push(admitted_connection(&s));
+    open.push(admitted_connection(&s));
+    // and the limit holds again
+    let mut extra = std::net::TcpStream::connect(&addr).unwrap();
+    extra.write_all(KEEP_ALIVE_GET).unwrap();
+    assert_eq!(read_answer(&mut extra).expect("an answer").status, 429);
+    for conn in &mut open {
+        conn.write_all(KEEP_ALIVE_GET).unwrap();
+        assert_eq!(read_answer(conn).expect("an answer").status, 200);
+    }
+}

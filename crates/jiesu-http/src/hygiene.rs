@@ -27,6 +27,13 @@ pub async fn hygiene(req: Request, next: Next) -> Response {
     if api && (res.status().is_client_error() || res.status().is_server_error()) {
         res = as_problem(res).await;
     }
+    secure(&mut res, api);
+    res
+}
+
+/// Puts the security headers on `res`, and `Cache-Control: no-store` when it is an API answer
+/// (also used by the connection loop for the answers it gives before the router: 414, 431, 429).
+pub fn secure(res: &mut Response, api: bool) {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -45,7 +52,6 @@ pub async fn hygiene(req: Request, next: Next) -> Response {
         // API answers can carry personal data: no cache keeps them
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 /// An error answer that is not problem+json yet (axum's own rejections) becomes one, keeping

@@ -295,7 +295,8 @@ pub async fn serve_with(
 }
 
 /// Serves with notifications and the read timeout of requests (header, and the longest pause
-/// in a body) chosen.
+/// in a body) chosen; the connection loop's other limits (head sizes, connections per address)
+/// come from the state's abuse limits.
 pub async fn serve_opts(
     state: AppState,
     listen: &str,
@@ -308,7 +309,8 @@ pub async fn serve_opts(
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
-    listener::serve(listener, router(state), read_timeout, async {
+    let conn_limits = listener::ConnLimits::new(&state.limiter.limits, read_timeout);
+    listener::serve(listener, router(state), conn_limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

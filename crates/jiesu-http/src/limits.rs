@@ -45,6 +45,15 @@ pub struct Limits {
     pub ask_per_hour: u32,
     /// Rating-link reads and ratings from one address per hour.
     pub rate_per_hour: u32,
+    /// 并发连接 — open connections from one TCP peer address at once (the socket's peer, also
+    /// with `--trust-proxy`: a connection is counted before any header is read); the
+    /// connection loop (`listener.rs`) answers one more with 429 and closes it.
+    pub connections_per_address: u32,
+    /// The longest request-target (URI) in bytes; a longer one is answered 414.
+    pub uri_max_bytes: u32,
+    /// The most bytes of header fields of one request (names, values, `": "` and line ends); more
+    /// is answered 431.
+    pub header_max_bytes: u32,
 }
 
 impl Default for Limits {
@@ -62,6 +71,9 @@ impl Default for Limits {
             public_intake_per_hour: 20,
             ask_per_hour: 120,
             rate_per_hour: 30,
+            connections_per_address: 64,
+            uri_max_bytes: 8 * 1024,
+            header_max_bytes: 32 * 1024,
         }
     }
 }
@@ -76,7 +88,7 @@ impl Limits {
     }
 
     /// The names `--limit` accepts, in the order docs/SECURITY.md lists them.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 13] = [
         "login_account_failures",
         "login_address_failures",
         "login_window_secs",
@@ -87,6 +99,9 @@ impl Limits {
         "public_intake_per_hour",
         "ask_per_hour",
         "rate_per_hour",
+        "connections_per_address",
+        "uri_max_bytes",
+        "header_max_bytes",
     ];
 
     /// Sets one limit from `name=value` (`jiesu serve --limit`), or says what is wrong.
@@ -107,6 +122,17 @@ impl Limits {
                 Ok(i64::from(n))
             }
         };
+        // a size limit cannot be off: hyper refuses a URI over 65,534 bytes on its own, and the
+        // header limit sizes the connection's read buffer (`listener.rs`)
+        let bytes = |max: u32| {
+            if (1024..=max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!(
+                    "--limit {spec:?}: a size must be 1024 to {max} bytes"
+                ))
+            }
+        };
         match name.trim() {
             "login_account_failures" => self.login_account_failures = n,
             "login_address_failures" => self.login_address_failures = n,
@@ -118,6 +144,9 @@ impl Limits {
             "public_intake_per_hour" => self.public_intake_per_hour = n,
             "ask_per_hour" => self.ask_per_hour = n,
             "rate_per_hour" => self.rate_per_hour = n,
+            "connections_per_address" => self.connections_per_address = n,
+            "uri_max_bytes" => self.uri_max_bytes = bytes(65_534)?,
+            "header_max_bytes" => self.header_max_bytes = bytes(1024 * 1024)?,
             other => {
                 return Err(format!(
                     "--limit: unknown limit {other:?}; known: {}",
@@ -386,5 +415,11 @@ mod tests {
         assert!(l.set("login_window_secs=0").is_err());
         assert!(l.set("nonsense=1").is_err());
         assert!(l.set("ask_per_hour").is_err());
+        l.set("connections_per_address=3").unwrap();
+        assert_eq!(l.connections_per_address, 3);
+        l.set("uri_max_bytes=2048").unwrap();
+        assert_eq!(l.uri_max_bytes, 2048);
+        assert!(l.set("uri_max_bytes=100000").is_err());
+        assert!(l.set("header_max_bytes=0").is_err());
     }
 }
