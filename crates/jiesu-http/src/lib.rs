@@ -169,7 +169,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/healthz", healthz, doc("Liveness: answers `ok`").public().media("text/plain"))
         .get("/api/openapi.json", openapi::document, doc("This OpenAPI 3.1 document").public())
         .post("/api/v1/session", auth_routes::login, doc("Log in: returns a bearer token").public().body::<auth_routes::Login>().returns::<LoginView>())
-        .post("/api/v1/session/logout", auth::logout, doc("Log out: the caller's token is refused from the next request on (204)"))
+        .post("/api/v1/session/logout", auth::logout, doc("Log out: the caller's token is refused from the next request on (204)").success(&[204]))
         .get("/api/v1/me", auth_routes::me, doc("The logged-in user").returns::<UserView>())
         .get("/api/v1/demo", auth_routes::demo, doc("Demo accounts (demo cities only)").public().returns::<DemoInfo>())
         .get("/api/v1/units", reference::units, doc("Units (filter by kind, parent, q)").public())
@@ -178,7 +178,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/enums", reference::enums, doc("Every enumeration with Chinese and English labels").public())
         .get("/api/v1/actions", actions::list, doc("Every ticket action of the domain's action table: wire name, labels, roles, body fields (the UI's forms and labels)").public().returns::<ActionList>())
         .post("/api/v1/test-clock", test_clock::advance, doc("Tests only: move a test clock (`jiesu serve --test-clock`) forward; 404 on the machine's clock").body::<test_clock::Advance>().returns::<test_clock::ClockView>())
-        .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported)").body::<jiesu_domain::intake::IntakeForm>().returns::<CreatedTicket>())
+        .post("/api/v1/tickets", tickets::create, doc("Take in a request (Idempotency-Key header supported): 201, or 200 with the ticket the same key created").success(&[201, 200]).body::<jiesu_domain::intake::IntakeForm>().returns::<CreatedTicket>())
         .get("/api/v1/tickets", tickets::list, doc("List tickets: unit, mine, status, category, district, street, from, to, overdue, sort=deadline (a unit's list: by its nearest running clock, `next_clock`; else by the finish deadline), page, page_size").returns::<TicketListPage>())
         .get("/api/v1/tickets/{id}", tickets::get_one, doc("One ticket with assignments, deadlines and allowed actions").returns::<TicketView>())
         .get("/api/v1/tickets/{id}/events", tickets::events, doc("The ticket's event log"))
@@ -187,7 +187,7 @@ pub(crate) fn api() -> route_table::Api {
             "/api/v1/tickets/{id}/attachments",
             "post",
             post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(attachments::MAX_BYTES + 1)),
-            doc("Attach a file to the ticket (?name=photo.jpg, the file as the body)"),
+            doc("Attach a file to the ticket (?name=photo.jpg, the file as the body)").success(&[201]),
         )
         .get("/api/v1/tickets/{id}/attachments/{att}", attachments::download, doc("Download an attachment (for those who may see the ticket)").media("application/octet-stream"))
         .get("/api/v1/tickets/{id}/route", routing::route, doc("The routing engine's proposal for the ticket with its explanation"))
@@ -195,7 +195,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/callbacks/due", callbacks::due, doc("Callback desk queue (results submitted, then open tickets past their deadline) with unreachable attempts: page, page_size (1–500, 50 by default); answers items, total, page, page_size"))
         .get("/api/v1/callbacks/recheck-sample", callbacks::recheck_sample, doc("Reproducible sample of called-back tickets to re-check (from, to, n)"))
         .get("/api/v1/callbacks/rechecks", callbacks::rechecks, doc("Re-checks recorded in [from, to)"))
-        .post("/api/v1/callbacks/rechecks", callbacks::record_recheck, doc("Record a re-check of a ticket's callback: agree, or disagree with a note").body::<callbacks::RecheckBody>())
+        .post("/api/v1/callbacks/rechecks", callbacks::record_recheck, doc("Record a re-check of a ticket's callback: agree, or disagree with a note").success(&[201]).body::<callbacks::RecheckBody>())
         .get("/api/v1/callbacks/unresolved", callbacks::unresolved, doc("Tickets called back as unresolved, waiting for reopen (重办) or close"))
         .get("/api/v1/praise", callbacks::praise, doc("Praise (表扬) requests credited to the praised units, from/to (public)").public())
         .get("/api/v1/public/rate/{token}", callbacks::rate_info, doc("What the self-rating link asks about (public)").public())
@@ -204,13 +204,13 @@ pub(crate) fn api() -> route_table::Api {
         .post("/api/v1/duplicates/candidates", kb::duplicate_candidates, doc("Duplicate candidates for a request being taken in (draft text and place, before the ticket exists); same engine and thresholds as a ticket's duplicates").body::<kb::DraftBody>())
         .get("/api/v1/kb/search", kb::search, doc("Knowledge-base search with highlighting (published articles valid today)"))
         .get("/api/v1/kb/articles", kb_articles::list, doc("Knowledge-base articles: every article's newest version (status, q, sort=id|updated, page, page_size 1–500, 50 by default); answers items, total, page, page_size"))
-        .post("/api/v1/kb/articles", kb_articles::create, doc("A new knowledge-base article (draft)").body::<kb_articles::ArticleBody>())
+        .post("/api/v1/kb/articles", kb_articles::create, doc("A new knowledge-base article (draft)").success(&[201]).body::<kb_articles::ArticleBody>())
         .get("/api/v1/kb/articles/{id}", kb::article, doc("The published version of an article"))
         .put("/api/v1/kb/articles/{id}", kb_articles::update, doc("Edit an article (the draft, or a new version)").body::<kb_articles::ArticleBody>())
         .get("/api/v1/kb/articles/{id}/versions", kb_articles::versions, doc("Every version of an article with author and reviewer"))
         .post("/api/v1/kb/articles/{id}/{step}", kb_articles::step, doc("submit, approve {note?}, reject {note}, retire (reviewers: not the author)").optional_body::<kb_articles::ReviewBody>().param("step", "string", "The review step: submit, approve, reject or retire"))
         .get("/api/v1/kb/usage", kb::usage, doc("Direct-answer rate and answers per article in [from, to)"))
-        .post("/api/v1/classify", classify::classify, doc("Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model)").body::<classify::ClassifyBody>())
+        .post("/api/v1/classify", classify::classify, doc("Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model); 503 while the model trains at start-up").body::<classify::ClassifyBody>().unavailable())
         .get("/api/v1/classify/model", classify::model_info, doc("The classifier in use: version, trained_at, examples, corrections"))
         .post("/api/v1/classify/feedback", classify::feedback, doc("The classifier's top suggestion at intake (an overridden one becomes a corrected example)").body::<classify::FeedbackBody>())
         .get("/api/v1/scores/{period}/{level}", scores::scorecard, doc("Monthly scorecard (三率) of a level: format=json|csv|xlsx (public)").public())
@@ -236,7 +236,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first"))
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)"))
         .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").public())
-        .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().body::<jiesu_domain::intake::IntakeForm>())
+        .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().success(&[201]).body::<jiesu_domain::intake::IntakeForm>())
 }
 
 /// The OpenAPI 3.1 document of the API (what `GET /api/openapi.json` serves).

@@ -86,13 +86,24 @@ fn operation(
         (None, Some(m)) => json!({"description": "OK", "content": {m: {}}}),
         (None, None) => json!({"description": "OK", "content": json_content(json!({}))}),
     };
+    let mut answers = Map::new();
+    for code in d.success {
+        let answer = if *code == 204 {
+            json!({"description": "No Content"})
+        } else {
+            ok.clone()
+        };
+        answers.insert(code.to_string(), answer);
+    }
+    let problem = json!({"description": "Problem", "content": {"application/problem+json": {"schema": responses.subschema_for::<crate::views::Problem>().to_value()}}});
+    if d.unavailable {
+        answers.insert("503".into(), problem.clone());
+    }
+    answers.insert("4XX".into(), problem);
     let mut o = json!({
         "summary": d.summary,
         "operationId": operation_id(op.method, &op.path),
-        "responses": {
-            "200": ok,
-            "4XX": {"description": "Problem", "content": {"application/problem+json": {"schema": responses.subschema_for::<crate::views::Problem>().to_value()}}}
-        }
+        "responses": answers,
     });
     let params: Vec<Value> = path_params(&op.path, d)
         .into_iter()
@@ -107,14 +118,38 @@ fn operation(
     if d.auth {
         o["security"] = json!([{"bearer": []}]);
     }
-    if let Some(f) = d.request {
-        o["requestBody"] = json!({"required": !d.request_optional,
-                                  "content": json_content(f(requests).to_value())});
-    } else if let Some(schema) = &d.request_schema {
-        o["requestBody"] = json!({"required": !d.request_optional,
-                                  "content": json_content(schema.clone())});
+    let body = match (d.request, &d.request_schema) {
+        (Some(f), _) => Some(f(requests).to_value()),
+        (None, Some(schema)) => Some(schema.clone()),
+        (None, None) => None,
+    };
+    if let Some(schema) = body {
+        // an empty body is read as `{}` (`crate::json::Json`), so a body whose fields are all
+        // optional may be left out
+        let required = !d.request_optional && !all_optional(&schema, requests);
+        o["requestBody"] = json!({"required": required, "content": json_content(schema)});
     }
     o
+}
+
+/// Whether a body schema (an object, or a reference to one in the generator's definitions) has
+/// no required field: `{}` matches it, and so does an empty body.
+fn all_optional(schema: &Value, requests: &SchemaGenerator) -> bool {
+    let resolved = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            match requests.definitions().get(name) {
+                Some(s) => s.clone(),
+                None => return false,
+            }
+        }
+        None => schema.clone(),
+    };
+    resolved.get("type") == Some(&json!("object"))
+        && resolved
+            .get("required")
+            .and_then(Value::as_array)
+            .is_none_or(|r| r.is_empty())
 }
 
 /// `get /api/v1/tickets/{id}/events` → `get_tickets_id_events`.

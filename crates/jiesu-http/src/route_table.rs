@@ -35,6 +35,11 @@ pub struct Doc {
     pub media: Option<&'static str>,
     /// Path parameters whose type or description differ from the defaults of [`path_params`].
     pub params: Vec<(&'static str, &'static str, &'static str)>,
+    /// The status codes of a success, the first the usual one (200 unless told).
+    pub success: &'static [u16],
+    /// May answer 503 (problem+json) while a part it needs is not ready (the classifier training
+    /// at start-up).
+    pub unavailable: bool,
 }
 
 /// An operation that needs a token (the usual case).
@@ -48,6 +53,8 @@ pub fn doc(summary: impl Into<Cow<'static, str>>) -> Doc {
         response: None,
         media: None,
         params: Vec::new(),
+        success: &[200],
+        unavailable: false,
     }
 }
 
@@ -81,6 +88,17 @@ impl Doc {
     /// A success answers something other than JSON.
     pub fn media(mut self, media_type: &'static str) -> Doc {
         self.media = Some(media_type);
+        self
+    }
+    /// A success answers these status codes (e.g. `&[201]` for a creation, `&[204]` for no
+    /// content), the first the usual one; the document lists each.
+    pub fn success(mut self, codes: &'static [u16]) -> Doc {
+        self.success = codes;
+        self
+    }
+    /// May answer 503 while a part it needs is not ready.
+    pub fn unavailable(mut self) -> Doc {
+        self.unavailable = true;
         self
     }
     /// Overrides the type (`integer` or `string`) and description of one path parameter.
