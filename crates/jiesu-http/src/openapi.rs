@@ -4,7 +4,7 @@
 //! read and answer. `jiesu openapi` prints the same document; `web/openapi.json` is its committed
 //! copy, from which the UI's TypeScript types are generated.
 
-use crate::route_table::{doc, path_params, Doc, Operation};
+use crate::route_table::{doc, path_params, Access, Doc, Operation};
 use axum::Json;
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::SchemaGenerator;
@@ -29,6 +29,7 @@ pub fn ticket_action_docs() -> Vec<(String, Doc)> {
                     .join(", ")
             ))
             .returns::<crate::views::TicketView>()
+            .action(*a)
             .body_schema(action_body_schema(*a));
             (format!("/api/v1/tickets/{{id}}/{}", a.wire()), d)
         })
@@ -117,6 +118,12 @@ fn operation(
     }
     if d.auth {
         o["security"] = json!([{"bearer": []}]);
+        match d.access {
+            Access::Unstated => {}
+            Access::SignedIn => o["x-signed-in"] = json!(true),
+            Access::Capability(c) => o["x-capability"] = json!(c.as_str()),
+            Access::Action(a) => o["x-action"] = json!(a.wire()),
+        }
     }
     let body = match (d.request, &d.request_schema) {
         (Some(f), _) => Some(f(requests).to_value()),

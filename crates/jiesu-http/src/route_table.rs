@@ -40,6 +40,23 @@ pub struct Doc {
     /// May answer 503 (problem+json) while a part it needs is not ready (the classifier training
     /// at start-up).
     pub unavailable: bool,
+    /// Who may use it (权限): documented as `x-capability`, `x-action` or `x-signed-in`, so the
+    /// authorization matrix test derives each route's expected answers from the domain's tables.
+    pub access: Access,
+}
+
+/// Who may use an operation that needs a token; checked by the handler, stated here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Not stated (a route added without it fails the authorization matrix test).
+    Unstated,
+    /// Any signed-in user (their own session: `/me`, log-out).
+    SignedIn,
+    /// The roles with this capability (`jiesu_domain::capability`); a route under
+    /// `/tickets/{id}` is also limited to the tickets the caller may see.
+    Capability(jiesu_domain::capability::Capability),
+    /// The roles the domain's action table allows this ticket action (and the ticket's scope).
+    Action(jiesu_domain::Action),
 }
 
 /// An operation that needs a token (the usual case).
@@ -55,6 +72,7 @@ pub fn doc(summary: impl Into<Cow<'static, str>>) -> Doc {
         params: Vec::new(),
         success: &[200],
         unavailable: false,
+        access: Access::Unstated,
     }
 }
 
@@ -94,6 +112,21 @@ impl Doc {
     /// content), the first the usual one; the document lists each.
     pub fn success(mut self, codes: &'static [u16]) -> Doc {
         self.success = codes;
+        self
+    }
+    /// For the roles with `cap` (the handler checks it with `crate::auth::require`).
+    pub fn cap(mut self, cap: jiesu_domain::capability::Capability) -> Doc {
+        self.access = Access::Capability(cap);
+        self
+    }
+    /// For every signed-in user.
+    pub fn signed_in(mut self) -> Doc {
+        self.access = Access::SignedIn;
+        self
+    }
+    /// For the roles the action table allows `action`.
+    pub fn action(mut self, action: jiesu_domain::Action) -> Doc {
+        self.access = Access::Action(action);
         self
     }
     /// May answer 503 while a part it needs is not ready.
