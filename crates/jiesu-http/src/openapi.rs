@@ -113,6 +113,10 @@ fn operation(
                    "schema": {"type": ty}})
         })
         .collect();
+    let mut params = params;
+    if let Some(q) = d.query {
+        params.extend(query_params(&q()));
+    }
     if !params.is_empty() {
         o["parameters"] = Value::Array(params);
     }
@@ -137,6 +141,43 @@ fn operation(
         o["requestBody"] = json!({"required": required, "content": json_content(schema)});
     }
     o
+}
+
+/// The `in: query` parameters of a query type's schema: one per property, required when the
+/// type requires it, its schema without `null` (a parameter left out is the `None`).
+fn query_params(schema: &Value) -> Vec<Value> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(props) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .map(|(name, p)| {
+            let mut p = p.clone();
+            let description = p
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or_else(|| json!(format!("The {name}")));
+            if let Some(Value::Array(types)) = p.get("type") {
+                let types: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                p["type"] = if types.len() == 1 {
+                    types[0].clone()
+                } else {
+                    Value::Array(types)
+                };
+            }
+            if let Some(o) = p.as_object_mut() {
+                o.remove("default");
+            }
+            json!({"name": name, "in": "query", "required": required.contains(&name.as_str()),
+                   "description": description, "schema": p})
+        })
+        .collect()
 }
 
 /// Whether a body schema (an object, or a reference to one in the generator's definitions) has

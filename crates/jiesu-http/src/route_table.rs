@@ -17,12 +17,27 @@ fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
+/// The schema of a query type with every part written out (no references): an object whose
+/// properties are the parameters.
+fn query_schema<T: JsonSchema>() -> serde_json::Value {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    settings.meta_schema = None;
+    settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
+}
+
 /// What the document says about one operation (method + path).
 #[derive(Clone)]
 pub struct Doc {
     pub summary: Cow<'static, str>,
     /// Needs a bearer token (`Authorization: Bearer …` from `POST /api/v1/session`).
     pub auth: bool,
+    /// The query parameters: the JSON Schema of the type the handler reads them into (its
+    /// properties become the documented `in: query` parameters).
+    pub query: Option<fn() -> serde_json::Value>,
     /// The JSON request body, if any.
     pub request: Option<SchemaFn>,
     /// Or the request body's schema written out (ticket actions: from the domain's action table).
@@ -64,6 +79,7 @@ pub fn doc(summary: impl Into<Cow<'static, str>>) -> Doc {
     Doc {
         summary: summary.into(),
         auth: true,
+        query: None,
         request: None,
         request_schema: None,
         request_optional: false,
@@ -80,6 +96,11 @@ impl Doc {
     /// Open to anyone (no token).
     pub fn public(mut self) -> Doc {
         self.auth = false;
+        self
+    }
+    /// The query parameters are read into a `T` (axum's `Query<T>`).
+    pub fn query<T: JsonSchema>(mut self) -> Doc {
+        self.query = Some(query_schema::<T>);
         self
     }
     /// The request body is a `T` (JSON).
