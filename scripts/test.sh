@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Jiesu: Rust unit, property and integration tests (against the real `jiesu`
-# binary), then the real-browser end-to-end tests (headless Debian Chromium via playwright-core).
+# binary), schema fuzzing of the API (schemathesis in .venv-fuzz/, scripts/fuzz-api.sh), then the
+# real-browser end-to-end tests (headless Debian Chromium via playwright-core).
 # Installs what is missing first (Debian chromium, npm packages), so it works on a fresh machine.
 #
 # Every suite runs even when an earlier one fails; the summary at the end names each suite's result
@@ -63,8 +64,16 @@ else
 fi
 record "Rust tests" $?
 
-echo "== browser: end-to-end in headless Chromium"
 target=${CARGO_TARGET_DIR:-$root/target}
+echo "== API: schema fuzzing (schemathesis) against a running server"
+if [ "$built" = 0 ]; then
+  JIESU_BIN="$target/debug/jiesu" scripts/fuzz-api.sh
+  record "API schema fuzzing" $?
+else
+  record "API schema fuzzing (not run: the build failed)" 1
+fi
+
+echo "== browser: end-to-end in headless Chromium"
 if [ "$built" = 0 ] && [ "$ui" = 0 ]; then
   (cd web && JIESU_BIN="$target/debug/jiesu" npm run --silent test:e2e)
   record "browser end-to-end tests" $?

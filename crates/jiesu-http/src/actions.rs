@@ -101,6 +101,16 @@ pub async fn act(
     // visibility first: a foreign unit gets 404 whatever it asks
     let (current, _) = load_visible(&st, &actor, id).await?;
     crate::auth::require_action(&actor, action)?;
+    // a body is an object of the action's fields (none sent reads as `{}`): an array, a string or
+    // `null` is refused, not taken as "no fields"
+    if !b.is_object() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "the body must be a JSON object of the action's fields",
+            "请求内容应为 JSON 对象",
+        ));
+    }
     let req = ActionRequest::from_json(action, b).ok_or_else(|| unknown(action.wire()))??;
     let now = st.now();
     let state = if let ActionRequest::Merge(m) = &req {

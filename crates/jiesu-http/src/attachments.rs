@@ -20,7 +20,7 @@ use std::io::Write;
 /// The largest attachment accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct UploadQuery {
     name: Option<String>,
 }

@@ -24,9 +24,11 @@ fn desk(actor: &jiesu_domain::Actor) -> ApiResult<()> {
 }
 
 /// The callback queue's paging parameters (`page` from 1, `page_size` 1–500, 50 by default).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct DueQuery {
+    #[schemars(extend("pattern" = "^([1-9][0-9]*)?$"))]
     page: Option<String>,
+    #[schemars(extend("pattern" = "^([1-9][0-9]?|[1-4][0-9]{2}|500)?$"))]
     page_size: Option<String>,
 }
 
@@ -214,7 +216,7 @@ pub async fn rate(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct SampleQuery {
     from: String,
     to: String,
@@ -476,7 +478,7 @@ pub async fn unresolved(
     Ok(axum::Json(json!({"items": items})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct PraiseQuery {
     from: String,
     to: String,

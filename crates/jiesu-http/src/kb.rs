@@ -13,7 +13,7 @@ use jiesu_store::TicketQuery;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct SearchQuery {
     q: String,
     k: Option<usize>,
@@ -155,7 +155,7 @@ fn new_session_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct StatsQuery {
     #[serde(default)]
     from: Option<String>,
@@ -396,7 +396,7 @@ pub async fn article(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct UsageQuery {
     from: String,
     to: String,

@@ -438,7 +438,7 @@ pub async fn step(
     Ok(axum::Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     #[serde(default)]
     status: Option<String>,
@@ -448,8 +448,10 @@ pub struct ListQuery {
     #[serde(default)]
     sort: Option<String>,
     #[serde(default)]
+    #[schemars(extend("pattern" = "^([1-9][0-9]*)?$"))]
     page: Option<String>,
     #[serde(default)]
+    #[schemars(extend("pattern" = "^([1-9][0-9]?|[1-4][0-9]{2}|500)?$"))]
     page_size: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 //! read and answer. `jiesu openapi` prints the same document; `web/openapi.json` is its committed
 //! copy, from which the UI's TypeScript types are generated.
 
-use crate::route_table::{doc, path_params, Doc, Operation};
+use crate::route_table::{doc, path_params, Access, Doc, Operation};
 use axum::Json;
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::SchemaGenerator;
@@ -29,6 +29,7 @@ pub fn ticket_action_docs() -> Vec<(String, Doc)> {
                     .join(", ")
             ))
             .returns::<crate::views::TicketView>()
+            .action(*a)
             .body_schema(action_body_schema(*a));
             (format!("/api/v1/tickets/{{id}}/{}", a.wire()), d)
         })
@@ -86,13 +87,24 @@ fn operation(
         (None, Some(m)) => json!({"description": "OK", "content": {m: {}}}),
         (None, None) => json!({"description": "OK", "content": json_content(json!({}))}),
     };
+    let mut answers = Map::new();
+    for code in d.success {
+        let answer = if *code == 204 {
+            json!({"description": "No Content"})
+        } else {
+            ok.clone()
+        };
+        answers.insert(code.to_string(), answer);
+    }
+    let problem = json!({"description": "Problem", "content": {"application/problem+json": {"schema": responses.subschema_for::<crate::views::Problem>().to_value()}}});
+    if d.unavailable {
+        answers.insert("503".into(), problem.clone());
+    }
+    answers.insert("4XX".into(), problem);
     let mut o = json!({
         "summary": d.summary,
         "operationId": operation_id(op.method, &op.path),
-        "responses": {
-            "200": ok,
-            "4XX": {"description": "Problem", "content": {"application/problem+json": {"schema": responses.subschema_for::<crate::views::Problem>().to_value()}}}
-        }
+        "responses": answers,
     });
     let params: Vec<Value> = path_params(&op.path, d)
         .into_iter()
@@ -101,20 +113,91 @@ fn operation(
                    "schema": {"type": ty}})
         })
         .collect();
+    let mut params = params;
+    if let Some(q) = d.query {
+        params.extend(query_params(&q()));
+    }
     if !params.is_empty() {
         o["parameters"] = Value::Array(params);
     }
     if d.auth {
         o["security"] = json!([{"bearer": []}]);
+        match d.access {
+            Access::Unstated => {}
+            Access::SignedIn => o["x-signed-in"] = json!(true),
+            Access::Capability(c) => o["x-capability"] = json!(c.as_str()),
+            Access::Action(a) => o["x-action"] = json!(a.wire()),
+        }
     }
-    if let Some(f) = d.request {
-        o["requestBody"] = json!({"required": !d.request_optional,
-                                  "content": json_content(f(requests).to_value())});
-    } else if let Some(schema) = &d.request_schema {
-        o["requestBody"] = json!({"required": !d.request_optional,
-                                  "content": json_content(schema.clone())});
+    let body = match (d.request, &d.request_schema) {
+        (Some(f), _) => Some(f(requests).to_value()),
+        (None, Some(schema)) => Some(schema.clone()),
+        (None, None) => None,
+    };
+    if let Some(schema) = body {
+        // an empty body is read as `{}` (`crate::json::Json`), so a body whose fields are all
+        // optional may be left out
+        let required = !d.request_optional && !all_optional(&schema, requests);
+        o["requestBody"] = json!({"required": required, "content": json_content(schema)});
     }
     o
+}
+
+/// The `in: query` parameters of a query type's schema: one per property, required when the
+/// type requires it, its schema without `null` (a parameter left out is the `None`).
+fn query_params(schema: &Value) -> Vec<Value> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(props) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .map(|(name, p)| {
+            let mut p = p.clone();
+            let description = p
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or_else(|| json!(format!("The {name}")));
+            if let Some(Value::Array(types)) = p.get("type") {
+                let types: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                p["type"] = if types.len() == 1 {
+                    types[0].clone()
+                } else {
+                    Value::Array(types)
+                };
+            }
+            if let Some(o) = p.as_object_mut() {
+                o.remove("default");
+            }
+            json!({"name": name, "in": "query", "required": required.contains(&name.as_str()),
+                   "description": description, "schema": p})
+        })
+        .collect()
+}
+
+/// Whether a body schema (an object, or a reference to one in the generator's definitions) has
+/// no required field: `{}` matches it, and so does an empty body.
+fn all_optional(schema: &Value, requests: &SchemaGenerator) -> bool {
+    let resolved = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            match requests.definitions().get(name) {
+                Some(s) => s.clone(),
+                None => return false,
+            }
+        }
+        None => schema.clone(),
+    };
+    resolved.get("type") == Some(&json!("object"))
+        && resolved
+            .get("required")
+            .and_then(Value::as_array)
+            .is_none_or(|r| r.is_empty())
 }
 
 /// `get /api/v1/tickets/{id}/events` → `get_tickets_id_events`.

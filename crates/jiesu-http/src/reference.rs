@@ -11,7 +11,7 @@ use jiesu_domain::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct UnitFilter {
     kind: Option<String>,
     parent: Option<String>,
@@ -116,9 +116,11 @@ fn last_30_local_days(
     (zone.start_of_day(first), now + chrono::Duration::seconds(1))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct CategorySearchQuery {
     q: Option<String>,
+    /// How many categories to answer: 1 to 200 (20 when left out or empty).
+    #[schemars(extend("pattern" = "^([1-9][0-9]?|1[0-9]{2}|200)?$"))]
     limit: Option<String>,
 }
 

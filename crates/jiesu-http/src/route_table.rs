@@ -17,12 +17,27 @@ fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
+/// The schema of a query type with every part written out (no references): an object whose
+/// properties are the parameters.
+fn query_schema<T: JsonSchema>() -> serde_json::Value {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    settings.meta_schema = None;
+    settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
+}
+
 /// What the document says about one operation (method + path).
 #[derive(Clone)]
 pub struct Doc {
     pub summary: Cow<'static, str>,
     /// Needs a bearer token (`Authorization: Bearer …` from `POST /api/v1/session`).
     pub auth: bool,
+    /// The query parameters: the JSON Schema of the type the handler reads them into (its
+    /// properties become the documented `in: query` parameters).
+    pub query: Option<fn() -> serde_json::Value>,
     /// The JSON request body, if any.
     pub request: Option<SchemaFn>,
     /// Or the request body's schema written out (ticket actions: from the domain's action table).
@@ -35,6 +50,28 @@ pub struct Doc {
     pub media: Option<&'static str>,
     /// Path parameters whose type or description differ from the defaults of [`path_params`].
     pub params: Vec<(&'static str, &'static str, &'static str)>,
+    /// The status codes of a success, the first the usual one (200 unless told).
+    pub success: &'static [u16],
+    /// May answer 503 (problem+json) while a part it needs is not ready (the classifier training
+    /// at start-up).
+    pub unavailable: bool,
+    /// Who may use it (权限): documented as `x-capability`, `x-action` or `x-signed-in`, so the
+    /// authorization matrix test derives each route's expected answers from the domain's tables.
+    pub access: Access,
+}
+
+/// Who may use an operation that needs a token; checked by the handler, stated here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Not stated (a route added without it fails the authorization matrix test).
+    Unstated,
+    /// Any signed-in user (their own session: `/me`, log-out).
+    SignedIn,
+    /// The roles with this capability (`jiesu_domain::capability`); a route under
+    /// `/tickets/{id}` is also limited to the tickets the caller may see.
+    Capability(jiesu_domain::capability::Capability),
+    /// The roles the domain's action table allows this ticket action (and the ticket's scope).
+    Action(jiesu_domain::Action),
 }
 
 /// An operation that needs a token (the usual case).
@@ -42,12 +79,16 @@ pub fn doc(summary: impl Into<Cow<'static, str>>) -> Doc {
     Doc {
         summary: summary.into(),
         auth: true,
+        query: None,
         request: None,
         request_schema: None,
         request_optional: false,
         response: None,
         media: None,
         params: Vec::new(),
+        success: &[200],
+        unavailable: false,
+        access: Access::Unstated,
     }
 }
 
@@ -55,6 +96,11 @@ impl Doc {
     /// Open to anyone (no token).
     pub fn public(mut self) -> Doc {
         self.auth = false;
+        self
+    }
+    /// The query parameters are read into a `T` (axum's `Query<T>`).
+    pub fn query<T: JsonSchema>(mut self) -> Doc {
+        self.query = Some(query_schema::<T>);
         self
     }
     /// The request body is a `T` (JSON).
@@ -81,6 +127,32 @@ impl Doc {
     /// A success answers something other than JSON.
     pub fn media(mut self, media_type: &'static str) -> Doc {
         self.media = Some(media_type);
+        self
+    }
+    /// A success answers these status codes (e.g. `&[201]` for a creation, `&[204]` for no
+    /// content), the first the usual one; the document lists each.
+    pub fn success(mut self, codes: &'static [u16]) -> Doc {
+        self.success = codes;
+        self
+    }
+    /// For the roles with `cap` (the handler checks it with `crate::auth::require`).
+    pub fn cap(mut self, cap: jiesu_domain::capability::Capability) -> Doc {
+        self.access = Access::Capability(cap);
+        self
+    }
+    /// For every signed-in user.
+    pub fn signed_in(mut self) -> Doc {
+        self.access = Access::SignedIn;
+        self
+    }
+    /// For the roles the action table allows `action`.
+    pub fn action(mut self, action: jiesu_domain::Action) -> Doc {
+        self.access = Access::Action(action);
+        self
+    }
+    /// May answer 503 while a part it needs is not ready.
+    pub fn unavailable(mut self) -> Doc {
+        self.unavailable = true;
         self
     }
     /// Overrides the type (`integer` or `string`) and description of one path parameter.

@@ -149,7 +149,7 @@ pub async fn catalogue_info(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ExportQuery {
     version: Option<String>,
 }
@@ -243,7 +243,7 @@ pub async fn import_csv(
 }
 
 /// Filters, order and page of a catalogue's rule list.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct RulesQuery {
     /// Words that must all appear (case-insensitive) in the rule's id, category code or name,
     /// scope text, keywords, note, unit references or the names of the units it names.
@@ -256,7 +256,9 @@ pub struct RulesQuery {
     in_force: Option<String>,
     /// `catalogue` (the default: the catalogue's order) or `from` (latest start first).
     sort: Option<String>,
+    #[schemars(extend("pattern" = "^([1-9][0-9]*)?$"))]
     page: Option<String>,
+    #[schemars(extend("pattern" = "^([1-9][0-9]?|[1-4][0-9]{2}|500)?$"))]
     page_size: Option<String>,
 }
 
@@ -534,7 +536,7 @@ pub async fn lint(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct WhatIfQuery {
     months: Option<u32>,
 }

@@ -52,7 +52,7 @@ fn public_view(v: &mut serde_json::Value) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct Fmt {
     format: Option<String>,
 }
@@ -145,7 +145,7 @@ pub async fn scorecard(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct DrillQuery {
     measure: Option<String>,
     level: Option<String>,

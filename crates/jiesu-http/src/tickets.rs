@@ -243,7 +243,7 @@ pub async fn public_create(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct ListQuery {
     unit: Option<String>,
     mine: Option<bool>,
@@ -258,7 +258,9 @@ pub struct ListQuery {
     /// 来电号码 — the requester's phone (digits; looked up through the keyed hash index, audited).
     phone: Option<String>,
     /// Checked by [`crate::paging::Paging`] (a bad value is a 422, not a silent clamp).
+    #[schemars(extend("pattern" = "^([1-9][0-9]*)?$"))]
     page: Option<String>,
+    #[schemars(extend("pattern" = "^([1-9][0-9]?|[1-4][0-9]{2}|500)?$"))]
     page_size: Option<String>,
 }
 
@@ -427,7 +429,7 @@ pub async fn events(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct TrackQuery {
     code: Option<String>,
 }
