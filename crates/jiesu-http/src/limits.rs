@@ -45,6 +45,8 @@ pub struct Limits {
     pub ask_per_hour: u32,
     /// Rating-link reads and ratings from one address per hour.
     pub rate_per_hour: u32,
+    /// Transparency requests (key, checkpoints, consistency proofs) from one address per hour.
+    pub transparency_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -62,6 +64,7 @@ impl Default for Limits {
             public_intake_per_hour: 20,
             ask_per_hour: 120,
             rate_per_hour: 30,
+            transparency_per_hour: 600,
         }
     }
 }
@@ -76,7 +79,7 @@ impl Limits {
     }
 
     /// The names `--limit` accepts, in the order docs/SECURITY.md lists them.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "login_account_failures",
         "login_address_failures",
         "login_window_secs",
@@ -87,6 +90,7 @@ impl Limits {
         "public_intake_per_hour",
         "ask_per_hour",
         "rate_per_hour",
+        "transparency_per_hour",
     ];
 
     /// Sets one limit from `name=value` (`jiesu serve --limit`), or says what is wrong.
@@ -118,6 +122,7 @@ impl Limits {
             "public_intake_per_hour" => self.public_intake_per_hour = n,
             "ask_per_hour" => self.ask_per_hour = n,
             "rate_per_hour" => self.rate_per_hour = n,
+            "transparency_per_hour" => self.transparency_per_hour = n,
             other => {
                 return Err(format!(
                     "--limit: unknown limit {other:?}; known: {}",
