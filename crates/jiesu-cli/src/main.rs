@@ -7,8 +7,8 @@ mod bench;
 // blocking readers); glibc malloc's arenas contend there.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-mod routing_cmds;
 mod ledger_cmds;
+mod routing_cmds;
 mod trust_cmds;
 
 use anyhow::{bail, Context, Result};

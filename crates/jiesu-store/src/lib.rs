@@ -63,7 +63,7 @@ pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
 pub use reviews::ReviewStore;
-pub use sqlite::ledger::{verify_checkpoints, LedgerReport};
+pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
 pub use tickets::{

@@ -195,7 +195,7 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
 
 /// Verifies a consistency proof between the tree of `m` leaves with root `first` and the tree
 /// of `n` leaves with root `second` (RFC 9162 §2.1.4.2; `m == n` needs an empty proof and equal
-/// roots, `m == 0` an empty proof).
+/// roots, `m == 0` an empty proof and the empty tree's root).
 pub fn verify_consistency(m: u64, n: u64, first: &Hash, second: &Hash, proof: &[Hash]) -> bool {
     if m > n {
         return false;
@@ -204,7 +204,7 @@ pub fn verify_consistency(m: u64, n: u64, first: &Hash, second: &Hash, proof: &[
         return proof.is_empty() && first == second;
     }
     if m == 0 {
-        return proof.is_empty();
+        return proof.is_empty() && *first == empty_root();
     }
     if proof.is_empty() {
         return false;

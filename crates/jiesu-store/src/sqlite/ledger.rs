@@ -298,6 +298,15 @@ impl LedgerReport {
     }
 }
 
+/// [`verify_checkpoints`] on the database file at `db`, opened read-only.
+pub fn verify_checkpoints_file(db: &Path) -> Result<LedgerReport> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    verify_checkpoints(&conn, db, None)
+}
+
 /// Checks the stored checkpoints and subtree hashes against the event log: every stored node
 /// recomputed from the leaves, every checkpoint's root recomputed from the leaves and its note's
 /// signature checked with `public_key` — when `None`, the signing key file of the database at
