@@ -76,7 +76,7 @@ pub fn range_root(src: &(impl TreeSource + ?Sized), start: u64, end: u64) -> Res
     if n < (1 << STORED_LEVEL) {
         return Ok(root_of(&src.leaves(start, end)?));
     }
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         if let Some(h) = src.node(n.trailing_zeros(), start / n)? {
             return Ok(h);
         }

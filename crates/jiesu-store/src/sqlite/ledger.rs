@@ -143,7 +143,7 @@ impl LedgerStore for SqliteStore {
         let key = load_or_create_signing_key(&self.signing_key_file())?;
         let origin = match self.read(|c| meta_in(c, ORIGIN_KEY))? {
             Some(o) => o,
-            None => self.write(|c| origin_in(c))?,
+            None => self.write(origin_in)?,
         };
         Ok(LogKey {
             origin,
@@ -244,7 +244,7 @@ impl LedgerStore for SqliteStore {
 
     fn ticket_proofs(&self, ticket: TicketId, tree_size: u64) -> Result<Vec<EventProof>> {
         self.read(|c| {
-            let rows: Vec<(u32, String, Option<i64>, Option<Vec<u8>>)> = c
+            let rows: Vec<EventRow> = c
                 .prepare_cached(
                     "SELECT seq, kind, pos, hash FROM events WHERE ticket_id=?1 ORDER BY seq",
                 )?
@@ -278,6 +278,9 @@ impl LedgerStore for SqliteStore {
         })
     }
 }
+
+/// One event's `seq, kind, pos, hash`.
+type EventRow = (u32, String, Option<i64>, Option<Vec<u8>>);
 
 /// What [`verify_checkpoints`] found.
 #[derive(Debug, Clone, Default)]
