@@ -42,7 +42,7 @@ base=http://127.0.0.1:$port
 # the routes behind them). The limits have their own tests (crates/jiesu-cli/tests/abuse.rs).
 limits=()
 for l in login_account_failures login_address_failures track_number_failures track_address_failures \
-         public_intake_per_hour ask_per_hour rate_per_hour; do
+         public_intake_per_hour ask_per_hour rate_per_hour transparency_per_hour; do
   limits+=(--limit "$l=0")
 done
 "$bin" serve --db "$db" --listen "127.0.0.1:$port" "${limits[@]}" >"$work/server.log" 2>&1 &

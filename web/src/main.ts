@@ -23,6 +23,7 @@ import { submitPage } from './pages/submit';
 import { ticketPage } from './pages/ticket';
 import { ticketsPage } from './pages/tickets';
 import { trackPage } from './pages/track';
+import { transparencyPage } from './pages/transparency';
 import { askPage } from './pages/ask';
 import { kbPage } from './pages/kb';
 import { workbenchPage } from './pages/workbench';
@@ -41,6 +42,7 @@ const ROUTES: Record<string, RouteDef> = {
   login: { page: loginPage, access: 'public', title: 'login_title' },
   submit: { page: submitPage, access: 'public', title: 'submit_title' },
   track: { page: trackPage, access: 'public', title: 'track_title' },
+  transparency: { page: transparencyPage, access: 'public', title: 'tr_title' },
   ask: { page: askPage, access: 'public', title: 'ask_title' },
   rate: { page: ratePage, access: 'public', title: 'rate_title' },
   intake: { page: intakePage, access: 'intake', title: 'intake_title' },
@@ -102,7 +104,7 @@ function topbar(route: Route): HTMLElement {
   let nav: HTMLElement;
   let right: HTMLElement;
   let who: HTMLElement | null = null;
-  if (user && !['submit', 'track', '', 'login', 'ask'].includes(section)) {
+  if (user && !['submit', 'track', 'transparency', '', 'login', 'ask'].includes(section)) {
     nav = menuNav(
       { kind: 'staff', label: t('menu'), testid: 'staff-menu' },
       navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])),
@@ -153,6 +155,7 @@ function publicNav(section: string, navLink: (label: string, path: string, key: 
     navLink(t('nav_track'), '/track', 'track'),
     navLink(t('nav_ask'), '/ask', 'ask'),
     navLink(t('nav_scores'), '/scores', 'scores'),
+    navLink(t('tr_nav'), '/transparency', 'transparency'),
     session.user ? null : h('a', { href: '#/login', class: `menu-only ${section === 'login' ? 'active' : ''}` }, t('nav_login')),
   ]);
 }

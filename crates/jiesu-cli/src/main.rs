@@ -7,6 +7,7 @@ mod bench;
 // blocking readers); glibc malloc's arenas contend there.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod ledger_cmds;
 mod routing_cmds;
 mod trust_cmds;
 
@@ -162,6 +163,13 @@ enum Cmd {
     /// Check the event log: every ticket's hash chain, the log positions, every ticket row against
     /// its events; names the first bad event (exit 1). Needs no key file.
     Verify {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Make a signed checkpoint of the event log now (the server makes one a day): prints the
+    /// signed note. The signing key is JIESU_SIGNING_KEY_FILE, or `<db>.signing-key` beside the
+    /// database, created on first use.
+    Checkpoint {
         #[arg(long)]
         db: PathBuf,
     },
@@ -399,6 +407,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Verify { db } => trust_cmds::verify(&db),
         Cmd::Keys { cmd } => trust_cmds::run(cmd),
+        Cmd::Checkpoint { db } => ledger_cmds::checkpoint(&db, now),
         Cmd::Openapi => {
             print!("{}", jiesu_http::openapi_text());
             Ok(())

@@ -15,6 +15,7 @@ pub fn verify(db: &Path) -> Result<()> {
     }
     let report =
         jiesu_store::verify_file(db).with_context(|| format!("cannot read {}", db.display()))?;
+    let mut problems: Vec<String> = Vec::new();
     if report.ok() {
         println!(
             "verified {} events of {} tickets in {}: every hash chain, log position and ticket row holds\n已校验 {} 条事件、{} 张工单：哈希链、日志位置与工单记录均完好",
@@ -24,22 +25,37 @@ pub fn verify(db: &Path) -> Result<()> {
             report.events,
             report.tickets
         );
-        return Ok(());
+    } else {
+        println!(
+            "the event log of {} does NOT verify ({} events of {} tickets read); the first bad event:\n事件日志未通过校验，第一处问题：",
+            db.display(),
+            report.events,
+            report.tickets
+        );
+        for p in &report.problems {
+            println!("  {p}");
+        }
+        problems.extend(report.problems.iter().map(|p| format!("event log: {p}")));
     }
-    println!(
-        "the event log of {} does NOT verify ({} events of {} tickets read); the first bad event:\n事件日志未通过校验，第一处问题：",
-        db.display(),
-        report.events,
-        report.tickets
-    );
-    for p in &report.problems {
-        println!("  {p}");
+    // the signed checkpoints and the stored subtree hashes, recomputed from the same leaves
+    let ledger = jiesu_store::verify_checkpoints_file(db)
+        .with_context(|| format!("cannot read the checkpoints of {}", db.display()))?;
+    if ledger.ok() {
+        println!(
+            "verified {} signed checkpoint(s) and {} stored subtree hashes (public key from {})\n已校验 {} 个签名检查点与 {} 个子树哈希",
+            ledger.checkpoints, ledger.nodes, ledger.key_source, ledger.checkpoints, ledger.nodes
+        );
+    } else {
+        println!("the signed checkpoints do NOT verify:\n签名检查点未通过校验：");
+        for p in &ledger.problems {
+            println!("  {p}");
+        }
+        problems.extend(ledger.problems.iter().map(|p| format!("checkpoints: {p}")));
     }
-    bail!(
-        "{} problem(s) in the event log, first: {}",
-        report.problems.len(),
-        report.problems[0]
-    )
+    if let Some(first) = problems.first() {
+        bail!("{} problem(s), first: {first}", problems.len());
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]

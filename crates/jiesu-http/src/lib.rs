@@ -34,6 +34,7 @@ mod scores;
 mod supervision;
 mod test_clock;
 mod tickets;
+mod transparency;
 mod ui;
 mod views;
 
@@ -244,6 +245,10 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first").cap(Cap::UnitDesk))
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)").cap(Cap::Overview))
         .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").query::<tickets::TrackQuery>().public())
+        .get("/api/v1/track/{number}/proof", transparency::track_proof, doc("透明度: the citizen's events (by number and tracking code, with the tracking route's failure limits) with their leaf hashes and inclusion proofs in the latest signed checkpoint; internal events by hash only; events newer than it are not yet in a checkpoint (public)").query::<transparency::ProofQuery>().public().returns::<transparency::TimelineProof>())
+        .get("/api/v1/transparency/key", transparency::key, doc("透明度: the Ed25519 public key the log's checkpoints are signed with, its origin and C2SP verifier key (public)").public().returns::<transparency::KeyView>())
+        .get("/api/v1/transparency/checkpoints", transparency::checkpoints, doc("透明度: the latest signed checkpoint (C2SP signed note) and a page of past ones, newest first (before, limit 1–100, 20 by default) (public)").query::<transparency::CheckpointQuery>().public().returns::<transparency::CheckpointPage>())
+        .get("/api/v1/transparency/consistency", transparency::consistency, doc("透明度: the RFC 9162 consistency proof between the checkpoints of tree sizes from ≤ to (public)").query::<transparency::ConsistencyQuery>().public().returns::<transparency::ConsistencyView>())
         .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().success(&[201]).body::<jiesu_domain::intake::IntakeForm>())
 }
 

@@ -54,6 +54,8 @@ pub struct Limits {
     /// The most bytes of header fields of one request (names, values, `": "` and line ends); more
     /// is answered 431.
     pub header_max_bytes: u32,
+    /// Transparency requests (key, checkpoints, consistency proofs) from one address per hour.
+    pub transparency_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -74,6 +76,7 @@ impl Default for Limits {
             connections_per_address: 64,
             uri_max_bytes: 8 * 1024,
             header_max_bytes: 32 * 1024,
+            transparency_per_hour: 600,
         }
     }
 }
@@ -88,7 +91,7 @@ impl Limits {
     }
 
     /// The names `--limit` accepts, in the order docs/SECURITY.md lists them.
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "login_account_failures",
         "login_address_failures",
         "login_window_secs",
@@ -102,6 +105,7 @@ impl Limits {
         "connections_per_address",
         "uri_max_bytes",
         "header_max_bytes",
+        "transparency_per_hour",
     ];
 
     /// Sets one limit from `name=value` (`jiesu serve --limit`), or says what is wrong.
@@ -147,6 +151,7 @@ impl Limits {
             "connections_per_address" => self.connections_per_address = n,
             "uri_max_bytes" => self.uri_max_bytes = bytes(65_534)?,
             "header_max_bytes" => self.header_max_bytes = bytes(1024 * 1024)?,
+            "transparency_per_hour" => self.transparency_per_hour = n,
             other => {
                 return Err(format!(
                     "--limit: unknown limit {other:?}; known: {}",

@@ -125,6 +125,22 @@ pub fn retention_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<
     Ok(erased)
 }
 
+/// The daily checkpoint (每日检查点): once per city-local day (on the server's clock), a signed
+/// checkpoint of the event log as it stands; nothing when today's is made already or the log has
+/// not grown since the latest one. Answers whether one was made.
+pub fn checkpoint_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result<bool> {
+    if let Some(last) = st.store.latest_checkpoint()? {
+        if st.zone.date(last.at) >= st.zone.date(now) {
+            return Ok(false);
+        }
+    }
+    let (cp, made) = st.store.make_checkpoint(now)?;
+    if made {
+        tracing::info!(tree_size = cp.tree_size, "made the daily signed checkpoint");
+    }
+    Ok(made)
+}
+
 /// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
 pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
     tokio::spawn(async move {
@@ -140,6 +156,12 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
                 tokio::task::spawn_blocking(move || retention_pass(&s2, s2.now())).await
             {
                 tracing::warn!("retention pass failed: {e}");
+            }
+            let s2 = st.clone();
+            if let Ok(Err(e)) =
+                tokio::task::spawn_blocking(move || checkpoint_pass(&s2, s2.now())).await
+            {
+                tracing::warn!("checkpoint pass failed: {e}");
             }
             tokio::time::sleep(every).await;
         }

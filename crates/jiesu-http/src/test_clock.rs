@@ -45,12 +45,14 @@ pub async fn advance(
     }
     offset.fetch_add(b.advance_seconds, Ordering::SeqCst);
     // what the clock's move makes due happens now, not at the next 30-second tick: the
-    // scheduler's reminders and the retention pass (tests then read the result at once)
+    // scheduler's reminders, the retention pass and the day's checkpoint (a test crossing
+    // midnight or a retention period reads the result at once, without sleeping)
     let s2 = st.clone();
     tokio::task::spawn_blocking(move || -> jiesu_store::Result<()> {
         let now = s2.now();
         crate::scheduler_task::scheduler_pass(&s2, now)?;
         crate::scheduler_task::retention_pass(&s2, now)?;
+        crate::scheduler_task::checkpoint_pass(&s2, now)?;
         Ok(())
     })
     .await??;

@@ -443,6 +443,28 @@ pub async fn track(
     Path(number): Path<String>,
     Query(q): Query<TrackQuery>,
 ) -> ApiResult<axum::Json<Value>> {
+    let (t, ev) = tracked_ticket(&st, addr, &number, q.code.as_deref()).await?;
+    let timeline: Vec<Value> = ev.iter().filter_map(|e| public_event(&st, e)).collect();
+    Ok(axum::Json(json!({
+        "number": t.number,
+        "status": t.status.as_str(),
+        "status_label": t.status.label_zh(),
+        "created_at": t.created_at,
+        "type_label": t.intake.request_type.label_zh(),
+        "category_path": st.categories.path_label(&t.intake.category_code),
+        "title": t.intake.title,
+        "timeline": timeline,
+    })))
+}
+
+/// The ticket of a number and its tracking code, with the failed look-up limits of
+/// `GET /api/v1/track/{number}` (shared by every route a citizen reaches with the code).
+pub(crate) async fn tracked_ticket(
+    st: &AppState,
+    addr: crate::limits::ClientAddr,
+    number: &str,
+    code: Option<&str>,
+) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
     let nf = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -451,7 +473,7 @@ pub async fn track(
             "未找到与该编号和查询码匹配的诉求",
         )
     };
-    let code = normalize_code(q.code.as_deref().unwrap_or_default());
+    let code = normalize_code(code.unwrap_or_default());
     if code.is_empty() || code.len() > 32 {
         return Err(ApiError::invalid(
             "code",
@@ -496,15 +518,5 @@ pub async fn track(
         }
         return Err(nf());
     };
-    let timeline: Vec<Value> = ev.iter().filter_map(|e| public_event(&st, e)).collect();
-    Ok(axum::Json(json!({
-        "number": t.number,
-        "status": t.status.as_str(),
-        "status_label": t.status.label_zh(),
-        "created_at": t.created_at,
-        "type_label": t.intake.request_type.label_zh(),
-        "category_path": st.categories.path_label(&t.intake.category_code),
-        "title": t.intake.title,
-        "timeline": timeline,
-    })))
+    Ok((t, ev))
 }

@@ -94,8 +94,7 @@ pub fn check_ticket<'a>(
     rows: impl IntoIterator<Item = (StoredEvent<'a>, Option<&'a [u8]>)>,
 ) -> Result<Hash, ChainBreak> {
     let mut prev = GENESIS;
-    let mut expect_seq = 1u32;
-    for (e, stored) in rows {
+    for (expect_seq, (e, stored)) in (1u32..).zip(rows) {
         let brk = |reason: String| ChainBreak {
             ticket,
             seq: e.seq,
@@ -122,7 +121,6 @@ pub fn check_ticket<'a>(
             Some(_) => {}
         }
         prev = h;
-        expect_seq += 1;
     }
     Ok(prev)
 }

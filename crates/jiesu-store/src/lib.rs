@@ -24,6 +24,7 @@
 //! | [`ReviewStore`] | the review queue, escalated tickets |
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
+//! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
 //!
 //! Bring the traits into scope with `use jiesu_store::prelude::*;`.
 
@@ -34,6 +35,8 @@ pub mod crypt;
 mod facts;
 mod kb_store;
 mod labels;
+pub mod ledger;
+pub mod merkle;
 mod outbox;
 mod personal;
 mod ratings;
@@ -53,12 +56,14 @@ pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use facts::{AssignmentFact, FactStore};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
+pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use outbox::OutboxStore;
 pub use personal::PersonalDataStore;
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
 pub use reviews::ReviewStore;
+pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
 pub use tickets::{
@@ -120,6 +125,7 @@ pub trait Store:
     + ReviewStore
     + StatsStore
     + PersonalDataStore
+    + LedgerStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -160,6 +166,7 @@ impl<T> Store for T where
         + ReviewStore
         + StatsStore
         + PersonalDataStore
+        + LedgerStore
 {
 }
 
@@ -167,7 +174,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, CallbackStore, CatalogueStore, FactStore, KbStore, LabelStore,
-        OutboxStore, PersonalDataStore, RatingStore, ReferenceStore, ReviewStore, StatsStore,
-        Store, TicketStore, UserStore,
+        LedgerStore, OutboxStore, PersonalDataStore, RatingStore, ReferenceStore, ReviewStore,
+        StatsStore, Store, TicketStore, UserStore,
     };
 }

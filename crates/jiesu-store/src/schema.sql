@@ -92,3 +92,13 @@ CREATE TABLE IF NOT EXISTS kb_articles (
   author TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
   reviewed_by TEXT, reviewed_at TEXT, review_note TEXT,
   PRIMARY KEY (id, version));
+-- The event log's Merkle tree (merkle.rs, ledger.rs): the hash of every complete aligned subtree
+-- of 2^level leaves (level ≥ 8), node `idx` covering log positions idx·2^level … (idx+1)·2^level − 1;
+-- extended when a checkpoint is made, so a proof reads a few nodes instead of the whole log.
+CREATE TABLE IF NOT EXISTS log_nodes (
+  level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)) WITHOUT ROWID;
+-- Signed checkpoints (签名检查点): the log's Merkle root at a size, as a C2SP signed note signed
+-- with the city's Ed25519 key (the key file is never in the database).
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL);

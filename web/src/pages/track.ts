@@ -4,13 +4,44 @@
 
 import { api, ApiError, type TrackView } from '../api';
 import { statusBadge, timeline } from '../components';
-import { field, h, input, mount, showFieldError } from '../dom';
+import { button, field, h, input, mount, showFieldError } from '../dom';
 import { required, serverError, validate, type Rule } from '../forms';
 import { fmtLocal, pathText, useServerTimeZone } from '../format';
 import { t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { loadEnums } from '../store';
 import { eventTitle } from './ticket';
+import { ledgerApi, verifyTimeline } from '../ledger';
+import { verdictLine } from './transparency';
+
+/** 验证时间线: the timeline's inclusion proofs and the checkpoint's signature, checked here. */
+function verifyBlock(number: string, code: string): HTMLElement {
+  const out = h('div', { 'aria-live': 'polite' });
+  const run = async () => {
+    btn.disabled = true;
+    try {
+      const proof = await ledgerApi.timelineProof(number, code);
+      const v = await verifyTimeline(proof);
+      const pending = v.pending > 0 ? h('p', { class: 'muted', 'data-testid': 'tr-pending' }, t('tr_pending', { n: v.pending })) : null;
+      if (v.ok && v.proven === 0) mount(out, verdictLine(false, t('tr_timeline_none'), 'tr-timeline-verdict'), pending);
+      else if (v.ok) mount(out, verdictLine(true, t('tr_timeline_ok', { n: v.proven, size: proof.checkpoint?.tree_size ?? 0 }), 'tr-timeline-verdict'), pending);
+      else if (!proof.checkpoint) mount(out, verdictLine(false, t('tr_timeline_none'), 'tr-timeline-verdict'), pending);
+      else mount(out, verdictLine(false, t('tr_timeline_bad', { reason: v.reason ?? '' }), 'tr-timeline-verdict'), pending);
+    } catch (e) {
+      mount(out, verdictLine(false, t('tr_timeline_bad', { reason: e instanceof Error ? e.message : String(e) }), 'tr-timeline-verdict'));
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  const btn = button(t('tr_verify_timeline'), { class: 'btn', 'data-testid': 'tr-verify-timeline', onclick: () => void run() });
+  return h(
+    'div',
+    { class: 'track-verify' },
+    btn,
+    h('p', { class: 'muted' }, t('tr_timeline_help'), ' ', h('a', { href: '#/transparency' }, t('tr_nav'))),
+    out,
+  );
+}
 
 const STEPS: { key: Key; statuses: string[] }[] = [
   { key: 'step_received', statuses: ['new'] },
@@ -83,6 +114,7 @@ export async function trackPage({ root, route, alive }: PageCtx): Promise<void> 
               tone: ['result_submitted', 'callback_recorded', 'answered_directly'].includes(e.kind) ? 'ok' : '',
             })),
           ),
+          verifyBlock(n, p),
         ),
       );
     } catch (e) {

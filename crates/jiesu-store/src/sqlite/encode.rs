@@ -285,15 +285,14 @@ pub(crate) fn insert_event_rows<'a>(
     c: &Connection,
     rows: impl IntoIterator<Item = &'a [Value; 10]>,
 ) -> Result<()> {
-    let mut pos: i64 = c
+    let first: i64 = c
         .prepare_cached("SELECT COALESCE(MAX(pos) + 1, 0) FROM events")?
         .query_row([], |r| r.get(0))?;
     let mut stmt = c.prepare_cached(INSERT_EVENT)?;
-    for r in rows {
+    for (pos, r) in (first..).zip(rows) {
         stmt.execute(params_from_iter(
             r.iter().chain(std::iter::once(&Value::Integer(pos))),
         ))?;
-        pos += 1;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod encode;
 mod facts;
 mod kb;
 mod labels;
+pub(crate) mod ledger;
 mod outbox;
 mod personal;
 mod ratings;
