@@ -1,0 +1,575 @@
+//! 分析事实 — one row per ticket with every dimension the dashboards and reports group by, stored
+//! as columns of small integers (dictionary codes), one [`FactPartition`] per city-local month of
+//! creation. A change to a ticket rewrites only the partition of the month it was created in.
+//!
+//! Nothing here is personal data: the requester is a dense number standing for the keyed hash of
+//! the phone (`tickets.phone_hash`), enough to count distinct and repeat requesters, never the
+//! phone.
+
+use chrono::NaiveDate;
+use jiesu_domain::org::UnitKind;
+use jiesu_domain::state::Status;
+use jiesu_domain::ticket::{Channel, DeadlineTier, RequestType, Resolution, Satisfaction};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A city-local calendar month (the partition key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LocalMonth {
+    /// The year, e.g. 2026.
+    pub year: i32,
+    /// 1–12.
+    pub month: u32,
+}
+
+impl LocalMonth {
+    /// The month a city-local date falls in.
+    pub fn of(d: NaiveDate) -> Self {
+        use chrono::Datelike;
+        LocalMonth {
+            year: d.year(),
+            month: d.month(),
+        }
+    }
+    /// `YYYY-MM`.
+    pub fn key(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+    /// Parses `YYYY-MM`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (y, m) = s.split_once('-')?;
+        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
+        ((1..=12).contains(&month) && (1000..=9999).contains(&year) && m.len() == 2)
+            .then_some(LocalMonth { year, month })
+    }
+    /// The next month.
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            LocalMonth {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            LocalMonth {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+    /// The first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("a valid month")
+    }
+}
+
+/// A dictionary of codes (unit, place or category codes): code ↔ dense `u16` id. Id 0 is "none"
+/// (the empty code), so an absent value needs no option.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dict {
+    codes: Vec<String>,
+    #[serde(skip)]
+    index: HashMap<String, u16>,
+}
+
+impl Dict {
+    /// A dictionary holding only "none".
+    pub fn new() -> Self {
+        let mut d = Dict::default();
+        d.codes.push(String::new());
+        d.index.insert(String::new(), 0);
+        d
+    }
+    /// The id of `code`, adding it if new; `None` once 65,535 codes are held.
+    pub fn intern(&mut self, code: &str) -> Option<u16> {
+        if let Some(&i) = self.index.get(code) {
+            return Some(i);
+        }
+        let i = u16::try_from(self.codes.len()).ok()?;
+        self.codes.push(code.to_string());
+        self.index.insert(code.to_string(), i);
+        Some(i)
+    }
+    /// The id of a known code.
+    pub fn id(&self, code: &str) -> Option<u16> {
+        self.index.get(code).copied()
+    }
+    /// The code of an id ("" for 0).
+    pub fn code(&self, id: u16) -> &str {
+        self.codes
+            .get(usize::from(id))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+    /// How many ids (including "none").
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+    /// Only "none".
+    pub fn is_empty(&self) -> bool {
+        self.codes.len() <= 1
+    }
+    /// Rebuilds the code → id index after deserializing.
+    pub fn reindex(&mut self) {
+        self.index = self
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i as u16))
+            .collect();
+    }
+}
+
+/// One ticket's facts as the store reads them (the builder's input). Times are city-local.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketFact {
+    /// The ticket id (kept for drill-down to the tickets behind a figure).
+    pub ticket_id: i64,
+    /// City-local date and hour of creation.
+    pub created_date: NaiveDate,
+    /// 0–23.
+    pub created_hour: u8,
+    /// 受理渠道
+    pub channel: Channel,
+    /// 诉求类型
+    pub request_type: RequestType,
+    /// The leaf category code (its ancestors come from the category tree).
+    pub category_code: String,
+    /// 区 / 街道 / 社区 codes ("" when absent).
+    pub district_code: String,
+    /// 街道乡镇
+    pub street_code: String,
+    /// 社区村
+    pub community_code: String,
+    /// 主办单位 — the lead unit ("" when not dispatched) and its kind.
+    pub lead_unit: String,
+    /// The lead unit's kind, if dispatched.
+    pub lead_unit_kind: Option<UnitKind>,
+    /// The lead assignment's deadline tier, if dispatched.
+    pub tier: Option<DeadlineTier>,
+    /// The ticket's status.
+    pub status: Status,
+    /// 派单 — dispatched to at least one unit.
+    pub dispatched: bool,
+    /// 直接答复 — answered by the centre (knowledge base) without dispatch.
+    pub answered_directly: bool,
+    /// 企业诉求
+    pub enterprise: bool,
+    /// 超期 — a lead assignment finished after, or still open past, its deadline.
+    pub overdue: bool,
+    /// 退单 — returned by a unit at least once.
+    pub returned: bool,
+    /// 重办 — reopened at least once (round > 0).
+    pub reopened: bool,
+    /// 回访: contacted? (`None` when no callback yet).
+    pub contacted: Option<bool>,
+    /// 回访: resolved?
+    pub resolution: Option<Resolution>,
+    /// 回访: satisfied?
+    pub satisfaction: Option<Satisfaction>,
+    /// Seconds from first dispatch to the lead's 签收 / 响应 / 办结 (`None`: not yet, or not dispatched).
+    pub secs_to_sign: Option<u32>,
+    /// See `secs_to_sign`.
+    pub secs_to_respond: Option<u32>,
+    /// See `secs_to_sign`.
+    pub secs_to_finish: Option<u32>,
+    /// The requester: the keyed phone hash as stored (`None`: no phone). Mapped to a dense id.
+    pub requester_hash: Option<Vec<u8>>,
+}
+
+/// Flag bits of [`FactPartition::flags`].
+pub mod flag {
+    /// 派单
+    pub const DISPATCHED: u8 = 1;
+    /// 直接答复
+    pub const ANSWERED_DIRECTLY: u8 = 2;
+    /// 企业诉求
+    pub const ENTERPRISE: u8 = 4;
+    /// 超期
+    pub const OVERDUE: u8 = 8;
+    /// 退单
+    pub const RETURNED: u8 = 16;
+    /// 重办
+    pub const REOPENED: u8 = 32;
+}
+
+/// "No value" in the duration columns.
+pub const NO_DURATION: u32 = u32::MAX;
+
+/// The facts of the tickets created in one city month, as columns (one entry per ticket, ordered
+/// by ticket id). Enum columns hold the enum's `ALL` position + 1 (0 = none). Codes are ids of the
+/// shared dictionaries in [`TicketFacts`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FactPartition {
+    /// The month.
+    pub month: Option<LocalMonth>,
+    /// Opaque: the store's generation of this month when read (compare for equality).
+    pub generation: i64,
+    /// Ticket ids.
+    pub ticket_id: Vec<i64>,
+    /// Day of the month, 1–31 (city-local).
+    pub day: Vec<u8>,
+    /// Hour, 0–23 (city-local).
+    pub hour: Vec<u8>,
+    /// `Channel::ALL` position + 1.
+    pub channel: Vec<u8>,
+    /// `RequestType::ALL` position + 1.
+    pub request_type: Vec<u8>,
+    /// Leaf category id in [`TicketFacts::categories`].
+    pub category: Vec<u16>,
+    /// Street id in [`TicketFacts::places`] (its district via [`TicketFacts::place_parent`]).
+    pub street: Vec<u16>,
+    /// District id in [`TicketFacts::places`] (for tickets with a district but no street too).
+    pub district: Vec<u16>,
+    /// Community id in [`TicketFacts::places`].
+    pub community: Vec<u16>,
+    /// Lead unit id in [`TicketFacts::units`] (0: not dispatched).
+    pub lead_unit: Vec<u16>,
+    /// `DeadlineTier::ALL` position + 1.
+    pub tier: Vec<u8>,
+    /// `Status::ALL` position + 1.
+    pub status: Vec<u8>,
+    /// [`flag`] bits.
+    pub flags: Vec<u8>,
+    /// Callback: bits 0–1 contacted (0 none, 1 yes, 2 no), bits 2–4 `Resolution::ALL` position + 1,
+    /// bits 5–7 `Satisfaction::ALL` position + 1.
+    pub callback: Vec<u8>,
+    /// Seconds to the lead's 签收 / 响应 / 办结 from first dispatch ([`NO_DURATION`]: none).
+    pub secs_to_sign: Vec<u32>,
+    /// See `secs_to_sign`.
+    pub secs_to_respond: Vec<u32>,
+    /// See `secs_to_sign`.
+    pub secs_to_finish: Vec<u32>,
+    /// Dense requester id (0: no phone), the same across partitions of one [`TicketFacts`].
+    pub requester: Vec<u32>,
+}
+
+impl FactPartition {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.ticket_id.len()
+    }
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.ticket_id.is_empty()
+    }
+    /// Bytes held by the columns (for memory reports).
+    pub fn heap_bytes(&self) -> usize {
+        self.ticket_id.capacity() * 8
+            + (self.day.capacity()
+                + self.hour.capacity()
+                + self.channel.capacity()
+                + self.request_type.capacity()
+                + self.tier.capacity()
+                + self.status.capacity()
+                + self.flags.capacity()
+                + self.callback.capacity())
+            + 2 * (self.category.capacity()
+                + self.street.capacity()
+                + self.district.capacity()
+                + self.community.capacity()
+                + self.lead_unit.capacity())
+            + 4 * (self.secs_to_sign.capacity()
+                + self.secs_to_respond.capacity()
+                + self.secs_to_finish.capacity()
+                + self.requester.capacity())
+    }
+}
+
+/// A fact that cannot be stored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FactError {
+    /// More distinct codes of one kind than a `u16` holds.
+    #[error("more than 65,535 distinct {0} codes")]
+    TooManyCodes(&'static str),
+    /// A fact pushed into the partition of another month.
+    #[error("ticket {ticket} was created in {got}, not in the partition's month {want}")]
+    WrongMonth {
+        /// The ticket.
+        ticket: i64,
+        /// Its month.
+        got: String,
+        /// The partition's.
+        want: String,
+    },
+}
+
+fn pos<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter()
+        .position(|x| x == v)
+        .map(|p| p as u8 + 1)
+        .unwrap_or(0)
+}
+
+/// Every partition read, with the dictionaries they share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketFacts {
+    /// Category codes (leaves and, once the tree is applied, their ancestors).
+    pub categories: Dict,
+    /// District, street and community codes.
+    pub places: Dict,
+    /// Unit codes.
+    pub units: Dict,
+    /// Per unit id: `UnitKind::ALL` position + 1 (0 unknown).
+    pub unit_kind: Vec<u8>,
+    /// Per place id: the id of its parent place (a community's street, a street's district; 0).
+    pub place_parent: Vec<u16>,
+    /// Requester hash → dense id (ids start at 1).
+    #[serde(skip)]
+    requesters: HashMap<Vec<u8>, u32>,
+    /// How many distinct requesters have an id.
+    pub requester_count: u32,
+    /// The partitions, by month.
+    pub partitions: std::collections::BTreeMap<LocalMonth, FactPartition>,
+}
+
+impl TicketFacts {
+    /// No facts yet.
+    pub fn new() -> Self {
+        TicketFacts {
+            categories: Dict::new(),
+            places: Dict::new(),
+            units: Dict::new(),
+            unit_kind: vec![0],
+            place_parent: vec![0],
+            ..TicketFacts::default()
+        }
+    }
+
+    /// All rows of every partition.
+    pub fn len(&self) -> usize {
+        self.partitions.values().map(FactPartition::len).sum()
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn place(&mut self, code: &str, parent: u16) -> Result<u16, FactError> {
+        let id = self
+            .places
+            .intern(code)
+            .ok_or(FactError::TooManyCodes("place"))?;
+        if usize::from(id) == self.place_parent.len() {
+            self.place_parent.push(parent);
+        } else if parent != 0 {
+            self.place_parent[usize::from(id)] = parent;
+        }
+        Ok(id)
+    }
+
+    /// Appends one ticket's facts to the partition `month` (made if absent). The ticket must have
+    /// been created in that month.
+    pub fn push(&mut self, month: LocalMonth, f: &TicketFact) -> Result<(), FactError> {
+        if LocalMonth::of(f.created_date) != month {
+            return Err(FactError::WrongMonth {
+                ticket: f.ticket_id,
+                got: LocalMonth::of(f.created_date).key(),
+                want: month.key(),
+            });
+        }
+        let category = self
+            .categories
+            .intern(&f.category_code)
+            .ok_or(FactError::TooManyCodes("category"))?;
+        let district = self.place(&f.district_code, 0)?;
+        let street = self.place(&f.street_code, district)?;
+        let community = self.place(&f.community_code, street)?;
+        let lead_unit = self
+            .units
+            .intern(&f.lead_unit)
+            .ok_or(FactError::TooManyCodes("unit"))?;
+        if usize::from(lead_unit) == self.unit_kind.len() {
+            self.unit_kind.push(
+                f.lead_unit_kind
+                    .map(|k| pos(&UnitKind::ALL, &k))
+                    .unwrap_or(0),
+            );
+        }
+        let requester = match &f.requester_hash {
+            None => 0,
+            Some(h) => {
+                let next = self.requester_count + 1;
+                let id = *self.requesters.entry(h.clone()).or_insert(next);
+                if id == next {
+                    self.requester_count = next;
+                }
+                id
+            }
+        };
+        let p = self
+            .partitions
+            .entry(month)
+            .or_insert_with(|| FactPartition {
+                month: Some(month),
+                ..FactPartition::default()
+            });
+        use chrono::Datelike;
+        p.ticket_id.push(f.ticket_id);
+        p.day.push(f.created_date.day() as u8);
+        p.hour.push(f.created_hour);
+        p.channel.push(pos(Channel::ALL, &f.channel));
+        p.request_type.push(pos(RequestType::ALL, &f.request_type));
+        p.category.push(category);
+        p.street.push(street);
+        p.district.push(district);
+        p.community.push(community);
+        p.lead_unit.push(lead_unit);
+        p.tier
+            .push(f.tier.map(|t| pos(DeadlineTier::ALL, &t)).unwrap_or(0));
+        p.status.push(pos(Status::ALL, &f.status));
+        let mut flags = 0;
+        for (on, bit) in [
+            (f.dispatched, flag::DISPATCHED),
+            (f.answered_directly, flag::ANSWERED_DIRECTLY),
+            (f.enterprise, flag::ENTERPRISE),
+            (f.overdue, flag::OVERDUE),
+            (f.returned, flag::RETURNED),
+            (f.reopened, flag::REOPENED),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        p.flags.push(flags);
+        let contacted = match f.contacted {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        let res = f.resolution.map(|r| pos(Resolution::ALL, &r)).unwrap_or(0);
+        let sat = f
+            .satisfaction
+            .map(|s| pos(Satisfaction::ALL, &s))
+            .unwrap_or(0);
+        p.callback.push(contacted | (res << 2) | (sat << 5));
+        p.secs_to_sign.push(f.secs_to_sign.unwrap_or(NO_DURATION));
+        p.secs_to_respond
+            .push(f.secs_to_respond.unwrap_or(NO_DURATION));
+        p.secs_to_finish
+            .push(f.secs_to_finish.unwrap_or(NO_DURATION));
+        p.requester.push(requester);
+        Ok(())
+    }
+
+    /// Replaces one month's partition with a freshly read one (the incremental path: a change
+    /// rewrites only its month). `fresh` must share this table's dictionaries — build it with
+    /// [`TicketFacts::rebuild_month`].
+    pub fn replace_partition(&mut self, p: FactPartition) {
+        if let Some(m) = p.month {
+            self.partitions.insert(m, p);
+        }
+    }
+
+    /// Starts rebuilding `month`: drops its partition so pushes refill it, keeping the
+    /// dictionaries (ids stay valid for the other months).
+    pub fn rebuild_month(&mut self, month: LocalMonth, generation: i64) {
+        self.partitions.insert(
+            month,
+            FactPartition {
+                month: Some(month),
+                generation,
+                ..FactPartition::default()
+            },
+        );
+    }
+
+    /// Decodes the callback byte: (contacted, resolution, satisfaction).
+    pub fn callback(b: u8) -> (Option<bool>, Option<Resolution>, Option<Satisfaction>) {
+        let contacted = match b & 3 {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        };
+        let r = (b >> 2) & 7;
+        let s = (b >> 5) & 7;
+        let resolution = (r > 0)
+            .then(|| Resolution::ALL.get(usize::from(r - 1)).copied())
+            .flatten();
+        let satisfaction = (s > 0)
+            .then(|| Satisfaction::ALL.get(usize::from(s - 1)).copied())
+            .flatten();
+        (contacted, resolution, satisfaction)
+    }
+
+    /// Rebuilds the dictionaries' indexes after deserializing (requester ids are not kept: a
+    /// table read back can be queried but not extended with new requesters).
+    pub fn reindex(&mut self) {
+        self.categories.reindex();
+        self.places.reindex();
+        self.units.reindex();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(id: i64, d: &str) -> TicketFact {
+        TicketFact {
+            ticket_id: id,
+            created_date: NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+            created_hour: 9,
+            channel: Channel::Phone,
+            request_type: RequestType::ALL[0],
+            category_code: "A01".into(),
+            district_code: "110105".into(),
+            street_code: "110105001".into(),
+            community_code: String::new(),
+            lead_unit: "110105001".into(),
+            lead_unit_kind: Some(UnitKind::StreetTown),
+            tier: Some(DeadlineTier::ALL[0]),
+            status: Status::ALL[0],
+            dispatched: true,
+            answered_directly: false,
+            enterprise: false,
+            overdue: true,
+            returned: false,
+            reopened: false,
+            contacted: Some(true),
+            resolution: Some(Resolution::ALL[0]),
+            satisfaction: Some(Satisfaction::ALL[1]),
+            secs_to_sign: Some(60),
+            secs_to_respond: None,
+            secs_to_finish: None,
+            requester_hash: Some(vec![1, 2, 3]),
+        }
+    }
+
+    #[test]
+    fn a_fact_lands_in_its_month_and_round_trips_its_callback_and_places() {
+        let mut t = TicketFacts::new();
+        let m = LocalMonth::parse("2026-11").unwrap();
+        t.push(m, &fact(1, "2026-11-30")).unwrap();
+        t.push(m, &fact(2, "2026-11-01")).unwrap();
+        assert!(matches!(
+            t.push(m, &fact(3, "2026-12-01")),
+            Err(FactError::WrongMonth { .. })
+        ));
+        let p = &t.partitions[&m];
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.requester, vec![1, 1], "one requester, one dense id");
+        let (c, r, s) = TicketFacts::callback(p.callback[0]);
+        assert_eq!(
+            (c, r, s),
+            (
+                Some(true),
+                Some(Resolution::ALL[0]),
+                Some(Satisfaction::ALL[1])
+            )
+        );
+        let street = p.street[0];
+        assert_eq!(t.places.code(street), "110105001");
+        assert_eq!(t.places.code(t.place_parent[usize::from(street)]), "110105");
+        assert_eq!(p.flags[0] & flag::OVERDUE, flag::OVERDUE);
+        assert_eq!(p.secs_to_respond[0], NO_DURATION);
+    }
+
+    #[test]
+    fn month_keys_parse_and_step() {
+        let m = LocalMonth::parse("2026-12").unwrap();
+        assert_eq!(m.next().key(), "2027-01");
+        assert!(LocalMonth::parse("2026-13").is_none());
+        assert!(LocalMonth::parse("2026-1").is_none());
+    }
+}

@@ -1,0 +1,8 @@
+//! 数据平台 — the data platform: ticket facts in columns, one partition per city month
+//! ([`facts`]), and what is computed from them. No IO and no clock: the store fills the partitions
+//! (`jiesu_store::AnalyticsStore`), the HTTP layer and the CLI ask the questions.
+#![warn(missing_docs)]
+
+pub mod facts;
+
+pub use facts::{Dict, FactError, FactPartition, LocalMonth, TicketFact, TicketFacts};
