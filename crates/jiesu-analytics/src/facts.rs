@@ -160,6 +160,8 @@ pub struct TicketFact {
     pub returned: bool,
     /// 重办 — reopened at least once (round > 0).
     pub reopened: bool,
+    /// 响应 — the lead unit contacted the requester before its respond deadline.
+    pub responded_in_time: bool,
     /// 回访: contacted? (`None` when no callback yet).
     pub contacted: Option<bool>,
     /// 回访: resolved?
@@ -190,6 +192,8 @@ pub mod flag {
     pub const RETURNED: u8 = 16;
     /// 重办
     pub const REOPENED: u8 = 32;
+    /// 按时响应
+    pub const RESPONDED_IN_TIME: u8 = 64;
 }
 
 /// "No value" in the duration columns.
@@ -426,6 +430,7 @@ impl TicketFacts {
             (f.overdue, flag::OVERDUE),
             (f.returned, flag::RETURNED),
             (f.reopened, flag::REOPENED),
+            (f.responded_in_time, flag::RESPONDED_IN_TIME),
         ] {
             if on {
                 flags |= bit;
@@ -526,6 +531,7 @@ mod tests {
             overdue: true,
             returned: false,
             reopened: false,
+            responded_in_time: true,
             contacted: Some(true),
             resolution: Some(Resolution::ALL[0]),
             satisfaction: Some(Satisfaction::ALL[1]),

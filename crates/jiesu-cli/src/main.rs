@@ -1,6 +1,7 @@
 //! `jiesu` — the one binary: serve the API and UI, build a demo city, manage users, print
 //! statistics and run the benchmarks.
 
+mod analytics_cmds;
 mod bench;
 
 // mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
@@ -135,7 +136,12 @@ enum Cmd {
     /// Exports without personal data (the facts scoring uses, one row per assignment).
     Export {
         #[command(subcommand)]
-        cmd: jiesu_score::cli::ExportCmd,
+        cmd: ExportCmd,
+    },
+    /// Reports from the data platform (数据报告).
+    Report {
+        #[command(subcommand)]
+        cmd: analytics_cmds::ReportCmd,
     },
     /// Scoring policies: check a policy file, print the shipped default.
     Policy {
@@ -198,6 +204,16 @@ enum UserCmd {
         #[arg(long)]
         password: String,
     },
+}
+
+/// `jiesu export …`: data without personal data.
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// The data platform's ticket facts (one row per ticket, every dimension the dashboards group
+    /// by, no personal data) for [from, to), as Parquet (DuckDB, Spark, Trino read it) or CSV.
+    Facts(analytics_cmds::ExportFactsArgs),
+    #[command(flatten)]
+    Scoring(jiesu_score::cli::ExportCmd),
 }
 
 #[derive(Subcommand)]
@@ -367,7 +383,11 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             months,
         } => routing_cmds::whatif(&db, &catalogue, months, now),
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
-        Cmd::Export { cmd } => jiesu_score::cli::run_export(cmd),
+        Cmd::Export { cmd } => match cmd {
+            ExportCmd::Facts(a) => analytics_cmds::run_export_facts(&a, now).map(|_| ()),
+            ExportCmd::Scoring(cmd) => jiesu_score::cli::run_export(cmd),
+        },
+        Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Train { db } => {
             let store = open_existing(&db)?;

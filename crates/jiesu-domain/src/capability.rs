@@ -62,6 +62,8 @@ pub enum Capability {
     UsersManage,
     /// 基础数据管理 — units, categories and other reference data.
     ReferenceManage,
+    /// 数据分析 — the data platform's dashboards, queries and reports.
+    Analytics,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -109,6 +111,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::KbStats, wire: "kb-stats", zh: "知识库统计", en: "knowledge-base statistics", roles: CENTRE },
     Row { cap: Capability::UsersManage, wire: "users-manage", zh: "用户管理", en: "manage users", roles: &[AD] },
     Row { cap: Capability::ReferenceManage, wire: "reference-manage", zh: "基础数据管理", en: "manage reference data", roles: &[AD] },
+    Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
 ];
 
 impl Capability {
@@ -138,6 +141,7 @@ impl Capability {
         Capability::KbStats,
         Capability::UsersManage,
         Capability::ReferenceManage,
+        Capability::Analytics,
     ];
 
     fn row(self) -> &'static Row {

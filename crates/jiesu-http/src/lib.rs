@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod actions;
+pub mod analytics;
 mod attachments;
 pub mod auth;
 mod callbacks;
@@ -95,6 +96,8 @@ pub struct AppState {
     /// 保存期限 — archived tickets' personal data is erased this many years after closing
     /// (0 keeps it); the scheduler applies it.
     pub retention_years: u32,
+    /// 分析事实 — the data platform's columnar facts, refreshed from the log on use.
+    pub analytics: Arc<analytics::FactsCache>,
 }
 
 /// The default retention period of personal data (`--retention-years`).
@@ -154,6 +157,7 @@ impl AppState {
             models: Arc::new(std::sync::RwLock::new(None)),
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             retention_years: DEFAULT_RETENTION_YEARS,
+            analytics: analytics::new_cache(),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -243,6 +247,12 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/supervision/escalations", supervision::escalations, doc("提级响应 tracking: escalated tickets with each escalation, where the ticket stands and the lead's finish clock").cap(Cap::SupervisionView))
         .get("/api/v1/supervision/dispatch-accuracy", supervision::dispatch_accuracy, doc("Dispatch accuracy: overall and by dispatcher, rule, category, unit").cap(Cap::DispatchAccuracy))
         .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first").cap(Cap::UnitDesk))
+        .get("/api/v1/analytics/dimensions", analytics::dimensions, doc("数据分析: the dimensions facts can be grouped and filtered by, with labels").cap(Cap::Analytics).returns::<analytics::DimensionsView>())
+        .get("/api/v1/analytics/group", analytics::group, doc("数据分析: counts and rates (响应率, 解决率, 满意率) grouped by one or two dimensions (by=district,category_l1), with filters (from, to, district, street, category, channel, type, unit, unit_kind) and top=N with the rest as others; districts carry requests per 10,000 residents; every row links to its tickets (a unit manager: own places and units)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::GroupView>())
+        .get("/api/v1/analytics/series", analytics::series, doc("数据分析: a time series by day, week or month (interval) with month-over-month and year-over-year change and the holidays in the range").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::SeriesView>())
+        .get("/api/v1/analytics/durations", analytics::durations, doc("数据分析: handling time (median and p90 hours from dispatch to sign, respond, finish) grouped by one dimension (by=unit_kind by default)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::DurationsView>())
+        .get("/api/v1/analytics/ledger", analytics::ledger, doc("城市问题台账: recurring problems by street × category with the volume, the previous period of the same length, the change and what is still open (top, 50 by default)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::LedgerView>())
+        .get("/api/v1/analytics/tickets", analytics::tickets, doc("数据分析: the tickets behind a figure (the same filters): their exact number and the newest 200 ids").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::TicketsBehind>())
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)").cap(Cap::Overview))
         .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").query::<tickets::TrackQuery>().public())
         .get("/api/v1/track/{number}/proof", transparency::track_proof, doc("透明度: the citizen's events (by number and tracking code, with the tracking route's failure limits) with their leaf hashes and inclusion proofs in the latest signed checkpoint; internal events by hash only; events newer than it are not yet in a checkpoint (public)").query::<transparency::ProofQuery>().public().returns::<transparency::TimelineProof>())

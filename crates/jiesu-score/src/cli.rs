@@ -4,7 +4,7 @@
 //! jiesu score   --db PATH --period YYYY-MM --level street|district|department|enterprise
 //!               --format csv|json [--policy FILE] [--exemptions] [--no-cache] [--output FILE]
 //! jiesu export tickets --db PATH --from DATE --to DATE [--format csv|jsonl] [--output FILE]
-//! jiesu export facts   --db PATH --period YYYY-MM [--output FILE]
+//! jiesu export score-cache --db PATH --period YYYY-MM [--output FILE]
 //! jiesu policy check   --file FILE [--db PATH]
 //! jiesu policy default
 //! jiesu bench score    [--db PATH] [--scale 1.0]
@@ -110,9 +110,9 @@ pub enum ExportCmd {
     /// One row per assignment of the tickets first dispatched in [from, to), with the facts
     /// scoring uses and no personal data (streamed; constant memory).
     Tickets(ExportTicketsArgs),
-    /// Writes the compact columnar fact file of a month beside the database (what `jiesu score`
-    /// reads when it is up to date), or to --output.
-    Facts(ExportFactsArgs),
+    /// Writes scoring's compact columnar fact file of a month beside the database (what `jiesu
+    /// score` reads when it is up to date), or to --output.
+    ScoreCache(ExportFactsArgs),
 }
 
 /// Export format of `export tickets`.
@@ -176,7 +176,7 @@ pub fn run_export(cmd: ExportCmd) -> Result<()> {
             out.flush()?;
             Ok(())
         }
-        ExportCmd::Facts(a) => run_export_facts(&a),
+        ExportCmd::ScoreCache(a) => run_export_facts(&a),
     }
 }
 

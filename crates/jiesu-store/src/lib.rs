@@ -29,6 +29,7 @@
 //! Bring the traits into scope with `use jiesu_store::prelude::*;`.
 
 mod agent_sessions;
+pub mod analytics;
 mod catalogue;
 pub mod chain;
 pub mod crypt;
@@ -52,6 +53,7 @@ mod users;
 pub use agent_sessions::{
     AgentSessionStore, AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS,
 };
+pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use facts::{AssignmentFact, FactStore};
 pub use kb_store::{KbStore, KbVersionRow};
@@ -126,6 +128,7 @@ pub trait Store:
     + StatsStore
     + PersonalDataStore
     + LedgerStore
+    + AnalyticsStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -167,14 +170,15 @@ impl<T> Store for T where
         + StatsStore
         + PersonalDataStore
         + LedgerStore
+        + AnalyticsStore
 {
 }
 
 /// The storage traits, to call their methods on a `dyn Store`: `use jiesu_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AgentSessionStore, CallbackStore, CatalogueStore, FactStore, KbStore, LabelStore,
-        LedgerStore, OutboxStore, PersonalDataStore, RatingStore, ReferenceStore, ReviewStore,
-        StatsStore, Store, TicketStore, UserStore,
+        AgentSessionStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore, KbStore,
+        LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore, ReferenceStore,
+        ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }

@@ -1,0 +1,909 @@
+//! 分析查询 — counts and rates grouped by one or two dimensions, with filters, over the columnar
+//! facts. One pass over the rows of the months in range; groups are dense arrays when the key
+//! space is small (every dimension but place × place or day × place is), a hash map otherwise.
+//!
+//! Rates are ticket-level and use the shipped default scoring policy's partial credits (解决率:
+//! resolved + 0.5 × partly; 满意率: satisfied + 0.8 × basic; over the callbacks that reached the
+//! requester). The official monthly scorecard (assignment-level, versioned policy) stays in
+//! `jiesu-score`; these are for trends and comparisons.
+
+use crate::facts::{flag, FactPartition, LocalMonth, TicketFacts, NO_DURATION};
+use chrono::{Datelike, NaiveDate};
+use jiesu_domain::category::{CategoryTree, LivelihoodDomain};
+use jiesu_domain::org::UnitKind;
+use jiesu_domain::state::Status;
+use jiesu_domain::ticket::{Channel, DeadlineTier, RequestType, Resolution, Satisfaction};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Partial credit of 部分解决 in 解决率 (the default policy's `w_partly`).
+pub const W_PARTLY: f64 = 0.5;
+/// Partial credit of 基本满意 in 满意率 (the default policy's `w_basic`).
+pub const W_BASIC: f64 = 0.8;
+
+macro_rules! dims {
+    ($($var:ident = $wire:literal / $zh:literal / $en:literal),+ $(,)?) => {
+        /// A dimension the facts can be grouped or filtered by.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Dim { $(#[doc = $zh] #[serde(rename = $wire)] $var),+ }
+        impl Dim {
+            /// Every dimension.
+            pub const ALL: &'static [Dim] = &[$(Dim::$var),+];
+            /// The wire name.
+            pub fn as_str(self) -> &'static str { match self { $(Dim::$var => $wire),+ } }
+            /// Parses a wire name.
+            pub fn parse(s: &str) -> Option<Dim> { match s { $($wire => Some(Dim::$var),)+ _ => None } }
+            /// The Chinese label.
+            pub fn label_zh(self) -> &'static str { match self { $(Dim::$var => $zh),+ } }
+            /// The English label.
+            pub fn label_en(self) -> &'static str { match self { $(Dim::$var => $en),+ } }
+        }
+    };
+}
+
+dims! {
+    Year = "year" / "年份" / "year",
+    Month = "month" / "月份" / "month",
+    Week = "week" / "周" / "week",
+    Day = "day" / "日期" / "day",
+    Hour = "hour" / "时段" / "hour of day",
+    Weekday = "weekday" / "星期" / "day of week",
+    MonthOfYear = "month_of_year" / "月（季节性）" / "month of year",
+    Channel = "channel" / "渠道" / "channel",
+    Type = "type" / "诉求类型" / "request type",
+    CategoryL1 = "category_l1" / "一级分类" / "category (level 1)",
+    CategoryL2 = "category_l2" / "二级分类" / "category (level 2)",
+    Category = "category" / "三级分类" / "category (leaf)",
+    Domain = "domain" / "七有五性" / "livelihood domain",
+    District = "district" / "区" / "district",
+    Street = "street" / "街道乡镇" / "street / town",
+    Community = "community" / "社区村" / "community",
+    Unit = "unit" / "主办单位" / "lead unit",
+    UnitKind = "unit_kind" / "单位类型" / "unit kind",
+    Tier = "tier" / "时限" / "deadline tier",
+    Status = "status" / "状态" / "status",
+    Dispatched = "dispatched" / "是否派单" / "dispatched",
+    AnsweredDirectly = "answered_directly" / "直接答复" / "answered directly",
+    Enterprise = "enterprise" / "企业诉求" / "enterprise request",
+    Overdue = "overdue" / "超期" / "overdue",
+    Returned = "returned" / "退单" / "returned",
+    Reopened = "reopened" / "重办" / "reopened",
+    Contacted = "contacted" / "回访联系上" / "callback reached",
+    Resolved = "resolved" / "解决情况" / "resolution",
+    Satisfied = "satisfied" / "满意情况" / "satisfaction",
+}
+
+impl Dim {
+    /// Whether the dimension is a time (sorted by key, not by count).
+    pub fn is_time(self) -> bool {
+        matches!(
+            self,
+            Dim::Year
+                | Dim::Month
+                | Dim::Week
+                | Dim::Day
+                | Dim::Hour
+                | Dim::Weekday
+                | Dim::MonthOfYear
+        )
+    }
+}
+
+/// Filters of a query: a period of city days and at most one code per dimension.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// First city day counted.
+    pub from: Option<NaiveDate>,
+    /// First city day not counted.
+    pub to: Option<NaiveDate>,
+    /// Dimension = code (for `category`, a code at any level: its subtree).
+    pub eq: Vec<(Dim, String)>,
+    /// Role scope: only rows whose district, street or lead unit is one of these codes (`None`:
+    /// everything).
+    pub scope: Option<Scope>,
+}
+
+/// What a scoped caller (a unit manager) may see.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    /// Districts and streets whose tickets are visible.
+    pub places: Vec<String>,
+    /// Lead units whose tickets are visible wherever they are.
+    pub units: Vec<String>,
+}
+
+/// A query that cannot be answered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    /// An unknown dimension name.
+    #[error("unknown dimension '{0}'")]
+    UnknownDim(String),
+    /// A filter value that does not exist for its dimension.
+    #[error("unknown value '{value}' for dimension '{dim}'")]
+    UnknownValue {
+        /// The dimension.
+        dim: String,
+        /// The value.
+        value: String,
+    },
+    /// More than two dimensions to group by, or none.
+    #[error("group by one or two dimensions, got {0}")]
+    GroupArity(usize),
+    /// `from` is not before `to`.
+    #[error("the period is empty: from {from} is not before to {to}")]
+    EmptyPeriod {
+        /// from
+        from: NaiveDate,
+        /// to
+        to: NaiveDate,
+    },
+}
+
+/// Sums of one group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Measures {
+    /// Tickets.
+    pub count: u64,
+    /// Dispatched to a unit.
+    pub dispatched: u64,
+    /// Answered directly by the centre.
+    pub answered_directly: u64,
+    /// Lead assignment late.
+    pub overdue: u64,
+    /// Returned at least once.
+    pub returned: u64,
+    /// Reopened at least once.
+    pub reopened: u64,
+    /// Enterprise requests.
+    pub enterprise: u64,
+    /// Praise (表扬).
+    pub praise: u64,
+    /// Still open (在办: not answered, closed, merged or archived, and no result yet).
+    pub open: u64,
+    /// Dispatched tickets whose lead responded in time.
+    pub responded: u64,
+    /// Callbacks that reached the requester (the base of 解决率 and 满意率).
+    pub valid_callbacks: u64,
+    /// 已解决
+    pub resolved: u64,
+    /// 部分解决
+    pub partly: u64,
+    /// 满意
+    pub satisfied: u64,
+    /// 基本满意
+    pub basic: u64,
+}
+
+impl Measures {
+    #[inline]
+    fn add_row(&mut self, p: &FactPartition, i: usize) {
+        let f = p.flags[i];
+        self.count += 1;
+        self.dispatched += u64::from(f & flag::DISPATCHED != 0);
+        self.answered_directly += u64::from(f & flag::ANSWERED_DIRECTLY != 0);
+        self.overdue += u64::from(f & flag::OVERDUE != 0);
+        self.returned += u64::from(f & flag::RETURNED != 0);
+        self.reopened += u64::from(f & flag::REOPENED != 0);
+        self.enterprise += u64::from(f & flag::ENTERPRISE != 0);
+        self.responded += u64::from(f & flag::RESPONDED_IN_TIME != 0);
+        self.praise += u64::from(p.request_type[i] == PRAISE);
+        self.open += u64::from(OPEN_MASK & (1 << p.status[i]) != 0);
+        let cb = p.callback[i];
+        if cb & 3 == 1 {
+            self.valid_callbacks += 1;
+            let r = (cb >> 2) & 7;
+            self.resolved += u64::from(r == RESOLVED);
+            self.partly += u64::from(r == PARTLY);
+            let s = (cb >> 5) & 7;
+            self.satisfied += u64::from(s == SATISFIED);
+            self.basic += u64::from(s == BASIC);
+        }
+    }
+
+    /// Adds another group's sums.
+    pub fn merge(&mut self, o: &Measures) {
+        self.count += o.count;
+        self.dispatched += o.dispatched;
+        self.answered_directly += o.answered_directly;
+        self.overdue += o.overdue;
+        self.returned += o.returned;
+        self.reopened += o.reopened;
+        self.enterprise += o.enterprise;
+        self.praise += o.praise;
+        self.open += o.open;
+        self.responded += o.responded;
+        self.valid_callbacks += o.valid_callbacks;
+        self.resolved += o.resolved;
+        self.partly += o.partly;
+        self.satisfied += o.satisfied;
+        self.basic += o.basic;
+    }
+
+    /// 响应率: responded in time / dispatched (`None` without dispatches).
+    pub fn response_rate(&self) -> Option<f64> {
+        (self.dispatched > 0).then(|| self.responded as f64 / self.dispatched as f64)
+    }
+    /// 解决率: (resolved + 0.5 × partly) / valid callbacks.
+    pub fn resolution_rate(&self) -> Option<f64> {
+        (self.valid_callbacks > 0).then(|| {
+            (self.resolved as f64 + W_PARTLY * self.partly as f64) / self.valid_callbacks as f64
+        })
+    }
+    /// 满意率: (satisfied + 0.8 × basic) / valid callbacks.
+    pub fn satisfaction_rate(&self) -> Option<f64> {
+        (self.valid_callbacks > 0).then(|| {
+            (self.satisfied as f64 + W_BASIC * self.basic as f64) / self.valid_callbacks as f64
+        })
+    }
+}
+
+const fn wire_pos(i: usize) -> u8 {
+    i as u8 + 1
+}
+const PRAISE: u8 = wire_pos(5); // RequestType::ALL[5] = Praise (checked in tests)
+const RESOLVED: u8 = wire_pos(0);
+const PARTLY: u8 = wire_pos(1);
+/// Bits (by `Status::ALL` position + 1) of the open statuses: new, consultation, dispatched,
+/// in_progress, return_review, result_submitted (checked in tests).
+const OPEN_MASK: u32 = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8);
+const SATISFIED: u8 = wire_pos(0);
+const BASIC: u8 = wire_pos(1);
+
+/// The category tree seen from the facts' category ids: each id's level-1 and level-2 ancestor
+/// (as ids of [`Catalog::levels`]) and its 七有五性 domain.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Codes of level-1 and level-2 categories (id 0 = none).
+    pub levels: crate::facts::Dict,
+    /// Per fact category id: level-1 id in `levels`.
+    pub l1: Vec<u16>,
+    /// Per fact category id: level-2 id in `levels`.
+    pub l2: Vec<u16>,
+    /// Per fact category id: `LivelihoodDomain::ALL` position + 1 (0 none).
+    pub domain: Vec<u8>,
+}
+
+impl Catalog {
+    /// Resolves every category id of `facts` in `tree`.
+    pub fn new(facts: &TicketFacts, tree: &CategoryTree) -> Catalog {
+        let mut levels = crate::facts::Dict::new();
+        let n = facts.categories.len();
+        let (mut l1, mut l2, mut domain) = (vec![0; n], vec![0; n], vec![0; n]);
+        for id in 1..n {
+            let code = facts.categories.code(id as u16);
+            let mut dom = None;
+            for c in tree.path(code) {
+                match c.level {
+                    1 => l1[id] = levels.intern(&c.code).unwrap_or(0),
+                    2 => l2[id] = levels.intern(&c.code).unwrap_or(0),
+                    _ => {}
+                }
+                if c.domain.is_some() {
+                    dom = c.domain;
+                }
+            }
+            domain[id] = dom
+                .and_then(|d| LivelihoodDomain::ALL.iter().position(|x| *x == d))
+                .map(|p| p as u8 + 1)
+                .unwrap_or(0);
+        }
+        Catalog {
+            levels,
+            l1,
+            l2,
+            domain,
+        }
+    }
+}
+
+/// The value of one dimension for one row, as a number (see [`Engine::code`] for its code).
+#[inline]
+fn key_of(
+    dim: Dim,
+    facts: &TicketFacts,
+    cat: &Catalog,
+    p: &FactPartition,
+    m: LocalMonth,
+    i: usize,
+) -> u32 {
+    match dim {
+        Dim::Year => m.year as u32,
+        Dim::Month => (m.year as u32) * 12 + (m.month - 1),
+        Dim::Week => {
+            let d = day(m, p.day[i]);
+            let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+            monday.num_days_from_ce() as u32
+        }
+        Dim::Day => day(m, p.day[i]).num_days_from_ce() as u32,
+        Dim::Hour => u32::from(p.hour[i]),
+        Dim::Weekday => day(m, p.day[i]).weekday().num_days_from_monday(),
+        Dim::MonthOfYear => m.month,
+        Dim::Channel => u32::from(p.channel[i]),
+        Dim::Type => u32::from(p.request_type[i]),
+        Dim::CategoryL1 => u32::from(cat.l1[usize::from(p.category[i])]),
+        Dim::CategoryL2 => u32::from(cat.l2[usize::from(p.category[i])]),
+        Dim::Category => u32::from(p.category[i]),
+        Dim::Domain => u32::from(cat.domain[usize::from(p.category[i])]),
+        Dim::District => u32::from(p.district[i]),
+        Dim::Street => u32::from(p.street[i]),
+        Dim::Community => u32::from(p.community[i]),
+        Dim::Unit => u32::from(p.lead_unit[i]),
+        Dim::UnitKind => u32::from(facts.unit_kind[usize::from(p.lead_unit[i])]),
+        Dim::Tier => u32::from(p.tier[i]),
+        Dim::Status => u32::from(p.status[i]),
+        Dim::Dispatched => u32::from(p.flags[i] & flag::DISPATCHED != 0),
+        Dim::AnsweredDirectly => u32::from(p.flags[i] & flag::ANSWERED_DIRECTLY != 0),
+        Dim::Enterprise => u32::from(p.flags[i] & flag::ENTERPRISE != 0),
+        Dim::Overdue => u32::from(p.flags[i] & flag::OVERDUE != 0),
+        Dim::Returned => u32::from(p.flags[i] & flag::RETURNED != 0),
+        Dim::Reopened => u32::from(p.flags[i] & flag::REOPENED != 0),
+        Dim::Contacted => u32::from(p.callback[i] & 3),
+        Dim::Resolved => u32::from((p.callback[i] >> 2) & 7),
+        Dim::Satisfied => u32::from((p.callback[i] >> 5) & 7),
+    }
+}
+
+/// The key of `dim` for row `i` of partition `p` (month `m`): what [`Engine::code`] turns into a
+/// code.
+pub fn key_of_row(
+    dim: Dim,
+    facts: &TicketFacts,
+    cat: &Catalog,
+    p: &FactPartition,
+    m: LocalMonth,
+    i: usize,
+) -> u32 {
+    key_of(dim, facts, cat, p, m, i)
+}
+
+fn day(m: LocalMonth, d: u8) -> NaiveDate {
+    NaiveDate::from_ymd_opt(m.year, m.month, u32::from(d)).unwrap_or_else(|| m.first_day())
+}
+
+fn date_of_ce(n: u32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(n as i32).unwrap_or_default()
+}
+
+/// How many distinct keys a dimension can have at most (for dense grouping), if small.
+fn cardinality(dim: Dim, facts: &TicketFacts, cat: &Catalog) -> Option<usize> {
+    Some(match dim {
+        Dim::Hour => 24,
+        Dim::Weekday => 7,
+        Dim::MonthOfYear => 13,
+        Dim::Channel => Channel::ALL.len() + 1,
+        Dim::Type => RequestType::ALL.len() + 1,
+        Dim::CategoryL1 | Dim::CategoryL2 => cat.levels.len(),
+        Dim::Category => facts.categories.len(),
+        Dim::Domain => LivelihoodDomain::ALL.len() + 1,
+        Dim::District | Dim::Street | Dim::Community => facts.places.len(),
+        Dim::Unit => facts.units.len(),
+        Dim::UnitKind => UnitKind::ALL.len() + 1,
+        Dim::Tier => DeadlineTier::ALL.len() + 1,
+        Dim::Status => Status::ALL.len() + 1,
+        Dim::Contacted => 4,
+        Dim::Resolved | Dim::Satisfied => 8,
+        Dim::Dispatched
+        | Dim::AnsweredDirectly
+        | Dim::Enterprise
+        | Dim::Overdue
+        | Dim::Returned
+        | Dim::Reopened => 2,
+        Dim::Year | Dim::Month | Dim::Week | Dim::Day => return None,
+    })
+}
+
+/// A compiled row predicate.
+struct Pred {
+    from: Option<(LocalMonth, u8)>,
+    to: Option<(LocalMonth, u8)>,
+    /// (dimension, accepted keys) — a key set for the category subtree, one key otherwise.
+    eq: Vec<(Dim, Vec<u32>)>,
+    scope: Option<(Vec<bool>, Vec<bool>)>,
+}
+
+/// Answers queries over one [`TicketFacts`] with its category tree.
+pub struct Engine<'a> {
+    /// The facts.
+    pub facts: &'a TicketFacts,
+    /// The category tree's view of them.
+    pub catalog: Catalog,
+    tree: &'a CategoryTree,
+}
+
+/// One group's key: a code per dimension.
+pub type Key = Vec<String>;
+
+impl<'a> Engine<'a> {
+    /// An engine over `facts`.
+    pub fn new(facts: &'a TicketFacts, tree: &'a CategoryTree) -> Self {
+        Engine {
+            facts,
+            catalog: Catalog::new(facts, tree),
+            tree,
+        }
+    }
+
+    /// The category tree.
+    pub fn tree(&self) -> &CategoryTree {
+        self.tree
+    }
+
+    /// The code of a dimension's key: wire names for enums, codes for places, units and
+    /// categories, `YYYY`, `YYYY-MM`, `YYYY-MM-DD` (weeks: their Monday) for times, `true`/`false`
+    /// for flags, "" for none.
+    pub fn code(&self, dim: Dim, k: u32) -> String {
+        fn nth<T: Copy>(all: &[T], k: u32, f: impl Fn(T) -> &'static str) -> String {
+            (k as usize)
+                .checked_sub(1)
+                .and_then(|i| all.get(i))
+                .map(|v| f(*v).to_string())
+                .unwrap_or_default()
+        }
+        match dim {
+            Dim::Year => format!("{k:04}"),
+            Dim::Month => format!("{:04}-{:02}", k / 12, k % 12 + 1),
+            Dim::Week | Dim::Day => date_of_ce(k).format("%Y-%m-%d").to_string(),
+            Dim::Hour => format!("{k:02}"),
+            Dim::Weekday => (k + 1).to_string(),
+            Dim::MonthOfYear => format!("{k:02}"),
+            Dim::Channel => nth(Channel::ALL, k, Channel::as_str),
+            Dim::Type => nth(RequestType::ALL, k, RequestType::as_str),
+            Dim::CategoryL1 | Dim::CategoryL2 => self.catalog.levels.code(k as u16).to_string(),
+            Dim::Category => self.facts.categories.code(k as u16).to_string(),
+            Dim::Domain => nth(&LivelihoodDomain::ALL, k, LivelihoodDomain::as_str),
+            Dim::District | Dim::Street | Dim::Community => {
+                self.facts.places.code(k as u16).to_string()
+            }
+            Dim::Unit => self.facts.units.code(k as u16).to_string(),
+            Dim::UnitKind => nth(&UnitKind::ALL, k, UnitKind::as_str),
+            Dim::Tier => nth(DeadlineTier::ALL, k, DeadlineTier::as_str),
+            Dim::Status => nth(Status::ALL, k, Status::as_str),
+            Dim::Contacted => match k {
+                1 => "true".into(),
+                2 => "false".into(),
+                _ => String::new(),
+            },
+            Dim::Resolved => nth(Resolution::ALL, k, Resolution::as_str),
+            Dim::Satisfied => nth(Satisfaction::ALL, k, Satisfaction::as_str),
+            Dim::Dispatched
+            | Dim::AnsweredDirectly
+            | Dim::Enterprise
+            | Dim::Overdue
+            | Dim::Returned
+            | Dim::Reopened => (k == 1).to_string(),
+        }
+    }
+
+    /// The keys a code stands for in a filter (a category code at any level: its leaves).
+    fn keys_for(&self, dim: Dim, code: &str) -> Result<Vec<u32>, QueryError> {
+        let unknown = || QueryError::UnknownValue {
+            dim: dim.as_str().to_string(),
+            value: code.to_string(),
+        };
+        let found: Option<Vec<u32>> = match dim {
+            Dim::Category | Dim::CategoryL1 | Dim::CategoryL2 => {
+                if self.tree.get(code).is_none() {
+                    return Err(unknown());
+                }
+                // leaves of the subtree that occur in the facts
+                let ids: Vec<u32> = (1..self.facts.categories.len())
+                    .filter(|&id| {
+                        let c = self.facts.categories.code(id as u16);
+                        self.tree.path(c).any(|a| a.code == code)
+                    })
+                    .map(|id| id as u32)
+                    .collect();
+                return Ok(ids);
+            }
+            Dim::District | Dim::Street | Dim::Community => {
+                return Ok(self
+                    .facts
+                    .places
+                    .id(code)
+                    .map(|i| vec![u32::from(i)])
+                    .unwrap_or_default())
+            }
+            Dim::Unit => {
+                return Ok(self
+                    .facts
+                    .units
+                    .id(code)
+                    .map(|i| vec![u32::from(i)])
+                    .unwrap_or_default())
+            }
+            Dim::Year => code.parse::<u32>().ok().map(|y| vec![y]),
+            Dim::Month => LocalMonth::parse(code).map(|m| vec![m.year as u32 * 12 + m.month - 1]),
+            Dim::Day | Dim::Week => NaiveDate::parse_from_str(code, "%Y-%m-%d")
+                .ok()
+                .map(|d| vec![d.num_days_from_ce() as u32]),
+            _ => {
+                let card = cardinality(dim, self.facts, &self.catalog).unwrap_or(0) as u32;
+                (0..card)
+                    .find(|&k| self.code(dim, k) == code && !code.is_empty())
+                    .map(|k| vec![k])
+            }
+        };
+        found.ok_or_else(unknown)
+    }
+
+    fn compile(&self, f: &Filter) -> Result<Pred, QueryError> {
+        if let (Some(a), Some(b)) = (f.from, f.to) {
+            if a >= b {
+                return Err(QueryError::EmptyPeriod { from: a, to: b });
+            }
+        }
+        let mut eq = Vec::new();
+        for (dim, code) in &f.eq {
+            eq.push((*dim, self.keys_for(*dim, code)?));
+        }
+        let scope = f.scope.as_ref().map(|s| {
+            let mut places = vec![false; self.facts.places.len()];
+            for c in &s.places {
+                if let Some(i) = self.facts.places.id(c) {
+                    places[usize::from(i)] = true;
+                }
+            }
+            let mut units = vec![false; self.facts.units.len()];
+            for c in &s.units {
+                if let Some(i) = self.facts.units.id(c) {
+                    units[usize::from(i)] = true;
+                }
+            }
+            (places, units)
+        });
+        let at = |d: NaiveDate| (LocalMonth::of(d), d.day() as u8);
+        Ok(Pred {
+            from: f.from.map(at),
+            to: f.to.map(at),
+            eq,
+            scope,
+        })
+    }
+
+    /// The partitions a predicate may touch, with the row-range check needed inside each.
+    fn months<'b>(
+        &'b self,
+        pred: &'b Pred,
+    ) -> impl Iterator<Item = (LocalMonth, &'b FactPartition, u8, u8)> + 'b {
+        self.facts.partitions.iter().filter_map(move |(&m, p)| {
+            let lo = match pred.from {
+                Some((fm, _)) if m < fm => return None,
+                Some((fm, fd)) if m == fm => fd,
+                _ => 1,
+            };
+            let hi = match pred.to {
+                Some((tm, _)) if m > tm => return None,
+                Some((tm, td)) if m == tm => {
+                    if td <= 1 {
+                        return None;
+                    }
+                    td - 1
+                }
+                _ => 31,
+            };
+            Some((m, p, lo, hi))
+        })
+    }
+
+    #[inline]
+    fn keep(
+        &self,
+        pred: &Pred,
+        p: &FactPartition,
+        m: LocalMonth,
+        i: usize,
+        lo: u8,
+        hi: u8,
+    ) -> bool {
+        let d = p.day[i];
+        if d < lo || d > hi {
+            return false;
+        }
+        if let Some((places, units)) = &pred.scope {
+            let ok = places[usize::from(p.district[i])]
+                || places[usize::from(p.street[i])]
+                || units[usize::from(p.lead_unit[i])];
+            if !ok {
+                return false;
+            }
+        }
+        for (dim, keys) in &pred.eq {
+            let k = key_of(*dim, self.facts, &self.catalog, p, m, i);
+            if !keys.contains(&k) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Counts and rates grouped by `by` (one or two dimensions).
+    pub fn group(&self, by: &[Dim], filter: &Filter) -> Result<Grouped, QueryError> {
+        if by.is_empty() || by.len() > 2 {
+            return Err(QueryError::GroupArity(by.len()));
+        }
+        let pred = self.compile(filter)?;
+        let (a, b) = (by[0], by.get(1).copied());
+        let ca = cardinality(a, self.facts, &self.catalog);
+        let cb = match b {
+            Some(b) => cardinality(b, self.facts, &self.catalog),
+            None => Some(1),
+        };
+        let mut total = Measures::default();
+        let mut months = 0;
+        let mut groups: Vec<(Vec<u32>, Measures)> = Vec::new();
+        match (ca, cb) {
+            (Some(na), Some(nb)) if na.saturating_mul(nb) <= 4_000_000 => {
+                let mut dense = vec![Measures::default(); na * nb];
+                for (m, p, lo, hi) in self.months(&pred) {
+                    months += 1;
+                    for i in 0..p.len() {
+                        if !self.keep(&pred, p, m, i, lo, hi) {
+                            continue;
+                        }
+                        let ka = key_of(a, self.facts, &self.catalog, p, m, i) as usize;
+                        let kb = b
+                            .map(|b| key_of(b, self.facts, &self.catalog, p, m, i) as usize)
+                            .unwrap_or(0);
+                        dense[ka * nb + kb].add_row(p, i);
+                    }
+                }
+                for (idx, ms) in dense.into_iter().enumerate() {
+                    if ms.count > 0 {
+                        let mut key = vec![(idx / nb) as u32];
+                        if b.is_some() {
+                            key.push((idx % nb) as u32);
+                        }
+                        total.merge(&ms);
+                        groups.push((key, ms));
+                    }
+                }
+            }
+            _ => {
+                let mut map: HashMap<(u32, u32), Measures> = HashMap::new();
+                for (m, p, lo, hi) in self.months(&pred) {
+                    months += 1;
+                    for i in 0..p.len() {
+                        if !self.keep(&pred, p, m, i, lo, hi) {
+                            continue;
+                        }
+                        let ka = key_of(a, self.facts, &self.catalog, p, m, i);
+                        let kb = b
+                            .map(|b| key_of(b, self.facts, &self.catalog, p, m, i))
+                            .unwrap_or(0);
+                        map.entry((ka, kb)).or_default().add_row(p, i);
+                    }
+                }
+                for ((ka, kb), ms) in map {
+                    total.merge(&ms);
+                    let key = if b.is_some() { vec![ka, kb] } else { vec![ka] };
+                    groups.push((key, ms));
+                }
+            }
+        }
+        if a.is_time() {
+            groups.sort_by(|x, y| x.0.cmp(&y.0));
+        } else {
+            groups.sort_by(|x, y| y.1.count.cmp(&x.1.count).then(x.0.cmp(&y.0)));
+        }
+        let rows = groups
+            .into_iter()
+            .map(|(k, ms)| Group {
+                key: k.iter().zip(by).map(|(&k, &d)| self.code(d, k)).collect(),
+                measures: ms,
+            })
+            .collect();
+        Ok(Grouped {
+            by: by.to_vec(),
+            rows,
+            total,
+            months,
+        })
+    }
+
+    /// Handling-time percentiles (hours) of dispatched tickets grouped by one dimension.
+    pub fn durations(&self, by: Dim, filter: &Filter) -> Result<Vec<DurationRow>, QueryError> {
+        let pred = self.compile(filter)?;
+        let mut map: HashMap<u32, [Vec<u32>; 3]> = HashMap::new();
+        for (m, p, lo, hi) in self.months(&pred) {
+            for i in 0..p.len() {
+                if p.flags[i] & flag::DISPATCHED == 0 || !self.keep(&pred, p, m, i, lo, hi) {
+                    continue;
+                }
+                let k = key_of(by, self.facts, &self.catalog, p, m, i);
+                let e = map.entry(k).or_default();
+                for (v, col) in
+                    e.iter_mut()
+                        .zip([&p.secs_to_sign, &p.secs_to_respond, &p.secs_to_finish])
+                {
+                    if col[i] != NO_DURATION {
+                        v.push(col[i]);
+                    }
+                }
+            }
+        }
+        let mut rows: Vec<DurationRow> = map
+            .into_iter()
+            .map(|(k, [mut s, mut r, mut f])| DurationRow {
+                key: self.code(by, k),
+                n: s.len().max(r.len()).max(f.len()) as u64,
+                sign: Percentiles::of(&mut s),
+                respond: Percentiles::of(&mut r),
+                finish: Percentiles::of(&mut f),
+            })
+            .collect();
+        rows.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
+        Ok(rows)
+    }
+
+    /// The ticket ids behind a filter (drill-down), at most `limit`, newest first.
+    pub fn ticket_ids(&self, filter: &Filter, limit: usize) -> Result<(Vec<i64>, u64), QueryError> {
+        let pred = self.compile(filter)?;
+        let mut ids = Vec::new();
+        let mut n = 0u64;
+        let months: Vec<_> = self.months(&pred).collect();
+        for (m, p, lo, hi) in months.into_iter().rev() {
+            for i in (0..p.len()).rev() {
+                if self.keep(&pred, p, m, i, lo, hi) {
+                    n += 1;
+                    if ids.len() < limit {
+                        ids.push(p.ticket_id[i]);
+                    }
+                }
+            }
+        }
+        Ok((ids, n))
+    }
+
+    /// Distinct requesters (by the keyed phone hash) in the filter, and how many of them made more
+    /// than one request.
+    pub fn requesters(&self, filter: &Filter) -> Result<(u64, u64), QueryError> {
+        let pred = self.compile(filter)?;
+        let mut seen = vec![0u8; self.facts.requester_count as usize + 1];
+        for (m, p, lo, hi) in self.months(&pred) {
+            for i in 0..p.len() {
+                let r = p.requester[i] as usize;
+                if r != 0 && self.keep(&pred, p, m, i, lo, hi) {
+                    seen[r] = seen[r].saturating_add(1);
+                }
+            }
+        }
+        let distinct = seen.iter().filter(|&&c| c > 0).count() as u64;
+        let repeat = seen.iter().filter(|&&c| c > 1).count() as u64;
+        Ok((distinct, repeat))
+    }
+}
+
+/// The answer of [`Engine::group`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouped {
+    /// The dimensions grouped by.
+    pub by: Vec<Dim>,
+    /// Groups, by count descending (time dimensions: by key).
+    pub rows: Vec<Group>,
+    /// All rows counted.
+    pub total: Measures,
+    /// Monthly partitions read.
+    pub months: usize,
+}
+
+impl Grouped {
+    /// Keeps the first `n` groups and sums the rest into the returned "others".
+    pub fn top(&mut self, n: usize) -> Option<Measures> {
+        if self.rows.len() <= n {
+            return None;
+        }
+        let mut others = Measures::default();
+        for g in self.rows.drain(n..) {
+            others.merge(&g.measures);
+        }
+        Some(others)
+    }
+}
+
+/// One group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Codes, one per dimension.
+    pub key: Key,
+    /// Its sums.
+    pub measures: Measures,
+}
+
+/// Median and 90th percentile in hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Percentiles {
+    /// The median, hours.
+    pub median_hours: Option<f64>,
+    /// The 90th percentile, hours.
+    pub p90_hours: Option<f64>,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles of `secs` (sorted in place).
+    pub fn of(secs: &mut [u32]) -> Percentiles {
+        if secs.is_empty() {
+            return Percentiles::default();
+        }
+        secs.sort_unstable();
+        let at = |q: f64| {
+            let rank = ((q * secs.len() as f64).ceil() as usize).clamp(1, secs.len());
+            Some(f64::from(secs[rank - 1]) / 3600.0)
+        };
+        Percentiles {
+            median_hours: at(0.5),
+            p90_hours: at(0.9),
+        }
+    }
+}
+
+/// One row of [`Engine::durations`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationRow {
+    /// The group's code.
+    pub key: String,
+    /// Dispatched tickets counted.
+    pub n: u64,
+    /// To 签收.
+    pub sign: Percentiles,
+    /// To 响应.
+    pub respond: Percentiles,
+    /// To 办结.
+    pub finish: Percentiles,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_positions_used_in_the_hot_loop_match_the_enums() {
+        assert_eq!(
+            RequestType::ALL[usize::from(PRAISE - 1)],
+            RequestType::Praise
+        );
+        assert_eq!(
+            Resolution::ALL[usize::from(RESOLVED - 1)],
+            Resolution::Resolved
+        );
+        assert_eq!(Resolution::ALL[usize::from(PARTLY - 1)], Resolution::Partly);
+        assert_eq!(
+            Satisfaction::ALL[usize::from(SATISFIED - 1)],
+            Satisfaction::Satisfied
+        );
+        assert_eq!(
+            Satisfaction::ALL[usize::from(BASIC - 1)],
+            Satisfaction::Basic
+        );
+        let open = [
+            "new",
+            "consultation",
+            "dispatched",
+            "in_progress",
+            "return_review",
+            "result_submitted",
+        ];
+        for (i, st) in Status::ALL.iter().enumerate() {
+            let bit = OPEN_MASK & (1 << (i + 1)) != 0;
+            assert_eq!(bit, open.contains(&st.as_str()), "{st:?}");
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank_in_hours() {
+        let mut v = vec![3600, 7200, 10800, 14400];
+        let p = Percentiles::of(&mut v);
+        assert_eq!(p.median_hours, Some(2.0));
+        assert_eq!(p.p90_hours, Some(4.0));
+        assert_eq!(Percentiles::of(&mut []), Percentiles::default());
+    }
+
+    #[test]
+    fn every_dimension_name_parses_back() {
+        for d in Dim::ALL {
+            assert_eq!(Dim::parse(d.as_str()), Some(*d));
+        }
+        assert_eq!(Dim::parse("phone"), None);
+    }
+}
