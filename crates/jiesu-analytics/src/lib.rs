@@ -3,11 +3,13 @@
 //! (`jiesu_store::AnalyticsStore`), the HTTP layer and the CLI ask the questions.
 #![warn(missing_docs)]
 
+pub mod bulletin;
 pub mod export;
 pub mod facts;
 pub mod query;
 pub mod render;
 pub mod report;
+pub mod synth;
 
 pub use facts::{Dict, FactError, FactPartition, LocalMonth, TicketFact, TicketFacts};
 pub use query::{Dim, Engine, Filter, Grouped, Measures, QueryError, Scope};

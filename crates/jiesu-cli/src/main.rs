@@ -3,6 +3,7 @@
 
 mod analytics_cmds;
 mod bench;
+mod bench_report;
 
 // mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
 // blocking readers); glibc malloc's arenas contend there.
@@ -44,6 +45,13 @@ enum Cmd {
         /// Random seed: the same seed gives the same city.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The first month of history, YYYY-MM (city time); with --to instead of --months, e.g.
+        /// `--from 2019-01 --to 2021-11` for the seed report's three years.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// The last month of history, YYYY-MM (included; the history ends at its end).
+        #[arg(long, requires = "from")]
+        to: Option<String>,
     },
     /// Create an empty database with the reference data (units, categories) and no tickets.
     Init {
@@ -253,6 +261,9 @@ enum BenchCmd {
     Kb(jiesu_kb::BenchKbArgs),
     /// Classification throughput against the Python scikit-learn pipeline.
     Classify(jiesu_text::cli::BenchClassifyArgs),
+    /// The hotline report (专项报告四) over three years of Beijing-scale synthesised ticket facts
+    /// against DuckDB running equivalent SQL over the same rows in Parquet.
+    Report(bench_report::BenchReportArgs),
 }
 
 fn main() {
@@ -280,7 +291,15 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             months,
             scale,
             seed,
-        } => generate(&db, months, scale, seed, now).map(|_| ()),
+            from,
+            to,
+        } => {
+            let (months, end) = match (from, to) {
+                (Some(f), Some(t)) => history_months(&f, &t)?,
+                _ => (months, now),
+            };
+            generate(&db, months, scale, seed, end).map(|_| ())
+        }
         Cmd::Init { db, tz } => {
             let zone = jiesu_domain::CityZone::parse(&tz).map_err(|e| {
                 anyhow::anyhow!(
@@ -447,6 +466,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             BenchCmd::Score(a) => jiesu_score::cli::run_bench_score(a),
             BenchCmd::Kb(args) => jiesu_kb_bench::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
+            BenchCmd::Report(args) => bench_report::run_bench_report(args),
         },
     }
 }
@@ -534,6 +554,22 @@ fn generate(
         report.seconds
     );
     Ok(report)
+}
+
+/// `--from YYYY-MM --to YYYY-MM` as (months, end): the history ends at the start of the month
+/// after `to` in the demo city's zone (the generator's reference data is Beijing's).
+fn history_months(from: &str, to: &str) -> Result<(u32, chrono::DateTime<chrono::Utc>)> {
+    let f = jiesu_analytics::LocalMonth::parse(from)
+        .with_context(|| format!("--from '{from}' is not a month like 2019-01"))?;
+    let t = jiesu_analytics::LocalMonth::parse(to)
+        .with_context(|| format!("--to '{to}' is not a month like 2021-11"))?;
+    if t < f {
+        bail!("--to {to} is before --from {from}");
+    }
+    let months = (t.year - f.year) * 12 + t.month as i32 - f.month as i32 + 1;
+    let end = t.next();
+    let zone = jiesu_domain::CityZone::default();
+    Ok((months as u32, zone.start_of_month(end.year, end.month)))
 }
 
 /// Publishes the demo duty catalogue if the database has none.

@@ -438,7 +438,8 @@ fn every_route_answers_every_role_as_the_capability_and_action_tables_say() {
                     .replace("{level}", "street")
                     .replace("{code}", STREET_A)
                     .replace("{version}", version)
-                    .replace("{step}", "submit");
+                    .replace("{step}", "submit")
+                    .replace("{kind}", "daily");
                 assert!(
                     !url_path.contains('{'),
                     "{method} {path}: a path parameter the matrix cannot fill"

@@ -64,6 +64,8 @@ pub enum Capability {
     ReferenceManage,
     /// 数据分析 — the data platform's dashboards, queries and reports.
     Analytics,
+    /// 报告模板 — edit the templates of the 日通报 / 周汇总 / 月分析.
+    ReportTemplates,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -112,6 +114,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::UsersManage, wire: "users-manage", zh: "用户管理", en: "manage users", roles: &[AD] },
     Row { cap: Capability::ReferenceManage, wire: "reference-manage", zh: "基础数据管理", en: "manage reference data", roles: &[AD] },
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
+    Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -142,6 +145,7 @@ impl Capability {
         Capability::UsersManage,
         Capability::ReferenceManage,
         Capability::Analytics,
+        Capability::ReportTemplates,
     ];
 
     fn row(self) -> &'static Row {
@@ -280,12 +284,20 @@ mod tests {
                     KbEdit,
                     PhoneSearch,
                     KbStats,
+                    Analytics,
                 ],
             ),
             (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead]),
             (
                 Role::UnitManager,
-                &[TicketsRead, SupervisionView, Overview, UnitDesk, KbRead],
+                &[
+                    TicketsRead,
+                    SupervisionView,
+                    Overview,
+                    UnitDesk,
+                    KbRead,
+                    Analytics,
+                ],
             ),
             (
                 Role::CallbackAgent,
@@ -324,6 +336,8 @@ mod tests {
                     KbReview,
                     PhoneSearch,
                     KbStats,
+                    Analytics,
+                    ReportTemplates,
                 ],
             ),
             (
@@ -351,6 +365,8 @@ mod tests {
                     KbStats,
                     UsersManage,
                     ReferenceManage,
+                    Analytics,
+                    ReportTemplates,
                 ],
             ),
             (Role::Citizen, &[]),

@@ -97,7 +97,7 @@ pub struct AnalyticsQuery {
 
 /// A dimension's value with its labels.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct KeyView {
+pub struct DimKey {
     /// The code (wire name, place/unit/category code, `YYYY-MM`, `YYYY-MM-DD`, `true`/`false`).
     pub code: String,
     /// Chinese label.
@@ -162,7 +162,7 @@ impl From<&Measures> for MeasuresView {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GroupRow {
     /// One key per dimension.
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<DimKey>,
     /// Its figures.
     #[serde(flatten)]
     pub measures: MeasuresView,
@@ -222,7 +222,7 @@ pub struct SeriesView {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DurationView {
     /// The group.
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<DimKey>,
     /// Dispatched tickets counted.
     pub n: u64,
     /// Hours from dispatch to 签收.
@@ -246,9 +246,9 @@ pub struct DurationsView {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LedgerRow {
     /// The street/town.
-    pub street: KeyView,
+    pub street: DimKey,
     /// The category (level 2).
-    pub category: KeyView,
+    pub category: DimKey,
     /// Requests in the period.
     pub count: u64,
     /// In the period of the same length just before.
@@ -460,7 +460,7 @@ fn lz(l: Option<&str>, code: &str) -> String {
 }
 
 /// Labels of a dimension's value.
-fn label(st: &AppState, engine: &Engine, dim: Dim, code: &str) -> KeyView {
+fn label(st: &AppState, engine: &Engine, dim: Dim, code: &str) -> DimKey {
     use jiesu_domain::ticket::*;
     let (zh, en): (String, String) = match dim {
         _ if code.is_empty() => ("（无）".into(), "(none)".into()),
@@ -544,7 +544,7 @@ fn label(st: &AppState, engine: &Engine, dim: Dim, code: &str) -> KeyView {
         }
         Dim::Year | Dim::Month | Dim::Week | Dim::Day => (code.into(), code.into()),
     };
-    KeyView {
+    DimKey {
         code: code.to_string(),
         label_zh: zh,
         label_en: en,
@@ -944,4 +944,119 @@ pub async fn tickets(
 /// Shared with the CLI: the cache, for a caller that has an `AppState`.
 pub fn new_cache() -> Arc<FactsCache> {
     Arc::new(FactsCache::new())
+}
+
+/// Cells below this count are suppressed in the open-data view (开放数据: small counts could
+/// single out a requester); their rates too.
+pub const OPEN_DATA_MIN_CELL: u64 = 10;
+
+/// The dimensions the open-data view may group by: time, channel, type, category and place down
+/// to the street (never a community, a unit or a ticket's handling flags).
+pub const OPEN_DATA_DIMS: &[Dim] = &[
+    Dim::Year,
+    Dim::Month,
+    Dim::MonthOfYear,
+    Dim::Channel,
+    Dim::Type,
+    Dim::CategoryL1,
+    Dim::CategoryL2,
+    Dim::Domain,
+    Dim::District,
+    Dim::Street,
+];
+
+/// One open-data cell.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct OpenDataRow {
+    /// One key per dimension.
+    pub keys: Vec<DimKey>,
+    /// Tickets (null when suppressed).
+    pub count: Option<u64>,
+    /// Whether the cell is below the threshold and its figures are withheld.
+    pub suppressed: bool,
+    /// 解决率 (null when suppressed or without callbacks).
+    pub resolution_rate: Option<f64>,
+    /// 满意率.
+    pub satisfaction_rate: Option<f64>,
+}
+
+/// `GET /api/v1/public/analytics/group` — the open-data view.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct OpenDataView {
+    /// What was counted (the total is rounded down to tens).
+    pub counted: Counted,
+    /// The dimensions.
+    pub by: Vec<String>,
+    /// The cells.
+    pub rows: Vec<OpenDataRow>,
+    /// Cells below this count are suppressed.
+    pub min_cell: u64,
+}
+
+/// `GET /api/v1/public/analytics/group` — counts by one or two of the open dimensions for anyone,
+/// with small cells suppressed; only the period and the district, street, category, channel and
+/// type filters apply.
+pub async fn public_group(
+    State(st): State<AppState>,
+    Query(mut q): Query<AnalyticsQuery>,
+) -> ApiResult<Json<OpenDataView>> {
+    let by = dims(q.by.as_deref())?;
+    if let Some(d) = by.iter().find(|d| !OPEN_DATA_DIMS.contains(d)) {
+        return Err(ApiError::invalid(
+            "by",
+            format!(
+                "'{}' is not an open-data dimension; use one of {}",
+                d.as_str(),
+                OPEN_DATA_DIMS
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("“{}”不属于开放数据维度", d.label_zh()),
+        ));
+    }
+    q.unit = None;
+    q.unit_kind = None;
+    let anonymous = Actor {
+        user: String::new(),
+        role: jiesu_domain::Role::Agent,
+        unit: None,
+    };
+    let a = asked(&st, &anonymous, &q)?;
+    run(st, move |st, facts| {
+        let engine = Engine::new(facts, &st.categories);
+        let g = engine.group(&by, &a.filter).map_err(query_error)?;
+        let rows = g
+            .rows
+            .iter()
+            .filter(|r| r.key.iter().all(|k| !k.is_empty()))
+            .map(|r| {
+                let small = r.measures.count < OPEN_DATA_MIN_CELL;
+                let base_small = r.measures.valid_callbacks < OPEN_DATA_MIN_CELL;
+                OpenDataRow {
+                    keys: by
+                        .iter()
+                        .zip(&r.key)
+                        .map(|(d, c)| label(st, &engine, *d, c))
+                        .collect(),
+                    count: (!small).then_some(r.measures.count),
+                    suppressed: small,
+                    resolution_rate: (!small && !base_small)
+                        .then(|| r.measures.resolution_rate())
+                        .flatten(),
+                    satisfaction_rate: (!small && !base_small)
+                        .then(|| r.measures.satisfaction_rate())
+                        .flatten(),
+                }
+            })
+            .collect();
+        Ok(Json(OpenDataView {
+            counted: counted(&a, g.total.count / 10 * 10, g.months),
+            by: by.iter().map(|d| d.as_str().to_string()).collect(),
+            rows,
+            min_cell: OPEN_DATA_MIN_CELL,
+        }))
+    })
+    .await
 }

@@ -44,5 +44,19 @@ pub async fn inbox(
             v
         })
         .collect();
-    Ok(axum::Json(json!({"items": items})))
+    // the newest reports (日通报 / 周汇总 / 月分析) for those who may read them (a unit manager)
+    let reports: Vec<Value> = if jiesu_domain::capability::Capability::Analytics
+        .granted_to(actor.role)
+    {
+        let s2 = st.clone();
+        tokio::task::spawn_blocking(move || s2.store.list_reports(None, 0, 5))
+            .await??
+            .0
+            .into_iter()
+            .map(|r| serde_json::to_value(crate::reports::ReportItem::from(r)).unwrap_or_default())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(axum::Json(json!({"items": items, "reports": reports})))
 }

@@ -28,6 +28,7 @@ mod openapi;
 pub(crate) mod overview;
 pub(crate) mod paging;
 mod reference;
+pub mod reports;
 pub(crate) mod route_table;
 mod routing;
 mod scheduler_task;
@@ -253,6 +254,14 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/analytics/durations", analytics::durations, doc("数据分析: handling time (median and p90 hours from dispatch to sign, respond, finish) grouped by one dimension (by=unit_kind by default)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::DurationsView>())
         .get("/api/v1/analytics/ledger", analytics::ledger, doc("城市问题台账: recurring problems by street × category with the volume, the previous period of the same length, the change and what is still open (top, 50 by default)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::LedgerView>())
         .get("/api/v1/analytics/tickets", analytics::tickets, doc("数据分析: the tickets behind a figure (the same filters): their exact number and the newest 200 ids").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::TicketsBehind>())
+        .get("/api/v1/public/analytics/group", analytics::public_group, doc("开放数据: request counts by one or two open dimensions (year, month, month_of_year, channel, type, category_l1, category_l2, domain, district, street) with the period and place/category/channel/type filters; cells under 10 requests and rates over fewer than 10 callbacks are withheld (public)").query::<analytics::AnalyticsQuery>().public().returns::<analytics::OpenDataView>())
+        .get("/api/v1/analytics/reports", reports::list, doc("数据报告: stored 日通报 / 周汇总 / 月分析 (kind=daily|weekly|monthly, page, page_size 1–500, 20 by default), newest period first, with their HTML and xlsx links").query::<reports::ReportQuery>().cap(Cap::Analytics).returns::<reports::ReportPage>())
+        .post("/api/v1/analytics/reports", reports::create, doc("数据报告: compute and store the report of a period now ({kind, period?}: the last complete period when left out); a period already stored is computed again under the same id").cap(Cap::Analytics).success(&[201]).body::<reports::GenerateBody>().returns::<reports::ReportItem>())
+        .get("/api/v1/analytics/reports/{id}", reports::get_one, doc("数据报告: one report's figures").cap(Cap::Analytics))
+        .get("/api/v1/analytics/reports/{id}/html", reports::html, doc("数据报告: one report as printable HTML (charts as SVG)").cap(Cap::Analytics).media("text/html"))
+        .get("/api/v1/analytics/reports/{id}/xlsx", reports::xlsx, doc("数据报告: one report's tables as an Excel workbook").cap(Cap::Analytics).media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        .get("/api/v1/analytics/report-templates/{kind}", reports::get_template, doc("数据报告: the template in force for a kind (daily, weekly, monthly): title, sections in order, list lengths").cap(Cap::Analytics).param("kind", "string", "daily, weekly or monthly"))
+        .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)").cap(Cap::Overview))
         .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").query::<tickets::TrackQuery>().public())
         .get("/api/v1/track/{number}/proof", transparency::track_proof, doc("透明度: the citizen's events (by number and tracking code, with the tracking route's failure limits) with their leaf hashes and inclusion proofs in the latest signed checkpoint; internal events by hash only; events newer than it are not yet in a checkpoint (public)").query::<transparency::ProofQuery>().public().returns::<transparency::TimelineProof>())

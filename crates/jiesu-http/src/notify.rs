@@ -144,6 +144,39 @@ async fn post(url: &str, body: Vec<u8>, sig: &str, id: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// Delivers the reports stored after the report cursor to the webhooks (subscribers such as a
+/// leaders' office or a unit's system): `{"kind": "report", "report_id", "report_kind", "period",
+/// "title_zh", "title_en", "html", "xlsx"}`, event id `report-<id>`; returns how many.
+pub async fn report_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
+    if cfg.webhooks.is_empty() {
+        return Ok(0);
+    }
+    let s2 = st.clone();
+    let cursor: i64 = tokio::task::spawn_blocking(move || s2.store.meta("report_cursor"))
+        .await??
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let s2 = st.clone();
+    let batch = tokio::task::spawn_blocking(move || s2.store.reports_after(cursor, 100)).await??;
+    for r in &batch {
+        let item = crate::reports::ReportItem::from(r.clone());
+        let body = json!({
+            "kind": "report", "report_id": r.id, "report_kind": r.kind, "period": r.period,
+            "title_zh": r.title_zh, "title_en": r.title_en, "html": item.html, "xlsx": item.xlsx,
+            "generated_at": r.generated_at,
+        });
+        let bytes = serde_json::to_vec(&body)?;
+        let sig = signature(&cfg.secret, &bytes);
+        for url in &cfg.webhooks {
+            post(url, bytes.clone(), &sig, &format!("report-{}", r.id)).await?;
+        }
+        let (s2, id) = (st.clone(), r.id);
+        tokio::task::spawn_blocking(move || s2.store.set_meta("report_cursor", &id.to_string()))
+            .await??;
+    }
+    Ok(batch.len())
+}
+
 /// One outbox pass: delivers events after the cursor; returns how many were delivered.
 pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
     let s2 = st.clone();
@@ -218,6 +251,9 @@ pub fn spawn(st: AppState, cfg: NotifyConfig, every: Duration) {
                 Ok(n) if n > 0 => tracing::debug!("notifications: {n} events"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!("notification delivery failed (will retry): {e}"),
+            }
+            if let Err(e) = report_pass(&st, &cfg).await {
+                tracing::warn!("report delivery failed (will retry): {e}");
             }
             tokio::time::sleep(every).await;
         }

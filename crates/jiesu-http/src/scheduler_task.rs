@@ -163,6 +163,14 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
             {
                 tracing::warn!("checkpoint pass failed: {e}");
             }
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || crate::reports::report_pass(&s2, s2.now()))
+                .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("reports: {n} generated"),
+                Ok(Err(e)) => tracing::warn!("report pass failed: {}", e.detail),
+                _ => {}
+            }
             tokio::time::sleep(every).await;
         }
     });

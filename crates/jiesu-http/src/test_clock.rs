@@ -45,14 +45,15 @@ pub async fn advance(
     }
     offset.fetch_add(b.advance_seconds, Ordering::SeqCst);
     // what the clock's move makes due happens now, not at the next 30-second tick: the
-    // scheduler's reminders, the retention pass and the day's checkpoint (a test crossing
+    // scheduler's reminders, the retention pass, the day's checkpoint and the reports due (a test crossing
     // midnight or a retention period reads the result at once, without sleeping)
     let s2 = st.clone();
-    tokio::task::spawn_blocking(move || -> jiesu_store::Result<()> {
+    tokio::task::spawn_blocking(move || -> crate::error::ApiResult<()> {
         let now = s2.now();
         crate::scheduler_task::scheduler_pass(&s2, now)?;
         crate::scheduler_task::retention_pass(&s2, now)?;
         crate::scheduler_task::checkpoint_pass(&s2, now)?;
+        crate::reports::report_pass(&s2, now)?;
         Ok(())
     })
     .await??;

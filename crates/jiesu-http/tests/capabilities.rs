@@ -143,6 +143,13 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
         KbReview => ("POST", "/api/v1/kb/articles/no-such/approve", None, false),
         KbStats => ("GET", "/api/v1/kb/stats", None, true),
         PhoneSearch => ("GET", "/api/v1/tickets?phone=13900001111", None, true),
+        Analytics => ("GET", "/api/v1/analytics/dimensions", None, true),
+        ReportTemplates => (
+            "PUT",
+            "/api/v1/analytics/report-templates/no-such-kind",
+            Some(json!({})),
+            false,
+        ),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

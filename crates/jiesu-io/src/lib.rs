@@ -4,8 +4,8 @@
 //!
 //! - [`xlsx`] — any CSV table as an Excel worksheet, and an uploaded workbook back as CSV (row N
 //!   of the sheet = line N, so import reports name spreadsheet rows).
-//! - [`parquet`](mod@parquet) — typed, nullable columns written as a Parquet file, row group by row
-//!   group (the ticket-fact export, and the file DuckDB reads in the scoring benchmark).
+//! - [`parquet`] — typed, nullable columns written as a Parquet file, row group by row group
+//!   (the ticket-fact export, and the file DuckDB reads in the scoring benchmark).
 
 pub mod parquet;
 pub mod xlsx;

@@ -39,6 +39,9 @@ pub const ROW_GROUP_ROWS: usize = 1 << 20;
 /// size.
 const BATCH_ROWS: usize = 64 * 1024;
 
+/// One column chunk encoded in a buffer of its own, with the metadata its writer closed with.
+type EncodedChunk = (Bytes, ColumnCloseResult);
+
 /// A column's type, as fixed by a writer's schema (the variants of [`ColumnData`] without data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnKind {
@@ -250,7 +253,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             schema: schema.iter().map(|(n, k)| (n.to_string(), *k)).collect(),
             leaves,
             props,
-            threads: std::env::var("PQ_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(cores).min(schema.len()),
+            threads: cores.min(schema.len()),
         })
     }
 
@@ -318,7 +321,7 @@ impl<W: Write + Send> ParquetWriter<W> {
         &self,
         columns: &[Column],
         rows: Range<usize>,
-    ) -> Result<Vec<(Bytes, ColumnCloseResult)>, FormatError> {
+    ) -> Result<Vec<EncodedChunk>, FormatError> {
         // Borrow the parts the threads need, not `self`: the file's writer need not be `Sync`.
         let (leaves, props) = (&self.leaves, &self.props);
         let one = |i: usize| {
@@ -333,27 +336,26 @@ impl<W: Write + Send> ParquetWriter<W> {
             return (0..columns.len()).map(one).collect();
         }
         let next = AtomicUsize::new(0);
-        let mut done: Vec<(usize, Result<(Bytes, ColumnCloseResult), FormatError>)> =
-            std::thread::scope(|s| {
-                let workers: Vec<_> = (0..self.threads)
-                    .map(|_| {
-                        s.spawn(|| {
-                            let mut mine = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, Ordering::Relaxed);
-                                if i >= columns.len() {
-                                    return mine;
-                                }
-                                mine.push((i, one(i)));
+        let mut done: Vec<(usize, Result<EncodedChunk, FormatError>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..self.threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= columns.len() {
+                                return mine;
                             }
-                        })
+                            mine.push((i, one(i)));
+                        }
                     })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            });
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
         done.sort_unstable_by_key(|(i, _)| *i);
         done.into_iter().map(|(_, chunk)| chunk).collect()
     }
@@ -361,13 +363,14 @@ impl<W: Write + Send> ParquetWriter<W> {
 
 /// Writes `columns` as a whole Parquet file on `w`, in row groups of at most [`ROW_GROUP_ROWS`]
 /// rows, and hands back the writer. The schema is the columns' names and kinds, in their order.
+/// Columns of different lengths are refused, naming the column, before anything is written.
 pub fn write_parquet<W: Write + Send>(w: W, columns: &[Column]) -> Result<W, ParquetError> {
+    let rows = same_length(columns)?;
     let schema: Vec<(&str, ColumnKind)> = columns
         .iter()
         .map(|c| (c.name.as_str(), c.data.kind()))
         .collect();
     let mut writer = ParquetWriter::new(w, &schema)?;
-    let rows = writer.check(columns)?;
     for start in (0..rows).step_by(ROW_GROUP_ROWS) {
         writer.write_rows(columns, start..rows.min(start + ROW_GROUP_ROWS))?;
     }
@@ -401,7 +404,7 @@ fn encode_column(
     props: WriterPropertiesPtr,
     data: &ColumnData,
     rows: Range<usize>,
-) -> Result<(Bytes, ColumnCloseResult), FormatError> {
+) -> Result<EncodedChunk, FormatError> {
     let mut sink = TrackedWrite::new(Vec::new());
     let mut writer = get_column_writer(leaf, props, Box::new(SerializedPageWriter::new(&mut sink)));
     let mut levels = Vec::with_capacity(rows.len().min(BATCH_ROWS));

@@ -43,6 +43,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+pub mod reports;
 mod reviews;
 mod sqlite;
 mod stats;
@@ -64,6 +65,7 @@ pub use personal::PersonalDataStore;
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
+pub use reports::{NewReport, ReportRow, ReportStore};
 pub use reviews::ReviewStore;
 pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
@@ -129,6 +131,7 @@ pub trait Store:
     + PersonalDataStore
     + LedgerStore
     + AnalyticsStore
+    + ReportStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -171,6 +174,7 @@ impl<T> Store for T where
         + PersonalDataStore
         + LedgerStore
         + AnalyticsStore
+        + ReportStore
 {
 }
 
@@ -179,6 +183,6 @@ pub mod prelude {
     pub use crate::{
         AgentSessionStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore, KbStore,
         LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore, ReferenceStore,
-        ReviewStore, StatsStore, Store, TicketStore, UserStore,
+        ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }

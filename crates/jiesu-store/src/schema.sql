@@ -102,3 +102,13 @@ CREATE TABLE IF NOT EXISTS log_nodes (
 -- with the city's Ed25519 key (the key file is never in the database).
 CREATE TABLE IF NOT EXISTS checkpoints (
   tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL);
+-- Reports of the data platform (日通报 / 周汇总 / 月分析): one row per kind and period, the
+-- computed figures as JSON (rendered to HTML or xlsx when downloaded); regenerating a period
+-- replaces its row and keeps its id.
+CREATE TABLE IF NOT EXISTS reports (
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, period_from TEXT NOT NULL,
+  period_to TEXT NOT NULL, generated_at TEXT NOT NULL, title_zh TEXT NOT NULL,
+  title_en TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (kind, period));
+-- Report templates a city edits (one per kind; the shipped default when absent).
+CREATE TABLE IF NOT EXISTS report_templates (
+  kind TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);

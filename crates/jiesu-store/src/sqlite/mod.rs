@@ -18,6 +18,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+mod reports;
 mod reviews;
 mod stats;
 mod tickets;
