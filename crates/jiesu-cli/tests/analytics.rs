@@ -414,3 +414,53 @@ fn facts_export_and_the_hotline_report_from_the_command_line() {
     ]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_city_loads_its_own_street_boundaries_and_a_foreign_code_is_refused_whole() {
+    let s = server_at_clock(USERS);
+    let (sup, admin) = (login(&s, "sup1"), login(&s, "admin1"));
+    let (st, _) = get(&s, &sup, "/api/v1/analytics/geojson");
+    assert_eq!(st, 404, "no boundaries loaded yet");
+    let square = json!({"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.5, 39.9], [116.5, 40.0], [116.4, 39.9]]]});
+    let good = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "110105001", "name": "建外街道"}, "geometry": square},
+        {"type": "Feature", "properties": {"code": "110105"}, "geometry": square}]});
+    let bad = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "110105001"}, "geometry": square},
+        {"type": "Feature", "properties": {"code": "990000"}, "geometry": square}]});
+    let (st, _, v) = call(
+        &s,
+        "PUT",
+        "/api/v1/analytics/geojson",
+        Some(&admin),
+        Some(&bad.to_string()),
+    );
+    assert_eq!(st, 422, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("features[1]"), "{v}");
+    let (st, _) = get(&s, &sup, "/api/v1/analytics/geojson");
+    assert_eq!(st, 404, "nothing of the refused file was stored");
+    // only an admin loads boundaries
+    let (st, _, _) = call(
+        &s,
+        "PUT",
+        "/api/v1/analytics/geojson",
+        Some(&sup),
+        Some(&good.to_string()),
+    );
+    assert_eq!(st, 403);
+    let (st, _, v) = call(
+        &s,
+        "PUT",
+        "/api/v1/analytics/geojson",
+        Some(&admin),
+        Some(&good.to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["streets"].as_u64(), v["districts"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (st, g) = get(&s, &sup, "/api/v1/analytics/geojson");
+    assert_eq!(st, 200);
+    assert_eq!(g, good);
+}

@@ -1060,3 +1060,105 @@ pub async fn public_group(
     })
     .await
 }
+
+/// The meta key of the city's own boundaries (GeoJSON), loaded by an admin.
+const GEOJSON_KEY: &str = "analytics_geojson";
+
+/// What `PUT /analytics/geojson` stored.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GeoJsonLoaded {
+    /// Features kept.
+    pub features: usize,
+    /// How many are districts and how many streets/towns.
+    pub districts: usize,
+    /// Streets/towns.
+    pub streets: usize,
+}
+
+/// Checks a GeoJSON FeatureCollection of the city's districts or streets: every feature a
+/// (Multi)Polygon whose `properties.code` is a district or street code of the city. Answers the
+/// counts, or the first problems, each naming the feature.
+pub fn check_geojson(st: &AppState, v: &serde_json::Value) -> Result<GeoJsonLoaded, Vec<String>> {
+    use jiesu_domain::org::UnitKind;
+    let mut bad = Vec::new();
+    if v["type"] != "FeatureCollection" {
+        return Err(vec![
+            "the document is not a GeoJSON FeatureCollection (type)".into(),
+        ]);
+    }
+    let Some(features) = v["features"].as_array().filter(|f| !f.is_empty()) else {
+        return Err(vec!["the FeatureCollection has no features".into()]);
+    };
+    let (mut districts, mut streets) = (0, 0);
+    for (i, f) in features.iter().enumerate() {
+        let geom = f["geometry"]["type"].as_str().unwrap_or("");
+        if !matches!(geom, "Polygon" | "MultiPolygon") {
+            bad.push(format!(
+                "features[{i}].geometry: a Polygon or MultiPolygon is needed, not '{geom}'"
+            ));
+        }
+        let code = f["properties"]["code"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| f["properties"]["code"].as_u64().map(|c| c.to_string()));
+        match code.as_deref().and_then(|c| st.org.get(c)) {
+            Some(u) if u.kind == UnitKind::District => districts += 1,
+            Some(u) if u.kind == UnitKind::StreetTown => streets += 1,
+            _ => bad.push(format!(
+                "features[{i}].properties.code: '{}' is not a district or street code of this city",
+                code.unwrap_or_default()
+            )),
+        }
+        if bad.len() >= 10 {
+            break;
+        }
+    }
+    if bad.is_empty() {
+        Ok(GeoJsonLoaded {
+            features: features.len(),
+            districts,
+            streets,
+        })
+    } else {
+        Err(bad)
+    }
+}
+
+/// `PUT /api/v1/analytics/geojson` — the city's own district or street boundaries, so the
+/// dashboard's map shows them; refused whole (422 naming the features) if any feature lacks a
+/// polygon or a code of the city.
+pub async fn put_geojson(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    body: crate::json::Json<serde_json::Value>,
+) -> ApiResult<Json<GeoJsonLoaded>> {
+    crate::auth::require(&actor, Capability::ReferenceManage)?;
+    let v = body.0;
+    let loaded = check_geojson(&st, &v).map_err(|problems| {
+        ApiError::invalid(
+            "features",
+            format!("the GeoJSON is refused: {}", problems.join("; ")),
+            format!("边界数据未保存：{}", problems.join("；")),
+        )
+    })?;
+    let s2 = st.clone();
+    let text = v.to_string();
+    tokio::task::spawn_blocking(move || s2.store.set_meta(GEOJSON_KEY, &text)).await??;
+    Ok(Json(loaded))
+}
+
+/// `GET /api/v1/analytics/geojson` — the city's boundaries as loaded (404 when none: the
+/// dashboard then draws its district grid).
+pub async fn get_geojson(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    crate::auth::require(&actor, Capability::Analytics)?;
+    let s2 = st.clone();
+    let text = tokio::task::spawn_blocking(move || s2.store.meta(GEOJSON_KEY))
+        .await??
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(serde_json::from_str(&text).map_err(|e| {
+        ApiError::internal(format!("stored GeoJSON: {e}"))
+    })?))
+}
