@@ -43,3 +43,54 @@ export async function rateBars(el: HTMLElement, categories: string[], series: Ra
     chart.dispose();
   };
 }
+
+// ---- any chart (the dashboard) -------------------------------------------------------------------
+
+/** The charts on the page now, so printing can size them to the paper and back. */
+const live = new Set<{ resize: (o?: { width?: number | 'auto' }) => void }>();
+let printHooked = false;
+
+/** The width of a chart on paper (A4 portrait with the print margins, at 96 px per inch). */
+const PRINT_WIDTH = 640;
+
+function hookPrint(): void {
+  if (printHooked) return;
+  printHooked = true;
+  window.addEventListener('beforeprint', () => live.forEach((c) => c.resize({ width: PRINT_WIDTH })));
+  window.addEventListener('afterprint', () => live.forEach((c) => c.resize({ width: 'auto' })));
+}
+
+/** A data item's own fields (a `drill` link) as ECharts hands them to a click. */
+export interface ChartClick {
+  seriesIndex?: number;
+  dataIndex: number;
+  componentType?: string;
+  data?: unknown;
+  name?: string;
+}
+
+/**
+ * Draws `option` into `el` with the lazily loaded ECharts (SVG renderer), follows window resizes and
+ * printing, and calls `onClick` for a click on a data item. Returns the disposer.
+ */
+export async function mountChart(el: HTMLElement, option: Record<string, unknown>, onClick?: (p: ChartClick) => void): Promise<() => void> {
+  const { init } = await import('./echarts-lite');
+  hookPrint();
+  const chart = init(el, undefined, { renderer: 'svg' });
+  chart.setOption({ animation: false, textStyle: { fontFamily: getComputedStyle(document.body).fontFamily }, ...option });
+  if (onClick) chart.on('click', (p) => onClick(p as unknown as ChartClick));
+  const onResize = () => chart.resize();
+  window.addEventListener('resize', onResize);
+  live.add(chart);
+  return () => {
+    live.delete(chart);
+    window.removeEventListener('resize', onResize);
+    chart.dispose();
+  };
+}
+
+/** Registers a GeoJSON FeatureCollection as the map `name` (for a `map` series). */
+export async function registerGeo(name: string, geojson: unknown): Promise<void> {
+  const { registerMap } = await import('./echarts-lite');
+  registerMap(name, geojson as Parameters<typeof registerMap>[1]);
+}

@@ -17,6 +17,7 @@ import { callbacksPage } from './pages/callbacks';
 import { ratePage } from './pages/rate';
 import { homePage } from './pages/home';
 import { overviewPage } from './pages/overview';
+import { dashboardPage } from './pages/dashboard';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
 import { submitPage } from './pages/submit';
@@ -47,6 +48,7 @@ const ROUTES: Record<string, RouteDef> = {
   rate: { page: ratePage, access: 'public', title: 'rate_title' },
   intake: { page: intakePage, access: 'intake', title: 'intake_title' },
   overview: { page: overviewPage, access: 'overview', title: 'ov_title', wide: true },
+  dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'tickets-read', title: 'tickets_title', wide: true },
@@ -66,6 +68,7 @@ function allowed(def: RouteDef): boolean {
 function navFor(role: string): { key: Key; path: string }[] {
   const items: { key: Key; path: string }[] = [];
   if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
+  if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });
@@ -239,7 +242,7 @@ async function render(): Promise<void> {
       navigate(`/login?next=${encodeURIComponent(route.path + (route.query.toString() ? `?${route.query}` : ''))}`, true);
       return;
     }
-    mount(main, errorBlock(t('forbidden_page')));
+    mount(main, h('div', { 'data-testid': 'forbidden' }, errorBlock(t('forbidden_page'))));
     return;
   }
   const ctx: PageCtx = {

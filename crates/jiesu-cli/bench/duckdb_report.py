@@ -53,17 +53,17 @@ def compute():
              count(*) FILTER (WHERE answered_directly) AS direct
       FROM f GROUP BY ALL""")
     top20 = q("""
-      SELECT category_l1, sum(n) AS n, sum(direct) AS d FROM c2 WHERE category_l1 IS NOT NULL
-      GROUP BY 1 ORDER BY n DESC, category_l1 LIMIT 20""")
+      SELECT category_l1, sum(n) AS cnt, sum(direct) AS d FROM c2 WHERE category_l1 IS NOT NULL
+      GROUP BY 1 ORDER BY cnt DESC, category_l1 LIMIT 20""")
     top10 = [r[0] for r in top20[:10]]
     in10 = ", ".join("'" + c.replace("'", "''") + "'" for c in top10) or "NULL"
     monthly = q(f"""
       SELECT category_l1, created_month, sum(n) FROM c2 WHERE category_l1 IN ({in10}) GROUP BY ALL""")
     subs = q(f"""
-      SELECT category_l1, category_l2, sum(n) AS n FROM c2
-      WHERE category_l1 IN ({in10}) AND category_l2 IS NOT NULL GROUP BY ALL
-      QUALIFY row_number() OVER (PARTITION BY category_l1 ORDER BY n DESC, category_l2) <= 5
-      ORDER BY category_l1, n DESC, category_l2""")
+      SELECT category_l1, category_l2, sum(n) AS cnt FROM c2
+      WHERE category_l1 IN ({in10}) AND category_l2 IS NOT NULL GROUP BY category_l1, category_l2
+      QUALIFY row_number() OVER (PARTITION BY category_l1 ORDER BY cnt DESC, category_l2) <= 5
+      ORDER BY category_l1, cnt DESC, category_l2""")
 
     # 三 承办情况: dispatched tickets by lead unit, by district × unit kind, by district × level-1 × year
     con.execute("""
@@ -81,29 +81,29 @@ def compute():
     top_se = top_of("state_enterprise", 10)
     districts = q(f"""
       SELECT district,
-        sum(n) AS n,
+        sum(n) AS cnt,
         coalesce(sum(n) FILTER (WHERE unit_kind IN ('district', 'district_department')), 0) AS dd,
         coalesce(sum(n) FILTER (WHERE unit_kind IN ('street_town', 'community')), 0) AS st
       FROM (SELECT district, unit_kind, count(*) AS n FROM f
             WHERE dispatched AND district IS NOT NULL AND unit_kind IN {LOCAL} GROUP BY ALL)
-      GROUP BY 1 ORDER BY n DESC, district""")
+      GROUP BY 1 ORDER BY cnt DESC, district""")
     con.execute("""
       CREATE TEMP TABLE dc AS
       SELECT district, category_l1, year(created_date) AS y, count(*) AS n
       FROM f WHERE dispatched AND district IS NOT NULL AND category_l1 IS NOT NULL GROUP BY ALL""")
     dtop = q("""
-      SELECT district, category_l1, sum(n) AS n FROM dc GROUP BY ALL
-      QUALIFY row_number() OVER (PARTITION BY district ORDER BY n DESC, category_l1) <= 5
-      ORDER BY district, n DESC, category_l1""")
+      SELECT district, category_l1, sum(n) AS cnt FROM dc GROUP BY district, category_l1
+      QUALIFY row_number() OVER (PARTITION BY district ORDER BY cnt DESC, category_l1) <= 5
+      ORDER BY district, cnt DESC, category_l1""")
     trend = []
     if Y0 != YL:
         trend = q(f"""
           WITH a AS (SELECT district, category_l1 AS c,
                             sum(n)::DOUBLE / (sum(sum(n)) OVER (PARTITION BY district))::DOUBLE AS s
-                     FROM dc WHERE y = {Y0} GROUP BY ALL),
+                     FROM dc WHERE y = {Y0} GROUP BY district, category_l1),
                b AS (SELECT district, category_l1 AS c,
                             sum(n)::DOUBLE / (sum(sum(n)) OVER (PARTITION BY district))::DOUBLE AS s
-                     FROM dc WHERE y = {YL} GROUP BY ALL),
+                     FROM dc WHERE y = {YL} GROUP BY district, category_l1),
                d AS (SELECT coalesce(a.district, b.district) AS district, coalesce(a.c, b.c) AS c,
                             coalesce(b.s, 0.0) - coalesce(a.s, 0.0) AS delta
                      FROM a FULL JOIN b ON a.district = b.district AND a.c = b.c),

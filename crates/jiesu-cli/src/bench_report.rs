@@ -28,7 +28,6 @@ use jiesu_analytics::report::{hotline_report, HotlineReport, Named, ReportContex
 use jiesu_analytics::synth::{
     synthesize, SynthLead, SynthLeaf, SynthOptions, SynthProfile, SynthUnit, SynthYear,
 };
-use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::UnitKind;
 use jiesu_io::{Column, ColumnData, ColumnKind, ParquetWriter};
 use jiesu_refdata::LeadTarget;
@@ -886,6 +885,7 @@ fn duckdb_python(python: &str) -> Result<PathBuf> {
 mod tests {
     use super::*;
     use jiesu_analytics::export::{month_columns, Values};
+    use jiesu_domain::category::CategoryTree;
 
     fn small() -> (TicketFacts, CategoryTree) {
         let tree = jiesu_refdata::category_tree();

@@ -290,6 +290,15 @@ fn the_daily_bulletin_comes_due_after_the_city_midnight_and_downloads_as_html_an
     assert_eq!(st, 200);
     assert!(ct.starts_with("text/html"), "{ct}");
     assert!(html.as_str().unwrap().contains("日通报"));
+    let resp = ureq::get(&format!("{}/api/v1/analytics/reports/{id}/html", s.base))
+        .set("Authorization", &format!("Bearer {sup}"))
+        .call()
+        .unwrap();
+    let csp = resp.header("content-security-policy").unwrap_or("");
+    assert!(
+        csp.contains("style-src 'unsafe-inline'") && csp.contains("default-src 'none'") && !csp.contains("script"),
+        "the report may style itself and run nothing: {csp}"
+    );
     let resp = ureq::get(&format!("{}/api/v1/analytics/reports/{id}/xlsx", s.base))
         .set("Authorization", &format!("Bearer {sup}"))
         .call()

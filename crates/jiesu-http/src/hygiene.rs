@@ -17,6 +17,11 @@ use axum::response::{IntoResponse, Response};
 /// code sets styles through the CSSOM. A style attribute cannot run script.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of a printable document the server renders itself (a report's HTML): no script,
+/// no fetch, nothing from anywhere, only its own inline `<style>` and `data:` images. A handler
+/// sets it on its answer; [`secure`] keeps it instead of [`CSP`].
+pub const DOCUMENT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The largest plain-text error body that is carried into a problem's `detail`.
 const MAX_DETAIL: usize = 4096;
 
@@ -35,10 +40,15 @@ pub async fn hygiene(req: Request, next: Next) -> Response {
 /// (also used by the connection loop for the answers it gives before the router: 414, 431, 429).
 pub fn secure(res: &mut Response, api: bool) {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    let document = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes() == DOCUMENT_CSP.as_bytes());
+    if !document {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

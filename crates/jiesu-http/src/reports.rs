@@ -265,7 +265,11 @@ pub async fn html(
     let s2 = st.clone();
     let (_, b) = tokio::task::spawn_blocking(move || load(&s2, &id)).await??;
     Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // the report styles itself with one inline <style> and runs no script
+            (header::CONTENT_SECURITY_POLICY, crate::hygiene::DOCUMENT_CSP),
+        ],
         bulletin_html(&b),
     ))
 }

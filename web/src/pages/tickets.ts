@@ -130,11 +130,14 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   const page = Number(q.get('page') ?? '1') || 1;
   // a unit filter comes from links (the supervision board); it is shown as a removable chip
   let unit = q.get('unit') ?? '';
+  // a street filter comes from the dashboard's links (its ledger, its street heat grid)
+  let street = q.get('street') ?? '';
   const apply = (p = 1) => {
     phoneQuery = canPhone ? phone.value.trim() : '';
     navigate(
       href('/tickets', {
         unit,
+        street,
         status: status.value,
         category: cat.value(),
         district: district.value,
@@ -148,7 +151,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     );
   };
   const narrow = window.matchMedia('(max-width: 720px)').matches;
-  const active = ['unit', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length + (phoneQuery ? 1 : 0);
+  const active = ['unit', 'street', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length + (phoneQuery ? 1 : 0);
   const unitChip = unit
     ? h(
         'div',
@@ -166,6 +169,31 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
         }),
       )
     : null;
+  const streetChip = street
+    ? h(
+        'div',
+        { class: 'filter-chip', 'data-testid': 'street-filter', 'data-street': street },
+        h('span', { class: 'muted' }, `${t('filter_street')}：`),
+        h('strong', { class: 'street-filter-name' }, unitName(street)),
+        h('span', { class: 'muted small mono' }, ` ${street}`),
+        button('×', {
+          class: 'btn ghost small',
+          'aria-label': t('filter_street_clear'),
+          onclick: () => {
+            street = '';
+            apply(1);
+          },
+        }),
+      )
+    : null;
+  if (street && unitName(street) === street) {
+    void loadUnits({ parent: street.slice(0, 6) })
+      .then(() => {
+        const n = streetChip?.querySelector('.street-filter-name');
+        if (n) n.textContent = unitName(street);
+      })
+      .catch(() => undefined);
+  }
   if (unit && unitName(unit) === unit) {
     // a name for the chip: the dispatchable units list knows every unit a ticket can go to
     void loadDispatchUnits().then(() => {
@@ -178,6 +206,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     { class: 'card filters', 'aria-label': t('search') },
     narrow ? h('button', { type: 'button', class: 'btn ghost small filter-toggle', 'aria-expanded': 'false', onclick: (ev: Event) => toggleFilters(ev.currentTarget as HTMLElement) }, t('filters'), active ? ` (${active})` : '') : null,
     unitChip,
+    streetChip,
     h(
       'div',
       { class: 'filter-grid', hidden: narrow },
@@ -215,6 +244,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     try {
       const res = await api.tickets({
         unit: q.get('unit') ?? undefined,
+        street: q.get('street') ?? undefined,
         status: q.get('status') ?? undefined,
         category: q.get('category') ?? undefined,
         district: q.get('district') ?? undefined,

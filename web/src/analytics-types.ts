@@ -1,0 +1,52 @@
+// The analytics API (`/api/v1/analytics/*`) as the dashboard reads it: the views the server
+// declares in web/openapi.json, taken by route (so a renamed schema does not matter).
+
+import type { operations } from './generated/api-types';
+
+/** The JSON answer (200) of an operation of openapi.json. */
+type Ok<K extends keyof operations> = operations[K] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
+
+/** The filters every analytics route takes (city days `YYYY-MM-DD`, `to` exclusive; one code each). */
+export interface AnalyticsFilter {
+  from?: string;
+  to?: string;
+  district?: string;
+  street?: string;
+  /** A category code at any level. */
+  category?: string;
+  channel?: string;
+  type?: string;
+  unit?: string;
+  unit_kind?: string;
+}
+
+/** `GET /api/v1/analytics/group?by=DIM[,DIM2]&top=N` */
+export type GroupAnswer = Ok<'get_analytics_group'>;
+export type GroupRow = GroupAnswer['rows'][number];
+/** The counts and rates of a group (rates 0–1, null without a base). */
+export type Measures = GroupAnswer['total'];
+/** One key of a grouped row (a day, a district, a category …) with its names. */
+export type DimKey = GroupRow['keys'][number];
+
+/** `GET /api/v1/analytics/series?interval=` */
+export type SeriesAnswer = Ok<'get_analytics_series'>;
+export type SeriesPoint = SeriesAnswer['points'][number];
+export type Interval = 'day' | 'week' | 'month';
+
+/** `GET /api/v1/analytics/durations?by=DIM` */
+export type DurationsAnswer = Ok<'get_analytics_durations'>;
+export type DurationRow = DurationsAnswer['rows'][number];
+
+/** `GET /api/v1/analytics/ledger?top=N` */
+export type LedgerAnswer = Ok<'get_analytics_ledger'>;
+export type LedgerRow = LedgerAnswer['rows'][number];
+
+/** `GET /api/v1/analytics/reports?kind=&page=&page_size=` (日通报 / 周汇总 / 月分析) */
+export type ReportPage = Ok<'get_analytics_reports'>;
+export type ReportItem = ReportPage['items'][number];
+
+/** `GET /api/v1/analytics/geojson`: the city's boundaries, each feature with `properties.code`. */
+export interface GeoJsonCollection {
+  type: 'FeatureCollection';
+  features: { type: 'Feature'; properties: { code?: string | number; name?: string } & Record<string, unknown>; geometry: unknown }[];
+}
