@@ -238,6 +238,99 @@ impl Measures {
     }
 }
 
+/// Histograms from which a group's [`Measures`] follow exactly: rows per flag byte (with the 表扬
+/// bit above it), per status and per callback byte. Adding a row is three increments instead of
+/// fifteen sums, for passes that sum many rows into few groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureHist {
+    flags: Vec<u64>,
+    status: Vec<u64>,
+    callback: Vec<u64>,
+}
+
+impl Default for MeasureHist {
+    fn default() -> Self {
+        MeasureHist {
+            flags: vec![0; 512],
+            status: vec![0; 256],
+            callback: vec![0; 256],
+        }
+    }
+}
+
+impl MeasureHist {
+    /// Counts row `i` of `p`.
+    #[inline]
+    pub fn add_row(&mut self, p: &FactPartition, i: usize) {
+        let praise = usize::from(p.request_type[i] == PRAISE);
+        self.flags[usize::from(p.flags[i]) | praise << 8] += 1;
+        self.status[usize::from(p.status[i])] += 1;
+        self.callback[usize::from(p.callback[i])] += 1;
+    }
+
+    /// Adds another histogram.
+    pub fn merge(&mut self, o: &MeasureHist) {
+        for (a, b) in [
+            (&mut self.flags, &o.flags),
+            (&mut self.status, &o.status),
+            (&mut self.callback, &o.callback),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+
+    /// The sums [`Measures`] would hold for the same rows.
+    pub fn measures(&self) -> Measures {
+        let mut m = Measures::default();
+        for (i, &n) in self.flags.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let f = (i & 0xff) as u8;
+            let on = |bit: u8| if f & bit != 0 { n } else { 0 };
+            m.count += n;
+            m.dispatched += on(flag::DISPATCHED);
+            m.answered_directly += on(flag::ANSWERED_DIRECTLY);
+            m.overdue += on(flag::OVERDUE);
+            m.returned += on(flag::RETURNED);
+            m.reopened += on(flag::REOPENED);
+            m.enterprise += on(flag::ENTERPRISE);
+            m.responded += on(flag::RESPONDED_IN_TIME);
+            if i >> 8 != 0 {
+                m.praise += n;
+            }
+        }
+        for (s, &n) in self.status.iter().enumerate() {
+            // as `add_row`'s shift: the status's bit in OPEN_MASK (shift amounts wrap at 32)
+            if OPEN_MASK & (1u32 << (s & 31)) != 0 {
+                m.open += n;
+            }
+        }
+        for (cb, &n) in self.callback.iter().enumerate() {
+            if cb & 3 == 1 {
+                m.valid_callbacks += n;
+                let r = ((cb >> 2) & 7) as u8;
+                let s = ((cb >> 5) & 7) as u8;
+                if r == RESOLVED {
+                    m.resolved += n;
+                }
+                if r == PARTLY {
+                    m.partly += n;
+                }
+                if s == SATISFIED {
+                    m.satisfied += n;
+                }
+                if s == BASIC {
+                    m.basic += n;
+                }
+            }
+        }
+        m
+    }
+}
+
 const fn wire_pos(i: usize) -> u8 {
     i as u8 + 1
 }
@@ -681,10 +774,27 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if a.is_time() {
-            groups.sort_by(|x, y| x.0.cmp(&y.0));
-        } else {
-            groups.sort_by(|x, y| y.1.count.cmp(&x.1.count).then(x.0.cmp(&y.0)));
+        let mut g = self.grouped(by, groups, months);
+        g.total = total;
+        Ok(g)
+    }
+
+    /// Groups summed elsewhere (keys as numbers, one per dimension of `by`, as [`key_of_row`]
+    /// gives them) answered the way [`Engine::group`] answers: time dimensions sorted by key,
+    /// others by count descending then key, keys turned into codes, `total` the sum of all.
+    pub fn grouped(
+        &self,
+        by: &[Dim],
+        mut groups: Vec<(Vec<u32>, Measures)>,
+        months: usize,
+    ) -> Grouped {
+        let mut total = Measures::default();
+        for (_, ms) in &groups {
+            total.merge(ms);
+        }
+        match by.first() {
+            Some(a) if a.is_time() => groups.sort_by(|x, y| x.0.cmp(&y.0)),
+            _ => groups.sort_by(|x, y| y.1.count.cmp(&x.1.count).then(x.0.cmp(&y.0))),
         }
         let rows = groups
             .into_iter()
@@ -693,12 +803,12 @@ impl<'a> Engine<'a> {
                 measures: ms,
             })
             .collect();
-        Ok(Grouped {
+        Grouped {
             by: by.to_vec(),
             rows,
             total,
             months,
-        })
+        }
     }
 
     /// Handling-time percentiles (hours) of dispatched tickets grouped by one dimension.

@@ -942,10 +942,8 @@ fn pick_unit(
         match district {
             Some(d) if !d.depts.is_empty() => d.depts[d.dept_draw.sample(rng.next())],
             _ => {
-                let (ids, draw) = &plan.pools[usize::from(pos(
-                    &UnitKind::ALL,
-                    &UnitKind::DistrictDepartment,
-                )) - 1];
+                let (ids, draw) = &plan.pools
+                    [usize::from(pos(&UnitKind::ALL, &UnitKind::DistrictDepartment)) - 1];
                 if ids.is_empty() {
                     0
                 } else {
@@ -1211,7 +1209,13 @@ mod tests {
         };
         assert!((year(2021) / year(2019) - 1456.36 / 696.0).abs() < 0.01);
         // November is the busiest month of 2021, February the quietest
-        let month = |m: u32| f.partitions[&LocalMonth { year: 2021, month: m }].len();
+        let month = |m: u32| {
+            f.partitions[&LocalMonth {
+                year: 2021,
+                month: m,
+            }]
+                .len()
+        };
         assert!((1..=12).all(|m| month(11) >= month(m) && month(2) <= month(m)));
 
         let tree = tree();
@@ -1227,7 +1231,10 @@ mod tests {
         assert!((direct - 0.585).abs() < 0.01, "{direct}");
         let res = t.resolution_rate().unwrap();
         let sat = t.satisfaction_rate().unwrap();
-        assert!((res - 0.85).abs() < 0.02 && (sat - 0.90).abs() < 0.02, "{res} {sat}");
+        assert!(
+            (res - 0.85).abs() < 0.02 && (sat - 0.90).abs() < 0.02,
+            "{res} {sat}"
+        );
 
         let mut dispatched = Filter::default();
         dispatched.eq.push((Dim::Dispatched, "true".into()));
@@ -1244,7 +1251,13 @@ mod tests {
         // districts by weight 1 : 3 : 2
         let d = e.group(&[Dim::District], &Filter::default()).unwrap();
         let share = |c: &str| {
-            d.rows.iter().find(|r| r.key[0] == c).unwrap().measures.count as f64 / n
+            d.rows
+                .iter()
+                .find(|r| r.key[0] == c)
+                .unwrap()
+                .measures
+                .count as f64
+                / n
         };
         assert!((share("110105") - 0.5).abs() < 0.01);
         assert!((share("110101") - 1.0 / 6.0).abs() < 0.01);
@@ -1275,8 +1288,14 @@ mod tests {
         let (d2021, _) = e.requesters(&year(2021)).unwrap();
         // about 282 万 and 613 万 at scale 1
         let (w2019, w2021) = (282.0e4 * 0.004, 613.0e4 * 0.004);
-        assert!((d2019 as f64 / w2019 - 1.0).abs() < 0.15, "{d2019} vs {w2019}");
-        assert!((d2021 as f64 / w2021 - 1.0).abs() < 0.15, "{d2021} vs {w2021}");
+        assert!(
+            (d2019 as f64 / w2019 - 1.0).abs() < 0.15,
+            "{d2019} vs {w2019}"
+        );
+        assert!(
+            (d2021 as f64 / w2021 - 1.0).abs() < 0.15,
+            "{d2021} vs {w2021}"
+        );
     }
 
     #[test]
