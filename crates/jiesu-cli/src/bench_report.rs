@@ -28,6 +28,7 @@ use jiesu_analytics::report::{hotline_report, HotlineReport, Named, ReportContex
 use jiesu_analytics::synth::{
     synthesize, SynthLead, SynthLeaf, SynthOptions, SynthProfile, SynthUnit, SynthYear,
 };
+use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::UnitKind;
 use jiesu_io::{Column, ColumnData, ColumnKind, ParquetWriter};
 use jiesu_refdata::LeadTarget;
@@ -273,6 +274,7 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
             heap as f64 / 1e6
         );
     }
+    dashboard_queries(&facts, &tree);
     if !bad.is_empty() {
         for b in bad.iter().take(20) {
             println!("MISMATCH {b}");
@@ -285,6 +287,70 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
     println!("check  : all {checked} figures equal (overview, years, months, top 20 and top 10 categories with sub-categories, unit kinds, districts, streets, city departments, state enterprises)");
     println!("ratio {:.3}", ours_ms / duck_ms);
     Ok(())
+}
+
+/// The queries the dashboard asks on opening (`#/dashboard` with its default period: the last
+/// twelve months and the current one), each run five times through the same `Engine` the HTTP
+/// routes use, one core; prints their median and 95th percentile (goal: p95 ≤ 100 ms).
+fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
+    use jiesu_analytics::query::Filter;
+    let Some(last) = facts.partitions.keys().next_back().copied() else {
+        return;
+    };
+    let mut first = last;
+    for _ in 0..12 {
+        first = LocalMonth {
+            year: if first.month == 1 { first.year - 1 } else { first.year },
+            month: if first.month == 1 { 12 } else { first.month - 1 },
+        };
+    }
+    let period = Filter {
+        from: Some(first.first_day()),
+        to: Some(last.next().first_day()),
+        ..Filter::default()
+    };
+    let span = last.next().first_day() - first.first_day();
+    let previous = Filter {
+        from: Some(first.first_day() - span),
+        to: Some(first.first_day()),
+        ..Filter::default()
+    };
+    let engine = Engine::new(facts, tree);
+    let queries: Vec<(&str, Vec<Dim>, &Filter)> = vec![
+        ("trend by month", vec![Dim::Month], &period),
+        ("channel mix", vec![Dim::Channel], &period),
+        ("type mix", vec![Dim::Type], &period),
+        ("top categories", vec![Dim::CategoryL1], &period),
+        ("districts", vec![Dim::District], &period),
+        ("street × category heat grid", vec![Dim::Street, Dim::CategoryL1], &period),
+        ("seasonality", vec![Dim::MonthOfYear, Dim::CategoryL1], &period),
+        ("三率 by month", vec![Dim::Month], &period),
+        ("ledger", vec![Dim::Street, Dim::CategoryL2], &period),
+        ("ledger, previous period", vec![Dim::Street, Dim::CategoryL2], &previous),
+    ];
+    let mut all = Vec::new();
+    let mut rows = 0;
+    for (_, by, f) in &queries {
+        for _ in 0..5 {
+            let t = Instant::now();
+            let g = engine.group(by, f).expect("the dashboard's queries are valid");
+            all.push(t.elapsed().as_secs_f64() * 1e3);
+            rows = rows.max(g.total.count);
+        }
+    }
+    let t = Instant::now();
+    let _ = engine.durations(Dim::UnitKind, &period);
+    all.push(t.elapsed().as_secs_f64() * 1e3);
+    all.sort_by(f64::total_cmp);
+    let p = |q: f64| all[((q * all.len() as f64).ceil() as usize).clamp(1, all.len()) - 1];
+    println!(
+        "dashboard: {} queries ({} kinds × 5, handling time once) over {} facts of the default 13 months, one core: p50 {:.0} ms, p95 {:.0} ms (goal p95 ≤ 100 ms)",
+        all.len(),
+        queries.len(),
+        rows,
+        p(0.5),
+        p(0.95)
+    );
 }
 
 fn file_mb(p: &Path) -> f64 {
