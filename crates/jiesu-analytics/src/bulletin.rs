@@ -38,6 +38,7 @@
 
 use crate::facts::{LocalMonth, TicketFacts};
 use crate::query::{Dim, Engine, Filter, Grouped, Measures, QueryError};
+use crate::render::{amount, escape, nice_step, text_width, thousands, zh_number};
 use crate::render::{Cell, Sheet};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use jiesu_domain::category::CategoryTree;
@@ -1252,29 +1253,6 @@ pub fn bulletin(
 // Numbers and words (small copies of render.rs's private helpers)
 // ---------------------------------------------------------------------------------------------
 
-/// `12345` → `12,345` (copied from render.rs).
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A count in prose: `9,876件` below ten thousand, `1.2万件` from there on (copied from render.rs).
-fn amount(n: u64, unit: &str) -> String {
-    if n < 10_000 {
-        format!("{}{unit}", thousands(n))
-    } else {
-        let tenths = n / 1_000 + u64::from(n % 1_000 >= 500);
-        format!("{}.{}万{unit}", thousands(tenths / 10), tenths % 10)
-    }
-}
-
 /// `0.9213` → `92.1%`; `—` when not a number (copied from render.rs).
 fn percent(x: f64) -> String {
     if !x.is_finite() {
@@ -1306,34 +1284,6 @@ fn change_zh(what: &str, x: Option<f64>, base_label: &str, base: u64) -> String 
         Some(word) => format!("{what}{word}（{base_label}{}）", amount(base, "件")),
         None => format!("{base_label}无受理，不计{what}"),
     }
-}
-
-/// Chinese numerals for headings: 1 → 一, 12 → 十二 (copied from render.rs).
-fn zh_number(n: usize) -> String {
-    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    let unit = |d: usize| if d == 0 { "" } else { DIGITS[d] };
-    match n {
-        0..=9 => DIGITS[n].to_string(),
-        10..=19 => format!("十{}", unit(n % 10)),
-        20..=99 => format!("{}十{}", DIGITS[n / 10], unit(n % 10)),
-        _ => n.to_string(),
-    }
-}
-
-/// Escapes text for HTML element content and quoted attribute values (copied from render.rs).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn count_cell(n: u64) -> Cell {
@@ -2034,14 +1984,6 @@ struct Bar {
     previous: Option<u64>,
 }
 
-/// Roughly how wide `s` is at `px`: CJK a full em, ASCII about half (as render.rs estimates).
-fn text_width(s: &str, px: f64) -> f64 {
-    s.chars()
-        .map(|c| if c.is_ascii() { 0.6 } else { 1.0 })
-        .sum::<f64>()
-        * px
-}
-
 /// `s` cut with `…` to fit `width` at `px`.
 fn clip(s: &str, width: f64, px: f64) -> String {
     if text_width(s, px) <= width {
@@ -2056,27 +1998,6 @@ fn clip(s: &str, width: f64, px: f64) -> String {
     }
     out.push('…');
     out
-}
-
-/// A round step near `raw`: 1, 2, 2.5 or 5 × 10ⁿ (copied from render.rs).
-fn nice_step(raw: f64) -> f64 {
-    if !raw.is_finite() || raw <= 0.0 {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let norm = raw / magnitude;
-    let nice = if norm <= 1.0 {
-        1.0
-    } else if norm <= 2.0 {
-        2.0
-    } else if norm <= 2.5 {
-        2.5
-    } else if norm <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * magnitude
 }
 
 /// A horizontal bar chart of counts: a row per bar with its label on the left and its count at

@@ -30,7 +30,7 @@ macro_rules! put {
 // ---------------------------------------------------------------------------------------------
 
 /// `12345` → `12,345`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -53,7 +53,7 @@ fn thousands_i64(n: i64) -> String {
 
 /// A count in prose: `9,876件` below ten thousand, `1.2万件` from there on (one decimal, rounded
 /// half up).
-fn amount(n: u64, unit: &str) -> String {
+pub(crate) fn amount(n: u64, unit: &str) -> String {
     if n < 10_000 {
         format!("{}{unit}", thousands(n))
     } else {
@@ -111,7 +111,7 @@ fn period_zh(r: &HotlineReport) -> String {
 }
 
 /// Chinese numerals for headings: 1 → 一, 12 → 十二, 40 → 四十 (digits from 100 on).
-fn zh_number(n: usize) -> String {
+pub(crate) fn zh_number(n: usize) -> String {
     const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     let unit = |d: usize| if d == 0 { "" } else { DIGITS[d] };
     match n {
@@ -150,7 +150,7 @@ fn channel_label(wire: &str) -> String {
 }
 
 /// Escapes text for HTML element content and (quoted) attribute values.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -1420,7 +1420,7 @@ struct Axis {
 }
 
 /// A round step near `raw`: 1, 2, 2.5 or 5 × 10ⁿ.
-fn nice_step(raw: f64) -> f64 {
+pub(crate) fn nice_step(raw: f64) -> f64 {
     if !raw.is_finite() || raw <= 0.0 {
         return 1.0;
     }
@@ -1532,7 +1532,7 @@ impl Frame {
 }
 
 /// Roughly how wide `s` is when set at `px`: CJK characters a full em, the rest about half.
-fn text_width(s: &str, px: f64) -> f64 {
+pub(crate) fn text_width(s: &str, px: f64) -> f64 {
     s.chars()
         .map(|c| if c.is_ascii() { 0.6 } else { 1.0 })
         .sum::<f64>()

@@ -269,28 +269,7 @@ pub fn run_report(cmd: ReportCmd, now: DateTime<Utc>) -> Result<()> {
 
 /// The report's tables as workbook sheets.
 pub fn sheets(r: &jiesu_analytics::report::HotlineReport) -> Vec<jiesu_io::xlsx::Table> {
-    use jiesu_io::xlsx::{Table, TableCell};
-    render::hotline_sheets(r)
-        .into_iter()
-        .map(|s| Table {
-            name: s.name,
-            header: s.header,
-            rows: s
-                .rows
-                .into_iter()
-                .map(|row| {
-                    row.into_iter()
-                        .map(|c| match c {
-                            render::Cell::Text(t) => TableCell::Text(t),
-                            render::Cell::Int(i) => TableCell::Number(i as f64),
-                            render::Cell::Float(x) => TableCell::Number(x),
-                            render::Cell::Percent(x) => TableCell::Percent(x),
-                        })
-                        .collect()
-                })
-                .collect(),
-        })
-        .collect()
+    jiesu_http::reports::tables(render::hotline_sheets(r))
 }
 
 fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<()> {

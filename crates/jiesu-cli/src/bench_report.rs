@@ -300,8 +300,16 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
     let mut first = last;
     for _ in 0..12 {
         first = LocalMonth {
-            year: if first.month == 1 { first.year - 1 } else { first.year },
-            month: if first.month == 1 { 12 } else { first.month - 1 },
+            year: if first.month == 1 {
+                first.year - 1
+            } else {
+                first.year
+            },
+            month: if first.month == 1 {
+                12
+            } else {
+                first.month - 1
+            },
         };
     }
     let period = Filter {
@@ -322,18 +330,32 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
         ("type mix", vec![Dim::Type], &period),
         ("top categories", vec![Dim::CategoryL1], &period),
         ("districts", vec![Dim::District], &period),
-        ("street × category heat grid", vec![Dim::Street, Dim::CategoryL1], &period),
-        ("seasonality", vec![Dim::MonthOfYear, Dim::CategoryL1], &period),
+        (
+            "street × category heat grid",
+            vec![Dim::Street, Dim::CategoryL1],
+            &period,
+        ),
+        (
+            "seasonality",
+            vec![Dim::MonthOfYear, Dim::CategoryL1],
+            &period,
+        ),
         ("三率 by month", vec![Dim::Month], &period),
         ("ledger", vec![Dim::Street, Dim::CategoryL2], &period),
-        ("ledger, previous period", vec![Dim::Street, Dim::CategoryL2], &previous),
+        (
+            "ledger, previous period",
+            vec![Dim::Street, Dim::CategoryL2],
+            &previous,
+        ),
     ];
     let mut all = Vec::new();
     let mut rows = 0;
     for (_, by, f) in &queries {
         for _ in 0..5 {
             let t = Instant::now();
-            let g = engine.group(by, f).expect("the dashboard's queries are valid");
+            let g = engine
+                .group(by, f)
+                .expect("the dashboard's queries are valid");
             all.push(t.elapsed().as_secs_f64() * 1e3);
             rows = rows.max(g.total.count);
         }
@@ -884,78 +906,15 @@ fn diff(path: &str, ours: &Value, theirs: &Value, bad: &mut Vec<String>) -> usiz
 // ---------------------------------------------------------------------------------------------
 // Python with DuckDB
 
-/// The cache directory shared with the other baselines: $JIESU_CACHE_DIR, else
-/// $XDG_CACHE_HOME/jiesu, else ~/.cache/jiesu, else the temporary directory.
-fn cache_dir() -> PathBuf {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-    };
-    var("JIESU_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|p| p.join("jiesu")))
-        .or_else(|| var("HOME").map(|p| p.join(".cache").join("jiesu")))
-        .unwrap_or_else(|| std::env::temp_dir().join("jiesu-cache"))
-}
-
-fn imports_duckdb(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import duckdb"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A Python that imports duckdb: the venv `bench-venv-duckdb` in the cache directory (the one
-/// `jiesu bench score` uses) if it can, else `python` itself, else after `pip install duckdb`
-/// into that venv (created if needed), else after `pip install --user duckdb`.
+/// A Python that imports duckdb: the venv `bench-venv-duckdb` in the cache shared with `jiesu
+/// bench score` (`jiesu_pybaseline`), installed there on first use.
 fn duckdb_python(python: &str) -> Result<PathBuf> {
-    let cache = cache_dir();
-    let venv = cache.join("bench-venv-duckdb");
-    let venv_python = venv.join("bin").join("python");
-    if imports_duckdb(&venv_python) {
-        return Ok(venv_python);
-    }
-    let system = PathBuf::from(python);
-    if imports_duckdb(&system) {
-        return Ok(system);
-    }
-    std::fs::create_dir_all(&cache)
-        .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
-    eprintln!(
-        "installing duckdb for the baseline into {} (benchmark only) …",
-        venv.display()
-    );
-    let mut log = String::new();
-    let mut run = |cmd: &mut Command| -> bool {
-        match cmd.output() {
-            Ok(o) if o.status.success() => true,
-            Ok(o) => {
-                log.push_str(&String::from_utf8_lossy(&o.stderr));
-                false
-            }
-            Err(e) => {
-                log.push_str(&format!("{e}\n"));
-                false
-            }
-        }
-    };
-    if !venv_python.exists() {
-        run(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    }
-    if venv_python.exists()
-        && run(Command::new(&venv_python).args(["-m", "pip", "install", "--quiet", "duckdb"]))
-        && imports_duckdb(&venv_python)
-    {
-        return Ok(venv_python);
-    }
-    if run(Command::new(python).args(["-m", "pip", "install", "--user", "--quiet", "duckdb"]))
-        && imports_duckdb(&system)
-    {
-        return Ok(system);
-    }
-    bail!(
-        "could not install duckdb for the baseline (tried a venv in {} and pip install --user):\n{log}",
-        venv.display()
+    jiesu_pybaseline::python_with(
+        &jiesu_pybaseline::cache_dir(),
+        python,
+        "bench-venv-duckdb",
+        &["duckdb"],
+        &["duckdb"],
     )
 }
 

@@ -296,7 +296,9 @@ fn the_daily_bulletin_comes_due_after_the_city_midnight_and_downloads_as_html_an
         .unwrap();
     let csp = resp.header("content-security-policy").unwrap_or("");
     assert!(
-        csp.contains("style-src 'unsafe-inline'") && csp.contains("default-src 'none'") && !csp.contains("script"),
+        csp.contains("style-src 'unsafe-inline'")
+            && csp.contains("default-src 'none'")
+            && !csp.contains("script"),
         "the report may style itself and run nothing: {csp}"
     );
     let resp = ureq::get(&format!("{}/api/v1/analytics/reports/{id}/xlsx", s.base))

@@ -268,7 +268,10 @@ pub async fn html(
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             // the report styles itself with one inline <style> and runs no script
-            (header::CONTENT_SECURITY_POLICY, crate::hygiene::DOCUMENT_CSP),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                crate::hygiene::DOCUMENT_CSP,
+            ),
         ],
         bulletin_html(&b),
     ))
