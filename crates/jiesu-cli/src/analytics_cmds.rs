@@ -116,6 +116,26 @@ fn city_day(s: &str, what: &str) -> Result<NaiveDate> {
     bail!("--{what} '{s}' is not a day (YYYY-MM-DD) or a month (YYYY-MM)")
 }
 
+/// The Parquet schema of the exported facts ([`COLUMNS`] with their Parquet kinds); also the
+/// schema `bench report` writes.
+pub fn parquet_schema() -> Vec<(&'static str, ColumnKind)> {
+    COLUMNS
+        .iter()
+        .map(|(n, k)| {
+            (
+                *n,
+                match k {
+                    Kind::Int => ColumnKind::Int64,
+                    Kind::Text => ColumnKind::Utf8,
+                    Kind::Bool => ColumnKind::Bool,
+                    Kind::Float => ColumnKind::Float64,
+                    Kind::Date => ColumnKind::Date,
+                },
+            )
+        })
+        .collect()
+}
+
 fn to_column(v: Values) -> ColumnData {
     match v {
         Values::Int(v) => ColumnData::Int64(v),
@@ -164,21 +184,7 @@ pub fn run_export_facts(a: &ExportFactsArgs, now: DateTime<Utc>) -> Result<u64> 
             let path = a.out.as_ref().expect("checked above");
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            let schema: Vec<(&str, ColumnKind)> = COLUMNS
-                .iter()
-                .map(|(n, k)| {
-                    (
-                        *n,
-                        match k {
-                            Kind::Int => ColumnKind::Int64,
-                            Kind::Text => ColumnKind::Utf8,
-                            Kind::Bool => ColumnKind::Bool,
-                            Kind::Float => ColumnKind::Float64,
-                            Kind::Date => ColumnKind::Date,
-                        },
-                    )
-                })
-                .collect();
+            let schema = parquet_schema();
             let mut w = ParquetWriter::new(std::io::BufWriter::new(file), &schema)?;
             for m in months {
                 if let Some(cols) = export::month_columns(&engine, m, from, to)? {

@@ -21,7 +21,7 @@
 //! the cache directory, shared with `jiesu bench score`); it is never a product dependency.
 
 use anyhow::{bail, Context, Result};
-use jiesu_analytics::export::{Kind, COLUMNS};
+use jiesu_analytics::export::COLUMNS;
 use jiesu_analytics::facts::{flag, FactPartition, LocalMonth, TicketFacts, NO_DURATION};
 use jiesu_analytics::query::{Dim, Engine, W_BASIC, W_PARTLY};
 use jiesu_analytics::report::{hotline_report, HotlineReport, Named, ReportContext};
@@ -730,21 +730,7 @@ fn month_columns_fast(t: &Tables, month: LocalMonth, p: &FactPartition) -> Vec<C
 }
 
 fn schema() -> Vec<(&'static str, ColumnKind)> {
-    COLUMNS
-        .iter()
-        .map(|(n, k)| {
-            (
-                *n,
-                match k {
-                    Kind::Int => ColumnKind::Int64,
-                    Kind::Text => ColumnKind::Utf8,
-                    Kind::Bool => ColumnKind::Bool,
-                    Kind::Float => ColumnKind::Float64,
-                    Kind::Date => ColumnKind::Date,
-                },
-            )
-        })
-        .collect()
+    crate::analytics_cmds::parquet_schema()
 }
 
 /// Writes every month of the facts as one row group of `path` (through a temporary file renamed
