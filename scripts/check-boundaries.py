@@ -29,6 +29,8 @@ ALLOWED = {
     "jiesu-store": ({"jiesu-domain", "jiesu-analytics"}, None),
     # the data platform's facts, queries and reports: no IO, no clock (the store fills the facts)
     "jiesu-analytics": ({"jiesu-domain"}, None),
+    # proactive governance (early warning, reply audit, street policy): series and texts in, lists out
+    "jiesu-governance": ({"jiesu-domain", "jiesu-routing", "jiesu-analytics"}, None),
     # file formats (xlsx, csv) in memory: bytes in, rows out; no workspace crate
     "jiesu-io": (set(), None),
     # the FTS5 reference engine of `jiesu bench kb` (may use SQLite: it is a benchmark)
@@ -37,7 +39,7 @@ ALLOWED = {
 # Crates that may do IO at all (others are libraries that take data and a `now`).
 IO_ALLOWED = {"jiesu-store", "jiesu-http", "jiesu-cli"}
 # Source folders that must not read the machine's clock (time is passed in).
-NO_CLOCK = ["crates/jiesu-analytics/src", "crates/jiesu-domain/src", "crates/jiesu-routing/src", "crates/jiesu-text/src", "crates/jiesu-kb/src"]
+NO_CLOCK = ["crates/jiesu-analytics/src", "crates/jiesu-governance/src", "crates/jiesu-domain/src", "crates/jiesu-routing/src", "crates/jiesu-text/src", "crates/jiesu-kb/src"]
 CLOCK = re.compile(r"\b(Utc::now|Local::now|SystemTime::now)\s*\(")
 
 

@@ -4,6 +4,7 @@
 mod analytics_cmds;
 mod bench;
 mod bench_report;
+mod governance_cmds;
 
 // mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
 // blocking readers); glibc malloc's arenas contend there.
@@ -150,6 +151,17 @@ enum Cmd {
     Report {
         #[command(subcommand)]
         cmd: analytics_cmds::ReportCmd,
+    },
+    /// 未诉先办 — early warning of spikes by place × category: evaluate against CDC EARS, or score
+    /// a series file.
+    Warn {
+        #[command(subcommand)]
+        cmd: governance_cmds::WarnCmd,
+    },
+    /// 办理质量审计 — does a reply answer its request: evaluate on message–reply pairs, or score them.
+    Audit {
+        #[command(subcommand)]
+        cmd: governance_cmds::AuditCmd,
     },
     /// Scoring policies: check a policy file, print the shipped default.
     Policy {
@@ -407,6 +419,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             ExportCmd::Scoring(cmd) => jiesu_score::cli::run_export(cmd),
         },
         Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),
+        Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
+        Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Train { db } => {
             let store = open_existing(&db)?;

@@ -1,0 +1,8 @@
+//! 主动治理 — proactive governance on top of the data platform's facts: early warning of spikes
+//! by place × category ([`warn`]) and its evaluation against CDC EARS ([`warn_eval`]), and the
+//! reply-quality audit ([`audit`]). Pure: series, texts and policies in, scores and lists out; the
+//! store, the server and the command line do the IO.
+
+pub mod audit;
+pub mod warn;
+pub mod warn_eval;
