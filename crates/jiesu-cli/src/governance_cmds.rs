@@ -4,11 +4,10 @@
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use jiesu_analytics::TicketFacts;
 use jiesu_domain::category::CategoryTree;
 use jiesu_governance::audit::{self, Doc, Pair};
 use jiesu_governance::warn::{DayFactors, DayKind, Detector, DetectorParams};
-use jiesu_governance::warn_eval::{self, CellSeries, EvalConfig, EvalInput};
+use jiesu_governance::warn_eval::{self, EvalConfig, EvalInput};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,95 +96,6 @@ fn writer(out: Option<&Path>) -> Result<Box<dyn Write>> {
     })
 }
 
-/// Daily cell series from the facts: every cell at the levels early warning watches.
-pub fn cell_series(
-    facts: &TicketFacts,
-    tree: &CategoryTree,
-) -> (Vec<NaiveDate>, Vec<CellSeries>, Vec<f64>) {
-    let Some((first, last)) = facts
-        .partitions
-        .keys()
-        .next()
-        .zip(facts.partitions.keys().next_back())
-    else {
-        return (Vec::new(), Vec::new(), Vec::new());
-    };
-    let start = first.first_day();
-    let end = last.next().first_day();
-    let days = (end - start).num_days() as usize;
-    let dates: Vec<NaiveDate> = (0..days)
-        .map(|i| start + chrono::Duration::days(i as i64))
-        .collect();
-    // category id → (top code, second-level code)
-    let mut cat_levels: HashMap<u16, (String, String)> = HashMap::new();
-    let mut cells: HashMap<(u8, String, String), Vec<u32>> = HashMap::new();
-    let mut totals = vec![0.0; days];
-    const LEVELS: [&str; 6] = [
-        "city×category",
-        "city×sub-category",
-        "district×category",
-        "street×category",
-        "street×sub-category",
-        "community×category",
-    ];
-    for p in facts.partitions.values() {
-        let Some(m) = p.month else { continue };
-        let base = (m.first_day() - start).num_days() as usize;
-        for i in 0..p.len() {
-            let t = base + usize::from(p.day[i]) - 1;
-            if t >= days {
-                continue;
-            }
-            totals[t] += 1.0;
-            let (top, sub) = cat_levels
-                .entry(p.category[i])
-                .or_insert_with(|| {
-                    let code = facts.categories.code(p.category[i]);
-                    // top first
-                    let mut path: Vec<String> = tree.path(code).map(|c| c.code.clone()).collect();
-                    path.reverse();
-                    let top = path.first().cloned().unwrap_or_else(|| code.to_string());
-                    let sub = path.get(1).cloned().unwrap_or_else(|| top.clone());
-                    (top, sub)
-                })
-                .clone();
-            let district = facts.places.code(p.district[i]).to_string();
-            let street = facts.places.code(p.street[i]).to_string();
-            let community = facts.places.code(p.community[i]).to_string();
-            let keys: [(u8, &str, &str); 6] = [
-                (0, "", &top),
-                (1, "", &sub),
-                (2, &district, &top),
-                (3, &street, &top),
-                (4, &street, &sub),
-                (5, &community, &top),
-            ];
-            for (l, place, cat) in keys {
-                if l >= 2 && place.is_empty() {
-                    continue;
-                }
-                cells
-                    .entry((l, place.to_string(), cat.to_string()))
-                    .or_insert_with(|| vec![0; days])[t] += 1;
-            }
-        }
-    }
-    let mut out: Vec<CellSeries> = cells
-        .into_iter()
-        .map(|((l, place, cat), counts)| CellSeries {
-            name: if place.is_empty() {
-                format!("city/{cat}")
-            } else {
-                format!("{place}/{cat}")
-            },
-            level: LEVELS[usize::from(l)].to_string(),
-            counts,
-        })
-        .collect();
-    out.sort_by(|a, b| a.level.cmp(&b.level).then(a.name.cmp(&b.name)));
-    (dates, out, totals)
-}
-
 /// `jiesu warn …`.
 pub fn run_warn(cmd: WarnCmd, now: DateTime<Utc>) -> Result<()> {
     match cmd {
@@ -205,7 +115,8 @@ pub fn run_warn(cmd: WarnCmd, now: DateTime<Utc>) -> Result<()> {
             let t0 = std::time::Instant::now();
             let facts = crate::analytics_cmds::load_facts(store.as_ref(), now)?;
             let tree = CategoryTree::new(store.categories()?);
-            let (dates, cells, totals) = cell_series(&facts, &tree);
+            let (dates, cells, totals) =
+                jiesu_governance::cells::cell_series(&facts, &tree, None, None);
             let cfg = EvalConfig {
                 false_alarm_rate,
                 outbreaks,

@@ -66,6 +66,9 @@ pub enum Capability {
     Analytics,
     /// 报告模板 — edit the templates of the 日通报 / 周汇总 / 月分析.
     ReportTemplates,
+    /// 预警处置 — the early-warning alerts of one's scope (the centre: all; a unit: its own and
+    /// those below it): see them, acknowledge, handle or dismiss them.
+    Alerts,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -115,6 +118,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::ReferenceManage, wire: "reference-manage", zh: "基础数据管理", en: "manage reference data", roles: &[AD] },
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
+    Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
 ];
 
 impl Capability {
@@ -146,6 +150,7 @@ impl Capability {
         Capability::ReferenceManage,
         Capability::Analytics,
         Capability::ReportTemplates,
+        Capability::Alerts,
     ];
 
     fn row(self) -> &'static Row {
@@ -285,9 +290,10 @@ mod tests {
                     PhoneSearch,
                     KbStats,
                     Analytics,
+                    Alerts,
                 ],
             ),
-            (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead]),
+            (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead, Alerts]),
             (
                 Role::UnitManager,
                 &[
@@ -297,6 +303,7 @@ mod tests {
                     UnitDesk,
                     KbRead,
                     Analytics,
+                    Alerts,
                 ],
             ),
             (
@@ -338,6 +345,7 @@ mod tests {
                     KbStats,
                     Analytics,
                     ReportTemplates,
+                    Alerts,
                 ],
             ),
             (
@@ -367,6 +375,7 @@ mod tests {
                     ReferenceManage,
                     Analytics,
                     ReportTemplates,
+                    Alerts,
                 ],
             ),
             (Role::Citizen, &[]),

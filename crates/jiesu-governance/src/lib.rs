@@ -3,6 +3,8 @@
 //! reply-quality audit ([`audit`]). Pure: series, texts and policies in, scores and lists out; the
 //! store, the server and the command line do the IO.
 
+pub mod alert;
 pub mod audit;
+pub mod cells;
 pub mod warn;
 pub mod warn_eval;

@@ -218,6 +218,60 @@ impl Detector {
     }
 }
 
+/// Why a day scored as it did: the window that gave the largest statistic, with its count and
+/// the count expected.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Explained {
+    /// The statistic.
+    pub score: f64,
+    /// Days in the window (ending on the day).
+    pub window_days: usize,
+    /// Requests in the window.
+    pub observed: u32,
+    /// Requests expected in the window.
+    pub expected: f64,
+}
+
+impl Detector {
+    /// The statistic of day `t` with the window behind it (`None` without a full baseline).
+    pub fn explain(&self, counts: &[u32], kinds: &[DayKind], t: usize) -> Option<Explained> {
+        let p = &self.params;
+        let wmax = p.windows.iter().copied().max().unwrap_or(1);
+        if t + 1 < self.warmup() || t >= counts.len().min(kinds.len()) {
+            return None;
+        }
+        let b_end = t + 1 - wmax - p.guard_days;
+        let b_start = b_end - p.baseline_days;
+        let bx: f64 = counts[b_start..b_end].iter().map(|&c| f64::from(c)).sum();
+        let bf: f64 = kinds[b_start..b_end]
+            .iter()
+            .map(|&k| self.factors.of(k))
+            .sum();
+        if bf <= 0.0 {
+            return None;
+        }
+        let shape = bx + p.empty_baseline_count;
+        let mut best: Option<Explained> = None;
+        for &w in &p.windows {
+            let o: u32 = counts[t + 1 - w..=t].iter().sum();
+            let fw: f64 = kinds[t + 1 - w..=t]
+                .iter()
+                .map(|&k| self.factors.of(k))
+                .sum();
+            let score = neg_log10_negbin_tail(u64::from(o), shape, bf / (bf + fw));
+            if best.is_none_or(|b| score > b.score) {
+                best = Some(Explained {
+                    score,
+                    window_days: w,
+                    observed: o,
+                    expected: shape / bf * fw,
+                });
+            }
+        }
+        best
+    }
+}
+
 /// `−log10 P(X ≥ k)` for `X ~ Poisson(mean)` (0 when `k` is 0).
 pub fn neg_log10_poisson_tail(k: u64, mean: f64) -> f64 {
     if k == 0 {
@@ -519,6 +573,26 @@ mod tests {
             ordinary
         );
         assert!(s[..d.warmup() - 1].iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn explain_agrees_with_scores() {
+        let kinds: Vec<DayKind> = (0..150).map(|i| DayKind::Weekday((i % 7) as u8)).collect();
+        let counts: Vec<u32> = (0..150)
+            .map(|i| ((i * 7919) % 5) as u32 / 2 + u32::from(i > 140) * 4)
+            .collect();
+        let d = Detector {
+            params: DetectorParams::default(),
+            factors: DayFactors::default(),
+        };
+        let s = d.scores(&counts, &kinds);
+        for (t, want) in s.iter().enumerate().skip(d.warmup() - 1) {
+            let e = d.explain(&counts, &kinds, t).expect("full baseline");
+            assert!((e.score - want).abs() < 1e-9, "day {t}");
+        }
+        assert!(d.explain(&counts, &kinds, d.warmup() - 2).is_none());
+        let e = d.explain(&counts, &kinds, 145).unwrap();
+        assert!(e.observed as f64 > e.expected);
     }
 
     #[test]

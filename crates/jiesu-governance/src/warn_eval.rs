@@ -32,6 +32,10 @@ pub struct CellSeries {
     pub name: String,
     /// Its level, e.g. `street×category`.
     pub level: String,
+    /// The place's code (a district, street or community; empty for the whole city).
+    pub place: String,
+    /// The category's code (a first- or second-level category).
+    pub category: String,
     /// Requests per city day (aligned with [`EvalInput::kinds`]).
     pub counts: Vec<u32>,
 }
@@ -459,6 +463,8 @@ mod tests {
             .map(|c| CellSeries {
                 name: format!("c{c}"),
                 level: "test".into(),
+                place: String::new(),
+                category: format!("{c:02}"),
                 counts: (0..days).map(|_| poisson(&mut rng, mean)).collect(),
             })
             .collect();

@@ -58,5 +58,11 @@ pub async fn inbox(
     } else {
         Vec::new()
     };
-    Ok(axum::Json(json!({"items": items, "reports": reports})))
+    // the unit's open early-warning alerts (未诉先办)
+    let s2 = st.clone();
+    let alerts =
+        tokio::task::spawn_blocking(move || crate::alerts::open_for(&s2, &actor, 10)).await??;
+    Ok(axum::Json(
+        json!({"items": items, "reports": reports, "alerts": alerts}),
+    ))
 }

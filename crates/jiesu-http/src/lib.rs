@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod actions;
+pub mod alerts;
 pub mod analytics;
 mod attachments;
 pub mod auth;
@@ -264,6 +265,9 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/analytics/reports/{id}/xlsx", reports::xlsx, doc("数据报告: one report's tables as an Excel workbook").cap(Cap::Analytics).media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         .get("/api/v1/analytics/report-templates/{kind}", reports::get_template, doc("数据报告: the template in force for a kind (daily, weekly, monthly): title, sections in order, list lengths").cap(Cap::Analytics).param("kind", "string", "daily, weekly or monthly"))
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
+        .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
+        .get("/api/v1/alerts/{id}", alerts::get_one, doc("未诉先办 预警: one alert with the tickets behind it, every step taken and the steps the caller may take").cap(Cap::Alerts).returns::<alerts::AlertDetail>())
+        .post("/api/v1/alerts/{id}/{action}", alerts::act, doc("未诉先办 预警: acknowledge (知悉), handle (已处置: say what was done) or dismiss (不予处置: say why) an alert; a closed alert or one changed meanwhile answers 409").cap(Cap::Alerts).param("action", "string", "acknowledge, handle or dismiss").body::<alerts::StepBody>().returns::<alerts::AlertDetail>())
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)").cap(Cap::Overview))
         .get("/api/v1/track/{number}", tickets::track, doc("Citizen tracking by number and tracking code (?code=…, given at intake); failed look-ups limited per number and address (429, Retry-After) (public)").query::<tickets::TrackQuery>().public())
         .get("/api/v1/track/{number}/proof", transparency::track_proof, doc("透明度: the citizen's events (by number and tracking code, with the tracking route's failure limits) with their leaf hashes and inclusion proofs in the latest signed checkpoint; internal events by hash only; events newer than it are not yet in a checkpoint (public)").query::<transparency::ProofQuery>().public().returns::<transparency::TimelineProof>())

@@ -177,6 +177,35 @@ pub async fn report_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<us
     Ok(batch.len())
 }
 
+/// Delivers the alerts raised after the alert cursor to the webhooks (the responsible unit's and
+/// its district's systems): `jiesu_http::alerts::webhook_body`, event id `alert-<id>`.
+pub async fn alert_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
+    if cfg.webhooks.is_empty() {
+        return Ok(0);
+    }
+    let s2 = st.clone();
+    let cursor: i64 = tokio::task::spawn_blocking(move || s2.store.meta("alert_cursor"))
+        .await??
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let s2 = st.clone();
+    let batch = tokio::task::spawn_blocking(move || s2.store.alerts_after(cursor, 100)).await??;
+    let n = batch.len();
+    for a in batch {
+        let id = a.id;
+        let body = crate::alerts::webhook_body(st, a);
+        let bytes = serde_json::to_vec(&body)?;
+        let sig = signature(&cfg.secret, &bytes);
+        for url in &cfg.webhooks {
+            post(url, bytes.clone(), &sig, &format!("alert-{id}")).await?;
+        }
+        let s2 = st.clone();
+        tokio::task::spawn_blocking(move || s2.store.set_meta("alert_cursor", &id.to_string()))
+            .await??;
+    }
+    Ok(n)
+}
+
 /// One outbox pass: delivers events after the cursor; returns how many were delivered.
 pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
     let s2 = st.clone();
@@ -254,6 +283,9 @@ pub fn spawn(st: AppState, cfg: NotifyConfig, every: Duration) {
             }
             if let Err(e) = report_pass(&st, &cfg).await {
                 tracing::warn!("report delivery failed (will retry): {e}");
+            }
+            if let Err(e) = alert_pass(&st, &cfg).await {
+                tracing::warn!("alert delivery failed (will retry): {e}");
             }
             tokio::time::sleep(every).await;
         }

@@ -171,6 +171,16 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
                 Ok(Err(e)) => tracing::warn!("report pass failed: {}", e.detail),
                 _ => {}
             }
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || {
+                crate::alerts::warn_pass(&s2, s2.now(), false)
+            })
+            .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("early warning: {n} alerts raised"),
+                Ok(Err(e)) => tracing::warn!("early-warning pass failed: {}", e.detail),
+                _ => {}
+            }
             tokio::time::sleep(every).await;
         }
     });

@@ -150,6 +150,7 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             Some(json!({})),
             false,
         ),
+        Alerts => ("GET", "/api/v1/alerts", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

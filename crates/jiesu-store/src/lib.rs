@@ -29,6 +29,7 @@
 //! Bring the traits into scope with `use jiesu_store::prelude::*;`.
 
 mod agent_sessions;
+pub mod alerts;
 pub mod analytics;
 mod catalogue;
 pub mod chain;
@@ -54,6 +55,7 @@ mod users;
 pub use agent_sessions::{
     AgentSessionStore, AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS,
 };
+pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use facts::{AssignmentFact, FactStore};
@@ -132,6 +134,7 @@ pub trait Store:
     + LedgerStore
     + AnalyticsStore
     + ReportStore
+    + AlertStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -175,14 +178,15 @@ impl<T> Store for T where
         + LedgerStore
         + AnalyticsStore
         + ReportStore
+        + AlertStore
 {
 }
 
 /// The storage traits, to call their methods on a `dyn Store`: `use jiesu_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AgentSessionStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore, KbStore,
-        LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore, ReferenceStore,
-        ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
+        AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
+        KbStore, LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore,
+        ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }

@@ -6,6 +6,7 @@
 //! opens the database and holds what they share (the writer, the read pool, the event rows).
 
 mod agent_sessions;
+mod alerts;
 mod analytics;
 mod catalogue;
 mod encode;
