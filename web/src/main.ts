@@ -19,6 +19,7 @@ import { homePage } from './pages/home';
 import { overviewPage } from './pages/overview';
 import { dashboardPage } from './pages/dashboard';
 import { alertsPage } from './pages/alerts';
+import { streetsPage } from './pages/streets';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
 import { submitPage } from './pages/submit';
@@ -51,6 +52,7 @@ const ROUTES: Record<string, RouteDef> = {
   overview: { page: overviewPage, access: 'overview', title: 'ov_title', wide: true },
   dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
+  streets: { page: streetsPage, access: 'analytics', title: 'st_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'tickets-read', title: 'tickets_title', wide: true },
@@ -72,6 +74,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
   if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('alerts')) items.push({ key: 'nav_alerts', path: '/alerts' });
+  if (can('analytics')) items.push({ key: 'nav_streets', path: '/streets' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });

@@ -268,3 +268,112 @@ fn audit_score_ranks_the_reply_that_answers_above_one_that_does_not() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("reply"));
 }
+
+#[test]
+fn every_street_gets_one_class_a_month_and_a_district_sees_only_its_streets() {
+    let s = server_with(
+        |db| {
+            ok(&[
+                "generate",
+                "--db",
+                db.to_str().unwrap(),
+                "--months",
+                "3",
+                "--scale",
+                "0.006",
+                "--seed",
+                "9",
+            ]);
+        },
+        &[
+            ("sup1", "supervisor", None),
+            ("cy", "unit_manager", Some("110105")),
+            ("h1", "unit_handler", Some("110105001")),
+        ],
+    );
+    // the last complete month of the generated history (it ends at the machine's now)
+    let period = (chrono::Utc::now() - chrono::Duration::days(31))
+        .format("%Y-%m")
+        .to_string();
+    let sup = login(&s, "sup1");
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/governance/streets/{period}"),
+        Some(&sup),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["policy"]["id"], "streets-2021");
+    let streets = v["streets"].as_array().unwrap();
+    assert!(streets.len() > 50, "{} streets", streets.len());
+    let classes = ["advanced", "improved", "rectify", "govern", "ordinary"];
+    // with ranked streets, the best tenth are 先进 and the worst tenth 整改 (or listed)
+    let ranked = streets.iter().filter(|r| r["rank"].is_u64()).count();
+    assert!(ranked > 10, "{ranked} ranked streets");
+    assert!(streets.iter().any(|r| r["class"] == "advanced"));
+    assert!(streets
+        .iter()
+        .any(|r| r["class"] == "rectify" || r["class"] == "govern"));
+    for r in streets {
+        assert!(classes.contains(&r["class"].as_str().unwrap()), "{r}");
+        assert_eq!(
+            r["listed"].as_bool().unwrap(),
+            r["class"] == "govern",
+            "{r}"
+        );
+        assert!(!r["reason"].as_str().unwrap().is_empty());
+    }
+    // the list's entry rule: a listed street that entered this month is in the volume top 10
+    for r in streets
+        .iter()
+        .filter(|r| r["listed_since"] == period.as_str())
+    {
+        assert!(r["volume_rank"].as_u64().unwrap() <= 10, "{r}");
+    }
+    assert_eq!(
+        v["listed"].as_u64().unwrap() as usize,
+        streets.iter().filter(|r| r["class"] == "govern").count()
+    );
+    // the volume ranks are 1, 2, 3 … in order
+    let ranks: Vec<u64> = streets
+        .iter()
+        .map(|r| r["volume_rank"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ranks, (1..=ranks.len() as u64).collect::<Vec<_>>());
+
+    let cy = login(&s, "cy");
+    let (st, _, mine) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/governance/streets/{period}"),
+        Some(&cy),
+        None,
+    );
+    assert_eq!(st, 200);
+    let mine = mine["streets"].as_array().unwrap();
+    assert!(!mine.is_empty());
+    assert!(
+        mine.iter()
+            .all(|r| r["code"].as_str().unwrap().starts_with("110105")),
+        "only 朝阳's streets"
+    );
+    let h1 = login(&s, "h1");
+    let (st, _, _) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/governance/streets/{period}"),
+        Some(&h1),
+        None,
+    );
+    assert_eq!(st, 403);
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        "/api/v1/governance/streets/2026-13",
+        Some(&sup),
+        None,
+    );
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["field"], "period");
+}

@@ -6,5 +6,6 @@
 pub mod alert;
 pub mod audit;
 pub mod cells;
+pub mod streets;
 pub mod warn;
 pub mod warn_eval;
