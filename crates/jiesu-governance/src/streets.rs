@@ -290,10 +290,12 @@ pub fn classify(
                 };
             }
             if pre_warning {
-                reason.push_str(&format!(
-                    "；本月诉求量进入全市前 {}，未进先治",
-                    policy.entry_volume_top
-                ));
+                let note = format!("本月诉求量进入全市前 {}，未进先治", policy.entry_volume_top);
+                reason = if reason == "—" {
+                    note
+                } else {
+                    format!("{reason}；{note}")
+                };
             }
             if last {
                 out.push(StreetStanding {
