@@ -377,3 +377,21 @@ fn every_street_gets_one_class_a_month_and_a_district_sees_only_its_streets() {
     assert_eq!(st, 422, "{v}");
     assert_eq!(v["field"], "period");
 }
+
+/// The audit on real messages with their official replies (licensed for tests only: skipped on
+/// one visible line without the shared data, a failure under CI's JIESU_REQUIRE_SHARED_DATA).
+#[test]
+fn the_reply_audit_separates_true_replies_from_shuffled_ones_on_real_data() {
+    let Some(pairs) = jiesu_text::data::shared_test_file(
+        jiesu_text::data::shared_data_dir()
+            .join("tipdm2020_gov_messages_votes_replies/messages_with_replies.csv"),
+    ) else {
+        return;
+    };
+    let out = ok(&["audit", "eval", "--pairs", pairs.to_str().unwrap()]);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["pairs"], 2816);
+    let auc = last["auc"].as_f64().unwrap();
+    assert!(auc >= 0.95, "AUC {auc} (goal ≥ 0.95): {out}");
+    assert!(last["boilerplate"].as_u64().unwrap() > 0);
+}
