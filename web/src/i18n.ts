@@ -1065,7 +1065,7 @@ const S = {
   // ---- the leader's dashboard (数据看板, pages/dashboard.ts) ----
   nav_dashboard: ['数据看板', 'Dashboard'],
   // ---- 治理类街乡镇 (pages/streets.ts) ----
-  nav_streets: ['治理类', 'Priority streets'],
+  dash_governance: ['主动治理', 'Proactive governance'],
   st_title: ['治理类街乡镇', 'Governance-priority streets'],
   st_lead: [
     '按月依三率排名、排名变化和诉求量将各街乡镇分为先进、进步、整改、治理四类（政策版本见下）。月诉求量进入全市前十而三率靠后者列为治理类；连续数月降量提率、排名提升者退出并继续跟踪；诉求量新进前十者未进先治。',

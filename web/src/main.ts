@@ -74,7 +74,6 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
   if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('alerts')) items.push({ key: 'nav_alerts', path: '/alerts' });
-  if (can('analytics')) items.push({ key: 'nav_streets', path: '/streets' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });

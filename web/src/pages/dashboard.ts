@@ -19,7 +19,7 @@ import { lang, t, type Key } from '../i18n';
 import type { PageCtx } from '../page';
 import { hashQuery, setHashQuery } from '../pager';
 import { navigate } from '../router';
-import { CHANNELS, enumLabel, enumOptions, loadCategories, loadUnits, TYPES } from '../store';
+import { can, CHANNELS, enumLabel, enumOptions, loadCategories, loadUnits, TYPES } from '../store';
 import { nextDay } from './tickets';
 
 // ---- the view's state (the hash query) -----------------------------------------------------------
@@ -259,7 +259,16 @@ export async function dashboardPage({ root, alive, onCleanup }: PageCtx): Promis
 
   const printBtn = button(t('dash_print'), { class: 'btn', 'data-testid': 'dash-print', onclick: () => window.print() });
   const body = h('div', { class: 'dash-body' });
-  mount(root, h('div', { class: 'dashboard', 'data-testid': 'dashboard' }, pageHeader(t('dash_title'), t('dash_lead'), printBtn), filters, filterText, body));
+  // 主动治理: the governance pages a leader reaches from here (kept out of the top menu, which must
+  // fit a 1366 px screen)
+  const governance = h(
+    'nav',
+    { class: 'dash-governance', 'aria-label': t('dash_governance'), 'data-testid': 'dash-governance' },
+    h('span', { class: 'muted' }, `${t('dash_governance')}：`),
+    can('alerts') ? h('a', { href: '#/alerts' }, t('alerts_title')) : null,
+    h('a', { href: '#/streets' }, t('st_title')),
+  );
+  mount(root, h('div', { class: 'dashboard', 'data-testid': 'dashboard' }, pageHeader(t('dash_title'), t('dash_lead'), printBtn), governance, filters, filterText, body));
   showFilterText();
 
   // the city's own district boundaries, if an administrator loaded them (once a page): the name
