@@ -1064,6 +1064,25 @@ const S = {
   tr_timeline_help: ['核对签名与每条记录的包含证明，全部在您的浏览器中计算。', 'Checks the signature and each record’s inclusion proof, all computed in your browser.'],
   // ---- the leader's dashboard (数据看板, pages/dashboard.ts) ----
   nav_dashboard: ['数据看板', 'Dashboard'],
+  // ---- 季节性预判 (pages/foresight.ts) ----
+  fs_title: ['季节性预判', 'Seasonal foresight'],
+  fs_lead: [
+    '依据往年同期规律预判下月各区各类诉求量及其区间（供暖季、汛期、考试季、年底欠薪……），并列出去年同季高发的街乡镇，提前治理（冬病夏治）。',
+    'From past years, the requests expected next month per district and category with a range (heating, flood and exam seasons, year-end wages …), and the streets that peaked last season, to act on before it comes back.',
+  ],
+  fs_month: ['预判月份', 'Month'],
+  fs_district: ['区', 'District'],
+  fs_basis: ['预判 {month}，依据截至 {based} 的完整月份', 'Foreseeing {month} from the complete months up to {based}'],
+  fs_backtest: ['回测 {month}：中位误差 {ape}，{cov} 落在区间内（{n} 个区×类别）', 'backtest on {month}: median error {ape}, {cov} inside the range ({n} cells)'],
+  fs_expected: ['预期量', 'Expected'],
+  fs_range: ['80% 区间', '80% range'],
+  fs_last_year: ['去年同月', 'Same month last year'],
+  fs_recent: ['上月', 'Last month'],
+  fs_season: ['季节指数', 'Season'],
+  fs_none: ['历史数据不足，无法预判', 'Not enough history to foresee'],
+  fs_hot_title: ['冬病夏治：去年同季高发的街乡镇', 'Act before the season: streets that peaked last year'],
+  fs_hot_lead: ['下月进入高发季的类别，去年同月诉求最多的街乡镇（点击查看工单）。', 'For the categories coming into season, the streets with the most requests in the same month last year (click for the tickets).'],
+  fs_hot_none: ['下月没有明显进入高发季的类别，或没有去年同月的数据', 'No category comes into season next month, or last year is not known'],
   // ---- 治理类街乡镇 (pages/streets.ts) ----
   dash_governance: ['主动治理', 'Proactive governance'],
   st_title: ['治理类街乡镇', 'Governance-priority streets'],

@@ -103,3 +103,28 @@ test('a district sees its streets, a handler has no page, the phone fits', async
   assert.equal(await h1.page.locator('[data-testid=st-table]').count(), 0);
   await h1.context.close();
 });
+
+test('季节性预判: next month per district and category with its range and backtest', async () => {
+  const sup = await city.token('sup1');
+  const api = await city.api('GET', '/api/v1/governance/foresight', undefined, sup);
+  assert.equal(api.status, 200, JSON.stringify(api.body));
+  const { context, page } = await city.newPage();
+  await city.login(page, 'sup1');
+  await page.goto(`${base}/#/dashboard`);
+  await page.locator('[data-testid=dash-governance] a[href="#/foresight"]').click();
+  await page.waitForSelector('[data-testid=fs-table], [data-testid=fs-empty]');
+  await page.goto(`${base}/#/foresight`);
+  await page.waitForSelector('[data-testid=fs-table]');
+  assert.equal(await page.locator('[data-testid=fs-row]').count(), Math.min(200, api.body.cells.length));
+  const first = api.body.cells[0];
+  assert.match(await page.locator('[data-testid=fs-row]').first().innerText(), new RegExp(first.district_name));
+  assert.match(await page.locator('[data-testid=fs-basis]').innerText(), new RegExp(api.body.month));
+  await assertLabelled(page);
+  await page.screenshot({ path: 'tests/screenshots/s04-foresight.png' });
+  await page.selectOption('[data-testid=fs-district]', '110105');
+  await page.waitForFunction(() => location.hash.includes('district=110105'));
+  await page.waitForSelector('[data-testid=fs-row]');
+  const ds = await page.locator('[data-testid=fs-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-district')));
+  assert.ok(ds.length > 0 && ds.every((d) => d === '110105'), ds.join(','));
+  await context.close();
+});

@@ -395,3 +395,63 @@ fn the_reply_audit_separates_true_replies_from_shuffled_ones_on_real_data() {
     assert!(auc >= 0.95, "AUC {auc} (goal ≥ 0.95): {out}");
     assert!(last["boilerplate"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn next_month_is_foreseen_per_district_and_category_with_a_measured_method() {
+    let s = server_with(
+        |db| {
+            ok(&[
+                "generate",
+                "--db",
+                db.to_str().unwrap(),
+                "--months",
+                "14",
+                "--scale",
+                "0.002",
+                "--seed",
+                "4",
+            ]);
+        },
+        &[
+            ("sup1", "supervisor", None),
+            ("cy", "unit_manager", Some("110105")),
+        ],
+    );
+    let sup = login(&s, "sup1");
+    let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight", Some(&sup), None);
+    assert_eq!(st, 200, "{v}");
+    let cells = v["cells"].as_array().unwrap();
+    assert!(cells.len() > 100, "{} cells", cells.len());
+    for c in cells {
+        let (e, lo, hi) = (
+            c["expected"].as_f64().unwrap(),
+            c["low"].as_f64().unwrap(),
+            c["high"].as_f64().unwrap(),
+        );
+        assert!(lo <= e && e <= hi, "{c}");
+        // 14 months of history: the same month last year is known
+        assert!(c["last_year"].is_u64(), "{c}");
+    }
+    // most expected first
+    let e: Vec<f64> = cells.iter().map(|c| c["expected"].as_f64().unwrap()).collect();
+    assert!(e.windows(2).all(|w| w[0] >= w[1]));
+    let bt = &v["backtest"];
+    assert!(bt["cells"].as_u64().unwrap() > 0, "{v}");
+    assert!((0.0..=1.0).contains(&bt["coverage"].as_f64().unwrap()));
+
+    let cy = login(&s, "cy");
+    let (_, mine, _) = {
+        let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight", Some(&cy), None);
+        (st, v.clone(), v)
+    };
+    assert!(mine["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["district"] == "110105"));
+    let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight?month=2020-01", Some(&sup), None);
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["field"], "month");
+    let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight?month=next", Some(&sup), None);
+    assert_eq!(st, 422, "{v}");
+}

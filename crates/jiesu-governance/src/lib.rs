@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod audit;
 pub mod cells;
+pub mod foresight;
 pub mod streets;
 pub mod warn;
 pub mod warn_eval;

@@ -35,6 +35,7 @@ mod routing;
 mod scheduler_task;
 mod scores;
 pub mod streets;
+pub mod foresight;
 mod supervision;
 mod test_clock;
 mod tickets;
@@ -266,6 +267,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/analytics/reports/{id}/xlsx", reports::xlsx, doc("数据报告: one report's tables as an Excel workbook").cap(Cap::Analytics).media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         .get("/api/v1/analytics/report-templates/{kind}", reports::get_template, doc("数据报告: the template in force for a kind (daily, weekly, monthly): title, sections in order, list lengths").cap(Cap::Analytics).param("kind", "string", "daily, weekly or monthly"))
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
+        .get("/api/v1/governance/foresight", foresight::foresight, doc("季节性预判: the volume expected in a coming month (month=YYYY-MM, default next month; district=) per district × category with its 80 % range, the same month last year and the category's seasonal index; the method's backtest on the last complete month; the 冬病夏治 list of streets that peaked last year in the categories in season (a unit manager: their district)").query::<foresight::ForesightQuery>().cap(Cap::Analytics).returns::<foresight::ForesightView>())
         .get("/api/v1/governance/streets/{period}", streets::streets, doc("治理类街乡镇: every street's class for the month (先进 advanced / 进步 improved / 整改 rectify / 治理 govern / 一般 ordinary) under the shipped versioned policy, with its volume and 三率 ranks, the list's entries, exit progress and tracking, and 未进先治 pre-warnings (a unit manager: the streets of their unit)").cap(Cap::Analytics).param("period", "string", "the month, YYYY-MM").returns::<streets::StreetsView>())
         .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
         .get("/api/v1/alerts/{id}", alerts::get_one, doc("未诉先办 预警: one alert with the tickets behind it, every step taken and the steps the caller may take").cap(Cap::Alerts).returns::<alerts::AlertDetail>())
