@@ -433,7 +433,10 @@ fn next_month_is_foreseen_per_district_and_category_with_a_measured_method() {
         assert!(c["last_year"].is_u64(), "{c}");
     }
     // most expected first
-    let e: Vec<f64> = cells.iter().map(|c| c["expected"].as_f64().unwrap()).collect();
+    let e: Vec<f64> = cells
+        .iter()
+        .map(|c| c["expected"].as_f64().unwrap())
+        .collect();
     assert!(e.windows(2).all(|w| w[0] >= w[1]));
     let bt = &v["backtest"];
     assert!(bt["cells"].as_u64().unwrap() > 0, "{v}");
@@ -449,9 +452,21 @@ fn next_month_is_foreseen_per_district_and_category_with_a_measured_method() {
         .unwrap()
         .iter()
         .all(|c| c["district"] == "110105"));
-    let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight?month=2020-01", Some(&sup), None);
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        "/api/v1/governance/foresight?month=2020-01",
+        Some(&sup),
+        None,
+    );
     assert_eq!(st, 422, "{v}");
     assert_eq!(v["field"], "month");
-    let (st, _, v) = call(&s, "GET", "/api/v1/governance/foresight?month=next", Some(&sup), None);
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        "/api/v1/governance/foresight?month=next",
+        Some(&sup),
+        None,
+    );
     assert_eq!(st, 422, "{v}");
 }

@@ -52,7 +52,8 @@ pub fn monthly(facts: &TicketFacts, tree: &CategoryTree) -> Monthly {
         months.push(next);
     }
     let n = months.len();
-    let index: HashMap<LocalMonth, usize> = months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let index: HashMap<LocalMonth, usize> =
+        months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
     let mut top_of: HashMap<u16, String> = HashMap::new();
     let mut out = Monthly {
         months,
@@ -92,7 +93,9 @@ pub fn monthly(facts: &TicketFacts, tree: &CategoryTree) -> Monthly {
 /// count in the latest such month over the mean month of a 12-month window around it (inside the
 /// history); 1 when less than 12 months are known.
 pub fn seasonal_index(city: &[u32], months: &[LocalMonth], upto: usize, moy: u32) -> f64 {
-    let upto = upto.min(months.len().saturating_sub(1)).min(city.len().saturating_sub(1));
+    let upto = upto
+        .min(months.len().saturating_sub(1))
+        .min(city.len().saturating_sub(1));
     if upto < 11 {
         return 1.0;
     }
@@ -100,7 +103,11 @@ pub fn seasonal_index(city: &[u32], months: &[LocalMonth], upto: usize, moy: u32
         return 1.0;
     };
     let start = at.saturating_sub(6).min(upto - 11);
-    let mean = city[start..start + 12].iter().map(|&x| f64::from(x)).sum::<f64>() / 12.0;
+    let mean = city[start..start + 12]
+        .iter()
+        .map(|&x| f64::from(x))
+        .sum::<f64>()
+        / 12.0;
     if mean <= 0.0 {
         1.0
     } else {
@@ -150,7 +157,12 @@ pub fn forecast(m: &Monthly, last: usize, target: LocalMonth) -> Vec<Forecast> {
     let mut idx = |cat: &str, moy: u32| -> f64 {
         *index_cache
             .entry((cat.to_string(), moy))
-            .or_insert_with(|| m.city.get(cat).map(|c| seasonal_index(c, &m.months, last, moy)).unwrap_or(1.0))
+            .or_insert_with(|| {
+                m.city
+                    .get(cat)
+                    .map(|c| seasonal_index(c, &m.months, last, moy))
+                    .unwrap_or(1.0)
+            })
     };
     let year_before = m
         .months
@@ -162,8 +174,8 @@ pub fn forecast(m: &Monthly, last: usize, target: LocalMonth) -> Vec<Forecast> {
         .iter()
         .map(|((d, c), counts)| {
             let mut level_sum = 0.0;
-            for k in lo..=last {
-                level_sum += f64::from(counts[k]) / idx(c, m.months[k].month);
+            for (x, month) in counts[lo..=last].iter().zip(&m.months[lo..=last]) {
+                level_sum += f64::from(*x) / idx(c, month.month);
             }
             let level = level_sum / (last - lo + 1) as f64;
             let season = idx(c, target.month);
@@ -181,7 +193,11 @@ pub fn forecast(m: &Monthly, last: usize, target: LocalMonth) -> Vec<Forecast> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.expected.total_cmp(&a.expected).then(a.district.cmp(&b.district)));
+    out.sort_by(|a, b| {
+        b.expected
+            .total_cmp(&a.expected)
+            .then(a.district.cmp(&b.district))
+    });
     out
 }
 
@@ -281,7 +297,11 @@ pub fn seasonal_hotspots(
         })
         .filter(|h| !h.streets.is_empty())
         .collect();
-    out.sort_by(|a, b| b.season.total_cmp(&a.season).then(a.category.cmp(&b.category)));
+    out.sort_by(|a, b| {
+        b.season
+            .total_cmp(&a.season)
+            .then(a.category.cmp(&b.category))
+    });
     out
 }
 
@@ -304,13 +324,19 @@ mod tests {
 
     /// 24 months of one district × category with a winter season (Nov–Feb doubled) and growth.
     fn seasonal() -> Monthly {
-        let months: Vec<LocalMonth> = (0..24).map(|i| lm(2019 + i / 12, (i % 12) as u32 + 1)).collect();
+        let months: Vec<LocalMonth> = (0..24)
+            .map(|i| lm(2019 + i / 12, (i % 12) as u32 + 1))
+            .collect();
         let counts: Vec<u32> = months
             .iter()
             .enumerate()
             .map(|(i, m)| {
                 let base = 100.0 * (1.0 + 0.01 * i as f64);
-                let s = if matches!(m.month, 11 | 12 | 1 | 2) { 2.0 } else { 1.0 };
+                let s = if matches!(m.month, 11 | 12 | 1 | 2) {
+                    2.0
+                } else {
+                    1.0
+                };
                 (base * s) as u32
             })
             .collect();
@@ -319,9 +345,16 @@ mod tests {
             ..Monthly::default()
         };
         m.city.insert("07".into(), counts.clone());
-        m.districts.insert(("110105".into(), "07".into()), counts.clone());
-        m.streets.insert(("110105001".into(), "07".into()), counts.iter().map(|c| c / 10).collect());
-        m.streets.insert(("110105002".into(), "07".into()), counts.iter().map(|c| c / 20).collect());
+        m.districts
+            .insert(("110105".into(), "07".into()), counts.clone());
+        m.streets.insert(
+            ("110105001".into(), "07".into()),
+            counts.iter().map(|c| c / 10).collect(),
+        );
+        m.streets.insert(
+            ("110105002".into(), "07".into()),
+            counts.iter().map(|c| c / 20).collect(),
+        );
         m
     }
 
@@ -333,8 +366,14 @@ mod tests {
         let c = &f[0];
         assert!(c.season >= 1.4, "{c:?}");
         assert!(c.expected > 1.7 * f64::from(c.recent), "{c:?}");
-        assert!(c.low <= 2.0 * 122.0 && 2.0 * 122.0 <= c.high + 10.0, "{c:?}");
-        assert_eq!(c.last_year, Some(m.districts[&("110105".into(), "07".into())][10]));
+        assert!(
+            c.low <= 2.0 * 122.0 && 2.0 * 122.0 <= c.high + 10.0,
+            "{c:?}"
+        );
+        assert_eq!(
+            c.last_year,
+            Some(m.districts[&("110105".into(), "07".into())][10])
+        );
     }
 
     #[test]

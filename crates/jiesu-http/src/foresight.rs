@@ -11,7 +11,9 @@ use axum::Json;
 use jiesu_analytics::LocalMonth;
 use jiesu_domain::auth::Role;
 use jiesu_domain::capability::Capability;
-use jiesu_governance::foresight::{backtest, forecast, monthly, next_month, seasonal_hotspots, Backtest};
+use jiesu_governance::foresight::{
+    backtest, forecast, monthly, next_month, seasonal_hotspots, Backtest,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +113,11 @@ pub async fn foresight(
     let today = st.zone.date(st.now());
     let target = match q.month.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => LocalMonth::parse(s).ok_or_else(|| {
-            ApiError::invalid("month", format!("'{s}' is not a month (YYYY-MM)"), "月份格式应为 YYYY-MM")
+            ApiError::invalid(
+                "month",
+                format!("'{s}' is not a month (YYYY-MM)"),
+                "月份格式应为 YYYY-MM",
+            )
         })?,
         None => next_month(today),
     };
@@ -119,13 +125,25 @@ pub async fn foresight(
     if target <= current {
         return Err(ApiError::invalid(
             "month",
-            format!("{} is not in the future: foresee a month after {}", target.key(), current.key()),
-            format!("{} 不是未来月份，请选择 {} 之后的月份", target.key(), current.key()),
+            format!(
+                "{} is not in the future: foresee a month after {}",
+                target.key(),
+                current.key()
+            ),
+            format!(
+                "{} 不是未来月份，请选择 {} 之后的月份",
+                target.key(),
+                current.key()
+            ),
         ));
     }
     if let Some(d) = q.district.as_deref().filter(|s| !s.is_empty()) {
         if st.org.get(d).is_none() {
-            return Err(ApiError::invalid("district", format!("unknown district `{d}`"), format!("未知的区 `{d}`")));
+            return Err(ApiError::invalid(
+                "district",
+                format!("unknown district `{d}`"),
+                format!("未知的区 `{d}`"),
+            ));
         }
     }
     // a unit manager sees their own district's cells
@@ -146,7 +164,12 @@ pub async fn foresight(
         let last = m.months.iter().rposition(|x| *x < current);
         (m, last)
     })?;
-    let name = |code: &str| st.org.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
+    let name = |code: &str| {
+        st.org
+            .get(code)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
     let Some(last) = last else {
         return Ok(Json(ForesightView {
             month: target.key(),
@@ -206,4 +229,4 @@ pub async fn foresight(
     }))
 }
 
-const METHOD: &str = "预期量 = 近三个完整月的去季节水平 × 该类别该月的季节指数（上一年同月 ÷ 其前 12 个月月均）；区间为 80%（泊松波动加 15% 模型误差）。";
+const METHOD: &str = "预期量 = 近三个完整月的去季节水平 × 该类别该月的季节指数（最近一年该月 ÷ 其所在 12 个月的月均）；区间为 80%（泊松波动加 15% 模型误差）。";
