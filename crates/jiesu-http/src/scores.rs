@@ -10,7 +10,7 @@ use jiesu_score::{Level, Month, PolicySet};
 use serde::Deserialize;
 
 /// The `{YYYY-MM}` path segment, or a 422 naming `period`.
-fn parse_month(period: &str) -> ApiResult<Month> {
+pub(crate) fn parse_month(period: &str) -> ApiResult<Month> {
     Month::parse(period).ok_or_else(|| {
         ApiError::invalid(
             "period",
@@ -18,6 +18,16 @@ fn parse_month(period: &str) -> ApiResult<Month> {
             "月份格式应为 YYYY-MM",
         )
     })
+}
+
+/// A month the scorecard could not be computed for (422, the reason in English).
+pub(crate) fn score_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "score_failed",
+        e.to_string(),
+        "无法计算该月考核结果",
+    )
 }
 
 /// The citizen-facing name of the shipped default policy.
@@ -96,14 +106,7 @@ pub async fn scorecard(
         cards.pop().ok_or_else(|| anyhow::anyhow!("no scorecard"))
     })
     .await?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "score_failed",
-            e.to_string(),
-            "无法计算该月考核结果",
-        )
-    })?;
+    .map_err(score_failed)?;
     let mut buf = Vec::new();
     if csv {
         jiesu_score::output::write_scorecard_csv(&card, &mut buf).map_err(ApiError::internal)?;
@@ -274,14 +277,7 @@ async fn run_drill(
         )
     })
     .await?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "score_failed",
-            e.to_string(),
-            "无法计算该月考核结果",
-        )
-    })?
+    .map_err(score_failed)?
     .map_err(|e| {
         let field = match e {
             DrillError::NotAMember { .. } => "level",

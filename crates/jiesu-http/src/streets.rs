@@ -4,10 +4,9 @@
 //! shipped, versioned policy.
 
 use crate::auth::{require, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::Json;
 use jiesu_domain::auth::Role;
 use jiesu_domain::capability::Capability;
@@ -145,13 +144,7 @@ pub async fn streets(
     Path(period): Path<String>,
 ) -> ApiResult<Json<StreetsView>> {
     require(&actor, Capability::Analytics)?;
-    let month = Month::parse(&period).ok_or_else(|| {
-        ApiError::invalid(
-            "period",
-            format!("'{period}' is not a month (YYYY-MM)"),
-            "月份格式应为 YYYY-MM",
-        )
-    })?;
+    let month = crate::scores::parse_month(&period)?;
     // a unit manager sees the streets of their district (or their own street)
     let scope: Option<String> = match actor.role {
         Role::UnitManager => Some(actor.unit.clone().unwrap_or_default()),
@@ -160,14 +153,7 @@ pub async fn streets(
     let s2 = st.clone();
     let history = tokio::task::spawn_blocking(move || street_history(&*s2.store, month))
         .await?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "score_failed",
-                e.to_string(),
-                "无法计算该月考核结果",
-            )
-        })?;
+        .map_err(crate::scores::score_failed)?;
     let policy = StreetPolicy::shipped_default();
     let standings = if history.last().map(|h| h.0.as_str()) == Some(period.as_str()) {
         classify(&policy, &history)
