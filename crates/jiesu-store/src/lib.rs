@@ -41,6 +41,7 @@ pub mod ledger;
 pub mod merkle;
 mod outbox;
 mod personal;
+pub mod pg;
 mod ratings;
 mod recheck;
 mod reference;
@@ -64,6 +65,7 @@ pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use outbox::OutboxStore;
 pub use personal::PersonalDataStore;
+pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;

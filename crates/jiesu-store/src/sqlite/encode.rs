@@ -318,11 +318,11 @@ pub(crate) fn write_projection_rows(
 /// One ticket's rows, ready for [`TicketStore::import_encoded`](crate::TicketStore::import_encoded).
 #[derive(Debug, Clone)]
 pub struct EncodedTicket {
-    id: TicketId,
-    key: [Value; 3],
-    events: Vec<[Value; 10]>,
-    ticket: Vec<Value>,
-    assignments: Vec<[Value; 20]>,
+    pub(crate) id: TicketId,
+    pub(crate) key: [Value; 3],
+    pub(crate) events: Vec<[Value; 10]>,
+    pub(crate) ticket: Vec<Value>,
+    pub(crate) assignments: Vec<[Value; 20]>,
 }
 
 impl EncodedTicket {

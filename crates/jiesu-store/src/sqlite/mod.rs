@@ -9,7 +9,7 @@ mod agent_sessions;
 mod alerts;
 mod analytics;
 mod catalogue;
-mod encode;
+pub(crate) mod encode;
 mod facts;
 mod kb;
 mod labels;
@@ -412,7 +412,7 @@ fn numbered_event(
     Ok((id, r.get(k + 1)?, e))
 }
 
-fn event_from_row(
+pub(crate) fn event_from_row(
     seq: u32,
     at: &str,
     actor: String,
@@ -435,20 +435,20 @@ fn event_from_row(
 
 /// One stored event row as read for loading: `seq, at, kind, actor, role, unit_code, payload,
 /// sealed, hash`.
-struct RawEvent {
-    seq: u32,
-    at: String,
-    kind: String,
-    actor: String,
-    role: String,
-    unit: Option<String>,
-    payload: String,
-    sealed: Option<Vec<u8>>,
-    hash: Option<Vec<u8>>,
+pub(crate) struct RawEvent {
+    pub(crate) seq: u32,
+    pub(crate) at: String,
+    pub(crate) kind: String,
+    pub(crate) actor: String,
+    pub(crate) role: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) payload: String,
+    pub(crate) sealed: Option<Vec<u8>>,
+    pub(crate) hash: Option<Vec<u8>>,
 }
 
 impl RawEvent {
-    fn stored(&self, ticket: TicketId) -> chain::StoredEvent<'_> {
+    pub(crate) fn stored(&self, ticket: TicketId) -> chain::StoredEvent<'_> {
         chain::StoredEvent {
             ticket,
             seq: self.seq,
@@ -665,7 +665,7 @@ fn create_in(c: &Connection, keys: &Keys, new: NewTicket) -> Result<Created> {
     })
 }
 
-fn hex_of(bytes: &[u8]) -> String {
+pub(crate) fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -1,0 +1,699 @@
+//! The PostgreSQL backend: the same traits, the same tables (`schema.sql` here, in step with the
+//! SQLite one), the same rows (built by `sqlite::encode`), the same promise — a write is answered
+//! only after its transaction is committed (and, with `synchronous_standby_names` set on the
+//! server, after the standby has it: PostgreSQL waits before it acknowledges the commit).
+//!
+//! Like the SQLite backend it has one writer thread with group commit (every job in its own
+//! savepoint inside one transaction, one commit for the group): ticket numbers and log positions
+//! are given in order without table locks, and 64 clients share commits. Reads use a small pool
+//! of connections. Every call to the synchronous `postgres` client leaves the async runtime first
+//! (`block_in_place`), so the store can be called from anywhere.
+//!
+//! Selected by the database argument: `--db postgres://user@host:port/name` (several hosts
+//! `host=a,b` with `target_session_attrs=read-write` for a primary and its standby: a lost
+//! connection is opened again on the next call, on whichever host is the primary then).
+//!
+//! Files derived from the database (the key file, classifier models, attachments, the facts
+//! cache) live in a local data directory: `JIESU_DATA_DIR`, else the current directory, under
+//! the database's name ([`ReferenceStore::path`]).
+
+pub(crate) mod conn;
+
+use crate::chain;
+use crate::crypt::{Keyring, Keys};
+use crate::sqlite::encode::{self, EncodedTicket};
+use crate::sqlite::{event_from_row, hex_of, RawEvent};
+use crate::time::fmt;
+use crate::*;
+use conn::{Conn, Pv, RowExt};
+use jiesu_domain::{CityZone, Event, EventKind, TicketId, TicketState};
+use rusqlite::types::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const INDEXES: &str = include_str!("../indexes.sql");
+
+/// Versioned migrations, applied in order at start under an advisory lock (so two servers
+/// starting together apply each once). Never edit a shipped one: add the next.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "the schema of version 1", SCHEMA),
+    (2, "the indexes of version 1", INDEXES),
+    (
+        3,
+        "the unit inbox reads events by unit and kind",
+        "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+    ),
+];
+
+/// Whether `db` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// A job of the writer: runs on its connection inside the group's transaction, gives back the
+/// function that delivers its result once the commit outcome is known.
+type Job = Box<dyn FnOnce(&mut Conn) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+const MAX_GROUP: usize = 512;
+
+/// The PostgreSQL backend; implements every storage trait (see the crate docs).
+pub struct PgStore {
+    config: postgres::Config,
+    url_shown: String,
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Mutex<Vec<Conn>>,
+    pub(crate) keys: Arc<Keys>,
+}
+
+/// Runs `f` outside the async runtime's worker context (the synchronous client blocks on its own
+/// runtime, which a worker thread may not do).
+fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+fn connect(config: &postgres::Config) -> Result<Conn> {
+    let client = config
+        .connect(postgres::NoTls)
+        .map_err(|e| StoreError::Db(format!("cannot connect to PostgreSQL: {e}")))?;
+    Ok(Conn::new(client))
+}
+
+/// The URL without its password, for messages.
+fn shown(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &cred[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn migrate(c: &mut Conn) -> Result<()> {
+    c.batch("BEGIN")?;
+    let r = (|| -> Result<()> {
+        c.batch("SELECT pg_advisory_xact_lock(7355608)")?;
+        c.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, note TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )?;
+        let done: Vec<i64> = c
+            .query("SELECT version FROM schema_migrations", &[])?
+            .iter()
+            .map(|r| r.get_i64(0))
+            .collect::<Result<_>>()?;
+        for (v, note, sql) in MIGRATIONS {
+            if done.contains(v) {
+                continue;
+            }
+            c.batch(sql)?;
+            c.exec(
+                "INSERT INTO schema_migrations (version, note, applied_at) VALUES (?1, ?2, ?3)",
+                &crate::pv![*v, *note, fmt(chrono::Utc::now())],
+            )?;
+            tracing::info!(version = v, note, "applied a PostgreSQL migration");
+        }
+        if let Some(newest) = done.iter().max() {
+            let known = MIGRATIONS.last().map_or(0, |m| m.0);
+            if *newest > known {
+                return Err(StoreError::Db(format!(
+                    "the database has schema migration {newest}, newer than this jiesu knows ({known}): upgrade jiesu"
+                )));
+            }
+        }
+        c.exec(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING",
+            &[],
+        )?;
+        Ok(())
+    })();
+    match r {
+        Ok(()) => c.batch("COMMIT"),
+        Err(e) => {
+            let _ = c.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn resolve_keys(c: &mut Conn, path: &Path, source: &KeySource) -> Result<Arc<Keys>> {
+    if let KeySource::Ring(r) = source {
+        return Ok(Arc::new(Keys::fixed((**r).clone())));
+    }
+    let Some(file) = source.path_for(path) else {
+        let text = std::env::var("JIESU_KEYS").unwrap_or_default();
+        return Ok(Arc::new(Keys::fixed(Keyring::parse(&text)?)));
+    };
+    if file.exists() {
+        return Ok(Arc::new(Keys::from_file(&file, Keyring::load(&file)?)));
+    }
+    let sealed = c
+        .query_one("SELECT COUNT(*) FROM personal_keys", &[])?
+        .get_i64(0)?;
+    if sealed > 0 {
+        return Err(StoreError::Invalid {
+            field: "key file".into(),
+            message: format!(
+                "the PostgreSQL database holds personal data sealed with a key file, but there is no key file at {}: set JIESU_KEY_FILE to its path (or JIESU_DATA_DIR to the directory it is in)",
+                file.display()
+            ),
+            message_zh: format!(
+                "PostgreSQL 数据库中的个人信息已加密，但 {} 处没有密钥文件：请用环境变量 JIESU_KEY_FILE 指定密钥文件（或用 JIESU_DATA_DIR 指定其所在目录）",
+                file.display()
+            ),
+        });
+    }
+    if let Some(dir) = file.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    let ring = Keyring::generate();
+    ring.save(&file)?;
+    tracing::info!(path = %file.display(), "created a new personal-data key file");
+    Ok(Arc::new(Keys::from_file(&file, ring)))
+}
+
+impl PgStore {
+    /// Connects to the database at `url`, applies the migrations it lacks.
+    pub fn open(url: &str) -> Result<PgStore> {
+        Self::open_with(url, StoreOptions::default())
+    }
+
+    pub fn open_with(url: &str, opts: StoreOptions) -> Result<PgStore> {
+        off_runtime(|| Self::open_inner(url, opts))
+    }
+
+    fn open_inner(url: &str, opts: StoreOptions) -> Result<PgStore> {
+        let config: postgres::Config = url.parse().map_err(|e| StoreError::Invalid {
+            field: "--db".into(),
+            message: format!("{} is not a PostgreSQL URL: {e}", shown(url)),
+            message_zh: format!("{} 不是有效的 PostgreSQL 地址：{e}", shown(url)),
+        })?;
+        let name = config
+            .get_dbname()
+            .or(config.get_user())
+            .unwrap_or("postgres")
+            .to_string();
+        let dir = std::env::var_os("JIESU_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let path = dir.join(format!("{name}.pg"));
+        let mut c = connect(&config)?;
+        migrate(&mut c)?;
+        let keys = resolve_keys(&mut c, &path, &opts.keys)?;
+        if !opts.durable {
+            // bulk generation of demo data: commits do not wait for the disk
+            c.batch("SET synchronous_commit = off")?;
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let wconfig = config.clone();
+        let handle = std::thread::Builder::new()
+            .name("jiesu-pg-writer".into())
+            .spawn(move || run_writer(c, wconfig, rx))
+            .map_err(|e| StoreError::Db(format!("cannot start the writer thread: {e}")))?;
+        Ok(PgStore {
+            config,
+            url_shown: shown(url),
+            path,
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            keys,
+        })
+    }
+
+    /// The database's URL without its password.
+    pub fn url(&self) -> &str {
+        &self.url_shown
+    }
+
+    /// Runs `f` on the writer inside the group transaction (in its own savepoint) and waits until
+    /// the group is committed.
+    pub(crate) fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
+        self.submit(f, move |out| {
+            let _ = tx.send(out);
+        });
+        off_runtime(|| {
+            rx.recv()
+                .map_err(|_| StoreError::Db("the write was not completed".into()))?
+        })
+    }
+
+    /// Like [`write`](Self::write) without blocking the caller: `done` receives the result
+    /// after the group commit.
+    pub(crate) fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+        done: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
+        let job: Job = Box::new(move |conn: &mut Conn| -> Completion {
+            let r = in_savepoint(conn, f);
+            Box::new(move |commit: std::result::Result<(), String>| {
+                let out = match (r, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(m)) => Err(StoreError::Db(m)),
+                };
+                done(out);
+            })
+        });
+        let sender = self.writer.lock().ok().and_then(|w| w.clone());
+        match sender {
+            Some(s) => {
+                if let Err(mpsc::SendError(job)) = s.send(job) {
+                    fail_job(job, "the writer has stopped");
+                }
+            }
+            None => fail_job(job, "the store is closed"),
+        }
+    }
+
+    /// Runs a read on a pooled connection (a connection that was lost is opened again).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        off_runtime(|| {
+            let pooled = self
+                .readers
+                .lock()
+                .map_err(|_| StoreError::Db("reader pool poisoned".into()))?
+                .pop();
+            let mut conn = match pooled {
+                Some(c) if !c.client.is_closed() => c,
+                _ => connect(&self.config)?,
+            };
+            let r = f(&mut conn);
+            if !conn.client.is_closed() {
+                if let Ok(mut pool) = self.readers.lock() {
+                    if pool.len() < 16 {
+                        pool.push(conn);
+                    }
+                }
+            }
+            r
+        })
+    }
+
+    /// Stops the writer after the jobs already queued (graceful shutdown); later writes fail.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+        if let Some(h) = self.writer_thread.lock().ok().and_then(|mut h| h.take()) {
+            let _ = off_runtime(|| h.join());
+        }
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Delivers a failure to a job that never ran (its completion runs with an error).
+fn fail_job(job: Job, why: &str) {
+    // the job cannot run without the writer's connection: dropping it drops its caller's
+    // channel, and the caller sees "the write was not completed"
+    tracing::error!("{why}: a write was dropped");
+    drop(job);
+}
+
+fn in_savepoint<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+    conn.batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.batch("RELEASE SAVEPOINT job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.batch("ROLLBACK TO SAVEPOINT job")?;
+            conn.batch("RELEASE SAVEPOINT job")?;
+            Err(e)
+        }
+    }
+}
+
+fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        if conn.client.is_closed() {
+            // the primary went away: connect again (to whichever host is the primary now)
+            match connect(&config) {
+                Ok(c) => conn = c,
+                Err(e) => {
+                    tracing::error!("the writer cannot reconnect: {e}");
+                }
+            }
+        }
+        if let Err(e) = conn.batch("BEGIN") {
+            tracing::error!("cannot begin a write transaction: {e}");
+            if let Ok(c) = connect(&config) {
+                conn = c;
+            }
+            drop(group);
+            continue;
+        }
+        let mut completions = Vec::with_capacity(group.len());
+        for job in group {
+            completions.push(job(&mut conn));
+        }
+        let outcome = conn
+            .batch("COMMIT")
+            .map_err(|e| format!("commit failed: {e}"));
+        if outcome.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        for c in completions {
+            c(outcome.clone());
+        }
+    }
+}
+
+// ---- what the trait modules share: events, chains, projections -------------------------------
+
+/// A ticket's data key, unwrapped; `None` once its personal data was erased.
+pub(crate) fn data_key_in(
+    c: &mut Conn,
+    keys: &Keys,
+    id: TicketId,
+) -> Result<Option<crate::crypt::DataKey>> {
+    let row = c.query_opt(
+        "SELECT key_id, wrapped FROM personal_keys WHERE ticket_id=?1",
+        &crate::pv![id],
+    )?;
+    row.map(|r| keys.unwrap(id, &r.get_str(0)?, &r.get_blob(1)?))
+        .transpose()
+}
+
+pub(crate) fn insert_data_key(c: &mut Conn, row: &[Value; 3]) -> Result<()> {
+    c.exec(
+        "INSERT INTO personal_keys (ticket_id, key_id, wrapped) VALUES (?1,?2,?3)",
+        &pvs(row),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn pvs(row: &[Value]) -> Vec<Pv> {
+    row.iter().cloned().map(Pv).collect()
+}
+
+/// Writes event rows at the next positions of the log.
+pub(crate) fn insert_event_rows<'a>(
+    c: &mut Conn,
+    rows: impl IntoIterator<Item = &'a [Value; 10]>,
+) -> Result<()> {
+    let first = c
+        .query_one("SELECT COALESCE(MAX(pos) + 1, 0) FROM events", &[])?
+        .get_i64(0)?;
+    for (pos, r) in (first..).zip(rows) {
+        let mut p = pvs(r);
+        p.push(Pv(Value::Integer(pos)));
+        c.exec(encode::INSERT_EVENT, &p)?;
+    }
+    Ok(())
+}
+
+/// Writes a ticket's projection rows (replacing its assignments).
+pub(crate) fn write_projection_rows(
+    c: &mut Conn,
+    id: TicketId,
+    ticket: &[Value],
+    assignments: &[[Value; 20]],
+) -> Result<()> {
+    c.exec(encode::UPSERT_TICKET, &pvs(ticket))?;
+    c.exec(
+        "DELETE FROM assignments WHERE ticket_id=?1",
+        &crate::pv![id],
+    )?;
+    for a in assignments {
+        c.exec(encode::INSERT_ASSIGNMENT, &pvs(a))?;
+    }
+    Ok(())
+}
+
+/// Writes an encoded ticket's rows (on the writer's connection).
+pub(crate) fn insert_encoded(c: &mut Conn, t: &EncodedTicket) -> Result<()> {
+    insert_data_key(c, &t.key)?;
+    insert_event_rows(c, &t.events)?;
+    write_projection_rows(c, t.id, &t.ticket, &t.assignments)
+}
+
+/// An event with its ticket's id and number, from the columns `ticket_id, number, seq, at,
+/// actor, role, unit_code, payload, sealed` starting at column `k`.
+pub(crate) fn numbered_event(
+    c: &mut Conn,
+    keys: &Keys,
+    r: &postgres::Row,
+    k: usize,
+) -> Result<(TicketId, String, Event)> {
+    let id = r.get_i64(k)?;
+    let sealed = r.get_opt_blob(k + 8)?;
+    let dek = match sealed {
+        Some(_) => data_key_in(c, keys, id)?,
+        None => None,
+    };
+    let e = event_from_row(
+        r.get_u32(k + 2)?,
+        &r.get_str(k + 3)?,
+        r.get_str(k + 4)?,
+        &r.get_str(k + 5)?,
+        r.get_opt_str(k + 6)?,
+        encode::decode_kind(id, &r.get_str(k + 7)?, sealed.as_deref(), dek.as_ref())?,
+    )?;
+    Ok((id, r.get_str(k + 1)?, e))
+}
+
+/// Loads a ticket's events, checks its hash chain, opens its personal data and folds it; also
+/// gives the chain's last hash.
+pub(crate) fn load_chained(
+    c: &mut Conn,
+    keys: &Keys,
+    id: TicketId,
+) -> Result<Option<(TicketState, Vec<Event>, chain::Hash)>> {
+    let rows = c.query(
+        "SELECT seq, at, kind, actor, role, unit_code, payload, sealed, hash FROM events WHERE ticket_id=?1 ORDER BY seq",
+        &crate::pv![id],
+    )?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let raw = rows
+        .iter()
+        .map(|r| {
+            Ok(RawEvent {
+                seq: r.get_u32(0)?,
+                at: r.get_str(1)?,
+                kind: r.get_str(2)?,
+                actor: r.get_str(3)?,
+                role: r.get_str(4)?,
+                unit: r.get_opt_str(5)?,
+                payload: r.get_str(6)?,
+                sealed: r.get_opt_blob(7)?,
+                hash: r.get_opt_blob(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let last = chain::check_ticket(id, raw.iter().map(|e| (e.stored(id), e.hash.as_deref())))
+        .map_err(StoreError::Tampered)?;
+    let dek = if raw.iter().any(|e| e.sealed.is_some()) {
+        data_key_in(c, keys, id)?
+    } else {
+        None
+    };
+    let mut events = Vec::with_capacity(raw.len());
+    for e in raw {
+        let kind = encode::decode_kind(id, &e.payload, e.sealed.as_deref(), dek.as_ref())?;
+        events.push(event_from_row(
+            e.seq, &e.at, e.actor, &e.role, e.unit, kind,
+        )?);
+    }
+    let st = TicketState::fold(id, &events)?;
+    Ok(Some((st, events, last)))
+}
+
+pub(crate) fn load_in(
+    c: &mut Conn,
+    keys: &Keys,
+    id: TicketId,
+) -> Result<Option<(TicketState, Vec<Event>)>> {
+    Ok(load_chained(c, keys, id)?.map(|(st, ev, _)| (st, ev)))
+}
+
+/// Appends events to a ticket's chain after `prev`, sealing personal data.
+pub(crate) fn insert_events(
+    c: &mut Conn,
+    keys: &Keys,
+    id: TicketId,
+    events: &[Event],
+    prev: chain::Hash,
+) -> Result<()> {
+    let dek = if events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Created { .. }))
+    {
+        match data_key_in(c, keys, id)? {
+            Some(k) => Some(k),
+            None => {
+                let (k, row) = encode::new_data_key(keys, id);
+                insert_data_key(c, &row)?;
+                Some(k)
+            }
+        }
+    } else {
+        None
+    };
+    let rows = encode::event_rows(id, events, prev, dek.as_ref())?;
+    insert_event_rows(c, &rows)?;
+    if events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::PersonalDataErased { .. }))
+    {
+        c.exec(
+            "DELETE FROM personal_keys WHERE ticket_id=?1",
+            &crate::pv![id],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn write_projection(c: &mut Conn, keys: &Keys, st: &TicketState) -> Result<()> {
+    write_projection_rows(
+        c,
+        st.id,
+        &encode::ticket_row(st, keys),
+        &encode::assignment_rows(st)?,
+    )
+}
+
+pub(crate) fn zone_in(c: &mut Conn) -> Result<CityZone> {
+    let name = c
+        .query_opt(
+            "SELECT value FROM meta WHERE key=?1",
+            &crate::pv![CityZone::SETTING_KEY],
+        )?
+        .map(|r| r.get_str(0))
+        .transpose()?;
+    name.map_or(Ok(CityZone::default()), |n| {
+        CityZone::parse(&n).map_err(|e| StoreError::Db(e.to_string()))
+    })
+}
+
+pub(crate) fn apply_change(
+    c: &mut Conn,
+    keys: &Keys,
+    id: TicketId,
+    change: Change,
+) -> Result<(TicketState, Vec<Event>)> {
+    let (mut st, _, last) = load_chained(c, keys, id)?.ok_or(StoreError::NotFound)?;
+    let before = st.version;
+    let events = change(&mut st)?;
+    if let Some(first) = events.first() {
+        if first.seq != before + 1 {
+            return Err(StoreError::Conflict("events out of sequence".into()));
+        }
+    }
+    insert_events(c, keys, id, &events, last)?;
+    write_projection(c, keys, &st)?;
+    Ok((st, events))
+}
+
+pub(crate) fn tracking_code_in(c: &mut Conn, id: i64) -> Result<Option<String>> {
+    c.query_opt(
+        "SELECT code FROM tracking_codes WHERE ticket_id=?1",
+        &crate::pv![id],
+    )?
+    .map(|r| r.get_str(0))
+    .transpose()
+}
+
+/// Takes a request in on the writer's connection (idempotency, id, number, first event, projection).
+pub(crate) fn create_in(c: &mut Conn, keys: &Keys, new: NewTicket) -> Result<Created> {
+    let request_hash = new
+        .idempotency_key
+        .as_ref()
+        .map(|k| hex_of(&keys.ring().keyed(b"idempotency", k.request_hash.as_bytes())));
+    if let Some(key) = &new.idempotency_key {
+        let prior = c.query_opt(
+            "SELECT ticket_id, request_hash FROM idempotency WHERE user_name=?1 AND idem_key=?2",
+            &crate::pv![&new.actor.user, &key.key],
+        )?;
+        if let Some(row) = prior {
+            let (id, hash) = (row.get_i64(0)?, row.get_opt_str(1)?);
+            if hash
+                .as_deref()
+                .is_some_and(|h| Some(h) != request_hash.as_deref() && h != key.request_hash)
+            {
+                return Err(StoreError::Invalid {
+                    field: "Idempotency-Key".into(),
+                    message: format!(
+                        "the Idempotency-Key {:?} was already used for a different request; use a new key for a new request",
+                        key.key
+                    ),
+                    message_zh: format!("幂等键“{}”已用于另一份不同的请求，新请求请使用新的键", key.key),
+                });
+            }
+            let (state, events) = load_in(c, keys, id)?.ok_or(StoreError::NotFound)?;
+            return Ok(Created {
+                state,
+                events,
+                replayed: true,
+                tracking_code: tracking_code_in(c, id)?,
+            });
+        }
+    }
+    let id = c
+        .query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets", &[])?
+        .get_i64(0)?;
+    let number = jiesu_domain::zone::public_number(id, new.now, zone_in(c)?);
+    let kind = jiesu_domain::command::create(number, new.intake);
+    let ev = Event {
+        seq: 1,
+        at: new.now,
+        actor: new.actor.clone(),
+        kind,
+    };
+    let state = TicketState::created(id, &ev)?;
+    let events = vec![ev];
+    insert_events(c, keys, id, &events, chain::GENESIS)?;
+    write_projection(c, keys, &state)?;
+    if let Some(key) = &new.idempotency_key {
+        c.exec(
+            "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at, request_hash) VALUES (?1,?2,?3,?4,?5)",
+            &crate::pv![&new.actor.user, &key.key, id, fmt(new.now), request_hash],
+        )?;
+    }
+    if let Some(code) = &new.tracking_code {
+        c.exec(
+            "INSERT INTO tracking_codes (ticket_id, code) VALUES (?1,?2)",
+            &crate::pv![id, code],
+        )?;
+    }
+    Ok(Created {
+        state,
+        events,
+        replayed: false,
+        tracking_code: new.tracking_code,
+    })
+}
