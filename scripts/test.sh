@@ -65,6 +65,26 @@ fi
 record "Rust tests" $?
 
 target=${CARGO_TARGET_DIR:-$root/target}
+echo "== PostgreSQL: the same store contract and integration tests against a real PostgreSQL 15"
+# scripts/pg-test-server.sh installs the server from Debian if missing and starts a private
+# cluster; JIESU_TEST_PG makes every test city a new database on it (tests/common/mod.rs test_db).
+# Tests that read an SQLite file directly (crash recovery, key files beside the file, tampering)
+# are SQLite's own and run in the suite above.
+if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
+  eval "$pgenv"
+  pg_filter='binary(contract) | binary(pg_part1) | binary(pg_part2) | (package(jiesu-cli) & !binary(crash) & !binary(personal_data) & !binary(abuse))'
+  if command -v cargo-nextest >/dev/null 2>&1; then
+    if [ ${#data_filter[@]} -gt 0 ]; then pg_filter="($pg_filter) & ${data_filter[1]}"; fi
+    JIESU_TEST_PG=$JIESU_TEST_PG cargo nextest run --workspace --no-fail-fast -E "$pg_filter"
+  else
+    JIESU_TEST_PG=$JIESU_TEST_PG cargo test -p jiesu-store -p jiesu-cli --no-fail-fast
+  fi
+  record "Rust tests on PostgreSQL" $?
+  scripts/pg-test-server.sh stop "$PG_TEST_DIR"
+else
+  record "Rust tests on PostgreSQL (not run: the build failed or PostgreSQL could not start)" 1
+fi
+
 echo "== API: schema fuzzing (schemathesis) against a running server"
 if [ "$built" = 0 ]; then
   JIESU_BIN="$target/debug/jiesu" scripts/fuzz-api.sh

@@ -8,7 +8,7 @@ use jiesu_domain::auth::Role;
 use jiesu_domain::ticket::*;
 use jiesu_domain::ActorRef;
 use jiesu_http::AppState;
-use jiesu_store::{NewTicket, SqliteStore, Store};
+use jiesu_store::{NewTicket, Store};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,15 +38,15 @@ fn sample_intake(category: &str) -> Intake {
 }
 
 fn fresh(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<Arc<dyn Store>> {
-    if db.exists() {
+    if jiesu_store::city_exists(db)? {
         bail!(
-            "{} already exists; the benchmark needs a new file (nothing was changed)",
+            "{} already holds a city; the benchmark needs a new file or an empty PostgreSQL database (nothing was changed)",
             db.display()
         );
     }
-    let store = SqliteStore::open(db)?;
-    crate::seed_reference(&store, now)?;
-    Ok(Arc::new(store))
+    let store = jiesu_store::open_store(db, jiesu_store::StoreOptions::default())?;
+    crate::seed_reference(&*store, now)?;
+    Ok(store)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -68,9 +68,14 @@ pub fn intake(
     if clients == 0 || clients > 4096 {
         bail!("--clients must be between 1 and 4096");
     }
+    let pg_url = db
+        .to_str()
+        .filter(|s| jiesu_store::is_postgres_url(s))
+        .map(str::to_string);
     let limit_db = db.with_extension("limit.db");
     let store = fresh(db, now)?;
     crate::add_user(&*store, "bench", "agent", None, PW, now)?;
+    let kept = store.clone();
     let mut state = AppState::load(store)?;
     // one in-process client address and thousands of requests: the abuse limits stay off
     state.limiter = std::sync::Arc::new(jiesu_http::limits::Limiter::new(
@@ -124,6 +129,10 @@ pub fn intake(
     lat.sort_by(|a, b| a.total_cmp(b));
     let http_rate = count as f64 / seconds as f64;
 
+    if let Some(url) = &pg_url {
+        return pg_limit(url, &*kept, clients, seconds, http_rate, &lat);
+    }
+    drop(kept);
     // 2. the raw in-process limit: same store call, same rows/events, same durability, N threads
     let limit_store = fresh(&limit_db, now)?;
     let intake_rec = sample_intake(&category).check()?;
@@ -189,6 +198,40 @@ pub fn intake(
     for ext in ["limit.db-wal", "limit.db-shm"] {
         let _ = std::fs::remove_file(db.with_extension(ext));
     }
+    Ok(())
+}
+
+/// The PostgreSQL side of `bench intake`: the raw limit is the same rows written by `clients`
+/// connections of this process, a transaction per ticket, the server's durability.
+fn pg_limit(
+    url: &str,
+    store: &dyn Store,
+    clients: usize,
+    seconds: u64,
+    http_rate: f64,
+    lat: &[f64],
+) -> Result<()> {
+    let (st, events) = store
+        .load_ticket(1)?
+        .context("the HTTP side created no ticket to copy")?;
+    let sample = store.encode_ticket(&st, &events)?;
+    let raw = jiesu_store::pg::bench::raw_intake_limit(url, clients, seconds, &sample)?;
+    let raw_rate = raw.tickets as f64 / raw.seconds.max(1e-9);
+    let mut raw_lat = raw.latencies_ms;
+    raw_lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "setup: {clients} clients, {seconds} s each side, PostgreSQL (synchronous_commit as the server sets it), one writer with group commit; every ticket committed before its answer"
+    );
+    println!(
+        "intake: {:.0} tickets/s (p50 {:.2} ms, p99 {:.2} ms); limit: {:.0} tickets/s with {clients} connections, a transaction per ticket (p50 {:.2} ms, p99 {:.2} ms); ratio {:.2}",
+        http_rate,
+        percentile(lat, 0.50),
+        percentile(lat, 0.99),
+        raw_rate,
+        percentile(&raw_lat, 0.50),
+        percentile(&raw_lat, 0.99),
+        http_rate / raw_rate.max(1e-9)
+    );
     Ok(())
 }
 

@@ -34,7 +34,8 @@ struct Cli {
 enum Cmd {
     /// Build a calibrated demo city (Beijing) into a new database and exit.
     Generate {
-        /// The database file to create.
+        /// The database to create: an SQLite file, or an empty PostgreSQL database
+        /// (`postgres://user@host:port/name`).
         #[arg(long)]
         db: PathBuf,
         /// Months of history, ending now.
@@ -199,6 +200,18 @@ enum Cmd {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Copy a whole SQLite city into an empty PostgreSQL database (迁移): every table as it is,
+    /// then the same row counts and the same event chains verified. Run it again to resume after
+    /// an interruption. The key file stays the same: copy `<from>.keys` to the PostgreSQL city's
+    /// data directory (printed at the end) or point JIESU_KEY_FILE at it.
+    Migrate {
+        /// The SQLite database file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database, `postgres://user@host:port/name`.
+        #[arg(long)]
+        to: String,
+    },
     /// The personal-data key file (JIESU_KEY_FILE, or `<db>.keys` beside the database): new,
     /// rotate, prune, status.
     Keys {
@@ -319,7 +332,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 )
             })?;
             refuse_existing(&db)?;
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+            let store = jiesu_store::open_store(&db, StoreOptions::default())?;
             seed_reference(&*store, now)?;
             store.set_city_zone(zone)?;
             println!(
@@ -442,7 +455,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 })
                 .collect();
             let m = intake_model::train(&examples, now)?;
-            let dir = intake_model::model_dir(&db);
+            let dir = intake_model::model_dir(store.path());
             intake_model::save(&m, &dir)?;
             println!(
                 "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
@@ -461,6 +474,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Verify { db } => trust_cmds::verify(&db),
         Cmd::Keys { cmd } => trust_cmds::run(cmd),
         Cmd::Checkpoint { db } => ledger_cmds::checkpoint(&db, now),
+        Cmd::Migrate { from, to } => migrate(&from, &to),
         Cmd::Openapi => {
             print!("{}", jiesu_http::openapi_text());
             Ok(())
@@ -485,10 +499,61 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     }
 }
 
+/// `jiesu migrate --from FILE --to postgres://…`.
+fn migrate(from: &Path, to: &str) -> Result<()> {
+    if !jiesu_store::is_postgres_url(to) {
+        bail!("--to must be a PostgreSQL URL (postgres://user@host:port/name), got {to:?}\n--to 须为 PostgreSQL 地址（postgres://用户@主机:端口/库名）");
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let report = jiesu_store::pg::migrate::migrate_from_sqlite(from, to, &mut |t, done, total| {
+        bar.set_message(t.to_string());
+        bar.set_length(total.max(0) as u64);
+        bar.set_position(done.max(0) as u64);
+    })
+    .with_context(|| format!("migrating {} to PostgreSQL", from.display()))?;
+    bar.finish_and_clear();
+    for (table, total, copied) in &report.tables {
+        let note = if *copied == *total { String::new() } else { format!(" ({copied} copied now)") };
+        println!("{table:<20} {total:>10} rows{note}");
+    }
+    println!(
+        "verified: every table's row count and the event chains (digest {}) are the same; {:.1} s",
+        &report.events_digest[..16],
+        report.seconds
+    );
+    let keys = {
+        let mut k = from.as_os_str().to_owned();
+        k.push(".keys");
+        PathBuf::from(k)
+    };
+    let store = jiesu_store::PgStore::open_with(
+        to,
+        StoreOptions {
+            durable: true,
+            keys: jiesu_store::KeySource::File(keys.clone()),
+        },
+    )?;
+    let mut target = store.path().as_os_str().to_owned();
+    target.push(".keys");
+    println!(
+        "personal data is sealed with {}: serve with JIESU_KEY_FILE={} or copy it to {}",
+        keys.display(),
+        keys.display(),
+        PathBuf::from(target).display()
+    );
+    Ok(())
+}
+
 fn refuse_existing(db: &Path) -> Result<()> {
-    if db.exists() {
+    if jiesu_store::city_exists(db)? {
         bail!(
-            "{} already exists; choose a new file (nothing was changed)",
+            "{} already holds a city; choose a new file or an empty PostgreSQL database (nothing was changed)\n{} 中已有城市数据；请换一个新文件或空的 PostgreSQL 数据库（未做任何修改）",
+            db.display(),
             db.display()
         );
     }
@@ -497,16 +562,16 @@ fn refuse_existing(db: &Path) -> Result<()> {
 
 /// Opens a database that must exist (so a typo does not silently create an empty city).
 pub fn open_existing(db: &Path) -> Result<Arc<dyn Store>> {
-    if !db.exists() {
+    if !jiesu_store::city_exists(db)? {
         bail!(
-            "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
+            "database {} does not exist or holds no city; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
             db.display(),
             db.display(),
             db.display()
         );
     }
-    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
-    Ok(Arc::new(store))
+    jiesu_store::open_store(db, StoreOptions::default())
+        .with_context(|| format!("cannot open {}", db.display()))
 }
 
 /// Writes the shipped reference data (Beijing's units, our category tree) into the store.
@@ -532,7 +597,7 @@ fn generate(
     if months == 0 || months > 120 {
         bail!("--months must be between 1 and 120, got {months}");
     }
-    let store = SqliteStore::open_with(
+    let store = jiesu_store::open_store(
         db,
         StoreOptions {
             durable: false,
@@ -557,9 +622,9 @@ fn generate(
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = jiesu_demo::generate(&opts, &store, &progress)?;
+    let report = jiesu_demo::generate(&opts, &*store, &progress)?;
     bar.finish_and_clear();
-    seed_reference_catalogue(&store, now)?;
+    seed_reference_catalogue(&*store, now)?;
     println!(
         "generated {} tickets ({} events) into {} in {:.1} s",
         report.tickets,

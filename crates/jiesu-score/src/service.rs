@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::OrgTree;
 use jiesu_store::prelude::*;
-use jiesu_store::SqliteStore;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -128,16 +127,16 @@ pub fn monthly_drill(
 
 /// Opens a database that must already exist (a typo must not create an empty city).
 pub fn open_existing(db: &Path) -> Result<Arc<dyn Store>> {
-    if !db.exists() {
+    if !jiesu_store::city_exists(db)? {
         anyhow::bail!(
-            "database {} does not exist; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
+            "database {} does not exist or holds no city; create one with `jiesu generate --db {}` or `jiesu init --db {}`",
             db.display(),
             db.display(),
             db.display()
         );
     }
-    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
-    Ok(Arc::new(store))
+    jiesu_store::open_store(db, jiesu_store::StoreOptions::default())
+        .with_context(|| format!("cannot open {}", db.display()))
 }
 
 /// The database's category tree.

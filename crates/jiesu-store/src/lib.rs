@@ -192,3 +192,22 @@ pub mod prelude {
         ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }
+
+/// Opens the database `db` names — a `postgres://` (or `postgresql://`) URL, else an SQLite file —
+/// creating its schema when it has none. Every command that takes `--db` opens its store here.
+pub fn open_store(db: &std::path::Path, opts: StoreOptions) -> Result<std::sync::Arc<dyn Store>> {
+    match db.to_str().filter(|s| is_postgres_url(s)) {
+        Some(url) => Ok(std::sync::Arc::new(PgStore::open_with(url, opts)?)),
+        None => Ok(std::sync::Arc::new(SqliteStore::open_with(db, opts)?)),
+    }
+}
+
+/// Whether `db` already holds a city (reference data or tickets): an SQLite file that exists, or
+/// a PostgreSQL database with Jiesu's tables and units in them. An empty PostgreSQL database (as
+/// `createdb` leaves it) holds none.
+pub fn city_exists(db: &std::path::Path) -> Result<bool> {
+    match db.to_str().filter(|s| is_postgres_url(s)) {
+        Some(url) => pg::holds_a_city(url),
+        None => Ok(db.exists()),
+    }
+}

@@ -46,6 +46,42 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Where a test's city lives: `city.db` in `dir` (SQLite), or — when `JIESU_TEST_PG` names a
+/// PostgreSQL server (`postgres://user@host:port`), as `scripts/test.sh` sets it for the suite's
+/// PostgreSQL run — a new, empty database on that server, its local files (key file, models) in
+/// `dir`. The same tests then run on both stores.
+pub fn test_db(dir: &Path) -> PathBuf {
+    match std::env::var("JIESU_TEST_PG") {
+        Ok(base) if !base.is_empty() => {
+            let base = base.trim_end_matches('/');
+            let name = format!(
+                "t{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    % 1_000_000_000_000
+            );
+            let mut admin = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls)
+                .expect("connect to the test PostgreSQL server (JIESU_TEST_PG)");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create a test database");
+            // the key file and models of a PostgreSQL city go to its data directory; each test
+            // runs in its own process (nextest), so the variable is this test's alone
+            std::env::set_var("JIESU_DATA_DIR", dir);
+            PathBuf::from(format!("{base}/{name}"))
+        }
+        _ => dir.join("city.db"),
+    }
+}
+
+/// Whether this run's cities are PostgreSQL databases (see [`test_db`]).
+pub fn on_postgres() -> bool {
+    std::env::var("JIESU_TEST_PG").is_ok_and(|v| !v.is_empty())
+}
+
 /// A database with reference data, the given users, and a server on it.
 pub fn server_with(db_setup: impl FnOnce(&Path), users: &[(&str, &str, Option<&str>)]) -> Server {
     server_full(db_setup, users, &[], &[])
@@ -59,7 +95,7 @@ pub fn server_full(
     env: &[(&str, &str)],
 ) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("city.db");
+    let db = test_db(dir.path());
     db_setup(&db);
     let dbs = db.to_str().unwrap();
     for (name, role, unit) in users {

@@ -59,6 +59,12 @@ impl ToSql for Pv {
                 Type::INT4 => s.parse::<i32>()?.to_sql(ty, out),
                 Type::FLOAT8 => s.parse::<f64>()?.to_sql(ty, out),
                 Type::BYTEA => s.as_bytes().to_sql(ty, out),
+                Type::JSONB => {
+                    // JSONB's binary format: a version byte, then the text
+                    out.extend_from_slice(&[1]);
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
                 _ => s.as_str().to_sql(&Type::TEXT, out),
             },
             Value::Blob(b) => b.as_slice().to_sql(&Type::BYTEA, out),

@@ -18,6 +18,9 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+pub mod bench;
+pub mod migrate;
+mod tickets;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
@@ -695,5 +698,31 @@ pub(crate) fn create_in(c: &mut Conn, keys: &Keys, new: NewTicket) -> Result<Cre
         events,
         replayed: false,
         tracking_code: new.tracking_code,
+    })
+}
+
+/// Whether the database at `url` holds Jiesu's tables with units or tickets in them (without
+/// creating anything).
+pub(crate) fn holds_a_city(url: &str) -> Result<bool> {
+    off_runtime(|| {
+        let config: postgres::Config = url.parse().map_err(|e| StoreError::Invalid {
+            field: "--db".into(),
+            message: format!("{} is not a PostgreSQL URL: {e}", shown(url)),
+            message_zh: format!("{} 不是有效的 PostgreSQL 地址：{e}", shown(url)),
+        })?;
+        let mut c = connect(&config)?;
+        let has_tables = c
+            .query_one("SELECT to_regclass('public.units') IS NOT NULL", &[])?
+            .get_bool(0)?;
+        if !has_tables {
+            return Ok(false);
+        }
+        Ok(c
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM units) + (SELECT COUNT(*) FROM tickets)",
+                &[],
+            )?
+            .get_i64(0)?
+            > 0)
     })
 }

@@ -1,11 +1,56 @@
-//! The SQLite backend against its contract: durability shape, idempotency, projections as folds.
+//! Each backend against the storage contract: durability shape, idempotency, projections as folds.
+//! SQLite by default; PostgreSQL when `JIESU_TEST_PG` names a server (`postgres://user@host:port`,
+//! as `scripts/test.sh` sets it for the suite's PostgreSQL run): each test then gets a new database.
 
 use chrono::{Duration, TimeZone, Utc};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
 use jiesu_domain::ticket::*;
 use jiesu_domain::{ActorRef, CallbackOutcome, Role, TicketState};
-use jiesu_store::{prelude::*, NewTicket, SqliteStore, StoreError, TicketQuery};
+use jiesu_store::{prelude::*, KeySource, NewTicket, StoreError, StoreOptions, TicketQuery};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// A new database for one test: `name` in `dir` (SQLite), or a new PostgreSQL database.
+fn db_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    match std::env::var("JIESU_TEST_PG") {
+        Ok(base) if !base.is_empty() => {
+            let base = base.trim_end_matches('/');
+            let db = format!(
+                "c{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    % 1_000_000_000_000
+            );
+            postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls)
+                .expect("connect to JIESU_TEST_PG")
+                .batch_execute(&format!("CREATE DATABASE {db}"))
+                .expect("create a test database");
+            PathBuf::from(format!("{base}/{db}"))
+        }
+        _ => dir.path().join(name),
+    }
+}
+
+/// Opens (again) the database at `db`, its key file in the test's directory.
+fn open(dir: &tempfile::TempDir, db: &Path) -> Arc<dyn Store> {
+    jiesu_store::open_store(
+        db,
+        StoreOptions {
+            durable: true,
+            keys: KeySource::File(dir.path().join("city.keys")),
+        },
+    )
+    .unwrap()
+}
+
+/// A new database for one test, opened.
+fn fresh(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+    let db = db_in(dir, "a.db");
+    open(dir, &db)
+}
 
 /// Deadlines counted in wall time (the routing policy's calendar-time variant).
 fn wall_deadlines(tier: DeadlineTier, at: chrono::DateTime<Utc>) -> jiesu_domain::Deadlines {
@@ -63,7 +108,7 @@ fn new(key: Option<&str>) -> NewTicket {
 }
 
 fn step(
-    store: &SqliteStore,
+    store: &dyn Store,
     id: i64,
     cmd: Command,
     at: chrono::DateTime<Utc>,
@@ -90,7 +135,7 @@ fn step(
 #[test]
 fn same_idempotency_key_returns_the_first_ticket() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let store = fresh(&dir);
     let a = store.create_ticket(new(Some("k-1"))).unwrap();
     let b = store.create_ticket(new(Some("k-1"))).unwrap();
     let c = store.create_ticket(new(Some("k-2"))).unwrap();
@@ -112,7 +157,7 @@ fn same_idempotency_key_returns_the_first_ticket() {
 #[test]
 fn an_idempotency_key_reused_for_another_request_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let store = fresh(&dir);
     store.create_ticket(new(Some("k-1"))).unwrap();
     let mut other = new(Some("k-1"));
     other.idempotency_key.as_mut().unwrap().request_hash = "another-request".into();
@@ -125,7 +170,7 @@ fn an_idempotency_key_reused_for_another_request_is_refused() {
 #[test]
 fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let store = fresh(&dir);
     let t = store.create_ticket(new(None)).unwrap().state;
     let at = t.created_at + Duration::minutes(1);
     let err = step(
@@ -163,8 +208,8 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
 #[test]
 fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let path = db_in(&dir, "a.db");
+    let store = open(&dir, &path);
     let t = store.create_ticket(new(None)).unwrap().state;
     let mut at = t.created_at;
     let d = |at| wall_deadlines(DeadlineTier::D7, at);
@@ -466,7 +511,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
         })
         .unwrap();
     drop(store);
-    let store = SqliteStore::open(&path).unwrap();
+    let store = open(&dir, &path);
     assert_eq!(store.rebuild_projections().unwrap(), 3);
     let after = store
         .list_tickets(&TicketQuery {
@@ -483,8 +528,8 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
 #[test]
 fn concurrent_creates_are_all_durable_with_distinct_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let path = db_in(&dir, "a.db");
+    let store = open(&dir, &path);
     let hs: Vec<_> = (0..16)
         .map(|_| {
             let s = store.clone();
@@ -501,7 +546,7 @@ fn concurrent_creates_are_all_durable_with_distinct_numbers() {
     assert_eq!(numbers.len(), 400);
     drop(store);
     // reopened from disk: everything acknowledged is there
-    let store = SqliteStore::open(&path).unwrap();
+    let store = open(&dir, &path);
     assert_eq!(
         store
             .list_tickets(&TicketQuery {
@@ -517,7 +562,7 @@ fn concurrent_creates_are_all_durable_with_distinct_numbers() {
 #[test]
 fn unit_queue_lists_active_assignments_sorted_by_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let store = fresh(&dir);
     let mut ids = vec![];
     for (i, tier) in [DeadlineTier::D15, DeadlineTier::H24, DeadlineTier::D7]
         .iter()
@@ -564,7 +609,7 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
 }
 
 /// Signs (签收) the unit's assignment and, if `respond`, responds (响应) right after.
-fn handle(store: &SqliteStore, id: i64, unit: &str, at: chrono::DateTime<Utc>, respond: bool) {
+fn handle(store: &dyn Store, id: i64, unit: &str, at: chrono::DateTime<Utc>, respond: bool) {
     step(store, id, Command::Sign { unit: unit.into() }, at).unwrap();
     if respond {
         step(
@@ -582,7 +627,7 @@ fn handle(store: &SqliteStore, id: i64, unit: &str, at: chrono::DateTime<Utc>, r
 
 /// Takes a ticket in and dispatches it to `unit` as lead at `at`.
 fn dispatched(
-    store: &SqliteStore,
+    store: &dyn Store,
     unit: &str,
     tier: DeadlineTier,
     at: chrono::DateTime<Utc>,
@@ -610,7 +655,7 @@ fn dispatched(
 #[test]
 fn unsigned_assignment_lists_its_sign_clock_first() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let store = fresh(&dir);
     let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
     let rfc = |t: chrono::DateTime<Utc>| jiesu_store::time::fmt(t);
     // handled 24-hour ticket: finish due t0 + 24 h (the nearest finish deadline of the three)
