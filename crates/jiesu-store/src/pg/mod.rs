@@ -18,6 +18,7 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod ledger;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
