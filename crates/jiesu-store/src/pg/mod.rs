@@ -18,7 +18,9 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod alerts;
 mod ledger;
+mod reports;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
