@@ -21,6 +21,7 @@ pub(crate) mod conn;
 mod alerts;
 mod ledger;
 mod reports;
+mod stats;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
