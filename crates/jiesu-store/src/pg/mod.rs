@@ -19,6 +19,8 @@
 
 pub(crate) mod conn;
 mod alerts;
+mod analytics;
+mod facts;
 mod ledger;
 mod reports;
 mod stats;
