@@ -18,6 +18,12 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod alerts;
+mod analytics;
+mod facts;
+mod ledger;
+mod reports;
+mod stats;
 pub mod bench;
 pub mod migrate;
 mod tickets;
