@@ -18,6 +18,9 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod catalogue;
+mod reference;
+mod users;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
