@@ -18,7 +18,11 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod agent_sessions;
 mod catalogue;
+mod kb;
+mod labels;
+mod recheck;
 mod reference;
 mod users;
 
