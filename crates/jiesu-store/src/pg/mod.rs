@@ -22,8 +22,12 @@ mod agent_sessions;
 mod catalogue;
 mod kb;
 mod labels;
+mod outbox;
+mod personal;
+mod ratings;
 mod recheck;
 mod reference;
+mod reviews;
 mod users;
 
 use crate::chain;
