@@ -18,6 +18,17 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+mod agent_sessions;
+mod catalogue;
+mod kb;
+mod labels;
+mod outbox;
+mod personal;
+mod ratings;
+mod recheck;
+mod reference;
+mod reviews;
+mod users;
 mod alerts;
 mod analytics;
 mod facts;
