@@ -174,7 +174,7 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     let t = store.create_ticket(new(None)).unwrap().state;
     let at = t.created_at + Duration::minutes(1);
     let err = step(
-        &store,
+        &*store,
         t.id,
         Command::Sign {
             unit: "110108010".into(),
@@ -187,7 +187,7 @@ fn a_refused_command_writes_nothing_and_later_ones_still_work() {
     assert_eq!(ev.len(), 1);
     let d = wall_deadlines(DeadlineTier::D7, at);
     let st = step(
-        &store,
+        &*store,
         t.id,
         Command::Dispatch {
             assignments: vec![AssignmentRequest {
@@ -405,7 +405,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     let mut last = t.clone();
     for c in cmds {
         at += Duration::minutes(7);
-        last = step(&store, t.id, c(at), at).unwrap();
+        last = step(&*store, t.id, c(at), at).unwrap();
     }
     let (folded, events) = store.load_ticket(t.id).unwrap().unwrap();
     assert_eq!(folded, last, "the stored log folds to the state we built");
@@ -475,7 +475,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
         )
         .unwrap();
     step(
-        &store,
+        &*store,
         aid,
         Command::Unmerge {
             note: "误合并".into(),
@@ -484,7 +484,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     )
     .unwrap();
     step(
-        &store,
+        &*store,
         aid,
         Command::Answer {
             answer: "政策如下".into(),
@@ -494,7 +494,7 @@ fn every_event_kind_round_trips_through_storage_and_projections_are_folds() {
     )
     .unwrap();
     step(
-        &store,
+        &*store,
         bid,
         Command::SpecialHandle {
             handling: SpecialHandling::LegalRoute,
@@ -572,7 +572,7 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
         let at = t.created_at + Duration::minutes(i as i64);
         let d = wall_deadlines(*tier, at);
         step(
-            &store,
+            &*store,
             t.id,
             Command::Dispatch {
                 assignments: vec![AssignmentRequest {
@@ -588,7 +588,7 @@ fn unit_queue_lists_active_assignments_sorted_by_deadline() {
         )
         .unwrap();
         // signed and responded: only the finish clock runs
-        handle(&store, t.id, "S1", at + Duration::minutes(5), true);
+        handle(&*store, t.id, "S1", at + Duration::minutes(5), true);
         ids.push(t.id);
     }
     let q = TicketQuery {
@@ -626,12 +626,7 @@ fn handle(store: &dyn Store, id: i64, unit: &str, at: chrono::DateTime<Utc>, res
 }
 
 /// Takes a ticket in and dispatches it to `unit` as lead at `at`.
-fn dispatched(
-    store: &dyn Store,
-    unit: &str,
-    tier: DeadlineTier,
-    at: chrono::DateTime<Utc>,
-) -> i64 {
+fn dispatched(store: &dyn Store, unit: &str, tier: DeadlineTier, at: chrono::DateTime<Utc>) -> i64 {
     let t = store.create_ticket(new(None)).unwrap().state;
     step(
         store,
@@ -659,19 +654,19 @@ fn unsigned_assignment_lists_its_sign_clock_first() {
     let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
     let rfc = |t: chrono::DateTime<Utc>| jiesu_store::time::fmt(t);
     // handled 24-hour ticket: finish due t0 + 24 h (the nearest finish deadline of the three)
-    let handled = dispatched(&store, "S1", DeadlineTier::H24, t0);
-    handle(&store, handled, "S1", t0 + Duration::minutes(10), true);
+    let handled = dispatched(&*store, "S1", DeadlineTier::H24, t0);
+    handle(&*store, handled, "S1", t0 + Duration::minutes(10), true);
     // signed 7-day ticket, not responded: respond due t0 + 2 h + 24 h
-    let signed = dispatched(&store, "S1", DeadlineTier::D7, t0 + Duration::hours(2));
+    let signed = dispatched(&*store, "S1", DeadlineTier::D7, t0 + Duration::hours(2));
     handle(
-        &store,
+        &*store,
         signed,
         "S1",
         t0 + Duration::hours(2) + Duration::minutes(5),
         false,
     );
     // unsigned 15-day ticket: sign due t0 + 1 h + 2 h, nearer than any finish
-    let unsigned = dispatched(&store, "S1", DeadlineTier::D15, t0 + Duration::hours(1));
+    let unsigned = dispatched(&*store, "S1", DeadlineTier::D15, t0 + Duration::hours(1));
     let q = TicketQuery {
         units: Some(vec!["S1".into()]),
         active_only: true,

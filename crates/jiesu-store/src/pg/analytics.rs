@@ -62,8 +62,7 @@ fn fact(
         _ => false,
     };
     let respond_deadline = r.get_opt_str(23)?;
-    let responded_in_time =
-        matches!((&responded, &respond_deadline), (Some(r), Some(d)) if r <= d);
+    let responded_in_time = matches!((&responded, &respond_deadline), (Some(r), Some(d)) if r <= d);
     let resolution = r.get_opt_str(15)?;
     let satisfaction = r.get_opt_str(16)?;
     Ok(TicketFact {

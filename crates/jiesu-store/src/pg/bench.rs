@@ -89,7 +89,11 @@ pub fn raw_intake_limit(
         }
         let mut c = connect(&config)?;
         for table in ["events", "assignments", "tickets", "personal_keys"] {
-            let col = if table == "tickets" { "id" } else { "ticket_id" };
+            let col = if table == "tickets" {
+                "id"
+            } else {
+                "ticket_id"
+            };
             c.exec(
                 &format!("DELETE FROM {table} WHERE {col} >= ?1"),
                 &crate::pv![ID_BASE],

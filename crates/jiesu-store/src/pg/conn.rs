@@ -254,12 +254,6 @@ pub(crate) trait RowExt {
             v => Err(StoreError::Db(format!("column {i}: {v:?} is not a number"))),
         }
     }
-    fn get_opt_f64(&self, i: usize) -> Result<Option<f64>> {
-        match self.val(i)? {
-            Value::Null => Ok(None),
-            _ => self.get_f64(i).map(Some),
-        }
-    }
     fn get_str(&self, i: usize) -> Result<String> {
         match self.val(i)? {
             Value::Text(s) => Ok(s),

@@ -45,7 +45,9 @@ fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)
         .into_iter()
         .map(|t| {
             let cols: Vec<String> = src
-                .prepare(&format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"))?
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{t}') ORDER BY cid"
+                ))?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok((t, cols))
@@ -130,7 +132,9 @@ fn migrate_inner(
     migrate(&mut c)?;
     // the source's identity: its path and the hash of its first event
     let first: Option<Vec<u8>> = src
-        .query_row("SELECT hash FROM events ORDER BY pos LIMIT 1", [], |r| r.get(0))
+        .query_row("SELECT hash FROM events ORDER BY pos LIMIT 1", [], |r| {
+            r.get(0)
+        })
         .optional()?
         .flatten();
     let identity = format!(
@@ -153,15 +157,27 @@ fn migrate_inner(
         Some(b) if b != identity => {
             return Err(StoreError::Invalid {
                 field: "--to".into(),
-                message: format!("{} holds a migration of another city ({b}); use an empty database", shown(to)),
-                message_zh: format!("{} 中已有另一城市的迁移数据（{b}）；请使用空数据库", shown(to)),
+                message: format!(
+                    "{} holds a migration of another city ({b}); use an empty database",
+                    shown(to)
+                ),
+                message_zh: format!(
+                    "{} 中已有另一城市的迁移数据（{b}）；请使用空数据库",
+                    shown(to)
+                ),
             })
         }
         None if holds => {
             return Err(StoreError::Invalid {
                 field: "--to".into(),
-                message: format!("{} already holds a city; migrate into an empty database (nothing was changed)", shown(to)),
-                message_zh: format!("{} 中已有城市数据；请迁移到空数据库（未做任何修改）", shown(to)),
+                message: format!(
+                    "{} already holds a city; migrate into an empty database (nothing was changed)",
+                    shown(to)
+                ),
+                message_zh: format!(
+                    "{} 中已有城市数据；请迁移到空数据库（未做任何修改）",
+                    shown(to)
+                ),
             })
         }
         _ => {}
@@ -177,7 +193,9 @@ fn migrate_inner(
         if table == "meta" {
             continue; // copied last: it marks the migration complete
         }
-        let total: i64 = src.query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| r.get(0))?;
+        let total: i64 = src.query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {
+            r.get(0)
+        })?;
         let there = count_pg(&mut c, &table)?;
         if there == total {
             report.push((table, total, 0));
@@ -190,7 +208,11 @@ fn migrate_inner(
             c.batch("BEGIN")?;
             let r = (|| -> Result<i64> {
                 c.exec(&format!("DELETE FROM {table}"), &[])?;
-                let rows = read_rows(&src, &format!("SELECT {collist} FROM \"{table}\""), cols.len())?;
+                let rows = read_rows(
+                    &src,
+                    &format!("SELECT {collist} FROM \"{table}\""),
+                    cols.len(),
+                )?;
                 c.copy_in(&format!("{table} ({collist})"), &rows)?;
                 Ok(rows.len() as i64)
             })();

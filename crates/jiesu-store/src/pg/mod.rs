@@ -17,27 +17,27 @@
 //! cache) live in a local data directory: `JIESU_DATA_DIR`, else the current directory, under
 //! the database's name ([`ReferenceStore::path`]).
 
-pub(crate) mod conn;
 mod agent_sessions;
+mod alerts;
+mod analytics;
+pub mod bench;
 mod catalogue;
+pub(crate) mod conn;
+mod facts;
 mod kb;
 mod labels;
+mod ledger;
+pub mod migrate;
 mod outbox;
 mod personal;
 mod ratings;
 mod recheck;
 mod reference;
-mod reviews;
-mod users;
-mod alerts;
-mod analytics;
-mod facts;
-mod ledger;
 mod reports;
+mod reviews;
 mod stats;
-pub mod bench;
-pub mod migrate;
 mod tickets;
+mod users;
 
 use crate::chain;
 use crate::crypt::{Keyring, Keys};
@@ -473,13 +473,6 @@ pub(crate) fn write_projection_rows(
     Ok(())
 }
 
-/// Writes an encoded ticket's rows (on the writer's connection).
-pub(crate) fn insert_encoded(c: &mut Conn, t: &EncodedTicket) -> Result<()> {
-    insert_data_key(c, &t.key)?;
-    insert_event_rows(c, &t.events)?;
-    write_projection_rows(c, t.id, &t.ticket, &t.assignments)
-}
-
 /// An event with its ticket's id and number, from the columns `ticket_id, number, seq, at,
 /// actor, role, unit_code, payload, sealed` starting at column `k`.
 pub(crate) fn numbered_event(
@@ -734,12 +727,11 @@ pub(crate) fn holds_a_city(url: &str) -> Result<bool> {
         if !has_tables {
             return Ok(false);
         }
-        Ok(c
-            .query_one(
-                "SELECT (SELECT COUNT(*) FROM units) + (SELECT COUNT(*) FROM tickets)",
-                &[],
-            )?
-            .get_i64(0)?
+        Ok(c.query_one(
+            "SELECT (SELECT COUNT(*) FROM units) + (SELECT COUNT(*) FROM tickets)",
+            &[],
+        )?
+        .get_i64(0)?
             > 0)
     })
 }

@@ -49,7 +49,11 @@ fn group(c: &mut Conn, sql: &str) -> Result<Vec<AccuracyGroup>> {
                 key,
                 dispatches: n,
                 returned: ret,
-                accuracy: if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 },
+                accuracy: if n > 0 {
+                    (n - ret) as f64 / n as f64
+                } else {
+                    0.0
+                },
             })
         })
         .collect()

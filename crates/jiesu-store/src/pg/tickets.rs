@@ -260,7 +260,10 @@ impl TicketStore for PgStore {
     }
 
     fn ticket_count(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_one("SELECT COUNT(*) FROM tickets", &[])?.get_i64(0)? as u64))
+        self.read(|c| {
+            Ok(c.query_one("SELECT COUNT(*) FROM tickets", &[])?
+                .get_i64(0)? as u64)
+        })
     }
 
     fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()> {

@@ -118,10 +118,7 @@ impl UserStore for PgStore {
     fn delete_session(&self, token_hash: &str) -> Result<bool> {
         let t = token_hash.to_string();
         self.write(move |c: &mut Conn| {
-            Ok(c.exec(
-                "DELETE FROM sessions WHERE token_hash=?1",
-                &crate::pv![t],
-            )? > 0)
+            Ok(c.exec("DELETE FROM sessions WHERE token_hash=?1", &crate::pv![t])? > 0)
         })
     }
 }
