@@ -302,6 +302,7 @@ fn pg_checkpoints_give_the_sqlite_roots_and_their_proofs_verify() {
         sizes(store.checkpoints(None, 10).unwrap()),
         vec![b.tree_size, a.tree_size, 0]
     );
+    assert_eq!(store.checkpoints(None, usize::MAX).unwrap().len(), 3);
     assert_eq!(
         sizes(store.checkpoints(Some(b.tree_size), 1).unwrap()),
         vec![a.tree_size]
@@ -421,6 +422,7 @@ fn alert_script(s: &dyn AlertStore) -> Vec<String> {
     let all = AlertFilter::default();
     say(format!("{:?}", s.list_alerts(&all, 0, 10)));
     say(format!("{:?}", s.list_alerts(&all, 1, 2)));
+    say(format!("{:?}", s.list_alerts(&all, 0, u64::MAX)));
     let d1 = AlertFilter {
         units: Some(vec!["D1".into()]),
         ..Default::default()
@@ -561,6 +563,7 @@ fn report_script(s: &dyn ReportStore) -> Vec<String> {
     say(format!("{:?}", s.has_report("weekly", "2026-11-05")));
     say(format!("{:?}", s.list_reports(None, 0, 10)));
     say(format!("{:?}", s.list_reports(Some("daily"), 1, 1)));
+    say(format!("{:?}", s.list_reports(Some("daily"), 0, u64::MAX)));
     say(format!("{:?}", s.list_reports(Some("yearly"), 0, 10)));
     say(format!("{:?}", s.report(1)));
     say(format!("{:?}", s.report(99)));

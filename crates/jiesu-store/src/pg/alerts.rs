@@ -114,8 +114,9 @@ impl AlertStore for PgStore {
                 )?
                 .get_i64(0)?;
             let n = args.len();
-            args.push(Value::Integer(limit as i64));
-            args.push(Value::Integer(offset as i64));
+            // SQLite reads a limit past i64::MAX (as -1) as no limit; PostgreSQL refuses a negative one
+            args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+            args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
             let rows = c
                 .query(
                     &format!(

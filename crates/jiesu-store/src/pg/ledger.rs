@@ -235,7 +235,11 @@ impl LedgerStore for PgStore {
                     "SELECT {CHECKPOINT_COLS} FROM checkpoints WHERE tree_size < ?1
                      ORDER BY tree_size DESC LIMIT ?2"
                 ),
-                &crate::pv![before.map_or(i64::MAX, |b| b as i64), limit as i64],
+                // a limit past i64::MAX is no limit, as in SQLite
+                &crate::pv![
+                    before.map_or(i64::MAX, |b| b as i64),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
             )?
             .iter()
             .map(to_checkpoint)

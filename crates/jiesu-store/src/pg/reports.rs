@@ -103,7 +103,12 @@ impl ReportStore for PgStore {
                         "SELECT {COLS} FROM reports WHERE ?1::TEXT IS NULL OR kind = ?1::TEXT
                          ORDER BY period_from DESC, kind, id DESC LIMIT ?2 OFFSET ?3"
                     ),
-                    &crate::pv![kind, limit as i64, offset as i64],
+                    // a limit past i64::MAX is no limit, as in SQLite
+                    &crate::pv![
+                        kind,
+                        i64::try_from(limit).unwrap_or(i64::MAX),
+                        i64::try_from(offset).unwrap_or(i64::MAX)
+                    ],
                 )?
                 .iter()
                 .map(row)
