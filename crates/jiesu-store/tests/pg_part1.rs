@@ -355,6 +355,29 @@ fn pg_checkpoints_give_the_sqlite_roots_and_their_proofs_verify() {
         .ticket_proofs(123_456, b.tree_size)
         .unwrap()
         .is_empty());
+    // an event without its hash: no checkpoint, and the error names its position
+    let last = size as i64 - 1;
+    let h: Vec<u8> = pg
+        .client
+        .query_one("SELECT hash FROM events WHERE pos = $1", &[&last])
+        .unwrap()
+        .get(0);
+    pg.client
+        .execute("UPDATE events SET hash = NULL WHERE pos = $1", &[&last])
+        .unwrap();
+    let err = store.make_checkpoint(at(4)).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("event at position {last} has no hash")),
+        "{err}"
+    );
+    pg.client
+        .execute("UPDATE events SET hash = $2 WHERE pos = $1", &[&last, &h])
+        .unwrap();
+    assert_eq!(
+        store.latest_checkpoint().unwrap().unwrap(),
+        b,
+        "nothing stored"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -961,4 +984,39 @@ fn pg_stats_facts_and_analytics_answer_as_sqlite_does() {
         store.months_changed_since(mark).unwrap(),
         vec!["2026-06".to_string()]
     );
+
+    // a stored value the domain does not know is the same error in both, naming it
+    pg.client
+        .execute("UPDATE tickets SET channel = 'fax' WHERE id = 5", &[])
+        .unwrap();
+    conn.execute("UPDATE tickets SET channel = 'fax' WHERE id = 5", [])
+        .unwrap();
+    let err = |s: &dyn AnalyticsStore| {
+        s.for_each_ticket_fact(a, b, &zone, b, &mut |_| Ok(()))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(err(store), err(&lite));
+    assert!(
+        err(store).contains("stored channel 'fax' is unknown"),
+        "{}",
+        err(store)
+    );
+    // the caller's error stops the stream at once, and the store reads on afterwards
+    let mut seen = 0;
+    let stopped = store
+        .for_each_fact(a, b, &mut |_| {
+            seen += 1;
+            if seen == 3 {
+                Err(StoreError::Conflict("enough".into()))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(matches!(stopped, StoreError::Conflict(_)), "{stopped}");
+    assert_eq!(seen, 3);
+    for _ in 0..20 {
+        assert_eq!(facts(store, a, b).len(), all.len());
+    }
 }
