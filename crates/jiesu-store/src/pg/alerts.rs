@@ -1,5 +1,8 @@
 //! Early-warning alerts and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
 
+// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
+#![allow(clippy::useless_vec)]
+
 use super::*;
 use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;
@@ -56,11 +59,16 @@ fn filter_sql(f: &AlertFilter) -> (String, Vec<Value>) {
 
 impl AlertStore for PgStore {
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>> {
+        // the cell is looked up first: a conflicting insert would use up an identity value, and
+        // the ids would have gaps SQLite's have not (ON CONFLICT stays for a concurrent writer)
         self.write(move |c: &mut Conn| {
             let inserted = c.query_opt(
                 "INSERT INTO alerts (day, level, place, category, score, observed, expected, window_days,
                    unit, district, tickets, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12)
+                 SELECT ?1::TEXT, ?2::TEXT, ?3::TEXT, ?4::TEXT, ?5::DOUBLE PRECISION, ?6::BIGINT,
+                   ?7::DOUBLE PRECISION, ?8::BIGINT, ?9::TEXT, ?10::TEXT, ?11::TEXT, 'open', ?12::TEXT
+                 WHERE NOT EXISTS (SELECT 1 FROM alerts
+                   WHERE day = ?1::TEXT AND level = ?2::TEXT AND place = ?3::TEXT AND category = ?4::TEXT)
                  ON CONFLICT (day, level, place, category) DO NOTHING
                  RETURNING id",
                 &crate::pv![
@@ -106,8 +114,9 @@ impl AlertStore for PgStore {
                 )?
                 .get_i64(0)?;
             let n = args.len();
-            args.push(Value::Integer(limit as i64));
-            args.push(Value::Integer(offset as i64));
+            // SQLite reads a limit past i64::MAX (as -1) as no limit; PostgreSQL refuses a negative one
+            args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+            args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
             let rows = c
                 .query(
                     &format!(

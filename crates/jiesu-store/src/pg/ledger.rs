@@ -2,6 +2,9 @@
 //! `pos` order, complete subtrees of 256 leaves and more are in `log_nodes`, the signed
 //! checkpoints in `checkpoints` (see `ledger.rs`; the SQLite twin is `sqlite/ledger.rs`).
 
+// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
+#![allow(clippy::useless_vec)]
+
 use super::*;
 use crate::ledger::{
     checkpoint_text, load_or_create_signing_key, sign_note, signing_key_path, Checkpoint,
@@ -232,7 +235,11 @@ impl LedgerStore for PgStore {
                     "SELECT {CHECKPOINT_COLS} FROM checkpoints WHERE tree_size < ?1
                      ORDER BY tree_size DESC LIMIT ?2"
                 ),
-                &crate::pv![before.map_or(i64::MAX, |b| b as i64), limit as i64],
+                // a limit past i64::MAX is no limit, as in SQLite
+                &crate::pv![
+                    before.map_or(i64::MAX, |b| b as i64),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
             )?
             .iter()
             .map(to_checkpoint)

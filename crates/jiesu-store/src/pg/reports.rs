@@ -1,5 +1,8 @@
 //! Stored reports and templates, in PostgreSQL (the SQLite twin is `sqlite/reports.rs`).
 
+// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
+#![allow(clippy::useless_vec)]
+
 use super::*;
 use crate::reports::{NewReport, ReportRow, ReportStore};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,7 +31,27 @@ fn row(r: &postgres::Row) -> Result<ReportRow> {
 impl ReportStore for PgStore {
     fn save_report(&self, r: NewReport) -> Result<i64> {
         self.write(move |c: &mut Conn| {
-            // a report of the same kind and period keeps its row and id
+            // a report of the same kind and period keeps its row and id; updated first, so that
+            // regenerating does not use up an identity value (ON CONFLICT stays for a
+            // concurrent writer)
+            let updated = c.query_opt(
+                "UPDATE reports SET period_from = ?3, period_to = ?4, generated_at = ?5,
+                   title_zh = ?6, title_en = ?7, body = ?8
+                 WHERE kind = ?1 AND period = ?2 RETURNING id",
+                &crate::pv![
+                    &r.kind,
+                    &r.period,
+                    r.from.to_string(),
+                    r.to.to_string(),
+                    fmt(r.generated_at),
+                    &r.title_zh,
+                    &r.title_en,
+                    &r.body
+                ],
+            )?;
+            if let Some(row) = updated {
+                return row.get_i64(0);
+            }
             c.query_one(
                 "INSERT INTO reports (kind, period, period_from, period_to, generated_at, title_zh, title_en, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -80,7 +103,12 @@ impl ReportStore for PgStore {
                         "SELECT {COLS} FROM reports WHERE ?1::TEXT IS NULL OR kind = ?1::TEXT
                          ORDER BY period_from DESC, kind, id DESC LIMIT ?2 OFFSET ?3"
                     ),
-                    &crate::pv![kind, limit as i64, offset as i64],
+                    // a limit past i64::MAX is no limit, as in SQLite
+                    &crate::pv![
+                        kind,
+                        i64::try_from(limit).unwrap_or(i64::MAX),
+                        i64::try_from(offset).unwrap_or(i64::MAX)
+                    ],
                 )?
                 .iter()
                 .map(row)

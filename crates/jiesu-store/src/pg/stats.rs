@@ -1,6 +1,7 @@
 //! Dispatch accuracy and the demo city's calibration counts, in PostgreSQL (the SQLite twin is
 //! `sqlite/stats.rs`). SQLite sorts NULL first and sums booleans; here the NULL keys are sorted
-//! `NULLS FIRST` and the booleans counted with `FILTER`.
+//! `NULLS FIRST`, the booleans counted with `FILTER`, and groups with equal counts ordered by
+//! key (SQLite leaves their order open).
 
 use super::*;
 
@@ -67,7 +68,7 @@ impl StatsStore for PgStore {
                 &[],
             )?;
             let (n, ret) = (r.get_i64(0)?, r.get_i64(1)?);
-            // ties in the count are ordered by key (what SQLite's stable sort after its grouping gives)
+            // groups with the same count, in no particular order in SQLite, are ordered by key here
             Ok(DispatchAccuracy {
                 overall: if n > 0 { (n - ret) as f64 / n as f64 } else { 0.0 },
                 dispatches: n,
