@@ -18,6 +18,7 @@
 //! the database's name ([`ReferenceStore::path`]).
 
 pub(crate) mod conn;
+
 mod agent_sessions;
 mod catalogue;
 mod kb;

@@ -1,5 +1,8 @@
 //! Callback re-checks in PostgreSQL (the twin of `sqlite/recheck.rs`).
 
+// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
+#![allow(clippy::useless_vec)]
+
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;

@@ -1,5 +1,8 @@
 //! Users and sessions in PostgreSQL (the twin of `sqlite/users.rs`).
 
+// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
+#![allow(clippy::useless_vec)]
+
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;
@@ -118,10 +121,7 @@ impl UserStore for PgStore {
     fn delete_session(&self, token_hash: &str) -> Result<bool> {
         let t = token_hash.to_string();
         self.write(move |c: &mut Conn| {
-            Ok(c.exec(
-                "DELETE FROM sessions WHERE token_hash=?1",
-                &crate::pv![t],
-            )? > 0)
+            Ok(c.exec("DELETE FROM sessions WHERE token_hash=?1", &crate::pv![t])? > 0)
         })
     }
 }
