@@ -106,7 +106,12 @@ fn categories() -> Vec<Category> {
 fn reference_data_is_replaced_whole_and_read_in_code_order() {
     let Some((url, dir)) = fresh() else { return };
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.path(), dir.path().join("h2.pg").as_path());
+    // `<JIESU_DATA_DIR>/<database name>.pg`
+    assert_eq!(store.path().parent(), Some(dir.path()));
+    assert_eq!(
+        store.path().extension().and_then(|e| e.to_str()),
+        Some("pg")
+    );
     assert!(store.units().unwrap().is_empty());
     store.replace_reference(&units(), &categories()).unwrap();
     let mut want = units();
@@ -826,6 +831,18 @@ fn reads_over_tickets_agree_with_sqlite() {
         .is_empty());
     assert_eq!(pg.data_key_usage().unwrap(), lite.data_key_usage().unwrap());
     assert_eq!(pg.data_key_usage().unwrap().1[0].1, 5);
+
+    // a callback without its time sorts first in both (SQLite puts NULL first, PostgreSQL needs
+    // NULLS FIRST): made by hand in both databases
+    let fake = "UPDATE tickets SET status='callback_done', cb_resolution='unresolved', cb_at=NULL WHERE id=";
+    rusqlite::Connection::open(dir.path().join("city.db"))
+        .unwrap()
+        .execute_batch(&format!("{fake}{b}"))
+        .unwrap();
+    client(&url).batch_execute(&format!("{fake}{b}")).unwrap();
+    let un = pg.unresolved_callbacks(10).unwrap();
+    assert_eq!(un, lite.unresolved_callbacks(10).unwrap());
+    assert_eq!(un.iter().map(|u| u.id).collect::<Vec<_>>(), vec![b, d]);
 }
 
 #[test]
