@@ -1068,3 +1068,43 @@ fn a_rotation_rewraps_every_data_key_and_the_data_stays_readable() {
     let pg = PgStore::open(&url).unwrap();
     assert_eq!(pg.events_after(0, 1000).unwrap(), before);
 }
+
+#[test]
+fn two_servers_adding_the_same_user_or_recheck_get_one_row_and_the_usual_refusals() {
+    let Some((url, _dir)) = fresh() else { return };
+    let stores = [PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap()];
+    let now = at(2026, 5, 1, 2);
+    for round in 0..5u32 {
+        let name = format!("user{round}");
+        let results: Vec<_> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..8)
+                .map(|i| {
+                    let (s, name) = (&stores[i % 2], name.clone());
+                    sc.spawn(move || {
+                        (
+                            s.add_user(&name, "h", "agent", None, now),
+                            s.record_recheck(NewRecheck {
+                                ticket_id: 1,
+                                round,
+                                callback_at: now,
+                                verdict: RecheckVerdict::Agree,
+                                note: None,
+                                user: "chief".into(),
+                                now,
+                            }),
+                        )
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|r| r.0.is_ok()).count(), 1);
+        assert!(results
+            .iter()
+            .all(|r| matches!(r.0, Ok(_) | Err(StoreError::Invalid { .. }))));
+        assert_eq!(results.iter().filter(|r| r.1.is_ok()).count(), 1);
+        assert!(results
+            .iter()
+            .all(|r| matches!(r.1, Ok(_) | Err(StoreError::Conflict(_)))));
+    }
+}
