@@ -1,7 +1,6 @@
 //! Early-warning alerts and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
 
 // `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-#![allow(clippy::useless_vec)]
 
 use super::*;
 use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};

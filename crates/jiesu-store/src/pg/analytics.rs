@@ -2,7 +2,6 @@
 //! clocks (the SQLite twin is `sqlite/analytics.rs`).
 
 // `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-#![allow(clippy::useless_vec)]
 
 use super::*;
 use crate::analytics::AnalyticsStore;

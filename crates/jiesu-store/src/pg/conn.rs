@@ -175,9 +175,9 @@ impl<T: IntoPv + Clone> IntoPv for &Option<T> {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! pv {
-    () => { Vec::<$crate::pg::conn::Pv>::new() };
+    () => { [] as [$crate::pg::conn::Pv; 0] };
     ($($x:expr),+ $(,)?) => {
-        vec![$($crate::pg::conn::IntoPv::into_pv($x)),+]
+        [$($crate::pg::conn::IntoPv::into_pv($x)),+]
     };
 }
 

@@ -3,7 +3,6 @@
 //! checkpoints in `checkpoints` (see `ledger.rs`; the SQLite twin is `sqlite/ledger.rs`).
 
 // `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-#![allow(clippy::useless_vec)]
 
 use super::*;
 use crate::ledger::{

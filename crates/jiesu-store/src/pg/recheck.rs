@@ -1,5 +1,7 @@
 //! Callback re-checks in PostgreSQL (the twin of `sqlite/recheck.rs`).
 
+// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
+
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;
@@ -32,20 +34,25 @@ impl CallbackStore for PgStore {
     /// (ticket, round) is refused with `Conflict`.
     fn record_recheck(&self, n: NewRecheck) -> Result<RecheckRecord> {
         self.write(move |c: &mut Conn| {
+            let done = || {
+                StoreError::Conflict(format!(
+                    "the callback of ticket {} (round {}) has already been re-checked",
+                    n.ticket_id, n.round
+                ))
+            };
             let exists = c.query_opt(
                 "SELECT id FROM callback_rechecks WHERE ticket_id=?1 AND round=?2",
                 &crate::pv![n.ticket_id, n.round],
             )?;
             if exists.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "the callback of ticket {} (round {}) has already been re-checked",
-                    n.ticket_id, n.round
-                )));
+                return Err(done());
             }
+            // the check above keeps identity ids without gaps; ON CONFLICT gives the same answer
+            // when another server recorded the re-check in between
             let id = c
-                .query_one(
+                .query_opt(
                     "INSERT INTO callback_rechecks (ticket_id, round, callback_at, verdict, note, user_name, at)
-                     VALUES (?1,?2,?3,?4,?5,?6,?7) RETURNING id",
+                     VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (ticket_id, round) DO NOTHING RETURNING id",
                     &crate::pv![
                         n.ticket_id,
                         n.round,
@@ -56,6 +63,7 @@ impl CallbackStore for PgStore {
                         fmt(n.now)
                     ],
                 )?
+                .ok_or_else(done)?
                 .get_i64(0)?;
             c.exec(
                 "INSERT INTO audit_log (at, user_name, action, ticket_id, detail) VALUES (?1,?2,?3,?4,?5)",

@@ -1,7 +1,6 @@
 //! Stored reports and templates, in PostgreSQL (the SQLite twin is `sqlite/reports.rs`).
 
 // `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-#![allow(clippy::useless_vec)]
 
 use super::*;
 use crate::reports::{NewReport, ReportRow, ReportStore};

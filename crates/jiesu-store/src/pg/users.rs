@@ -1,5 +1,7 @@
 //! Users and sessions in PostgreSQL (the twin of `sqlite/users.rs`).
 
+// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
+
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;
@@ -37,18 +39,23 @@ impl UserStore for PgStore {
             unit.map(str::to_string),
         );
         self.write(move |c: &mut Conn| {
+            let taken = || StoreError::Invalid {
+                field: "name".into(),
+                message: format!("a user named '{u}' already exists"),
+                message_zh: format!("用户名“{u}”已存在"),
+            };
             let exists = c.query_opt("SELECT id FROM users WHERE username=?1", &crate::pv![&u])?;
             if exists.is_some() {
-                return Err(StoreError::Invalid {
-                    field: "name".into(),
-                    message: format!("a user named '{u}' already exists"),
-                    message_zh: format!("用户名“{u}”已存在"),
-                });
+                return Err(taken());
             }
-            c.query_one(
-                "INSERT INTO users (username, password_hash, role, unit_code, created_at, active) VALUES (?1,?2,?3,?4,?5,1) RETURNING id",
-                &crate::pv![u, h, r, unit, fmt(now)],
+            // the check above keeps identity ids without gaps; ON CONFLICT gives the same answer
+            // when another server added the name in between
+            c.query_opt(
+                "INSERT INTO users (username, password_hash, role, unit_code, created_at, active) VALUES (?1,?2,?3,?4,?5,1)
+                 ON CONFLICT (username) DO NOTHING RETURNING id",
+                &crate::pv![&u, h, r, unit, fmt(now)],
             )?
+            .ok_or_else(taken)?
             .get_i64(0)
         })
     }
