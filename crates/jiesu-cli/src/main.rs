@@ -18,7 +18,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use jiesu_domain::Role;
 use jiesu_http::{AppState, DemoAccount};
-use jiesu_store::{SqliteStore, Store, StoreOptions};
+use jiesu_store::{prelude::*, Store, StoreOptions};
 use jiesu_text::intake_model;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -518,7 +518,11 @@ fn migrate(from: &Path, to: &str) -> Result<()> {
     .with_context(|| format!("migrating {} to PostgreSQL", from.display()))?;
     bar.finish_and_clear();
     for (table, total, copied) in &report.tables {
-        let note = if *copied == *total { String::new() } else { format!(" ({copied} copied now)") };
+        let note = if *copied == *total {
+            String::new()
+        } else {
+            format!(" ({copied} copied now)")
+        };
         println!("{table:<20} {total:>10} rows{note}");
     }
     println!(
@@ -552,7 +556,7 @@ fn migrate(from: &Path, to: &str) -> Result<()> {
 fn refuse_existing(db: &Path) -> Result<()> {
     if jiesu_store::city_exists(db)? {
         bail!(
-            "{} already holds a city; choose a new file or an empty PostgreSQL database (nothing was changed)\n{} 中已有城市数据；请换一个新文件或空的 PostgreSQL 数据库（未做任何修改）",
+            "{} already exists and holds a city; choose a new file or an empty PostgreSQL database (nothing was changed)\n{} 已存在且已有城市数据；请换一个新文件或空的 PostgreSQL 数据库（未做任何修改）",
             db.display(),
             db.display()
         );

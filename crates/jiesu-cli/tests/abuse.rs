@@ -138,8 +138,8 @@ fn failed_log_ins_and_lock_outs_are_audited() {
     for _ in 0..5 {
         log_in(&s, "agent1", "Wrong-password-1");
     }
-    let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
-    let rows: Vec<(String, String, String)> = jiesu_store::TicketStore::recent_audit(&store, 100)
+    let store = s.store();
+    let rows: Vec<(String, String, String)> = jiesu_store::TicketStore::recent_audit(&*store, 100)
         .unwrap()
         .into_iter()
         .map(|e| (e.user, e.action, e.detail))

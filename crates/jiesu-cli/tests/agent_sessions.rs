@@ -101,7 +101,7 @@ fn virtual_agent_sessions_are_stored_and_the_one_shot_rate_is_durable() {
         .local_addr()
         .unwrap()
         .port();
-    let db = s.dir.path().join("city.db");
+    let db = s.db.clone();
     let mut other = std::process::Command::new(bin())
         .args([
             "serve",

@@ -280,8 +280,8 @@ fn every_unmasked_read_is_audited_through_the_event_log_too() {
     let (agent, disp, h1) = (login(&s, "agent1"), login(&s, "disp1"), login(&s, "h1"));
     let id = dispatched_to_jianwai(&s, &agent, &disp);
     let audited = |who: &str, what: &str| {
-        let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
-        jiesu_store::TicketStore::recent_audit(&store, 1000)
+        let store = s.store();
+        jiesu_store::TicketStore::recent_audit(&*store, 1000)
             .unwrap()
             .into_iter()
             .filter(|e| {

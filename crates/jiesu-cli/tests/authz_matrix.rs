@@ -208,8 +208,8 @@ fn sample(doc: &Value, schema: &Value, field: &str, v: &Values) -> Value {
 
 /// Read-personal audit rows of `user` about ticket `id`.
 fn audited(s: &Server, user: &str, id: i64) -> usize {
-    let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
-    jiesu_store::TicketStore::recent_audit(&store, 1_000_000)
+    let store = s.store();
+    jiesu_store::TicketStore::recent_audit(&*store, 1_000_000)
         .unwrap()
         .into_iter()
         .filter(|e| e.user == user && e.action == "read_personal" && e.ticket == Some(id))

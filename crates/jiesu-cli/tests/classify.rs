@@ -97,7 +97,7 @@ fn the_classify_answer_proposes_responsible_units_rules_first_then_the_model() {
                 "generate", "--db", d, "--months", "2", "--scale", "0.001", "--seed", "11",
             ]);
             ok(&["train", "--db", d]);
-            assert!(db.with_extension("models").join("unit.model").exists());
+            assert!(models_dir(db).join("unit.model").exists());
         },
         &[("agent1", "agent", None)],
     );

@@ -210,10 +210,10 @@ fn corrections_are_recorded_counted_and_weighted_by_training() {
     assert_eq!(st, 403);
 
     // -- retraining reads the correction (one ticket, both kinds) and versions the model
-    let db = s.dir.path().join("city.db");
+    let db = s.db.clone();
     let out = ok(&["train", "--db", db.to_str().unwrap()]);
     assert!(out.contains("(1 corrections, weighted ×3)"), "{out}");
-    let meta = std::fs::read_to_string(s.dir.path().join("city.models/VERSION")).unwrap();
+    let meta = std::fs::read_to_string(models_dir(&s.db).join("VERSION")).unwrap();
     let lines: Vec<&str> = meta.lines().collect();
     assert_eq!(lines.len(), 4, "{meta}");
     assert_eq!(lines[3], "1", "{meta}");

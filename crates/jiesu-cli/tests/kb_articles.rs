@@ -424,7 +424,7 @@ fn articles_are_drafted_reviewed_versioned_retired_and_stored() {
         .local_addr()
         .unwrap()
         .port();
-    let db = s.dir.path().join("city.db");
+    let db = s.db.clone();
     let mut other = std::process::Command::new(bin())
         .args([
             "serve",

@@ -47,7 +47,7 @@ fn phone_of(s: &Server, token: &str, id: i64) -> String {
 }
 
 fn db(s: &Server) -> String {
-    s.dir.path().join("city.db").to_str().unwrap().to_string()
+    s.db.clone().to_str().unwrap().to_string()
 }
 
 #[test]
@@ -135,8 +135,8 @@ fn staff_who_see_phones_find_a_callers_tickets_and_every_search_is_audited() {
     let (st, _, v) = call(&s, "GET", "/api/v1/tickets?phone=139", Some(&agent), None);
     assert_eq!(st, 422, "{v}");
     assert_eq!(v["field"], "phone");
-    let store = jiesu_store::SqliteStore::open(s.dir.path().join("city.db")).unwrap();
-    let audit = jiesu_store::TicketStore::recent_audit(&store, 100).unwrap();
+    let store = s.store();
+    let audit = jiesu_store::TicketStore::recent_audit(&*store, 100).unwrap();
     let searches: Vec<_> = audit
         .iter()
         .filter(|e| e.action == "phone_search")

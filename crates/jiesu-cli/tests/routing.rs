@@ -87,7 +87,7 @@ fn the_dispatcher_gets_an_explained_suggestion_and_the_ticket_shows_its_deadline
     assert_eq!(v["deadlines"][0]["finish"]["state"], "running");
     // waiting for the citizen: the unit pauses its clocks; resuming moves the open deadlines
     {
-        let db = s.dir.path().join("city.db");
+        let db = s.db.clone();
         ok(&[
             "user",
             "add",

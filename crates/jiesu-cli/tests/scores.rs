@@ -21,7 +21,7 @@ fn the_public_scorecard_matches_the_cli_and_has_no_personal_data() {
         },
         &[],
     );
-    let db = s.dir.path().join("city.db");
+    let db = s.db.clone();
     let period = (chrono::Utc::now() - chrono::Duration::days(31))
         .format("%Y-%m")
         .to_string();

@@ -226,7 +226,7 @@ fn one_checkpoint_a_city_day_and_a_citizens_timeline_proves_against_it() {
 
     // `jiesu checkpoint` makes one now, signed with the same key file
     file_public(&s);
-    let db = s.dir.path().join("city.db");
+    let db = s.db.clone();
     let note = ok(&["checkpoint", "--db", db.to_str().unwrap()]);
     let body = jiesu_store::ledger::open_note(&note, &key).unwrap();
     assert!(body.tree_size > latest["tree_size"].as_u64().unwrap());
@@ -234,7 +234,7 @@ fn one_checkpoint_a_city_day_and_a_citizens_timeline_proves_against_it() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(s.dir.path().join("city.db.signing-key")).unwrap();
+        let meta = std::fs::metadata(s.beside(".signing-key")).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
     // consistency between the two checkpoints, both ways round the checks
@@ -291,7 +291,11 @@ fn one_checkpoint_a_city_day_and_a_citizens_timeline_proves_against_it() {
     );
     assert_eq!(st, 422, "{e}");
 
-    let report = jiesu_store::verify_checkpoints_file(&db).unwrap();
-    assert!(report.ok(), "{:?}", report.problems);
-    assert_eq!(report.checkpoints as usize, n1 + 2);
+    // the offline verifier reads an SQLite file (`jiesu verify`); a PostgreSQL city's checkpoints
+    // were checked above through the API
+    if !common::on_postgres() {
+        let report = jiesu_store::verify_checkpoints_file(&db).unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.checkpoints as usize, n1 + 2);
+    }
 }

@@ -29,6 +29,36 @@ pub struct Server {
     pub base: String,
     child: Child,
     pub dir: tempfile::TempDir,
+    /// The city's database: `dir/city.db`, or a PostgreSQL URL (see [`test_db`]).
+    pub db: PathBuf,
+}
+
+impl Server {
+    /// A file derived from the database (`.keys`, `.signing-key`, `.models` …): beside the SQLite
+    /// file, or in the PostgreSQL city's data directory (`dir`).
+    pub fn beside(&self, suffix: &str) -> PathBuf {
+        let base = match self.db.to_str() {
+            Some(u) if u.starts_with("postgres") => {
+                let name = u
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("city")
+                    .split('?')
+                    .next()
+                    .unwrap_or("city");
+                self.dir.path().join(format!("{name}.pg"))
+            }
+            _ => self.db.clone(),
+        };
+        let mut p = base.into_os_string();
+        p.push(suffix);
+        PathBuf::from(p)
+    }
+
+    /// Opens the city's store in the test process (SQLite or PostgreSQL).
+    pub fn store(&self) -> std::sync::Arc<dyn jiesu_store::Store> {
+        jiesu_store::open_store(&self.db, Default::default()).unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -75,6 +105,27 @@ pub fn test_db(dir: &Path) -> PathBuf {
         }
         _ => dir.join("city.db"),
     }
+}
+
+/// Where the store puts files derived from the database `db` (models, keys): the SQLite file
+/// itself, or `<JIESU_DATA_DIR>/<name>.pg` for a PostgreSQL city (see `ReferenceStore::path`).
+pub fn store_path(db: &Path) -> PathBuf {
+    match db.to_str() {
+        Some(u) if u.starts_with("postgres") => {
+            let name = u.rsplit('/').next().unwrap_or("city");
+            let name = name.split('?').next().unwrap_or(name);
+            let dir = std::env::var_os("JIESU_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            dir.join(format!("{name}.pg"))
+        }
+        _ => db.to_path_buf(),
+    }
+}
+
+/// The classifier models' directory of the city at `db` (`<db>.models`).
+pub fn models_dir(db: &Path) -> PathBuf {
+    store_path(db).with_extension("models")
 }
 
 /// Whether this run's cities are PostgreSQL databases (see [`test_db`]).
@@ -131,6 +182,7 @@ pub fn server_full(
         base: format!("http://{listen}"),
         child,
         dir,
+        db,
     };
     for _ in 0..200 {
         if ureq::get(&format!("{}/api/openapi.json", server.base))

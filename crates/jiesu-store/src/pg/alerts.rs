@@ -1,7 +1,5 @@
 //! Early-warning alerts and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
 
-// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-
 use super::*;
 use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;

@@ -1,8 +1,6 @@
 //! The data platform's facts, in PostgreSQL: one row per ticket with its lead assignment's
 //! clocks (the SQLite twin is `sqlite/analytics.rs`).
 
-// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-
 use super::*;
 use crate::analytics::AnalyticsStore;
 use chrono::{DateTime, Timelike, Utc};

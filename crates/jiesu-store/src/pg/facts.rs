@@ -1,7 +1,5 @@
 //! The facts scoring scans, in PostgreSQL (the SQLite twin is `sqlite/facts.rs`).
 
-// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-
 use super::*;
 use chrono::{DateTime, Utc};
 

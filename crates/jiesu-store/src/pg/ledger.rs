@@ -2,8 +2,6 @@
 //! `pos` order, complete subtrees of 256 leaves and more are in `log_nodes`, the signed
 //! checkpoints in `checkpoints` (see `ledger.rs`; the SQLite twin is `sqlite/ledger.rs`).
 
-// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-
 use super::*;
 use crate::ledger::{
     checkpoint_text, load_or_create_signing_key, sign_note, signing_key_path, Checkpoint,

@@ -101,9 +101,11 @@ fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn connect(config: &postgres::Config) -> Result<Conn> {
-    let client = config
+    let mut client = config
         .connect(postgres::NoTls)
         .map_err(|e| StoreError::Db(format!("cannot connect to PostgreSQL: {e}")))?;
+    // "already exists, skipping" notices of the idempotent migrations are not news
+    client.batch_execute("SET client_min_messages = warning")?;
     Ok(Conn::new(client))
 }
 

@@ -5,8 +5,6 @@
 //! `rowid = pos + 1` (rows are only ever appended), so here the position is `pos + 1`: the same
 //! numbers, the same cursor (`notify_cursor` starts at 0 and names the last event delivered).
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::RowExt;
 use super::{numbered_event, PgStore};
 use crate::{OutboxStore, Result};

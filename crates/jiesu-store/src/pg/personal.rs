@@ -4,8 +4,6 @@
 //! equivalent: a deleted data key stays in the table's dead tuples until VACUUM reclaims them
 //! (and in WAL archives and backups) — see the deployment notes.
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;

@@ -1,7 +1,5 @@
 //! Self-rating links in PostgreSQL (the twin of `sqlite/ratings.rs`).
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::{Conn, RowExt};
 use super::{apply_change, PgStore};
 use crate::time::fmt;

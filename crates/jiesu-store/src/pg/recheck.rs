@@ -1,7 +1,5 @@
 //! Callback re-checks in PostgreSQL (the twin of `sqlite/recheck.rs`).
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;

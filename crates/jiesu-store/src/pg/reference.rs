@@ -3,8 +3,6 @@
 //! Text is ordered with `COLLATE "C"` (code-point order, like SQLite's binary collation), so
 //! the lists come out in the same order whatever collation the database was created with.
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::{ReferenceStore, Result, StoreError};

@@ -1,7 +1,5 @@
 //! Stored reports and templates, in PostgreSQL (the SQLite twin is `sqlite/reports.rs`).
 
-// `pv!` builds a Vec that is only lent as a slice (the foundation's own calls are flagged alike)
-
 use super::*;
 use crate::reports::{NewReport, ReportRow, ReportStore};
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,7 +1,5 @@
 //! The review queue and escalation look-ups in PostgreSQL (the twin of `sqlite/reviews.rs`).
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::RowExt;
 use super::PgStore;
 use crate::{Result, ReviewStore};

@@ -1,7 +1,5 @@
 //! Users and sessions in PostgreSQL (the twin of `sqlite/users.rs`).
 
-// `pv![…]` (conn.rs) builds a `Vec` that is passed on as a slice
-
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;
