@@ -79,6 +79,30 @@ fn copy_field(out: &mut String, v: &Value) {
     }
 }
 
+/// The event log's monthly partitions (as the store names them) for the months of the SQLite
+/// file's events, so copied rows have somewhere to go.
+fn make_partitions(lite: &rusqlite::Connection, pg: &mut postgres::Client) {
+    let months: Vec<String> = lite
+        .prepare("SELECT DISTINCT substr(at, 1, 7) FROM events")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for m in months {
+        let (y, mo): (i32, u32) = (m[..4].parse().unwrap(), m[5..7].parse().unwrap());
+        let next = if mo == 12 {
+            format!("{:04}-01", y + 1)
+        } else {
+            format!("{y:04}-{:02}", mo + 1)
+        };
+        pg.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS events_{y:04}_{mo:02} PARTITION OF events FOR VALUES FROM ('{m}') TO ('{next}')"
+        ))
+        .unwrap();
+    }
+}
+
 /// Copies the rows of `table` matching `filter` from the SQLite file to PostgreSQL (same
 /// columns); the number copied.
 fn copy_table(
@@ -88,6 +112,9 @@ fn copy_table(
     filter: &str,
 ) -> usize {
     use std::io::Write;
+    if table == "events" {
+        make_partitions(lite, pg);
+    }
     let mut s = lite
         .prepare(&format!("SELECT * FROM {table} WHERE {filter}"))
         .unwrap();

@@ -675,11 +675,36 @@ fn city(db: &Path, keyfile: &Path) -> (SqliteStore, [i64; 5]) {
     (s, [a, b, c, d, e])
 }
 
+/// The event log's monthly partitions (as the store names them) for the months of the SQLite
+/// file's events, so copied rows have somewhere to go.
+fn make_partitions(lite: &rusqlite::Connection, pg: &mut postgres::Client) {
+    let months: Vec<String> = lite
+        .prepare("SELECT DISTINCT substr(at, 1, 7) FROM events")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for m in months {
+        let (y, mo): (i32, u32) = (m[..4].parse().unwrap(), m[5..7].parse().unwrap());
+        let next = if mo == 12 {
+            format!("{:04}-01", y + 1)
+        } else {
+            format!("{y:04}-{:02}", mo + 1)
+        };
+        pg.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS events_{y:04}_{mo:02} PARTITION OF events FOR VALUES FROM ('{m}') TO ('{next}')"
+        ))
+        .unwrap();
+    }
+}
+
 /// Copies the SQLite file's ticket rows into PostgreSQL, column by column as PostgreSQL types
 /// them.
 fn copy_rows(db: &Path, url: &str) {
     let lite = rusqlite::Connection::open(db).unwrap();
     let mut pg = client(url);
+    make_partitions(&lite, &mut pg);
     for table in [
         "events",
         "tickets",

@@ -313,6 +313,19 @@ pub(crate) fn translate(sql: &str) -> String {
 pub(crate) struct Conn {
     pub(crate) client: Client,
     cache: HashMap<String, Statement>,
+    /// On the writer's connection, inside one group: the next ticket id and log position, known
+    /// after the first read of the group (the writer is the only one who writes them), so a
+    /// group of new tickets reads `MAX(…)` once; `None` when unknown (a new group, a rolled-back
+    /// job, a bulk import).
+    pub(crate) next_id: Option<i64>,
+    pub(crate) next_pos: Option<i64>,
+    /// The city's zone, read once per group.
+    pub(crate) zone: Option<jiesu_domain::CityZone>,
+    /// A job's savepoint not yet released: released with the next job's `SAVEPOINT` in one
+    /// round trip (or by the group's `COMMIT`).
+    pub(crate) savepoint_open: bool,
+    /// The event log's monthly partitions known to exist (`YYYY-MM`).
+    pub(crate) partitions: std::collections::HashSet<String>,
 }
 
 fn refs(p: &[Pv]) -> Vec<&(dyn ToSql + Sync)> {
@@ -324,6 +337,11 @@ impl Conn {
         Conn {
             client,
             cache: HashMap::new(),
+            next_id: None,
+            next_pos: None,
+            zone: None,
+            savepoint_open: false,
+            partitions: Default::default(),
         }
     }
 

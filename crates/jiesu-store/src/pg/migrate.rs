@@ -281,6 +281,14 @@ fn read_rows(src: &rusqlite::Connection, sql: &str, n: usize) -> Result<Vec<Vec<
     Ok(rows)
 }
 
+/// The place of the `at` column in a column list.
+fn cols_at(collist: &str) -> usize {
+    collist
+        .split(',')
+        .position(|c| c.trim() == "at")
+        .unwrap_or(2)
+}
+
 /// The event log in chunks by log position, each committed, continuing after what is there.
 fn copy_events(
     src: &rusqlite::Connection,
@@ -311,7 +319,18 @@ fn copy_events(
             break;
         }
         c.batch("BEGIN")?;
-        if let Err(e) = c.copy_in(&format!("events ({collist})"), &rows) {
+        let at = cols_at(collist);
+        let ats: Vec<String> = rows
+            .iter()
+            .map(|r| match &r[at] {
+                Value::Text(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        if let Err(e) = ensure_partitions(c, ats.iter().map(String::as_str))
+            .and_then(|_| c.copy_in(&format!("events ({collist})"), &rows))
+        {
+            c.partitions.clear();
             let _ = c.batch("ROLLBACK");
             return Err(e);
         }

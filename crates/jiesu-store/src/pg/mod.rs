@@ -52,19 +52,28 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const INDEXES: &str = include_str!("../indexes.sql");
+/// The indexes of `../indexes.sql`, as PostgreSQL takes them: a unique index of the partitioned
+/// log includes its partition column (`pos` stays unique: one writer gives it).
+pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("../indexes.sql").replace(
+        "CREATE UNIQUE INDEX IF NOT EXISTS events_pos ON events (pos);",
+        "CREATE UNIQUE INDEX IF NOT EXISTS events_pos ON events (pos, at);",
+    )
+});
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "the schema of version 1", SCHEMA),
-    (2, "the indexes of version 1", INDEXES),
-    (
-        3,
-        "the unit inbox reads events by unit and kind",
-        "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
-    ),
-];
+fn migrations() -> [(i64, &'static str, &'static str); 3] {
+    [
+        (1, "the schema of version 1", SCHEMA),
+        (2, "the indexes of version 1", INDEXES.as_str()),
+        (
+            3,
+            "the unit inbox reads events by unit and kind",
+            "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+    ]
+}
 
 /// Whether `db` names a PostgreSQL database (`postgres://` or `postgresql://`).
 pub fn is_postgres_url(db: &str) -> bool {
@@ -76,7 +85,9 @@ pub fn is_postgres_url(db: &str) -> bool {
 type Job = Box<dyn FnOnce(&mut Conn) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 
-const MAX_GROUP: usize = 512;
+/// Jobs per group: each job is a subtransaction, and PostgreSQL keeps up to 64 of them per
+/// transaction in its snapshot cache (more make every reader's snapshot slower).
+const MAX_GROUP: usize = 60;
 
 /// The PostgreSQL backend; implements every storage trait (see the crate docs).
 pub struct PgStore {
@@ -135,19 +146,19 @@ fn migrate(c: &mut Conn) -> Result<()> {
             .iter()
             .map(|r| r.get_i64(0))
             .collect::<Result<_>>()?;
-        for (v, note, sql) in MIGRATIONS {
-            if done.contains(v) {
+        for (v, note, sql) in migrations() {
+            if done.contains(&v) {
                 continue;
             }
             c.batch(sql)?;
             c.exec(
                 "INSERT INTO schema_migrations (version, note, applied_at) VALUES (?1, ?2, ?3)",
-                &crate::pv![*v, *note, fmt(chrono::Utc::now())],
+                &crate::pv![v, note, fmt(chrono::Utc::now())],
             )?;
             tracing::info!(version = v, note, "applied a PostgreSQL migration");
         }
         if let Some(newest) = done.iter().max() {
-            let known = MIGRATIONS.last().map_or(0, |m| m.0);
+            let known = migrations().last().map_or(0, |m| m.0);
             if *newest > known {
                 return Err(StoreError::Db(format!(
                     "the database has schema migration {newest}, newer than this jiesu knows ({known}): upgrade jiesu"
@@ -357,15 +368,20 @@ fn fail_job(job: Job, why: &str) {
 }
 
 fn in_savepoint<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
-    conn.batch("SAVEPOINT job")?;
+    if conn.savepoint_open {
+        conn.batch("RELEASE SAVEPOINT job; SAVEPOINT job")?;
+    } else {
+        conn.batch("SAVEPOINT job")?;
+    }
+    conn.savepoint_open = true;
     match f(conn) {
-        Ok(v) => {
-            conn.batch("RELEASE SAVEPOINT job")?;
-            Ok(v)
-        }
+        Ok(v) => Ok(v),
         Err(e) => {
-            conn.batch("ROLLBACK TO SAVEPOINT job")?;
-            conn.batch("RELEASE SAVEPOINT job")?;
+            conn.savepoint_open = false;
+            conn.next_id = None;
+            conn.next_pos = None;
+            conn.partitions.clear();
+            conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
             Err(e)
         }
     }
@@ -389,6 +405,10 @@ fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>)
                 }
             }
         }
+        conn.next_id = None;
+        conn.next_pos = None;
+        conn.zone = None;
+        conn.savepoint_open = false;
         if let Err(e) = conn.batch("BEGIN") {
             tracing::error!("cannot begin a write transaction: {e}");
             if let Ok(c) = connect(&config) {
@@ -406,6 +426,7 @@ fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>)
             .map_err(|e| format!("commit failed: {e}"));
         if outcome.is_err() {
             let _ = conn.batch("ROLLBACK");
+            conn.partitions.clear();
         }
         for c in completions {
             c(outcome.clone());
@@ -441,19 +462,69 @@ pub(crate) fn pvs(row: &[Value]) -> Vec<Pv> {
     row.iter().cloned().map(Pv).collect()
 }
 
+/// Creates the monthly partitions of the event log that the instants `ats` (RFC 3339 UTC text)
+/// fall in, if they do not exist yet (once per month and connection; forgotten when a job or a
+/// group is rolled back, since its DDL is rolled back with it).
+pub(crate) fn ensure_partitions<'a>(
+    c: &mut Conn,
+    ats: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let mut months: Vec<&str> = ats.into_iter().filter_map(|a| a.get(..7)).collect();
+    months.sort_unstable();
+    months.dedup();
+    for m in months {
+        if c.partitions.contains(m) {
+            continue;
+        }
+        let (y, mo) = (
+            m[..4]
+                .parse::<i32>()
+                .map_err(|_| StoreError::Db(format!("bad month {m}")))?,
+            m[5..7]
+                .parse::<u32>()
+                .map_err(|_| StoreError::Db(format!("bad month {m}")))?,
+        );
+        let next = if mo == 12 {
+            format!("{:04}-01", y + 1)
+        } else {
+            format!("{y:04}-{:02}", mo + 1)
+        };
+        c.batch(&format!(
+            "CREATE TABLE IF NOT EXISTS events_{y:04}_{mo:02} PARTITION OF events FOR VALUES FROM ('{m}') TO ('{next}')"
+        ))?;
+        c.partitions.insert(m.to_string());
+    }
+    Ok(())
+}
+
+fn at_of(row: &[Value]) -> &str {
+    match &row[2] {
+        Value::Text(s) => s.as_str(),
+        _ => "",
+    }
+}
+
 /// Writes event rows at the next positions of the log.
 pub(crate) fn insert_event_rows<'a>(
     c: &mut Conn,
     rows: impl IntoIterator<Item = &'a [Value; 10]>,
 ) -> Result<()> {
-    let first = c
-        .query_one("SELECT COALESCE(MAX(pos) + 1, 0) FROM events", &[])?
-        .get_i64(0)?;
-    for (pos, r) in (first..).zip(rows) {
+    let first = match c.next_pos {
+        Some(p) => p,
+        None => c
+            .query_one("SELECT COALESCE(MAX(pos) + 1, 0) FROM events", &[])?
+            .get_i64(0)?,
+    };
+    let rows: Vec<&[Value; 10]> = rows.into_iter().collect();
+    ensure_partitions(c, rows.iter().map(|r| at_of(&r[..])))?;
+    let mut next = first;
+    for r in rows {
         let mut p = pvs(r);
-        p.push(Pv(Value::Integer(pos)));
+        p.push(Pv(Value::Integer(next)));
         c.exec(encode::INSERT_EVENT, &p)?;
+        next += 1;
     }
+    c.next_pos = Some(next);
     Ok(())
 }
 
@@ -603,6 +674,15 @@ pub(crate) fn write_projection(c: &mut Conn, keys: &Keys, st: &TicketState) -> R
 }
 
 pub(crate) fn zone_in(c: &mut Conn) -> Result<CityZone> {
+    if let Some(z) = c.zone {
+        return Ok(z);
+    }
+    let z = read_zone(c)?;
+    c.zone = Some(z);
+    Ok(z)
+}
+
+fn read_zone(c: &mut Conn) -> Result<CityZone> {
     let name = c
         .query_opt(
             "SELECT value FROM meta WHERE key=?1",
@@ -678,9 +758,12 @@ pub(crate) fn create_in(c: &mut Conn, keys: &Keys, new: NewTicket) -> Result<Cre
             });
         }
     }
-    let id = c
-        .query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets", &[])?
-        .get_i64(0)?;
+    let id = match c.next_id {
+        Some(id) => id,
+        None => c
+            .query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets", &[])?
+            .get_i64(0)?,
+    };
     let number = jiesu_domain::zone::public_number(id, new.now, zone_in(c)?);
     let kind = jiesu_domain::command::create(number, new.intake);
     let ev = Event {
@@ -691,8 +774,19 @@ pub(crate) fn create_in(c: &mut Conn, keys: &Keys, new: NewTicket) -> Result<Cre
     };
     let state = TicketState::created(id, &ev)?;
     let events = vec![ev];
-    insert_events(c, keys, id, &events, chain::GENESIS)?;
-    write_projection(c, keys, &state)?;
+    // a new ticket: a new data key, no assignments to replace
+    let (dek, key_row) = encode::new_data_key(keys, id);
+    insert_data_key(c, &key_row)?;
+    let rows = encode::event_rows(id, &events, chain::GENESIS, Some(&dek))?;
+    insert_event_rows(c, &rows)?;
+    c.exec(
+        encode::UPSERT_TICKET,
+        &pvs(&encode::ticket_row(&state, keys)),
+    )?;
+    for a in &encode::assignment_rows(&state)? {
+        c.exec(encode::INSERT_ASSIGNMENT, &pvs(a))?;
+    }
+    c.next_id = Some(id + 1);
     if let Some(key) = &new.idempotency_key {
         c.exec(
             "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at, request_hash) VALUES (?1,?2,?3,?4,?5)",

@@ -24,7 +24,10 @@ CREATE TABLE IF NOT EXISTS events (
   ticket_id BIGINT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
   actor TEXT NOT NULL, role TEXT NOT NULL, unit_code TEXT, payload TEXT NOT NULL,
   sealed BYTEA, hash BYTEA, pos BIGINT,
-  PRIMARY KEY (ticket_id, seq));
+  PRIMARY KEY (ticket_id, seq, at)) PARTITION BY RANGE (at);
+-- (PostgreSQL) the log is partitioned by the month of `at` (UTC, `events_YYYY_MM`, created when
+-- the first event of a month is written, pg/mod.rs `ensure_partitions`): old months can be
+-- detached and archived whole; a key of a partitioned table includes its partition column.
 -- Each ticket's data key (数据密钥), wrapped (encrypted) by a master key of the key file, which
 -- is never in the database. Deleting the row erases the ticket's personal data (crypto-shredding)
 -- without touching the event log.

@@ -269,6 +269,7 @@ impl TicketStore for PgStore {
     fn import(&self, tickets: Vec<(TicketState, Vec<Event>)>) -> Result<()> {
         let keys = self.keys.clone();
         self.write(move |c| {
+            c.next_id = None;
             for (st, events) in &tickets {
                 insert_events(c, &keys, st.id, events, crate::chain::GENESIS)?;
                 write_projection(c, &keys, st)?;
@@ -290,7 +291,7 @@ impl TicketStore for PgStore {
 
     fn begin_bulk(&self) -> Result<()> {
         self.write(|c| {
-            for line in INDEXES.lines() {
+            for line in INDEXES.as_str().lines() {
                 if let Some(name) = line
                     .strip_prefix("CREATE INDEX IF NOT EXISTS ")
                     .and_then(|s| s.split_whitespace().next())
@@ -305,7 +306,7 @@ impl TicketStore for PgStore {
     fn end_bulk(&self, _sampled: bool) -> Result<()> {
         // PostgreSQL's ANALYZE samples on its own (default_statistics_target)
         self.write(|c| {
-            c.batch(INDEXES)?;
+            c.batch(&INDEXES)?;
             c.batch("ANALYZE")?;
             Ok(())
         })
@@ -484,9 +485,14 @@ fn bulk_insert(c: &mut Conn, batch: &[EncodedTicket]) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let first = c
-        .query_one("SELECT COALESCE(MAX(pos) + 1, 0) FROM events", &[])?
-        .get_i64(0)?;
+    // imported ids are the caller's: the group's next id is read again
+    c.next_id = None;
+    let first = match c.next_pos {
+        Some(p) => p,
+        None => c
+            .query_one("SELECT COALESCE(MAX(pos) + 1, 0) FROM events", &[])?
+            .get_i64(0)?,
+    };
     let keys: Vec<Vec<Value>> = batch.iter().map(|t| t.key.to_vec()).collect();
     c.copy_in("personal_keys (ticket_id, key_id, wrapped)", &keys)?;
     let mut pos = first;
@@ -499,10 +505,18 @@ fn bulk_insert(c: &mut Conn, batch: &[EncodedTicket]) -> Result<()> {
             events.push(row);
         }
     }
+    super::ensure_partitions(
+        c,
+        events.iter().map(|r| match &r[2] {
+            Value::Text(s) => s.as_str(),
+            _ => "",
+        }),
+    )?;
     c.copy_in(
         "events (ticket_id, seq, at, kind, actor, role, unit_code, payload, sealed, hash, pos)",
         &events,
     )?;
+    c.next_pos = Some(pos);
     let tickets: Vec<Vec<Value>> = batch.iter().map(|t| t.ticket.clone()).collect();
     c.copy_in(
         "tickets (id, number, created_at, channel, type, category_code, district_code, street_code,

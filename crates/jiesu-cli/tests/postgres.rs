@@ -1,0 +1,136 @@
+//! What only PostgreSQL has: `jiesu migrate` from an SQLite city. Runs in the suite's PostgreSQL
+//! run (`JIESU_TEST_PG`, set by scripts/test.sh); in the SQLite run each test says on one line
+//! that it was skipped.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn skip() -> bool {
+    if !on_postgres() {
+        println!(
+            "skipped: JIESU_TEST_PG is not set (scripts/test.sh sets it for the PostgreSQL run)"
+        );
+        return true;
+    }
+    false
+}
+
+#[test]
+fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lite = dir.path().join("old.db");
+    let l = lite.to_str().unwrap();
+    ok(&[
+        "generate", "--db", l, "--months", "1", "--scale", "0.001", "--seed", "4",
+    ]);
+    ok(&[
+        "user",
+        "add",
+        "--db",
+        l,
+        "--name",
+        "disp1",
+        "--role",
+        "dispatcher",
+        "--password",
+        PW,
+    ]);
+    let pg = test_db(dir.path());
+    let p = pg.to_str().unwrap();
+    let out = ok(&["migrate", "--from", l, "--to", p]);
+    assert!(out.contains("verified"), "{out}");
+    let line = |out: &str, t: &str| {
+        out.lines()
+            .find(|x| x.split_whitespace().next() == Some(t))
+            .unwrap_or_else(|| panic!("no line for {t} in {out}"))
+            .to_string()
+    };
+    assert!(!line(&out, "events").contains("copied now"), "{out}");
+    // a second run finds everything there and copies nothing
+    let again = ok(&["migrate", "--from", l, "--to", p]);
+    assert!(line(&again, "events").contains("(0 copied now)"), "{again}");
+    // the PostgreSQL city serves with the old key file: sealed personal data opens
+    let keys = format!("{l}.keys");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(bin())
+        .args(["serve", "--db", p, "--listen", &format!("127.0.0.1:{port}")])
+        .env("JIESU_KEY_FILE", &keys)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if ureq::get(&format!("{base}/api/openapi.json"))
+            .call()
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let result = std::panic::catch_unwind(|| {
+        assert!(up, "the server on the migrated city did not start");
+        let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/session"))
+            .send_json(json!({"username": "disp1", "password": PW}))
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let token = token["token"].as_str().unwrap().to_string();
+        let t: serde_json::Value = ureq::get(&format!("{base}/api/v1/tickets/1"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let phone = t["requester"]["phone"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            phone.len() == 11 && phone.chars().all(|c| c.is_ascii_digit()),
+            "a dispatcher reads the sealed phone of a migrated ticket: {t}"
+        );
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result.unwrap();
+}
+
+#[test]
+fn migrate_refuses_a_database_that_holds_another_city_and_bad_arguments() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lite = dir.path().join("old.db");
+    let l = lite.to_str().unwrap();
+    ok(&["init", "--db", l]);
+    let pg = test_db(dir.path());
+    let p = pg.to_str().unwrap();
+    ok(&["init", "--db", p]);
+    let o = jiesu(&["migrate", "--from", l, "--to", p]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("already holds a city") && err.contains("已有城市数据"),
+        "{err}"
+    );
+    let o = jiesu(&["migrate", "--from", l, "--to", "city.db"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PostgreSQL URL"));
+    let o = jiesu(&["migrate", "--from", "/no/such.db", "--to", p]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"));
+}
