@@ -8,12 +8,14 @@
 mod agent_sessions;
 mod alerts;
 mod analytics;
+pub(crate) mod backup;
 mod catalogue;
 mod encode;
 mod facts;
 mod kb;
 mod labels;
 pub(crate) mod ledger;
+mod ops;
 mod outbox;
 mod personal;
 mod ratings;
