@@ -11,6 +11,7 @@ mod governance_cmds;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod ledger_cmds;
+mod ops_cmds;
 mod routing_cmds;
 mod trust_cmds;
 
@@ -103,6 +104,37 @@ enum Cmd {
         /// years after they closed; the tickets and their figures stay. 0 keeps it for ever.
         #[arg(long, default_value_t = jiesu_http::DEFAULT_RETENTION_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
         retention_years: u32,
+        /// The log's format on standard error: `text` (for people) or `json` (one object per line,
+        /// for a log collector; each request's lines carry its request id).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Online backup of an SQLite city, also while a server is serving it; the copy is checked
+    /// table by table and ticket by ticket, and the key files are copied beside it
+    /// (FILE.keys, FILE.signing-key).
+    Backup {
+        /// The database to back up (an SQLite file).
+        #[arg(long)]
+        db: String,
+        /// The backup file to write (must not exist, unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing backup file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore a backup into a new database file (and its key files beside it), checked the same
+    /// way; refuses to overwrite a database that is not empty unless --force.
+    Restore {
+        /// The backup file (written by `jiesu backup`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to create.
+        #[arg(long)]
+        db: String,
+        /// Replace an existing database (stop its server first).
+        #[arg(long)]
+        force: bool,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -278,15 +310,36 @@ enum BenchCmd {
     Report(bench_report::BenchReportArgs),
 }
 
+/// The log's format (`jiesu serve --log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,tower_http=warn".into())
+    };
+    match cli.cmd {
+        Cmd::Serve {
+            log_format: LogFormat::Json,
+            ..
+        } => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        _ => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     // the one reading of the machine's clock: every command runs at this instant (a server
     // started by `serve`/`demo` then keeps the machine's time through `AppState::load`)
     let now = chrono::Utc::now();
@@ -340,6 +393,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             session_hours,
             read_timeout_seconds,
             retention_years,
+            log_format: _,
         } => {
             let mut lim = jiesu_http::limits::Limits {
                 trust_proxy,
@@ -381,6 +435,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 },
             )
         }
+        Cmd::Backup { db, out, force } => ops_cmds::backup(&db, &out, force),
+        Cmd::Restore { from, db, force } => ops_cmds::restore(&from, &db, force),
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
             cmd:
@@ -720,7 +776,7 @@ fn serve_cfg(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
+    tracing::info!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
     rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout))
 }
 
