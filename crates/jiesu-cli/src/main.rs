@@ -54,6 +54,10 @@ enum Cmd {
         /// The last month of history, YYYY-MM (included; the history ends at its end).
         #[arg(long, requires = "from")]
         to: Option<String>,
+        /// Do not train the intake models at the end (a server then trains them in the
+        /// background at start and is not ready until it has).
+        #[arg(long)]
+        no_train: bool,
     },
     /// Create an empty database with the reference data (units, categories) and no tickets.
     Init {
@@ -358,12 +362,18 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             seed,
             from,
             to,
+            no_train,
         } => {
             let (months, end) = match (from, to) {
                 (Some(f), Some(t)) => history_months(&f, &t)?,
                 _ => (months, now),
             };
-            generate(&db, months, scale, seed, end).map(|_| ())
+            let report = generate(&db, months, scale, seed, end)?;
+            // a server started on the new city loads the models instead of training them
+            if !no_train && report.tickets as usize >= intake_model::MIN_EXAMPLES {
+                train(&db, now)?;
+            }
+            Ok(())
         }
         Cmd::Init { db, tz } => {
             let zone = jiesu_domain::CityZone::parse(&tz).map_err(|e| {
@@ -478,41 +488,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
         Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
-        Cmd::Train { db } => {
-            let store = open_existing(&db)?;
-            let t0 = std::time::Instant::now();
-            let org = jiesu_domain::org::OrgTree::new(store.units()?);
-            let examples: Vec<intake_model::Example> = store
-                .labelled_examples(intake_model::TRAIN_LIMIT)?
-                .into_iter()
-                .map(|e| intake_model::Example {
-                    corrected: e.corrected(),
-                    unit_label: e
-                        .lead_unit
-                        .as_deref()
-                        .and_then(|u| jiesu_routing::unit_label(&org, u)),
-                    title: e.title,
-                    text: e.text,
-                    category_code: e.category_code,
-                    request_type: e.request_type,
-                })
-                .collect();
-            let m = intake_model::train(&examples, now)?;
-            let dir = intake_model::model_dir(&db);
-            intake_model::save(&m, &dir)?;
-            println!(
-                "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
-                m.trained_on,
-                m.corrections,
-                intake_model::CORRECTION_WEIGHT,
-                t0.elapsed().as_secs_f64(),
-                m.category.labels().len(),
-                m.request_type.labels().len(),
-                m.version,
-                dir.display()
-            );
-            Ok(())
-        }
+        Cmd::Train { db } => train(&db, now),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Verify { db } => trust_cmds::verify(&db),
         Cmd::Keys { cmd } => trust_cmds::run(cmd),
@@ -571,6 +547,45 @@ pub fn seed_reference(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> 
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
     seed_reference_catalogue(store, now)?;
+    Ok(())
+}
+
+/// `jiesu train` (and the end of `jiesu generate`): trains the intake models from the city's
+/// history and saves them in `<db>.models/`, where a server loads them at start (ready at once
+/// instead of training in the background).
+fn train(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let store = open_existing(db)?;
+    let t0 = std::time::Instant::now();
+    let org = jiesu_domain::org::OrgTree::new(store.units()?);
+    let examples: Vec<intake_model::Example> = store
+        .labelled_examples(intake_model::TRAIN_LIMIT)?
+        .into_iter()
+        .map(|e| intake_model::Example {
+            corrected: e.corrected(),
+            unit_label: e
+                .lead_unit
+                .as_deref()
+                .and_then(|u| jiesu_routing::unit_label(&org, u)),
+            title: e.title,
+            text: e.text,
+            category_code: e.category_code,
+            request_type: e.request_type,
+        })
+        .collect();
+    let m = intake_model::train(&examples, now)?;
+    let dir = intake_model::model_dir(db);
+    intake_model::save(&m, &dir)?;
+    println!(
+        "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
+        m.trained_on,
+        m.corrections,
+        intake_model::CORRECTION_WEIGHT,
+        t0.elapsed().as_secs_f64(),
+        m.category.labels().len(),
+        m.request_type.labels().len(),
+        m.version,
+        dir.display()
+    );
     Ok(())
 }
 
