@@ -68,3 +68,35 @@ impl OpsStore for SqliteStore {
         self.write(|_| Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figures_of_a_new_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open_with(
+            dir.path().join("c.db"),
+            StoreOptions {
+                durable: true,
+                keys: KeySource::Beside,
+            },
+        )
+        .unwrap();
+        s.ping().unwrap();
+        assert_eq!(s.schema_current().unwrap(), Some(true));
+        s.set_meta("x", "1").unwrap();
+        s.flush_writes().unwrap();
+        let w = s.writer_figures();
+        assert_eq!(w.queue_depth, 0);
+        assert!(w.commit_latency.count >= 2, "{w:?}");
+        let cumulative: Vec<u64> = w.commit_latency.buckets.iter().map(|b| b.1).collect();
+        assert!(cumulative.windows(2).all(|p| p[0] <= p[1]), "{w:?}");
+        assert!(cumulative.last().copied().unwrap_or(0) <= w.commit_latency.count);
+        let f = s.ops_figures().unwrap();
+        assert!(f.db_bytes.unwrap() > 0);
+        assert_eq!(f.outbox_lag, Some(0));
+        assert!(f.open_tickets_by_status.is_empty());
+    }
+}
