@@ -792,7 +792,11 @@ fn serve_cfg(
         .enable_all()
         .build()?;
     tracing::info!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
-    rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout))
+    let served = rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout));
+    // after a graceful stop: a background pass still running in a blocking thread does not hold
+    // the exit up (its writes are committed or not made, never half)
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }
 
 /// The demo city's volume: 6 % of Beijing's over six months (about 460,000 tickets, ~1 GB), so
