@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -506,4 +506,100 @@ fn bad_input_is_refused_in_plain_words() {
         &["backup", "--db", &p("city.db"), "--out", &p("nodir/b.db")],
         &["does not exist"],
     );
+}
+
+/// A webhook receiver: the bodies it got.
+fn webhook_receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            g.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).to_string());
+            let mut w = stream;
+            let _ =
+                w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+#[test]
+fn sigterm_sends_what_is_in_the_outbox_and_saves_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.db");
+    ok(&["init", "--db", db.to_str().unwrap()]);
+    add_agent(&db);
+    let (url, got) = webhook_receiver();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(bin())
+        .args(["serve", "--db", db.to_str().unwrap(), "--listen", &addr])
+        .args(["--webhook", &url])
+        .env("JIESU_WEBHOOK_SECRET", "a-secret-of-16-chars-or-more")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let t0 = Instant::now();
+    while ureq::get(&format!("{base}/healthz")).call().is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let tok = login_at(&base, "agent1");
+    let cat = leaf(&base);
+    let (st, t) = post(
+        &base,
+        "/api/v1/tickets",
+        Some(&tok),
+        &intake(&cat, "13800002222"),
+    );
+    assert_eq!(st, 201, "{t}");
+    let number = t["number"].as_str().unwrap().to_string();
+    // at once: the outbox's next timed pass is seconds away, the shutdown's last pass sends it
+    sigterm(&child);
+    assert_eq!(wait_exit(&mut child), Some(0));
+    let bodies = got.lock().unwrap().clone();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains(&number) && b.contains("\"created\"")),
+        "{bodies:?}"
+    );
+    assert!(bodies.iter().all(|b| !b.contains("13800002222")));
+    use jiesu_store::prelude::*;
+    let store = jiesu_store::SqliteStore::open_with(
+        &db,
+        jiesu_store::StoreOptions {
+            durable: true,
+            keys: jiesu_store::KeySource::Beside,
+        },
+    )
+    .unwrap();
+    let cursor: i64 = store
+        .meta("notify_cursor")
+        .unwrap()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(cursor > 0, "the cursor was not saved");
+    assert_eq!(store.ops_figures().unwrap().outbox_lag, Some(0));
 }
