@@ -323,9 +323,15 @@ enum LogFormat {
 
 fn main() {
     let cli = Cli::parse();
+    // benchmarks serve thousands of requests a second: no line per request there
+    let default_filter = if matches!(cli.cmd, Cmd::Bench { .. }) {
+        "info,tower_http=warn,jiesu::request=warn"
+    } else {
+        "info,tower_http=warn"
+    };
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| "info,tower_http=warn".into())
+            .unwrap_or_else(|_| default_filter.into())
     };
     match cli.cmd {
         Cmd::Serve {
