@@ -458,6 +458,22 @@ fn backup_while_serving_under_load_restores_identically() {
     );
     ok(&["restore", "--from", &outs, "--db", &rs, "--force"]);
     assert_eq!(jiesu_store::fingerprint_sqlite(&restored).unwrap(), a);
+
+    // a key file that does not fit the backup is found by the restore, in plain words
+    let other = dir.path().join("other.db");
+    std::fs::copy(&out, &other).unwrap();
+    let other_keys = dir.path().join("other.db.keys");
+    ok(&["keys", "new", "--out", other_keys.to_str().unwrap()]);
+    let o = jiesu(&[
+        "restore",
+        "--from",
+        other.to_str().unwrap(),
+        "--db",
+        dir.path().join("r2.db").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not open its personal data"), "{err}");
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! the copy and renames it to `<out>` only when both fingerprints agree. Page copies keep every row
 //! id, so the event log's positions (the notification cursor's) are the same.
 //!
-//! **Restore** copies a backup into a new database file the same way and checks the same.
+//! **Restore** copies a backup into a new database file the same way and checks the same; with
+//! the backup's key file put beside it, it opens one sealed ticket to prove the key file fits.
 //!
 //! The **fingerprint** is each table's row count and SHA-256 over its rows (in row-id order, every
 //! column with its type), and one SHA-256 per ticket over its events (the hash-chained rows).
@@ -481,5 +482,42 @@ pub fn restore_sqlite(from: &Path, db: &Path, force: bool) -> Result<BackupRepor
         &with_suffix(db, ".signing-key"),
         &mut report,
     )?;
+    check_keys(db, &report)?;
     Ok(report)
+}
+
+/// When a key file was put beside the restored database and it holds sealed data: opens the
+/// first sealed ticket with it, so a key file that does not fit is found now, not by the server.
+fn check_keys(db: &Path, report: &BackupReport) -> Result<()> {
+    let keys = with_suffix(db, ".keys");
+    if report.fingerprint.rows("personal_keys") == 0 || !report.copied.iter().any(|c| c.1 == keys) {
+        return Ok(());
+    }
+    let store = SqliteStore::open_with(
+        db,
+        StoreOptions {
+            durable: true,
+            keys: KeySource::File(keys.clone()),
+        },
+    )?;
+    let first: Option<i64> = store
+        .read(|c| Ok(c.query_row("SELECT MIN(ticket_id) FROM personal_keys", [], |r| r.get(0))?))?;
+    if let Some(id) = first {
+        if let Err(e) = store.load_ticket(id) {
+            return Err(invalid(
+                "keys",
+                format!(
+                    "the database was restored to {}, but the key file {} does not open its personal data ({e}): put the key file it was sealed with there",
+                    db.display(),
+                    keys.display()
+                ),
+                format!(
+                    "数据库已恢复到 {}，但密钥文件 {} 无法解开其中的个人信息：请放入加密时使用的密钥文件",
+                    db.display(),
+                    keys.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
