@@ -379,20 +379,17 @@ pub async fn serve_opts(
         scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
     let conn_limits = listener::ConnLimits::new(&state.limiter.limits, read_timeout);
-    let ops = state.ops.clone();
     // 1. stop accepting and let the requests in flight finish (up to SHUTDOWN_GRACE)
     listener::serve(
         listener,
         router(state.clone()),
         conn_limits,
         SHUTDOWN_GRACE,
-        async move {
-            stop_signal().await;
-            ops.begin_shutdown();
-        },
+        stop_signal(),
     )
     .await?;
-    // 2. the background tasks finish their pass (the outbox saves its cursor) and stop
+    // 2. then the background tasks finish their pass and stop: the outbox makes a last pass
+    //    (the events of the requests just finished included) and saves its cursor
     state.ops.begin_shutdown();
     let tasks = async {
         if let Some(n) = notifier {
