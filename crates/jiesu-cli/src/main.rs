@@ -54,10 +54,6 @@ enum Cmd {
         /// The last month of history, YYYY-MM (included; the history ends at its end).
         #[arg(long, requires = "from")]
         to: Option<String>,
-        /// Do not train the intake models at the end (a server then trains them in the
-        /// background at start and is not ready until it has).
-        #[arg(long)]
-        no_train: bool,
     },
     /// Create an empty database with the reference data (units, categories) and no tickets.
     Init {
@@ -368,18 +364,14 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             seed,
             from,
             to,
-            no_train,
         } => {
             let (months, end) = match (from, to) {
                 (Some(f), Some(t)) => history_months(&f, &t)?,
                 _ => (months, now),
             };
-            let report = generate(&db, months, scale, seed, end)?;
-            // a server started on the new city loads the models instead of training them
-            if !no_train && report.tickets as usize >= intake_model::MIN_EXAMPLES {
-                train(&db, now)?;
-            }
-            Ok(())
+            // the intake models are not trained here: minutes for a large history (30,000
+            // examples); `jiesu train` does it, else the server at start-up (not ready meanwhile)
+            generate(&db, months, scale, seed, end).map(|_| ())
         }
         Cmd::Init { db, tz } => {
             let zone = jiesu_domain::CityZone::parse(&tz).map_err(|e| {
@@ -556,9 +548,9 @@ pub fn seed_reference(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> 
     Ok(())
 }
 
-/// `jiesu train` (and the end of `jiesu generate`): trains the intake models from the city's
-/// history and saves them in `<db>.models/`, where a server loads them at start (ready at once
-/// instead of training in the background).
+/// `jiesu train`: trains the intake models from the city's history and saves them in
+/// `<db>.models/`, where a server loads them at start (ready at once instead of training in the
+/// background).
 fn train(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     let store = open_existing(db)?;
     let t0 = std::time::Instant::now();
