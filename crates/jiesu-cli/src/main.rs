@@ -11,6 +11,7 @@ mod governance_cmds;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod ledger_cmds;
+mod ops_cmds;
 mod routing_cmds;
 mod trust_cmds;
 
@@ -104,6 +105,37 @@ enum Cmd {
         /// years after they closed; the tickets and their figures stay. 0 keeps it for ever.
         #[arg(long, default_value_t = jiesu_http::DEFAULT_RETENTION_YEARS, value_parser = clap::value_parser!(u32).range(0..=100))]
         retention_years: u32,
+        /// The log's format on standard error: `text` (for people) or `json` (one object per line,
+        /// for a log collector; each request's lines carry its request id).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Online backup of an SQLite city, also while a server is serving it; the copy is checked
+    /// table by table and ticket by ticket, and the key files are copied beside it
+    /// (FILE.keys, FILE.signing-key).
+    Backup {
+        /// The database to back up (an SQLite file).
+        #[arg(long)]
+        db: String,
+        /// The backup file to write (must not exist, unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing backup file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore a backup into a new database file (and its key files beside it), checked the same
+    /// way; refuses to overwrite a database that is not empty unless --force.
+    Restore {
+        /// The backup file (written by `jiesu backup`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to create.
+        #[arg(long)]
+        db: String,
+        /// Replace an existing database (stop its server first).
+        #[arg(long)]
+        force: bool,
     },
     /// Generate a small demo city (if absent), create demo accounts and serve it.
     Demo {
@@ -291,15 +323,42 @@ enum BenchCmd {
     Report(bench_report::BenchReportArgs),
 }
 
+/// The log's format (`jiesu serve --log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // benchmarks serve thousands of requests a second: no line per request there
+    let default_filter = if matches!(cli.cmd, Cmd::Bench { .. }) {
+        "info,tower_http=warn,jiesu::request=warn"
+    } else {
+        "info,tower_http=warn"
+    };
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| default_filter.into())
+    };
+    match cli.cmd {
+        Cmd::Serve {
+            log_format: LogFormat::Json,
+            ..
+        } => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        _ => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     // the one reading of the machine's clock: every command runs at this instant (a server
     // started by `serve`/`demo` then keeps the machine's time through `AppState::load`)
     let now = chrono::Utc::now();
@@ -323,6 +382,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 (Some(f), Some(t)) => history_months(&f, &t)?,
                 _ => (months, now),
             };
+            // the intake models are not trained here: minutes for a large history (30,000
+            // examples); `jiesu train` does it, else the server at start-up (not ready meanwhile)
             generate(&db, months, scale, seed, end).map(|_| ())
         }
         Cmd::Init { db, tz } => {
@@ -353,6 +414,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             session_hours,
             read_timeout_seconds,
             retention_years,
+            log_format: _,
         } => {
             let mut lim = jiesu_http::limits::Limits {
                 trust_proxy,
@@ -394,6 +456,8 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 },
             )
         }
+        Cmd::Backup { db, out, force } => ops_cmds::backup(&db, &out, force),
+        Cmd::Restore { from, db, force } => ops_cmds::restore(&from, &db, force),
         Cmd::Demo { db, listen } => demo(&db, &listen, now),
         Cmd::User {
             cmd:
@@ -435,41 +499,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
         Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
-        Cmd::Train { db } => {
-            let store = open_existing(&db)?;
-            let t0 = std::time::Instant::now();
-            let org = jiesu_domain::org::OrgTree::new(store.units()?);
-            let examples: Vec<intake_model::Example> = store
-                .labelled_examples(intake_model::TRAIN_LIMIT)?
-                .into_iter()
-                .map(|e| intake_model::Example {
-                    corrected: e.corrected(),
-                    unit_label: e
-                        .lead_unit
-                        .as_deref()
-                        .and_then(|u| jiesu_routing::unit_label(&org, u)),
-                    title: e.title,
-                    text: e.text,
-                    category_code: e.category_code,
-                    request_type: e.request_type,
-                })
-                .collect();
-            let m = intake_model::train(&examples, now)?;
-            let dir = intake_model::model_dir(store.path());
-            intake_model::save(&m, &dir)?;
-            println!(
-                "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
-                m.trained_on,
-                m.corrections,
-                intake_model::CORRECTION_WEIGHT,
-                t0.elapsed().as_secs_f64(),
-                m.category.labels().len(),
-                m.request_type.labels().len(),
-                m.version,
-                dir.display()
-            );
-            Ok(())
-        }
+        Cmd::Train { db } => train(&db, now),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),
         Cmd::Verify { db } => trust_cmds::verify(&db),
         Cmd::Keys { cmd } => trust_cmds::run(cmd),
@@ -584,6 +614,45 @@ pub fn seed_reference(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> 
     let cats = jiesu_refdata::category_tree();
     store.replace_reference(&units, cats.all())?;
     seed_reference_catalogue(store, now)?;
+    Ok(())
+}
+
+/// `jiesu train`: trains the intake models from the city's history and saves them in
+/// `<db>.models/`, where a server loads them at start (ready at once instead of training in the
+/// background).
+fn train(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let store = open_existing(db)?;
+    let t0 = std::time::Instant::now();
+    let org = jiesu_domain::org::OrgTree::new(store.units()?);
+    let examples: Vec<intake_model::Example> = store
+        .labelled_examples(intake_model::TRAIN_LIMIT)?
+        .into_iter()
+        .map(|e| intake_model::Example {
+            corrected: e.corrected(),
+            unit_label: e
+                .lead_unit
+                .as_deref()
+                .and_then(|u| jiesu_routing::unit_label(&org, u)),
+            title: e.title,
+            text: e.text,
+            category_code: e.category_code,
+            request_type: e.request_type,
+        })
+        .collect();
+    let m = intake_model::train(&examples, now)?;
+    let dir = intake_model::model_dir(db);
+    intake_model::save(&m, &dir)?;
+    println!(
+        "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
+        m.trained_on,
+        m.corrections,
+        intake_model::CORRECTION_WEIGHT,
+        t0.elapsed().as_secs_f64(),
+        m.category.labels().len(),
+        m.request_type.labels().len(),
+        m.version,
+        dir.display()
+    );
     Ok(())
 }
 
@@ -789,8 +858,12 @@ fn serve_cfg(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    eprintln!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
-    rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout))
+    tracing::info!("jiesu serving on http://{listen}/  (API: http://{listen}/api/openapi.json)");
+    let served = rt.block_on(jiesu_http::serve_opts(state, listen, cfg, read_timeout));
+    // after a graceful stop: a background pass still running in a blocking thread does not hold
+    // the exit up (its writes are committed or not made, never half)
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }
 
 /// The demo city's volume: 6 % of Beijing's over six months (about 460,000 tickets, ~1 GB), so

@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::ModelState;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -50,9 +51,11 @@ fn train(st: &AppState) -> anyhow::Result<Models> {
     intake_model::train(&training_examples(&*st.store, &st.org)?, st.now())
 }
 
-/// Loads the saved models or, if there are none, trains them in the background.
+/// Loads the saved models or, if there are none, trains them in the background; where they stand
+/// is kept in `AppState::ops` (readiness, metrics).
 pub fn start(st: &AppState) {
     let st = st.clone();
+    st.ops.set_models(ModelState::Loading, "");
     std::thread::spawn(move || {
         let dir = intake_model::model_dir(st.store.path());
         let models = match intake_model::load(&dir) {
@@ -74,11 +77,26 @@ pub fn start(st: &AppState) {
                     m.version,
                     m.trained_on
                 );
+                let note = format!("version {}, {} examples", m.version, m.trained_on);
                 if let Ok(mut g) = st.models.write() {
                     *g = Some(Arc::new(m));
                 }
+                st.ops.set_models(ModelState::Ready, note);
             }
-            Err(e) => tracing::warn!("no classifier: {e}"),
+            Err(e) => {
+                tracing::warn!("no classifier: {e}");
+                // a new city without enough tickets to learn from is usable all the same
+                let few = matches!(
+                    st.store.labelled_examples(intake_model::TRAIN_LIMIT),
+                    Ok(v) if v.len() < intake_model::MIN_EXAMPLES
+                );
+                let state = if few {
+                    ModelState::TooFewTickets
+                } else {
+                    ModelState::Failed
+                };
+                st.ops.set_models(state, e.to_string());
+            }
         }
     });
 }

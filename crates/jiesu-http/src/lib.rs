@@ -27,6 +27,7 @@ pub mod listener;
 pub mod login;
 pub mod notify;
 mod openapi;
+pub mod ops;
 pub(crate) mod overview;
 pub(crate) mod paging;
 mod reference;
@@ -102,6 +103,8 @@ pub struct AppState {
     pub retention_years: u32,
     /// 分析事实 — the data platform's columnar facts, refreshed from the log on use.
     pub analytics: Arc<analytics::FactsCache>,
+    /// 运维 — request and scheduler figures, the text models' state, the shutdown signal.
+    pub ops: Arc<ops::Ops>,
 }
 
 /// The default retention period of personal data (`--retention-years`).
@@ -162,6 +165,7 @@ impl AppState {
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             retention_years: DEFAULT_RETENTION_YEARS,
             analytics: analytics::new_cache(),
+            ops: Arc::new(ops::Ops::default()),
         })
     }
     pub fn now(&self) -> DateTime<Utc> {
@@ -183,7 +187,9 @@ pub(crate) fn api() -> route_table::Api {
     use jiesu_domain::capability::Capability as Cap;
     let action_docs = openapi::ticket_action_docs();
     Api::new()
-        .get("/healthz", healthz, doc("Liveness: answers `ok`").public().media("text/plain"))
+        .get("/healthz", ops::healthz, doc("Liveness: answers `ok` while the process serves").public().media("text/plain"))
+        .get("/readyz", ops::readyz, doc("Readiness: 200 when the store answers, its schema is current and the text models are loaded; else 503 naming what is not ready").public().unavailable())
+        .get("/metrics", ops::metrics, doc("Prometheus metrics (text exposition 0.0.4): requests by route, latency, the writer, the outbox, the scheduler, the classifier, open tickets, the database's size").public().media("text/plain"))
         .get("/api/openapi.json", openapi::document, doc("This OpenAPI 3.1 document").public())
         .post("/api/v1/session", auth_routes::login, doc("Log in: returns a bearer token").public().body::<auth_routes::Login>().returns::<LoginView>())
         .post("/api/v1/session/logout", auth::logout, doc("Log out: the caller's token is refused from the next request on (204)").signed_in().success(&[204]))
@@ -302,17 +308,44 @@ pub fn served_routes() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-async fn healthz() -> &'static str {
-    "ok"
-}
-
 /// The whole application: API routes and the UI.
 pub fn router(state: AppState) -> Router {
     api()
         .into_router()
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn(hygiene::hygiene))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::track,
+        ))
         .with_state(state)
+}
+
+/// How long the requests in flight may take to finish after SIGTERM / Ctrl-C.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+                    _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch SIGTERM ({e}); stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Serves until Ctrl-C / SIGTERM.
@@ -338,17 +371,52 @@ pub async fn serve_opts(
     notify_cfg: notify::NotifyConfig,
     read_timeout: std::time::Duration,
 ) -> anyhow::Result<()> {
-    notify::spawn(state.clone(), notify_cfg, std::time::Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
+    let notifier = notify::spawn(state.clone(), notify_cfg, std::time::Duration::from_secs(5));
+    let scheduler =
+        scheduler_task::spawn_scheduler(state.clone(), std::time::Duration::from_secs(30));
     classify::start(&state);
     let conn_limits = listener::ConnLimits::new(&state.limiter.limits, read_timeout);
-    listener::serve(listener, router(state), conn_limits, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    // 1. stop accepting and let the requests in flight finish (up to SHUTDOWN_GRACE)
+    listener::serve(
+        listener,
+        router(state.clone()),
+        conn_limits,
+        SHUTDOWN_GRACE,
+        stop_signal(),
+    )
+    .await?;
+    // 2. then the background tasks finish their pass and stop: the outbox makes a last pass
+    //    (the events of the requests just finished included) and saves its cursor
+    state.ops.begin_shutdown();
+    let tasks = async {
+        if let Some(n) = notifier {
+            let _ = n.await;
+        }
+        let _ = scheduler.await;
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(3), tasks)
+        .await
+        .is_err()
+    {
+        tracing::warn!("a background pass did not finish in 3 s; stopping without it");
+    }
+    // 3. every queued write committed
+    let s2 = state.clone();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        tokio::task::spawn_blocking(move || s2.store.flush_writes()),
+    )
     .await
+    {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!("draining the writer failed: {e}"),
+        _ => tracing::warn!("the writer did not drain in 3 s"),
+    }
+    tracing::info!("stopped");
+    Ok(())
 }
 
 mod auth_routes {

@@ -189,12 +189,14 @@ fn loop_answer(e: ApiError, path: &str) -> Response {
     res
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets the open connections finish
-/// their requests (up to 10 s).
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting (the listening
+/// socket is closed at once), closes idle connections and lets the open ones finish their
+/// requests (up to `grace`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     limits: ConnLimits,
+    grace: Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -270,9 +272,12 @@ pub async fn serve(
             drop(slot);
         });
     }
+    drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+        _ = tokio::time::sleep(grace) => {
+            tracing::warn!("requests still running after {} s; closing them", grace.as_secs());
+        }
     }
     Ok(())
 }

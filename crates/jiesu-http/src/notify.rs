@@ -269,13 +269,22 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
     Ok(batch.len())
 }
 
-/// Runs the outbox every `every`; a failed delivery is retried on the next pass.
-pub fn spawn(st: AppState, cfg: NotifyConfig, every: Duration) {
-    if cfg.webhooks.is_empty() && cfg.sms.is_none() {
-        return;
+/// Runs the outbox every `every`; a failed delivery is retried on the next pass. On shutdown
+/// (`Ops::begin_shutdown`) it makes one last pass, so what is already in the log is sent and the
+/// cursor saved, and stops. `None` when no notification is configured.
+pub fn spawn(
+    st: AppState,
+    cfg: NotifyConfig,
+    every: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let enabled = !(cfg.webhooks.is_empty() && cfg.sms.is_none());
+    st.ops.set_notify_enabled(enabled);
+    if !enabled {
+        return None;
     }
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         loop {
+            let last = st.ops.shutting_down();
             match pass(&st, &cfg).await {
                 Ok(n) if n > 0 => tracing::debug!("notifications: {n} events"),
                 Ok(_) => {}
@@ -287,7 +296,13 @@ pub fn spawn(st: AppState, cfg: NotifyConfig, every: Duration) {
             if let Err(e) = alert_pass(&st, &cfg).await {
                 tracing::warn!("alert delivery failed (will retry): {e}");
             }
-            tokio::time::sleep(every).await;
+            if last {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = st.ops.stopped() => {}
+            }
         }
-    });
+    }))
 }

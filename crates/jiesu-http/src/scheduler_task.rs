@@ -141,13 +141,24 @@ pub fn checkpoint_pass(st: &AppState, now: DateTime<Utc>) -> jiesu_store::Result
     Ok(made)
 }
 
-/// Runs the scheduler every `every` in the background (first pass at start-up: catch-up).
-pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
+/// Runs the scheduler every `every` in the background (first pass at start-up: catch-up); on
+/// shutdown (`Ops::begin_shutdown`) the pass under way finishes and the loop stops.
+pub fn spawn_scheduler(st: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            if st.ops.shutting_down() {
+                break;
+            }
+            let t0 = std::time::Instant::now();
             let s2 = st.clone();
+            let mut reminders = 0;
             match tokio::task::spawn_blocking(move || scheduler_pass(&s2, s2.now())).await {
-                Ok(Ok(n)) if n > 0 => tracing::info!("scheduler: {n} reminder events"),
+                Ok(Ok(n)) => {
+                    reminders = n;
+                    if n > 0 {
+                        tracing::info!("scheduler: {n} reminder events");
+                    }
+                }
                 Ok(Err(e)) => tracing::warn!("scheduler pass failed: {e}"),
                 _ => {}
             }
@@ -181,7 +192,11 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) {
                 Ok(Err(e)) => tracing::warn!("early-warning pass failed: {}", e.detail),
                 _ => {}
             }
-            tokio::time::sleep(every).await;
+            st.ops.scheduler_pass(t0.elapsed().as_secs_f64(), reminders);
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = st.ops.stopped() => break,
+            }
         }
-    });
+    })
 }

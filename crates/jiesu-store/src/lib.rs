@@ -25,6 +25,9 @@
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
+//! | [`OpsStore`] | operations: readiness (a trivial read, the schema), `/metrics` figures, draining writes |
+//!
+//! Online backup and restore of an SQLite city: [`backup_sqlite`], [`restore_sqlite`].
 //!
 //! Bring the traits into scope with `use jiesu_store::prelude::*;`.
 
@@ -39,6 +42,7 @@ mod kb_store;
 mod labels;
 pub mod ledger;
 pub mod merkle;
+pub mod ops;
 mod outbox;
 mod personal;
 pub mod pg;
@@ -63,6 +67,7 @@ pub use facts::{AssignmentFact, FactStore};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
+pub use ops::{Histogram, OpsFigures, OpsStore, WriterFigures};
 pub use outbox::OutboxStore;
 pub use personal::PersonalDataStore;
 pub use pg::{is_postgres_url, PgStore};
@@ -71,6 +76,9 @@ pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, Unre
 pub use reference::ReferenceStore;
 pub use reports::{NewReport, ReportRow, ReportStore};
 pub use reviews::ReviewStore;
+pub use sqlite::backup::{
+    backup_sqlite, fingerprint_sqlite, restore_sqlite, BackupReport, Fingerprint, TableFigure,
+};
 pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
@@ -137,6 +145,7 @@ pub trait Store:
     + AnalyticsStore
     + ReportStore
     + AlertStore
+    + OpsStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -181,6 +190,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + ReportStore
         + AlertStore
+        + OpsStore
 {
 }
 
@@ -188,7 +198,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        KbStore, LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore,
+        KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PersonalDataStore, RatingStore,
         ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }

@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS kb_articles (
 -- extended when a checkpoint is made, so a proof reads a few nodes instead of the whole log.
 CREATE TABLE IF NOT EXISTS log_nodes (
   level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
-  PRIMARY KEY (level, idx)) WITHOUT ROWID;
+  PRIMARY KEY (level, idx));
 -- Signed checkpoints (签名检查点): the log's Merkle root at a size, as a C2SP signed note signed
 -- with the city's Ed25519 key (the key file is never in the database).
 CREATE TABLE IF NOT EXISTS checkpoints (

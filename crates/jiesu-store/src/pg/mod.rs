@@ -28,6 +28,7 @@ mod kb;
 mod labels;
 mod ledger;
 pub mod migrate;
+mod ops;
 mod outbox;
 mod personal;
 mod ratings;
@@ -98,6 +99,8 @@ pub struct PgStore {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Mutex<Vec<Conn>>,
     pub(crate) keys: Arc<Keys>,
+    /// The writer's queue depth and commit latencies (`/metrics`).
+    pub(crate) stats: Arc<crate::sqlite::writer::WriterStats>,
 }
 
 /// Runs `f` outside the async runtime's worker context (the synchronous client blocks on its own
@@ -253,9 +256,11 @@ impl PgStore {
         }
         let (tx, rx) = mpsc::channel::<Job>();
         let wconfig = config.clone();
+        let stats = Arc::new(crate::sqlite::writer::WriterStats::default());
+        let wstats = stats.clone();
         let handle = std::thread::Builder::new()
             .name("jiesu-pg-writer".into())
-            .spawn(move || run_writer(c, wconfig, rx))
+            .spawn(move || run_writer(c, wconfig, rx, &wstats))
             .map_err(|e| StoreError::Db(format!("cannot start the writer thread: {e}")))?;
         Ok(PgStore {
             config,
@@ -265,6 +270,7 @@ impl PgStore {
             writer_thread: Mutex::new(Some(handle)),
             readers: Mutex::new(Vec::new()),
             keys,
+            stats,
         })
     }
 
@@ -310,7 +316,13 @@ impl PgStore {
         let sender = self.writer.lock().ok().and_then(|w| w.clone());
         match sender {
             Some(s) => {
+                self.stats
+                    .queued
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if let Err(mpsc::SendError(job)) = s.send(job) {
+                    self.stats
+                        .queued
+                        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     fail_job(job, "the writer has stopped");
                 }
             }
@@ -387,7 +399,13 @@ fn in_savepoint<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T>) -> R
     }
 }
 
-fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>) {
+fn run_writer(
+    mut conn: Conn,
+    config: postgres::Config,
+    rx: mpsc::Receiver<Job>,
+    stats: &crate::sqlite::writer::WriterStats,
+) {
+    use std::sync::atomic::Ordering;
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -396,6 +414,9 @@ fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>)
                 Err(_) => break,
             }
         }
+        stats
+            .queued
+            .fetch_sub(group.len() as u64, Ordering::Relaxed);
         if conn.client.is_closed() {
             // the primary went away: connect again (to whichever host is the primary now)
             match connect(&config) {
@@ -421,9 +442,11 @@ fn run_writer(mut conn: Conn, config: postgres::Config, rx: mpsc::Receiver<Job>)
         for job in group {
             completions.push(job(&mut conn));
         }
+        let t0 = std::time::Instant::now();
         let outcome = conn
             .batch("COMMIT")
             .map_err(|e| format!("commit failed: {e}"));
+        stats.commit_took(t0.elapsed().as_secs_f64(), outcome.is_ok());
         if outcome.is_err() {
             let _ = conn.batch("ROLLBACK");
             conn.partitions.clear();

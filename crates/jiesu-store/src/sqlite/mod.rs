@@ -8,12 +8,14 @@
 mod agent_sessions;
 mod alerts;
 mod analytics;
+pub(crate) mod backup;
 mod catalogue;
 pub(crate) mod encode;
 mod facts;
 mod kb;
 mod labels;
 pub(crate) mod ledger;
+mod ops;
 mod outbox;
 mod personal;
 mod ratings;
@@ -25,7 +27,7 @@ mod stats;
 mod tickets;
 mod users;
 mod verify;
-mod writer;
+pub(crate) mod writer;
 
 pub use verify::{verify_file, VerifyReport};
 

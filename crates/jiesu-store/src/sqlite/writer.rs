@@ -8,7 +8,9 @@
 //! commit grouping with per-job savepoints.
 
 use rusqlite::Connection;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
 /// What a job does inside the shared transaction; it returns the function that delivers its
 /// result once the commit outcome is known.
@@ -22,27 +24,92 @@ const MAX_GROUP: usize = 512;
 pub struct Writer {
     tx: Option<mpsc::Sender<Job>>,
     handle: Option<std::thread::JoinHandle<()>>,
+    stats: Arc<WriterStats>,
+}
+
+/// What the writer counts for `/metrics` (lock-free; read by [`WriterStats::figures`]).
+#[derive(Default)]
+pub struct WriterStats {
+    /// Jobs submitted and not yet taken off the queue.
+    pub(crate) queued: AtomicU64,
+    /// Commits per bucket of [`crate::ops::COMMIT_BUCKETS`] (not cumulative), the last `+Inf`.
+    buckets: [AtomicU64; crate::ops::COMMIT_BUCKETS.len() + 1],
+    commits: AtomicU64,
+    commit_nanos: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl WriterStats {
+    pub(crate) fn commit_took(&self, secs: f64, ok: bool) {
+        let i = crate::ops::COMMIT_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(crate::ops::COMMIT_BUCKETS.len());
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.commit_nanos
+            .fetch_add((secs * 1e9) as u64, Ordering::Relaxed);
+        if !ok {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The queue depth and the commit-latency histogram now.
+    pub fn figures(&self) -> crate::ops::WriterFigures {
+        let mut acc = 0;
+        let buckets = crate::ops::COMMIT_BUCKETS
+            .iter()
+            .zip(&self.buckets)
+            .map(|(b, n)| {
+                acc += n.load(Ordering::Relaxed);
+                (*b, acc)
+            })
+            .collect();
+        crate::ops::WriterFigures {
+            queue_depth: self.queued.load(Ordering::Relaxed),
+            commit_latency: crate::ops::Histogram {
+                buckets,
+                count: self.commits.load(Ordering::Relaxed),
+                sum_seconds: self.commit_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            },
+            commit_failures: self.failures.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Writer {
     pub fn start(conn: Connection) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
+        let stats = Arc::new(WriterStats::default());
+        let s2 = stats.clone();
         let handle = std::thread::Builder::new()
             .name("jiesu-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &s2))
             .expect("spawn writer thread");
         Writer {
             tx: Some(tx),
             handle: Some(handle),
+            stats,
         }
     }
 
     /// Queues a job; gives it back if the writer has stopped.
     pub fn submit_or_return(&self, job: Job) -> Result<(), Job> {
         match self.tx.as_ref() {
-            Some(t) => t.send(job).map_err(|e| e.0),
+            Some(t) => {
+                self.stats.queued.fetch_add(1, Ordering::Relaxed);
+                t.send(job).map_err(|e| {
+                    self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                    e.0
+                })
+            }
             None => Err(job),
         }
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 }
 
@@ -55,7 +122,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, stats: &WriterStats) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -64,6 +131,9 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        stats
+            .queued
+            .fetch_sub(group.len() as u64, Ordering::Relaxed);
         let mut completions = Vec::with_capacity(group.len());
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let msg = format!("cannot begin a write transaction: {e}");
@@ -77,9 +147,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
         for job in group {
             completions.push(job(&conn));
         }
+        let t0 = Instant::now();
         let outcome = conn
             .execute_batch("COMMIT")
             .map_err(|e| format!("commit failed: {e}"));
+        stats.commit_took(t0.elapsed().as_secs_f64(), outcome.is_ok());
         if outcome.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
