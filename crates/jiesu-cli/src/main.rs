@@ -163,6 +163,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: governance_cmds::AuditCmd,
     },
+    /// 风险推送 — signs of an emergency in a request: evaluate the detector on the labelled real
+    /// messages, or check a text.
+    Risk {
+        #[command(subcommand)]
+        cmd: governance_cmds::RiskCmd,
+    },
     /// Scoring policies: check a policy file, print the shipped default.
     Policy {
         #[command(subcommand)]
@@ -421,6 +427,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),
         Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
         Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
+        Cmd::Risk { cmd } => governance_cmds::run_risk(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Train { db } => {
             let store = open_existing(&db)?;
