@@ -59,6 +59,8 @@ pub struct OpenIncident {
     pub last_at: DateTime<Utc>,
     /// Its tickets.
     pub tickets: Vec<i64>,
+    /// Handled or dismissed: a new report opens a new incident instead of joining it.
+    pub closed: bool,
 }
 
 /// What to do with a new report.
@@ -96,7 +98,7 @@ pub fn decide(
         if inc.tickets.contains(&new.ticket) {
             return IncidentDecision::Nothing;
         }
-        if new.at >= inc.last_at && new.at - inc.last_at <= window {
+        if !inc.closed && new.at >= inc.last_at && new.at - inc.last_at <= window {
             let mut tickets = inc.tickets.clone();
             tickets.push(new.ticket);
             return IncidentDecision::Join {
@@ -183,6 +185,7 @@ mod tests {
             id: 7,
             last_at: at(50),
             tickets: vec![1, 2, 3],
+            closed: false,
         };
         assert_eq!(
             decide(&r(4, 100, "c1", "water"), &[], Some(&inc), &rule),
@@ -204,11 +207,44 @@ mod tests {
             id: 7,
             last_at: at(0),
             tickets: vec![1, 2, 3],
+            closed: false,
         };
         let recent = [r(2, 0, "c1", "w"), r(3, 0, "c1", "w")];
         assert_eq!(
             decide(&r(5, 200, "c1", "w"), &recent, Some(&inc), &rule),
             IncidentDecision::Nothing
+        );
+    }
+
+    #[test]
+    fn a_closed_incident_is_not_joined_and_its_reports_do_not_count_again() {
+        let rule = IncidentRule::default();
+        let inc = OpenIncident {
+            id: 7,
+            last_at: at(10),
+            tickets: vec![1, 2, 3],
+            closed: true,
+        };
+        let recent = [
+            r(1, 0, "c1", "w"),
+            r(2, 5, "c1", "w"),
+            r(3, 10, "c1", "w"),
+            r(4, 15, "c1", "w"),
+        ];
+        assert_eq!(
+            decide(&r(5, 20, "c1", "w"), &recent[..3], Some(&inc), &rule),
+            IncidentDecision::Nothing
+        );
+        assert_eq!(
+            decide(&r(6, 20, "c1", "w"), &recent, Some(&inc), &rule),
+            IncidentDecision::Nothing
+        );
+        let recent2 = [r(4, 15, "c1", "w"), r(5, 20, "c1", "w")];
+        assert_eq!(
+            decide(&r(6, 25, "c1", "w"), &recent2, Some(&inc), &rule),
+            IncidentDecision::Open {
+                tickets: vec![4, 5, 6]
+            }
         );
     }
 

@@ -31,6 +31,7 @@ pub(crate) mod overview;
 pub(crate) mod paging;
 mod reference;
 pub mod reports;
+pub mod risk;
 pub(crate) mod route_table;
 mod routing;
 mod scheduler_task;

@@ -35,6 +35,8 @@ pub struct AlertRow {
     pub status: String,
     /// When it was raised.
     pub created_at: DateTime<Utc>,
+    /// What a risk push or an incident says beyond the columns (JSON; `None` for spikes).
+    pub detail: Option<String>,
 }
 
 /// A step taken on an alert.
@@ -82,4 +84,14 @@ pub trait AlertStore: Send + Sync {
     fn alert_counts(&self, f: &AlertFilter) -> Result<Vec<(String, u64)>>;
     /// Alerts with an id above `after` (the outbox's cursor), oldest first.
     fn alerts_after(&self, after: i64, limit: u32) -> Result<Vec<AlertRow>>;
+    /// The newest alert of a level (`incident`) for a place and category.
+    fn latest_alert(&self, level: &str, place: &str, category: &str) -> Result<Option<AlertRow>>;
+    /// Replaces an alert's tickets, count and detail (an incident that more reports joined);
+    /// `false` when there is no such alert.
+    fn update_alert_tickets(
+        &self,
+        id: i64,
+        tickets: Vec<i64>,
+        detail: Option<String>,
+    ) -> Result<bool>;
 }

@@ -46,6 +46,7 @@ fn intake(phone: &str) -> Intake {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     }
 }
 
