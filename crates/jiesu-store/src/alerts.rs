@@ -70,7 +70,8 @@ pub struct AlertFilter {
 /// Where alerts are kept.
 pub trait AlertStore: Send + Sync {
     /// Stores a newly raised alert (status `open`, with its `raised` step) unless the same cell
-    /// already alarmed on that day; returns its id when new.
+    /// already alarmed on that day (then an open one takes the new figures and tickets when they
+    /// count more requests); returns its id when new. Risk pushes and incidents are always new.
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>>;
     /// Alerts matching the filter, newest day first, strongest first: a page and the total.
     fn list_alerts(&self, f: &AlertFilter, offset: u64, limit: u64)

@@ -37,6 +37,17 @@ fn spikes_are_unique_per_cell_and_day_risk_pushes_and_incidents_are_not() {
         .raise_alert(row("street×category", "110105001", vec![1], None))
         .unwrap()
         .is_none());
+    // a later pass counting more requests in the open cell-day updates it, not a second alert
+    assert!(s
+        .raise_alert(row("street×category", "110105001", vec![1, 9], None))
+        .unwrap()
+        .is_none());
+    let (spikes, _) = s.list_alerts(&Default::default(), 0, 10).unwrap();
+    assert_eq!(spikes.len(), 1);
+    assert_eq!(
+        (spikes[0].observed, spikes[0].tickets.clone()),
+        (2, vec![1, 9])
+    );
     let a = s
         .raise_alert(row("risk", "110105001024", vec![2], Some("{\"ticket\":2}")))
         .unwrap();

@@ -59,6 +59,35 @@ fn filter_sql(f: &AlertFilter) -> (String, Vec<rusqlite::types::Value>) {
 impl AlertStore for SqliteStore {
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>> {
         self.write(move |c| {
+            // a spike's cell-day alarms once; while it is still open, a later pass that counts
+            // more requests in it brings its figures and tickets up to date (no second push)
+            if a.level != "risk" && a.level != "incident" {
+                let existing: Option<(i64, i64, String)> = c
+                    .query_row(
+                        "SELECT id, observed, status FROM alerts
+                         WHERE day = ?1 AND level = ?2 AND place = ?3 AND category = ?4",
+                        params![a.day.to_string(), a.level, a.place, a.category],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                if let Some((id, observed, status)) = existing {
+                    if status == "open" && i64::from(a.observed) > observed {
+                        c.execute(
+                            "UPDATE alerts SET score = ?1, observed = ?2, expected = ?3,
+                               window_days = ?4, tickets = ?5 WHERE id = ?6",
+                            params![
+                                a.score,
+                                a.observed,
+                                a.expected,
+                                a.window_days,
+                                serde_json::to_string(&a.tickets).unwrap_or_else(|_| "[]".into()),
+                                id
+                            ],
+                        )?;
+                    }
+                    return Ok(None);
+                }
+            }
             let n = c.execute(
                 "INSERT INTO alerts (day, level, place, category, score, observed, expected, window_days,
                    unit, district, tickets, status, created_at, detail)
