@@ -26,7 +26,13 @@ pub const INCIDENT: &str = "incident";
 
 /// Runs the detector on a parsed intake and records what it found with it.
 pub fn mark(intake: ParsedIntake) -> ApiResult<ParsedIntake> {
-    let found = risk::detect(&intake.title, &intake.text).map(|f| RiskMark {
+    let found = found(&intake.title, &intake.text);
+    Ok(intake.with_risk(found)?)
+}
+
+/// The detector's finding as the domain records it.
+fn found(title: &str, text: &str) -> Option<RiskMark> {
+    risk::detect(title, text).map(|f| RiskMark {
         kind: f.kind.as_str().to_string(),
         transfer_to: f
             .transfer_to
@@ -39,8 +45,47 @@ pub fn mark(intake: ParsedIntake) -> ApiResult<ParsedIntake> {
             .take(20)
             .map(|s| format!("{}：{}", s.phrase, s.clause))
             .collect(),
-    });
-    Ok(intake.with_risk(found)?)
+    })
+}
+
+/// `POST /api/v1/risk/check` body: the request as typed so far.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    /// The title (optional).
+    #[serde(default)]
+    pub title: String,
+    /// The request's text.
+    pub text: String,
+}
+
+/// What the detector finds in a request being taken in.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckAnswer {
+    /// The emergency, or null.
+    pub risk: Option<RiskView>,
+}
+
+/// `POST /api/v1/risk/check` — the detector on a request being taken in (the intake form asks
+/// while the agent types, so the transfer is made during the call).
+pub async fn check(
+    axum::extract::State(_st): axum::extract::State<AppState>,
+    crate::auth::Caller(actor): crate::auth::Caller,
+    crate::json::Json(b): crate::json::Json<CheckBody>,
+) -> ApiResult<axum::Json<CheckAnswer>> {
+    crate::auth::require(&actor, jiesu_domain::capability::Capability::Intake)?;
+    if b.title.chars().count() + b.text.chars().count()
+        > jiesu_domain::ticket::MAX_TEXT_CHARS + jiesu_domain::ticket::MAX_TITLE_CHARS
+    {
+        return Err(crate::error::ApiError::invalid(
+            "text",
+            "the text is longer than 4,000 characters",
+            "内容超过4000字",
+        ));
+    }
+    Ok(axum::Json(CheckAnswer {
+        risk: found(&b.title, &b.text).as_ref().map(view),
+    }))
 }
 
 /// 风险标记 — the emergency marked at intake, as the API shows it.

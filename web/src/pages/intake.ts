@@ -11,6 +11,7 @@ import { navigate } from '../router';
 import { CHANNELS, enumLabel, enumOptions, loadEnums, TIERS, TYPES } from '../store';
 import { fmtTime } from '../format';
 import { intakeAssist } from '../assist';
+import { riskBanner } from '../risk';
 
 export async function intakePage({ root }: PageCtx): Promise<void> {
   await loadEnums();
@@ -108,8 +109,35 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
   });
   place.street.addEventListener('change', () => assist.refresh());
 
+  // 风险推送: while the agent types, the detector says whether to transfer the caller at once
+  const riskBox = h('div', { class: 'risk-slot', 'data-testid': 'risk-slot', 'aria-live': 'assertive' });
+  let riskTimer: number | undefined;
+  let riskSeq = 0;
+  const checkRisk = () => {
+    window.clearTimeout(riskTimer);
+    riskTimer = window.setTimeout(async () => {
+      const my = ++riskSeq;
+      const body = { title: title.value.trim(), text: text.value.trim() };
+      if (!body.title && !body.text) {
+        mount(riskBox);
+        return;
+      }
+      try {
+        const r = await api.riskCheck(body);
+        if (my !== riskSeq) return;
+        if (r.risk) mount(riskBox, riskBanner(r.risk));
+        else mount(riskBox);
+      } catch {
+        // the check is a help, never in the way of intake: the ticket is marked when filed
+      }
+    }, 350);
+  };
+  text.addEventListener('input', checkRisk);
+  title.addEventListener('input', checkRisk);
+
   mount(
     form,
+    riskBox,
     h(
       'div',
       { class: 'intake-main' },
@@ -200,6 +228,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     try {
       created = await api.createTicket(body, idemKey);
       code = created.tracking_code ?? null;
+      pushed = created as CreatedTicket;
       assist.reportOutcome(created.id);
       if (mode === 'dispatch') {
         created = await api.action(created.id, 'dispatch', {
@@ -226,7 +255,17 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     }
   });
 
+  // the intake answer's risk mark and the alerts it pushed (kept across the follow-up action)
+  let pushed: CreatedTicket | null = null;
+
   function showDone(tk: CreatedTicket | TicketView, error: string | null, code: string | null) {
+    const risk = pushed?.risk ?? tk.risk ?? null;
+    const notes = h(
+      'div',
+      { class: 'risk-pushed' },
+      pushed?.risk_alert != null ? h('div', { 'data-testid': 'risk-pushed' }, t('risk_pushed', { id: pushed.risk_alert })) : null,
+      pushed?.incident_alert != null ? h('div', { 'data-testid': 'incident-pushed' }, t('risk_incident', { id: pushed.incident_alert })) : null,
+    );
     const heading = error
       ? t('created_but_failed', { number: tk.number, error })
       : tk.assignments?.length
@@ -243,6 +282,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       h(
         'div',
         { class: `card done-card ${error ? 'warn' : ''}`, 'data-testid': 'intake-done' },
+        risk ? riskBanner(risk, notes) : pushed?.incident_alert != null ? notes : null,
         h('div', { class: 'done-icon', 'aria-hidden': 'true' }, error ? '!' : '✓'),
         h('h2', null, heading),
         h('div', { class: 'muted' }, t('ticket_number')),
