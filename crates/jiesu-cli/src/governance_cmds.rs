@@ -511,7 +511,10 @@ pub fn run_risk(cmd: RiskCmd) -> Result<()> {
                     );
                 }
             }
+            // development: the labels the rules were refined on; held out: labelled after
             let mut pairs = Vec::new();
+            let mut held = Vec::new();
+            let mut dev = Vec::new();
             let mut missing = 0;
             for (id, label, sample) in &labels {
                 let Some((title, detail)) = texts.get(id) else {
@@ -537,6 +540,11 @@ pub fn run_risk(cmd: RiskCmd) -> Result<()> {
                     );
                 }
                 pairs.push((*label, got));
+                if sample.starts_with("held") {
+                    held.push((*label, got));
+                } else {
+                    dev.push((*label, got));
+                }
             }
             if pairs.is_empty() {
                 bail!("none of the labelled messages is in the message files");
@@ -546,15 +554,20 @@ pub fn run_risk(cmd: RiskCmd) -> Result<()> {
                 x.map(|v| format!("{:.1} %", 100.0 * v))
                     .unwrap_or_else(|| "–".into())
             };
-            println!(
-                "{} messages ({} emergencies{}): any emergency precision {} recall {}, false alarms {} of non-emergencies",
-                e.messages,
-                e.emergencies,
-                if missing > 0 { format!(", {missing} labels without a message") } else { String::new() },
-                pct(e.overall.precision),
-                pct(e.overall.recall),
-                pct(e.false_alarm_rate)
-            );
+            let line = |name: &str, e: &risk::RiskEval| {
+                println!(
+                    "{name}: {} messages ({} emergencies): any emergency precision {} recall {}, false alarms {} of non-emergencies",
+                    e.messages,
+                    e.emergencies,
+                    pct(e.overall.precision),
+                    pct(e.overall.recall),
+                    pct(e.false_alarm_rate)
+                );
+            };
+            if missing > 0 {
+                println!("{missing} labels without a message in the files");
+            }
+            line("all", &e);
             for (k, pr) in &e.per_kind {
                 println!(
                     "  {:<16} precision {:>7} recall {:>7}  (TP {} FP {} FN {})",
@@ -566,7 +579,13 @@ pub fn run_risk(cmd: RiskCmd) -> Result<()> {
                     pr.false_negatives
                 );
             }
-            println!("{}", serde_json::to_string(&e)?);
+            let (dev, held) = (risk::evaluate(&dev), risk::evaluate(&held));
+            line("development (rules refined on it)", &dev);
+            line("held out (labelled after the rules were frozen)", &held);
+            let mut v = serde_json::to_value(&e)?;
+            v["development"] = serde_json::to_value(&dev)?;
+            v["held_out"] = serde_json::to_value(&held)?;
+            println!("{}", serde_json::to_string(&v)?);
             Ok(())
         }
     }
