@@ -15,7 +15,8 @@
 // smell filed at intake is a risk alert for the street. The agent typing a gas smell into the
 // intake form sees the banner to transfer the caller to 119 (desktop and phone); the street's
 // handler sees the risk alert (with 119) and the incident (5 reports) on the alerts page and the
-// banner on the risk alert's page. Screenshots a06…a09.
+// banner on the risk alert's page; filed, the done card records the emergency transfer (特殊处置 ·
+// 紧急转接). Screenshots a06…a10.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +27,7 @@ let base;
 let alertId;
 let riskId;
 let incidentId;
+let leafNode;
 
 before(async () => {
   city = await startCity({
@@ -44,8 +46,9 @@ before(async () => {
   ({ base } = city);
   const tree = await (await fetch(`${base}/api/v1/categories`)).json();
   let leaf = null;
-  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : (leaf ??= n.code)));
+  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : (leafNode ??= n)));
   walk(tree);
+  leaf = leafNode.code;
   const agent = await city.token('agent1');
   for (let i = 0; i < 5; i++) {
     const r = await city.api(
@@ -185,6 +188,36 @@ test('intake warns to transfer a gas smell to 119; the alerts page shows the ris
     // a harmless request clears it
     await page.fill('textarea[name=text]', '咨询煤气费怎么在网上缴纳');
     await page.waitForSelector('[data-testid=risk-banner]', { state: 'detached' });
+    if (!mobile) {
+      // filed: the done card keeps the banner, says where it was pushed, and records the transfer
+      await page.fill('textarea[name=text]', '楼下三单元着火了，浓烟很大，有人被困在楼上');
+      await page.fill('input[name=title]', '居民楼着火');
+      const inp = page.locator('input[name=category_code]');
+      await inp.click();
+      await inp.fill(leafNode.name);
+      await page.locator(`li[role=option][data-key="${leafNode.code}"]`).click();
+      await page.selectOption('select[name=district_code]', '110105');
+      await page.waitForSelector('select[name=street_code] option[value="110105001"]', { state: 'attached' });
+      await page.selectOption('select[name=street_code]', '110105001');
+      // in the gas report's community (the street's five outage reports are another place)
+      await page.waitForSelector('select[name=community_code] option[value="110105001024"]', { state: 'attached' });
+      await page.selectOption('select[name=community_code]', '110105001024');
+      await page.fill('input[name="requester.name"]', '赵先生');
+      await page.fill('input[name="requester.phone"]', '13700001111');
+      await page.check('input[name=mode][value=later]');
+      await page.click('[data-testid=intake-submit]');
+      await page.waitForSelector('[data-testid=intake-done]');
+      const done = page.locator('[data-testid=intake-done] [data-testid=risk-banner]');
+      assert.match(await done.innerText(), /119/);
+      await page.waitForSelector('[data-testid=risk-pushed]');
+      await page.click('[data-testid=risk-record-transfer]');
+      await page.waitForSelector('[data-testid=risk-recorded]');
+      await shot(page, 'a10-intake-risk-done');
+      const id = (await page.getAttribute('[data-testid=open-ticket]', 'href')).split('/').pop();
+      const tk = await city.api('GET', `/api/v1/tickets/${id}`, undefined, await city.token('agent1'));
+      assert.equal(tk.body.status, 'special_handled', JSON.stringify(tk.body.status));
+      assert.deepEqual(tk.body.risk.transfer_to, ['119']);
+    }
     await context.close();
   }
 

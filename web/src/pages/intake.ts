@@ -260,11 +260,36 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
 
   function showDone(tk: CreatedTicket | TicketView, error: string | null, code: string | null) {
     const risk = pushed?.risk ?? tk.risk ?? null;
+    // 紧急转接: the transfer is recorded with the domain's special handling (it decides whether
+    // the ticket may still take it; a dispatched or answered one may not)
+    const numbers = risk?.transfer_to.join(' / ') ?? '';
+    const recordBtn =
+      risk && !tk.assignments?.length && !tk.answer
+        ? button(t('risk_record', { numbers }), {
+            class: 'btn',
+            'data-testid': 'risk-record-transfer',
+            onclick: async () => {
+              recordBtn!.disabled = true;
+              try {
+                await api.action(tk.id, 'special', {
+                  handling: 'emergency_transfer',
+                  note: t('risk_note', { numbers, kind: lang() === 'zh' ? risk.kind_label : risk.kind_label_en }),
+                });
+                mount(recordSlot, h('strong', { 'data-testid': 'risk-recorded' }, t('risk_recorded')));
+              } catch (e) {
+                recordBtn!.disabled = false;
+                toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
+              }
+            },
+          })
+        : null;
+    const recordSlot = h('div', { class: 'risk-record' }, recordBtn);
     const notes = h(
       'div',
       { class: 'risk-pushed' },
       pushed?.risk_alert != null ? h('div', { 'data-testid': 'risk-pushed' }, t('risk_pushed', { id: pushed.risk_alert })) : null,
       pushed?.incident_alert != null ? h('div', { 'data-testid': 'incident-pushed' }, t('risk_incident', { id: pushed.incident_alert })) : null,
+      recordBtn ? recordSlot : null,
     );
     const heading = error
       ? t('created_but_failed', { number: tk.number, error })
