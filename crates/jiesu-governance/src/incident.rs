@@ -257,4 +257,62 @@ mod tests {
             IncidentDecision::Nothing
         );
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Reports arriving in time order through the rule: each ticket is in at most one
+            /// incident, every incident holds at least three similar reports, and each of its
+            /// reports came within the window of the one before it.
+            #[test]
+            fn replayed_reports_form_disjoint_incidents_within_the_window(
+                steps in proptest::collection::vec((0i64..40, 0usize..2, 0usize..2), 1..60)
+            ) {
+                let rule = IncidentRule::default();
+                let mut t = 0i64;
+                let mut all: Vec<Report> = Vec::new();
+                let mut incidents: Vec<(String, String, Vec<i64>, DateTime<Utc>)> = Vec::new();
+                for (i, (gap, p, c)) in steps.into_iter().enumerate() {
+                    t += gap;
+                    let new = r(i as i64, t, ["c1", "c2"][p], ["w", "n"][c]);
+                    let latest = incidents
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .find(|(_, x)| x.0 == new.place && x.1 == new.category)
+                        .map(|(id, x)| OpenIncident { id: id as i64, last_at: x.3, tickets: x.2.clone(), closed: false });
+                    match decide(&new, &all, latest.as_ref(), &rule) {
+                        IncidentDecision::Nothing => {}
+                        IncidentDecision::Join { id, tickets } => {
+                            let inc = &mut incidents[id as usize];
+                            prop_assert!(new.at - inc.3 <= Duration::minutes(60));
+                            inc.2 = tickets;
+                            inc.3 = new.at;
+                        }
+                        IncidentDecision::Open { tickets } => {
+                            prop_assert!(tickets.len() >= 3);
+                            incidents.push((new.place.clone(), new.category.clone(), tickets, new.at));
+                        }
+                    }
+                    all.push(new);
+                }
+                let mut seen = std::collections::HashSet::new();
+                for (place, category, tickets, _) in &incidents {
+                    prop_assert!(tickets.len() >= 3);
+                    for id in tickets {
+                        prop_assert!(seen.insert(*id), "ticket {} in two incidents", id);
+                        let rep = &all[*id as usize];
+                        prop_assert_eq!(&rep.place, place);
+                        prop_assert_eq!(&rep.category, category);
+                    }
+                    for w in tickets.windows(2) {
+                        let (a, b) = (&all[w[0] as usize], &all[w[1] as usize]);
+                        prop_assert!(b.at >= a.at && b.at - a.at <= Duration::minutes(60));
+                    }
+                }
+            }
+        }
+    }
 }

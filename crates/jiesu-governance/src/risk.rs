@@ -828,4 +828,32 @@ mod tests {
         assert_eq!(e.false_alarm_rate, Some(1.0 / 3.0));
         assert!(e.per_kind.iter().all(|k| k.0 != Collapse));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any text: no panic, and a finding always has a sign and a number.
+            #[test]
+            fn any_text_is_safe(text in "\\PC{0,300}") {
+                if let Some(f) = detect("", &text) {
+                    prop_assert!(!f.signs.is_empty());
+                    prop_assert!(!f.transfer_to.is_empty());
+                }
+            }
+
+            /// A sign in a clause made hypothetical or dated stays silent, whatever surrounds it
+            /// in that clause.
+            #[test]
+            fn a_hedged_or_dated_sign_is_silent(
+                sign in proptest::sample::select(vec!["着火", "煤气味", "倒塌", "殴打", "被淹", "车祸", "跳楼"]),
+                hedge in proptest::sample::select(vec!["万一", "如果", "一旦", "2015年", "去年", "经常"]),
+                pad in "[的了在楼小区]{0,6}",
+            ) {
+                let text = format!("{hedge}{pad}{sign}{pad}");
+                prop_assert_eq!(detect("", &text), None, "{}", text);
+            }
+        }
+    }
 }
