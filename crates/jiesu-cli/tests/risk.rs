@@ -211,6 +211,44 @@ fn three_water_outage_reports_in_one_community_within_an_hour_become_one_inciden
     assert_eq!(st, 404);
 }
 
+#[test]
+fn a_citizen_reporting_an_emergency_on_the_public_form_is_told_the_number_and_the_street_is_pushed()
+{
+    let s = server_at_clock(USERS);
+    let body = json!({"type": "complaint", "category_code": first_leaf(&s), "title": "小区围墙倒塌",
+        "text": "刚才小区东侧围墙倒塌了，砸到了路边的车，还有人被压在下面。",
+        "district_code": "110105", "street_code": "110105001",
+        "requester": {"name": "钱先生", "phone": "13812340000"}});
+    let (st, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/public/tickets",
+        None,
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 201, "{t}");
+    assert_eq!(t["emergency"]["transfer_to"], json!(["119"]), "{t}");
+    assert!(t["emergency"]["hint"].as_str().unwrap().contains("119"));
+    let h1 = login(&s, "h1");
+    let risk = alerts_of(&s, &h1, "risk");
+    assert_eq!(risk.len(), 1, "{risk:?}");
+    assert_eq!(risk[0]["risk"]["kind"], "collapse");
+    assert_eq!(risk[0]["place"], "110105001", "no community: the street");
+    // an ordinary public request: no emergency
+    let body = json!({"type": "complaint", "category_code": first_leaf(&s), "title": "夜间噪音",
+        "text": "楼下商铺每天半夜装修，吵得睡不着。", "district_code": "110105",
+        "street_code": "110105001", "requester": {"name": "钱先生", "phone": "13812340000"}});
+    let (st, _, t) = call(
+        &s,
+        "POST",
+        "/api/v1/public/tickets",
+        None,
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 201, "{t}");
+    assert!(t["emergency"].is_null(), "{t}");
+}
+
 /// The detector on the labelled real messages: the floors sit a little below what was measured
 /// (docs/GOVERNANCE.md, "Risk push"); skips visibly without the shared data.
 #[test]
