@@ -276,6 +276,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
                   note: t('risk_note', { numbers, kind: lang() === 'zh' ? risk.kind_label : risk.kind_label_en }),
                 });
                 mount(recordSlot, h('strong', { 'data-testid': 'risk-recorded' }, t('risk_recorded')));
+                headingEl.textContent = t('risk_recorded');
               } catch (e) {
                 recordBtn!.disabled = false;
                 toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
@@ -284,6 +285,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
           })
         : null;
     const recordSlot = h('div', { class: 'risk-record' }, recordBtn);
+    const headingEl = h('h2', null);
     const notes = h(
       'div',
       { class: 'risk-pushed' },
@@ -298,6 +300,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
         : tk.answer
           ? t('done_answered')
           : t('done_created');
+    headingEl.textContent = heading;
     const lines = (tk.assignments ?? []).map((a) =>
       h('li', null, h('strong', null, a.unit_name ?? a.unit_code), ` · ${enumLabel('roles_in_assignment', a.role)} · ${t('dl_finish')} ${fmtTime(a.deadlines?.finish)}`),
     );
@@ -309,7 +312,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
         { class: `card done-card ${error ? 'warn' : ''}`, 'data-testid': 'intake-done' },
         risk ? riskBanner(risk, notes) : pushed?.incident_alert != null ? notes : null,
         h('div', { class: 'done-icon', 'aria-hidden': 'true' }, error ? '!' : '✓'),
-        h('h2', null, heading),
+        headingEl,
         h('div', { class: 'muted' }, t('ticket_number')),
         h('p', { class: 'big-number', 'data-testid': 'ticket-number' }, tk.number),
         code ? h('div', { class: 'muted' }, t('trk_code_for_caller')) : null,
