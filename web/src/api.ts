@@ -44,6 +44,8 @@ export type AssignmentView = Schemas['AssignmentView'];
 export type CallbackView = Schemas['CallbackRecord'];
 export type TicketView = Schemas['TicketView'];
 export type CreatedTicket = Schemas['CreatedTicket'];
+/** 风险标记 — an emergency found in a request: its kind and the numbers to transfer to. */
+export type RiskView = Schemas['RiskView'];
 /** One clock as the server sees it. */
 export type ClockState = Schemas['ClockState'];
 export type Clock = Schemas['Clock'];
@@ -776,6 +778,8 @@ export const api = {
   categories: () => request<Category[]>('GET', '/api/v1/categories'),
   enums: () => request<Enums>('GET', '/api/v1/enums'),
   actions: () => request<{ items: ActionInfo[] }>('GET', '/api/v1/actions'),
+  /** 风险识别 while the agent types: the emergency and the numbers to transfer to, or null. */
+  riskCheck: (body: { title: string; text: string }) => request<Schemas['CheckAnswer']>('POST', '/api/v1/risk/check', body),
   createTicket: (body: unknown, idempotencyKey: string) =>
     request<CreatedTicket>('POST', '/api/v1/tickets', body, { 'Idempotency-Key': idempotencyKey }),
   tickets: (p: Record<string, string | number | boolean | undefined>) =>

@@ -10,6 +10,13 @@
 // reason; the list then counts it as handled and the useful-alert rate is 100 %. A handler of
 // another street does not see it; an agent has no such page. On a 390×844 phone the list does not
 // scroll sideways. Screenshots a01…a05 go to tests/screenshots/.
+//
+// 风险推送: the five reports in one street within minutes are also one incident (突发事件); a gas
+// smell filed at intake is a risk alert for the street. The agent typing a gas smell into the
+// intake form sees the banner to transfer the caller to 119 (desktop and phone); the street's
+// handler sees the risk alert (with 119) and the incident (5 reports) on the alerts page and the
+// banner on the risk alert's page; filed, the done card records the emergency transfer (特殊处置 ·
+// 紧急转接). Screenshots a06…a10.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +25,9 @@ import { assertLabelled, assertNoSideways, shot, startCity } from './harness.mjs
 let city;
 let base;
 let alertId;
+let riskId;
+let incidentId;
+let leafNode;
 
 before(async () => {
   city = await startCity({
@@ -36,8 +46,9 @@ before(async () => {
   ({ base } = city);
   const tree = await (await fetch(`${base}/api/v1/categories`)).json();
   let leaf = null;
-  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : (leaf ??= n.code)));
+  const walk = (ns) => ns.forEach((n) => (n.children?.length ? walk(n.children) : (leafNode ??= n)));
   walk(tree);
+  leaf = leafNode.code;
   const agent = await city.token('agent1');
   for (let i = 0; i < 5; i++) {
     const r = await city.api(
@@ -61,11 +72,36 @@ before(async () => {
   const admin = await city.token('ad1');
   const r = await city.api('POST', '/api/v1/test-clock', { advance_seconds: 60 }, admin);
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  // filed after the pass, so the spike's tickets stay the five
+  const gas = await city.api(
+    'POST',
+    '/api/v1/tickets',
+    {
+      channel: 'phone',
+      type: 'complaint',
+      category_code: leaf,
+      title: '楼道煤气味很重',
+      text: '我家楼道里一股很浓的煤气味，敲邻居家门没人应，请赶快派人来看看。',
+      district_code: '110105',
+      street_code: '110105001',
+      community_code: '110105001024',
+      requester: { name: '李女士', phone: '13800009999' },
+    },
+    agent,
+  );
+  assert.equal(gas.status, 201, JSON.stringify(gas.body));
+  assert.deepEqual(gas.body.risk?.transfer_to, ['119'], JSON.stringify(gas.body));
+  riskId = gas.body.risk_alert;
+  assert.ok(riskId, 'a risk alert at once');
   const h1 = await city.token('h1');
   const list = await city.api('GET', '/api/v1/alerts', undefined, h1);
   const street = list.body.items.find((a) => a.level === 'street×category' && a.place === '110105001');
   assert.ok(street, `a street alert: ${JSON.stringify(list.body)}`);
+  assert.ok(street.observed >= 5, `the spike counts the five: ${JSON.stringify(street)}`);
   alertId = street.id;
+  const incident = list.body.items.find((a) => a.level === 'incident');
+  assert.ok(incident && incident.ticket_count === 5, `one incident of the five: ${JSON.stringify(list.body)}`);
+  incidentId = incident.id;
 });
 
 after(async () => {
@@ -133,4 +169,78 @@ test('another street does not see it; an agent has no alerts page; the phone lis
   await assertNoSideways(phone.page);
   await shot(phone.page, 'a05-alerts-phone');
   await phone.context.close();
+});
+
+test('intake warns to transfer a gas smell to 119; the alerts page shows the risk push and the incident', async () => {
+  for (const mobile of [false, true]) {
+    const { context, page } = await city.newPage({ mobile });
+    await city.login(page, 'agent1');
+    await page.goto(`${base}/#/intake`);
+    await page.waitForSelector('[data-testid=intake-form]');
+    assert.equal(await page.locator('[data-testid=risk-banner]').count(), 0, 'no banner before anything is typed');
+    await page.fill('textarea[name=text]', '楼下三单元着火了，浓烟很大，有人被困在楼上');
+    const banner = page.locator('[data-testid=risk-banner]');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /119/);
+    assert.match(await banner.innerText(), /请立即转接/);
+    await assertNoSideways(page);
+    await shot(page, mobile ? 'a07-intake-risk-phone' : 'a06-intake-risk');
+    // a harmless request clears it
+    await page.fill('textarea[name=text]', '咨询煤气费怎么在网上缴纳');
+    await page.waitForSelector('[data-testid=risk-banner]', { state: 'detached' });
+    if (!mobile) {
+      // filed: the done card keeps the banner, says where it was pushed, and records the transfer
+      await page.fill('textarea[name=text]', '楼下三单元着火了，浓烟很大，有人被困在楼上');
+      await page.fill('input[name=title]', '居民楼着火');
+      const inp = page.locator('input[name=category_code]');
+      await inp.click();
+      await inp.fill(leafNode.name);
+      await page.locator(`li[role=option][data-key="${leafNode.code}"]`).click();
+      await page.selectOption('select[name=district_code]', '110105');
+      await page.waitForSelector('select[name=street_code] option[value="110105001"]', { state: 'attached' });
+      await page.selectOption('select[name=street_code]', '110105001');
+      // in the gas report's community (the street's five outage reports are another place)
+      await page.waitForSelector('select[name=community_code] option[value="110105001024"]', { state: 'attached' });
+      await page.selectOption('select[name=community_code]', '110105001024');
+      await page.fill('input[name="requester.name"]', '赵先生');
+      await page.fill('input[name="requester.phone"]', '13700001111');
+      await page.check('input[name=mode][value=later]');
+      await page.click('[data-testid=intake-submit]');
+      await page.waitForSelector('[data-testid=intake-done]');
+      const done = page.locator('[data-testid=intake-done] [data-testid=risk-banner]');
+      assert.match(await done.innerText(), /119/);
+      await page.waitForSelector('[data-testid=risk-pushed]');
+      await page.click('[data-testid=risk-record-transfer]');
+      await page.waitForSelector('[data-testid=risk-recorded]');
+      await shot(page, 'a10-intake-risk-done');
+      const id = (await page.getAttribute('[data-testid=open-ticket]', 'href')).split('/').pop();
+      const tk = await city.api('GET', `/api/v1/tickets/${id}`, undefined, await city.token('agent1'));
+      assert.equal(tk.body.status, 'special_handled', JSON.stringify(tk.body.status));
+      assert.deepEqual(tk.body.risk.transfer_to, ['119']);
+    }
+    await context.close();
+  }
+
+  for (const mobile of [false, true]) {
+    const { context, page } = await city.newPage({ mobile });
+    await city.login(page, 'h1');
+    await page.goto(`${base}/#/alerts`);
+    const risk = page.locator(`[data-testid=alert-row][data-id="${riskId}"]`);
+    await risk.waitFor();
+    assert.equal(await risk.getAttribute('data-level'), 'risk');
+    assert.match(await risk.innerText(), /119/);
+    const incident = page.locator(`[data-testid=alert-row][data-id="${incidentId}"]`);
+    await incident.waitFor();
+    assert.match(await incident.locator('[data-testid=alert-figures]').innerText(), /5/);
+    await assertNoSideways(page);
+    await shot(page, mobile ? 'a09-alerts-risk-phone' : 'a08-alerts-risk');
+    if (!mobile) {
+      await risk.locator('a[href^="#/alerts/"]').click();
+      await page.waitForSelector('[data-testid=risk-banner]');
+      assert.match(await page.locator('[data-testid=risk-banner]').innerText(), /119/);
+      assert.equal(await page.locator('[data-testid=alert-tickets] li').count(), 1);
+      await assertLabelled(page);
+    }
+    await context.close();
+  }
 });

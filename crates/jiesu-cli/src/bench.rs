@@ -34,6 +34,7 @@ fn sample_intake(category: &str) -> Intake {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     }
 }
 

@@ -416,3 +416,177 @@ pub fn run_audit(cmd: AuditCmd) -> Result<()> {
         }
     }
 }
+
+/// `jiesu risk …`.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum RiskCmd {
+    /// Precision and recall of the emergency detector on the labelled real messages (the shipped
+    /// labels, the texts read from the shared data); the last line is one JSON object.
+    Eval {
+        /// The message files (CSV with `message_id`, `title`, `detail`); by default the two files
+        /// of `tipdm2020_gov_messages_votes_replies` in the shared data.
+        #[arg(long)]
+        messages: Vec<PathBuf>,
+        /// Labels (`message_id,label[,sample]`); by default the shipped set.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+    },
+    /// What the detector finds in one text (JSON; `null` when nothing).
+    Check {
+        /// The request's text.
+        text: String,
+        /// Its title.
+        #[arg(long, default_value = "")]
+        title: String,
+    },
+}
+
+/// `jiesu risk …`.
+pub fn run_risk(cmd: RiskCmd) -> Result<()> {
+    use jiesu_governance::risk::{self, RiskKind};
+    match cmd {
+        RiskCmd::Check { text, title } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&risk::detect(&title, &text))?
+            );
+            Ok(())
+        }
+        RiskCmd::Eval { messages, labels } => {
+            let labels: Vec<(String, Option<RiskKind>, String)> = match labels {
+                None => risk::eval_labels(),
+                Some(p) => {
+                    let mut rd = csv::ReaderBuilder::new()
+                        .comment(Some(b'#'))
+                        .flexible(true)
+                        .from_path(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    let mut out = Vec::new();
+                    for (i, rec) in rd.records().enumerate() {
+                        let rec = rec.with_context(|| {
+                            format!("{}: line {} is not valid CSV", p.display(), i + 2)
+                        })?;
+                        let label = rec.get(1).unwrap_or("").trim();
+                        let kind = RiskKind::parse(label);
+                        if kind.is_none() && label != "none" {
+                            bail!("{}: line {}: unknown label `{label}`", p.display(), i + 2);
+                        }
+                        out.push((
+                            rec.get(0).unwrap_or("").trim().to_string(),
+                            kind,
+                            rec.get(2).unwrap_or("").trim().to_string(),
+                        ));
+                    }
+                    out
+                }
+            };
+            let files = if messages.is_empty() {
+                jiesu_text::data::tipdm_raw_files()
+            } else {
+                messages
+            };
+            let mut texts: HashMap<String, (String, String)> = HashMap::new();
+            for f in &files {
+                let mut rd = csv::ReaderBuilder::new()
+                    .from_path(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?;
+                let headers = rd.headers()?.clone();
+                let col = |n: &str| headers.iter().position(|h| h == n);
+                let (Some(id), Some(title), Some(detail)) =
+                    (col("message_id"), col("title"), col("detail"))
+                else {
+                    bail!(
+                        "{}: needs message_id, title and detail columns",
+                        f.display()
+                    );
+                };
+                for rec in rd.records() {
+                    let rec = rec?;
+                    texts.insert(
+                        rec.get(id).unwrap_or("").to_string(),
+                        (
+                            rec.get(title).unwrap_or("").to_string(),
+                            rec.get(detail).unwrap_or("").to_string(),
+                        ),
+                    );
+                }
+            }
+            // development: the labels the rules were refined on; held out: labelled after
+            let mut pairs = Vec::new();
+            let mut held = Vec::new();
+            let mut dev = Vec::new();
+            let mut missing = 0;
+            for (id, label, sample) in &labels {
+                let Some((title, detail)) = texts.get(id) else {
+                    missing += 1;
+                    continue;
+                };
+                let found = risk::detect(title, detail);
+                let got = found.as_ref().map(|f| f.kind);
+                if got != *label {
+                    let signs = found
+                        .map(|f| {
+                            f.signs
+                                .iter()
+                                .map(|s| format!("{}「{}」", s.phrase, s.clause))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default();
+                    eprintln!(
+                        "miss {id} ({sample}): labelled {} found {} {signs}",
+                        label.map(|k| k.as_str()).unwrap_or("none"),
+                        got.map(|k| k.as_str()).unwrap_or("none"),
+                    );
+                }
+                pairs.push((*label, got));
+                if sample.starts_with("held") {
+                    held.push((*label, got));
+                } else {
+                    dev.push((*label, got));
+                }
+            }
+            if pairs.is_empty() {
+                bail!("none of the labelled messages is in the message files");
+            }
+            let e = risk::evaluate(&pairs);
+            let pct = |x: Option<f64>| {
+                x.map(|v| format!("{:.1} %", 100.0 * v))
+                    .unwrap_or_else(|| "–".into())
+            };
+            let line = |name: &str, e: &risk::RiskEval| {
+                println!(
+                    "{name}: {} messages ({} emergencies): any emergency precision {} recall {}, false alarms {} of non-emergencies",
+                    e.messages,
+                    e.emergencies,
+                    pct(e.overall.precision),
+                    pct(e.overall.recall),
+                    pct(e.false_alarm_rate)
+                );
+            };
+            if missing > 0 {
+                println!("{missing} labels without a message in the files");
+            }
+            line("all", &e);
+            for (k, pr) in &e.per_kind {
+                println!(
+                    "  {:<16} precision {:>7} recall {:>7}  (TP {} FP {} FN {})",
+                    k.as_str(),
+                    pct(pr.precision),
+                    pct(pr.recall),
+                    pr.true_positives,
+                    pr.false_positives,
+                    pr.false_negatives
+                );
+            }
+            let (dev, held) = (risk::evaluate(&dev), risk::evaluate(&held));
+            line("development (rules refined on it)", &dev);
+            line("held out (labelled after the rules were frozen)", &held);
+            let mut v = serde_json::to_value(&e)?;
+            v["development"] = serde_json::to_value(&dev)?;
+            v["held_out"] = serde_json::to_value(&held)?;
+            println!("{}", serde_json::to_string(&v)?);
+            Ok(())
+        }
+    }
+}

@@ -196,6 +196,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: governance_cmds::AuditCmd,
     },
+    /// 风险推送 — signs of an emergency in a request: evaluate the detector on the labelled real
+    /// messages, or check a text.
+    Risk {
+        #[command(subcommand)]
+        cmd: governance_cmds::RiskCmd,
+    },
     /// Scoring policies: check a policy file, print the shipped default.
     Policy {
         #[command(subcommand)]
@@ -498,6 +504,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),
         Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
         Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
+        Cmd::Risk { cmd } => governance_cmds::run_risk(cmd),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Train { db } => train(&db, now),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),

@@ -509,6 +509,7 @@ impl<'a> TicketGen<'a> {
             enterprise,
             tier: Some(leaf.tier),
             praised_unit,
+            risk: None,
         };
 
         // intake

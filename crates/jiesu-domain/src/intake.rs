@@ -159,6 +159,7 @@ impl Intake {
             enterprise: b.enterprise,
             tier,
             praised_unit: b.praised_unit,
+            risk: None,
         };
         intake.check()
     }
@@ -197,6 +198,28 @@ impl ParsedIntake {
     /// The intake itself.
     pub fn into_inner(self) -> Intake {
         self.0
+    }
+
+    /// The intake with the emergency found in it at intake (`None` clears it). A mark needs a
+    /// kind, at least one transfer number of 110 / 119 / 120 / 122 and at most 20 signs.
+    pub fn with_risk(mut self, risk: Option<crate::ticket::RiskMark>) -> Result<Self, DomainError> {
+        if let Some(r) = &risk {
+            let ok = !r.kind.trim().is_empty()
+                && !r.transfer_to.is_empty()
+                && r.transfer_to
+                    .iter()
+                    .all(|n| crate::ticket::EMERGENCY_NUMBERS.contains(&n.as_str()))
+                && r.signs.len() <= 20;
+            if !ok {
+                return Err(DomainError::invalid(
+                    "risk",
+                    "a risk mark needs a kind and transfer numbers of 110, 119, 120, 122",
+                    "风险标记须有类型和转接号码（110、119、120、122）",
+                ));
+            }
+        }
+        self.0.risk = risk;
+        Ok(self)
     }
 }
 
@@ -260,4 +283,60 @@ fn check_place(org: &OrgTree, b: &IntakeForm) -> Result<(), DomainError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod risk_tests {
+    use crate::ticket::*;
+
+    fn intake() -> Intake {
+        Intake {
+            channel: Channel::Phone,
+            request_type: RequestType::Complaint,
+            category_code: "0101".into(),
+            title: "楼道煤气味".into(),
+            text: "楼道里有很浓的煤气味".into(),
+            place: Place {
+                district_code: "110105".into(),
+                street_code: "110105001".into(),
+                ..Place::default()
+            },
+            requester: Requester {
+                name: "王先生".into(),
+                phone: "13800002222".into(),
+            },
+            enterprise: false,
+            tier: None,
+            praised_unit: None,
+            risk: None,
+        }
+    }
+
+    fn mark(to: &[&str]) -> RiskMark {
+        RiskMark {
+            kind: "gas".into(),
+            transfer_to: to.iter().map(|s| s.to_string()).collect(),
+            signs: vec!["煤气味：楼道里有很浓的煤气味".into()],
+        }
+    }
+
+    #[test]
+    fn a_risk_mark_needs_a_kind_and_emergency_numbers() {
+        let p = intake().check().unwrap();
+        let marked = p.clone().with_risk(Some(mark(&["119"]))).unwrap();
+        assert_eq!(marked.risk.as_ref().unwrap().transfer_to, vec!["119"]);
+        assert!(p.clone().with_risk(Some(mark(&[]))).is_err());
+        assert!(p.clone().with_risk(Some(mark(&["12345"]))).is_err());
+        assert!(p.with_risk(None).unwrap().risk.is_none());
+    }
+
+    #[test]
+    fn an_intake_without_a_mark_serializes_as_before() {
+        let v = serde_json::to_value(intake()).unwrap();
+        assert!(v.get("risk").is_none());
+        let mut i = intake();
+        i.risk = Some(mark(&["119"]));
+        let back: Intake = serde_json::from_value(serde_json::to_value(&i).unwrap()).unwrap();
+        assert_eq!(back, i);
+    }
 }

@@ -290,7 +290,30 @@ pub struct Intake {
     /// The unit a 表扬 (praise) request praises, credited on callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub praised_unit: Option<String>,
+    /// 风险标记 — signs of an emergency found in the request at intake and the emergency
+    /// numbers it is marked for transfer to; recorded with the intake (set only through
+    /// [`crate::intake::ParsedIntake::with_risk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskMark>,
 }
+
+/// 风险标记 — an emergency found in a request at intake (by `jiesu_governance::risk`): its
+/// kind, the numbers to transfer it to (转接 110 police, 119 fire and rescue, 120 ambulance,
+/// 122 traffic police) and the signs, as the text says them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RiskMark {
+    /// The kind's wire name (`gas`, `fire`, `collapse`, `person_in_danger`, `violence`,
+    /// `flood`, `traffic`).
+    pub kind: String,
+    /// The emergency numbers, of 110, 119, 120 and 122.
+    pub transfer_to: Vec<String>,
+    /// The signs found (each a phrase with the clause it stands in).
+    pub signs: Vec<String>,
+}
+
+/// The emergency numbers a request can be marked for transfer to.
+pub const EMERGENCY_NUMBERS: [&str; 4] = ["110", "119", "120", "122"];
 
 impl Intake {
     /// A consultation (咨询) taken in without a place: it can be answered directly (直接答复)

@@ -39,6 +39,7 @@ fn intake() -> Intake {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     }
 }
 

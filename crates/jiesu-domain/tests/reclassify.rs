@@ -28,6 +28,7 @@ fn ticket() -> (TicketState, Vec<Event>) {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     };
     let ev = Event {
         seq: 1,

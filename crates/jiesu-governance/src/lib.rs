@@ -7,6 +7,8 @@ pub mod alert;
 pub mod audit;
 pub mod cells;
 pub mod foresight;
+pub mod incident;
+pub mod risk;
 pub mod streets;
 pub mod warn;
 pub mod warn_eval;

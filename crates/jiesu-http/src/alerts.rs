@@ -96,6 +96,7 @@ pub fn warn_pass(st: &AppState, now: DateTime<Utc>, force: bool) -> ApiResult<us
                     tickets: ids,
                     status: AlertStatus::Open.as_str().into(),
                     created_at: now,
+                    detail: None,
                 });
             }
         }
@@ -172,7 +173,9 @@ pub struct AlertItem {
     /// The city day it alarmed on.
     pub day: String,
     /// The cell's level: `city×category`, `city×sub-category`, `district×category`,
-    /// `street×category`, `street×sub-category` or `community×category`.
+    /// `street×category`, `street×sub-category` or `community×category` for a spike; `risk`
+    /// for an emergency pushed at intake (风险推送); `incident` for similar reports in one place
+    /// within an hour merged into one (突发事件).
     pub level: String,
     /// The place's code ("" for the whole city) and name.
     pub place: String,
@@ -206,6 +209,10 @@ pub struct AlertItem {
     pub drill: String,
     /// When it was raised.
     pub created_at: DateTime<Utc>,
+    /// A risk push: the ticket, the kind and the numbers to transfer to.
+    pub risk: Option<crate::risk::RiskDetail>,
+    /// An incident: when its first and latest reports came in.
+    pub incident: Option<crate::risk::IncidentDetail>,
 }
 
 fn item(st: &AppState, a: AlertRow) -> AlertItem {
@@ -222,7 +229,15 @@ fn item(st: &AppState, a: AlertRow) -> AlertItem {
         format!("from={first}"),
         format!("to={}", a.day + Duration::days(1)),
     ];
-    if a.level.starts_with("district") {
+    let risk: Option<crate::risk::RiskDetail> = (a.level == crate::risk::RISK)
+        .then(|| serde_json::from_str(a.detail.as_deref()?).ok())
+        .flatten();
+    let incident: Option<crate::risk::IncidentDetail> = (a.level == crate::risk::INCIDENT)
+        .then(|| serde_json::from_str(a.detail.as_deref()?).ok())
+        .flatten();
+    if a.level == crate::risk::RISK || a.level == crate::risk::INCIDENT {
+        q.push(format!("street={}", a.unit));
+    } else if a.level.starts_with("district") {
         q.push(format!("district={}", a.place));
     } else if a.level.starts_with("street") {
         q.push(format!("street={}", a.place));
@@ -255,8 +270,13 @@ fn item(st: &AppState, a: AlertRow) -> AlertItem {
         ticket_count: a.tickets.len(),
         status: status.as_str().into(),
         status_label: status.label_zh().into(),
-        drill: format!("#/tickets?{}", q.join("&")),
+        drill: match &risk {
+            Some(r) => format!("#/tickets/{}", r.ticket),
+            None => format!("#/tickets?{}", q.join("&")),
+        },
         created_at: a.created_at,
+        risk,
+        incident,
     }
 }
 
@@ -541,5 +561,12 @@ pub fn webhook_body(st: &AppState, a: AlertRow) -> serde_json::Value {
         "observed": i.observed, "expected": i.expected, "window_days": i.window_days,
         "score": i.score, "unit": i.unit, "district": i.district, "tickets": i.ticket_count,
         "link": format!("/#/alerts/{}", i.id),
+        "risk": i.risk.as_ref().map(|r| serde_json::json!({
+            "ticket": r.ticket, "number": r.number, "kind": r.risk.kind,
+            "kind_label": r.risk.kind_label, "transfer_to": r.risk.transfer_to,
+        })),
+        "incident": i.incident.as_ref().map(|d| serde_json::json!({
+            "first_at": d.first_at, "last_at": d.last_at, "window_minutes": d.window_minutes,
+        })),
     })
 }

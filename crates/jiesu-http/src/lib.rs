@@ -32,6 +32,7 @@ pub(crate) mod overview;
 pub(crate) mod paging;
 mod reference;
 pub mod reports;
+pub mod risk;
 pub(crate) mod route_table;
 mod routing;
 mod scheduler_task;
@@ -233,6 +234,7 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/kb/articles/{id}/versions", kb_articles::versions, doc("Every version of an article with author and reviewer").cap(Cap::KbEdit))
         .post("/api/v1/kb/articles/{id}/{step}", kb_articles::step, doc("submit, approve {note?}, reject {note}, retire (reviewers: not the author)").cap(Cap::KbEdit).optional_body::<kb_articles::ReviewBody>().param("step", "string", "The review step: submit, approve, reject or retire"))
         .get("/api/v1/kb/usage", kb::usage, doc("Direct-answer rate and answers per article in [from, to)").query::<kb::UsageQuery>().cap(Cap::KbStats))
+        .post("/api/v1/risk/check", risk::check, doc("风险识别 — signs of an emergency in a request being taken in: the kind and the numbers to transfer the caller to (110 / 119 / 120 / 122), or null; the same detector intake records").cap(Cap::Intake).body::<risk::CheckBody>().returns::<risk::CheckAnswer>())
         .post("/api/v1/classify", classify::classify, doc("Top-3 types and categories with confidence and driver words; up to three responsible units (rules first, then the model); 503 while the model trains at start-up").cap(Cap::Classify).body::<classify::ClassifyBody>().unavailable())
         .get("/api/v1/classify/model", classify::model_info, doc("The classifier in use: version, trained_at, examples, corrections").cap(Cap::Classify))
         .post("/api/v1/classify/feedback", classify::feedback, doc("The classifier's top suggestion at intake (an overridden one becomes a corrected example)").cap(Cap::Classify).body::<classify::FeedbackBody>())
@@ -275,7 +277,7 @@ pub(crate) fn api() -> route_table::Api {
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
         .get("/api/v1/governance/foresight", foresight::foresight, doc("季节性预判: the volume expected in a coming month (month=YYYY-MM, default next month; district=) per district × category with its 80 % range, the same month last year and the category's seasonal index; the method's backtest on the last complete month; the 冬病夏治 list of streets that peaked last year in the categories in season (a unit manager: their district)").query::<foresight::ForesightQuery>().cap(Cap::Analytics).returns::<foresight::ForesightView>())
         .get("/api/v1/governance/streets/{period}", streets::streets, doc("治理类街乡镇: every street's class for the month (先进 advanced / 进步 improved / 整改 rectify / 治理 govern / 一般 ordinary) under the shipped versioned policy, with its volume and 三率 ranks, the list's entries, exit progress and tracking, and 未进先治 pre-warnings (a unit manager: the streets of their unit)").cap(Cap::Analytics).param("period", "string", "the month, YYYY-MM").returns::<streets::StreetsView>())
-        .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
+        .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts, risk pushes (level `risk`: an emergency at intake) and incidents (level `incident`: similar reports in one place within an hour) in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
         .get("/api/v1/alerts/{id}", alerts::get_one, doc("未诉先办 预警: one alert with the tickets behind it, every step taken and the steps the caller may take").cap(Cap::Alerts).returns::<alerts::AlertDetail>())
         .post("/api/v1/alerts/{id}/{action}", alerts::act, doc("未诉先办 预警: acknowledge (知悉), handle (已处置: say what was done) or dismiss (不予处置: say why) an alert; a closed alert or one changed meanwhile answers 409").cap(Cap::Alerts).param("action", "string", "acknowledge, handle or dismiss").body::<alerts::StepBody>().returns::<alerts::AlertDetail>())
         .get("/api/v1/overview", overview::overview, doc("Overview for supervisors, leaders and dispatchers: today's intake, open by status, overdue, pending reviews, alerts, each with its #/tickets filter (a unit manager: own units)").cap(Cap::Overview))

@@ -66,6 +66,27 @@ async fn file(
         .map_err(|_| ApiError::internal("the writer stopped"))??)
 }
 
+/// Pushes a new ticket's risk alert and applies the incident rule, after it is durable (a
+/// replayed intake pushes nothing again). A failure here is logged, never the intake's failure:
+/// the ticket is filed and the early-warning pass and the unit's queue still see it.
+async fn push(st: &AppState, created: &jiesu_store::Created) -> crate::risk::Pushed {
+    if created.replayed {
+        return crate::risk::Pushed::default();
+    }
+    let (s2, t) = (st.clone(), created.state.clone());
+    match tokio::task::spawn_blocking(move || crate::risk::after_intake(&s2, &t)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            tracing::warn!("risk push after intake failed: {e:?}");
+            crate::risk::Pushed::default()
+        }
+        Err(e) => {
+            tracing::warn!("risk push after intake failed: {e}");
+            crate::risk::Pushed::default()
+        }
+    }
+}
+
 /// The alphabet of tracking codes: digits and capitals without 0/O, 1/I/L (read out on the phone
 /// and typed from an SMS without confusion).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -148,7 +169,7 @@ pub async fn create(
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require(&actor, jiesu_domain::capability::Capability::Intake)?;
     let form = b.clone();
-    let intake = parse_intake(&st, b, Filer::Staff)?;
+    let intake = crate::risk::mark(parse_intake(&st, b, Filer::Staff)?)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -162,6 +183,7 @@ pub async fn create(
     }
     let key = key.map(|k| idempotency(k, &form));
     let created = file(&st, intake, actor.to_ref(None), key).await?;
+    let pushed = push(&st, &created).await;
     // Intake answers with the ticket's summary and its Location; the full view (assignments,
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
     // durable write itself, and an agent taking calls needs the number at once.
@@ -185,6 +207,9 @@ pub async fn create(
         replayed: created.replayed,
         href: format!("/api/v1/tickets/{}", t.id),
         tracking_code: created.tracking_code.clone(),
+        risk: t.intake.risk.as_ref().map(crate::risk::view),
+        risk_alert: pushed.risk_alert,
+        incident_alert: pushed.incident_alert,
     };
     let code = if created.replayed {
         StatusCode::OK
@@ -217,7 +242,7 @@ pub async fn public_create(
         "您所在地址提交诉求过于频繁",
     )?;
     let form = b.clone();
-    let intake = parse_intake(&st, b, Filer::Public)?;
+    let intake = crate::risk::mark(parse_intake(&st, b, Filer::Public)?)?;
     let actor = ActorRef {
         user: "citizen".into(),
         role: Role::Citizen,
@@ -230,9 +255,20 @@ pub async fn public_create(
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map(|k| idempotency(format!("public:{k}"), &form));
     let created = file(&st, intake, actor, key).await?;
+    push(&st, &created).await;
+    // a citizen reporting an emergency is told at once which number to call
+    let emergency = created.state.intake.risk.as_ref().map(|r| {
+        let numbers = r.transfer_to.join("、");
+        json!({
+            "transfer_to": r.transfer_to,
+            "hint": format!("您反映的情况可能危及安全，请立即拨打 {numbers}"),
+            "hint_en": format!("this may be an emergency: call {} now", r.transfer_to.join(" / ")),
+        })
+    });
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({
+            "emergency": emergency,
             "number": created.state.number,
             "tracking_code": created.tracking_code,
             "status": created.state.status.as_str(),

@@ -29,6 +29,8 @@ pub struct TicketView {
     pub category_path: String,
     pub title: String,
     pub text: String,
+    /// 风险标记 — the emergency marked at intake (transfer to 110 / 119 / 120 / 122).
+    pub risk: Option<crate::risk::RiskView>,
     pub tier: Option<&'static str>,
     pub enterprise: bool,
     pub place: PlaceView,
@@ -303,6 +305,13 @@ pub struct CreatedTicket {
     pub href: String,
     /// 查询码 — the citizen's tracking code (tell it to the caller; it is also sent by SMS).
     pub tracking_code: Option<String>,
+    /// 风险标记 — signs of an emergency in the request: transfer the caller to `transfer_to`
+    /// (110 / 119 / 120 / 122); null when none.
+    pub risk: Option<crate::risk::RiskView>,
+    /// The risk alert pushed to the ticket's street and district.
+    pub risk_alert: Option<i64>,
+    /// The incident (similar reports in the same place within an hour) it opened or joined.
+    pub incident_alert: Option<i64>,
 }
 
 /// The place of a ticket just taken in.
@@ -518,6 +527,7 @@ pub fn ticket_view(
         category_path: st.categories.path_label(&i.category_code),
         title: i.title.clone(),
         text: i.text.clone(),
+        risk: i.risk.as_ref().map(crate::risk::view),
         tier: i.tier.map(|x| x.as_str()),
         enterprise: i.enterprise,
         place: PlaceView {

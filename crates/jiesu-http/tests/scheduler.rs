@@ -76,6 +76,7 @@ fn scheduler_emits_each_threshold_once_even_after_restart_and_downtime() {
                 enterprise: false,
                 tier: None,
                 praised_unit: None,
+                risk: None,
             }
             .check()
             .unwrap(),

@@ -81,6 +81,7 @@ fn new_ticket(request_type: RequestType) -> TicketState {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     };
     let ev = Event {
         seq: 1,

@@ -35,6 +35,8 @@ pub struct AlertRow {
     pub status: String,
     /// When it was raised.
     pub created_at: DateTime<Utc>,
+    /// What a risk push or an incident says beyond the columns (JSON; `None` for spikes).
+    pub detail: Option<String>,
 }
 
 /// A step taken on an alert.
@@ -68,7 +70,8 @@ pub struct AlertFilter {
 /// Where alerts are kept.
 pub trait AlertStore: Send + Sync {
     /// Stores a newly raised alert (status `open`, with its `raised` step) unless the same cell
-    /// already alarmed on that day; returns its id when new.
+    /// already alarmed on that day (then an open one takes the new figures and tickets when they
+    /// count more requests); returns its id when new. Risk pushes and incidents are always new.
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>>;
     /// Alerts matching the filter, newest day first, strongest first: a page and the total.
     fn list_alerts(&self, f: &AlertFilter, offset: u64, limit: u64)
@@ -82,4 +85,14 @@ pub trait AlertStore: Send + Sync {
     fn alert_counts(&self, f: &AlertFilter) -> Result<Vec<(String, u64)>>;
     /// Alerts with an id above `after` (the outbox's cursor), oldest first.
     fn alerts_after(&self, after: i64, limit: u32) -> Result<Vec<AlertRow>>;
+    /// The newest alert of a level (`incident`) for a place and category.
+    fn latest_alert(&self, level: &str, place: &str, category: &str) -> Result<Option<AlertRow>>;
+    /// Replaces an alert's tickets, count and detail (an incident that more reports joined);
+    /// `false` when there is no such alert.
+    fn update_alert_tickets(
+        &self,
+        id: i64,
+        tickets: Vec<i64>,
+        detail: Option<String>,
+    ) -> Result<bool>;
 }

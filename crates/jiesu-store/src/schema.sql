@@ -112,16 +112,20 @@ CREATE TABLE IF NOT EXISTS reports (
 -- Report templates a city edits (one per kind; the shipped default when absent).
 CREATE TABLE IF NOT EXISTS report_templates (
   kind TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
--- Early-warning alerts (预警): one per cell (level, place, category) and city day, with the
--- detector's figures and the tickets behind it; `alert_steps` records every step (raised,
--- acknowledge, handle, dismiss) with who, when and why.
+-- Alerts (预警): early-warning spikes, one per cell (level, place, category) and city day, with
+-- the detector's figures and the tickets behind it; risk pushes (level `risk`, one per ticket)
+-- and incidents (level `incident`, similar reports merged) with their `detail` as JSON;
+-- `alert_steps` records every step (raised, acknowledge, handle, dismiss) with who, when and why.
 CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY, day TEXT NOT NULL, level TEXT NOT NULL, place TEXT NOT NULL,
   category TEXT NOT NULL, score REAL NOT NULL, observed INTEGER NOT NULL, expected REAL NOT NULL,
   window_days INTEGER NOT NULL, unit TEXT NOT NULL, district TEXT NOT NULL, tickets TEXT NOT NULL,
-  status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (day, level, place, category));
+  status TEXT NOT NULL, created_at TEXT NOT NULL, detail TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_cell ON alerts (day, level, place, category)
+  WHERE level NOT IN ('risk', 'incident');
 CREATE INDEX IF NOT EXISTS alerts_unit ON alerts (unit, day);
 CREATE INDEX IF NOT EXISTS alerts_district ON alerts (district, day);
+CREATE INDEX IF NOT EXISTS alerts_place ON alerts (level, place, category, id);
 CREATE TABLE IF NOT EXISTS alert_steps (
   id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), action TEXT NOT NULL,
   status TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);

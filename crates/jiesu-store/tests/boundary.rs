@@ -31,6 +31,7 @@ fn new_ticket() -> NewTicket {
             enterprise: false,
             tier: None,
             praised_unit: None,
+            risk: None,
         }
         .check()
         .unwrap(),

@@ -91,6 +91,7 @@ fn intake(phone: &str) -> Intake {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     }
 }
 

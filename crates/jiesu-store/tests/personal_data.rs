@@ -40,6 +40,7 @@ fn new_ticket(phone: &str) -> NewTicket {
             enterprise: false,
             tier: None,
             praised_unit: None,
+            risk: None,
         }
         .check()
         .unwrap(),

@@ -1,5 +1,7 @@
-// 预警处置 (#/alerts, #/alerts/{id}): the early-warning alerts of the caller's scope — a spike of
-// requests in one place × category against its seasonal baseline (未诉先办). The list shows each
+// 预警处置 (#/alerts, #/alerts/{id}): the alerts of the caller's scope — a spike of requests in
+// one place × category against its seasonal baseline (未诉先办), an emergency pushed at intake
+// (紧急风险, with the number to transfer to) or several similar reports in one place within an
+// hour merged into one incident (突发事件). The list shows each
 // alert's place, category, requests against the expected count, strength and status, with the
 // counts by status and the rate of useful alerts; an alert's page shows the tickets behind it,
 // every step taken and the steps the caller may take (知悉 / 已处置 / 不予处置, the last two with
@@ -13,6 +15,7 @@ import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { pager } from '../pager';
 import { href, navigate } from '../router';
+import { riskBanner } from '../risk';
 
 type Ok<K extends keyof operations> = operations[K] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
 export type AlertPage = Ok<'get_alerts'>;
@@ -31,6 +34,24 @@ function levelText(level: string): string {
 }
 
 function figures(a: AlertItem): HTMLElement {
+  if (a.risk) {
+    const kind = lang() === 'zh' ? a.risk.kind_label : a.risk.kind_label_en;
+    return h(
+      'span',
+      { class: 'alert-figures risk', 'data-testid': 'alert-figures' },
+      h('strong', null, t('alert_risk_figures', { kind, numbers: a.risk.transfer_to.join(' / ') })),
+    );
+  }
+  if (a.incident) {
+    const hm = (s: string) => new Date(s).toLocaleTimeString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour: '2-digit', minute: '2-digit' });
+    return h(
+      'span',
+      { class: 'alert-figures', 'data-testid': 'alert-figures' },
+      h('strong', null, String(a.ticket_count)),
+      ' ',
+      h('small', null, t('alert_incident_figures', { from: hm(a.incident.first_at), to: hm(a.incident.last_at) })),
+    );
+  }
   return h(
     'span',
     { class: 'alert-figures', 'data-testid': 'alert-figures' },
@@ -91,12 +112,12 @@ export async function alertsPage(ctx: PageCtx): Promise<void> {
   const rows = answer.items.map((a) =>
     h(
       'tr',
-      { 'data-testid': 'alert-row', 'data-id': a.id },
+      { 'data-testid': 'alert-row', 'data-id': a.id, 'data-level': a.level, class: a.risk ? 'risk-row' : null },
       h('td', { 'data-label': t('alert_day') }, a.day),
       h('td', { 'data-label': t('alert_place') }, h('a', { href: `#/alerts/${a.id}` }, a.place_name), h('br'), h('small', { class: 'muted' }, levelText(a.level))),
       h('td', { 'data-label': t('col_category') }, a.category_name),
       h('td', { 'data-label': t('alert_observed') }, figures(a)),
-      h('td', { 'data-label': t('alert_score'), class: 'num' }, a.score.toFixed(1)),
+      h('td', { 'data-label': t('alert_score'), class: 'num' }, a.risk || a.incident ? '—' : a.score.toFixed(1)),
       h('td', { 'data-label': t('alert_unit') }, a.unit_name),
       h('td', { 'data-label': t('col_status') }, statusChip(a.status, a.status_label)),
       h('td', { 'data-label': t('alert_tickets') }, h('a', { href: a.drill, 'data-testid': 'alert-drill' }, t('alert_n_tickets').replace('{n}', String(a.ticket_count)))),
@@ -147,8 +168,8 @@ async function alertPage({ root, alive }: PageCtx, id: string): Promise<void> {
     h('dd', null, a.day),
     h('dt', null, t('alert_observed')),
     h('dd', null, figures(a)),
-    h('dt', null, t('alert_score')),
-    h('dd', null, `${a.score.toFixed(1)} `, h('small', { class: 'muted' }, t('alert_score_hint'))),
+    a.risk || a.incident ? null : h('dt', null, t('alert_score')),
+    a.risk || a.incident ? null : h('dd', null, `${a.score.toFixed(1)} `, h('small', { class: 'muted' }, t('alert_score_hint'))),
     h('dt', null, t('alert_unit')),
     h('dd', null, a.unit_name),
     h('dt', null, t('col_status')),
@@ -202,6 +223,7 @@ async function alertPage({ root, alive }: PageCtx, id: string): Promise<void> {
   mount(
     body,
     h('p', null, h('a', { href: '#/alerts' }, `← ${t('alerts_title')}`)),
+    a.risk ? riskBanner(a.risk, h('div', null, h('a', { href: `#/tickets/${a.risk.ticket}` }, `${a.risk.number} · ${a.risk.title}`))) : null,
     h('section', { class: 'card' }, facts),
     h('section', { class: 'card' }, h('h2', null, t('alert_tickets_behind').replace('{n}', String(a.tickets.length))), tickets, h('p', null, h('a', { href: a.drill }, t('alert_open_list')))),
     a.actions.length > 0 ? h('section', { class: 'card' }, h('h2', null, t('alert_act')), form) : null,

@@ -11,6 +11,7 @@ import { navigate } from '../router';
 import { CHANNELS, enumLabel, enumOptions, loadEnums, TIERS, TYPES } from '../store';
 import { fmtTime } from '../format';
 import { intakeAssist } from '../assist';
+import { riskBanner } from '../risk';
 
 export async function intakePage({ root }: PageCtx): Promise<void> {
   await loadEnums();
@@ -108,8 +109,35 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
   });
   place.street.addEventListener('change', () => assist.refresh());
 
+  // 风险推送: while the agent types, the detector says whether to transfer the caller at once
+  const riskBox = h('div', { class: 'risk-slot', 'data-testid': 'risk-slot', 'aria-live': 'assertive' });
+  let riskTimer: number | undefined;
+  let riskSeq = 0;
+  const checkRisk = () => {
+    window.clearTimeout(riskTimer);
+    riskTimer = window.setTimeout(async () => {
+      const my = ++riskSeq;
+      const body = { title: title.value.trim(), text: text.value.trim() };
+      if (!body.title && !body.text) {
+        mount(riskBox);
+        return;
+      }
+      try {
+        const r = await api.riskCheck(body);
+        if (my !== riskSeq) return;
+        if (r.risk) mount(riskBox, riskBanner(r.risk));
+        else mount(riskBox);
+      } catch {
+        // the check is a help, never in the way of intake: the ticket is marked when filed
+      }
+    }, 350);
+  };
+  text.addEventListener('input', checkRisk);
+  title.addEventListener('input', checkRisk);
+
   mount(
     form,
+    riskBox,
     h(
       'div',
       { class: 'intake-main' },
@@ -200,6 +228,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     try {
       created = await api.createTicket(body, idemKey);
       code = created.tracking_code ?? null;
+      pushed = created as CreatedTicket;
       assist.reportOutcome(created.id);
       if (mode === 'dispatch') {
         created = await api.action(created.id, 'dispatch', {
@@ -226,7 +255,44 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
     }
   });
 
+  // the intake answer's risk mark and the alerts it pushed (kept across the follow-up action)
+  let pushed: CreatedTicket | null = null;
+
   function showDone(tk: CreatedTicket | TicketView, error: string | null, code: string | null) {
+    const risk = pushed?.risk ?? tk.risk ?? null;
+    // 紧急转接: the transfer is recorded with the domain's special handling (it decides whether
+    // the ticket may still take it; a dispatched or answered one may not)
+    const numbers = risk?.transfer_to.join(' / ') ?? '';
+    const recordBtn =
+      risk && !tk.assignments?.length && !tk.answer
+        ? button(t('risk_record', { numbers }), {
+            class: 'btn',
+            'data-testid': 'risk-record-transfer',
+            onclick: async () => {
+              recordBtn!.disabled = true;
+              try {
+                await api.action(tk.id, 'special', {
+                  handling: 'emergency_transfer',
+                  note: t('risk_note', { numbers, kind: lang() === 'zh' ? risk.kind_label : risk.kind_label_en }),
+                });
+                mount(recordSlot, h('strong', { 'data-testid': 'risk-recorded' }, t('risk_recorded')));
+                headingEl.textContent = t('risk_recorded');
+              } catch (e) {
+                recordBtn!.disabled = false;
+                toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
+              }
+            },
+          })
+        : null;
+    const recordSlot = h('div', { class: 'risk-record' }, recordBtn);
+    const headingEl = h('h2', null);
+    const notes = h(
+      'div',
+      { class: 'risk-pushed' },
+      pushed?.risk_alert != null ? h('div', { 'data-testid': 'risk-pushed' }, t('risk_pushed', { id: pushed.risk_alert })) : null,
+      pushed?.incident_alert != null ? h('div', { 'data-testid': 'incident-pushed' }, t('risk_incident', { id: pushed.incident_alert })) : null,
+      recordBtn ? recordSlot : null,
+    );
     const heading = error
       ? t('created_but_failed', { number: tk.number, error })
       : tk.assignments?.length
@@ -234,6 +300,7 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
         : tk.answer
           ? t('done_answered')
           : t('done_created');
+    headingEl.textContent = heading;
     const lines = (tk.assignments ?? []).map((a) =>
       h('li', null, h('strong', null, a.unit_name ?? a.unit_code), ` · ${enumLabel('roles_in_assignment', a.role)} · ${t('dl_finish')} ${fmtTime(a.deadlines?.finish)}`),
     );
@@ -243,8 +310,9 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
       h(
         'div',
         { class: `card done-card ${error ? 'warn' : ''}`, 'data-testid': 'intake-done' },
+        risk ? riskBanner(risk, notes) : pushed?.incident_alert != null ? notes : null,
         h('div', { class: 'done-icon', 'aria-hidden': 'true' }, error ? '!' : '✓'),
-        h('h2', null, heading),
+        headingEl,
         h('div', { class: 'muted' }, t('ticket_number')),
         h('p', { class: 'big-number', 'data-testid': 'ticket-number' }, tk.number),
         code ? h('div', { class: 'muted' }, t('trk_code_for_caller')) : null,

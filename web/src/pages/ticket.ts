@@ -1,6 +1,7 @@
 // Ticket detail: the request, its assignments with their deadline clocks, the results and
 // callbacks, the actions the caller may take now, and the full timeline of events.
 
+import { riskBanner } from '../risk';
 import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, type TicketView } from '../api';
 import { actionLabel, actionsPanel } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
@@ -319,6 +320,7 @@ export function requestCard(tk: TicketView): HTMLElement {
   return h(
     'section',
     { class: 'card request-card', 'aria-labelledby': 'req-title' },
+    tk.risk ? riskBanner(tk.risk) : null,
     h('h2', { id: 'req-title', class: 'ticket-title' }, tk.title),
     h('p', { class: 'ticket-text' }, tk.text),
     h(

@@ -86,6 +86,7 @@ pub fn build(s: &Spec) -> (TicketState, Vec<Event>) {
         enterprise: false,
         tier: Some(s.tier),
         praised_unit: None,
+        risk: None,
     };
     let number = format!(
         "{}{:08}",

@@ -1,10 +1,10 @@
-//! Early-warning alerts and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
+//! Alerts (early-warning spikes, risk pushes, incidents) and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
 
 use super::*;
 use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;
 
-const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at";
+const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at, detail";
 
 fn row(r: &postgres::Row) -> Result<AlertRow> {
     let day = r.get_str(1)?;
@@ -26,6 +26,7 @@ fn row(r: &postgres::Row) -> Result<AlertRow> {
         tickets: serde_json::from_str(&tickets).unwrap_or_default(),
         status: r.get_str(12)?,
         created_at: crate::time::parse(&at).unwrap_or_default(),
+        detail: r.get_opt_str(14)?,
     })
 }
 
@@ -56,17 +57,42 @@ fn filter_sql(f: &AlertFilter) -> (String, Vec<Value>) {
 
 impl AlertStore for PgStore {
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>> {
-        // the cell is looked up first: a conflicting insert would use up an identity value, and
-        // the ids would have gaps SQLite's have not (ON CONFLICT stays for a concurrent writer)
         self.write(move |c: &mut Conn| {
+            let tickets = serde_json::to_string(&a.tickets).unwrap_or_else(|_| "[]".into());
+            // a spike's cell-day alarms once; while it is still open, a later pass that counts
+            // more requests in it brings its figures and tickets up to date (no second push).
+            // The cell is looked up first: a conflicting insert would use up an identity value.
+            if a.level != "risk" && a.level != "incident" {
+                let existing = c.query_opt(
+                    "SELECT id, observed, status FROM alerts
+                     WHERE day = ?1 AND level = ?2 AND place = ?3 AND category = ?4",
+                    &crate::pv![a.day.to_string(), &a.level, &a.place, &a.category],
+                )?;
+                if let Some(r) = existing {
+                    let (id, observed, status) = (r.get_i64(0)?, r.get_i64(1)?, r.get_str(2)?);
+                    if status == "open" && i64::from(a.observed) > observed {
+                        c.exec(
+                            "UPDATE alerts SET score = ?1, observed = ?2, expected = ?3,
+                               window_days = ?4, tickets = ?5 WHERE id = ?6",
+                            &crate::pv![
+                                a.score,
+                                a.observed,
+                                a.expected,
+                                a.window_days,
+                                &tickets,
+                                id
+                            ],
+                        )?;
+                    }
+                    return Ok(None);
+                }
+            }
             let inserted = c.query_opt(
                 "INSERT INTO alerts (day, level, place, category, score, observed, expected, window_days,
-                   unit, district, tickets, status, created_at)
-                 SELECT ?1::TEXT, ?2::TEXT, ?3::TEXT, ?4::TEXT, ?5::DOUBLE PRECISION, ?6::BIGINT,
-                   ?7::DOUBLE PRECISION, ?8::BIGINT, ?9::TEXT, ?10::TEXT, ?11::TEXT, 'open', ?12::TEXT
-                 WHERE NOT EXISTS (SELECT 1 FROM alerts
-                   WHERE day = ?1::TEXT AND level = ?2::TEXT AND place = ?3::TEXT AND category = ?4::TEXT)
-                 ON CONFLICT (day, level, place, category) DO NOTHING
+                   unit, district, tickets, status, created_at, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12, ?13)
+                 ON CONFLICT (day, level, place, category) WHERE level NOT IN ('risk', 'incident')
+                 DO NOTHING
                  RETURNING id",
                 &crate::pv![
                     a.day.to_string(),
@@ -79,8 +105,9 @@ impl AlertStore for PgStore {
                     a.window_days,
                     &a.unit,
                     &a.district,
-                    serde_json::to_string(&a.tickets).unwrap_or_else(|_| "[]".into()),
-                    fmt(a.created_at)
+                    &tickets,
+                    fmt(a.created_at),
+                    &a.detail
                 ],
             )?;
             let Some(r) = inserted else {
@@ -117,7 +144,7 @@ impl AlertStore for PgStore {
             let rows = c
                 .query(
                     &format!(
-                        "SELECT {COLS} FROM alerts WHERE {clause} ORDER BY day DESC, score DESC, id LIMIT ?{} OFFSET ?{}",
+                        "SELECT {COLS} FROM alerts WHERE {clause} ORDER BY day DESC, level = 'risk' DESC, level = 'incident' DESC, score DESC, id LIMIT ?{} OFFSET ?{}",
                         n + 1,
                         n + 2
                     ),
@@ -217,6 +244,40 @@ impl AlertStore for PgStore {
             .iter()
             .map(row)
             .collect()
+        })
+    }
+
+    fn latest_alert(&self, level: &str, place: &str, category: &str) -> Result<Option<AlertRow>> {
+        self.read(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {COLS} FROM alerts WHERE level = ?1 AND place = ?2 AND category = ?3
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                &crate::pv![level, place, category],
+            )?
+            .map(|r| row(&r))
+            .transpose()
+        })
+    }
+
+    fn update_alert_tickets(
+        &self,
+        id: i64,
+        tickets: Vec<i64>,
+        detail: Option<String>,
+    ) -> Result<bool> {
+        self.write(move |c: &mut Conn| {
+            let n = c.exec(
+                "UPDATE alerts SET tickets = ?1, observed = ?2, detail = ?3 WHERE id = ?4",
+                &crate::pv![
+                    serde_json::to_string(&tickets).unwrap_or_else(|_| "[]".into()),
+                    tickets.len() as i64,
+                    detail,
+                    id
+                ],
+            )?;
+            Ok(n > 0)
         })
     }
 }

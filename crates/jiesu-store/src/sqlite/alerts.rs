@@ -4,7 +4,7 @@ use super::*;
 use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;
 
-const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at";
+const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at, detail";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
     let day: String = r.get(1)?;
@@ -27,6 +27,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
         tickets: serde_json::from_str(&tickets).unwrap_or_default(),
         status: r.get(12)?,
         created_at: crate::time::parse(&at).unwrap_or_default(),
+        detail: r.get(14)?,
     })
 }
 
@@ -58,11 +59,41 @@ fn filter_sql(f: &AlertFilter) -> (String, Vec<rusqlite::types::Value>) {
 impl AlertStore for SqliteStore {
     fn raise_alert(&self, a: AlertRow) -> Result<Option<i64>> {
         self.write(move |c| {
+            // a spike's cell-day alarms once; while it is still open, a later pass that counts
+            // more requests in it brings its figures and tickets up to date (no second push)
+            if a.level != "risk" && a.level != "incident" {
+                let existing: Option<(i64, i64, String)> = c
+                    .query_row(
+                        "SELECT id, observed, status FROM alerts
+                         WHERE day = ?1 AND level = ?2 AND place = ?3 AND category = ?4",
+                        params![a.day.to_string(), a.level, a.place, a.category],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                if let Some((id, observed, status)) = existing {
+                    if status == "open" && i64::from(a.observed) > observed {
+                        c.execute(
+                            "UPDATE alerts SET score = ?1, observed = ?2, expected = ?3,
+                               window_days = ?4, tickets = ?5 WHERE id = ?6",
+                            params![
+                                a.score,
+                                a.observed,
+                                a.expected,
+                                a.window_days,
+                                serde_json::to_string(&a.tickets).unwrap_or_else(|_| "[]".into()),
+                                id
+                            ],
+                        )?;
+                    }
+                    return Ok(None);
+                }
+            }
             let n = c.execute(
                 "INSERT INTO alerts (day, level, place, category, score, observed, expected, window_days,
-                   unit, district, tickets, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12)
-                 ON CONFLICT (day, level, place, category) DO NOTHING",
+                   unit, district, tickets, status, created_at, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12, ?13)
+                 ON CONFLICT (day, level, place, category) WHERE level NOT IN ('risk', 'incident')
+                 DO NOTHING",
                 params![
                     a.day.to_string(),
                     a.level,
@@ -75,7 +106,8 @@ impl AlertStore for SqliteStore {
                     a.unit,
                     a.district,
                     serde_json::to_string(&a.tickets).unwrap_or_else(|_| "[]".into()),
-                    fmt(a.created_at)
+                    fmt(a.created_at),
+                    a.detail
                 ],
             )?;
             if n == 0 {
@@ -108,7 +140,7 @@ impl AlertStore for SqliteStore {
             args.push(rusqlite::types::Value::Integer(limit as i64));
             args.push(rusqlite::types::Value::Integer(offset as i64));
             let mut s = c.prepare(&format!(
-                "SELECT {COLS} FROM alerts WHERE {clause} ORDER BY day DESC, score DESC, id LIMIT ?{} OFFSET ?{}",
+                "SELECT {COLS} FROM alerts WHERE {clause} ORDER BY day DESC, level = 'risk' DESC, level = 'incident' DESC, score DESC, id LIMIT ?{} OFFSET ?{}",
                 n + 1,
                 n + 2
             ))?;
@@ -193,6 +225,41 @@ impl AlertStore for SqliteStore {
                 .query_map(params![after, limit], row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
+        })
+    }
+
+    fn latest_alert(&self, level: &str, place: &str, category: &str) -> Result<Option<AlertRow>> {
+        let (level, place, category) = (level.to_string(), place.to_string(), category.to_string());
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT {COLS} FROM alerts WHERE level = ?1 AND place = ?2 AND category = ?3
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                params![level, place, category],
+                row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn update_alert_tickets(
+        &self,
+        id: i64,
+        tickets: Vec<i64>,
+        detail: Option<String>,
+    ) -> Result<bool> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE alerts SET tickets = ?1, observed = ?2, detail = ?3 WHERE id = ?4",
+                params![
+                    serde_json::to_string(&tickets).unwrap_or_else(|_| "[]".into()),
+                    tickets.len() as i64,
+                    detail,
+                    id
+                ],
+            )?;
+            Ok(n > 0)
         })
     }
 }

@@ -240,6 +240,44 @@ fn upgrade_legacy_log(conn: &Connection, keys: &Keys) -> Result<()> {
     Ok(())
 }
 
+/// An `alerts` table written before risk pushes and incidents had one unique cell per day as a
+/// table constraint (several risk alerts may share a place, category and day): rebuilt once,
+/// rows and ids kept, with the `detail` column; `SCHEMA` then adds the partial unique index.
+fn rebuild_old_alerts(conn: &Connection) -> rusqlite::Result<()> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name='alerts'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if !sql.is_some_and(|s| s.contains("UNIQUE (day, level, place, category)")) {
+        return Ok(());
+    }
+    tracing::info!("rebuilding the alerts table for risk pushes and incidents");
+    conn.execute_batch("PRAGMA foreign_keys=OFF")?;
+    let r = conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE alerts_rebuilt (
+           id INTEGER PRIMARY KEY, day TEXT NOT NULL, level TEXT NOT NULL, place TEXT NOT NULL,
+           category TEXT NOT NULL, score REAL NOT NULL, observed INTEGER NOT NULL, expected REAL NOT NULL,
+           window_days INTEGER NOT NULL, unit TEXT NOT NULL, district TEXT NOT NULL, tickets TEXT NOT NULL,
+           status TEXT NOT NULL, created_at TEXT NOT NULL, detail TEXT);
+         INSERT INTO alerts_rebuilt (id, day, level, place, category, score, observed, expected,
+           window_days, unit, district, tickets, status, created_at)
+           SELECT id, day, level, place, category, score, observed, expected, window_days, unit,
+           district, tickets, status, created_at FROM alerts;
+         DROP TABLE alerts;
+         ALTER TABLE alerts_rebuilt RENAME TO alerts;
+         COMMIT;",
+    );
+    if r.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    conn.execute_batch("PRAGMA foreign_keys=ON")?;
+    r
+}
+
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     for (table, column, decl) in ADDED_COLUMNS {
         let present: bool = conn.query_row(
@@ -302,6 +340,7 @@ impl SqliteStore {
                 )?;
             }
             Some(SCHEMA_VERSION) => {
+                rebuild_old_alerts(&conn)?;
                 conn.execute_batch(SCHEMA)?;
                 add_missing_columns(&conn)?;
                 conn.execute_batch(INDEXES)?;
