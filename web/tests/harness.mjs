@@ -58,7 +58,7 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
   const dir = mkdtempSync(path.join(tmpdir(), `jiesu-${name}-`));
   const db = path.join(dir, `${name}.db`);
   const jiesu = (args) => execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-  jiesu(['generate', '--db', db, '--months', String(months), '--scale', String(scale), '--seed', String(seed)]);
+  jiesu(['generate', '--no-train', '--db', db, '--months', String(months), '--scale', String(scale), '--seed', String(seed)]);
   const addUser = (uname, role, unit) =>
     jiesu(['user', 'add', '--db', db, '--name', uname, '--role', role, ...(unit ? ['--unit', unit] : []), '--password', PASSWORD]);
   for (const [uname, role, unit] of users) addUser(uname, role, unit);

@@ -346,7 +346,7 @@ pub fn generate(db: &Path, scale: f64, months: u32) -> Result<()> {
     let exe = std::env::current_exe()?;
     let t0 = Instant::now();
     let mut child = std::process::Command::new(exe)
-        .args(["generate", "--db"])
+        .args(["generate", "--no-train", "--db"])
         .arg(db)
         .args([
             "--scale",

@@ -55,6 +55,10 @@ enum Cmd {
         /// The last month of history, YYYY-MM (included; the history ends at its end).
         #[arg(long, requires = "from")]
         to: Option<String>,
+        /// Do not train the intake models at the end (the server then trains them at start-up
+        /// and is not ready meanwhile; `jiesu train` trains them later).
+        #[arg(long)]
+        no_train: bool,
     },
     /// Create an empty database with the reference data (units, categories) and no tickets.
     Init {
@@ -383,14 +387,21 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             seed,
             from,
             to,
+            no_train,
         } => {
             let (months, end) = match (from, to) {
                 (Some(f), Some(t)) => history_months(&f, &t)?,
                 _ => (months, now),
             };
-            // the intake models are not trained here: minutes for a large history (30,000
-            // examples); `jiesu train` does it, else the server at start-up (not ready meanwhile)
-            generate(&db, months, scale, seed, end).map(|_| ())
+            generate(&db, months, scale, seed, end)?;
+            // the intake models are trained now (at most 30,000 examples: seconds for a small
+            // city, about a minute for a large one), so a server started on the city is ready
+            // at once; `--no-train` leaves it to `jiesu train` or the server's start-up
+            if no_train {
+                Ok(())
+            } else {
+                train(&db, now)
+            }
         }
         Cmd::Init { db, tz } => {
             let zone = jiesu_domain::CityZone::parse(&tz).map_err(|e| {

@@ -357,8 +357,18 @@ fn facts_export_and_the_hotline_report_from_the_command_line() {
     let db = dir.path().join("city.db");
     let dbs = db.to_str().unwrap();
     ok(&[
-        "generate", "--db", dbs, "--from", "2025-01", "--to", "2025-03", "--scale", "0.001",
-        "--seed", "3",
+        "generate",
+        "--no-train",
+        "--db",
+        dbs,
+        "--from",
+        "2025-01",
+        "--to",
+        "2025-03",
+        "--scale",
+        "0.001",
+        "--seed",
+        "3",
     ]);
     let csv = ok(&[
         "export", "facts", "--db", dbs, "--from", "2025-01", "--to", "2025-04", "--format", "csv",

@@ -10,7 +10,16 @@ fn the_classifier_trained_from_history_suggests_the_category_of_a_known_kind_of_
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "2", "--scale", "0.001", "--seed", "9",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "2",
+                "--scale",
+                "0.001",
+                "--seed",
+                "9",
             ]);
             let out = ok(&["train", "--db", d]);
             assert!(out.contains("trained on"), "{out}");
@@ -94,7 +103,16 @@ fn the_classify_answer_proposes_responsible_units_rules_first_then_the_model() {
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "2", "--scale", "0.001", "--seed", "11",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "2",
+                "--scale",
+                "0.001",
+                "--seed",
+                "11",
             ]);
             ok(&["train", "--db", d]);
             assert!(models_dir(db).join("unit.model").exists());

@@ -38,7 +38,16 @@ fn corrections_are_recorded_counted_and_weighted_by_training() {
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "2", "--scale", "0.001", "--seed", "9",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "2",
+                "--scale",
+                "0.001",
+                "--seed",
+                "9",
             ]);
             let out = ok(&["train", "--db", d]);
             assert!(out.contains("(0 corrections"), "{out}");

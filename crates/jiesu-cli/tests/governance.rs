@@ -275,6 +275,7 @@ fn every_street_gets_one_class_a_month_and_a_district_sees_only_its_streets() {
         |db| {
             ok(&[
                 "generate",
+                "--no-train",
                 "--db",
                 db.to_str().unwrap(),
                 "--from",
@@ -402,6 +403,7 @@ fn next_month_is_foreseen_per_district_and_category_with_a_measured_method() {
         |db| {
             ok(&[
                 "generate",
+                "--no-train",
                 "--db",
                 db.to_str().unwrap(),
                 "--months",

@@ -13,7 +13,16 @@ fn generated_direct_answers_are_counted_on_the_articles_of_the_kb_list() {
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "1", "--scale", "0.001", "--seed", "5",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "1",
+                "--scale",
+                "0.001",
+                "--seed",
+                "5",
             ]);
         },
         &[("sup1", "supervisor", None)],

@@ -356,7 +356,16 @@ fn backup_while_serving_under_load_restores_identically() {
     let db = dir.path().join("city.db");
     let dbs = db.to_str().unwrap().to_string();
     ok(&[
-        "generate", "--db", &dbs, "--months", "1", "--scale", "0.001", "--seed", "5",
+        "generate",
+        "--no-train",
+        "--db",
+        &dbs,
+        "--months",
+        "1",
+        "--scale",
+        "0.001",
+        "--seed",
+        "5",
     ]);
     add_agent(&db);
     let s = start(&db, &[]);

@@ -14,7 +14,16 @@ fn city() -> Server {
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "1", "--scale", "0.001", "--seed", "5",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "1",
+                "--scale",
+                "0.001",
+                "--seed",
+                "5",
             ]);
         },
         &[

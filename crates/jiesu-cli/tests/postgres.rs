@@ -26,7 +26,16 @@ fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
     let lite = dir.path().join("old.db");
     let l = lite.to_str().unwrap();
     ok(&[
-        "generate", "--db", l, "--months", "1", "--scale", "0.001", "--seed", "4",
+        "generate",
+        "--no-train",
+        "--db",
+        l,
+        "--months",
+        "1",
+        "--scale",
+        "0.001",
+        "--seed",
+        "4",
     ]);
     ok(&[
         "user",

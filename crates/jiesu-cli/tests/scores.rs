@@ -9,6 +9,7 @@ fn the_public_scorecard_matches_the_cli_and_has_no_personal_data() {
         |db| {
             ok(&[
                 "generate",
+                "--no-train",
                 "--db",
                 db.to_str().unwrap(),
                 "--months",
@@ -101,6 +102,7 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
         |db| {
             ok(&[
                 "generate",
+                "--no-train",
                 "--db",
                 db.to_str().unwrap(),
                 "--months",

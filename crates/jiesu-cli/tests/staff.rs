@@ -11,7 +11,16 @@ fn classify_hides_suggestions_below_the_floor_and_reads_the_place_from_the_text(
         |db| {
             let d = db.to_str().unwrap();
             ok(&[
-                "generate", "--db", d, "--months", "1", "--scale", "0.001", "--seed", "3",
+                "generate",
+                "--no-train",
+                "--db",
+                d,
+                "--months",
+                "1",
+                "--scale",
+                "0.001",
+                "--seed",
+                "3",
             ]);
             ok(&["train", "--db", d]);
         },

@@ -176,6 +176,7 @@ fn intake(i: usize, channel: Channel, rtype: RequestType, district: &str) -> Int
         enterprise: i.is_multiple_of(6),
         tier: None,
         praised_unit: (rtype == RequestType::Praise).then(|| "S1".to_string()),
+        risk: None,
     }
 }
 
@@ -440,6 +441,7 @@ fn alert(day: u32, place: &str, score: f64, unit: &str, district: &str) -> Alert
         tickets: vec![3, 1, 2],
         status: "open".into(),
         created_at: at(day) + Duration::milliseconds(123),
+        detail: None,
     }
 }
 

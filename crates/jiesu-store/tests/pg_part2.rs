@@ -490,6 +490,7 @@ fn intake(category: &str, title: &str) -> Intake {
         enterprise: false,
         tier: None,
         praised_unit: None,
+        risk: None,
     }
 }
 
