@@ -1,7 +1,7 @@
 //! `jiesu backup` and `jiesu restore`: the command-line side of the store's online backup
-//! (`jiesu_store::backup_sqlite`, `restore_sqlite`). A database is named by a file path; a
-//! `postgres://` URL is recognised and refused until the PostgreSQL store has its own backup
-//! (`pg_dump` does it meanwhile), so that dispatch is one match arm.
+//! (`jiesu_store::backup_sqlite`, `restore_sqlite`; for a `postgres://` URL `backup_postgres`,
+//! `restore_postgres`, which run `pg_dump` / `pg_restore` on one snapshot and check the
+//! restored city against the backup's manifest).
 
 use anyhow::{bail, Result};
 use jiesu_store::BackupReport;
@@ -44,14 +44,6 @@ impl DbLocation {
     }
 }
 
-fn not_yet_postgres(what: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{what} of a PostgreSQL city is not built into jiesu yet: use pg_dump / pg_restore (docs/OPERATIONS.md)\n\
-         PostgreSQL 数据库的{}请暂用 pg_dump / pg_restore（见 docs/OPERATIONS.md）",
-        if what == "backup" { "备份" } else { "恢复" }
-    )
-}
-
 fn print_report(verb: &str, r: &BackupReport) {
     let fp = &r.fingerprint;
     let events: u64 = fp.rows("events");
@@ -67,7 +59,7 @@ fn print_report(verb: &str, r: &BackupReport) {
             "  {:<22} {:>10} rows  sha256 {}",
             t.name,
             t.rows,
-            &t.sha256[..16]
+            t.sha256.get(..16).unwrap_or(&t.sha256)
         );
     }
     for (from, to) in &r.copied {
@@ -81,7 +73,11 @@ fn print_report(verb: &str, r: &BackupReport) {
 /// `jiesu backup --db DB --out FILE [--force]`.
 pub fn backup(db: &str, out: &Path, force: bool) -> Result<()> {
     match DbLocation::parse(db, "--db")? {
-        DbLocation::Postgres(_) => Err(not_yet_postgres("backup")),
+        DbLocation::Postgres(url) => {
+            let r = jiesu_store::backup_postgres(&url, out, force)?;
+            print_report("backup written to", &r);
+            Ok(())
+        }
         DbLocation::File(p) => {
             if let DbLocation::Postgres(_) = DbLocation::parse(&out.to_string_lossy(), "--out")? {
                 bail!("--out is a file path, not a URL\n--out 应为文件路径");
@@ -96,7 +92,11 @@ pub fn backup(db: &str, out: &Path, force: bool) -> Result<()> {
 /// `jiesu restore --from FILE --db NEW [--force]`.
 pub fn restore(from: &Path, db: &str, force: bool) -> Result<()> {
     match DbLocation::parse(db, "--db")? {
-        DbLocation::Postgres(_) => Err(not_yet_postgres("restore")),
+        DbLocation::Postgres(url) => {
+            let r = jiesu_store::restore_postgres(from, &url, force)?;
+            print_report("restored into", &r);
+            Ok(())
+        }
         DbLocation::File(p) => {
             let r = jiesu_store::restore_sqlite(from, &p, force)?;
             print_report("restored into", &r);

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use jiesu_store::prelude::*;
 use serde_json::json;
 
 fn skip() -> bool {
@@ -142,4 +143,87 @@ fn migrate_refuses_a_database_that_holds_another_city_and_bad_arguments() {
     let o = jiesu(&["migrate", "--from", "/no/such.db", "--to", p]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"));
+}
+
+#[test]
+fn backup_while_serving_restores_identically_and_misses_nothing_written_before() {
+    if skip() {
+        return;
+    }
+    let s = server_with(
+        |db| {
+            ok(&[
+                "generate",
+                "--no-train",
+                "--db",
+                db.to_str().unwrap(),
+                "--months",
+                "1",
+                "--scale",
+                "0.001",
+                "--seed",
+                "6",
+            ]);
+        },
+        &[("agent1", "agent", None)],
+    );
+    let token = login(&s, "agent1");
+    let cat = first_leaf(&s);
+    let body = json!({"channel": "phone", "type": "complaint", "category_code": cat,
+        "title": "路灯不亮", "text": "小区门口路灯一周不亮。", "district_code": "110105",
+        "street_code": "110105001", "requester": {"name": "张先生", "phone": "13812345678"}})
+    .to_string();
+    let created = |n: usize| -> Vec<i64> {
+        (0..n)
+            .map(|_| {
+                let (st, _, t) = call(&s, "POST", "/api/v1/tickets", Some(&token), Some(&body));
+                assert_eq!(st, 201, "{t}");
+                t["id"].as_i64().unwrap()
+            })
+            .collect()
+    };
+    let before = created(5);
+    let out = s.dir.path().join("city.dump");
+    let (o, later) = std::thread::scope(|sc| {
+        let load = sc.spawn(|| created(20));
+        let o = jiesu(&[
+            "backup",
+            "--db",
+            s.db.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (o, load.join().unwrap())
+    });
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.exists() && s.dir.path().join("city.dump.manifest.json").exists());
+    let target = test_db(s.dir.path());
+    let r = jiesu(&[
+        "restore",
+        "--from",
+        out.to_str().unwrap(),
+        "--db",
+        target.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(text.contains("match the source"), "{text}");
+    let restored = jiesu_store::open_store(&target, Default::default()).unwrap();
+    for id in &before {
+        assert!(
+            restored.load_ticket(*id).unwrap().is_some(),
+            "ticket {id} written before the backup is missing"
+        );
+    }
+    assert!(!later.is_empty());
+    // a second restore into the same database is refused
+    let again = jiesu(&[
+        "restore",
+        "--from",
+        out.to_str().unwrap(),
+        "--db",
+        target.to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a city"));
 }

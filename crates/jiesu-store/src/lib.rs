@@ -70,6 +70,7 @@ pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use ops::{Histogram, OpsFigures, OpsStore, WriterFigures};
 pub use outbox::OutboxStore;
 pub use personal::PersonalDataStore;
+pub use pg::backup::{backup_postgres, restore_postgres};
 pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};

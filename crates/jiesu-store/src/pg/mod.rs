@@ -20,6 +20,7 @@
 mod agent_sessions;
 mod alerts;
 mod analytics;
+pub mod backup;
 pub mod bench;
 mod catalogue;
 pub(crate) mod conn;
