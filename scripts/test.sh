@@ -68,12 +68,15 @@ target=${CARGO_TARGET_DIR:-$root/target}
 echo "== PostgreSQL: the same store contract and integration tests against a real PostgreSQL 15"
 # scripts/pg-test-server.sh installs the server from Debian if missing and starts a private
 # cluster; JIESU_TEST_PG makes every test city a new database on it (tests/common/mod.rs test_db).
-# Tests that read an SQLite file directly (crash recovery, key files beside the file, tampering)
-# are SQLite's own and run in the suite above.
+# The integration binaries whose subject is the store and the API run again on PostgreSQL; those
+# whose subject is elsewhere (model training, the analytics engine, governance statistics) or
+# that read an SQLite file directly (crash recovery, key files, tampering, SQLite backup) run
+# once, above, to keep the whole command well under 30 minutes.
+pg_bins='binary(contract) | binary(pg_part1) | binary(pg_part2) | binary(postgres) | binary(api) | binary(authz_matrix) | binary(callbacks) | binary(notify) | binary(paging) | binary(routing) | binary(scores) | binary(staff) | binary(transparency) | binary(agent_sessions) | binary(kb_articles) | binary(kb_usage) | binary(risk)'
 if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
   eval "$pgenv"
-  pg_filter='binary(contract) | binary(pg_part1) | binary(pg_part2) | (package(jiesu-cli) & !binary(crash) & !binary(personal_data) & !binary(abuse))'
   if command -v cargo-nextest >/dev/null 2>&1; then
+    pg_filter="$pg_bins"
     if [ ${#data_filter[@]} -gt 0 ]; then pg_filter="($pg_filter) & ${data_filter[1]}"; fi
     JIESU_TEST_PG=$JIESU_TEST_PG cargo nextest run --workspace --no-fail-fast -E "$pg_filter"
   else
@@ -81,6 +84,9 @@ if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
   fi
   record "Rust tests on PostgreSQL" $?
   scripts/pg-test-server.sh stop "$PG_TEST_DIR"
+  echo "== PostgreSQL: failover to a synchronous standby under load"
+  JIESU_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jiesu" scripts/pg-failover-test.sh
+  record "PostgreSQL failover" $?
 else
   record "Rust tests on PostgreSQL (not run: the build failed or PostgreSQL could not start)" 1
 fi
