@@ -658,7 +658,7 @@ fn train(db: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         })
         .collect();
     let m = intake_model::train(&examples, now)?;
-    let dir = intake_model::model_dir(db);
+    let dir = intake_model::model_dir(store.path());
     intake_model::save(&m, &dir)?;
     println!(
         "trained on {} tickets ({} corrections, weighted ×{}) in {:.1} s: categories {} classes, types {} classes; version {} saved in {}",
