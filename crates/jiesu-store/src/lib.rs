@@ -35,6 +35,7 @@ mod catalogue;
 pub mod chain;
 pub mod crypt;
 mod facts;
+pub mod imports;
 mod kb_store;
 mod labels;
 pub mod ledger;
@@ -60,6 +61,7 @@ pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use facts::{AssignmentFact, FactStore};
+pub use imports::{ImportStore, SourcedTicket};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
@@ -137,6 +139,7 @@ pub trait Store:
     + AnalyticsStore
     + ReportStore
     + AlertStore
+    + ImportStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -181,6 +184,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + ReportStore
         + AlertStore
+        + ImportStore
 {
 }
 
@@ -188,7 +192,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        KbStore, LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore,
+        ImportStore, KbStore, LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore,
         ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }

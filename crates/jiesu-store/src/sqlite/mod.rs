@@ -11,6 +11,7 @@ mod analytics;
 mod catalogue;
 pub(crate) mod encode;
 mod facts;
+mod imports;
 mod kb;
 mod labels;
 pub(crate) mod ledger;
