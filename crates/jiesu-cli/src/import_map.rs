@@ -300,6 +300,7 @@ pub fn render(tpl: &str, get: &dyn Fn(&str) -> String) -> String {
 /// Decodes the file: UTF-8 (a BOM removed) or GBK, as the mapping says or detected.
 pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<(String, &'static str), Rejection> {
     let line_of = |upto: usize| 1 + bytes[..upto].iter().filter(|b| **b == b'\n').count() as u64;
+    let mut utf8_error = None;
     if choice != EncodingChoice::Gbk {
         let (body, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
             Some(b) => (b, true),
@@ -307,41 +308,38 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<(String, &'static 
         };
         match std::str::from_utf8(body) {
             Ok(s) => return Ok((s.to_string(), if bom { "utf-8-bom" } else { "utf-8" })),
-            Err(e) if choice == EncodingChoice::Utf8 || bom => {
+            Err(e) => {
                 let at = e.valid_up_to() + if bom { 3 } else { 0 };
-                return Err(reject(
-                    line_of(at),
-                    format!("not UTF-8 (byte {} is invalid)", at + 1),
-                ));
-            }
-            Err(_) => {}
-        }
-    }
-    match encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(s) => Ok((s.into_owned(), "gbk")),
-        None => {
-            // the first line that does not decode
-            let mut start = 0;
-            for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
-                if encoding_rs::GBK
-                    .decode_without_bom_handling_and_without_replacement(l)
-                    .is_none()
-                {
-                    let what = if choice == EncodingChoice::Gbk {
-                        "not GBK"
-                    } else {
-                        "neither UTF-8 nor GBK"
-                    };
+                if choice == EncodingChoice::Utf8 || bom {
                     return Err(reject(
-                        i as u64 + 1,
-                        format!("{what} (line starts at byte {})", start + 1),
+                        line_of(at),
+                        format!("not UTF-8 (byte {} is invalid)", at + 1),
                     ));
                 }
-                start += l.len() + 1;
+                utf8_error = Some(at);
             }
-            Err(reject(0, "the file is neither UTF-8 nor GBK"))
         }
     }
+    if let Some(s) = encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok((s.into_owned(), "gbk"));
+    }
+    if let Some(at) = utf8_error {
+        // neither: the file reads as UTF-8 up to here
+        return Err(reject(
+            line_of(at),
+            format!("neither UTF-8 (byte {} is invalid) nor GBK", at + 1),
+        ));
+    }
+    // the first line that is not GBK
+    for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
+        if encoding_rs::GBK
+            .decode_without_bom_handling_and_without_replacement(l)
+            .is_none()
+        {
+            return Err(reject(i as u64 + 1, "not GBK"));
+        }
+    }
+    Err(reject(0, "the file is not GBK"))
 }
 
 /// An unterminated quoted field (RFC 4180: a quote opens a field only at its start): the line
