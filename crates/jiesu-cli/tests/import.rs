@@ -96,6 +96,10 @@ fn the_nyc_sample_imports_every_row_once() {
         assert_eq!(dry[k], r[k], "{k}");
     }
     assert_eq!(tickets(&db), 6765);
+    if !on_postgres() {
+        // the imported histories are chained like any other (the offline verifier is SQLite's)
+        ok(&["verify", "--db", db.to_str().unwrap()]);
+    }
 
     let again = import_json(&db, &m, &csv, &[]);
     assert_eq!(again["already_imported"], 6765);
@@ -251,8 +255,53 @@ fn a_dry_run_writes_nothing() {
     );
     assert_eq!(r["mapped_fully"], 1);
     assert_eq!(tickets(&db), 0);
+    // the printed report says the same
+    let text = ok(&[
+        "import",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+        "--mapping",
+        m.to_str().unwrap(),
+        "--dry-run",
+        f.to_str().unwrap(),
+    ]);
+    assert!(text.contains("dry run, nothing written"), "{text}");
+    assert!(
+        text.contains(
+            "rows 2: already imported 0, mapped fully 1, partly 1, not 0; tickets written 0"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("category: 1 value(s) not in the table: \"停车\" 1"),
+        "{text}"
+    );
     // and the rows are still new afterwards
     assert_eq!(import_json(&db, &m, &f, &[])["imported"], 2);
+    assert_eq!(tickets(&db), 2);
+}
+
+#[test]
+fn rows_the_city_refuses_are_reported_with_their_lines_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = small(dir.path());
+    // a unit code that is not in this city's org tree, and a phone the intake refuses
+    let m = dir.path().join("m2.toml");
+    std::fs::write(&m, MAPPING.replace("\"CD013\"", "\"ZZ999\"")).unwrap();
+    let f = dir.path().join("a.csv");
+    let extra = "A3,2024-05-03 10:00,,待派,噪音,楼上噪音,,,赵先生,12345,环保局,东城\n";
+    std::fs::write(&f, rows() + extra).unwrap();
+    let r = import_json(&db, &m, &f, &[]);
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_eq!(r["not_mapped"], 2);
+    let rows = r["not_mapped_rows"].as_array().unwrap();
+    assert_eq!(rows[0]["line"], 3);
+    assert_eq!(rows[0]["key"], "A2");
+    assert!(rows[0]["reason"].as_str().unwrap().contains("ZZ999"), "{r}");
+    assert_eq!(rows[1]["line"], 4);
+    assert!(rows[1]["reason"].as_str().unwrap().contains("phone"), "{r}");
+    assert_eq!(tickets(&db), 1);
 }
 
 #[test]
