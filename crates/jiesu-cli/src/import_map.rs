@@ -343,7 +343,8 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<(String, &'static 
 }
 
 /// An unterminated quoted field (RFC 4180: a quote opens a field only at its start): the line
-/// where it opened.
+/// where it opened. Written by hand because the `csv` crate accepts one silently (the field runs to
+/// the end of the file, swallowing every later row) and a swallowed file must be rejected.
 pub fn unterminated_quote(text: &str) -> Option<u64> {
     let mut line = 1u64;
     let mut in_quote = false;
