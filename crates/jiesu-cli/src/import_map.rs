@@ -78,6 +78,10 @@ pub struct TextMap {
 pub struct ValueTable<T> {
     #[serde(default)]
     pub column: Option<String>,
+    /// Further columns looked up in the same `values`, in order, when `column`'s value is not
+    /// there (a postcode, else the district's name).
+    #[serde(default)]
+    pub also: Vec<String>,
     #[serde(default = "none")]
     pub default: Option<T>,
     #[serde(default = "BTreeMap::new")]
@@ -224,6 +228,15 @@ impl Mapping {
         c.extend(self.unit.column.clone());
         c.extend(self.place.column.clone());
         c.extend(self.channel.column.clone());
+        for t in [
+            &self.status.also,
+            &self.category.also,
+            &self.unit.also,
+            &self.place.also,
+            &self.channel.also,
+        ] {
+            c.extend(t.iter().cloned());
+        }
         let t = &self.text;
         for tpl in [
             Some(&t.title),
@@ -577,6 +590,11 @@ fn lookup<T: Clone>(
     if let Some(x) = t.values.get(&v) {
         return Some(x.clone());
     }
+    for c in &t.also {
+        if let Some(x) = t.values.get(&get(c)) {
+            return Some(x.clone());
+        }
+    }
     unmapped.push((field.to_string(), v.clone()));
     let shown = if v.is_empty() {
         "empty".to_string()
@@ -756,6 +774,39 @@ default = "phone"
         let fields: Vec<&str> = b.fallbacks.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(fields, vec!["status", "category", "unit", "place"]);
         assert!(b.unmapped.contains(&("category".into(), "其他".into())));
+    }
+
+    #[test]
+    fn further_columns_are_tried_in_order() {
+        let text = MAPPING.replace(
+            "column = \"district\"\n",
+            "column = \"addr\"\nalso = [\"district\"]\n",
+        );
+        let mut mp = Mapping::from_toml(&text).unwrap();
+        mp.place.values.insert(
+            "100010".into(),
+            PlaceCodes {
+                district: "110101".into(),
+                street: "110101002".into(),
+                community: None,
+            },
+        );
+        let csv = format!(
+            "{HEAD}1,2024-05-01 08:00,,,噪音,x,100010,环保,西城\n\
+             2,2024-05-01 08:00,,,噪音,x,999999,环保,东城\n\
+             3,2024-05-01 08:00,,,噪音,x,999999,环保,西城\n"
+        );
+        let p = prepare(&mp, csv.as_bytes()).unwrap();
+        assert_eq!(p.rows[0].place.street, "110101002");
+        assert_eq!(p.rows[1].place.street, "110101001");
+        assert!(!p.rows[1].fallbacks.iter().any(|f| f.0 == "place"));
+        assert_eq!(p.rows[2].place.district, "110105");
+        assert!(p.rows[2]
+            .unmapped
+            .contains(&("place".to_string(), "999999".to_string())));
+        // a further column the header lacks rejects the file
+        let e = prepare(&mp, b"id,created,closed,status,kind,what,addr,dept\n").unwrap_err();
+        assert!(e.errors[0].message.contains("district"), "{e}");
     }
 
     #[test]
