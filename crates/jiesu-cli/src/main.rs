@@ -5,6 +5,8 @@ mod analytics_cmds;
 mod bench;
 mod bench_report;
 mod governance_cmds;
+mod import_cmds;
+mod import_map;
 
 // mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
 // blocking readers); glibc malloc's arenas contend there.
@@ -205,6 +207,11 @@ enum Cmd {
     Risk {
         #[command(subcommand)]
         cmd: governance_cmds::RiskCmd,
+    },
+    /// Legacy imports: another system's export as tickets with their history, by a mapping file.
+    Import {
+        #[command(subcommand)]
+        cmd: import_cmds::ImportCmd,
     },
     /// Scoring policies: check a policy file, print the shipped default.
     Policy {
@@ -516,6 +523,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Warn { cmd } => governance_cmds::run_warn(cmd, now),
         Cmd::Audit { cmd } => governance_cmds::run_audit(cmd),
         Cmd::Risk { cmd } => governance_cmds::run_risk(cmd),
+        Cmd::Import { cmd } => import_cmds::run(cmd, now),
         Cmd::Policy { cmd } => jiesu_score::cli::run_policy(cmd),
         Cmd::Train { db } => train(&db, now),
         Cmd::Classify { cmd } => jiesu_text::cli::run_classify(cmd),

@@ -38,6 +38,7 @@ mod catalogue;
 pub mod chain;
 pub mod crypt;
 mod facts;
+pub mod imports;
 mod kb_store;
 mod labels;
 pub mod ledger;
@@ -64,6 +65,7 @@ pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use facts::{AssignmentFact, FactStore};
+pub use imports::{ImportStore, SourcedTicket};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
@@ -147,6 +149,7 @@ pub trait Store:
     + ReportStore
     + AlertStore
     + OpsStore
+    + ImportStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -192,6 +195,7 @@ impl<T> Store for T where
         + ReportStore
         + AlertStore
         + OpsStore
+        + ImportStore
 {
 }
 
@@ -199,8 +203,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PersonalDataStore, RatingStore,
-        ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
+        ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PersonalDataStore,
+        RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore,
+        UserStore,
     };
 }
 

@@ -76,6 +76,11 @@ CREATE TABLE IF NOT EXISTS callback_rechecks (
   UNIQUE (ticket_id, round));
 -- Intake corrections (分类纠正): the agent chose another type/category than the classifier's top
 -- suggestion; with 改类 events these are the corrections training weighs more (labels.rs).
+-- Legacy imports (`jiesu import csv`, imports.rs): one row per imported source row, written with
+-- its ticket, so a re-run of the same export imports nothing twice.
+CREATE TABLE IF NOT EXISTS import_sources (
+  source TEXT NOT NULL, source_key TEXT NOT NULL, ticket_id INTEGER NOT NULL,
+  PRIMARY KEY (source, source_key));
 CREATE TABLE IF NOT EXISTS intake_corrections (
   ticket_id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT NOT NULL,
   suggested_category TEXT, suggested_type TEXT, category_code TEXT NOT NULL,

@@ -728,3 +728,79 @@ fn unsigned_assignment_lists_its_sign_clock_first() {
     let order: Vec<i64> = all.items.iter().map(|t| t.id).collect();
     assert_eq!(order, vec![handled, signed, unsigned]);
 }
+
+/// A history built as an import builds it (created, then dispatched), for `ImportStore`.
+fn imported(id: i64, at: chrono::DateTime<Utc>) -> (TicketState, Vec<jiesu_domain::Event>) {
+    let first = jiesu_domain::Event {
+        seq: 1,
+        at,
+        actor: actor(),
+        kind: jiesu_domain::command::create(
+            format!("IMP{id}"),
+            intake("13900002222").check().unwrap(),
+        ),
+    };
+    let mut st = TicketState::created(id, &first).unwrap();
+    let mut events = vec![first];
+    let cmd = Command::Dispatch {
+        assignments: vec![AssignmentRequest {
+            unit: "110108010".into(),
+            role: AssignmentRole::Lead,
+            tier: DeadlineTier::D7,
+            deadlines: wall_deadlines(DeadlineTier::D7, at),
+        }],
+        note: None,
+        rule: None,
+    };
+    let d = ActorRef {
+        user: "import:test".into(),
+        role: Role::Dispatcher,
+        unit: None,
+    };
+    events.extend(execute(&mut st, &cmd, &d, at + Duration::seconds(1)).unwrap());
+    (st, events)
+}
+
+#[test]
+fn imported_rows_are_recorded_with_their_tickets_and_never_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let at = Utc.with_ymd_and_hms(2018, 10, 21, 4, 59, 0).unwrap();
+    assert!(store.imported_keys("src").unwrap().is_empty());
+    let first = store.next_ticket_id().unwrap();
+    let batch = |keys: &[(&str, i64)]| {
+        keys.iter()
+            .map(|(k, id)| {
+                let (state, events) = imported(*id, at);
+                jiesu_store::SourcedTicket {
+                    key: k.to_string(),
+                    state,
+                    events,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    store
+        .import_sourced("src", batch(&[("a", first), ("b", first + 1)]))
+        .unwrap();
+    assert_eq!(store.ticket_count().unwrap(), 2);
+    let keys = store.imported_keys("src").unwrap();
+    assert!(keys.contains("a") && keys.contains("b") && keys.len() == 2);
+    assert!(store.imported_keys("other").unwrap().is_empty());
+    assert_eq!(store.next_ticket_id().unwrap(), first + 2);
+    let (st, events) = store.load_ticket(first + 1).unwrap().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(st.assignments[0].unit, "110108010");
+    // a batch holding a key already imported writes nothing, not even its new rows
+    let e = store
+        .import_sourced("src", batch(&[("c", first + 2), ("a", first + 3)]))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    assert_eq!(store.ticket_count().unwrap(), 2);
+    assert!(!store.imported_keys("src").unwrap().contains("c"));
+    // the same key from another source is another row
+    store
+        .import_sourced("other", batch(&[("a", first + 2)]))
+        .unwrap();
+    assert_eq!(store.ticket_count().unwrap(), 3);
+}

@@ -25,6 +25,7 @@ pub mod bench;
 mod catalogue;
 pub(crate) mod conn;
 mod facts;
+mod imports;
 mod kb;
 mod labels;
 mod ledger;

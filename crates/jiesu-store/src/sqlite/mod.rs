@@ -12,6 +12,7 @@ pub(crate) mod backup;
 mod catalogue;
 pub(crate) mod encode;
 mod facts;
+mod imports;
 mod kb;
 mod labels;
 pub(crate) mod ledger;
