@@ -40,6 +40,7 @@ mod labels;
 pub mod ledger;
 pub mod merkle;
 mod outbox;
+mod partners;
 mod personal;
 pub mod pg;
 mod ratings;
@@ -64,6 +65,7 @@ pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use outbox::OutboxStore;
+pub use partners::{PartnerRecord, PartnerStore};
 pub use personal::PersonalDataStore;
 pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
@@ -137,6 +139,7 @@ pub trait Store:
     + AnalyticsStore
     + ReportStore
     + AlertStore
+    + PartnerStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -181,6 +184,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + ReportStore
         + AlertStore
+        + PartnerStore
 {
 }
 
@@ -188,8 +192,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        KbStore, LabelStore, LedgerStore, OutboxStore, PersonalDataStore, RatingStore,
-        ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore, UserStore,
+        KbStore, LabelStore, LedgerStore, OutboxStore, PartnerStore, PersonalDataStore,
+        RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore,
+        UserStore,
     };
 }
 

@@ -65,6 +65,7 @@ pub struct TicketQuery {
     pub units: Option<Vec<String>>,
     /// Only assignments still active for `units` (a unit's work queue).
     pub active_only: bool,
+    /// One status (wire name), or several separated by commas (any of them).
     pub status: Option<String>,
     pub category_prefix: Option<String>,
     pub district: Option<String>,

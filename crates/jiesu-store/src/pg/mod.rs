@@ -29,6 +29,7 @@ mod labels;
 mod ledger;
 pub mod migrate;
 mod outbox;
+mod partners;
 mod personal;
 mod ratings;
 mod recheck;

@@ -15,6 +15,7 @@ mod kb;
 mod labels;
 pub(crate) mod ledger;
 mod outbox;
+mod partners;
 mod personal;
 mod ratings;
 mod recheck;
