@@ -26,6 +26,7 @@ pub mod limits;
 pub mod listener;
 pub mod login;
 pub mod notify;
+pub mod open311;
 mod openapi;
 pub(crate) mod overview;
 pub(crate) mod paging;
@@ -310,6 +311,7 @@ async fn healthz() -> &'static str {
 pub fn router(state: AppState) -> Router {
     api()
         .into_router()
+        .merge(open311::router())
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn(hygiene::hygiene))
         .with_state(state)
