@@ -295,6 +295,10 @@ fn open311_reads_in_json_and_xml() {
     let ax = defx.child("attributes").all("attribute");
     assert_eq!(ax.len(), attrs.len());
     assert!(!ax[0].child("values").all("value").is_empty());
+    let (st, _, body) = get(&s, &format!("{b}/nothing.xml"));
+    assert_xml_error(st, &body, 404);
+    let (st, _, body) = get(&s, &format!("{b}/services/{code}"));
+    assert_json_error(st, &body, 404);
     let (st, _, body) = get(&s, &format!("{b}/services/nope.json"));
     assert_json_error(st, &body, 404);
     let (st, _, body) = get(&s, &format!("{b}/services/nope.xml"));

@@ -62,6 +62,19 @@ pub fn router() -> Router<AppState> {
     r.route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
+        // anything else under /open311 is a 404 in the spec's format, not the UI's page
+        .route("/open311/{*rest}", axum::routing::any(unknown))
+}
+
+async fn unknown(uri: Uri) -> O311Error {
+    O311Error::new(
+        fmt_of(uri.path()),
+        StatusCode::NOT_FOUND,
+        format!(
+            "no Open311 endpoint {} (see /open311/v2/discovery.json)",
+            uri.path()
+        ),
+    )
 }
 
 // ---------------------------------------------------------------- formats and errors
