@@ -376,6 +376,18 @@ fn open311_reads_in_json_and_xml() {
     let sc = reqs[0]["service_code"].as_str().unwrap();
     let of_code = n(&format!("&service_code={sc}"));
     assert!(!of_code.is_empty() && of_code.iter().all(|r| r["service_code"] == sc));
+    let other = reqs
+        .iter()
+        .map(|r| r["service_code"].as_str().unwrap())
+        .find(|c| *c != sc)
+        .expect("two services in a week");
+    let of_two = n(&format!("&service_code={sc},{other}"));
+    assert!(of_two
+        .iter()
+        .all(|r| r["service_code"] == sc || r["service_code"] == other));
+    assert!(of_two.len() > of_code.len());
+    let (st, _, body) = get(&s, &format!("{b}/requests.json?service_code={sc},999999"));
+    assert_json_error(st, &body, 400);
     let p1 = get_json(&s, &format!("{b}/requests.json?{week}&page_size=3&page=1"));
     let p2 = get_json(&s, &format!("{b}/requests.json?{week}&page_size=3&page=2"));
     assert_eq!(p1.as_array().unwrap().len(), 3);

@@ -683,12 +683,19 @@ async fn list_requests(
             Some(wanted.join(","))
         }
     };
-    let service = param(&p, "service_code").map(str::to_string);
-    if let Some(c) = &service {
-        if st.categories.get(c).is_none() {
+    // one code, or several comma-separated
+    let service = param(&p, "service_code").map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>()
+    });
+    if let Some(codes) = &service {
+        if let Some(c) = codes.iter().find(|c| st.categories.get(c).is_none()) {
             return Err(O311Error::bad(fmt, format!("service_code: no service {c}")));
         }
     }
+    let service = service.filter(|c| !c.is_empty()).map(|c| c.join(","));
     let (page, page_size) = paging(fmt, &p)?;
     let tq = TicketQuery {
         status,

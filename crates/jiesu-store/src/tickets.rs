@@ -67,6 +67,7 @@ pub struct TicketQuery {
     pub active_only: bool,
     /// One status (wire name), or several separated by commas (any of them).
     pub status: Option<String>,
+    /// A category code and everything below it, or several separated by commas (any of them).
     pub category_prefix: Option<String>,
     pub district: Option<String>,
     pub street: Option<String>,

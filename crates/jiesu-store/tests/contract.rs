@@ -794,6 +794,20 @@ fn partner_keys_tokens_status_lists_and_events_by_time() {
     assert_eq!(count("new,closed"), 2);
     assert_eq!(count("new") + count("closed"), 2);
     assert_eq!(count("merged,archived"), 0);
+    let of_categories = |c: &str| {
+        store
+            .list_tickets(&TicketQuery {
+                category_prefix: Some(c.into()),
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!(of_categories("010101"), 2);
+    assert_eq!(of_categories("0101"), 2);
+    assert_eq!(of_categories("020101,010101"), 2);
+    assert_eq!(of_categories("020101,030101"), 0);
     // events by time and kind
     let created = store
         .events_between(now, now + Duration::days(1), &["created"], 0, 10)

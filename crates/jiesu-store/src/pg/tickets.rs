@@ -146,8 +146,11 @@ impl TicketStore for PgStore {
                 wh.push(format!("t.status IN ({})", ps.join(",")));
             }
             if let Some(s) = &q.category_prefix {
-                let p = arg(Value::Text(format!("{s}%")));
-                wh.push(format!("t.category_code LIKE {p}"));
+                let ps: Vec<String> = s
+                    .split(',')
+                    .map(|one| format!("t.category_code LIKE {}", arg(Value::Text(format!("{one}%")))))
+                    .collect();
+                wh.push(format!("({})", ps.join(" OR ")));
             }
             if let Some(s) = &q.district {
                 let p = arg(Value::Text(s.clone()));

@@ -134,8 +134,11 @@ impl TicketStore for SqliteStore {
                 wh.push(format!("t.status IN ({})", ps.join(",")));
             }
             if let Some(s) = &q.category_prefix {
-                let p = arg(format!("{s}%").into());
-                wh.push(format!("t.category_code LIKE {p}"));
+                let ps: Vec<String> = s
+                    .split(',')
+                    .map(|one| format!("t.category_code LIKE {}", arg(format!("{one}%").into())))
+                    .collect();
+                wh.push(format!("({})", ps.join(" OR ")));
             }
             if let Some(s) = &q.district {
                 let p = arg(s.clone().into());
