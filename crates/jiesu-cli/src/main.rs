@@ -155,6 +155,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// Manage partners (合作渠道) filing requests through Open311 (docs/OPEN311.md).
+    Partner {
+        #[command(subcommand)]
+        cmd: PartnerCmd,
+    },
     /// Print the city's key shares (channels, direct answers, dispatch by unit type and district,
     /// categories, callback rates).
     Stats {
@@ -285,6 +290,27 @@ enum UserCmd {
         unit: Option<String>,
         #[arg(long)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCmd {
+    /// Add a partner and print its Open311 API key once (only its hash is stored).
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        /// The partner's name (unique).
+        #[arg(long)]
+        name: String,
+        /// The channel its requests are filed under: web, wechat, app, weibo, message_board,
+        /// grid or partner_hotline.
+        #[arg(long)]
+        channel: String,
+    },
+    /// List the partners (names and channels; keys are never shown again).
+    List {
+        #[arg(long)]
+        db: PathBuf,
     },
 }
 
@@ -498,6 +524,38 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             println!("user {name} ({role}) added");
             Ok(())
         }
+        Cmd::Partner { cmd } => match cmd {
+            PartnerCmd::Add { db, name, channel } => {
+                let name = name.trim().to_string();
+                if name.is_empty() || name.chars().count() > 100 {
+                    anyhow::bail!("--name must be 1 to 100 characters");
+                }
+                match jiesu_domain::ticket::Channel::parse(&channel) {
+                    None => anyhow::bail!(
+                        "unknown channel '{channel}' (one of {})",
+                        jiesu_domain::ticket::Channel::names()
+                    ),
+                    Some(jiesu_domain::ticket::Channel::Phone) => {
+                        anyhow::bail!("a partner files online: choose a channel other than phone")
+                    }
+                    Some(_) => {}
+                }
+                let store = open_existing(&db)?;
+                let key = jiesu_http::open311::new_partner_key();
+                let hash = jiesu_http::open311::key_hash(&key);
+                store.add_partner(&name, &channel, &hash, now)?;
+                eprintln!("partner {name} (channel {channel}) added; its api_key (shown once):");
+                println!("{key}");
+                Ok(())
+            }
+            PartnerCmd::List { db } => {
+                let store = open_existing(&db)?;
+                for p in store.partners()? {
+                    println!("{}\t{}\t{}", p.name, p.channel, p.created_at);
+                }
+                Ok(())
+            }
+        },
         Cmd::Stats { db, json } => {
             let store = open_existing(&db)?;
             let s = jiesu_demo::stats(&*store)?;

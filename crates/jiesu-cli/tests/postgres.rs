@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use jiesu_store::prelude::*;
 use serde_json::json;
 
 fn skip() -> bool {
@@ -50,6 +49,18 @@ fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
         "--password",
         PW,
     ]);
+    let key = ok(&[
+        "partner",
+        "add",
+        "--db",
+        l,
+        "--name",
+        "wx",
+        "--channel",
+        "wechat",
+    ])
+    .trim()
+    .to_string();
     let pg = test_db(dir.path());
     let p = pg.to_str().unwrap();
     let out = ok(&["migrate", "--from", l, "--to", p]);
@@ -64,6 +75,31 @@ fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
     // a second run finds everything there and copies nothing
     let again = ok(&["migrate", "--from", l, "--to", p]);
     assert!(line(&again, "events").contains("(0 copied now)"), "{again}");
+    // partners came along, and the next one gets a new id (the identity moved past theirs)
+    let on_pg = |args: &[&str]| {
+        let o = std::process::Command::new(bin())
+            .args(args)
+            .env("JIESU_KEY_FILE", format!("{l}.keys"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    on_pg(&[
+        "partner",
+        "add",
+        "--db",
+        p,
+        "--name",
+        "grid",
+        "--channel",
+        "grid",
+    ]);
+    assert_eq!(on_pg(&["partner", "list", "--db", p]).lines().count(), 2);
     // the PostgreSQL city serves with the old key file: sealed personal data opens
     let keys = format!("{l}.keys");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -112,6 +148,22 @@ fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
             phone.len() == 11 && phone.chars().all(|c| c.is_ascii_digit()),
             "a dispatcher reads the sealed phone of a migrated ticket: {t}"
         );
+        // the partner's key still files through Open311
+        let code = t["category_code"].as_str().unwrap().to_string();
+        let street = t["place"]["street_code"].as_str().unwrap().to_string();
+        let r = ureq::post(&format!("{base}/open311/v2/requests.json")).send_form(&[
+            ("api_key", key.as_str()),
+            ("service_code", code.as_str()),
+            ("address_id", street.as_str()),
+            ("description", "路灯不亮"),
+            ("first_name", "先生"),
+            ("last_name", "王"),
+            ("phone", "13700001234"),
+        ]);
+        match r {
+            Ok(r) => assert_eq!(r.status(), 201),
+            Err(e) => panic!("Open311 POST on the migrated city: {e}"),
+        }
     });
     let _ = child.kill();
     let _ = child.wait();

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod listener;
 pub mod login;
 pub mod notify;
+pub mod open311;
 mod openapi;
 pub mod ops;
 pub(crate) mod overview;
@@ -314,6 +315,7 @@ pub fn served_routes() -> Vec<(&'static str, String)> {
 pub fn router(state: AppState) -> Router {
     api()
         .into_router()
+        .merge(open311::router())
         .fallback(ui::serve)
         .layer(axum::middleware::from_fn(hygiene::hygiene))
         .layer(axum::middleware::from_fn_with_state(

@@ -87,6 +87,21 @@ async fn push(st: &AppState, created: &jiesu_store::Created) -> crate::risk::Pus
     }
 }
 
+/// Parses an intake form and files it under `actor`, with an idempotency key (already
+/// namespaced by the caller) hashed with the form: the path of intake routes that do not take
+/// JSON (Open311's form-encoded posts).
+pub(crate) async fn file_form(
+    st: &AppState,
+    form: IntakeForm,
+    filer: Filer,
+    actor: ActorRef,
+    key: Option<String>,
+) -> ApiResult<jiesu_store::Created> {
+    let key = key.map(|k| idempotency(k, &form));
+    let intake = parse_intake(st, form, filer)?;
+    file(st, intake, actor, key).await
+}
+
 /// The alphabet of tracking codes: digits and capitals without 0/O, 1/I/L (read out on the phone
 /// and typed from an SMS without confusion).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";

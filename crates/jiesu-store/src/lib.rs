@@ -45,6 +45,7 @@ pub mod ledger;
 pub mod merkle;
 pub mod ops;
 mod outbox;
+mod partners;
 mod personal;
 pub mod pg;
 mod ratings;
@@ -71,6 +72,7 @@ pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use ops::{Histogram, OpsFigures, OpsStore, WriterFigures};
 pub use outbox::OutboxStore;
+pub use partners::{PartnerRecord, PartnerStore};
 pub use personal::PersonalDataStore;
 pub use pg::backup::{backup_postgres, restore_postgres};
 pub use pg::{is_postgres_url, PgStore};
@@ -150,6 +152,7 @@ pub trait Store:
     + AlertStore
     + OpsStore
     + ImportStore
+    + PartnerStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -196,6 +199,7 @@ impl<T> Store for T where
         + AlertStore
         + OpsStore
         + ImportStore
+        + PartnerStore
 {
 }
 
@@ -203,9 +207,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PersonalDataStore,
-        RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore, Store, TicketStore,
-        UserStore,
+        ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
+        PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore,
+        Store, TicketStore, UserStore,
     };
 }
 

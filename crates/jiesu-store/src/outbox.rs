@@ -12,4 +12,15 @@ pub trait OutboxStore: Send + Sync {
         position: i64,
         limit: u32,
     ) -> Result<Vec<(i64, TicketId, String, Event)>>;
+    /// Events of kinds `kinds` that happened in `[from, to)`, by time then position, `offset`
+    /// skipped, at most `limit`, with their positions, tickets and ticket numbers (Open311's
+    /// service request updates).
+    fn events_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        kinds: &[&str],
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<(i64, TicketId, String, Event)>>;
 }

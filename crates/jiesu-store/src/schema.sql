@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS attachments (
 CREATE TABLE IF NOT EXISTS rating_tokens (
   token_hash TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL, round INTEGER NOT NULL,
   created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT);
+-- Partners (合作渠道) filing through Open311: the SHA-256 of their API key, never the key.
+CREATE TABLE IF NOT EXISTS partners (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+-- The Open311 token answered for a partner's request, and its ticket.
+CREATE TABLE IF NOT EXISTS partner_tokens (
+  token TEXT PRIMARY KEY, partner_id INTEGER NOT NULL, ticket_id INTEGER NOT NULL, created_at TEXT NOT NULL);
 -- Every read of unmasked personal data.
 -- Citizens' tracking codes (查询码): random, given at intake, looked up with the ticket number.
 CREATE TABLE IF NOT EXISTS tracking_codes (

@@ -65,7 +65,9 @@ pub struct TicketQuery {
     pub units: Option<Vec<String>>,
     /// Only assignments still active for `units` (a unit's work queue).
     pub active_only: bool,
+    /// One status (wire name), or several separated by commas (any of them).
     pub status: Option<String>,
+    /// A category code and everything below it, or several separated by commas (any of them).
     pub category_prefix: Option<String>,
     pub district: Option<String>,
     pub street: Option<String>,

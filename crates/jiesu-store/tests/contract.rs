@@ -804,3 +804,110 @@ fn imported_rows_are_recorded_with_their_tickets_and_never_twice() {
         .unwrap();
     assert_eq!(store.ticket_count().unwrap(), 3);
 }
+
+#[test]
+fn partner_keys_tokens_status_lists_and_events_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    // partners: stored by key hash, names unique
+    let p = store
+        .add_partner("朝阳微信", "wechat", "hash-1", now)
+        .unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.channel.as_str()),
+        ("朝阳微信", "wechat")
+    );
+    assert!(matches!(
+        store.add_partner("朝阳微信", "app", "hash-2", now),
+        Err(StoreError::Conflict(_))
+    ));
+    let q = store.add_partner("网格", "grid", "hash-3", now).unwrap();
+    assert_ne!(p.id, q.id);
+    assert_eq!(store.partner_by_key("hash-1").unwrap(), Some(p.clone()));
+    assert_eq!(store.partner_by_key("hash-2").unwrap(), None);
+    let names: Vec<String> = store
+        .partners()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names.len(), 2);
+    // tokens: one per partner and ticket
+    let a = store.create_ticket(new(None)).unwrap().state;
+    let b = store.create_ticket(new(None)).unwrap().state;
+    assert_eq!(
+        store.save_request_token("t-a", p.id, a.id, now).unwrap(),
+        "t-a"
+    );
+    assert_eq!(
+        store
+            .save_request_token("t-other", p.id, a.id, now)
+            .unwrap(),
+        "t-a"
+    );
+    assert_eq!(store.ticket_of_token("t-a").unwrap(), Some(a.id));
+    assert_eq!(store.ticket_of_token("t-other").unwrap(), None);
+    // a status list
+    step(
+        &*store,
+        b.id,
+        Command::Close {
+            note: Some("已处理".into()),
+        },
+        now + Duration::hours(1),
+    )
+    .unwrap_or_else(|_| b.clone());
+    let count = |status: &str| {
+        store
+            .list_tickets(&TicketQuery {
+                status: Some(status.into()),
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!(count("new,closed"), 2);
+    assert_eq!(count("new") + count("closed"), 2);
+    assert_eq!(count("merged,archived"), 0);
+    let of_categories = |c: &str| {
+        store
+            .list_tickets(&TicketQuery {
+                category_prefix: Some(c.into()),
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!(of_categories("010101"), 2);
+    assert_eq!(of_categories("0101"), 2);
+    assert_eq!(of_categories("020101,010101"), 2);
+    assert_eq!(of_categories("020101,030101"), 0);
+    // events by time and kind
+    let created = store
+        .events_between(now, now + Duration::days(1), &["created"], 0, 10)
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    assert!(created
+        .iter()
+        .all(|(_, _, _, e)| e.kind.name() == "created"));
+    assert_eq!(
+        store
+            .events_between(now, now + Duration::days(1), &["created"], 1, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .events_between(
+            now + Duration::seconds(1),
+            now + Duration::days(1),
+            &["created"],
+            0,
+            10
+        )
+        .unwrap()
+        .is_empty());
+}

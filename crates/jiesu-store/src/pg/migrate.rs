@@ -32,6 +32,7 @@ const IDENTITY: &[&str] = &[
     "reports",
     "alerts",
     "alert_steps",
+    "partners",
 ];
 
 fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)>> {

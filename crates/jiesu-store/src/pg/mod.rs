@@ -32,6 +32,7 @@ mod ledger;
 pub mod migrate;
 mod ops;
 mod outbox;
+mod partners;
 mod personal;
 mod ratings;
 mod recheck;

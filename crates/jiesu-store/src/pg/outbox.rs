@@ -32,4 +32,31 @@ impl OutboxStore for PgStore {
             Ok(out)
         })
     }
+
+    fn events_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        kinds: &[&str],
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<(i64, TicketId, String, Event)>> {
+        let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+        let kinds = serde_json::to_string(&kinds)?;
+        self.read(move |c| {
+            let rows = c.query(
+                "SELECT e.pos + 1, e.ticket_id, t.number, e.seq, e.at, e.actor, e.role, e.unit_code, e.payload, e.sealed
+                 FROM events e JOIN tickets t ON t.id = e.ticket_id
+                 WHERE e.at >= ?1 AND e.at < ?2 AND e.kind IN (SELECT jsonb_array_elements_text(?3::TEXT::jsonb))
+                 ORDER BY e.at, e.pos LIMIT ?4 OFFSET ?5",
+                &crate::pv![crate::time::fmt(from), crate::time::fmt(to), kinds, limit, offset],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let (id, number, e) = numbered_event(c, &self.keys, r, 1)?;
+                out.push((r.get_i64(0)?, id, number, e));
+            }
+            Ok(out)
+        })
+    }
 }

@@ -139,12 +139,18 @@ impl TicketStore for PgStore {
                 wh.push(format!("t.phone_hash = {p}"));
             }
             if let Some(s) = &q.status {
-                let p = arg(Value::Text(s.clone()));
-                wh.push(format!("t.status = {p}"));
+                let ps: Vec<String> = s
+                    .split(',')
+                    .map(|one| arg(Value::Text(one.to_string())))
+                    .collect();
+                wh.push(format!("t.status IN ({})", ps.join(",")));
             }
             if let Some(s) = &q.category_prefix {
-                let p = arg(Value::Text(format!("{s}%")));
-                wh.push(format!("t.category_code LIKE {p}"));
+                let ps: Vec<String> = s
+                    .split(',')
+                    .map(|one| format!("t.category_code LIKE {}", arg(Value::Text(format!("{one}%")))))
+                    .collect();
+                wh.push(format!("({})", ps.join(" OR ")));
             }
             if let Some(s) = &q.district {
                 let p = arg(Value::Text(s.clone()));

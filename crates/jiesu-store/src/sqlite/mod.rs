@@ -18,6 +18,7 @@ mod labels;
 pub(crate) mod ledger;
 mod ops;
 mod outbox;
+mod partners;
 mod personal;
 mod ratings;
 mod recheck;

@@ -130,12 +130,15 @@ impl TicketStore for SqliteStore {
                 wh.push(format!("t.phone_hash = {p}"));
             }
             if let Some(s) = &q.status {
-                let p = arg(s.clone().into());
-                wh.push(format!("t.status = {p}"));
+                let ps: Vec<String> = s.split(',').map(|one| arg(one.to_string().into())).collect();
+                wh.push(format!("t.status IN ({})", ps.join(",")));
             }
             if let Some(s) = &q.category_prefix {
-                let p = arg(format!("{s}%").into());
-                wh.push(format!("t.category_code LIKE {p}"));
+                let ps: Vec<String> = s
+                    .split(',')
+                    .map(|one| format!("t.category_code LIKE {}", arg(format!("{one}%").into())))
+                    .collect();
+                wh.push(format!("({})", ps.join(" OR ")));
             }
             if let Some(s) = &q.district {
                 let p = arg(s.clone().into());

@@ -1,0 +1,108 @@
+//! Partners and their Open311 tokens in PostgreSQL (the twin of `sqlite/partners.rs`).
+
+use super::conn::{Conn, RowExt};
+use super::PgStore;
+use crate::time::fmt;
+use crate::{PartnerRecord, PartnerStore, Result, StoreError};
+use chrono::{DateTime, Utc};
+use jiesu_domain::TicketId;
+
+fn partner_row(r: &postgres::Row) -> Result<PartnerRecord> {
+    Ok(PartnerRecord {
+        id: r.get_i64(0)?,
+        name: r.get_str(1)?,
+        channel: r.get_str(2)?,
+        created_at: r.get_str(3)?,
+    })
+}
+
+impl PartnerStore for PgStore {
+    fn add_partner(
+        &self,
+        name: &str,
+        channel: &str,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerRecord> {
+        let (n, ch, k) = (name.to_string(), channel.to_string(), key_hash.to_string());
+        self.write(move |c: &mut Conn| {
+            if c
+                .query_opt("SELECT id FROM partners WHERE name=?1", &crate::pv![&n])?
+                .is_some()
+            {
+                return Err(StoreError::Conflict(format!("a partner named '{n}' exists")));
+            }
+            let r = c
+                .query_opt(
+                    "INSERT INTO partners (name, channel, key_hash, created_at) VALUES (?1,?2,?3,?4) RETURNING id",
+                    &crate::pv![&n, &ch, &k, fmt(now)],
+                )?
+                .ok_or_else(|| StoreError::Db("no partner id returned".into()))?;
+            Ok(PartnerRecord {
+                id: r.get_i64(0)?,
+                name: n,
+                channel: ch,
+                created_at: fmt(now),
+            })
+        })
+    }
+
+    fn partner_by_key(&self, key_hash: &str) -> Result<Option<PartnerRecord>> {
+        let k = key_hash.to_string();
+        self.read(move |c| {
+            c.query_opt(
+                "SELECT id, name, channel, created_at FROM partners WHERE key_hash=?1",
+                &crate::pv![k],
+            )?
+            .map(|r| partner_row(&r))
+            .transpose()
+        })
+    }
+
+    fn partners(&self) -> Result<Vec<PartnerRecord>> {
+        self.read(move |c| {
+            c.query(
+                "SELECT id, name, channel, created_at FROM partners ORDER BY name",
+                &crate::pv![],
+            )?
+            .iter()
+            .map(partner_row)
+            .collect()
+        })
+    }
+
+    fn save_request_token(
+        &self,
+        token: &str,
+        partner: i64,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let t = token.to_string();
+        self.write(move |c: &mut Conn| {
+            if let Some(r) = c.query_opt(
+                "SELECT token FROM partner_tokens WHERE partner_id=?1 AND ticket_id=?2",
+                &crate::pv![partner, ticket],
+            )? {
+                return r.get_str(0);
+            }
+            c.exec(
+                "INSERT INTO partner_tokens (token, partner_id, ticket_id, created_at) VALUES (?1,?2,?3,?4)",
+                &crate::pv![&t, partner, ticket, fmt(now)],
+            )?;
+            Ok(t)
+        })
+    }
+
+    fn ticket_of_token(&self, token: &str) -> Result<Option<TicketId>> {
+        let t = token.to_string();
+        self.read(move |c| {
+            c.query_opt(
+                "SELECT ticket_id FROM partner_tokens WHERE token=?1",
+                &crate::pv![t],
+            )?
+            .map(|r| r.get_i64(0))
+            .transpose()
+        })
+    }
+}
