@@ -72,7 +72,7 @@ echo "== PostgreSQL: the same store contract and integration tests against a rea
 # whose subject is elsewhere (model training, the analytics engine, governance statistics) or
 # that read an SQLite file directly (crash recovery, key files, tampering, SQLite backup) run
 # once, above, to keep the whole command well under 30 minutes.
-pg_bins='binary(contract) | binary(pg_part1) | binary(pg_part2) | binary(postgres) | binary(api) | binary(authz_matrix) | binary(callbacks) | binary(notify) | binary(paging) | binary(routing) | binary(scores) | binary(staff) | binary(transparency) | binary(agent_sessions) | binary(kb_articles) | binary(kb_usage) | binary(risk) | binary(import) | binary(open311)'
+pg_bins='binary(contract) | binary(pg_part1) | binary(pg_part2) | binary(postgres) | binary(api) | binary(authz_matrix) | binary(callbacks) | binary(notify) | binary(paging) | binary(routing) | binary(scores) | binary(staff) | binary(transparency) | binary(agent_sessions) | binary(kb_articles) | binary(kb_usage) | binary(risk) | binary(import) | binary(open311) | (binary(operations) & not test(backup))'
 if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
   eval "$pgenv"
   if command -v cargo-nextest >/dev/null 2>&1; then
@@ -83,6 +83,16 @@ if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
     JIESU_TEST_PG=$JIESU_TEST_PG cargo test -p jiesu-store -p jiesu-cli --no-fail-fast
   fi
   record "Rust tests on PostgreSQL" $?
+  # The browser suites whose subject is the ticket's life and the workbench, on PostgreSQL too
+  # (web/tests/harness.mjs makes each city a new database when JIESU_TEST_PG is set).
+  if [ "$ui" = 0 ]; then
+    echo "== browser: the core suites on PostgreSQL"
+    (cd web && JIESU_TEST_PG=$JIESU_TEST_PG JIESU_BIN="$target/debug/jiesu" \
+      node --test --test-concurrency=1 tests/e2e.test.mjs tests/workbench.test.mjs tests/lists.test.mjs tests/trust.test.mjs)
+    record "browser tests on PostgreSQL" $?
+  else
+    record "browser tests on PostgreSQL (not run: the UI build failed)" 1
+  fi
   scripts/pg-test-server.sh stop "$PG_TEST_DIR"
   echo "== PostgreSQL: failover to a synchronous standby under load"
   JIESU_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jiesu" scripts/pg-failover-test.sh

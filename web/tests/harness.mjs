@@ -56,8 +56,20 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
   mkdirSync(shots, { recursive: true });
   const dir = mkdtempSync(path.join(tmpdir(), `jiesu-${name}-`));
-  const db = path.join(dir, `${name}.db`);
-  const jiesu = (args) => execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  // With JIESU_TEST_PG (a server URL, as the Rust tests take it) the city is a new database on that
+  // PostgreSQL server; its key file and models go to the temporary directory (JIESU_DATA_DIR).
+  const pg = (process.env.JIESU_TEST_PG || '').replace(/\/+$/, '');
+  let db = path.join(dir, `${name}.db`);
+  if (pg) {
+    const dbName = `b_${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${Date.now() % 1e9}`;
+    const u = new URL(pg);
+    execFileSync('psql', ['-q', '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), '-d', 'postgres', '-c', `CREATE DATABASE ${dbName}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    db = `${pg}/${dbName}`;
+  }
+  const env = { ...process.env, JIESU_DATA_DIR: dir };
+  const jiesu = (args) => execFileSync(bin, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   jiesu(['generate', '--no-train', '--db', db, '--months', String(months), '--scale', String(scale), '--seed', String(seed)]);
   const addUser = (uname, role, unit) =>
     jiesu(['user', 'add', '--db', db, '--name', uname, '--role', role, ...(unit ? ['--unit', unit] : []), '--password', PASSWORD]);
@@ -65,7 +77,7 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let serverLog = '';
-  const server = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...serveArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));
   // up to 60 s: 300 tries 200 ms apart (a count, not the wall clock)

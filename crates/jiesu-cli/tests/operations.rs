@@ -39,7 +39,8 @@ fn free_port() -> u16 {
 
 fn start(db: &Path, extra: &[&str]) -> Proc {
     let addr = format!("127.0.0.1:{}", free_port());
-    let log = db.with_extension("serve.log");
+    // beside the database file, or in the data directory of a PostgreSQL city
+    let log = store_path(db).with_extension("serve.log");
     let child = Command::new(bin())
         .args(["serve", "--db", db.to_str().unwrap(), "--listen", &addr])
         .args(extra)
@@ -196,7 +197,7 @@ fn families(text: &str) -> HashSet<String> {
 #[test]
 fn health_readiness_metrics_and_json_logs_without_personal_data() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("city.db");
+    let db = test_db(dir.path());
     ok(&["init", "--db", db.to_str().unwrap()]);
     add_agent(&db);
     let s = start(&db, &["--log-format", "json"]);
@@ -276,8 +277,9 @@ fn health_readiness_metrics_and_json_logs_without_personal_data() {
     );
     assert!(!text.contains(phone) && !text.contains(&format!("/tickets/{id}\"")));
 
+    let s_log = s.log.clone();
     drop(s);
-    let log = std::fs::read_to_string(dir.path().join("city.serve.log")).unwrap();
+    let log = std::fs::read_to_string(&s_log).unwrap();
     assert!(!log.contains(phone), "a phone number in the log");
     assert!(!log.contains("王先生"), "a name in the log");
     let mut requests = 0;
@@ -297,7 +299,7 @@ fn health_readiness_metrics_and_json_logs_without_personal_data() {
 #[test]
 fn sigterm_lets_a_slow_request_finish_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("city.db");
+    let db = test_db(dir.path());
     ok(&["init", "--db", db.to_str().unwrap()]);
     add_agent(&db);
     let mut s = start(&db, &[]);
@@ -512,8 +514,14 @@ fn bad_input_is_refused_in_plain_words() {
         &["unknown database kind"],
     );
     fails(
-        &["backup", "--db", "postgres://u@h/city", "--out", &p("b.db")],
-        &["pg_dump"],
+        &[
+            "backup",
+            "--db",
+            "postgres://u@no-such-host.invalid/city",
+            "--out",
+            &p("b.db"),
+        ],
+        &["cannot connect to PostgreSQL"],
     );
     fails(
         &["restore", "--from", &p("missing.db"), "--db", &p("new.db")],
@@ -568,7 +576,7 @@ fn webhook_receiver() -> (String, Arc<Mutex<Vec<String>>>) {
 #[test]
 fn sigterm_sends_what_is_in_the_outbox_and_saves_the_cursor() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("city.db");
+    let db = test_db(dir.path());
     ok(&["init", "--db", db.to_str().unwrap()]);
     add_agent(&db);
     let (url, got) = webhook_receiver();
@@ -612,14 +620,7 @@ fn sigterm_sends_what_is_in_the_outbox_and_saves_the_cursor() {
     );
     assert!(bodies.iter().all(|b| !b.contains("13800002222")));
     use jiesu_store::prelude::*;
-    let store = jiesu_store::SqliteStore::open_with(
-        &db,
-        jiesu_store::StoreOptions {
-            durable: true,
-            keys: jiesu_store::KeySource::Beside,
-        },
-    )
-    .unwrap();
+    let store = jiesu_store::open_store(&db, Default::default()).unwrap();
     let cursor: i64 = store
         .meta("notify_cursor")
         .unwrap()

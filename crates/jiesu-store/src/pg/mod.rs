@@ -371,6 +371,16 @@ impl PgStore {
 impl Drop for PgStore {
     fn drop(&mut self) {
         self.close();
+        // A `postgres::Client` closes itself by running its own small runtime, which panics inside
+        // the server's (the store is often dropped last, inside `block_on`): the pooled readers
+        // are closed on a thread of their own.
+        let readers = match self.readers.get_mut() {
+            Ok(r) => std::mem::take(r),
+            Err(p) => std::mem::take(p.into_inner()),
+        };
+        if !readers.is_empty() {
+            let _ = std::thread::spawn(move || drop(readers)).join();
+        }
     }
 }
 
