@@ -292,6 +292,32 @@ impl RowExt for Row {
 }
 
 /// `?1`, `?2` … become `$1`, `$2` …; everything else is left as written.
+/// `?N` → `?{N + by}` outside quoted literals (for statements joined by `Conn::exec_many`).
+pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        out.push(c);
+        if c == '?' && !quoted && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            let mut n = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                n.push(*d);
+                chars.next();
+            }
+            let n: usize = n.parse().unwrap_or(0);
+            out.push_str(&(n + by).to_string());
+        }
+    }
+    out
+}
+
 pub(crate) fn translate(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
@@ -366,6 +392,33 @@ impl Conn {
     pub(crate) fn exec(&mut self, sql: &str, p: &[Pv]) -> Result<u64> {
         let s = self.stmt(sql)?;
         Ok(self.client.execute(&s, &refs(p))?)
+    }
+
+    /// Runs several writes as one statement, one round trip: each becomes a data-modifying
+    /// `WITH` query of one `WITH … SELECT 1`, its `?N` placeholders shifted past the earlier ones'.
+    /// They share one snapshot and none sees another's rows, so they must be independent (inserts
+    /// of different rows; foreign keys are checked at the statement's end, after all of them).
+    /// The writer's round trips are its cost per ticket: a new ticket's rows go in one.
+    pub(crate) fn exec_many(&mut self, stmts: &[(&str, Vec<Pv>)]) -> Result<()> {
+        match stmts {
+            [] => return Ok(()),
+            [(sql, p)] => return self.exec(sql, p).map(|_| ()),
+            _ => {}
+        }
+        let mut sql = String::from("WITH ");
+        let mut params: Vec<Pv> = Vec::new();
+        for (i, (s, p)) in stmts.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "w{i} AS ({})",
+                shift_placeholders(s, params.len())
+            ));
+            params.extend(p.iter().cloned());
+        }
+        sql.push_str(" SELECT 1");
+        self.query(&sql, &params).map(|_| ())
     }
 
     pub(crate) fn query(&mut self, sql: &str, p: &[Pv]) -> Result<Vec<Row>> {

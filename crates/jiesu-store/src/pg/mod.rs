@@ -545,6 +545,19 @@ pub(crate) fn insert_event_rows<'a>(
     c: &mut Conn,
     rows: impl IntoIterator<Item = &'a [Value; 10]>,
 ) -> Result<()> {
+    for p in event_params(c, rows)? {
+        c.exec(encode::INSERT_EVENT, &p)?;
+    }
+    Ok(())
+}
+
+/// The parameters of `encode::INSERT_EVENT` for each row, with its log position; creates the
+/// months' partitions first and moves the connection's next position past them (the caller
+/// inserts them in the same job).
+pub(crate) fn event_params<'a>(
+    c: &mut Conn,
+    rows: impl IntoIterator<Item = &'a [Value; 10]>,
+) -> Result<Vec<Vec<Pv>>> {
     let first = match c.next_pos {
         Some(p) => p,
         None => c
@@ -554,14 +567,15 @@ pub(crate) fn insert_event_rows<'a>(
     let rows: Vec<&[Value; 10]> = rows.into_iter().collect();
     ensure_partitions(c, rows.iter().map(|r| at_of(&r[..])))?;
     let mut next = first;
+    let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut p = pvs(r);
         p.push(Pv(Value::Integer(next)));
-        c.exec(encode::INSERT_EVENT, &p)?;
+        out.push(p);
         next += 1;
     }
     c.next_pos = Some(next);
-    Ok(())
+    Ok(out)
 }
 
 /// Writes a ticket's projection rows (replacing its assignments).
@@ -812,29 +826,40 @@ pub(crate) fn create_in(c: &mut Conn, keys: &Keys, new: NewTicket) -> Result<Cre
     let events = vec![ev];
     // a new ticket: a new data key, no assignments to replace
     let (dek, key_row) = encode::new_data_key(keys, id);
-    insert_data_key(c, &key_row)?;
     let rows = encode::event_rows(id, &events, chain::GENESIS, Some(&dek))?;
-    insert_event_rows(c, &rows)?;
-    c.exec(
-        encode::UPSERT_TICKET,
-        &pvs(&encode::ticket_row(&state, keys)),
-    )?;
-    for a in &encode::assignment_rows(&state)? {
-        c.exec(encode::INSERT_ASSIGNMENT, &pvs(a))?;
+    // every row of a new ticket in one statement (one round trip of the writer)
+    let mut writes: Vec<(&str, Vec<Pv>)> = vec![(
+        "INSERT INTO personal_keys (ticket_id, key_id, wrapped) VALUES (?1,?2,?3)",
+        pvs(&key_row),
+    )];
+    for p in event_params(c, &rows)? {
+        writes.push((encode::INSERT_EVENT, p));
     }
-    c.next_id = Some(id + 1);
+    writes.push((
+        encode::UPSERT_TICKET,
+        pvs(&encode::ticket_row(&state, keys)),
+    ));
+    for a in &encode::assignment_rows(&state)? {
+        writes.push((encode::INSERT_ASSIGNMENT, pvs(a)));
+    }
     if let Some(key) = &new.idempotency_key {
-        c.exec(
+        writes.push((
             "INSERT INTO idempotency (user_name, idem_key, ticket_id, created_at, request_hash) VALUES (?1,?2,?3,?4,?5)",
-            &crate::pv![&new.actor.user, &key.key, id, fmt(new.now), request_hash],
-        )?;
+            crate::pv![&new.actor.user, &key.key, id, fmt(new.now), request_hash].to_vec(),
+        ));
     }
     if let Some(code) = &new.tracking_code {
-        c.exec(
+        writes.push((
             "INSERT INTO tracking_codes (ticket_id, code) VALUES (?1,?2)",
-            &crate::pv![id, code],
-        )?;
+            crate::pv![id, code].to_vec(),
+        ));
     }
+    if let Err(e) = c.exec_many(&writes) {
+        // the positions were not used: read them again
+        c.next_pos = None;
+        return Err(e);
+    }
+    c.next_id = Some(id + 1);
     Ok(Created {
         state,
         events,
