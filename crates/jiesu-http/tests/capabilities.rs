@@ -23,6 +23,7 @@ const USERS: &[(&str, Role, Option<&str>)] = &[
     ("cb1", Role::CallbackAgent, None),
     ("sup1", Role::Supervisor, None),
     ("admin1", Role::Admin, None),
+    ("grid1", Role::GridWorker, None),
 ];
 
 fn app(dir: &std::path::Path) -> axum::Router {
@@ -151,6 +152,12 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             false,
         ),
         Alerts => ("GET", "/api/v1/alerts", None, true),
+        GridReport => (
+            "POST",
+            "/api/v1/grid/reports/999999/photos?name=a.jpg",
+            None,
+            false,
+        ),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })
