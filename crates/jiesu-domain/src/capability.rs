@@ -383,6 +383,7 @@ mod tests {
                     Alerts,
                 ],
             ),
+            (Role::GridWorker, &[GridReport]),
             (Role::Citizen, &[]),
         ];
         for (role, caps) in expect {

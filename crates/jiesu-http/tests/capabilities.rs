@@ -195,11 +195,20 @@ async fn each_role_sees_its_capabilities_in_me_and_the_routes_enforce_them() {
                 assert_eq!(ctype, "application/problem+json");
                 assert_eq!(v["code"], "forbidden");
                 let zh = v["detail_zh"].as_str().unwrap();
+                // the phone search is a ticket list: a role that may not list tickets (the grid
+                // worker) is refused that first
+                let refused = if *cap == Capability::PhoneSearch
+                    && !Capability::TicketsRead.granted_to(*role)
+                {
+                    Capability::TicketsRead
+                } else {
+                    *cap
+                };
                 assert!(
-                    zh.contains(cap.label_zh()) && zh.contains(role.label_zh()),
+                    zh.contains(refused.label_zh()) && zh.contains(role.label_zh()),
                     "{zh}"
                 );
-                assert!(v["detail"].as_str().unwrap().contains(cap.as_str()));
+                assert!(v["detail"].as_str().unwrap().contains(refused.as_str()));
             }
         }
     }
