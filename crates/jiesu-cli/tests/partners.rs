@@ -261,7 +261,7 @@ fn a_signed_partner_request_is_filed_under_its_channel_and_bad_stale_or_replayed
     let (_, _, list) = call(
         &s,
         "GET",
-        &format!("/api/v1/tickets?page_size=50"),
+        "/api/v1/tickets?page_size=50",
         Some(&agent),
         None,
     );
