@@ -1201,7 +1201,7 @@ const S = {
   risk_120: ['急救', 'ambulance'],
   risk_122: ['交通事故', 'traffic police'],
   risk_record: ['已转接 {numbers}，记为紧急转接', 'Transferred to {numbers}: record the emergency transfer'],
-  risk_recorded: ['已记录紧急转接（特殊处置）', 'Emergency transfer recorded (special handling)'],
+  risk_recorded: ['已记录紧急转接（转接记录与特殊处置）', 'Emergency transfer recorded (the transfer and special handling)'],
   risk_note: ['已转接 {numbers}：{kind}', 'Transferred to {numbers}: {kind}'],
   risk_pushed: ['已推送属地街乡镇及所在区（预警 #{id}）', 'Pushed to the street and its district (alert #{id})'],
   risk_incident: ['同一地点一小时内已有多件同类诉求，已合并为突发事件（预警 #{id}）', 'Several similar reports in this place within an hour: merged into one incident (alert #{id})'],
