@@ -115,6 +115,9 @@ function pendingLine(a: AssignmentView, kind: 'return' | 'extension'): Child {
   return null;
 }
 
+/** One transfer (转接) to an emergency service, as the ticket view carries it. */
+export type TransferView = NonNullable<TicketView['transfers']>[number];
+
 /** The form of one action, or null if it needs none (one-click actions). */
 function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null {
   switch (action) {
@@ -324,6 +327,49 @@ function formFor(tk: TicketView, action: string, done: Done): HTMLElement | null
           field(t('f_reclassify_reason'), reason, { name: 'reason', required: true, hint: t('f_reclassify_hint') }),
         ],
         (f) => (required(f, 'reason', reason.value, t('f_reclassify_reason')) ? { category_code: cat.value() || undefined, type: type.value, reason: reason.value.trim() } : null),
+        done,
+      );
+    }
+    case 'transfer': {
+      // 转接: to whom and why (who and when are recorded); the risk mark's numbers come first
+      const services = ['110', '119', '120', '122'];
+      const pending = (tk.transfers_pending ?? []) as string[];
+      const to = select('to', enumOptions('emergency_services', services), { value: pending[0] ?? '', placeholder: t('choose') });
+      const reason = textarea('reason', { rows: 3, maxlength: 2000 });
+      if (tk.risk) reason.value = tk.title;
+      return actionForm(
+        tk,
+        action,
+        [
+          pending.length ? h('p', { class: 'hint', 'data-testid': 'transfer-marked' }, t('transfer_marked', { numbers: pending.join('、') })) : null,
+          field(t('f_transfer_to'), to, { name: 'to', required: true }),
+          field(t('f_transfer_reason'), reason, { name: 'reason', required: true }),
+        ],
+        (f) => (required(f, 'to', to.value, t('f_transfer_to')) && required(f, 'reason', reason.value, t('f_transfer_reason')) ? { to: to.value, reason: reason.value.trim() } : null),
+        done,
+      );
+    }
+    case 'transfer-reply': {
+      // 转接回复: the service's answer as the agent heard it (the 110 linkage sends its own)
+      const open = ((tk.transfers ?? []) as TransferView[]).filter((x) => !x.replies.some((r) => r.outcome === 'declined' || r.outcome === 'handled'));
+      const to = select(
+        'to',
+        open.map((x) => ({ value: x.to, label: enumLabel('emergency_services', x.to) })),
+        { value: open[0]?.to ?? '' },
+      );
+      const outcome = radioGroup('outcome', t('f_transfer_outcome'), enumOptions('transfer_outcomes', ['accepted', 'declined', 'handled']), '');
+      const text = textarea('text', { rows: 3, maxlength: 2000 });
+      const reference = input('reference', { maxlength: 100 });
+      return actionForm(
+        tk,
+        action,
+        [field(t('f_transfer_to'), to, { name: 'to', required: true }), outcome, field(t('f_transfer_text'), text, { name: 'text', required: true }), field(t('f_transfer_reference'), reference, { name: 'reference', hint: t('optional') })],
+        (f) => {
+          const o = radioValue(f, 'outcome');
+          if (!o) return fail(f, 'outcome', t('required_field', { label: t('f_transfer_outcome') }));
+          if (!required(f, 'text', text.value, t('f_transfer_text'))) return null;
+          return { to: to.value, outcome: o, text: text.value.trim(), reference: reference.value.trim() || undefined };
+        },
         done,
       );
     }

@@ -819,6 +819,15 @@ export const api = {
     request<{ urged: number; skipped: number; tickets: { id: number; number: string }[] }>('POST', '/api/v1/supervision/remind', b),
   scores: (month: string, level: ScoreLevel) => request<Scorecard>('GET', `/api/v1/scores/${encodeURIComponent(month)}/${level}`),
   inbox: () => request<{ items: InboxItem[] }>('GET', '/api/v1/inbox'),
+  /** 网格上报: a grid worker's report (channel grid), then its photos. */
+  gridReport: (body: unknown, idempotencyKey: string) =>
+    request<{ id: number; number: string; tracking_code?: string | null; lat?: number | null; lng?: number | null; photos_href: string }>('POST', '/api/v1/grid/reports', body, {
+      'Idempotency-Key': idempotencyKey,
+    }),
+  gridPhoto: (id: number, file: Blob, name: string) =>
+    request<{ id: string; file_name: string; size: number }>('POST', `/api/v1/grid/reports/${id}/photos?name=${encodeURIComponent(name)}`, file, {
+      'Content-Type': file.type || 'image/jpeg',
+    }),
   publicSubmit: (body: unknown, idempotencyKey: string) =>
     request<{ number: string; tracking_code?: string | null; status_label?: string }>('POST', '/api/v1/public/tickets', body, {
       'Idempotency-Key': idempotencyKey,

@@ -31,6 +31,7 @@ import { transparencyPage } from './pages/transparency';
 import { askPage } from './pages/ask';
 import { kbPage } from './pages/kb';
 import { workbenchPage } from './pages/workbench';
+import { gridPage } from './pages/grid';
 
 interface RouteDef {
   page: Page;
@@ -50,6 +51,7 @@ const ROUTES: Record<string, RouteDef> = {
   ask: { page: askPage, access: 'public', title: 'ask_title' },
   rate: { page: ratePage, access: 'public', title: 'rate_title' },
   intake: { page: intakePage, access: 'intake', title: 'intake_title' },
+  grid: { page: gridPage, access: 'grid-report', title: 'grid_title' },
   overview: { page: overviewPage, access: 'overview', title: 'ov_title', wide: true },
   dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
@@ -77,6 +79,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('alerts')) items.push({ key: 'nav_alerts', path: '/alerts' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
+  if (can('grid-report')) items.push({ key: 'nav_grid', path: '/grid' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });
   if (can('callback-desk')) items.push({ key: 'nav_callbacks', path: '/callbacks' });

@@ -24,5 +24,6 @@ export function homeFor(user: User | null | undefined): string {
   if (has('intake')) return '/intake';
   if (has('unit-desk')) return '/workbench';
   if (has('callback-desk')) return '/callbacks';
+  if (has('grid-report')) return '/grid';
   return '/tickets';
 }

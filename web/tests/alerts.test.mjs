@@ -217,6 +217,9 @@ test('intake warns to transfer a gas smell to 119; the alerts page shows the ris
       const tk = await city.api('GET', `/api/v1/tickets/${id}`, undefined, await city.token('agent1'));
       assert.equal(tk.body.status, 'special_handled', JSON.stringify(tk.body.status));
       assert.deepEqual(tk.body.risk.transfer_to, ['119']);
+      // a transfer record per marked number, waiting for the service's reply
+      assert.deepEqual(tk.body.transfers.map((x) => [x.to, x.by, x.replies.length]), [['119', 'agent1', 0]]);
+      assert.deepEqual(tk.body.transfers_pending, []);
     }
     await context.close();
   }

@@ -295,7 +295,9 @@ enum UserCmd {
 
 #[derive(Subcommand)]
 enum PartnerCmd {
-    /// Add a partner and print its Open311 API key once (only its hash is stored).
+    /// Add a partner and print, once, its API key (first line; only its hash is stored) and its
+    /// signing secret for HMAC-signed requests (second line; derived from the key file, never
+    /// stored): docs/OPEN311.md, docs/CHANNELS.md.
     Add {
         #[arg(long)]
         db: PathBuf,
@@ -306,6 +308,10 @@ enum PartnerCmd {
         /// grid or partner_hotline.
         #[arg(long)]
         channel: String,
+        /// The emergency service whose transfers (转接) it replies to: 110, 119, 120 or 122
+        /// (the 110 linkage, 110联动, is `--serves 110`).
+        #[arg(long)]
+        serves: Option<String>,
     },
     /// List the partners (names and channels; keys are never shown again).
     List {
@@ -525,7 +531,20 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             Ok(())
         }
         Cmd::Partner { cmd } => match cmd {
-            PartnerCmd::Add { db, name, channel } => {
+            PartnerCmd::Add {
+                db,
+                name,
+                channel,
+                serves,
+            } => {
+                if let Some(s) = &serves {
+                    if jiesu_domain::ticket::EmergencyService::parse(s).is_none() {
+                        anyhow::bail!(
+                            "--serves must be one of {}, not '{s}'",
+                            jiesu_domain::ticket::EmergencyService::names()
+                        );
+                    }
+                }
                 let name = name.trim().to_string();
                 if name.is_empty() || name.chars().count() > 100 {
                     anyhow::bail!("--name must be 1 to 100 characters");
@@ -543,9 +562,17 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                 let store = open_existing(&db)?;
                 let key = jiesu_http::open311::new_partner_key();
                 let hash = jiesu_http::open311::key_hash(&key);
-                store.add_partner(&name, &channel, &hash, now)?;
-                eprintln!("partner {name} (channel {channel}) added; its api_key (shown once):");
+                let p = store.add_partner(&name, &channel, &hash, now)?;
+                let secret = store.new_partner_secret(p.id, serves.as_deref(), now)?;
+                eprintln!(
+                    "partner {name} (channel {channel}{}) added; its api_key and signing secret (shown once):",
+                    serves
+                        .as_deref()
+                        .map(|s| format!(", answers transfers to {s}"))
+                        .unwrap_or_default()
+                );
                 println!("{key}");
+                println!("{secret}");
                 Ok(())
             }
             PartnerCmd::List { db } => {

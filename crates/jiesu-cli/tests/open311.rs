@@ -213,7 +213,9 @@ fn city_with_partner() -> (Server, String) {
                 "--channel",
                 "wechat",
             ])
-            .trim()
+            .lines()
+            .next()
+            .unwrap_or_default()
             .to_string();
         },
         &[("admin1", "admin", None)],

@@ -619,7 +619,6 @@ fn sigterm_sends_what_is_in_the_outbox_and_saves_the_cursor() {
         "{bodies:?}"
     );
     assert!(bodies.iter().all(|b| !b.contains("13800002222")));
-    use jiesu_store::prelude::*;
     let store = jiesu_store::open_store(&db, Default::default()).unwrap();
     let cursor: i64 = store
         .meta("notify_cursor")

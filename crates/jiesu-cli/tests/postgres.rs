@@ -59,7 +59,9 @@ fn migrate_copies_a_city_verifies_it_resumes_and_opens_its_sealed_data() {
         "--channel",
         "wechat",
     ])
-    .trim()
+    .lines()
+    .next()
+    .unwrap_or_default()
     .to_string();
     let pg = test_db(dir.path());
     let p = pg.to_str().unwrap();

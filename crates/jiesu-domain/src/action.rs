@@ -5,8 +5,8 @@
 
 use crate::auth::Role;
 use crate::ticket::{
-    Attitude, DeadlineTier, EscalationLevel, ExemptReason, RequestType, Resolution, ReturnReason,
-    Satisfaction, SpecialHandling,
+    Attitude, DeadlineTier, EmergencyService, EscalationLevel, ExemptReason, RequestType,
+    Resolution, ReturnReason, Satisfaction, SpecialHandling, TransferOutcome,
 };
 use serde::Serialize;
 
@@ -259,6 +259,21 @@ actions! {
     /// 归档 — archive a closed ticket.
     Archive = "archive" / "归档" / "Archive",
         roles [Supervisor, Admin], unit false, fields [];
+    /// 转接紧急部门 — transfer the request to 110/119/120/122 (a transfer record: to whom, when,
+    /// why, by whom; the risk push marks the numbers).
+    Transfer = "transfer" / "转接紧急部门" / "Transfer to an emergency service",
+        roles [Agent, Dispatcher, Supervisor], unit false,
+        fields [e("to", true, values_of!(EmergencyService)), f("reason", T::Text, true)];
+    /// 转接回复 — the emergency service's reply (accepted / declined / handled), entered by an
+    /// agent (the 110 linkage partner sends it through the signed partner API).
+    TransferReply = "transfer-reply" / "登记转接回复" / "Record the transfer's reply",
+        roles [Agent, Dispatcher, Supervisor], unit false,
+        fields [
+            e("to", true, values_of!(EmergencyService)),
+            e("outcome", true, values_of!(TransferOutcome)),
+            f("text", T::Text, true),
+            f("reference", T::Text, false),
+        ];
     /// 并入重复诉求 — the primary side of a merge (written with [`Action::Merge`]).
     AttachDuplicate = "attach-duplicate" / "并入重复诉求" / "Attach a duplicate",
         roles [Agent, Dispatcher, Supervisor], unit false, fields [];
@@ -383,7 +398,7 @@ mod tests {
         for a in Action::EVERY {
             assert_eq!(Action::from_wire(a.wire()), Some(*a));
         }
-        assert_eq!(Action::ROUTED.len(), 26);
+        assert_eq!(Action::ROUTED.len(), 28);
         assert_eq!(Action::routed("remind"), None);
         assert_eq!(Action::routed("urge"), Some(Action::Urge));
     }

@@ -23,6 +23,9 @@ crate::ticket::wire_enum! {
         Supervisor = "supervisor" / "督办员",
         /// 管理员
         Admin = "admin" / "管理员",
+        /// 网格员 — a grid worker: reports problems of their grid from the phone page (网格上报)
+        /// and attaches photos to their own reports; sees no other ticket.
+        GridWorker = "grid_worker" / "网格员",
         /// 市民 — the public (self-service submission and tracking).
         Citizen = "citizen" / "市民",
         /// 系统 — the scheduler and the demo-city generator.
@@ -170,6 +173,13 @@ pub fn can_see_personal(actor: &Actor, t: &TicketState, org: &OrgTree) -> bool {
         })
 }
 
+/// 网格上报 — whether `t` is a grid report (channel `grid`) that `actor`, a grid worker, filed.
+pub fn own_grid_report(actor: &Actor, t: &TicketState) -> bool {
+    actor.role == Role::GridWorker
+        && t.intake.channel == crate::ticket::Channel::Grid
+        && t.created_by == actor.user
+}
+
 /// Checks a command against the actor: role, then scope (unit roles act only for units they cover).
 pub fn authorize(
     actor: &Actor,
@@ -177,6 +187,13 @@ pub fn authorize(
     t: &TicketState,
     org: &OrgTree,
 ) -> Result<(), Denied> {
+    if actor.role == Role::GridWorker {
+        // a grid worker adds photos to their own grid reports, nothing else
+        return match cmd {
+            Command::Attach { .. } if own_grid_report(actor, t) => Ok(()),
+            _ => Err(Denied::OutOfScope),
+        };
+    }
     if !can_view(actor, t, org) {
         return Err(Denied::OutOfScope);
     }

@@ -69,6 +69,9 @@ pub enum Capability {
     /// 预警处置 — the early-warning alerts of one's scope (the centre: all; a unit: its own and
     /// those below it): see them, acknowledge, handle or dismiss them.
     Alerts,
+    /// 网格上报 — a grid worker files a report of their grid from the phone page, with a photo
+    /// and the position.
+    GridReport,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -82,8 +85,8 @@ struct Row {
 }
 
 use Role::{
-    Admin as AD, Agent as AG, CallbackAgent as CB, Dispatcher as DI, Supervisor as SU,
-    UnitHandler as UH, UnitManager as UM,
+    Admin as AD, Agent as AG, CallbackAgent as CB, Dispatcher as DI, GridWorker as GW,
+    Supervisor as SU, UnitHandler as UH, UnitManager as UM,
 };
 
 /// The centre's staff (they see every ticket).
@@ -119,6 +122,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::GridReport, wire: "grid-report", zh: "网格上报", en: "grid reports", roles: &[GW] },
 ];
 
 impl Capability {
@@ -151,6 +155,7 @@ impl Capability {
         Capability::Analytics,
         Capability::ReportTemplates,
         Capability::Alerts,
+        Capability::GridReport,
     ];
 
     fn row(self) -> &'static Row {
@@ -378,6 +383,7 @@ mod tests {
                     Alerts,
                 ],
             ),
+            (Role::GridWorker, &[GridReport]),
             (Role::Citizen, &[]),
         ];
         for (role, caps) in expect {

@@ -246,6 +246,24 @@ pub enum Command {
         /// Why, in words.
         reason: String,
     },
+    /// 转接 — transfer to an emergency service (110/119/120/122).
+    Transfer {
+        /// The service.
+        to: EmergencyService,
+        /// Why, in words.
+        reason: String,
+    },
+    /// 转接回复 — record the service's reply to the open transfer to it.
+    TransferReply {
+        /// The service that replied.
+        to: EmergencyService,
+        /// Accepted, declined or handled.
+        outcome: TransferOutcome,
+        /// The reply in words.
+        text: String,
+        /// The service's own reference, if given.
+        reference: Option<String>,
+    },
     /// 上传附件 — a file attached.
     Attach {
         /// The id.
@@ -297,6 +315,8 @@ impl Command {
             Command::Archive => Action::Archive,
             Command::Reclassify { .. } => Action::Reclassify,
             Command::Attach { .. } => Action::Attach,
+            Command::Transfer { .. } => Action::Transfer,
+            Command::TransferReply { .. } => Action::TransferReply,
         }
     }
     /// The unit the command acts for, when it is a unit's action.
@@ -1100,6 +1120,61 @@ pub fn decide(
                 file_name: file_name.clone(),
                 content_type: content_type.clone(),
                 size: *size,
+            }
+        }
+        Command::Transfer { to, reason } => {
+            if matches!(st.status, S::Merged | S::Archived) {
+                return Err(illegal(action, st));
+            }
+            if st.open_transfer(*to).is_some() {
+                return Err(DomainError::invalid(
+                    "to",
+                    format!("the transfer to {to} still waits for its reply"),
+                    format!("转接{to}尚未回复，不能重复转接"),
+                ));
+            }
+            not_blank("reason", reason, 2000)?;
+            EventKind::TransferredOut {
+                to: *to,
+                reason: reason.clone(),
+            }
+        }
+        Command::TransferReply {
+            to,
+            outcome,
+            text,
+            reference,
+        } => {
+            if matches!(st.status, S::Merged | S::Archived) {
+                return Err(illegal(action, st));
+            }
+            let Some(t) = st.open_transfer(*to) else {
+                return Err(DomainError::invalid(
+                    "to",
+                    format!("no transfer to {to} waits for a reply"),
+                    format!("没有待{to}回复的转接"),
+                ));
+            };
+            if *outcome == TransferOutcome::Accepted
+                && t.replies
+                    .iter()
+                    .any(|r| r.outcome == TransferOutcome::Accepted)
+            {
+                return Err(DomainError::invalid(
+                    "outcome",
+                    format!("{to} has already accepted the transfer"),
+                    format!("{to}已接收该转接"),
+                ));
+            }
+            not_blank("text", text, 2000)?;
+            if let Some(r) = reference {
+                not_blank("reference", r, 100)?;
+            }
+            EventKind::TransferReplied {
+                to: *to,
+                outcome: *outcome,
+                text: text.clone(),
+                reference: reference.clone(),
             }
         }
     };

@@ -345,6 +345,27 @@ pub enum EventKind {
         /// The size in bytes.
         size: u64,
     },
+    /// 转接 — the request was transferred to an emergency service (110/119/120/122); who and
+    /// when are the event's actor and time.
+    TransferredOut {
+        /// The service transferred to.
+        to: EmergencyService,
+        /// Why, in words.
+        reason: String,
+    },
+    /// 转接回复 — the emergency service's reply to a transfer (from the partner's signed API or
+    /// entered by an agent).
+    TransferReplied {
+        /// The service that replied (its transfer is the last one to it).
+        to: EmergencyService,
+        /// Accepted, declined or handled.
+        outcome: TransferOutcome,
+        /// The reply in words.
+        text: String,
+        /// The service's own reference (its case number), if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -382,6 +403,8 @@ impl EventKind {
             EventKind::PersonalDataErased { .. } => "personal_data_erased",
             EventKind::Reclassified { .. } => "reclassified",
             EventKind::AttachmentAdded { .. } => "attachment_added",
+            EventKind::TransferredOut { .. } => "transferred_out",
+            EventKind::TransferReplied { .. } => "transfer_replied",
         }
     }
 
@@ -420,6 +443,8 @@ impl EventKind {
             EventKind::PersonalDataErased { .. } => "删除个人信息",
             EventKind::Reclassified { .. } => "改类",
             EventKind::AttachmentAdded { .. } => "附件",
+            EventKind::TransferredOut { .. } => "转接紧急部门",
+            EventKind::TransferReplied { .. } => "转接回复",
         }
     }
 
@@ -436,6 +461,8 @@ impl EventKind {
             | EventKind::Escalated { .. }
             | EventKind::DuplicateAttached { .. }
             | EventKind::AttachmentAdded { .. }
+            | EventKind::TransferredOut { .. }
+            | EventKind::TransferReplied { .. }
             | EventKind::Reclassified { .. }
             | EventKind::Exempted { .. }
             | EventKind::Reminded { .. }

@@ -263,6 +263,29 @@ pub struct ExemptBody {
     pub note: String,
 }
 
+/// `transfer`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferBody {
+    /// An [`EmergencyService`] wire name: 110, 119, 120 or 122.
+    pub to: String,
+    /// Why the request goes to that service.
+    pub reason: String,
+}
+
+/// `transfer-reply`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferReplyBody {
+    /// The [`EmergencyService`] that replied (110, 119, 120 or 122).
+    pub to: String,
+    /// A [`TransferOutcome`] wire name: accepted, declined or handled.
+    pub outcome: String,
+    /// The reply in words.
+    pub text: String,
+    /// The service's own reference (case number).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
 /// `close` and `unmerge`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CloseBody {
@@ -315,6 +338,8 @@ pub enum ActionRequest {
     Reclassify(ReclassifyBody),
     Close(CloseBody),
     Archive,
+    Transfer(TransferBody),
+    TransferReply(TransferReplyBody),
 }
 
 fn body<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, DomainError> {
@@ -365,6 +390,8 @@ impl ActionRequest {
             Action::Reclassify => body(b).map(R::Reclassify),
             Action::Close => body(b).map(R::Close),
             Action::Archive => Ok(R::Archive),
+            Action::Transfer => body(b).map(R::Transfer),
+            Action::TransferReply => body(b).map(R::TransferReply),
             Action::AttachDuplicate
             | Action::Attach
             | Action::Remind
@@ -402,6 +429,8 @@ impl ActionRequest {
             R::Reclassify(_) => Action::Reclassify,
             R::Close(_) => Action::Close,
             R::Archive => Action::Archive,
+            R::Transfer(_) => Action::Transfer,
+            R::TransferReply(_) => Action::TransferReply,
         }
     }
 
@@ -526,6 +555,17 @@ impl ActionRequest {
             }),
             Action::Close => R::Close(CloseBody::default()),
             Action::Archive => R::Archive,
+            // the first number the risk mark still waits for, else the police (110)
+            Action::Transfer => R::Transfer(TransferBody {
+                to: "110".into(),
+                reason: x(),
+            }),
+            Action::TransferReply => R::TransferReply(TransferReplyBody {
+                to: "110".into(),
+                outcome: "handled".into(),
+                text: x(),
+                reference: None,
+            }),
             Action::AttachDuplicate
             | Action::Attach
             | Action::Remind
@@ -897,6 +937,31 @@ pub fn prepare(
         R::Unmerge(x) => Command::Unmerge {
             note: x.note.unwrap_or_else(|| "撤销错误合并".into()),
         },
+        R::Transfer(x) => Command::Transfer {
+            to: wire(
+                "to",
+                &x.to,
+                EmergencyService::parse,
+                EmergencyService::names(),
+            )?,
+            reason: x.reason,
+        },
+        R::TransferReply(x) => Command::TransferReply {
+            to: wire(
+                "to",
+                &x.to,
+                EmergencyService::parse,
+                EmergencyService::names(),
+            )?,
+            outcome: wire(
+                "outcome",
+                &x.outcome,
+                TransferOutcome::parse,
+                TransferOutcome::names(),
+            )?,
+            text: x.text,
+            reference: x.reference.filter(|r| !r.trim().is_empty()),
+        },
         R::Exempt(x) => Command::Exempt {
             reason: x
                 .reason
@@ -1035,6 +1100,22 @@ fn allowed(action: Action, actor: &Actor, t: &TicketState, ctx: &Context) -> boo
             note: "x".into(),
         }));
     }
+    if action == Action::TransferReply {
+        // a reply is to an open transfer: try each service one is open to
+        tries = t
+            .transfers
+            .iter()
+            .filter(|x| x.open())
+            .map(|x| {
+                ActionRequest::TransferReply(TransferReplyBody {
+                    to: x.to.as_str().into(),
+                    outcome: "handled".into(),
+                    text: "x".into(),
+                    reference: None,
+                })
+            })
+            .collect();
+    }
     if action.body_fields().iter().any(|f| f.name == "unit_code") {
         // the unit may be named: any unit the ticket involves
         for u in t.involved_units() {
@@ -1077,6 +1158,8 @@ fn body_only(action: Action, field: &str) -> bool {
         (Action::Dispatch, "assignments" | "district_code")
             | (Action::Whistle, "units")
             | (Action::Reclassify, "category_code")
+            // another service may still be transferred to
+            | (Action::Transfer, "to")
     )
 }
 

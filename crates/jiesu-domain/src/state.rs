@@ -220,6 +220,51 @@ pub struct Escalation {
     pub at: DateTime<Utc>,
 }
 
+/// 转接记录 — one transfer to an emergency service and the replies to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TransferRecord {
+    /// The service transferred to.
+    pub to: EmergencyService,
+    /// Why, in words.
+    pub reason: String,
+    /// When it was transferred.
+    pub at: DateTime<Utc>,
+    /// Who transferred it (user name).
+    pub by: String,
+    /// The service's replies, in order.
+    pub replies: Vec<TransferReplyRecord>,
+}
+
+/// One reply of an emergency service to a transfer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TransferReplyRecord {
+    /// Accepted, declined or handled.
+    pub outcome: TransferOutcome,
+    /// The reply in words.
+    pub text: String,
+    /// The service's own reference, if given.
+    pub reference: Option<String>,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// Who recorded it (an agent, or `partner:NAME` through the signed partner API).
+    pub by: String,
+}
+
+impl TransferRecord {
+    /// Whether the transfer still waits for the service's last word: no reply yet, or only
+    /// "accepted" (a declined or handled reply ends it).
+    pub fn open(&self) -> bool {
+        !self.replies.iter().any(|r| {
+            matches!(
+                r.outcome,
+                TransferOutcome::Declined | TransferOutcome::Handled
+            )
+        })
+    }
+}
+
 /// The folded state of one ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketState {
@@ -272,6 +317,9 @@ pub struct TicketState {
     pub version: u32,
     /// 删除个人信息 — when the requester's personal data was erased (retention).
     pub personal_data_erased: Option<DateTime<Utc>>,
+    /// 转接 — the transfers to emergency services, in order, with their replies.
+    #[serde(default)]
+    pub transfers: Vec<TransferRecord>,
 }
 
 impl TicketState {
@@ -316,12 +364,31 @@ impl TicketState {
                 last_event_at: e.at,
                 version: e.seq,
                 personal_data_erased: None,
+                transfers: vec![],
             }),
             other => Err(DomainError::MalformedLog(format!(
                 "first event is {}, not created",
                 other.name()
             ))),
         }
+    }
+
+    /// 待转接 — the numbers the intake's risk mark names that no transfer has gone to yet
+    /// (the risk push's "marked for transfer", still to do).
+    pub fn transfers_pending(&self) -> Vec<EmergencyService> {
+        let Some(r) = &self.intake.risk else {
+            return vec![];
+        };
+        r.transfer_to
+            .iter()
+            .filter_map(|n| EmergencyService::parse(n))
+            .filter(|s| !self.transfers.iter().any(|t| t.to == *s))
+            .collect()
+    }
+
+    /// The open transfer to `to`, if any (the last one to it that waits for its last word).
+    pub fn open_transfer(&self, to: EmergencyService) -> Option<&TransferRecord> {
+        self.transfers.iter().rev().find(|t| t.to == to && t.open())
     }
 
     /// The assignment of `unit` that is still active (at most one per unit).
@@ -501,6 +568,35 @@ impl TicketState {
                 a.responded_at.get_or_insert(at);
             }
             EventKind::NoteAdded { .. } | EventKind::AttachmentAdded { .. } => {}
+            EventKind::TransferredOut { to, reason } => self.transfers.push(TransferRecord {
+                to: *to,
+                reason: reason.clone(),
+                at,
+                by: e.actor.user.clone(),
+                replies: vec![],
+            }),
+            EventKind::TransferReplied {
+                to,
+                outcome,
+                text,
+                reference,
+            } => {
+                let t = self
+                    .transfers
+                    .iter_mut()
+                    .rev()
+                    .find(|t| t.to == *to)
+                    .ok_or_else(|| {
+                        DomainError::MalformedLog(format!("a reply from {to} with no transfer"))
+                    })?;
+                t.replies.push(TransferReplyRecord {
+                    outcome: *outcome,
+                    text: text.clone(),
+                    reference: reference.clone(),
+                    at,
+                    by: e.actor.user.clone(),
+                });
+            }
             EventKind::Whistled {
                 unit,
                 summoned,

@@ -185,6 +185,32 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// 紧急部门 — the emergency services a request is transferred to (转接) and their numbers.
+    EmergencyService {
+        /// 110 公安 — the police (and the 110 linkage, 110联动).
+        Police = "110" / "公安110",
+        /// 119 消防救援 — fire and rescue.
+        Fire = "119" / "消防119",
+        /// 120 急救 — the ambulance.
+        Ambulance = "120" / "急救120",
+        /// 122 交警 — the traffic police.
+        Traffic = "122" / "交警122",
+    }
+}
+
+wire_enum! {
+    /// 转接回复 — what the emergency service answered about a transfer.
+    TransferOutcome {
+        /// 已接收 — it took the case over (a handled reply may follow).
+        Accepted = "accepted" / "已接收",
+        /// 不予接收 — it declined: the case stays with the hotline.
+        Declined = "declined" / "不予接收",
+        /// 已处置 — it handled the case.
+        Handled = "handled" / "已处置",
+    }
+}
+
+wire_enum! {
     /// 考核豁免原因 — why a ticket is excluded from a unit's scores (listed, never silently dropped).
     ExemptReason {
         /// 经核实的不合理诉求

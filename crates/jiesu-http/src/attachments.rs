@@ -22,10 +22,10 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct UploadQuery {
-    name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
-fn clean_name(n: &str) -> String {
+pub(crate) fn clean_name(n: &str) -> String {
     let base = n.rsplit(['/', '\\']).next().unwrap_or("");
     let s: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
     if s.trim().is_empty() {
@@ -47,6 +47,21 @@ pub async fn upload(
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let (t, _) = load_visible(&st, &actor, id).await?;
     crate::auth::require_action(&actor, jiesu_domain::Action::Attach)?;
+    let name = clean_name(q.name.as_deref().unwrap_or("attachment"));
+    let v = store_file(&st, &actor, &t, name, &headers, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(v)))
+}
+
+/// Stores an attached file and writes its `attachment_added` event (the domain authorizes the
+/// attach on the ticket being changed): the one path of staff attachments and grid photos.
+pub(crate) async fn store_file(
+    st: &AppState,
+    actor: &jiesu_domain::auth::Actor,
+    t: &TicketState,
+    name: String,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> ApiResult<serde_json::Value> {
     if body.is_empty() {
         return Err(ApiError::invalid("body", "the file is empty", "文件为空"));
     }
@@ -58,7 +73,6 @@ pub async fn upload(
             "附件不能超过 10 MB",
         ));
     }
-    let name = clean_name(q.name.as_deref().unwrap_or("attachment"));
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -116,13 +130,10 @@ pub async fn upload(
         let _ = std::fs::remove_file(&path);
         return Err(e.into());
     }
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(
-            json!({"id": att_id, "file_name": name, "content_type": ctype, "size": body.len(),
-                          "href": format!("/api/v1/tickets/{}/attachments/{}", t.id, att_id)}),
-        ),
-    ))
+    Ok(
+        json!({"id": att_id, "file_name": name, "content_type": ctype, "size": body.len(),
+                      "href": format!("/api/v1/tickets/{}/attachments/{}", t.id, att_id)}),
+    )
 }
 
 /// `GET /api/v1/tickets/{id}/attachments/{att}` — for those who may see the ticket.

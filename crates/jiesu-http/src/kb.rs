@@ -25,9 +25,19 @@ pub struct SearchQuery {
 pub async fn search(
     State(st): State<AppState>,
     Caller(actor): Caller,
-    Query(q): Query<SearchQuery>,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<Value>> {
+    // who may search first: a role without the knowledge base is refused whatever it asks
     crate::auth::require(&actor, jiesu_domain::capability::Capability::KbRead)?;
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            format!("the query parameter q is not valid: {}", e.body_text()),
+            "查询参数 q 有误",
+        )
+        .field("q")
+    })?;
     if q.q.chars().count() > 2000 {
         return Err(ApiError::invalid(
             "q",

@@ -17,6 +17,7 @@ mod callbacks;
 pub mod classify;
 mod error;
 pub mod foresight;
+mod grid;
 mod hygiene;
 mod inbox;
 mod json;
@@ -31,6 +32,7 @@ mod openapi;
 pub mod ops;
 pub(crate) mod overview;
 pub(crate) mod paging;
+pub mod partner_api;
 mod reference;
 pub mod reports;
 pub mod risk;
@@ -288,6 +290,25 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/transparency/checkpoints", transparency::checkpoints, doc("透明度: the latest signed checkpoint (C2SP signed note) and a page of past ones, newest first (before, limit 1–100, 20 by default) (public)").query::<transparency::CheckpointQuery>().public().returns::<transparency::CheckpointPage>())
         .get("/api/v1/transparency/consistency", transparency::consistency, doc("透明度: the RFC 9162 consistency proof between the checkpoints of tree sizes from ≤ to (public)").query::<transparency::ConsistencyQuery>().public().returns::<transparency::ConsistencyView>())
         .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().success(&[201]).body::<jiesu_domain::intake::IntakeForm>())
+        .post("/api/v1/grid/reports", grid::file, doc("网格上报 — a grid worker files a report of their grid (the intake form; channel always `grid`; lat/lng from the phone's position, or the street and community picked by hand; Idempotency-Key supported): 201, or 200 with the report the same key filed").cap(Cap::GridReport).success(&[201, 200]).body::<jiesu_domain::intake::IntakeForm>())
+        .route(
+            "/api/v1/grid/reports/{id}/photos",
+            "post",
+            post(grid::photo).layer(axum::extract::DefaultBodyLimit::max(attachments::MAX_BYTES + 1)),
+            doc("A photo of a grid report the caller filed (?name=photo.jpg, an image as the body); another ticket is 404").query::<attachments::UploadQuery>().success(&[201]).cap(Cap::GridReport),
+        )
+        .route(
+            "/api/v1/partner/tickets",
+            "post",
+            post(partner_api::file),
+            doc("合作渠道 — a partner files a request, signed with HMAC-SHA256 (headers X-Jiesu-Key, X-Jiesu-Timestamp, X-Jiesu-Nonce, X-Jiesu-Signature; docs/CHANNELS.md): the intake form under the partner's own channel, Idempotency-Key supported; a bad signature, a timestamp more than 300 s from the server's clock or a nonce used before is 401 and files nothing").public().success(&[201, 200]).body::<jiesu_domain::intake::IntakeForm>(),
+        )
+        .route(
+            "/api/v1/partner/tickets/{number}/transfer-reply",
+            "post",
+            post(partner_api::transfer_reply),
+            doc("转接回复 — the emergency service a ticket was transferred to (a partner added with --serves 110/119/120/122) replies accepted, declined or handled; signed like every partner request").public().body::<partner_api::TransferReplyForm>(),
+        )
 }
 
 /// The OpenAPI 3.1 document of the API (what `GET /api/openapi.json` serves).

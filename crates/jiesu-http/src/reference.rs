@@ -96,6 +96,13 @@ pub async fn enums(State(st): State<AppState>) -> Json<Value> {
         "special_handlings": list!(SpecialHandling),
         "escalation_levels": list!(EscalationLevel),
         "exempt_reasons": list!(ExemptReason),
+        "emergency_services": EmergencyService::ALL.iter().map(|v| json!({"value": v.as_str(), "label_zh": v.label_zh(), "label_en": match v {
+            EmergencyService::Police => "110 police",
+            EmergencyService::Fire => "119 fire and rescue",
+            EmergencyService::Ambulance => "120 ambulance",
+            EmergencyService::Traffic => "122 traffic police",
+        }})).collect::<Vec<_>>(),
+        "transfer_outcomes": list!(TransferOutcome),
         "statuses": list!(Status),
         "assignment_states": list!(AssignmentState),
         "roles": Role::ALL.iter().filter(|r| r.assignable()).map(|v| json!({"value": v.as_str(), "label_zh": v.label_zh(), "label_en": en(v.as_str())})).collect::<Vec<_>>(),

@@ -102,6 +102,23 @@ pub(crate) async fn file_form(
     file(st, intake, actor, key).await
 }
 
+/// Files an intake form from a partner's signed request or a grid worker's report: the same
+/// idempotency (the key already namespaced by the caller) and the risk mark at intake and the
+/// risk push after filing, as the staff and public forms have.
+pub(crate) async fn file_marked(
+    st: &AppState,
+    form: IntakeForm,
+    filer: Filer,
+    actor: ActorRef,
+    key: Option<String>,
+) -> ApiResult<(jiesu_store::Created, crate::risk::Pushed)> {
+    let key = key.map(|k| idempotency(k, &form));
+    let intake = crate::risk::mark(parse_intake(st, form, filer)?)?;
+    let created = file(st, intake, actor, key).await?;
+    let pushed = push(st, &created).await;
+    Ok((created, pushed))
+}
+
 /// The alphabet of tracking codes: digits and capitals without 0/O, 1/I/L (read out on the phone
 /// and typed from an SMS without confusion).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";

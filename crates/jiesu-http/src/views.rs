@@ -51,6 +51,10 @@ pub struct TicketView {
     pub callbacks: Vec<jiesu_domain::state::CallbackRecord>,
     pub whistles: Vec<jiesu_domain::state::Whistle>,
     pub escalations: Vec<jiesu_domain::state::Escalation>,
+    /// 转接 — transfers to 110/119/120/122 with the services' replies.
+    pub transfers: Vec<jiesu_domain::state::TransferRecord>,
+    /// 待转接 — the numbers the risk mark names that no transfer has gone to yet.
+    pub transfers_pending: Vec<&'static str>,
     pub round: u32,
     /// 合并 — the ticket this one was merged into.
     pub merged_into: Option<TicketRef>,
@@ -558,6 +562,8 @@ pub fn ticket_view(
         callbacks: t.callbacks.clone(),
         whistles: t.whistles.clone(),
         escalations: t.escalations.clone(),
+        transfers: t.transfers.clone(),
+        transfers_pending: t.transfers_pending().iter().map(|s| s.as_str()).collect(),
         round: t.round,
         merged_into: t.merged_into.as_ref().map(|m| TicketRef {
             id: m.0,

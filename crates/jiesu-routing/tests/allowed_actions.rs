@@ -232,6 +232,26 @@ fn bodies(action: Action) -> Vec<ActionRequest> {
             to_unit: None,
             reason: s("难以解决"),
         })),
+        Action::Transfer => {
+            for to in ["110", "119", "120", "122"] {
+                out.push(R::Transfer(TransferBody {
+                    to: s(to),
+                    reason: s("燃气泄漏"),
+                }));
+            }
+        }
+        Action::TransferReply => {
+            for to in ["110", "119", "120", "122"] {
+                for outcome in ["accepted", "declined", "handled"] {
+                    out.push(R::TransferReply(TransferReplyBody {
+                        to: s(to),
+                        outcome: s(outcome),
+                        text: s("已出警"),
+                        reference: None,
+                    }));
+                }
+            }
+        }
         Action::Urge => units().for_each(|u| {
             out.push(R::Urge(UrgeBody {
                 unit_code: u,

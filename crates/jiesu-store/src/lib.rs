@@ -72,7 +72,7 @@ pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample
 pub use ledger::{Checkpoint, EventProof, LedgerStore, LogKey};
 pub use ops::{Histogram, OpsFigures, OpsStore, WriterFigures};
 pub use outbox::OutboxStore;
-pub use partners::{PartnerRecord, PartnerStore};
+pub use partners::{PartnerRecord, PartnerSigning, PartnerStore};
 pub use personal::PersonalDataStore;
 pub use pg::backup::{backup_postgres, restore_postgres};
 pub use pg::{is_postgres_url, PgStore};

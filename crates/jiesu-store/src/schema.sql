@@ -142,3 +142,13 @@ CREATE TABLE IF NOT EXISTS alert_steps (
   id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), action TEXT NOT NULL,
   status TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alert_steps_alert ON alert_steps (alert_id);
+-- Signed partner requests (HMAC-SHA256): a random salt per partner, the secret derived from it
+-- with the key file's index key (the database alone cannot sign); `serves` names the emergency
+-- service (110/119/120/122) whose transfers the partner replies to.
+CREATE TABLE IF NOT EXISTS partner_signing (
+  partner_id INTEGER PRIMARY KEY, salt TEXT NOT NULL, serves TEXT, created_at TEXT NOT NULL);
+-- Nonces of signed partner requests within the accepted clock skew: a nonce seen is a replay.
+CREATE TABLE IF NOT EXISTS partner_nonces (
+  partner_id INTEGER NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
+  PRIMARY KEY (partner_id, nonce));
+CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at);

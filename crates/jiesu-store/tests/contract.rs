@@ -911,3 +911,70 @@ fn partner_keys_tokens_status_lists_and_events_by_time() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn partner_signing_secrets_derive_from_the_key_file_and_nonces_are_spent_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "a.db");
+    let store = open(&dir, &db);
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    let p = store
+        .add_partner("110联动", "partner_hotline", "hash-110", now)
+        .unwrap();
+    // no secret yet: the key alone does not sign
+    assert_eq!(store.partner_signing("hash-110").unwrap(), None);
+    let secret = store.new_partner_secret(p.id, Some("110"), now).unwrap();
+    assert!(secret.starts_with("ps_") && secret.len() == 67, "{secret}");
+    let (q, signing) = store.partner_signing("hash-110").unwrap().unwrap();
+    assert_eq!(q, p);
+    assert_eq!(signing.secret, secret);
+    assert_eq!(signing.serves.as_deref(), Some("110"));
+    assert_eq!(store.partner_signing("hash-other").unwrap(), None);
+    // the database holds a salt, never the secret
+    if let Some(path) = db.to_str().filter(|d| !d.starts_with("postgres")) {
+        let bytes = std::fs::read(path).unwrap();
+        let hex = &secret[3..];
+        assert!(!bytes.windows(hex.len()).any(|w| w == hex.as_bytes()));
+    }
+    // a new secret replaces the old one (and the service it serves)
+    let again = store.new_partner_secret(p.id, None, now).unwrap();
+    assert_ne!(again, secret);
+    let (_, signing) = store.partner_signing("hash-110").unwrap().unwrap();
+    assert_eq!(
+        (signing.secret.as_str(), signing.serves),
+        (again.as_str(), None)
+    );
+    assert!(matches!(
+        store.new_partner_secret(p.id + 1000, None, now),
+        Err(StoreError::NotFound)
+    ));
+    // the same key file derives the same secret after a reopen
+    drop(store);
+    let store = open(&dir, &db);
+    assert_eq!(
+        store.partner_signing("hash-110").unwrap().unwrap().1.secret,
+        again
+    );
+    // nonces: once per partner; forgotten after `forget_before`
+    let later = now + Duration::minutes(3);
+    assert!(store
+        .use_partner_nonce(p.id, "n-1", now, now - Duration::minutes(10))
+        .unwrap());
+    assert!(!store
+        .use_partner_nonce(p.id, "n-1", later, now - Duration::minutes(10))
+        .unwrap());
+    let q2 = store
+        .add_partner("网格系统", "grid", "hash-grid", now)
+        .unwrap();
+    assert!(store
+        .use_partner_nonce(q2.id, "n-1", later, now - Duration::minutes(10))
+        .unwrap());
+    assert!(store
+        .use_partner_nonce(
+            p.id,
+            "n-1",
+            now + Duration::minutes(20),
+            now + Duration::minutes(10)
+        )
+        .unwrap());
+}

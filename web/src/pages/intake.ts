@@ -260,8 +260,9 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
 
   function showDone(tk: CreatedTicket | TicketView, error: string | null, code: string | null) {
     const risk = pushed?.risk ?? tk.risk ?? null;
-    // 紧急转接: the transfer is recorded with the domain's special handling (it decides whether
-    // the ticket may still take it; a dispatched or answered one may not)
+    // 紧急转接: a transfer record per marked number (to whom, why; the service's reply comes back
+    // on it), then the domain's special handling (it decides whether the ticket may still take it;
+    // a dispatched or answered one may not)
     const numbers = risk?.transfer_to.join(' / ') ?? '';
     const recordBtn =
       risk && !tk.assignments?.length && !tk.answer
@@ -271,10 +272,9 @@ export async function intakePage({ root }: PageCtx): Promise<void> {
             onclick: async () => {
               recordBtn!.disabled = true;
               try {
-                await api.action(tk.id, 'special', {
-                  handling: 'emergency_transfer',
-                  note: t('risk_note', { numbers, kind: lang() === 'zh' ? risk.kind_label : risk.kind_label_en }),
-                });
+                const note = t('risk_note', { numbers, kind: lang() === 'zh' ? risk.kind_label : risk.kind_label_en });
+                for (const to of risk.transfer_to) await api.action(tk.id, 'transfer', { to, reason: note });
+                await api.action(tk.id, 'special', { handling: 'emergency_transfer', note });
                 mount(recordSlot, h('strong', { 'data-testid': 'risk-recorded' }, t('risk_recorded')));
                 headingEl.textContent = t('risk_recorded');
               } catch (e) {

@@ -3,7 +3,7 @@
 
 import { riskBanner } from '../risk';
 import { api, ApiError, type AssignmentView, type DeadlineSet, type EventView, type TicketView } from '../api';
-import { actionLabel, actionsPanel } from '../actions';
+import { actionLabel, actionsPanel, type TransferView } from '../actions';
 import { errorBlock, loadingBlock, statusBadge, timeline, type TimelineItem } from '../components';
 import { button, h, mount, toast, type Child } from '../dom';
 import { deadlineClock, fmtDuration, fmtTime, pathText } from '../format';
@@ -293,6 +293,54 @@ function escalationsCard(tk: TicketView): HTMLElement | null {
   );
 }
 
+/** 转接: each transfer to 110/119/120/122 (to whom, when, why, by whom) and the service's replies. */
+function transfersCard(tk: TicketView): HTMLElement | null {
+  const ts = (tk.transfers ?? []) as TransferView[];
+  const pending = (tk.transfers_pending ?? []) as string[];
+  if (!ts.length && !pending.length) return null;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'tr-title', 'data-testid': 'transfers' },
+    h('h2', { id: 'tr-title' }, t('transfers_title')),
+    pending.length ? h('div', { class: 'alert warn', 'data-testid': 'transfers-pending' }, t('transfer_marked', { numbers: pending.join('、') })) : null,
+    h(
+      'ul',
+      { class: 'plain-list' },
+      ts.map((x) =>
+        h(
+          'li',
+          { 'data-testid': `transfer-${x.to}` },
+          h('strong', null, enumLabel('emergency_services', x.to)),
+          ' · ',
+          fmtTime(x.at),
+          ' · ',
+          x.by,
+          h('div', { class: 'quote' }, x.reason),
+          x.replies.length
+            ? h(
+                'ul',
+                { class: 'plain-list' },
+                x.replies.map((r) =>
+                  h(
+                    'li',
+                    { 'data-testid': 'transfer-reply' },
+                    h('span', { class: 'tag' }, enumLabel('transfer_outcomes', r.outcome)),
+                    ' ',
+                    fmtTime(r.at),
+                    ' · ',
+                    r.by,
+                    r.reference ? ` · ${t('f_transfer_reference')} ${r.reference}` : '',
+                    h('div', { class: 'quote' }, r.text),
+                  ),
+                ),
+              )
+            : h('div', { class: 'muted' }, t('transfer_waiting')),
+        ),
+      ),
+    ),
+  );
+}
+
 function callbacksCard(tk: TicketView): HTMLElement | null {
   if (!tk.callbacks?.length) return null;
   return h(
@@ -467,6 +515,7 @@ export async function ticketPage({ root, route, alive }: PageCtx): Promise<void>
           assignmentsCard(tk),
           whistlesCard(tk),
           escalationsCard(tk),
+          transfersCard(tk),
           tk.result_text ? h('section', { class: 'card' }, h('h2', null, t('result_given')), h('p', { class: 'prewrap', 'data-testid': 'result-text' }, tk.result_text)) : null,
           callbacksCard(tk),
         ),

@@ -67,7 +67,7 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 3] {
+fn migrations() -> [(i64, &'static str, &'static str); 4] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -75,6 +75,16 @@ fn migrations() -> [(i64, &'static str, &'static str); 3] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            6,
+            "signed partner requests: the signing salts and the nonces seen",
+            "CREATE TABLE IF NOT EXISTS partner_signing (
+  partner_id BIGINT PRIMARY KEY, salt TEXT NOT NULL, serves TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partner_nonces (
+  partner_id BIGINT NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
+  PRIMARY KEY (partner_id, nonce));
+CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
         ),
     ]
 }
@@ -198,7 +208,10 @@ fn resolve_keys(c: &mut Conn, path: &Path, source: &KeySource) -> Result<Arc<Key
         return Ok(Arc::new(Keys::from_file(&file, Keyring::load(&file)?)));
     }
     let sealed = c
-        .query_one("SELECT COUNT(*) FROM personal_keys", &[])?
+        .query_one(
+            "SELECT (SELECT COUNT(*) FROM personal_keys) + (SELECT COUNT(*) FROM partner_signing)",
+            &[],
+        )?
         .get_i64(0)?;
     if sealed > 0 {
         return Err(StoreError::Invalid {

@@ -3,7 +3,7 @@
 use super::conn::{Conn, RowExt};
 use super::PgStore;
 use crate::time::fmt;
-use crate::{PartnerRecord, PartnerStore, Result, StoreError};
+use crate::{PartnerRecord, PartnerSigning, PartnerStore, Result, StoreError};
 use chrono::{DateTime, Utc};
 use jiesu_domain::TicketId;
 
@@ -103,6 +103,70 @@ impl PartnerStore for PgStore {
             )?
             .map(|r| r.get_i64(0))
             .transpose()
+        })
+    }
+
+    fn new_partner_secret(
+        &self,
+        partner: i64,
+        serves: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let salt = crate::partners::new_salt();
+        let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
+        let serves = serves.map(str::to_string);
+        self.write(move |c: &mut Conn| {
+            if c
+                .query_opt("SELECT id FROM partners WHERE id=?1", &crate::pv![partner])?
+                .is_none()
+            {
+                return Err(StoreError::NotFound);
+            }
+            c.exec(
+                "INSERT INTO partner_signing (partner_id, salt, serves, created_at) VALUES (?1,?2,?3,?4)
+                 ON CONFLICT (partner_id) DO UPDATE SET salt=excluded.salt, serves=excluded.serves, created_at=excluded.created_at",
+                &crate::pv![partner, &salt, serves, fmt(now)],
+            )?;
+            Ok(())
+        })?;
+        Ok(secret)
+    }
+
+    fn partner_signing(&self, key_hash: &str) -> Result<Option<(PartnerRecord, PartnerSigning)>> {
+        let k = key_hash.to_string();
+        let row = self.read(move |c| {
+            c.query_opt(
+                "SELECT p.id, p.name, p.channel, p.created_at, s.salt, s.serves
+                 FROM partners p JOIN partner_signing s ON s.partner_id = p.id WHERE p.key_hash=?1",
+                &crate::pv![k],
+            )?
+            .map(|r| -> Result<_> { Ok((partner_row(&r)?, r.get_str(4)?, r.get_opt_str(5)?)) })
+            .transpose()
+        })?;
+        Ok(row.map(|(p, salt, serves)| {
+            let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
+            (p, PartnerSigning { secret, serves })
+        }))
+    }
+
+    fn use_partner_nonce(
+        &self,
+        partner: i64,
+        nonce: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = nonce.to_string();
+        self.write(move |c: &mut Conn| {
+            c.exec(
+                "DELETE FROM partner_nonces WHERE at < ?1",
+                &crate::pv![fmt(forget_before)],
+            )?;
+            let added = c.exec(
+                "INSERT INTO partner_nonces (partner_id, nonce, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+                &crate::pv![partner, &n, fmt(at)],
+            )?;
+            Ok(added == 1)
         })
     }
 }

@@ -137,7 +137,12 @@ fn resolve_keys(conn: &Connection, db: &Path, source: &KeySource) -> Result<Arc<
     if path.exists() {
         return Ok(Arc::new(Keys::from_file(&path, Keyring::load(&path)?)));
     }
-    let sealed: i64 = conn.query_row("SELECT COUNT(*) FROM personal_keys", [], |r| r.get(0))?;
+    // partners' signing secrets derive from the key file too
+    let sealed: i64 = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM personal_keys) + (SELECT COUNT(*) FROM partner_signing)",
+        [],
+        |r| r.get(0),
+    )?;
     if sealed > 0 {
         return Err(StoreError::Invalid {
             field: "key file".into(),

@@ -103,4 +103,76 @@ impl PartnerStore for SqliteStore {
             .optional()?)
         })
     }
+
+    fn new_partner_secret(
+        &self,
+        partner: i64,
+        serves: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let salt = crate::partners::new_salt();
+        let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
+        let serves = serves.map(str::to_string);
+        self.write(move |c| {
+            let known: Option<i64> = c
+                .query_row("SELECT id FROM partners WHERE id=?1", params![partner], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if known.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            c.execute(
+                "INSERT INTO partner_signing (partner_id, salt, serves, created_at) VALUES (?1,?2,?3,?4)
+                 ON CONFLICT (partner_id) DO UPDATE SET salt=excluded.salt, serves=excluded.serves, created_at=excluded.created_at",
+                params![partner, salt, serves, fmt(now)],
+            )?;
+            Ok(())
+        })?;
+        Ok(secret)
+    }
+
+    fn partner_signing(&self, key_hash: &str) -> Result<Option<(PartnerRecord, PartnerSigning)>> {
+        let k = key_hash.to_string();
+        let row = self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT p.id, p.name, p.channel, p.created_at, s.salt, s.serves
+                 FROM partners p JOIN partner_signing s ON s.partner_id = p.id WHERE p.key_hash=?1",
+                params![k],
+                |r| {
+                    Ok((
+                        partner_row(r)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?)
+        })?;
+        Ok(row.map(|(p, salt, serves)| {
+            let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
+            (p, PartnerSigning { secret, serves })
+        }))
+    }
+
+    fn use_partner_nonce(
+        &self,
+        partner: i64,
+        nonce: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = nonce.to_string();
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM partner_nonces WHERE at < ?1",
+                params![fmt(forget_before)],
+            )?;
+            let added = c.execute(
+                "INSERT INTO partner_nonces (partner_id, nonce, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+                params![partner, n, fmt(at)],
+            )?;
+            Ok(added == 1)
+        })
+    }
 }
