@@ -358,6 +358,30 @@ fn public_intake_the_virtual_agent_and_rating_links_are_limited_per_address() {
 }
 
 #[test]
+fn open_data_queries_are_limited_per_address_until_the_hour_passes_on_the_server_clock() {
+    let s = server_with_limits(&["open_data_per_hour=2"]);
+    let admin = login(&s, "admin1");
+    let path = "/api/v1/public/analytics/group?by=district";
+    for _ in 0..2 {
+        let (st, _, _, text) = raw(&s, "GET", path, None);
+        assert_eq!(st, 200, "{text}");
+    }
+    let (st, retry, ct, text) = raw(&s, "GET", path, None);
+    assert_eq!(st, 429, "{text}");
+    assert!(ct.contains("problem+json"), "{ct}");
+    let secs: i64 = retry.expect("Retry-After").parse().unwrap();
+    assert!(secs > 3000 && secs <= 3600, "{secs}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["retry_after_seconds"], secs);
+    assert!(v["detail"].as_str().unwrap().contains("open-data"), "{v}");
+    assert!(v["detail_zh"].as_str().unwrap().contains("开放数据"), "{v}");
+    // a refused query was not counted: an hour after the first two the address may query again
+    advance(&s, &admin, 3600);
+    let (st, _, _, text) = raw(&s, "GET", path, None);
+    assert_eq!(st, 200, "{text}");
+}
+
+#[test]
 fn limits_turned_off_by_zero_do_not_count() {
     let s = server_with_limits(&["public_intake_per_hour=0"]);
     for _ in 0..3 {

@@ -179,6 +179,79 @@ fn counts_follow_the_tickets_across_the_city_month_boundary_and_a_change_is_seen
 }
 
 #[test]
+fn channel_and_type_filters_narrow_every_answer_and_their_drill_lists_the_same_tickets() {
+    let s = server_at_clock(USERS);
+    let (agent, sup) = (login(&s, "agent1"), login(&s, "sup1"));
+    let leaf = first_leaf(&s);
+    let file = |channel: &str, kind: &str| {
+        let body = json!({"channel": channel, "type": kind, "category_code": leaf,
+            "title": "占道经营", "text": "小区门口长期占道经营，影响通行。", "district_code": "110105",
+            "street_code": "110105001", "requester": {"name": "李女士", "phone": "13800001111"}});
+        let (st, _, t) = call(
+            &s,
+            "POST",
+            "/api/v1/tickets",
+            Some(&agent),
+            Some(&body.to_string()),
+        );
+        assert_eq!(st, 201, "{t}");
+    };
+    file("phone", "complaint");
+    file("web", "complaint");
+    file("web", "suggestion");
+    file("web", "suggestion");
+    let q = "from=2026-11-01&to=2026-12-02";
+    // the type filter narrows a grouping by channel; each row's drill carries both
+    let (st, v) = get(
+        &s,
+        &sup,
+        &format!("/api/v1/analytics/group?by=channel&type=suggestion&{q}"),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(counts(&v), vec![("web".into(), 2)]);
+    let drill = v["rows"][0]["drill"].as_str().unwrap();
+    assert!(
+        drill.contains("channel=web") && drill.contains("type=suggestion"),
+        "{drill}"
+    );
+    // the ticket list honours the same two filters, so the drill shows exactly those tickets
+    let (st, l) = get(&s, &sup, "/api/v1/tickets?channel=web&type=suggestion");
+    assert_eq!(st, 200, "{l}");
+    assert_eq!(l["total"], 2, "{l}");
+    assert!(l["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["channel"] == "web" && t["type"] == "suggestion"));
+    let (_, l) = get(&s, &sup, "/api/v1/tickets?channel=web");
+    assert_eq!(l["total"], 3, "{l}");
+    // the series, durations and ledger answer under the filters too
+    let (_, v) = get(
+        &s,
+        &sup,
+        "/api/v1/analytics/series?interval=day&from=2026-11-30&to=2026-12-01&channel=web&type=complaint",
+    );
+    assert_eq!(v["points"][0]["count"], 1, "{v}");
+    let (_, v) = get(
+        &s,
+        &sup,
+        &format!("/api/v1/analytics/ledger?channel=phone&{q}"),
+    );
+    assert_eq!(v["rows"][0]["count"], 1, "{v}");
+    // unknown values are named in both languages
+    for (path, field) in [
+        ("/api/v1/tickets?channel=pigeon", "channel"),
+        ("/api/v1/tickets?type=rumour", "type"),
+    ] {
+        let (st, ct, v) = call(&s, "GET", path, Some(&sup), None);
+        assert_eq!(st, 422, "{path}: {v}");
+        assert!(ct.contains("problem+json"));
+        assert_eq!(v["field"], field, "{path}: {v}");
+        assert!(v["detail_zh"].as_str().is_some_and(|z| !z.is_empty()));
+    }
+}
+
+#[test]
 fn roles_scopes_and_bad_input_are_answered_in_words() {
     let s = server_at_clock(USERS);
     let (agent, sup) = (login(&s, "agent1"), login(&s, "sup1"));

@@ -561,6 +561,13 @@ fn drill(a: &Asked, keys: &[(Dim, String)]) -> String {
         match d {
             Dim::District => q.push(("district".into(), v.into())),
             Dim::Street => q.push(("street".into(), v.into())),
+            // a row's own channel or type replaces the filter's (they are the same or the row
+            // would not be there)
+            Dim::Channel | Dim::Type => {
+                let k = if d == Dim::Channel { "channel" } else { "type" };
+                q.retain(|(name, _)| name != k);
+                q.push((k.into(), v.into()));
+            }
             Dim::Category | Dim::CategoryL1 | Dim::CategoryL2 => {
                 q.retain(|(k, _)| k != "category");
                 q.push(("category".into(), v.into()));
@@ -995,11 +1002,20 @@ pub struct OpenDataView {
 
 /// `GET /api/v1/public/analytics/group` — counts by one or two of the open dimensions for anyone,
 /// with small cells suppressed; only the period and the district, street, category, channel and
-/// type filters apply.
+/// type filters apply. Limited per client address (`open_data_per_hour`): 429 with `Retry-After`.
 pub async fn public_group(
     State(st): State<AppState>,
+    addr: crate::limits::ClientAddr,
     Query(mut q): Query<AnalyticsQuery>,
 ) -> ApiResult<Json<OpenDataView>> {
+    crate::limits::per_address(
+        &st,
+        addr,
+        "open_data",
+        st.limiter.limits.open_data_per_hour,
+        "too many open-data queries from your address",
+        "您所在地址查询开放数据过于频繁",
+    )?;
     let by = dims(q.by.as_deref())?;
     if let Some(d) = by.iter().find(|d| !OPEN_DATA_DIMS.contains(d)) {
         return Err(ApiError::invalid(

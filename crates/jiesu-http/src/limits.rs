@@ -56,6 +56,9 @@ pub struct Limits {
     pub header_max_bytes: u32,
     /// Transparency requests (key, checkpoints, consistency proofs) from one address per hour.
     pub transparency_per_hour: u32,
+    /// 开放数据 — open-data queries (`GET /public/analytics/group`) from one address per hour:
+    /// each groups every ticket of the period, so an anonymous caller may not run them without end.
+    pub open_data_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -77,6 +80,7 @@ impl Default for Limits {
             uri_max_bytes: 8 * 1024,
             header_max_bytes: 32 * 1024,
             transparency_per_hour: 600,
+            open_data_per_hour: 120,
         }
     }
 }
@@ -91,7 +95,7 @@ impl Limits {
     }
 
     /// The names `--limit` accepts, in the order docs/SECURITY.md lists them.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "login_account_failures",
         "login_address_failures",
         "login_window_secs",
@@ -106,6 +110,7 @@ impl Limits {
         "uri_max_bytes",
         "header_max_bytes",
         "transparency_per_hour",
+        "open_data_per_hour",
     ];
 
     /// Sets one limit from `name=value` (`jiesu serve --limit`), or says what is wrong.
@@ -152,6 +157,7 @@ impl Limits {
             "uri_max_bytes" => self.uri_max_bytes = bytes(65_534)?,
             "header_max_bytes" => self.header_max_bytes = bytes(1024 * 1024)?,
             "transparency_per_hour" => self.transparency_per_hour = n,
+            "open_data_per_hour" => self.open_data_per_hour = n,
             other => {
                 return Err(format!(
                     "--limit: unknown limit {other:?}; known: {}",
@@ -424,6 +430,8 @@ mod tests {
         assert_eq!(l.connections_per_address, 3);
         l.set("uri_max_bytes=2048").unwrap();
         assert_eq!(l.uri_max_bytes, 2048);
+        l.set("open_data_per_hour=7").unwrap();
+        assert_eq!(l.open_data_per_hour, 7);
         assert!(l.set("uri_max_bytes=100000").is_err());
         assert!(l.set("header_max_bytes=0").is_err());
     }

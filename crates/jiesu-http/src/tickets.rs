@@ -319,6 +319,11 @@ pub struct ListQuery {
     category: Option<String>,
     district: Option<String>,
     street: Option<String>,
+    /// 渠道 — one intake channel (`phone`, `web`, …).
+    channel: Option<String>,
+    /// 诉求类型 — one request type (`complaint`, `suggestion`, …).
+    #[serde(rename = "type")]
+    request_type: Option<String>,
     from: Option<String>,
     to: Option<String>,
     overdue: Option<bool>,
@@ -398,6 +403,24 @@ pub async fn list(
             ));
         }
     }
+    if let Some(c) = q.channel.as_deref().filter(|c| !c.is_empty()) {
+        if jiesu_domain::ticket::Channel::parse(c).is_none() {
+            return Err(ApiError::invalid(
+                "channel",
+                format!("'{c}' is not a channel"),
+                format!("“{c}”不是有效受理渠道"),
+            ));
+        }
+    }
+    if let Some(k) = q.request_type.as_deref().filter(|k| !k.is_empty()) {
+        if jiesu_domain::ticket::RequestType::parse(k).is_none() {
+            return Err(ApiError::invalid(
+                "type",
+                format!("'{k}' is not a request type"),
+                format!("“{k}”不是有效诉求类型"),
+            ));
+        }
+    }
     let paging = crate::paging::Paging::parse(q.page.as_deref(), q.page_size.as_deref(), 20)?;
     // a search by phone is a read of personal data: only those who see phones, and audited
     let phone = match q.phone.as_deref().map(str::trim) {
@@ -433,6 +456,8 @@ pub async fn list(
         category_prefix: q.category.clone(),
         district: q.district.clone(),
         street: q.street.clone(),
+        channel: q.channel.clone().filter(|c| !c.is_empty()),
+        request_type: q.request_type.clone().filter(|k| !k.is_empty()),
         from: q
             .from
             .as_deref()

@@ -71,6 +71,10 @@ pub struct TicketQuery {
     pub category_prefix: Option<String>,
     pub district: Option<String>,
     pub street: Option<String>,
+    /// 渠道 — one intake channel (wire name, e.g. `phone`).
+    pub channel: Option<String>,
+    /// 诉求类型 — one request type (wire name, e.g. `complaint`).
+    pub request_type: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Only tickets whose lead finish deadline has passed at `now` while still open.

@@ -9,7 +9,7 @@ import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { pager } from '../pager';
 import { href, navigate } from '../router';
-import { can, categoryPathText, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, STATUSES, unitName } from '../store';
+import { can, categoryPathText, CHANNELS, enumOptions, loadCategories, loadDispatchUnits, loadUnits, rememberList, STATUSES, TYPES, unitName } from '../store';
 
 export const ACTIVE_STATUSES = ['dispatched', 'in_progress', 'return_review'];
 
@@ -107,6 +107,9 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
   const isUnit = can('unit-desk');
   const status = select('status', enumOptions('statuses', STATUSES), { placeholder: t('filter_all'), value: q.get('status') ?? '' });
   const cat = categoryPicker({ value: q.get('category') ?? undefined });
+  // channel and type come from the dashboard's drills too (its channel and type filters)
+  const channel = select('channel', enumOptions('channels', CHANNELS), { placeholder: t('filter_all'), value: q.get('channel') ?? '' });
+  const reqType = select('type', enumOptions('types', TYPES), { placeholder: t('filter_all'), value: q.get('type') ?? '' });
   const district = select('district', [], { placeholder: t('filter_all') });
   const from = input('from', { type: 'date', value: q.get('from') ?? '' });
   const to = input('to', { type: 'date', value: q.get('to') ?? '' });
@@ -140,6 +143,8 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
         street,
         status: status.value,
         category: cat.value(),
+        channel: channel.value,
+        type: reqType.value,
         district: district.value,
         from: from.value,
         to: to.value,
@@ -151,7 +156,7 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
     );
   };
   const narrow = window.matchMedia('(max-width: 720px)').matches;
-  const active = ['unit', 'street', 'status', 'category', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length + (phoneQuery ? 1 : 0);
+  const active = ['unit', 'street', 'status', 'category', 'channel', 'type', 'district', 'from', 'to', 'overdue', 'mine', 'sort'].filter((k) => q.get(k)).length + (phoneQuery ? 1 : 0);
   const unitChip = unit
     ? h(
         'div',
@@ -212,6 +217,8 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
       { class: 'filter-grid', hidden: narrow },
       field(t('filter_status'), status),
       field(t('category'), cat.el, { labelFor: cat.input }),
+      field(t('dash_channel'), channel),
+      field(t('dash_type'), reqType),
       field(t('district'), district),
       field(t('filter_from'), from),
       field(t('filter_to'), to),
@@ -247,6 +254,8 @@ export async function ticketsPage({ root, route, alive }: PageCtx): Promise<void
         street: q.get('street') ?? undefined,
         status: q.get('status') ?? undefined,
         category: q.get('category') ?? undefined,
+        channel: q.get('channel') ?? undefined,
+        type: q.get('type') ?? undefined,
         district: q.get('district') ?? undefined,
         from: q.get('from') ?? undefined,
         // the server's `to` is exclusive; the form's 受理止 date is inclusive

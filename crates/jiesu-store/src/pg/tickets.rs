@@ -160,6 +160,14 @@ impl TicketStore for PgStore {
                 let p = arg(Value::Text(s.clone()));
                 wh.push(format!("t.street_code = {p}"));
             }
+            if let Some(s) = &q.channel {
+                let p = arg(Value::Text(s.clone()));
+                wh.push(format!("t.channel = {p}"));
+            }
+            if let Some(s) = &q.request_type {
+                let p = arg(Value::Text(s.clone()));
+                wh.push(format!("t.type = {p}"));
+            }
             if let Some(t) = q.from {
                 let p = arg(Value::Text(fmt(t)));
                 wh.push(format!("t.created_at >= {p}"));

@@ -148,6 +148,14 @@ impl TicketStore for SqliteStore {
                 let p = arg(s.clone().into());
                 wh.push(format!("t.street_code = {p}"));
             }
+            if let Some(s) = &q.channel {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.channel = {p}"));
+            }
+            if let Some(s) = &q.request_type {
+                let p = arg(s.clone().into());
+                wh.push(format!("t.type = {p}"));
+            }
             if let Some(t) = q.from {
                 let p = arg(fmt(t).into());
                 wh.push(format!("t.created_at >= {p}"));
