@@ -1,7 +1,7 @@
 // The dashboard's API calls (`/api/v1/analytics/*`), kept beside the shared `api.ts`.
 
 import { request, requestBlob } from './api';
-import type { AnalyticsFilter, GeoJsonCollection, DurationsAnswer, GroupAnswer, Interval, LedgerAnswer, ReportPage, SeriesAnswer } from './analytics-types';
+import type { AnalyticsFilter, GeoJsonCollection, DurationsAnswer, GroupAnswer, Interval, LedgerAnswer, ReportPage, SeriesAnswer, Subscriptions } from './analytics-types';
 
 type Params = Record<string, string | number | undefined | null>;
 
@@ -20,6 +20,10 @@ export const analyticsApi = {
   durations: (f: AnalyticsFilter, by: string) => request<DurationsAnswer>('GET', `${BASE}/durations${qs({ ...f, by })}`),
   ledger: (f: AnalyticsFilter, top: number) => request<LedgerAnswer>('GET', `${BASE}/ledger${qs({ ...f, top })}`),
   reports: (kind: 'daily' | 'weekly' | 'monthly', page = 1, pageSize = 20) => request<ReportPage>('GET', `${BASE}/reports${qs({ kind, page, page_size: pageSize })}`),
+  /** The caller's report subscriptions (报告订阅): every kind, subscribed or not. */
+  subscriptions: () => request<Subscriptions>('GET', `${BASE}/reports/subscriptions`),
+  /** Replaces the caller's subscriptions (kinds left out are dropped). */
+  setSubscriptions: (subs: { kind: string; webhook_url?: string | null }[]) => request<Subscriptions>('PUT', `${BASE}/reports/subscriptions`, { subscriptions: subs }),
   /** The city's own district/street boundaries (a GeoJSON FeatureCollection; 404 when none is loaded). */
   geojson: () => request<GeoJsonCollection>('GET', `${BASE}/geojson`),
   /** A report's printable HTML or workbook (its `html` / `xlsx` link), fetched with the session's token. */

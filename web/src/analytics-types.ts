@@ -50,3 +50,7 @@ export interface GeoJsonCollection {
   type: 'FeatureCollection';
   features: { type: 'Feature'; properties: { code?: string | number; name?: string } & Record<string, unknown>; geometry: unknown }[];
 }
+
+/** `GET/PUT /api/v1/analytics/reports/subscriptions` — the caller's report subscriptions (报告订阅). */
+export type Subscriptions = Ok<'get_analytics_reports_subscriptions'>;
+export type SubscriptionItem = Subscriptions['items'][number];

@@ -12,7 +12,10 @@
 // latest 日通报 (made through the API) is on its card and opens as HTML in a new tab. On a 390×844
 // phone the page does not scroll sideways. A street handler gets neither the menu entry nor the
 // page (no access). Boundaries an administrator loads (PUT /analytics/geojson) turn the tile
-// grid into a map. Screenshots d01…d10 go to tests/screenshots/.
+// grid into a map. The channel and type filters, read from the URL, reach every chart's request
+// and the total leads to the ticket list under the same filters with the same count. A switch per
+// kind of report subscribes the user (报告订阅), kept across a reload and in the API, keeping a
+// webhook set through the API. Screenshots d01…d13 go to tests/screenshots/.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -287,6 +290,107 @@ test('the filters and the interval land in the URL, survive a reload and change 
   await context.close();
 });
 
+test('the channel and type filters from the URL reach every chart and the total leads to the same tickets', async () => {
+  const { page, context } = await city.newPage({ viewport: DESK });
+  await city.login(page, 'sup1');
+  // every analytics request the page makes
+  const asked = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/^\/api\/v1\/analytics\/(group|series|durations|ledger)$/.test(u.pathname)) asked.push(u);
+  });
+  await page.goto(`${base}/#/dashboard?channel=phone&type=complaint`);
+  await loaded(page);
+  assert.equal(await page.inputValue('select[name=channel]'), 'phone');
+  assert.equal(await page.inputValue('select[name=type]'), 'complaint');
+  const kinds = new Set(asked.map((u) => u.pathname.split('/').pop()));
+  assert.deepEqual([...kinds].sort(), ['durations', 'group', 'ledger', 'series'], 'every kind of chart asked');
+  for (const u of asked) {
+    assert.equal(u.searchParams.get('channel'), 'phone', `${u.pathname}?${u.searchParams}`);
+    assert.equal(u.searchParams.get('type'), 'complaint', `${u.pathname}?${u.searchParams}`);
+  }
+  // the figures are the filtered ones: the total and the channel mix (one bar, the filter's)
+  const p = await period(page);
+  const month = await analytics('series', { ...p, channel: 'phone', type: 'complaint', interval: 'month' });
+  const total = Number(await page.getAttribute('[data-testid=dash-total]', 'data-value'));
+  assert.equal(total, month.counted.tickets);
+  assert.ok(total > 0, 'the generated city has phoned-in complaints');
+  const all = await analytics('series', { ...p, interval: 'month' });
+  assert.ok(total < all.counted.tickets, 'the filters narrow the total');
+  const mix = await analytics('group', { ...p, channel: 'phone', type: 'complaint', by: 'channel' });
+  assert.deepEqual(mix.rows.map((r) => r.keys[0].code), ['phone']);
+  assert.match(await page.textContent('[data-testid=dash-filter-text]'), /电话/);
+  await shot(page, 'd11-channel-type-filters');
+  // changing the channel in the form rewrites the URL and asks again with it
+  asked.length = 0;
+  await page.selectOption('select[name=channel]', 'web');
+  await page.waitForFunction(() => location.hash.includes('channel=web'));
+  await loaded(page);
+  assert.ok(asked.length > 0 && asked.every((u) => u.searchParams.get('channel') === 'web' && u.searchParams.get('type') === 'complaint'));
+  await page.selectOption('select[name=channel]', 'phone');
+  await page.waitForFunction(() => location.hash.includes('channel=phone'));
+  await loaded(page);
+  // the total leads to the ticket list under the same filters, with the same count
+  await page.click('[data-testid=dash-total]');
+  await page.waitForFunction(() => location.hash.startsWith('#/tickets?'));
+  const tq = await hashQuery(page);
+  assert.equal(tq.channel, 'phone');
+  assert.equal(tq.type, 'complaint');
+  await page.waitForSelector('[data-testid=pager]');
+  assert.equal(await page.inputValue('select[name=channel]'), 'phone');
+  assert.equal(await page.inputValue('select[name=type]'), 'complaint');
+  assert.equal(Number(await page.getAttribute('[data-testid=pager]', 'data-total')), total, 'the list holds the tickets behind the total');
+  await shot(page, 'd12-total-drill-channel-type');
+  assert.deepEqual(city.pageErrors, []);
+  await context.close();
+});
+
+test('a switch on the dashboard subscribes to a kind of report, kept across a reload and in the API', async () => {
+  const { page, context } = await city.newPage({ viewport: DESK });
+  await city.login(page, 'sup1');
+  await page.goto(`${base}/#/dashboard`);
+  await loaded(page);
+  const daily = page.locator('[data-testid=dash-sub-daily] input');
+  await daily.waitFor();
+  assert.equal(await daily.isChecked(), false);
+  assert.match(await page.textContent('[data-testid=dash-subs]'), /日通报.*周汇总.*月分析/);
+  await daily.check();
+  await page.waitForFunction(() => document.querySelector('[data-testid=dash-sub-daily] input')?.checked === true && /已订阅/.test(document.body.textContent ?? ''));
+  const tok = await city.token('sup1');
+  let subs = await city.api('GET', '/api/v1/analytics/reports/subscriptions', undefined, tok);
+  assert.deepEqual(subs.body.items.filter((i) => i.subscribed).map((i) => i.kind), ['daily']);
+  await shot(page, 'd13-report-subscription');
+  await page.reload();
+  await loaded(page);
+  await page.locator('[data-testid=dash-sub-daily] input').waitFor();
+  assert.equal(await page.locator('[data-testid=dash-sub-daily] input').isChecked(), true, 'kept across a reload');
+  // a webhook set through the API is kept when another switch is flipped here
+  const put = await city.api('PUT', '/api/v1/analytics/reports/subscriptions', { subscriptions: [{ kind: 'daily', webhook_url: 'http://127.0.0.1:9/hook' }] }, tok);
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  await page.reload();
+  await loaded(page);
+  await page.locator('[data-testid=dash-sub-monthly] input').check();
+  await page.waitForFunction(() => document.querySelector('[data-testid=dash-sub-monthly] input')?.checked === true);
+  for (let i = 0; i < 50; i++) {
+    subs = await city.api('GET', '/api/v1/analytics/reports/subscriptions', undefined, tok);
+    if (subs.body.items.find((x) => x.kind === 'monthly').subscribed) break;
+    await page.waitForTimeout(100);
+  }
+  const byKind = Object.fromEntries(subs.body.items.map((i) => [i.kind, i]));
+  assert.equal(byKind.monthly.subscribed, true);
+  assert.equal(byKind.daily.webhook_url, 'http://127.0.0.1:9/hook');
+  // in English
+  await page.click('[data-testid=lang-toggle]');
+  await loaded(page);
+  await page.locator('[data-testid=dash-sub-daily]').waitFor();
+  assert.match(await page.textContent('[data-testid=dash-subs]'), /Daily bulletin/);
+  await page.click('[data-testid=lang-toggle]');
+  // unsubscribe everything again (the other tests see no subscriptions)
+  await city.api('PUT', '/api/v1/analytics/reports/subscriptions', { subscriptions: [] }, tok);
+  assert.deepEqual(city.pageErrors, []);
+  await context.close();
+});
+
 test('on a 390×844 phone the dashboard stacks its charts and does not scroll sideways', async () => {
   const { page, context } = await city.newPage({ mobile: true });
   await city.login(page, 'sup1');
@@ -298,6 +402,7 @@ test('on a 390×844 phone the dashboard stacks its charts and does not scroll si
   // the cards are one column
   const xs = await page.locator('.dash-grid > .card').evaluateAll((els) => [...new Set(els.map((e) => Math.round(e.getBoundingClientRect().left)))]);
   assert.equal(xs.length, 1, `one column of cards: ${xs}`);
+  await page.locator('[data-testid=dash-sub-daily]').waitFor();
   await shot(page, 'd07-dashboard-phone');
   // the filters open behind their button
   await page.click('.dash-filters .filter-toggle');

@@ -44,20 +44,38 @@ pub async fn inbox(
             v
         })
         .collect();
-    // the newest reports (日通报 / 周汇总 / 月分析) for those who may read them (a unit manager)
-    let reports: Vec<Value> = if jiesu_domain::capability::Capability::Analytics
-        .granted_to(actor.role)
-    {
-        let s2 = st.clone();
-        tokio::task::spawn_blocking(move || s2.store.list_reports(None, 0, 5))
-            .await??
-            .0
-            .into_iter()
-            .map(|r| serde_json::to_value(crate::reports::ReportItem::from(r)).unwrap_or_default())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // the newest reports (日通报 / 周汇总 / 月分析) for those who may read them (a unit manager):
+    // of the kinds they subscribe to when they subscribe to any (报告订阅), else of every kind
+    let reports: Vec<Value> =
+        if jiesu_domain::capability::Capability::Analytics.granted_to(actor.role) {
+            let (s2, user) = (st.clone(), actor.user.clone());
+            let (rows, subscribed) = tokio::task::spawn_blocking(move || {
+                let kinds = crate::report_subs::kinds_of(&s2, &user)?;
+                if kinds.is_empty() {
+                    return Ok((s2.store.list_reports(None, 0, 5)?.0, false));
+                }
+                let mut rows = Vec::new();
+                for k in &kinds {
+                    rows.extend(s2.store.list_reports(Some(k), 0, 5)?.0);
+                }
+                rows.sort_by(|a, b| {
+                    (b.from, b.generated_at, b.id).cmp(&(a.from, a.generated_at, a.id))
+                });
+                rows.truncate(5);
+                Ok::<_, jiesu_store::StoreError>((rows, true))
+            })
+            .await??;
+            rows.into_iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(crate::reports::ReportItem::from(r))
+                        .unwrap_or_default();
+                    v["subscribed"] = json!(subscribed);
+                    v
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     // the unit's open early-warning alerts (未诉先办)
     let s2 = st.clone();
     let alerts =

@@ -144,6 +144,71 @@ async fn post(url: &str, body: Vec<u8>, sig: &str, id: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// The webhook body of a report.
+fn report_body(r: &jiesu_store::ReportRow) -> Value {
+    let item = crate::reports::ReportItem::from(r.clone());
+    json!({
+        "kind": "report", "report_id": r.id, "report_kind": r.kind, "period": r.period,
+        "title_zh": r.title_zh, "title_en": r.title_en, "html": item.html, "xlsx": item.xlsx,
+        "generated_at": r.generated_at,
+    })
+}
+
+/// Delivers new reports to the subscribers' own webhooks (报告订阅): for each subscription with a
+/// webhook, the reports of its kind stored after its cursor, oldest first, each POSTed (signed,
+/// event id `report-<id>`) and the cursor moved after each answer, so a failure resends from
+/// there on the next pass. One subscriber's failing webhook does not hold up the others. Needs
+/// the signing secret (`JIESU_WEBHOOK_SECRET`); returns how many reports were delivered.
+pub async fn subscription_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
+    if cfg.secret.len() < 16 {
+        return Ok(0);
+    }
+    let s2 = st.clone();
+    let subs =
+        tokio::task::spawn_blocking(move || s2.store.webhook_report_subscriptions()).await??;
+    let mut n = 0;
+    let mut failed = None;
+    for sub in subs {
+        let Some(url) = sub.webhook_url.clone() else {
+            continue;
+        };
+        let (s2, cursor) = (st.clone(), sub.cursor);
+        let batch =
+            tokio::task::spawn_blocking(move || s2.store.reports_after(cursor, 100)).await??;
+        let mut delivered = true;
+        for r in batch.iter().filter(|r| r.kind == sub.kind) {
+            let bytes = serde_json::to_vec(&report_body(r))?;
+            let sig = signature(&cfg.secret, &bytes);
+            if let Err(e) = post(&url, bytes, &sig, &format!("report-{}", r.id)).await {
+                failed = Some(anyhow::anyhow!("{} ({}): {e}", sub.user, sub.kind));
+                delivered = false;
+                break;
+            }
+            n += 1;
+            let (s2, user, kind, id) = (st.clone(), sub.user.clone(), sub.kind.clone(), r.id);
+            tokio::task::spawn_blocking(move || {
+                s2.store.advance_report_subscription(&user, &kind, id)
+            })
+            .await??;
+        }
+        // reports of other kinds in the batch are passed over: the cursor may skip them
+        if delivered {
+            if let Some(last) = batch.last() {
+                let (s2, user, kind, id) =
+                    (st.clone(), sub.user.clone(), sub.kind.clone(), last.id);
+                tokio::task::spawn_blocking(move || {
+                    s2.store.advance_report_subscription(&user, &kind, id)
+                })
+                .await??;
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(n),
+    }
+}
+
 /// Delivers the reports stored after the report cursor to the webhooks (subscribers such as a
 /// leaders' office or a unit's system): `{"kind": "report", "report_id", "report_kind", "period",
 /// "title_zh", "title_en", "html", "xlsx"}`, event id `report-<id>`; returns how many.
@@ -159,13 +224,7 @@ pub async fn report_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<us
     let s2 = st.clone();
     let batch = tokio::task::spawn_blocking(move || s2.store.reports_after(cursor, 100)).await??;
     for r in &batch {
-        let item = crate::reports::ReportItem::from(r.clone());
-        let body = json!({
-            "kind": "report", "report_id": r.id, "report_kind": r.kind, "period": r.period,
-            "title_zh": r.title_zh, "title_en": r.title_en, "html": item.html, "xlsx": item.xlsx,
-            "generated_at": r.generated_at,
-        });
-        let bytes = serde_json::to_vec(&body)?;
+        let bytes = serde_json::to_vec(&report_body(r))?;
         let sig = signature(&cfg.secret, &bytes);
         for url in &cfg.webhooks {
             post(url, bytes.clone(), &sig, &format!("report-{}", r.id)).await?;
@@ -277,7 +336,8 @@ pub fn spawn(
     cfg: NotifyConfig,
     every: Duration,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    let enabled = !(cfg.webhooks.is_empty() && cfg.sms.is_none());
+    // with the signing secret alone the outbox still runs for the subscribers' own webhooks
+    let enabled = !(cfg.webhooks.is_empty() && cfg.sms.is_none() && cfg.secret.len() < 16);
     st.ops.set_notify_enabled(enabled);
     if !enabled {
         return None;
@@ -292,6 +352,9 @@ pub fn spawn(
             }
             if let Err(e) = report_pass(&st, &cfg).await {
                 tracing::warn!("report delivery failed (will retry): {e}");
+            }
+            if let Err(e) = subscription_pass(&st, &cfg).await {
+                tracing::warn!("report delivery to a subscriber failed (will retry): {e}");
             }
             if let Err(e) = alert_pass(&st, &cfg).await {
                 tracing::warn!("alert delivery failed (will retry): {e}");

@@ -51,6 +51,7 @@ pub mod pg;
 mod ratings;
 mod recheck;
 mod reference;
+pub mod report_subs;
 pub mod reports;
 mod reviews;
 mod sqlite;
@@ -79,6 +80,7 @@ pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
+pub use report_subs::{ReportSubscription, ReportSubscriptionStore};
 pub use reports::{NewReport, ReportRow, ReportStore};
 pub use reviews::ReviewStore;
 pub use sqlite::backup::{
@@ -149,6 +151,7 @@ pub trait Store:
     + LedgerStore
     + AnalyticsStore
     + ReportStore
+    + ReportSubscriptionStore
     + AlertStore
     + OpsStore
     + ImportStore
@@ -196,6 +199,7 @@ impl<T> Store for T where
         + LedgerStore
         + AnalyticsStore
         + ReportStore
+        + ReportSubscriptionStore
         + AlertStore
         + OpsStore
         + ImportStore
@@ -208,8 +212,8 @@ pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
         ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
-        PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore,
-        Store, TicketStore, UserStore,
+        PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReportSubscriptionStore,
+        ReviewStore, StatsStore, Store, TicketStore, UserStore,
     };
 }
 

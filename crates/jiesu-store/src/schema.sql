@@ -152,3 +152,8 @@ CREATE TABLE IF NOT EXISTS partner_nonces (
   partner_id INTEGER NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
   PRIMARY KEY (partner_id, nonce));
 CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at);
+-- 报告订阅: which kinds of report a user subscribes to, with their own webhook if any and the
+-- newest report id delivered to it (the outbox's cursor for the subscription).
+CREATE TABLE IF NOT EXISTS report_subscriptions (
+  user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor INTEGER NOT NULL,
+  since TEXT NOT NULL, PRIMARY KEY (user_name, kind));

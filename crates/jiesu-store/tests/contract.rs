@@ -156,6 +156,144 @@ fn same_idempotency_key_returns_the_first_ticket() {
 }
 
 #[test]
+fn the_ticket_list_filters_by_channel_and_request_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let mut ids = Vec::new();
+    for (channel, kind) in [
+        (Channel::Phone, RequestType::Complaint),
+        (Channel::Web, RequestType::Complaint),
+        (Channel::Web, RequestType::Suggestion),
+    ] {
+        let mut n = new(None);
+        let mut i = intake("13900001111");
+        i.channel = channel;
+        i.request_type = kind;
+        n.intake = i.check().unwrap();
+        ids.push(store.create_ticket(n).unwrap().state.id);
+    }
+    let ids_of = |q: TicketQuery| -> Vec<i64> {
+        let mut v: Vec<i64> = store
+            .list_tickets(&TicketQuery { page_size: 10, ..q })
+            .unwrap()
+            .items
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        v.sort();
+        v
+    };
+    let web = ids_of(TicketQuery {
+        channel: Some("web".into()),
+        ..Default::default()
+    });
+    assert_eq!(web, vec![ids[1], ids[2]]);
+    let complaints = ids_of(TicketQuery {
+        request_type: Some("complaint".into()),
+        ..Default::default()
+    });
+    assert_eq!(complaints, vec![ids[0], ids[1]]);
+    let both = ids_of(TicketQuery {
+        channel: Some("web".into()),
+        request_type: Some("complaint".into()),
+        ..Default::default()
+    });
+    assert_eq!(both, vec![ids[1]]);
+    let none = ids_of(TicketQuery {
+        channel: Some("weibo".into()),
+        ..Default::default()
+    });
+    assert!(none.is_empty());
+}
+
+fn report_of(kind: &str, period: &str, day: u32) -> jiesu_store::NewReport {
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+    jiesu_store::NewReport {
+        kind: kind.into(),
+        period: period.into(),
+        from: d,
+        to: d.succ_opt().unwrap(),
+        generated_at: Utc.with_ymd_and_hms(2026, 11, day, 16, 5, 0).unwrap(),
+        title_zh: format!("日通报 {period}"),
+        title_en: format!("Daily bulletin {period}"),
+        body: "{}".into(),
+    }
+}
+
+#[test]
+fn report_subscriptions_start_after_the_newest_report_keep_their_cursor_and_are_per_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 11, 10, 2, 0, 0).unwrap();
+    let first = store
+        .save_report(report_of("daily", "2026-11-05", 5))
+        .unwrap();
+    let subs = store
+        .set_report_subscriptions(
+            "lead1",
+            &[
+                ("daily".into(), Some("http://127.0.0.1:9/hook".into())),
+                ("monthly".into(), None),
+            ],
+            now,
+        )
+        .unwrap();
+    assert_eq!(
+        subs.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(),
+        ["daily", "monthly"]
+    );
+    assert!(
+        subs.iter().all(|s| s.cursor == first && s.since == now),
+        "a new subscription starts at the newest report: {subs:?}"
+    );
+    assert!(store.report_subscriptions("other").unwrap().is_empty());
+    // only subscriptions with a webhook are delivered to
+    let hooks = store.webhook_report_subscriptions().unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].user, "lead1");
+    assert_eq!(hooks[0].kind, "daily");
+    // the cursor moves forward only
+    let second = store
+        .save_report(report_of("daily", "2026-11-06", 6))
+        .unwrap();
+    store
+        .advance_report_subscription("lead1", "daily", second)
+        .unwrap();
+    store
+        .advance_report_subscription("lead1", "daily", first)
+        .unwrap();
+    assert_eq!(
+        store.webhook_report_subscriptions().unwrap()[0].cursor,
+        second
+    );
+    // saving again keeps a kept kind's cursor (and takes its new webhook), drops the rest
+    let later = now + Duration::days(1);
+    let subs = store
+        .set_report_subscriptions(
+            "lead1",
+            &[
+                ("daily".into(), None),
+                ("weekly".into(), Some("http://127.0.0.1:9/w".into())),
+            ],
+            later,
+        )
+        .unwrap();
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    assert_eq!(subs[0].kind, "daily");
+    assert_eq!(subs[0].cursor, second);
+    assert_eq!(subs[0].webhook_url, None);
+    assert_eq!(subs[0].since, now);
+    assert_eq!(subs[1].kind, "weekly");
+    assert_eq!(subs[1].cursor, second);
+    assert_eq!(store.report_subscriptions("lead1").unwrap(), subs);
+    assert!(store
+        .set_report_subscriptions("lead1", &[], later)
+        .unwrap()
+        .is_empty());
+    assert!(store.webhook_report_subscriptions().unwrap().is_empty());
+}
+
+#[test]
 fn an_idempotency_key_reused_for_another_request_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = fresh(&dir);

@@ -9,7 +9,7 @@
 
 import { ApiError } from '../api';
 import { analyticsApi, reportHtmlPath, reportXlsxPath } from '../analytics-api';
-import type { AnalyticsFilter, DimKey, DurationRow, GroupAnswer, GroupRow, Interval, LedgerRow, ReportItem, SeriesPoint } from '../analytics-types';
+import type { AnalyticsFilter, DimKey, DurationRow, GroupAnswer, GroupRow, Interval, LedgerRow, ReportItem, SeriesPoint, SubscriptionItem } from '../analytics-types';
 import { mountChart, registerGeo, type ChartClick } from '../chart';
 import { errorBlock, loadingBlock, pageHeader, radioGroup } from '../components';
 import * as C from '../dashboard-charts';
@@ -365,21 +365,22 @@ export async function dashboardPage({ root, alive, onCleanup }: PageCtx): Promis
     // KPIs: the total and a day's average (from the monthly series), the latest daily bulletin
     const figures = h('div', { class: 'dash-figures' });
     const reportSlot = h('div', { class: 'stat dash-report', 'data-testid': 'dash-report' }, loadingBlock());
-    mount(kpis, h('div', { class: 'stats dash-stats' }, figures, reportSlot));
+    const subsSlot = h('div', { class: 'dash-subs', 'data-testid': 'dash-subs' });
+    mount(kpis, h('div', { class: 'stats dash-stats' }, figures, reportSlot), subsSlot);
     void latestReport(reportSlot, live);
+    void reportSubscriptions(subsSlot, live);
     void run(figures, async () => {
       const m = await month;
       if (!live()) return;
       const total = m.counted.tickets;
       const tomorrow = nextDay(cityDay(new Date()));
       const days = Math.max(1, daysBetween(s.from, s.to < tomorrow ? s.to : tomorrow));
-      // the ticket list filters by period, district and category (its `to` is inclusive) but not
-      // by channel or type: the total links to it only when those two are not set
-      const totalHref = s.channel || s.type ? null : `#/tickets?${new URLSearchParams(Object.entries({ from: s.from, to: prevDay(s.to), district: s.district, category: s.category }).filter(([, v]) => v)).toString()}`;
+      // the ticket list filters by period, district, category, channel and type (its `to` is inclusive)
+      const totalHref = `#/tickets?${new URLSearchParams(Object.entries({ from: s.from, to: prevDay(s.to), district: s.district, category: s.category, channel: s.channel, type: s.type }).filter(([, v]) => v)).toString()}`;
       const totalBody = [h('span', { class: 'stat-n' }, C.num(total)), h('span', { class: 'stat-l' }, t('dash_total')), h('span', { class: 'muted small' }, t('dash_period', { from: s.from, to: prevDay(s.to) }))];
       mount(
         figures,
-        totalHref ? h('a', { class: 'stat info', href: totalHref, 'data-testid': 'dash-total', 'data-value': total }, totalBody) : h('div', { class: 'stat info', 'data-testid': 'dash-total', 'data-value': total }, totalBody),
+        h('a', { class: 'stat info', href: totalHref, 'data-testid': 'dash-total', 'data-value': total }, totalBody),
         h('div', { class: 'stat' }, h('span', { class: 'stat-n' }, C.num(Math.round((total / days) * 10) / 10)), h('span', { class: 'stat-l' }, t('dash_daily_avg')), h('span', { class: 'muted small' }, t('dash_days', { n: days }))),
       );
     });
@@ -728,6 +729,46 @@ async function latestReport(slot: HTMLElement, live: () => boolean): Promise<voi
     link,
     h('span', { class: 'muted small' }, `${it.period} · ${t('dash_report_generated', { at: fmtLocal(it.generated_at) })} · `, sheet),
   );
+}
+
+/**
+ * 报告订阅 — one switch per kind of report (日通报 / 周汇总 / 月分析): a subscribed kind goes first
+ * in the inbox, and to the subscriber's own webhook if they set one through the API (kept as it is
+ * when a switch is flipped here).
+ */
+async function reportSubscriptions(slot: HTMLElement, live: () => boolean): Promise<void> {
+  let subs: SubscriptionItem[];
+  try {
+    subs = (await analyticsApi.subscriptions()).items;
+  } catch (e) {
+    if (live()) mount(slot, h('span', { class: 'muted small' }, errText(e)));
+    return;
+  }
+  if (!live()) return;
+  const label: Record<string, Key> = { daily: 'dash_sub_daily', weekly: 'dash_sub_weekly', monthly: 'dash_sub_monthly' };
+  const draw = () =>
+    mount(
+      slot,
+      h('span', { class: 'muted small' }, t('dash_subs')),
+      ...subs.map((it) => {
+        const box = h('input', { type: 'checkbox', name: `sub-${it.kind}`, checked: it.subscribed, 'data-kind': it.kind });
+        box.addEventListener('change', () => void flip(it.kind, box.checked));
+        return h('label', { class: 'check small', 'data-testid': `dash-sub-${it.kind}` }, box, ' ', t(label[it.kind] ?? 'dash_sub_daily'));
+      }),
+    );
+  const flip = async (kind: string, on: boolean) => {
+    const want = subs
+      .filter((it) => (it.kind === kind ? on : it.subscribed))
+      .map((it) => ({ kind: it.kind, webhook_url: it.webhook_url ?? null }));
+    try {
+      subs = (await analyticsApi.setSubscriptions(want)).items;
+      toast(t(on ? 'dash_sub_on' : 'dash_sub_off', { kind: t(label[kind] ?? 'dash_sub_daily') }), 'ok');
+    } catch (e) {
+      toast(errText(e), 'error');
+    }
+    if (live()) draw();
+  };
+  draw();
 }
 
 /**

@@ -37,6 +37,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+mod report_subs;
 mod reports;
 mod reviews;
 mod stats;
@@ -67,7 +68,7 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 4] {
+fn migrations() -> [(i64, &'static str, &'static str); 5] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -85,6 +86,13 @@ CREATE TABLE IF NOT EXISTS partner_nonces (
   partner_id BIGINT NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
   PRIMARY KEY (partner_id, nonce));
 CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
+        ),
+        (
+            8,
+            "report subscriptions: kinds, webhooks and delivery cursors per user",
+            "CREATE TABLE IF NOT EXISTS report_subscriptions (
+  user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor BIGINT NOT NULL,
+  since TEXT NOT NULL, PRIMARY KEY (user_name, kind))",
         ),
     ]
 }

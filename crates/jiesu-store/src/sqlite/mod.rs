@@ -23,6 +23,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+mod report_subs;
 mod reports;
 mod reviews;
 mod stats;
