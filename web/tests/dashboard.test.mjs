@@ -350,7 +350,7 @@ test('a switch on the dashboard subscribes to a kind of report, kept across a re
   await city.login(page, 'sup1');
   await page.goto(`${base}/#/dashboard`);
   await loaded(page);
-  const daily = page.locator('[data-testid=dash-sub-daily] input');
+  const daily = page.locator('[data-testid=dash-sub-daily] input:not([disabled])');
   await daily.waitFor();
   assert.equal(await daily.isChecked(), false);
   assert.match(await page.textContent('[data-testid=dash-subs]'), /日通报.*周汇总.*月分析/);
@@ -362,14 +362,14 @@ test('a switch on the dashboard subscribes to a kind of report, kept across a re
   await shot(page, 'd13-report-subscription');
   await page.reload();
   await loaded(page);
-  await page.locator('[data-testid=dash-sub-daily] input').waitFor();
+  await page.locator('[data-testid=dash-sub-daily] input:not([disabled])').waitFor();
   assert.equal(await page.locator('[data-testid=dash-sub-daily] input').isChecked(), true, 'kept across a reload');
   // a webhook set through the API is kept when another switch is flipped here
   const put = await city.api('PUT', '/api/v1/analytics/reports/subscriptions', { subscriptions: [{ kind: 'daily', webhook_url: 'http://127.0.0.1:9/hook' }] }, tok);
   assert.equal(put.status, 200, JSON.stringify(put.body));
   await page.reload();
   await loaded(page);
-  await page.locator('[data-testid=dash-sub-monthly] input').check();
+  await page.locator('[data-testid=dash-sub-monthly] input:not([disabled])').check();
   await page.waitForFunction(() => document.querySelector('[data-testid=dash-sub-monthly] input')?.checked === true);
   for (let i = 0; i < 50; i++) {
     subs = await city.api('GET', '/api/v1/analytics/reports/subscriptions', undefined, tok);

@@ -737,21 +737,16 @@ async function latestReport(slot: HTMLElement, live: () => boolean): Promise<voi
  * when a switch is flipped here).
  */
 async function reportSubscriptions(slot: HTMLElement, live: () => boolean): Promise<void> {
-  let subs: SubscriptionItem[];
-  try {
-    subs = (await analyticsApi.subscriptions()).items;
-  } catch (e) {
-    if (live()) mount(slot, h('span', { class: 'muted small' }, errText(e)));
-    return;
-  }
-  if (!live()) return;
   const label: Record<string, Key> = { daily: 'dash_sub_daily', weekly: 'dash_sub_weekly', monthly: 'dash_sub_monthly' };
+  // the switches take their place at once (disabled until the answer), so nothing below moves
+  let subs: SubscriptionItem[] = Object.keys(label).map((kind) => ({ kind, subscribed: false, webhook_url: null, since: null }));
+  let ready = false;
   const draw = () =>
     mount(
       slot,
       h('span', { class: 'muted small' }, t('dash_subs')),
       ...subs.map((it) => {
-        const box = h('input', { type: 'checkbox', name: `sub-${it.kind}`, checked: it.subscribed, 'data-kind': it.kind });
+        const box = h('input', { type: 'checkbox', name: `sub-${it.kind}`, checked: it.subscribed, disabled: !ready, 'data-kind': it.kind });
         box.addEventListener('change', () => void flip(it.kind, box.checked));
         return h('label', { class: 'check small', 'data-testid': `dash-sub-${it.kind}` }, box, ' ', t(label[it.kind] ?? 'dash_sub_daily'));
       }),
@@ -769,6 +764,14 @@ async function reportSubscriptions(slot: HTMLElement, live: () => boolean): Prom
     if (live()) draw();
   };
   draw();
+  try {
+    subs = (await analyticsApi.subscriptions()).items;
+    ready = true;
+  } catch (e) {
+    if (live()) mount(slot, h('span', { class: 'muted small' }, errText(e)));
+    return;
+  }
+  if (live()) draw();
 }
 
 /**
