@@ -24,6 +24,7 @@ pub mod backup;
 pub mod bench;
 mod catalogue;
 pub(crate) mod conn;
+mod dept;
 mod facts;
 mod imports;
 mod kb;
@@ -67,7 +68,7 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 3] {
+fn migrations() -> [(i64, &'static str, &'static str); 4] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -75,6 +76,11 @@ fn migrations() -> [(i64, &'static str, &'static str); 3] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            7,
+            "department keys, webhooks, saved exports and their files",
+            include_str!("migration7.sql"),
         ),
     ]
 }
