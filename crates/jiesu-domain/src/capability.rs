@@ -69,6 +69,12 @@ pub enum Capability {
     /// 预警处置 — the early-warning alerts of one's scope (the centre: all; a unit: its own and
     /// those below it): see them, acknowledge, handle or dismiss them.
     Alerts,
+    /// 接口与导出管理 — partners' Open311 keys, department API keys and their use, department
+    /// webhooks and every department's saved exports.
+    ApiKeys,
+    /// 部门定制导出 — the saved exports of one's own unit (and those below it): define, run,
+    /// download.
+    DeptExports,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -119,6 +125,8 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::ApiKeys, wire: "api-keys", zh: "接口与导出管理", en: "API keys and exports", roles: &[AD] },
+    Row { cap: Capability::DeptExports, wire: "dept-exports", zh: "部门定制导出", en: "department exports", roles: &[SU, AD, UM] },
 ];
 
 impl Capability {
@@ -151,6 +159,8 @@ impl Capability {
         Capability::Analytics,
         Capability::ReportTemplates,
         Capability::Alerts,
+        Capability::ApiKeys,
+        Capability::DeptExports,
     ];
 
     fn row(self) -> &'static Row {
@@ -304,6 +314,7 @@ mod tests {
                     KbRead,
                     Analytics,
                     Alerts,
+                    DeptExports,
                 ],
             ),
             (
@@ -346,6 +357,7 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    DeptExports,
                 ],
             ),
             (
@@ -376,6 +388,8 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    ApiKeys,
+                    DeptExports,
                 ],
             ),
             (Role::Citizen, &[]),
