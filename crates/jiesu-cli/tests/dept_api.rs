@@ -398,8 +398,12 @@ fn open_data_keeps_no_phone_name_or_house_number_and_leaves_out_small_groups() {
         .as_str()
         .unwrap()
         .to_string();
+    let comm2 = comms.as_array().unwrap()[1]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut secrets: Vec<String> = vec![];
-    let mut file = |district: &str, street: &str, i: usize| {
+    let mut file = |district: &str, street: &str, community: Option<&str>, i: usize| {
         let name = NAMES[i % NAMES.len()];
         let phone = format!("139{:08}", 10_000_000 + i * 7_919);
         let house = format!("{}号楼{}单元{}室", 10 + i, 1 + i % 4, 301 + i);
@@ -408,7 +412,7 @@ fn open_data_keeps_no_phone_name_or_house_number_and_leaves_out_small_groups() {
             "title": format!("{name}反映噪音扰民"),
             "text": format!("我是{name}，住{addr}，电话{phone}，楼下夜间施工噪音扰民，请联系我。"),
             "district_code": district, "street_code": street,
-            "community_code": if district == "110105" { Some(comm.clone()) } else { None },
+            "community_code": community,
             "address": addr, "requester": {"name": name, "phone": phone}});
         let (st, t) = post(&s, &disp, "/api/v1/tickets", body);
         assert_eq!(st, 201, "{t}");
@@ -420,10 +424,14 @@ fn open_data_keeps_no_phone_name_or_house_number_and_leaves_out_small_groups() {
         ]);
     };
     for i in 0..8 {
-        file("110105", "110105001", i);
+        file("110105", "110105001", Some(&comm), i);
+    }
+    // two in another community of the same street: shown at the street, not the community
+    for i in 8..10 {
+        file("110105", "110105001", Some(&comm2), i);
     }
     // one request alone in its district that month: left out
-    file("110108", "110108001", 8);
+    file("110108", "110108001", None, 10);
 
     let check = |text: &str| {
         let mut lines = text.lines();
@@ -432,12 +440,23 @@ fn open_data_keeps_no_phone_name_or_house_number_and_leaves_out_small_groups() {
             Some("created_month,channel,type,category_l1,category_l2,district,street,community,status,dispatched,answered_directly,overdue,resolution,satisfaction,hours_to_finish")
         );
         let rows: Vec<&str> = lines.collect();
-        assert_eq!(rows.len(), 8, "{text}");
+        assert_eq!(rows.len(), 10, "{text}");
         assert!(
-            rows.iter()
-                .all(|r| r.contains(",110105,110105001,") && r.contains(&comm)),
+            rows.iter().all(|r| r.contains(",110105,110105001,")),
             "{text}"
         );
+        let at_comm = format!(",110105001,{comm},");
+        assert_eq!(
+            rows.iter().filter(|r| r.contains(&at_comm)).count(),
+            8,
+            "{text}"
+        );
+        assert_eq!(
+            rows.iter().filter(|r| r.contains(",110105001,,")).count(),
+            2,
+            "{text}"
+        );
+        assert!(!text.contains(&comm2), "a community of two is not shown");
         for secret in &secrets {
             assert!(!text.contains(secret.as_str()), "{secret} in open data");
         }
