@@ -18,6 +18,7 @@ import { ratePage } from './pages/rate';
 import { homePage } from './pages/home';
 import { overviewPage } from './pages/overview';
 import { dashboardPage } from './pages/dashboard';
+import { adminPage } from './pages/admin';
 import { alertsPage } from './pages/alerts';
 import { streetsPage } from './pages/streets';
 import { foresightPage } from './pages/foresight';
@@ -65,6 +66,7 @@ const ROUTES: Record<string, RouteDef> = {
   inbox: { page: inboxPage, access: 'unit-desk', title: 'inbox_title' },
   kb: { page: kbPage, access: 'kb-edit', title: 'kbm_title', wide: true },
   scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
+  admin: { page: adminPage, access: 'dept-exports', title: 'adm_title', wide: true },
 };
 const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'tickets-read', wide: true, title: 'ticket_number' };
 
@@ -88,6 +90,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('supervision-view')) items.push({ key: 'nav_supervision', path: '/supervision' });
   if (can('catalogue-view')) items.push({ key: 'nav_catalogue', path: '/catalogue' });
   if (can('kb-edit')) items.push({ key: 'nav_kb', path: '/kb' });
+  if (can('api-keys') || can('dept-exports')) items.push({ key: 'nav_admin', path: '/admin' });
   items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }

@@ -326,6 +326,10 @@ enum ExportCmd {
     /// The data platform's ticket facts (one row per ticket, every dimension the dashboards group
     /// by, no personal data) for [from, to), as Parquet (DuckDB, Spark, Trino read it) or CSV.
     Facts(analytics_cmds::ExportFactsArgs),
+    /// 开放数据 — the public open-data file for [from, to): one row per request, no personal
+    /// data, no free text, places no finer than the community, small groups coarsened then left
+    /// out (fields in docs/EXPORTS.md); CSV or Parquet.
+    OpenData(analytics_cmds::ExportFactsArgs),
     #[command(flatten)]
     Scoring(jiesu_score::cli::ExportCmd),
 }
@@ -602,6 +606,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
         Cmd::Export { cmd } => match cmd {
             ExportCmd::Facts(a) => analytics_cmds::run_export_facts(&a, now).map(|_| ()),
+            ExportCmd::OpenData(a) => analytics_cmds::run_export_open_data(&a, now),
             ExportCmd::Scoring(cmd) => jiesu_score::cli::run_export(cmd),
         },
         Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),

@@ -72,6 +72,12 @@ pub enum Capability {
     /// 网格上报 — a grid worker files a report of their grid from the phone page, with a photo
     /// and the position.
     GridReport,
+    /// 接口与导出管理 — partners' Open311 keys, department API keys and their use, department
+    /// webhooks and every department's saved exports.
+    ApiKeys,
+    /// 部门定制导出 — the saved exports of one's own unit (and those below it): define, run,
+    /// download.
+    DeptExports,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -123,6 +129,8 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
     Row { cap: Capability::GridReport, wire: "grid-report", zh: "网格上报", en: "grid reports", roles: &[GW] },
+    Row { cap: Capability::ApiKeys, wire: "api-keys", zh: "接口与导出管理", en: "API keys and exports", roles: &[AD] },
+    Row { cap: Capability::DeptExports, wire: "dept-exports", zh: "部门定制导出", en: "department exports", roles: &[SU, AD, UM] },
 ];
 
 impl Capability {
@@ -156,6 +164,8 @@ impl Capability {
         Capability::ReportTemplates,
         Capability::Alerts,
         Capability::GridReport,
+        Capability::ApiKeys,
+        Capability::DeptExports,
     ];
 
     fn row(self) -> &'static Row {
@@ -309,6 +319,7 @@ mod tests {
                     KbRead,
                     Analytics,
                     Alerts,
+                    DeptExports,
                 ],
             ),
             (
@@ -351,6 +362,7 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    DeptExports,
                 ],
             ),
             (
@@ -381,6 +393,8 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    ApiKeys,
+                    DeptExports,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

@@ -15,6 +15,7 @@ mod attachments;
 pub mod auth;
 mod callbacks;
 pub mod classify;
+pub mod dept;
 mod error;
 pub mod foresight;
 mod grid;
@@ -289,6 +290,24 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/transparency/key", transparency::key, doc("透明度: the Ed25519 public key the log's checkpoints are signed with, its origin and C2SP verifier key (public)").public().returns::<transparency::KeyView>())
         .get("/api/v1/transparency/checkpoints", transparency::checkpoints, doc("透明度: the latest signed checkpoint (C2SP signed note) and a page of past ones, newest first (before, limit 1–100, 20 by default) (public)").query::<transparency::CheckpointQuery>().public().returns::<transparency::CheckpointPage>())
         .get("/api/v1/transparency/consistency", transparency::consistency, doc("透明度: the RFC 9162 consistency proof between the checkpoints of tree sizes from ≤ to (public)").query::<transparency::ConsistencyQuery>().public().returns::<transparency::ConsistencyView>())
+        .get("/api/v1/admin/partners", dept::partners, doc("合作渠道: the Open311 partners (name, channel, revoked)").cap(Cap::ApiKeys).returns::<Vec<dept::PartnerView>>())
+        .post("/api/v1/admin/partners", dept::add_partner, doc("合作渠道: a new partner ({name, channel}) and its Open311 api_key, shown once (stored hashed)").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewPartnerBody>().returns::<dept::NewKeyView>())
+        .post("/api/v1/admin/partners/{id}/revoke", dept::revoke_partner, doc("合作渠道: revoke a partner's key (204; its requests are refused from then on)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/admin/dept-keys", dept::dept_keys, doc("部门接口密钥: every department key with its unit, role, capabilities and use (last used, requests); never the key").cap(Cap::ApiKeys).returns::<Vec<dept::DeptKeyView>>())
+        .post("/api/v1/admin/dept-keys", dept::add_dept_key, doc("部门接口密钥: a new key ({name, unit_code, role: unit_handler|unit_manager}), shown once; `Authorization: Bearer jdk_…` then reads (GET only) the tickets and facts of the unit and those below it, as that role, every request audited").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewDeptKeyBody>().returns::<dept::NewKeyView>())
+        .post("/api/v1/admin/dept-keys/{id}/revoke", dept::revoke_dept_key, doc("部门接口密钥: revoke a key (204; refused with 401 from the next request on)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/admin/dept-keys/{id}/reads", dept::key_reads, doc("部门接口密钥: the newest 100 audited requests of a key (when, what)").cap(Cap::ApiKeys).returns::<Vec<dept::KeyReadView>>())
+        .get("/api/v1/admin/webhooks", dept::webhooks, doc("部门订阅: webhook subscriptions of units' tickets' events (never the secret)").cap(Cap::ApiKeys).returns::<Vec<dept::WebhookView>>())
+        .post("/api/v1/admin/webhooks", dept::add_webhook, doc("部门订阅: subscribe an http:// URL to the events of a unit's tickets (and those below it) from now on ({unit_code, url, secret?}); deliveries are signed `X-Jiesu-Signature: sha256=<HMAC>` with the secret, answered once").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewWebhookBody>().returns::<dept::NewWebhookView>())
+        .post("/api/v1/admin/webhooks/{id}/revoke", dept::revoke_webhook, doc("部门订阅: stop a subscription (204)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/exports/columns", dept::columns, doc("定制导出: the columns a saved export may choose (the ticket facts; no personal data)").cap(Cap::DeptExports).returns::<Vec<dept::ExportColumnView>>())
+        .get("/api/v1/exports", dept::list_exports, doc("定制导出: the saved exports of the caller's scope (a unit manager or a department key: its unit and those below) with their files").cap(Cap::DeptExports).returns::<Vec<dept::SavedExportView>>())
+        .post("/api/v1/exports", dept::create_export, doc("定制导出: save an export ({unit_code, name, columns, filters, format: csv|xlsx|parquet, schedule: daily|weekly|monthly|none}); a scheduled one is made for each complete city day, ISO week or month and announced to the unit's webhooks").cap(Cap::DeptExports).success(&[201]).body::<dept::NewExportBody>().returns::<dept::SavedExportView>())
+        .post("/api/v1/exports/{id}/delete", dept::delete_export, doc("定制导出: delete a saved export and its files (204)").cap(Cap::DeptExports).success(&[204]))
+        .post("/api/v1/exports/{id}/run", dept::run_now, doc("定制导出: make and store the file now over from/to (default the last 30 days)").cap(Cap::DeptExports).query::<dept::PeriodQuery>().success(&[201]).returns::<dept::ExportRunView>())
+        .get("/api/v1/exports/{id}/download", dept::download_now, doc("定制导出: the file over from/to now, not stored").cap(Cap::DeptExports).query::<dept::PeriodQuery>().media("application/octet-stream"))
+        .get("/api/v1/exports/runs/{id}/file", dept::run_file, doc("定制导出: a stored file").cap(Cap::DeptExports).media("application/octet-stream"))
+        .get("/api/v1/public/open-data", dept::public_open_data, doc("开放数据: one row per request over from/to (format=csv|parquet): month, channel, type, category, district/street/community, status and outcome; no personal data, no free text, no ticket number; a place is shown only where at least 5 requests of the month and category share it, else one level up, else the row is left out (public; fields in docs/EXPORTS.md)").query::<dept::OpenDataQuery>().public().media("text/csv"))
         .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().success(&[201]).body::<jiesu_domain::intake::IntakeForm>())
         .post("/api/v1/grid/reports", grid::file, doc("网格上报 — a grid worker files a report of their grid (the intake form; channel always `grid`; lat/lng from the phone's position, or the street and community picked by hand; Idempotency-Key supported): 201, or 200 with the report the same key filed").cap(Cap::GridReport).success(&[201, 200]).body::<jiesu_domain::intake::IntakeForm>())
         .route(

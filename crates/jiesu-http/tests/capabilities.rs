@@ -158,6 +158,8 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             None,
             false,
         ),
+        ApiKeys => ("GET", "/api/v1/admin/dept-keys", None, true),
+        DeptExports => ("GET", "/api/v1/exports", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

@@ -37,6 +37,7 @@ pub mod analytics;
 mod catalogue;
 pub mod chain;
 pub mod crypt;
+mod dept;
 mod facts;
 pub mod imports;
 mod kb_store;
@@ -65,6 +66,7 @@ pub use agent_sessions::{
 pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
+pub use dept::{DeptKey, DeptStore, DeptWebhook, ExportRun, NewSavedExport, SavedExport};
 pub use facts::{AssignmentFact, FactStore};
 pub use imports::{ImportStore, SourcedTicket};
 pub use kb_store::{KbStore, KbVersionRow};
@@ -153,6 +155,7 @@ pub trait Store:
     + OpsStore
     + ImportStore
     + PartnerStore
+    + DeptStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -200,16 +203,17 @@ impl<T> Store for T where
         + OpsStore
         + ImportStore
         + PartnerStore
+        + DeptStore
 {
 }
 
 /// The storage traits, to call their methods on a `dyn Store`: `use jiesu_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
-        PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore,
-        Store, TicketStore, UserStore,
+        AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
+        FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
+        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore,
+        StatsStore, Store, TicketStore, UserStore,
     };
 }
 

@@ -152,3 +152,22 @@ CREATE TABLE IF NOT EXISTS partner_nonces (
   partner_id INTEGER NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
   PRIMARY KEY (partner_id, nonce));
 CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at);
+-- 部门接口: department keys (the SHA-256 of the key, never the key; their use counted, each
+-- read in audit_log as `key:<id>`), webhook subscriptions of a unit's tickets' events (each
+-- with its own delivery cursor, a position in the event log), saved exports and their files.
+CREATE TABLE IF NOT EXISTS dept_keys (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, unit_code TEXT NOT NULL, role TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  revoked_at TEXT, last_used_at TEXT, uses INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS dept_webhooks (
+  id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+  created_at TEXT NOT NULL, revoked_at TEXT, cursor INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS saved_exports (
+  id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL, name TEXT NOT NULL, columns TEXT NOT NULL,
+  filters TEXT NOT NULL, format TEXT NOT NULL, schedule TEXT NOT NULL, created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS export_runs (
+  id INTEGER PRIMARY KEY, export_id INTEGER NOT NULL, period TEXT NOT NULL, from_day TEXT NOT NULL,
+  to_day TEXT NOT NULL, format TEXT NOT NULL, rows_count INTEGER NOT NULL, content BLOB NOT NULL,
+  generated_at TEXT NOT NULL, UNIQUE (export_id, period));
+CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log (user_name, id);

@@ -978,3 +978,144 @@ fn partner_signing_secrets_derive_from_the_key_file_and_nonces_are_spent_once() 
         )
         .unwrap());
 }
+
+#[test]
+fn department_keys_count_their_reads_webhooks_keep_cursors_and_export_files_replace_by_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    // keys: found by hash, revoked once, their reads counted and audited
+    let k = store
+        .add_dept_key("朝阳区接口", "110105", "unit_manager", "kh-1", "admin", now)
+        .unwrap();
+    assert_eq!((k.uses, k.last_used_at, k.revoked_at), (0, None, None));
+    assert_eq!(k.user_name(), format!("key:{}", k.id));
+    let other = store
+        .add_dept_key("水务", "110000w", "unit_handler", "kh-2", "admin", now)
+        .unwrap();
+    assert_eq!(store.dept_key_by_hash("kh-1").unwrap(), Some(k.clone()));
+    assert_eq!(store.dept_key_by_hash("nope").unwrap(), None);
+    let later = now + Duration::minutes(5);
+    store
+        .record_key_read(k.id, "GET /api/v1/tickets", later)
+        .unwrap();
+    store
+        .record_key_read(k.id, "GET /api/v1/tickets/7", later)
+        .unwrap();
+    let k2 = store.dept_key_by_hash("kh-1").unwrap().unwrap();
+    assert_eq!((k2.uses, k2.last_used_at), (2, Some(later)));
+    let reads = store.key_reads(k.id, 10).unwrap();
+    assert_eq!(
+        reads.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(),
+        ["GET /api/v1/tickets/7", "GET /api/v1/tickets"]
+    );
+    assert!(reads.iter().all(|r| r.action == "api_read"));
+    assert!(store.key_reads(other.id, 10).unwrap().is_empty());
+    assert!(store.revoke_dept_key(k.id, later).unwrap());
+    assert!(!store.revoke_dept_key(k.id, later).unwrap());
+    assert_eq!(
+        store.dept_key_by_hash("kh-1").unwrap().unwrap().revoked_at,
+        Some(later)
+    );
+    assert_eq!(
+        store
+            .dept_keys()
+            .unwrap()
+            .iter()
+            .map(|k| k.id)
+            .collect::<Vec<_>>(),
+        [other.id, k.id]
+    );
+    // partners: a revoked key no longer finds its partner
+    let p = store.add_partner("网格", "grid", "ph-1", now).unwrap();
+    assert!(!store.partner_revoked(p.id).unwrap());
+    assert!(store.revoke_partner(p.id).unwrap());
+    assert!(!store.revoke_partner(p.id).unwrap());
+    assert!(store.partner_revoked(p.id).unwrap());
+    assert_eq!(store.partner_by_key("ph-1").unwrap(), None);
+    // webhooks
+    let h = store
+        .add_dept_webhook("110105", "http://127.0.0.1:9/h", "s3cret", 42, now)
+        .unwrap();
+    assert_eq!((h.cursor, h.revoked_at.is_none()), (42, true));
+    store.set_dept_webhook_cursor(h.id, 50).unwrap();
+    assert_eq!(store.dept_webhooks().unwrap()[0].cursor, 50);
+    assert!(store.revoke_dept_webhook(h.id, later).unwrap());
+    assert!(store.dept_webhooks().unwrap()[0].revoked_at.is_some());
+    // saved exports and their files
+    let e = store
+        .add_saved_export(
+            jiesu_store::NewSavedExport {
+                unit_code: "110105".into(),
+                name: "月度明细".into(),
+                columns: vec!["ticket_id".into(), "category".into()],
+                filters: r#"{"channel":"phone"}"#.into(),
+                format: "csv".into(),
+                schedule: "monthly".into(),
+                created_by: "admin".into(),
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(e.columns, ["ticket_id", "category"]);
+    assert_eq!(store.saved_export(e.id).unwrap(), Some(e.clone()));
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let r1 = store
+        .save_export_run(
+            e.id,
+            "2026-04",
+            d("2026-04-01"),
+            d("2026-05-01"),
+            "csv",
+            3,
+            b"a,b\n",
+            now,
+        )
+        .unwrap();
+    assert!(store.has_export_run(e.id, "2026-04").unwrap());
+    assert!(!store.has_export_run(e.id, "2026-03").unwrap());
+    let again = store
+        .save_export_run(
+            e.id,
+            "2026-04",
+            d("2026-04-01"),
+            d("2026-05-01"),
+            "csv",
+            4,
+            b"x\n",
+            later,
+        )
+        .unwrap();
+    assert_eq!(again, r1);
+    let (run, bytes) = store.export_run(r1).unwrap().unwrap();
+    assert_eq!(
+        (run.rows, bytes.as_slice(), run.generated_at),
+        (4, &b"x\n"[..], later)
+    );
+    let r2 = store
+        .save_export_run(
+            e.id,
+            "2026-05",
+            d("2026-05-01"),
+            d("2026-06-01"),
+            "csv",
+            0,
+            &[0u8, 255],
+            now,
+        )
+        .unwrap();
+    assert_eq!(store.export_run(r2).unwrap().unwrap().1, vec![0u8, 255]);
+    assert_eq!(
+        store
+            .export_runs_after(r1, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        [r2]
+    );
+    assert_eq!(store.export_runs(e.id).unwrap().len(), 2);
+    assert!(store.delete_saved_export(e.id).unwrap());
+    assert_eq!(store.saved_export(e.id).unwrap(), None);
+    assert_eq!(store.export_run(r1).unwrap(), None);
+}

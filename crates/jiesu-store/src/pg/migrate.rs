@@ -33,6 +33,10 @@ const IDENTITY: &[&str] = &[
     "alerts",
     "alert_steps",
     "partners",
+    "dept_keys",
+    "dept_webhooks",
+    "saved_exports",
+    "export_runs",
 ];
 
 fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)>> {

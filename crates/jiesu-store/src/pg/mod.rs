@@ -24,6 +24,7 @@ pub mod backup;
 pub mod bench;
 mod catalogue;
 pub(crate) mod conn;
+mod dept;
 mod facts;
 mod imports;
 mod kb;
@@ -67,7 +68,7 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 4] {
+fn migrations() -> [(i64, &'static str, &'static str); 5] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -85,6 +86,11 @@ CREATE TABLE IF NOT EXISTS partner_nonces (
   partner_id BIGINT NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
   PRIMARY KEY (partner_id, nonce));
 CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
+        ),
+        (
+            7,
+            "department keys, webhooks, saved exports and their files",
+            include_str!("migration7.sql"),
         ),
     ]
 }

@@ -10,6 +10,7 @@ mod alerts;
 mod analytics;
 pub(crate) mod backup;
 mod catalogue;
+mod dept;
 pub(crate) mod encode;
 mod facts;
 mod imports;
