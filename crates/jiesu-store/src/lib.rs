@@ -57,6 +57,7 @@ mod sqlite;
 mod stats;
 mod tickets;
 pub mod time;
+mod topics;
 mod users;
 
 pub use agent_sessions::{
@@ -91,6 +92,7 @@ pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
     OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
 };
+pub use topics::{NewTopicVersion, TopicStore, TopicVersion};
 pub use users::{SessionRecord, UserRecord, UserStore};
 
 use jiesu_domain::auth::Denied;
@@ -153,6 +155,7 @@ pub trait Store:
     + OpsStore
     + ImportStore
     + PartnerStore
+    + TopicStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -200,6 +203,7 @@ impl<T> Store for T where
         + OpsStore
         + ImportStore
         + PartnerStore
+        + TopicStore
 {
 }
 
@@ -209,7 +213,7 @@ pub mod prelude {
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
         ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
         PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore,
-        Store, TicketStore, UserStore,
+        Store, TicketStore, TopicStore, UserStore,
     };
 }
 

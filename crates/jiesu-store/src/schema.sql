@@ -142,3 +142,9 @@ CREATE TABLE IF NOT EXISTS alert_steps (
   id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), action TEXT NOT NULL,
   status TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alert_steps_alert ON alert_steps (alert_id);
+-- 每月一题 (problem of the month): every version of every adopted topic; the current one is
+-- the highest version (the record itself is JSON in `body`).
+CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id INTEGER NOT NULL, version INTEGER NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version));

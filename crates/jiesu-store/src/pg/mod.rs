@@ -41,6 +41,7 @@ mod reports;
 mod reviews;
 mod stats;
 mod tickets;
+mod topics;
 mod users;
 
 use crate::chain;
@@ -65,9 +66,15 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
+/// Migration 4: the 每月一题 topics table (also at the end of `schema.sql`).
+const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id BIGINT NOT NULL, version BIGINT NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version))";
+
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 3] {
+fn migrations() -> [(i64, &'static str, &'static str); 4] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -75,6 +82,11 @@ fn migrations() -> [(i64, &'static str, &'static str); 3] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            4,
+            "每月一题: adopted topics and their versions",
+            MONTHLY_TOPICS,
         ),
     ]
 }
