@@ -69,6 +69,12 @@ pub enum Capability {
     /// 预警处置 — the early-warning alerts of one's scope (the centre: all; a unit: its own and
     /// those below it): see them, acknowledge, handle or dismiss them.
     Alerts,
+    /// 每月一题查阅 — the adopted topics of the month (a unit: those it leads or is listed in).
+    MonthlyView,
+    /// 每月一题候选 — the candidate problems mined from last year's requests.
+    MonthlyCandidates,
+    /// 每月一题立项 — adopt a topic and edit its plan, lists and rules.
+    MonthlyEdit,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -119,6 +125,9 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::MonthlyView, wire: "monthly-view", zh: "每月一题", en: "problem of the month", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::MonthlyCandidates, wire: "monthly-candidates", zh: "每月一题候选", en: "problem-of-the-month candidates", roles: &[DI, SU, AD] },
+    Row { cap: Capability::MonthlyEdit, wire: "monthly-edit", zh: "每月一题立项", en: "adopt and edit problems of the month", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -151,6 +160,9 @@ impl Capability {
         Capability::Analytics,
         Capability::ReportTemplates,
         Capability::Alerts,
+        Capability::MonthlyView,
+        Capability::MonthlyCandidates,
+        Capability::MonthlyEdit,
     ];
 
     fn row(self) -> &'static Row {

@@ -320,13 +320,12 @@ fn score(cs: &mut [Candidate], w: &RankWeights) {
 /// Which tickets belong to a problem: a ticket in one of the categories (any level: a ticket
 /// belongs when the category is its category or an ancestor), from one of the places (district,
 /// street or community codes; none = anywhere), whose title or text contains one of the keywords
-/// (none = any text).
+/// (none = any text). Every field is required (an empty list says "any"), so the record reads
+/// the same sent and served.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rule {
     pub categories: Vec<String>,
-    #[serde(default)]
     pub keywords: Vec<String>,
-    #[serde(default)]
     pub places: Vec<String>,
 }
 
@@ -385,7 +384,6 @@ pub struct Responsibility {
 pub struct Policy {
     pub title: String,
     pub issued: NaiveDate,
-    #[serde(default)]
     pub issuer: String,
 }
 
@@ -412,13 +410,10 @@ pub struct Topic {
     /// 一方案 — the plan.
     pub plan: String,
     /// 任务清单
-    #[serde(default)]
     pub tasks: Vec<Task>,
     /// 责任清单
-    #[serde(default)]
     pub responsibilities: Vec<Responsibility>,
     /// 政策清单
-    #[serde(default)]
     pub policies: Vec<Policy>,
 }
 

@@ -46,6 +46,10 @@ pub struct ClusterConfig {
     pub top_words: usize,
     /// Terms in a label.
     pub label_terms: usize,
+    /// A word in more than this share of all the corpus's texts, across categories, is the
+    /// hotline's common speech (来电, 反映, 希望 …: [`generic_words`]): it neither clusters nor
+    /// labels (a pair of words keeps it beside a word that is not).
+    pub generic_share: f64,
 }
 
 impl Default for ClusterConfig {
@@ -59,6 +63,7 @@ impl Default for ClusterConfig {
             seed: 13,
             top_words: 10,
             label_terms: 3,
+            generic_share: 0.02,
         }
     }
 }
@@ -80,7 +85,8 @@ pub struct Cluster {
     pub coherence: f64,
 }
 
-fn usable(w: &str) -> bool {
+/// Whether a word can stand in a problem's terms: two characters or more, some of them letters.
+pub fn usable(w: &str) -> bool {
     let n = w.chars().count();
     n >= 2
         && !w
@@ -89,16 +95,45 @@ fn usable(w: &str) -> bool {
         && w.chars().any(|c| c.is_alphabetic())
 }
 
-/// The terms of one text: its usable words and adjacent pairs of them (joined), once each.
-fn terms(words: &[String]) -> Vec<String> {
-    let kept: Vec<&String> = words.iter().filter(|w| usable(w)).collect();
-    let mut out: Vec<String> = kept.iter().map(|w| w.to_string()).collect();
-    for p in kept.windows(2) {
-        out.push(format!("{}{}", p[0], p[1]));
+/// Joins the two words of a pair term.
+const PAIR: char = '\u{b7}';
+
+/// A single ideograph (桩, 灯, 楼 …): no term alone, but part of a pair (充电·桩 → 充电桩).
+fn single_ideograph(w: &str) -> bool {
+    let mut c = w.chars();
+    matches!((c.next(), c.next()), (Some(x), None) if ('\u{4E00}'..='\u{9FFF}').contains(&x))
+}
+
+/// The terms of one text in order, repeats kept: its usable words that are not generic, and
+/// adjacent pairs of usable words or single ideographs (joined by [`PAIR`]) with at least one
+/// usable word that is not generic.
+fn term_seq(words: &[String], generic: &HashSet<String>) -> Vec<String> {
+    let kept: Vec<&String> = words
+        .iter()
+        .filter(|w| usable(w) || single_ideograph(w))
+        .collect();
+    let own = |w: &str| usable(w) && !generic.contains(w);
+    let mut out: Vec<String> = Vec::new();
+    for (i, w) in kept.iter().enumerate() {
+        if own(w) {
+            out.push(w.to_string());
+        }
+        if let Some(next) = kept.get(i + 1) {
+            if w != next && (own(w) || own(next)) {
+                out.push(format!("{w}{PAIR}{next}"));
+            }
+        }
     }
-    let mut seen = HashSet::new();
-    out.retain(|t| seen.insert(t.clone()));
     out
+}
+
+/// The terms of one text, once each (see [`term_seq`]).
+fn terms(words: &[String], generic: &HashSet<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    term_seq(words, generic)
+        .into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .collect()
 }
 
 type Sparse = Vec<(u32, f32)>;
@@ -192,13 +227,43 @@ fn kmeans(vectors: &[Sparse], dims: usize, k: usize, cfg: &ClusterConfig) -> Vec
     assign
 }
 
+/// The hotline's common speech: the words in more than `share` of the texts that also appear
+/// in at least a quarter of the categories (and in three at least) — a word frequent in one
+/// category only is that category's subject, not common speech.
+pub fn generic_words(docs: &[TextDoc], share: f64) -> HashSet<String> {
+    let mut df: HashMap<&str, (usize, HashSet<&str>)> = HashMap::new();
+    let mut cats: HashSet<&str> = HashSet::new();
+    for d in docs {
+        cats.insert(d.category.as_str());
+        let mut seen = HashSet::new();
+        for w in &d.words {
+            if seen.insert(w.as_str()) {
+                let e = df.entry(w.as_str()).or_default();
+                e.0 += 1;
+                e.1.insert(d.category.as_str());
+            }
+        }
+    }
+    let limit = share * docs.len() as f64;
+    let min_cats = (cats.len() / 4).max(3);
+    df.into_iter()
+        .filter(|(_, (n, c))| *n as f64 > limit && c.len() >= min_cats)
+        .map(|(w, _)| w.to_string())
+        .collect()
+}
+
 /// Clusters the texts of one category into concrete problems (without coherence: see
-/// [`cluster_corpus`]). Deterministic for the same texts and configuration.
-pub fn cluster_category(docs: &[&TextDoc], cfg: &ClusterConfig) -> Vec<Cluster> {
+/// [`cluster_corpus`]), leaving out the corpus's `generic` words. Deterministic for the same
+/// texts and configuration.
+pub fn cluster_category(
+    docs: &[&TextDoc],
+    generic: &HashSet<String>,
+    cfg: &ClusterConfig,
+) -> Vec<Cluster> {
     let Some(category) = docs.first().map(|d| d.category.clone()) else {
         return Vec::new();
     };
-    let doc_terms: Vec<Vec<String>> = docs.iter().map(|d| terms(&d.words)).collect();
+    let doc_terms: Vec<Vec<String>> = docs.iter().map(|d| terms(&d.words, generic)).collect();
     let n = docs.len();
     let mut df: HashMap<&str, usize> = HashMap::new();
     for ts in &doc_terms {
@@ -270,50 +335,68 @@ pub fn cluster_category(docs: &[&TextDoc], cfg: &ClusterConfig) -> Vec<Cluster> 
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        let words_set: HashSet<&str> = members
-            .iter()
-            .flat_map(|&i| docs[i].words.iter().map(String::as_str))
-            .collect();
         let top_words: Vec<String> = scored
             .iter()
-            .filter(|(t, s)| words_set.contains(t) && *s > 1e-6)
+            .filter(|(t, s)| !t.contains(PAIR) && *s > 1e-6)
             .take(cfg.top_words)
             .map(|(t, _)| t.to_string())
             .collect();
-        // the label: the best terms, a term dropped when a better one contains it or it contains one
+        // the label: the best terms (a pair of words counts a quarter more: it reads as a
+        // phrase; ties go to the term said most often), a term dropped when it shares a word
+        // with a better one or one holds the other, read in the order their first words come
+        let mut tf: HashMap<String, usize> = HashMap::new();
+        for &i in &members {
+            for t in term_seq(&docs[i].words, generic) {
+                *tf.entry(t).or_default() += 1;
+            }
+        }
+        let mut for_label: Vec<(&str, f64, usize)> = scored
+            .iter()
+            .filter(|(_, s)| *s > 1e-6)
+            .map(|(t, s)| {
+                let bonus = if t.contains(PAIR) { 1.25 } else { 1.0 };
+                (
+                    (*t),
+                    (s * bonus * 1e6).round() / 1e6,
+                    tf.get(*t).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        for_label.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(b.0)));
         let mut label_terms: Vec<&str> = Vec::new();
-        for (t, _) in &scored {
+        let mut used: HashSet<&str> = HashSet::new();
+        for (t, _, _) in &for_label {
             if label_terms.len() >= cfg.label_terms {
                 break;
             }
-            if label_terms.iter().any(|l| l.contains(t) || t.contains(l)) {
+            let parts: Vec<&str> = t.split(PAIR).collect();
+            let text = t.replace(PAIR, "");
+            if parts.iter().any(|p| used.contains(p))
+                || label_terms.iter().any(|l| {
+                    let l = l.replace(PAIR, "");
+                    l.contains(&text) || text.contains(&l)
+                })
+            {
                 continue;
             }
+            used.extend(parts);
             label_terms.push(t);
         }
         let pos = |t: &str| {
-            // a pair's position is its first word's
             let w = first_pos
-                .get(t)
-                .or_else(|| {
-                    first_pos
-                        .iter()
-                        .filter(|(w, _)| t.starts_with(*w))
-                        .max_by_key(|(w, _)| w.len())
-                        .map(|(_, v)| v)
-                })
+                .get(t.split(PAIR).next().unwrap_or(t))
                 .copied()
                 .unwrap_or((1.0, 1));
             w.0 / w.1.max(1) as f64
         };
-        let mut ordered = label_terms.clone();
-        ordered.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+        label_terms.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+        let ordered: Vec<String> = label_terms.iter().map(|t| t.replace(PAIR, "")).collect();
         let mut tickets: Vec<i64> = members.iter().map(|&i| docs[i].ticket_id).collect();
         tickets.sort_unstable();
         out.push(Cluster {
             category: category.clone(),
             label: ordered.concat(),
-            label_terms: ordered.iter().map(|s| s.to_string()).collect(),
+            label_terms: ordered,
             top_words,
             tickets,
             coherence: 0.0,
@@ -335,9 +418,10 @@ pub fn cluster_corpus(docs: &[TextDoc], cfg: &ClusterConfig) -> Vec<Cluster> {
     for d in docs {
         by_cat.entry(d.category.as_str()).or_default().push(d);
     }
+    let generic = generic_words(docs, cfg.generic_share);
     let mut out: Vec<Cluster> = by_cat
         .values()
-        .flat_map(|ds| cluster_category(ds, cfg))
+        .flat_map(|ds| cluster_category(ds, &generic, cfg))
         .collect();
     let topics: Vec<Vec<String>> = out.iter().map(|c| c.top_words.clone()).collect();
     let words: Vec<&[String]> = docs.iter().map(|d| d.words.as_slice()).collect();
@@ -462,9 +546,29 @@ mod tests {
         assert_eq!(charging.tickets, (0..30).collect::<Vec<i64>>());
         let parking = cs.iter().find(|c| c.label.contains("停车")).unwrap();
         assert_eq!(parking.tickets, (100..130).collect::<Vec<i64>>());
-        // words shared by both problems say nothing about either
-        assert!(!charging.label.contains("小区"));
+        // a word of the other problem never labels this one
+        assert!(!charging.label.contains("停车"), "{}", charging.label);
+        assert!(!parking.label.contains("充电"), "{}", parking.label);
         assert!(charging.coherence > 0.5, "{}", charging.coherence);
+    }
+
+    #[test]
+    fn words_common_to_many_categories_are_generic_and_a_category_s_own_subject_is_not() {
+        let mut docs = Vec::new();
+        for c in 0..8 {
+            for i in 0..10 {
+                let own = if c == 0 { "充电桩" } else { "其他" };
+                docs.push(doc(
+                    c * 100 + i,
+                    &format!("c{c}"),
+                    &format!("来电 反映 {own} x{c}"),
+                ));
+            }
+        }
+        let g = generic_words(&docs, 0.05);
+        assert!(g.contains("来电") && g.contains("反映"));
+        // 充电桩: 12.5 % of the texts but one category
+        assert!(!g.contains("充电桩"));
     }
 
     #[test]
