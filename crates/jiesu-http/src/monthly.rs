@@ -547,9 +547,10 @@ fn check(st: &AppState, t: &Topic) -> ApiResult<()> {
 pub async fn adopt(
     State(st): State<AppState>,
     Caller(actor): Caller,
-    JsonBody(t): JsonBody<Topic>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<TopicView>)> {
     require(&actor, Capability::MonthlyEdit)?;
+    let t: Topic = crate::json::from_value(&body)?;
     check(&st, &t)?;
     let v = st.store.adopt_topic(NewTopicVersion {
         month: t.month.clone(),
@@ -580,9 +581,10 @@ pub async fn revise(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<i64>,
-    JsonBody(b): JsonBody<ReviseBody>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<TopicView>> {
     require(&actor, Capability::MonthlyEdit)?;
+    let b: ReviseBody = crate::json::from_value(&body)?;
     check(&st, &b.topic)?;
     let v = st
         .store
