@@ -350,9 +350,10 @@ pub fn cluster_category(
                 *tf.entry(t).or_default() += 1;
             }
         }
+        // (a pair holding a common-speech word, 咨询·退换货, labels by its other word alone)
         let mut for_label: Vec<(&str, f64, usize)> = scored
             .iter()
-            .filter(|(_, s)| *s > 1e-6)
+            .filter(|(t, s)| *s > 1e-6 && !t.split(PAIR).any(|w| generic.contains(w)))
             .map(|(t, s)| {
                 let bonus = if t.contains(PAIR) { 1.25 } else { 1.0 };
                 (
