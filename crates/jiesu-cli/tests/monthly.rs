@@ -273,4 +273,28 @@ fn two_problems_of_a_category_are_mined_adopted_versioned_measured_and_scoped() 
     );
     assert_eq!(st, 200);
     assert_eq!(all["topics"].as_array().unwrap().len(), 2);
+
+    // the month's 月分析 names the topics with their progress and outcome
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/analytics/reports",
+        Some(&sup),
+        Some(&json!({"kind": "monthly", "period": "2026-11"}).to_string()),
+    );
+    assert_eq!(st, 201, "{r}");
+    let (st, _, html) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/analytics/reports/{}/html", r["id"]),
+        Some(&sup),
+        None,
+    );
+    assert_eq!(st, 200);
+    let html = html.as_str().unwrap_or_default().to_string();
+    assert!(html.contains("每月一题"), "{html}");
+    assert!(
+        html.contains("「小区电动车充电桩」（市住房城乡建设委牵头，张副市长负责）：任务完成 3 / 3 项（100.00%）；「小区充电桩安装难」派单 0 件"),
+        "{html}"
+    );
 }

@@ -607,3 +607,74 @@ pub async fn revise(
         })?;
     Ok(Json(view(&st, &v, b.topic)))
 }
+
+/// 月分析's 每月一题 lines for the month `key` (YYYY-MM): every topic adopted for that month or
+/// before, as it stands, with its progress and each problem's dispatched volume that month
+/// against the month before and the same month last year (the rules' texts are mined only when a
+/// rule has keywords).
+pub fn bulletin_lines(st: &AppState, key: &str) -> ApiResult<Vec<String>> {
+    let Some(month) = LocalMonth::parse(key) else {
+        return Ok(Vec::new());
+    };
+    let topics: Vec<(TopicVersion, Topic)> = st
+        .store
+        .topics()?
+        .into_iter()
+        .filter(|v| v.month.as_str() <= key)
+        .map(|v| parse_topic(&v).map(|t| (v, t)))
+        .collect::<ApiResult<_>>()?;
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mined = if topics
+        .iter()
+        .any(|(_, t)| t.problems.iter().any(|p| !p.rule.keywords.is_empty()))
+    {
+        Some(st.monthly.get(st)?)
+    } else {
+        None
+    };
+    let empty = HashMap::new();
+    let texts = mined.as_ref().map(|m| &m.text_of).unwrap_or(&empty);
+    let tree = st.categories.clone();
+    let pct = |x: Option<f64>| match x {
+        Some(x) => format!("{}{:.1}%", if x > 0.0 { "+" } else { "" }, x * 100.0),
+        None => "—".to_string(),
+    };
+    let mut out = Vec::new();
+    for (_, t) in &topics {
+        let lead = st
+            .org
+            .get(&t.lead_unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| t.lead_unit.clone());
+        let p = t.progress();
+        let problems = st.analytics.with(st, |facts| {
+            t.problems
+                .iter()
+                .map(|pr| {
+                    let o = outcome(facts, &tree, texts, &pr.rule, month);
+                    format!(
+                        "「{}」派单 {} 件，环比 {}，同比 {}",
+                        pr.label,
+                        o.dispatched.last().copied().unwrap_or(0),
+                        pct(o.month_over_month),
+                        pct(o.year_over_year)
+                    )
+                })
+                .collect::<Vec<_>>()
+        })?;
+        out.push(format!(
+            "{}「{}」（{}牵头，{}负责）：任务完成 {} / {} 项（{:.2}%）；{}。",
+            t.month,
+            t.theme,
+            lead,
+            t.leader,
+            p.done,
+            p.total,
+            p.percent,
+            problems.join("；")
+        ));
+    }
+    Ok(out)
+}
