@@ -22,6 +22,7 @@ import { adminPage } from './pages/admin';
 import { alertsPage } from './pages/alerts';
 import { streetsPage } from './pages/streets';
 import { foresightPage } from './pages/foresight';
+import { monthlyPage } from './pages/monthly';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
 import { submitPage } from './pages/submit';
@@ -58,6 +59,7 @@ const ROUTES: Record<string, RouteDef> = {
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
   streets: { page: streetsPage, access: 'analytics', title: 'st_title', wide: true },
   foresight: { page: foresightPage, access: 'analytics', title: 'fs_title', wide: true },
+  monthly: { page: monthlyPage, access: 'monthly-view', title: 'mt_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'tickets-read', title: 'tickets_title', wide: true },
@@ -80,6 +82,8 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
   if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('alerts')) items.push({ key: 'nav_alerts', path: '/alerts' });
+  // the centre reaches 每月一题 from the dashboard's 主动治理 links; a unit's staff from the menu
+  if (can('monthly-view') && !can('analytics')) items.push({ key: 'nav_monthly', path: '/monthly' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
   if (can('grid-report')) items.push({ key: 'nav_grid', path: '/grid' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });

@@ -4,6 +4,7 @@
 mod analytics_cmds;
 mod bench;
 mod bench_report;
+mod bench_topics;
 mod governance_cmds;
 mod import_cmds;
 mod import_map;
@@ -374,6 +375,9 @@ enum BenchCmd {
     /// The hotline report (专项报告四) over three years of Beijing-scale synthesised ticket facts
     /// against DuckDB running equivalent SQL over the same rows in Parquet.
     Report(bench_report::BenchReportArgs),
+    /// 每月一题: the NPMI coherence of the concrete problems found in the requests' texts against
+    /// gensim's LDA with the same number of topics on the same texts.
+    Topics(bench_topics::BenchTopicsArgs),
 }
 
 /// The log's format (`jiesu serve --log-format`).
@@ -641,6 +645,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             BenchCmd::Kb(args) => jiesu_kb_bench::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
             BenchCmd::Report(args) => bench_report::run_bench_report(args),
+            BenchCmd::Topics(args) => bench_topics::run(args),
         },
     }
 }

@@ -78,6 +78,12 @@ pub enum Capability {
     /// 部门定制导出 — the saved exports of one's own unit (and those below it): define, run,
     /// download.
     DeptExports,
+    /// 每月一题查阅 — the adopted topics of the month (a unit: those it leads or is listed in).
+    MonthlyView,
+    /// 每月一题候选 — the candidate problems mined from last year's requests.
+    MonthlyCandidates,
+    /// 每月一题立项 — adopt a topic and edit its plan, lists and rules.
+    MonthlyEdit,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -131,6 +137,9 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::GridReport, wire: "grid-report", zh: "网格上报", en: "grid reports", roles: &[GW] },
     Row { cap: Capability::ApiKeys, wire: "api-keys", zh: "接口与导出管理", en: "API keys and exports", roles: &[AD] },
     Row { cap: Capability::DeptExports, wire: "dept-exports", zh: "部门定制导出", en: "department exports", roles: &[SU, AD, UM] },
+    Row { cap: Capability::MonthlyView, wire: "monthly-view", zh: "每月一题", en: "problem of the month", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::MonthlyCandidates, wire: "monthly-candidates", zh: "每月一题候选", en: "problem-of-the-month candidates", roles: &[DI, SU, AD] },
+    Row { cap: Capability::MonthlyEdit, wire: "monthly-edit", zh: "每月一题立项", en: "adopt and edit problems of the month", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -166,6 +175,9 @@ impl Capability {
         Capability::GridReport,
         Capability::ApiKeys,
         Capability::DeptExports,
+        Capability::MonthlyView,
+        Capability::MonthlyCandidates,
+        Capability::MonthlyEdit,
     ];
 
     fn row(self) -> &'static Row {
@@ -306,9 +318,14 @@ mod tests {
                     KbStats,
                     Analytics,
                     Alerts,
+                    MonthlyView,
+                    MonthlyCandidates,
                 ],
             ),
-            (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead, Alerts]),
+            (
+                Role::UnitHandler,
+                &[TicketsRead, UnitDesk, KbRead, Alerts, MonthlyView],
+            ),
             (
                 Role::UnitManager,
                 &[
@@ -320,6 +337,7 @@ mod tests {
                     Analytics,
                     Alerts,
                     DeptExports,
+                    MonthlyView,
                 ],
             ),
             (
@@ -363,6 +381,9 @@ mod tests {
                     ReportTemplates,
                     Alerts,
                     DeptExports,
+                    MonthlyView,
+                    MonthlyCandidates,
+                    MonthlyEdit,
                 ],
             ),
             (
@@ -395,6 +416,9 @@ mod tests {
                     Alerts,
                     ApiKeys,
                     DeptExports,
+                    MonthlyView,
+                    MonthlyCandidates,
+                    MonthlyEdit,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

@@ -27,6 +27,7 @@ mod kb_articles;
 pub mod limits;
 pub mod listener;
 pub mod login;
+pub mod monthly;
 pub mod notify;
 pub mod open311;
 mod openapi;
@@ -110,6 +111,8 @@ pub struct AppState {
     pub analytics: Arc<analytics::FactsCache>,
     /// 运维 — request and scheduler figures, the text models' state, the shutdown signal.
     pub ops: Arc<ops::Ops>,
+    /// 每月一题 — the last mining of problems from the requests' texts, reused a while.
+    pub monthly: Arc<monthly::MiningCache>,
 }
 
 /// The default retention period of personal data (`--retention-years`).
@@ -170,6 +173,7 @@ impl AppState {
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             retention_years: DEFAULT_RETENTION_YEARS,
             analytics: analytics::new_cache(),
+            monthly: Arc::new(monthly::MiningCache::default()),
             ops: Arc::new(ops::Ops::default()),
         })
     }
@@ -281,6 +285,11 @@ pub(crate) fn api() -> route_table::Api {
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
         .get("/api/v1/governance/foresight", foresight::foresight, doc("季节性预判: the volume expected in a coming month (month=YYYY-MM, default next month; district=) per district × category with its 80 % range, the same month last year and the category's seasonal index; the method's backtest on the last complete month; the 冬病夏治 list of streets that peaked last year in the categories in season (a unit manager: their district)").query::<foresight::ForesightQuery>().cap(Cap::Analytics).returns::<foresight::ForesightView>())
         .get("/api/v1/governance/streets/{period}", streets::streets, doc("治理类街乡镇: every street's class for the month (先进 advanced / 进步 improved / 整改 rectify / 治理 govern / 一般 ordinary) under the shipped versioned policy, with its volume and 三率 ranks, the list's entries, exit progress and tracking, and 未进先治 pre-warnings (a unit manager: the streets of their unit)").cap(Cap::Analytics).param("period", "string", "the month, YYYY-MM").returns::<streets::StreetsView>())
+        .get("/api/v1/governance/monthly/candidates", monthly::list_candidates, doc("每月一题: candidate problems of the month mined from the requests' texts of the window (month=YYYY-MM, its last month, default the last complete one; months=12; top=20; category=): each a concrete problem inside a second-level category with its label, words and NPMI coherence, its volume by month, growth, districts, lead units, repeat share and 三率, its score and reasons, the tickets behind it and the rule an adoption starts from").query::<monthly::CandidateQuery>().cap(Cap::MonthlyCandidates).returns::<monthly::CandidatesView>())
+        .get("/api/v1/governance/monthly/topics", monthly::list_topics, doc("每月一题: the adopted topics, newest month first, each with its plan, three lists (tasks, responsibilities, policies) and progress (a unit: the topics it leads or is listed in)").cap(Cap::MonthlyView).returns::<monthly::TopicList>())
+        .post("/api/v1/governance/monthly/topics", monthly::adopt, doc("每月一题: adopt a topic (month, theme, 1–3 problems each with its rule: categories + keywords + places, lead department, responsible leader, plan, tasks, responsibilities, policies); stored as version 1").cap(Cap::MonthlyEdit).success(&[201]).body::<jiesu_governance::monthly::Topic>().returns::<monthly::TopicView>())
+        .get("/api/v1/governance/monthly/topics/{id}", monthly::get_topic, doc("每月一题: one topic with every version (who, when, why, the rules then) and each problem's outcome by its rule: dispatched volume by month, month over month, against the same month last year, and 三率 of the month (month=YYYY-MM, default the last complete month)").query::<monthly::TopicQuery>().cap(Cap::MonthlyView).param("id", "integer", "the topic").returns::<monthly::TopicView>())
+        .put("/api/v1/governance/monthly/topics/{id}", monthly::revise, doc("每月一题: edit a topic — the whole record as it should stand, the version it was made on (409 when the topic changed meanwhile) and why; stored as the next version, earlier ones kept").cap(Cap::MonthlyEdit).param("id", "integer", "the topic").body::<monthly::ReviseBody>().returns::<monthly::TopicView>())
         .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts, risk pushes (level `risk`: an emergency at intake) and incidents (level `incident`: similar reports in one place within an hour) in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
         .get("/api/v1/alerts/{id}", alerts::get_one, doc("未诉先办 预警: one alert with the tickets behind it, every step taken and the steps the caller may take").cap(Cap::Alerts).returns::<alerts::AlertDetail>())
         .post("/api/v1/alerts/{id}/{action}", alerts::act, doc("未诉先办 预警: acknowledge (知悉), handle (已处置: say what was done) or dismiss (不予处置: say why) an alert; a closed alert or one changed meanwhile answers 409").cap(Cap::Alerts).param("action", "string", "acknowledge, handle or dismiss").body::<alerts::StepBody>().returns::<alerts::AlertDetail>())

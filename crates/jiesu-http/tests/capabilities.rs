@@ -160,6 +160,14 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
         ),
         ApiKeys => ("GET", "/api/v1/admin/dept-keys", None, true),
         DeptExports => ("GET", "/api/v1/exports", None, true),
+        MonthlyView => ("GET", "/api/v1/governance/monthly/topics", None, true),
+        MonthlyCandidates => ("GET", "/api/v1/governance/monthly/candidates", None, true),
+        MonthlyEdit => (
+            "PUT",
+            "/api/v1/governance/monthly/topics/999999",
+            Some(json!({})),
+            false,
+        ),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

@@ -58,6 +58,7 @@ mod sqlite;
 mod stats;
 mod tickets;
 pub mod time;
+mod topics;
 mod users;
 
 pub use agent_sessions::{
@@ -93,6 +94,7 @@ pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
     OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
 };
+pub use topics::{NewTopicVersion, TopicStore, TopicVersion};
 pub use users::{SessionRecord, UserRecord, UserStore};
 
 use jiesu_domain::auth::Denied;
@@ -156,6 +158,7 @@ pub trait Store:
     + ImportStore
     + PartnerStore
     + DeptStore
+    + TopicStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -204,6 +207,7 @@ impl<T> Store for T where
         + ImportStore
         + PartnerStore
         + DeptStore
+        + TopicStore
 {
 }
 
@@ -213,7 +217,7 @@ pub mod prelude {
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
         FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
         PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore,
-        StatsStore, Store, TicketStore, UserStore,
+        StatsStore, Store, TicketStore, TopicStore, UserStore,
     };
 }
 

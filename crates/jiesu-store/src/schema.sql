@@ -171,3 +171,9 @@ CREATE TABLE IF NOT EXISTS export_runs (
   to_day TEXT NOT NULL, format TEXT NOT NULL, rows_count INTEGER NOT NULL, content BLOB NOT NULL,
   generated_at TEXT NOT NULL, UNIQUE (export_id, period));
 CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log (user_name, id);
+-- 每月一题 (problem of the month): every version of every adopted topic; the current one is
+-- the highest version (the record itself is JSON in `body`).
+CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id INTEGER NOT NULL, version INTEGER NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version));

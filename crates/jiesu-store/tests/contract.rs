@@ -1119,3 +1119,59 @@ fn department_keys_count_their_reads_webhooks_keep_cursors_and_export_files_repl
     assert_eq!(store.saved_export(e.id).unwrap(), None);
     assert_eq!(store.export_run(r1).unwrap(), None);
 }
+
+#[test]
+fn monthly_topics_keep_every_version_and_refuse_a_stale_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 5, 2, 3, 0, 0).unwrap();
+    let v = |month: &str, theme: &str, body: &str, note: &str| jiesu_store::NewTopicVersion {
+        month: month.into(),
+        theme: theme.into(),
+        lead_unit: "110000023".into(),
+        body: body.into(),
+        actor: "sup".into(),
+        note: note.into(),
+        now,
+    };
+    assert!(store.topics().unwrap().is_empty());
+    let a = store
+        .adopt_topic(v("2026-05", "小区充电桩", "{\"a\":1}", ""))
+        .unwrap();
+    assert_eq!((a.topic_id, a.version), (1, 1));
+    let b = store
+        .adopt_topic(v("2026-06", "物业服务", "{}", ""))
+        .unwrap();
+    assert_eq!((b.topic_id, b.version), (2, 1));
+    let a2 = store
+        .revise_topic(
+            1,
+            1,
+            v("2026-05", "小区电动车充电桩", "{\"a\":2}", "任务完成"),
+        )
+        .unwrap();
+    assert_eq!(a2.version, 2);
+    // a second edit made on version 1 is refused, nothing written
+    assert!(matches!(
+        store.revise_topic(1, 1, v("2026-05", "x", "{}", "")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revise_topic(9, 1, v("2026-05", "x", "{}", "")),
+        Err(StoreError::NotFound)
+    ));
+    let current = store.topics().unwrap();
+    assert_eq!(
+        current
+            .iter()
+            .map(|t| (t.topic_id, t.version, t.theme.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, 1, "物业服务"), (1, 2, "小区电动车充电桩")]
+    );
+    let history = store.topic_versions(1).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0], a);
+    assert_eq!(history[1].body, "{\"a\":2}");
+    assert_eq!(history[1].note, "任务完成");
+    assert!(store.topic_versions(9).unwrap().is_empty());
+}

@@ -42,6 +42,7 @@ mod reports;
 mod reviews;
 mod stats;
 mod tickets;
+mod topics;
 mod users;
 
 use crate::chain;
@@ -66,9 +67,15 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
+/// Migration 4: the 每月一题 topics table (also at the end of `schema.sql`).
+const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id BIGINT NOT NULL, version BIGINT NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version))";
+
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 5] {
+fn migrations() -> [(i64, &'static str, &'static str); 6] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -76,6 +83,11 @@ fn migrations() -> [(i64, &'static str, &'static str); 5] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            4,
+            "每月一题: adopted topics and their versions",
+            MONTHLY_TOPICS,
         ),
         (
             6,
@@ -180,7 +192,7 @@ fn migrate(c: &mut Conn) -> Result<()> {
             tracing::info!(version = v, note, "applied a PostgreSQL migration");
         }
         if let Some(newest) = done.iter().max() {
-            let known = migrations().last().map_or(0, |m| m.0);
+            let known = migrations().iter().map(|m| m.0).max().unwrap_or(0);
             if *newest > known {
                 return Err(StoreError::Db(format!(
                     "the database has schema migration {newest}, newer than this jiesu knows ({known}): upgrade jiesu"

@@ -175,3 +175,8 @@ CREATE TABLE IF NOT EXISTS export_runs (
   to_day TEXT NOT NULL, format TEXT NOT NULL, rows_count BIGINT NOT NULL, content BYTEA NOT NULL,
   generated_at TEXT NOT NULL, UNIQUE (export_id, period));
 CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log (user_name, id);
+-- 每月一题 (problem of the month): every version of every adopted topic (also migration 4).
+CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id BIGINT NOT NULL, version BIGINT NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version));

@@ -28,6 +28,7 @@ mod reports;
 mod reviews;
 mod stats;
 mod tickets;
+mod topics;
 mod users;
 mod verify;
 pub(crate) mod writer;
