@@ -69,6 +69,17 @@ pub enum Capability {
     /// 预警处置 — the early-warning alerts of one's scope (the centre: all; a unit: its own and
     /// those below it): see them, acknowledge, handle or dismiss them.
     Alerts,
+    /// 治理类街乡镇工作 — a pre-warned or listed street's file: its interviews, problem and project
+    /// lists with progress, monitoring and changes (the centre: every street; a unit manager:
+    /// the streets of their unit); keeping the lists.
+    StreetWork,
+    /// 约谈记录 — file an interview (约谈) of a street's leaders (the centre, or the manager of the
+    /// district above the street).
+    StreetInterview,
+    /// 办理质量审计 — the reply-quality audit: flagged results (答非所问, boilerplate, resolved but
+    /// contradicted by the callback, filed implausibly fast), the per-unit rates, and turning a
+    /// flagged result into supervision (督办).
+    ReplyAudit,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -119,6 +130,9 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::Analytics, wire: "analytics", zh: "数据分析", en: "analytics and reports", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
+    Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
+    Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -151,6 +165,9 @@ impl Capability {
         Capability::Analytics,
         Capability::ReportTemplates,
         Capability::Alerts,
+        Capability::StreetWork,
+        Capability::StreetInterview,
+        Capability::ReplyAudit,
     ];
 
     fn row(self) -> &'static Row {
@@ -291,6 +308,7 @@ mod tests {
                     KbStats,
                     Analytics,
                     Alerts,
+                    StreetWork,
                 ],
             ),
             (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead, Alerts]),
@@ -304,6 +322,8 @@ mod tests {
                     KbRead,
                     Analytics,
                     Alerts,
+                    StreetWork,
+                    StreetInterview,
                 ],
             ),
             (
@@ -346,6 +366,9 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (
@@ -376,6 +399,9 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (Role::Citizen, &[]),

@@ -9,6 +9,7 @@ pub mod cells;
 pub mod foresight;
 pub mod incident;
 pub mod risk;
+pub mod street_work;
 pub mod streets;
 pub mod warn;
 pub mod warn_eval;

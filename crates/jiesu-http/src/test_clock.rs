@@ -55,6 +55,7 @@ pub async fn advance(
         crate::scheduler_task::checkpoint_pass(&s2, now)?;
         crate::reports::report_pass(&s2, now)?;
         crate::alerts::warn_pass(&s2, now, true)?;
+        crate::street_work::prewarn_pass(&s2, now)?;
         Ok(())
     })
     .await??;

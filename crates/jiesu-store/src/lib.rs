@@ -25,6 +25,7 @@
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
+//! | [`StreetWorkStore`] | 治理类街乡镇: interviews (约谈), problem and project lists, every change to them |
 //! | [`OpsStore`] | operations: readiness (a trivial read, the schema), `/metrics` figures, draining writes |
 //!
 //! Online backup and restore of an SQLite city: [`backup_sqlite`], [`restore_sqlite`].
@@ -55,6 +56,7 @@ pub mod reports;
 mod reviews;
 mod sqlite;
 mod stats;
+pub mod street_work;
 mod tickets;
 pub mod time;
 mod users;
@@ -87,6 +89,7 @@ pub use sqlite::backup::{
 pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
+pub use street_work::{InterviewRow, StreetChange, StreetItemRow, StreetWorkStore};
 pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
     OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
@@ -153,6 +156,7 @@ pub trait Store:
     + OpsStore
     + ImportStore
     + PartnerStore
+    + StreetWorkStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -200,6 +204,7 @@ impl<T> Store for T where
         + OpsStore
         + ImportStore
         + PartnerStore
+        + StreetWorkStore
 {
 }
 
@@ -209,7 +214,7 @@ pub mod prelude {
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
         ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
         PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore, StatsStore,
-        Store, TicketStore, UserStore,
+        Store, StreetWorkStore, TicketStore, UserStore,
     };
 }
 

@@ -33,6 +33,9 @@ const IDENTITY: &[&str] = &[
     "alerts",
     "alert_steps",
     "partners",
+    "street_interviews",
+    "street_items",
+    "street_changes",
 ];
 
 fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)>> {

@@ -26,6 +26,7 @@ mod reference;
 mod reports;
 mod reviews;
 mod stats;
+mod street_work;
 mod tickets;
 mod users;
 mod verify;
