@@ -20,6 +20,7 @@ import { overviewPage } from './pages/overview';
 import { dashboardPage } from './pages/dashboard';
 import { alertsPage } from './pages/alerts';
 import { streetsPage } from './pages/streets';
+import { auditPage } from './pages/audit';
 import { foresightPage } from './pages/foresight';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
@@ -54,6 +55,7 @@ const ROUTES: Record<string, RouteDef> = {
   dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
   streets: { page: streetsPage, access: 'analytics', title: 'st_title', wide: true },
+  audit: { page: auditPage, access: 'reply-audit', title: 'au_title', wide: true },
   foresight: { page: foresightPage, access: 'analytics', title: 'fs_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cells;
 pub mod foresight;
 pub mod incident;
+pub mod reply_audit;
 pub mod risk;
 pub mod street_work;
 pub mod streets;

@@ -164,7 +164,7 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             Some(json!({"held_on": "2026-03-01", "attendees": ["区委书记"], "findings": "x"})),
             false,
         ),
-        ReplyAudit => return None,
+        ReplyAudit => ("GET", "/api/v1/audit/replies", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })
