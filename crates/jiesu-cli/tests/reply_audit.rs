@@ -373,6 +373,14 @@ fn results_are_flagged_per_unit_and_one_is_turned_into_supervision() {
         st, 403,
         "the reopen action is the centre's supervisors' and dispatchers': {v}"
     );
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        &path,
+        Some(&h1),
+        Some(&json!({"note": "x"}).to_string()),
+    );
+    assert_eq!(st, 403, "a unit may not send its own result back: {v}");
     let body = json!({"note": "回访称垃圾仍未清运，请重新核实处理", "kinds": ["contradicted"]})
         .to_string();
     let (st, _, v) = call(&s, "POST", &path, Some(&sup), Some(&body));

@@ -168,7 +168,7 @@ fn a_street_entering_the_top_ten_is_pre_warned_interviewed_by_its_district_and_i
         &format!("{path}/interviews"),
         interview.clone(),
     );
-    assert_eq!(st, 403, "{v}");
+    assert_eq!(st, 404, "{v}");
     assert!(v["detail_zh"].as_str().unwrap().contains("约谈"));
     let mut future = interview.clone();
     future["held_on"] = json!("2026-10-06");

@@ -586,12 +586,14 @@ pub async fn file_interview(
 ) -> ApiResult<(StatusCode, Json<InterviewView>)> {
     require(&actor, Capability::StreetInterview)?;
     let (_, district) = street_in_scope(&st, &actor, &street)?;
+    // the streets one may interview are those strictly below one's unit (a district's streets);
+    // the street itself is outside that scope, answered as absent like any other scope
     if !may_interview(&actor, &st, &street) {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "a street's interview is filed by its district or the centre",
-            "约谈记录由所在区或市热线中心填报，街道不能为本街道填报",
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no street `{street}` below your unit to interview: a street's interview (约谈) is filed by its district or the centre"),
+            format!("街乡镇 `{street}` 不在本单位可约谈范围内：约谈记录由所在区或市热线中心填报"),
         ));
     }
     let now = st.now();
