@@ -77,8 +77,8 @@ pub enum Capability {
     /// district above the street).
     StreetInterview,
     /// 办理质量审计 — the reply-quality audit: flagged results (答非所问, boilerplate, resolved but
-    /// contradicted by the callback, filed implausibly fast), the per-unit rates, and turning a
-    /// flagged result into supervision (督办).
+    /// contradicted by the callback, filed implausibly fast) and the per-unit rates. Turning a
+    /// flagged result into supervision (督办) is a reopen (重办): the action table's roles.
     ReplyAudit,
 }
 
