@@ -21,6 +21,7 @@ import { dashboardPage } from './pages/dashboard';
 import { adminPage } from './pages/admin';
 import { alertsPage } from './pages/alerts';
 import { streetsPage } from './pages/streets';
+import { auditPage } from './pages/audit';
 import { foresightPage } from './pages/foresight';
 import { monthlyPage } from './pages/monthly';
 import { intakePage } from './pages/intake';
@@ -58,6 +59,7 @@ const ROUTES: Record<string, RouteDef> = {
   dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
   streets: { page: streetsPage, access: 'analytics', title: 'st_title', wide: true },
+  audit: { page: auditPage, access: 'reply-audit', title: 'au_title', wide: true },
   foresight: { page: foresightPage, access: 'analytics', title: 'fs_title', wide: true },
   monthly: { page: monthlyPage, access: 'monthly-view', title: 'mt_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },

@@ -84,6 +84,17 @@ pub enum Capability {
     MonthlyCandidates,
     /// 每月一题立项 — adopt a topic and edit its plan, lists and rules.
     MonthlyEdit,
+    /// 治理类街乡镇工作 — a pre-warned or listed street's file: its interviews, problem and project
+    /// lists with progress, monitoring and changes (the centre: every street; a unit manager:
+    /// the streets of their unit); keeping the lists.
+    StreetWork,
+    /// 约谈记录 — file an interview (约谈) of a street's leaders (the centre, or the manager of the
+    /// district above the street).
+    StreetInterview,
+    /// 办理质量审计 — the reply-quality audit: flagged results (答非所问, boilerplate, resolved but
+    /// contradicted by the callback, filed implausibly fast) and the per-unit rates. Turning a
+    /// flagged result into supervision (督办) is a reopen (重办): the action table's roles.
+    ReplyAudit,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -140,6 +151,9 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::MonthlyView, wire: "monthly-view", zh: "每月一题", en: "problem of the month", roles: &[DI, SU, AD, UH, UM] },
     Row { cap: Capability::MonthlyCandidates, wire: "monthly-candidates", zh: "每月一题候选", en: "problem-of-the-month candidates", roles: &[DI, SU, AD] },
     Row { cap: Capability::MonthlyEdit, wire: "monthly-edit", zh: "每月一题立项", en: "adopt and edit problems of the month", roles: &[SU, AD] },
+    Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
+    Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
+    Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -178,6 +192,9 @@ impl Capability {
         Capability::MonthlyView,
         Capability::MonthlyCandidates,
         Capability::MonthlyEdit,
+        Capability::StreetWork,
+        Capability::StreetInterview,
+        Capability::ReplyAudit,
     ];
 
     fn row(self) -> &'static Row {
@@ -320,6 +337,7 @@ mod tests {
                     Alerts,
                     MonthlyView,
                     MonthlyCandidates,
+                    StreetWork,
                 ],
             ),
             (
@@ -338,6 +356,8 @@ mod tests {
                     Alerts,
                     DeptExports,
                     MonthlyView,
+                    StreetWork,
+                    StreetInterview,
                 ],
             ),
             (
@@ -384,6 +404,9 @@ mod tests {
                     MonthlyView,
                     MonthlyCandidates,
                     MonthlyEdit,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (
@@ -419,6 +442,9 @@ mod tests {
                     MonthlyView,
                     MonthlyCandidates,
                     MonthlyEdit,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

@@ -199,6 +199,16 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) -> tokio::task:
                 Ok(Err(e)) => tracing::warn!("early-warning pass failed: {}", e.detail),
                 _ => {}
             }
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || {
+                crate::street_work::prewarn_pass(&s2, s2.now())
+            })
+            .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("未进先治: {n} pre-warnings raised"),
+                Ok(Err(e)) => tracing::warn!("pre-warning pass failed: {}", e.detail),
+                _ => {}
+            }
             st.ops.scheduler_pass(t0.elapsed().as_secs_f64(), reminders);
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -56,6 +56,7 @@ pub async fn advance(
         crate::reports::report_pass(&s2, now)?;
         crate::dept::export_pass(&s2, now)?;
         crate::alerts::warn_pass(&s2, now, true)?;
+        crate::street_work::prewarn_pass(&s2, now)?;
         Ok(())
     })
     .await??;

@@ -168,6 +168,20 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             Some(json!({})),
             false,
         ),
+        StreetWork => (
+            "GET",
+            "/api/v1/governance/street-work/110108010",
+            None,
+            true,
+        ),
+        // a street that does not exist: 404 for those who may file, 403 for the others
+        StreetInterview => (
+            "POST",
+            "/api/v1/governance/street-work/000/interviews",
+            Some(json!({"held_on": "2026-03-01", "attendees": ["区委书记"], "findings": "x"})),
+            false,
+        ),
+        ReplyAudit => ("GET", "/api/v1/audit/replies", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

@@ -25,6 +25,7 @@
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
+//! | [`StreetWorkStore`] | 治理类街乡镇: interviews (约谈), problem and project lists, every change to them |
 //! | [`OpsStore`] | operations: readiness (a trivial read, the schema), `/metrics` figures, draining writes |
 //!
 //! Online backup and restore of an SQLite city: [`backup_sqlite`], [`restore_sqlite`].
@@ -56,6 +57,7 @@ pub mod reports;
 mod reviews;
 mod sqlite;
 mod stats;
+pub mod street_work;
 mod tickets;
 pub mod time;
 mod topics;
@@ -90,6 +92,7 @@ pub use sqlite::backup::{
 pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
+pub use street_work::{InterviewRow, StreetChange, StreetItemRow, StreetWorkStore};
 pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
     OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
@@ -159,6 +162,7 @@ pub trait Store:
     + PartnerStore
     + DeptStore
     + TopicStore
+    + StreetWorkStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -208,6 +212,7 @@ impl<T> Store for T where
         + PartnerStore
         + DeptStore
         + TopicStore
+        + StreetWorkStore
 {
 }
 
@@ -217,7 +222,7 @@ pub mod prelude {
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
         FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
         PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReviewStore,
-        StatsStore, Store, TicketStore, TopicStore, UserStore,
+        StatsStore, Store, StreetWorkStore, TicketStore, TopicStore, UserStore,
     };
 }
 

@@ -177,3 +177,19 @@ CREATE TABLE IF NOT EXISTS monthly_topics (
   topic_id INTEGER NOT NULL, version INTEGER NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
   lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
   created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version));
+-- 治理类街乡镇的工作 (migration 5 in PostgreSQL): interviews (约谈) of a street's leaders, its
+-- problem and project lists (问题清单、项目清单) with progress, and every change to them with
+-- the row after it, who and when.
+CREATE TABLE IF NOT EXISTS street_interviews (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, district TEXT NOT NULL, held_on TEXT NOT NULL,
+  attendees TEXT NOT NULL, findings TEXT NOT NULL, alert_id INTEGER, filed_by TEXT NOT NULL, filed_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_interviews_street ON street_interviews (street, held_on);
+CREATE TABLE IF NOT EXISTS street_items (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, district TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL,
+  owner TEXT NOT NULL, due TEXT NOT NULL, status TEXT NOT NULL, progress TEXT NOT NULL, version INTEGER NOT NULL,
+  updated_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_items_street ON street_items (street);
+CREATE TABLE IF NOT EXISTS street_changes (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, subject TEXT NOT NULL, subject_id INTEGER NOT NULL,
+  action TEXT NOT NULL, after TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_changes_street ON street_changes (street, id);

@@ -1175,3 +1175,112 @@ fn monthly_topics_keep_every_version_and_refuse_a_stale_edit() {
     assert_eq!(history[1].note, "任务完成");
     assert!(store.topic_versions(9).unwrap().is_empty());
 }
+
+#[test]
+fn street_work_is_stored_with_every_change_and_a_stale_version_changes_nothing() {
+    use jiesu_store::{InterviewRow, StreetItemRow};
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "a.db");
+    let store = open(&dir, &db);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let iv = InterviewRow {
+        id: 0,
+        street: "110102011".into(),
+        district: "110102".into(),
+        held_on: day("2026-11-02"),
+        attendees: vec!["区委副书记".into(), "广外街道工委书记".into()],
+        findings: "老旧小区多，基础设施薄弱".into(),
+        alert_id: Some(7),
+        filed_by: "sup1".into(),
+        filed_at: t0,
+    };
+    let id = store.file_interview(iv.clone()).unwrap();
+    assert!(id > 0);
+    let other = InterviewRow {
+        street: "110105001".into(),
+        district: "110105".into(),
+        alert_id: None,
+        ..iv.clone()
+    };
+    store.file_interview(other).unwrap();
+    let got = store.interviews("110102011").unwrap();
+    assert_eq!(got, vec![InterviewRow { id, ..iv.clone() }]);
+    assert_eq!(store.interviews_of(None, 10).unwrap().len(), 2);
+    let of_district = store
+        .interviews_of(Some(&["110102".to_string()]), 10)
+        .unwrap();
+    assert_eq!(of_district.len(), 1);
+    assert_eq!(of_district[0].street, "110102011");
+    assert!(store
+        .interviews_of(Some(&["110108".to_string()]), 10)
+        .unwrap()
+        .is_empty());
+
+    let item = StreetItemRow {
+        id: 0,
+        street: "110102011".into(),
+        district: "110102".into(),
+        kind: "project".into(),
+        title: "广外南街道路改造".into(),
+        owner: "区市政市容委".into(),
+        due: day("2026-12-31"),
+        status: "open".into(),
+        progress: String::new(),
+        version: 0,
+        updated_by: "sup1".into(),
+        created_at: t0,
+        updated_at: t0,
+    };
+    let iid = store.add_street_item(item.clone()).unwrap();
+    let stored = store.street_item(iid).unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.title, "广外南街道路改造");
+    let t1 = t0 + Duration::days(3);
+    let change = StreetItemRow {
+        id: iid,
+        status: "in_progress".into(),
+        progress: "已完成设计".into(),
+        updated_by: "gw".into(),
+        updated_at: t1,
+        ..stored.clone()
+    };
+    assert!(store.update_street_item(change.clone(), 1).unwrap());
+    // a change made on version 1 again is stale now
+    assert!(!store.update_street_item(change.clone(), 1).unwrap());
+    assert!(!store
+        .update_street_item(StreetItemRow { id: 999, ..change }, 2)
+        .unwrap());
+    let now = store.street_item(iid).unwrap().unwrap();
+    assert_eq!(
+        (now.version, now.status.as_str(), now.progress.as_str()),
+        (2, "in_progress", "已完成设计")
+    );
+    assert_eq!((now.created_at, now.updated_at), (t0, t1));
+    assert_eq!(store.street_items("110102011").unwrap(), vec![now]);
+    assert!(store.street_items("110105001").unwrap().is_empty());
+    assert!(store.street_item(999).unwrap().is_none());
+
+    let changes = store.street_changes("110102011", 10).unwrap();
+    let seen: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| (c.subject.as_str(), c.action.as_str(), c.by.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("item", "updated", "gw"),
+            ("item", "created", "sup1"),
+            ("interview", "filed", "sup1")
+        ]
+    );
+    let after: serde_json::Value = serde_json::from_str(&changes[0].after).unwrap();
+    assert_eq!(after["status"], "in_progress");
+    assert_eq!(after["version"], 2);
+    assert_eq!(changes[0].at, t1);
+    // everything survives a reopen
+    drop(store);
+    let store = open(&dir, &db);
+    assert_eq!(store.street_changes("110102011", 1).unwrap().len(), 1);
+    assert_eq!(store.interviews("110102011").unwrap()[0].attendees.len(), 2);
+}

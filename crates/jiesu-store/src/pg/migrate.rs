@@ -37,6 +37,9 @@ const IDENTITY: &[&str] = &[
     "dept_webhooks",
     "saved_exports",
     "export_runs",
+    "street_interviews",
+    "street_items",
+    "street_changes",
 ];
 
 fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)>> {

@@ -41,6 +41,7 @@ mod reference;
 mod reports;
 mod reviews;
 mod stats;
+mod street_work;
 mod tickets;
 mod topics;
 mod users;
@@ -75,7 +76,7 @@ const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 6] {
+fn migrations() -> [(i64, &'static str, &'static str); 7] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -83,6 +84,13 @@ fn migrations() -> [(i64, &'static str, &'static str); 6] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            5,
+            "治理类街乡镇: interviews, problem and project lists, their changes",
+            // the tables at the end of schema.sql, from their marker on (a new database has
+            // them from version 1 already; IF NOT EXISTS makes this a no-op there)
+            SCHEMA.find("-- migration 5:").map_or("", |i| &SCHEMA[i..]),
         ),
         (
             4,

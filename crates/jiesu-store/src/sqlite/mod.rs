@@ -27,6 +27,7 @@ mod reference;
 mod reports;
 mod reviews;
 mod stats;
+mod street_work;
 mod tickets;
 mod topics;
 mod users;
