@@ -18,9 +18,12 @@ import { ratePage } from './pages/rate';
 import { homePage } from './pages/home';
 import { overviewPage } from './pages/overview';
 import { dashboardPage } from './pages/dashboard';
+import { adminPage } from './pages/admin';
 import { alertsPage } from './pages/alerts';
 import { streetsPage } from './pages/streets';
+import { auditPage } from './pages/audit';
 import { foresightPage } from './pages/foresight';
+import { monthlyPage } from './pages/monthly';
 import { intakePage } from './pages/intake';
 import { loginPage } from './pages/login';
 import { submitPage } from './pages/submit';
@@ -56,7 +59,9 @@ const ROUTES: Record<string, RouteDef> = {
   dashboard: { page: dashboardPage, access: 'analytics', title: 'dash_title', wide: true },
   alerts: { page: alertsPage, access: 'alerts', title: 'alerts_title', wide: true },
   streets: { page: streetsPage, access: 'analytics', title: 'st_title', wide: true },
+  audit: { page: auditPage, access: 'reply-audit', title: 'au_title', wide: true },
   foresight: { page: foresightPage, access: 'analytics', title: 'fs_title', wide: true },
+  monthly: { page: monthlyPage, access: 'monthly-view', title: 'mt_title', wide: true },
   workbench: { page: workbenchPage, access: 'unit-desk', title: 'workbench_title' },
   callbacks: { page: callbacksPage, access: 'callback-desk', title: 'callbacks_title', wide: true },
   tickets: { page: ticketsPage, access: 'tickets-read', title: 'tickets_title', wide: true },
@@ -65,6 +70,7 @@ const ROUTES: Record<string, RouteDef> = {
   inbox: { page: inboxPage, access: 'unit-desk', title: 'inbox_title' },
   kb: { page: kbPage, access: 'kb-edit', title: 'kbm_title', wide: true },
   scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
+  admin: { page: adminPage, access: 'dept-exports', title: 'adm_title', wide: true },
 };
 const TICKET_ROUTE: RouteDef = { page: ticketPage, access: 'tickets-read', wide: true, title: 'ticket_number' };
 
@@ -78,6 +84,8 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('overview')) items.push({ key: 'nav_overview', path: '/overview' });
   if (can('analytics')) items.push({ key: 'nav_dashboard', path: '/dashboard' });
   if (can('alerts')) items.push({ key: 'nav_alerts', path: '/alerts' });
+  // the centre reaches 每月一题 from the dashboard's 主动治理 links; a unit's staff from the menu
+  if (can('monthly-view') && !can('analytics')) items.push({ key: 'nav_monthly', path: '/monthly' });
   if (can('intake')) items.push({ key: 'nav_intake', path: '/intake' });
   if (can('grid-report')) items.push({ key: 'nav_grid', path: '/grid' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
@@ -88,6 +96,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('supervision-view')) items.push({ key: 'nav_supervision', path: '/supervision' });
   if (can('catalogue-view')) items.push({ key: 'nav_catalogue', path: '/catalogue' });
   if (can('kb-edit')) items.push({ key: 'nav_kb', path: '/kb' });
+  if (can('api-keys') || can('dept-exports')) items.push({ key: 'nav_admin', path: '/admin' });
   items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }

@@ -7,11 +7,14 @@
 // volume rank with its class, matching the API; the 治理 tab shows only listed streets and the
 // summary counts them; changing the month lands in the URL. A district's unit manager sees only
 // their district's streets; a street handler has neither the menu entry nor the table. On a
-// 390×844 phone the page does not scroll sideways. Screenshots s01…s03 go to tests/screenshots/.
+// 390×844 phone the page does not scroll sideways. A listed or pre-warned street's row opens its
+// file (工作台账): standing, pre-warnings, monitoring by day / week / month; the district's manager
+// files an interview (约谈) and keeps the project list there, each change recorded; the street's
+// own handler has no file. Screenshots s01…s03, s05…s07 go to tests/screenshots/.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertLabelled, assertNoSideways, shot, startCity } from './harness.mjs';
+import { assertLabelled, assertNoSideways, shot, sleep, startCity } from './harness.mjs';
 
 let city;
 let base;
@@ -127,4 +130,94 @@ test('季节性预判: next month per district and category with its range and b
   const ds = await page.locator('[data-testid=fs-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-district')));
   assert.ok(ds.length > 0 && ds.every((d) => d === '110105'), ds.join(','));
   await context.close();
+});
+
+test('工作台账: a flagged street opens its file; the district files an interview and keeps the project list', async () => {
+  const sup = await city.token('sup1');
+  const api = await city.api('GET', `/api/v1/governance/streets/${period}`, undefined, sup);
+  const flagged = api.body.streets.filter((s) => s.listed || s.tracked_until || s.pre_warning);
+  assert.ok(flagged.length > 0, 'a busy month flags some street');
+  // the pre-warning pass runs beside the scheduler at start-up: up to 150 tries (a count)
+  let warned = [];
+  for (let tries = 0; tries < 150; tries++) {
+    const a = await city.api('GET', '/api/v1/alerts?page_size=200', undefined, sup);
+    warned = a.body.items.filter((x) => x.level === 'pre_warning');
+    if (warned.length === api.body.pre_warnings) break;
+    await sleep(200);
+  }
+  assert.equal(warned.length, api.body.pre_warnings, 'one pre-warning alert per pre-warned street');
+  const { context, page } = await city.newPage();
+  await city.login(page, 'sup1');
+  if (warned.length > 0) {
+    await page.goto(`${base}/#/alerts`);
+    await page.waitForSelector(`[data-testid=alert-row][data-level=pre_warning]`);
+    assert.match(await page.locator('[data-testid=alert-row][data-level=pre_warning] [data-testid=alert-figures]').first().innerText(), /诉求量 \d+，全市第 \d+ 位/);
+  }
+  await page.goto(`${base}/#/streets?period=${period}`);
+  await page.waitForSelector('[data-testid=st-table]');
+  const target = flagged[0];
+  await page.locator(`[data-testid=st-row][data-code="${target.code}"] [data-testid=st-file]`).click();
+  await page.waitForSelector('[data-testid=sw-standing]');
+  assert.match(await page.locator('[data-testid=sw-standing]').innerText(), new RegExp(target.name));
+  assert.equal(await page.locator('[data-testid=sw-class]').getAttribute('data-class'), target.class);
+  assert.equal(await page.locator('[data-testid=sw-monitor-month] [data-testid=sw-point]').count(), 13);
+  await page.click('[data-testid=sw-grain-day]');
+  assert.equal(await page.locator('[data-testid=sw-monitor-day] [data-testid=sw-point]').count(), 30);
+  await assertLabelled(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: 'tests/screenshots/s05-street-file.png', fullPage: true });
+  await context.close();
+
+  // the district's manager: files an interview and adds and updates a project for one of its streets
+  const street = '110105001';
+  const cy = await city.newPage();
+  await city.login(cy.page, 'cy');
+  await cy.page.goto(`${base}/#/streets/work/${street}`);
+  await cy.page.waitForSelector('[data-testid=sw-interview-form]', { state: 'attached' });
+  await cy.page.locator('details.sw-form summary').first().click();
+  await cy.page.fill('[data-testid=sw-held-on]', '2026-01-05');
+  await cy.page.fill('[data-testid=sw-attendees]', '区委副书记、街道工委书记');
+  await cy.page.fill('[data-testid=sw-findings]', '物业管理类诉求集中，限期提出整改方案');
+  await cy.page.click('[data-testid=sw-file-interview]');
+  await cy.page.waitForSelector('[data-testid=sw-interview]');
+  assert.match(await cy.page.locator('[data-testid=sw-interview]').innerText(), /区委副书记、街道工委书记/);
+  await cy.page.locator('[data-testid=sw-projects] details.sw-form summary').click();
+  await cy.page.fill('[data-testid=sw-project-title]', '老旧小区物业接管');
+  await cy.page.fill('[data-testid=sw-project-owner]', '街道城管办');
+  await cy.page.fill('[data-testid=sw-project-due]', '2099-12-31');
+  await cy.page.click('[data-testid=sw-add-project-submit]');
+  await cy.page.waitForSelector('[data-testid=sw-projects] [data-testid=sw-item][data-status=open]');
+  await cy.page.click('[data-testid=sw-projects] [data-testid=sw-edit]');
+  await cy.page.selectOption('[data-testid=sw-edit-status]', 'done');
+  await cy.page.fill('[data-testid=sw-edit-progress]', '3 个小区已接管');
+  await cy.page.click('[data-testid=sw-save]');
+  await cy.page.waitForSelector('[data-testid=sw-projects] [data-testid=sw-item][data-status=done]');
+  assert.match(await cy.page.locator('[data-testid=sw-project-progress]').innerText(), /已完成 1\/1/);
+  assert.equal(await cy.page.locator('[data-testid=sw-changes] li').count(), 3);
+  await cy.page.setViewportSize({ width: 1280, height: 900 });
+  await cy.page.screenshot({ path: 'tests/screenshots/s06-street-file-kept.png', fullPage: true });
+  // the same, in English
+  await cy.page.click('[data-testid=lang-toggle]');
+  await cy.page.waitForFunction(() => document.querySelector('[data-testid=sw-projects] h2')?.textContent === 'Project list');
+  await cy.context.close();
+  const cyToken = await city.token('cy');
+  const file = await city.api('GET', `/api/v1/governance/street-work/${street}`, undefined, cyToken);
+  assert.deepEqual(
+    file.body.changes.map((c) => c.action),
+    ['updated', 'created', 'filed'],
+  );
+  assert.equal(file.body.projects[0].status, 'done');
+
+  const phone = await city.newPage({ mobile: true });
+  await city.login(phone.page, 'cy');
+  await phone.page.goto(`${base}/#/streets/work/${street}`);
+  await phone.page.waitForSelector('[data-testid=sw-standing]');
+  await assertNoSideways(phone.page);
+  await shot(phone.page, 's07-street-file-phone');
+  await phone.context.close();
+
+  // the street's handler has no file
+  const h1 = await city.token('h1');
+  const denied = await city.api('GET', `/api/v1/governance/street-work/${street}`, undefined, h1);
+  assert.equal(denied.status, 403);
 });

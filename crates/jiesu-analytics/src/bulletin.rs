@@ -890,6 +890,9 @@ pub struct Bulletin {
     pub praise: u64,
     /// Reopened or overdue ticket ids of the period, newest first (`notable_n`).
     pub notable: Vec<i64>,
+    /// 每月一题 — one line per adopted topic up to the period (its progress and its problems'
+    /// outcome), written by the server from the topics it keeps; empty when there are none.
+    pub monthly_topics: Vec<String>,
 }
 
 fn ratio(n: u64, of: u64) -> f64 {
@@ -1246,6 +1249,7 @@ pub fn bulletin(
         overdue,
         praise: t.praise,
         notable,
+        monthly_topics: Vec::new(),
     })
 }
 
@@ -1752,6 +1756,18 @@ pub fn bulletin_html(b: &Bulletin) -> String {
                 percent(ratio(b.praise, b.totals.count))
             )),
             Section::Notable => html_notable(&mut doc, b),
+        }
+        doc.out.push_str("</section>\n");
+    }
+    if !b.monthly_topics.is_empty() {
+        doc.out
+            .push_str("<section class=\"block\" id=\"monthly_topics\">\n");
+        doc.tag(
+            "h2",
+            &format!("{}、每月一题", zh_number(b.sections.len() + 1)),
+        );
+        for line in &b.monthly_topics {
+            doc.p(line);
         }
         doc.out.push_str("</section>\n");
     }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod bulletin;
+pub mod dept_export;
 pub mod export;
 pub mod facts;
 pub mod query;

@@ -232,6 +232,36 @@ pub fn run_export_facts(a: &ExportFactsArgs, now: DateTime<Utc>) -> Result<u64> 
     Ok(rows)
 }
 
+/// Runs `jiesu export open-data` (the same file as `GET /api/v1/public/open-data`).
+pub fn run_export_open_data(a: &ExportFactsArgs, now: DateTime<Utc>) -> Result<()> {
+    let (from, to) = (city_day(&a.from, "from")?, city_day(&a.to, "to")?);
+    if from >= to {
+        bail!("--to ({}) must be after --from ({})", a.to, a.from);
+    }
+    if a.format == FactsFormat::Parquet && a.out.is_none() {
+        bail!("a Parquet export needs --out FILE (it is binary)");
+    }
+    let store = crate::open_existing(&a.db)?;
+    let facts = load_facts(&*store, now)?;
+    let tree = jiesu_domain::category::CategoryTree::new(store.categories()?);
+    let format = match a.format {
+        FactsFormat::Parquet => "parquet",
+        FactsFormat::Csv => "csv",
+    };
+    let (bytes, f) = jiesu_http::dept::open_data_file(&facts, &tree, from, to, format)
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    write_out(a.out.as_deref(), &bytes)?;
+    eprintln!(
+        "open data: {} rows; {} shown at the street, {} at the district, {} left out (fewer than {} alike)",
+        f.rows,
+        f.coarsened_to_street,
+        f.coarsened_to_district,
+        f.suppressed,
+        jiesu_analytics::dept_export::OPEN_DATA_K
+    );
+    Ok(())
+}
+
 /// Runs `jiesu report …`.
 pub fn run_report(cmd: ReportCmd, now: DateTime<Utc>) -> Result<()> {
     match cmd {

@@ -4,6 +4,7 @@
 mod analytics_cmds;
 mod bench;
 mod bench_report;
+mod bench_topics;
 mod governance_cmds;
 mod import_cmds;
 mod import_map;
@@ -326,6 +327,10 @@ enum ExportCmd {
     /// The data platform's ticket facts (one row per ticket, every dimension the dashboards group
     /// by, no personal data) for [from, to), as Parquet (DuckDB, Spark, Trino read it) or CSV.
     Facts(analytics_cmds::ExportFactsArgs),
+    /// 开放数据 — the public open-data file for [from, to): one row per request, no personal
+    /// data, no free text, places no finer than the community, small groups coarsened then left
+    /// out (fields in docs/EXPORTS.md); CSV or Parquet.
+    OpenData(analytics_cmds::ExportFactsArgs),
     #[command(flatten)]
     Scoring(jiesu_score::cli::ExportCmd),
 }
@@ -370,6 +375,9 @@ enum BenchCmd {
     /// The hotline report (专项报告四) over three years of Beijing-scale synthesised ticket facts
     /// against DuckDB running equivalent SQL over the same rows in Parquet.
     Report(bench_report::BenchReportArgs),
+    /// 每月一题: the NPMI coherence of the concrete problems found in the requests' texts against
+    /// gensim's LDA with the same number of topics on the same texts.
+    Topics(bench_topics::BenchTopicsArgs),
 }
 
 /// The log's format (`jiesu serve --log-format`).
@@ -602,6 +610,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         Cmd::Score(a) => jiesu_score::cli::run_score(a),
         Cmd::Export { cmd } => match cmd {
             ExportCmd::Facts(a) => analytics_cmds::run_export_facts(&a, now).map(|_| ()),
+            ExportCmd::OpenData(a) => analytics_cmds::run_export_open_data(&a, now),
             ExportCmd::Scoring(cmd) => jiesu_score::cli::run_export(cmd),
         },
         Cmd::Report { cmd } => analytics_cmds::run_report(cmd, now),
@@ -636,6 +645,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             BenchCmd::Kb(args) => jiesu_kb_bench::run_bench_kb(args),
             BenchCmd::Classify(args) => jiesu_text::cli::run_bench_classify(args),
             BenchCmd::Report(args) => bench_report::run_bench_report(args),
+            BenchCmd::Topics(args) => bench_topics::run(args),
         },
     }
 }

@@ -437,6 +437,8 @@ fn every_route_answers_every_role_as_the_capability_and_action_tables_say() {
                     .replace("{period}", "2026-11")
                     .replace("{level}", "street")
                     .replace("{code}", STREET_A)
+                    .replace("{street}", STREET_A)
+                    .replace("{ticket}", &t.id.to_string())
                     .replace("{version}", version)
                     .replace("{step}", "submit")
                     .replace("{kind}", "daily")

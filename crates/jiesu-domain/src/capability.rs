@@ -72,6 +72,29 @@ pub enum Capability {
     /// 网格上报 — a grid worker files a report of their grid from the phone page, with a photo
     /// and the position.
     GridReport,
+    /// 接口与导出管理 — partners' Open311 keys, department API keys and their use, department
+    /// webhooks and every department's saved exports.
+    ApiKeys,
+    /// 部门定制导出 — the saved exports of one's own unit (and those below it): define, run,
+    /// download.
+    DeptExports,
+    /// 每月一题查阅 — the adopted topics of the month (a unit: those it leads or is listed in).
+    MonthlyView,
+    /// 每月一题候选 — the candidate problems mined from last year's requests.
+    MonthlyCandidates,
+    /// 每月一题立项 — adopt a topic and edit its plan, lists and rules.
+    MonthlyEdit,
+    /// 治理类街乡镇工作 — a pre-warned or listed street's file: its interviews, problem and project
+    /// lists with progress, monitoring and changes (the centre: every street; a unit manager:
+    /// the streets of their unit); keeping the lists.
+    StreetWork,
+    /// 约谈记录 — file an interview (约谈) of a street's leaders (the centre, or the manager of the
+    /// district above the street).
+    StreetInterview,
+    /// 办理质量审计 — the reply-quality audit: flagged results (答非所问, boilerplate, resolved but
+    /// contradicted by the callback, filed implausibly fast) and the per-unit rates. Turning a
+    /// flagged result into supervision (督办) is a reopen (重办): the action table's roles.
+    ReplyAudit,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -123,6 +146,14 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::ReportTemplates, wire: "report-templates", zh: "编辑报告模板", en: "edit report templates", roles: &[SU, AD] },
     Row { cap: Capability::Alerts, wire: "alerts", zh: "预警处置", en: "early-warning alerts", roles: &[DI, SU, AD, UH, UM] },
     Row { cap: Capability::GridReport, wire: "grid-report", zh: "网格上报", en: "grid reports", roles: &[GW] },
+    Row { cap: Capability::ApiKeys, wire: "api-keys", zh: "接口与导出管理", en: "API keys and exports", roles: &[AD] },
+    Row { cap: Capability::DeptExports, wire: "dept-exports", zh: "部门定制导出", en: "department exports", roles: &[SU, AD, UM] },
+    Row { cap: Capability::MonthlyView, wire: "monthly-view", zh: "每月一题", en: "problem of the month", roles: &[DI, SU, AD, UH, UM] },
+    Row { cap: Capability::MonthlyCandidates, wire: "monthly-candidates", zh: "每月一题候选", en: "problem-of-the-month candidates", roles: &[DI, SU, AD] },
+    Row { cap: Capability::MonthlyEdit, wire: "monthly-edit", zh: "每月一题立项", en: "adopt and edit problems of the month", roles: &[SU, AD] },
+    Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
+    Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
+    Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
 ];
 
 impl Capability {
@@ -156,6 +187,14 @@ impl Capability {
         Capability::ReportTemplates,
         Capability::Alerts,
         Capability::GridReport,
+        Capability::ApiKeys,
+        Capability::DeptExports,
+        Capability::MonthlyView,
+        Capability::MonthlyCandidates,
+        Capability::MonthlyEdit,
+        Capability::StreetWork,
+        Capability::StreetInterview,
+        Capability::ReplyAudit,
     ];
 
     fn row(self) -> &'static Row {
@@ -296,9 +335,15 @@ mod tests {
                     KbStats,
                     Analytics,
                     Alerts,
+                    MonthlyView,
+                    MonthlyCandidates,
+                    StreetWork,
                 ],
             ),
-            (Role::UnitHandler, &[TicketsRead, UnitDesk, KbRead, Alerts]),
+            (
+                Role::UnitHandler,
+                &[TicketsRead, UnitDesk, KbRead, Alerts, MonthlyView],
+            ),
             (
                 Role::UnitManager,
                 &[
@@ -309,6 +354,10 @@ mod tests {
                     KbRead,
                     Analytics,
                     Alerts,
+                    DeptExports,
+                    MonthlyView,
+                    StreetWork,
+                    StreetInterview,
                 ],
             ),
             (
@@ -351,6 +400,13 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    DeptExports,
+                    MonthlyView,
+                    MonthlyCandidates,
+                    MonthlyEdit,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (
@@ -381,6 +437,14 @@ mod tests {
                     Analytics,
                     ReportTemplates,
                     Alerts,
+                    ApiKeys,
+                    DeptExports,
+                    MonthlyView,
+                    MonthlyCandidates,
+                    MonthlyEdit,
+                    StreetWork,
+                    StreetInterview,
+                    ReplyAudit,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

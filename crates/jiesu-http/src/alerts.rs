@@ -175,7 +175,8 @@ pub struct AlertItem {
     /// The cell's level: `city×category`, `city×sub-category`, `district×category`,
     /// `street×category`, `street×sub-category` or `community×category` for a spike; `risk`
     /// for an emergency pushed at intake (风险推送); `incident` for similar reports in one place
-    /// within an hour merged into one (突发事件).
+    /// within an hour merged into one (突发事件); `pre_warning` for a street whose monthly volume
+    /// entered the city's top N without being on the 治理 list (未进先治).
     pub level: String,
     /// The place's code ("" for the whole city) and name.
     pub place: String,
@@ -213,6 +214,8 @@ pub struct AlertItem {
     pub risk: Option<crate::risk::RiskDetail>,
     /// An incident: when its first and latest reports came in.
     pub incident: Option<crate::risk::IncidentDetail>,
+    /// A 未进先治 pre-warning (level `pre_warning`): the month, the street's volume and ranks.
+    pub pre_warning: Option<crate::street_work::PreWarningDetail>,
 }
 
 fn item(st: &AppState, a: AlertRow) -> AlertItem {
@@ -235,6 +238,11 @@ fn item(st: &AppState, a: AlertRow) -> AlertItem {
     let incident: Option<crate::risk::IncidentDetail> = (a.level == crate::risk::INCIDENT)
         .then(|| serde_json::from_str(a.detail.as_deref()?).ok())
         .flatten();
+    let pre_warning: Option<crate::street_work::PreWarningDetail> = (a.level
+        == crate::street_work::PRE_WARNING)
+        .then(|| serde_json::from_str(a.detail.as_deref()?).ok())
+        .flatten();
+    let street_code = a.place.clone();
     if a.level == crate::risk::RISK || a.level == crate::risk::INCIDENT {
         q.push(format!("street={}", a.unit));
     } else if a.level.starts_with("district") {
@@ -270,13 +278,15 @@ fn item(st: &AppState, a: AlertRow) -> AlertItem {
         ticket_count: a.tickets.len(),
         status: status.as_str().into(),
         status_label: status.label_zh().into(),
-        drill: match &risk {
-            Some(r) => format!("#/tickets/{}", r.ticket),
-            None => format!("#/tickets?{}", q.join("&")),
+        drill: match (&risk, &pre_warning) {
+            (Some(r), _) => format!("#/tickets/{}", r.ticket),
+            (None, Some(_)) => format!("#/streets/work/{street_code}"),
+            _ => format!("#/tickets?{}", q.join("&")),
         },
         created_at: a.created_at,
         risk,
         incident,
+        pre_warning,
     }
 }
 
@@ -564,6 +574,9 @@ pub fn webhook_body(st: &AppState, a: AlertRow) -> serde_json::Value {
         "risk": i.risk.as_ref().map(|r| serde_json::json!({
             "ticket": r.ticket, "number": r.number, "kind": r.risk.kind,
             "kind_label": r.risk.kind_label, "transfer_to": r.risk.transfer_to,
+        })),
+        "pre_warning": i.pre_warning.as_ref().map(|d| serde_json::json!({
+            "month": d.month, "volume": d.volume, "volume_rank": d.volume_rank, "rank": d.rank,
         })),
         "incident": i.incident.as_ref().map(|d| serde_json::json!({
             "first_at": d.first_at, "last_at": d.last_at, "window_minutes": d.window_minutes,

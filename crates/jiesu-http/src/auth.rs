@@ -143,6 +143,9 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let token = bearer(&parts.headers)?;
         let now = state.now();
+        if token.starts_with(crate::dept::KEY_PREFIX) {
+            return crate::dept::key_caller(parts, state, &token, now).await;
+        }
         let th = token_hash(&token);
         let cached = state.sessions.read().ok().and_then(|m| m.get(&th).cloned());
         if let Some(c) = &cached {

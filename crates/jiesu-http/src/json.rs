@@ -66,32 +66,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         } else {
             bytes
         };
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error(&mut de) {
-            Ok(v) => Ok(Json(v)),
-            Err(e) => {
-                let msg = e.to_string();
-                if e.is_syntax() || e.is_eof() {
-                    Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "malformed_json",
-                        format!("the body is not valid JSON: {msg}"),
-                        "请求内容不是合法的 JSON",
-                    ))
-                } else {
-                    let f = field_of(&msg);
-                    let mut err = ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid",
-                        format!("the body does not match the expected fields: {msg}"),
-                        format!("请求字段有误：{}", f.clone().unwrap_or_default()),
-                    );
-                    err.field = f;
-                    Err(err)
-                }
+        parse(&bytes).map(Json)
+    }
+}
+
+/// Parses a JSON body as `T`, with the extractor's problem answers (400 not JSON, 422 naming the
+/// field).
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error(&mut de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let msg = e.to_string();
+            if e.is_syntax() || e.is_eof() {
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    format!("the body is not valid JSON: {msg}"),
+                    "请求内容不是合法的 JSON",
+                ))
+            } else {
+                let f = field_of(&msg);
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    format!("the body does not match the expected fields: {msg}"),
+                    format!("请求字段有误：{}", f.clone().unwrap_or_default()),
+                );
+                err.field = f;
+                Err(err)
             }
         }
     }
+}
+
+/// Parses an already-read JSON value as `T` with the same answers (for handlers that check the
+/// caller's capability before they look at the body).
+pub fn from_value<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T, ApiError> {
+    parse(&serde_json::to_vec(v).map_err(ApiError::internal)?)
 }
 
 fn serde_path_to_error<T: DeserializeOwned>(

@@ -15,6 +15,7 @@ mod attachments;
 pub mod auth;
 mod callbacks;
 pub mod classify;
+pub mod dept;
 mod error;
 pub mod foresight;
 mod grid;
@@ -26,6 +27,7 @@ mod kb_articles;
 pub mod limits;
 pub mod listener;
 pub mod login;
+pub mod monthly;
 pub mod notify;
 pub mod open311;
 mod openapi;
@@ -34,6 +36,7 @@ pub(crate) mod overview;
 pub(crate) mod paging;
 pub mod partner_api;
 mod reference;
+pub mod reply_audit;
 pub mod report_subs;
 pub mod reports;
 pub mod risk;
@@ -41,6 +44,7 @@ pub(crate) mod route_table;
 mod routing;
 mod scheduler_task;
 mod scores;
+pub mod street_work;
 pub mod streets;
 mod supervision;
 mod test_clock;
@@ -110,6 +114,8 @@ pub struct AppState {
     pub analytics: Arc<analytics::FactsCache>,
     /// 运维 — request and scheduler figures, the text models' state, the shutdown signal.
     pub ops: Arc<ops::Ops>,
+    /// 每月一题 — the last mining of problems from the requests' texts, reused a while.
+    pub monthly: Arc<monthly::MiningCache>,
 }
 
 /// The default retention period of personal data (`--retention-years`).
@@ -170,6 +176,7 @@ impl AppState {
             limiter: Arc::new(limits::Limiter::new(limits::Limits::default())),
             retention_years: DEFAULT_RETENTION_YEARS,
             analytics: analytics::new_cache(),
+            monthly: Arc::new(monthly::MiningCache::default()),
             ops: Arc::new(ops::Ops::default()),
         })
     }
@@ -283,6 +290,17 @@ pub(crate) fn api() -> route_table::Api {
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
         .get("/api/v1/governance/foresight", foresight::foresight, doc("季节性预判: the volume expected in a coming month (month=YYYY-MM, default next month; district=) per district × category with its 80 % range, the same month last year and the category's seasonal index; the method's backtest on the last complete month; the 冬病夏治 list of streets that peaked last year in the categories in season (a unit manager: their district)").query::<foresight::ForesightQuery>().cap(Cap::Analytics).returns::<foresight::ForesightView>())
         .get("/api/v1/governance/streets/{period}", streets::streets, doc("治理类街乡镇: every street's class for the month (先进 advanced / 进步 improved / 整改 rectify / 治理 govern / 一般 ordinary) under the shipped versioned policy, with its volume and 三率 ranks, the list's entries, exit progress and tracking, and 未进先治 pre-warnings (a unit manager: the streets of their unit)").cap(Cap::Analytics).param("period", "string", "the month, YYYY-MM").returns::<streets::StreetsView>())
+        .get("/api/v1/governance/monthly/candidates", monthly::list_candidates, doc("每月一题: candidate problems of the month mined from the requests' texts of the window (month=YYYY-MM, its last month, default the last complete one; months=12; top=20; category=): each a concrete problem inside a second-level category with its label, words and NPMI coherence, its volume by month, growth, districts, lead units, repeat share and 三率, its score and reasons, the tickets behind it and the rule an adoption starts from").query::<monthly::CandidateQuery>().cap(Cap::MonthlyCandidates).returns::<monthly::CandidatesView>())
+        .get("/api/v1/governance/monthly/topics", monthly::list_topics, doc("每月一题: the adopted topics, newest month first, each with its plan, three lists (tasks, responsibilities, policies) and progress (a unit: the topics it leads or is listed in)").cap(Cap::MonthlyView).returns::<monthly::TopicList>())
+        .post("/api/v1/governance/monthly/topics", monthly::adopt, doc("每月一题: adopt a topic (month, theme, 1–3 problems each with its rule: categories + keywords + places, lead department, responsible leader, plan, tasks, responsibilities, policies); stored as version 1").cap(Cap::MonthlyEdit).success(&[201]).body::<jiesu_governance::monthly::Topic>().returns::<monthly::TopicView>())
+        .get("/api/v1/governance/monthly/topics/{id}", monthly::get_topic, doc("每月一题: one topic with every version (who, when, why, the rules then) and each problem's outcome by its rule: dispatched volume by month, month over month, against the same month last year, and 三率 of the month (month=YYYY-MM, default the last complete month)").query::<monthly::TopicQuery>().cap(Cap::MonthlyView).param("id", "integer", "the topic").returns::<monthly::TopicView>())
+        .put("/api/v1/governance/monthly/topics/{id}", monthly::revise, doc("每月一题: edit a topic — the whole record as it should stand, the version it was made on (409 when the topic changed meanwhile) and why; stored as the next version, earlier ones kept").cap(Cap::MonthlyEdit).param("id", "integer", "the topic").body::<monthly::ReviseBody>().returns::<monthly::TopicView>())
+        .get("/api/v1/governance/street-work/{street}", street_work::get_work, doc("治理类街乡镇工作: a street's file — its class in the month (period=YYYY-MM, default the last complete month) with list state, exit progress and tracking, its 未进先治 pre-warnings, interviews (约谈), problem and project lists with progress, monitoring of volume and 三率 by day (30), week (12) and month (13) from the facts, and every change recorded (the centre: every street; a unit manager: the streets of their unit; another street answers 404)").query::<street_work::WorkQuery>().cap(Cap::StreetWork).param("street", "string", "the street's or town's code").returns::<street_work::StreetWorkView>())
+        .post("/api/v1/governance/street-work/{street}/interviews", street_work::file_interview, doc("约谈: file an interview of the street's leaders (held_on, attendees, findings, optionally the pre-warning alert it answers); by the centre or the manager of the district above the street — the street itself, like any street outside that scope, answers 404").cap(Cap::StreetInterview).param("street", "string", "the street's or town's code").success(&[201]).body::<street_work::InterviewBody>().returns::<street_work::InterviewView>())
+        .post("/api/v1/governance/street-work/{street}/items", street_work::add_item, doc("问题清单 / 项目清单: add a problem or project (title, owner, due, status, progress) to the street's lists; recorded as a change").cap(Cap::StreetWork).param("street", "string", "the street's or town's code").success(&[201]).body::<street_work::NewItemBody>().returns::<street_work::ItemView>())
+        .put("/api/v1/governance/street-work/{street}/items/{id}", street_work::change_item, doc("问题清单 / 项目清单: change an item (the whole item with the version read; a change made meanwhile answers 409); recorded as a change").cap(Cap::StreetWork).param("street", "string", "the street's or town's code").body::<street_work::ItemChangeBody>().returns::<street_work::ItemView>())
+        .get("/api/v1/audit/replies", reply_audit::replies, doc("办理质量审计: the results of the requests dispatched in a period (from, to: city days, at most 92; default the last 30) checked for 答非所问 (relevance below the policy's floor), boilerplate (near-identical to another request's result), 假办结 (the result says solved, the callback unresolved) and 办结过快 (filed within the policy's minutes of the dispatch): the counts, the rates per unit, the flagged results (the least relevant first)").query::<reply_audit::AuditQuery>().cap(Cap::ReplyAudit).returns::<reply_audit::ReplyAuditView>())
+        .post("/api/v1/audit/replies/{ticket}/supervise", reply_audit::supervise, doc("办理质量督办: turn a flagged result into supervision — the ticket is reopened (重办) through the domain with the supervisor's note and the flags as the reason, back to its units on new deadlines (the reopen action's roles; the domain refuses a ticket that cannot be reopened now)").action(jiesu_domain::Action::Reopen).param("ticket", "integer", "the ticket's id").body::<reply_audit::SuperviseBody>().returns::<reply_audit::SupervisedView>())
         .get("/api/v1/alerts", alerts::list, doc("未诉先办 预警: the early-warning alerts, risk pushes (level `risk`: an emergency at intake) and incidents (level `incident`: similar reports in one place within an hour) in the caller's scope (the centre: all; a unit: its own and those below it), newest day and strongest first (status=open|acknowledged|handled|dismissed, from=YYYY-MM-DD, page, page_size), with the counts by status and the rate of useful alerts").query::<alerts::AlertQuery>().cap(Cap::Alerts).returns::<alerts::AlertPage>())
         .get("/api/v1/alerts/{id}", alerts::get_one, doc("未诉先办 预警: one alert with the tickets behind it, every step taken and the steps the caller may take").cap(Cap::Alerts).returns::<alerts::AlertDetail>())
         .post("/api/v1/alerts/{id}/{action}", alerts::act, doc("未诉先办 预警: acknowledge (知悉), handle (已处置: say what was done) or dismiss (不予处置: say why) an alert; a closed alert or one changed meanwhile answers 409").cap(Cap::Alerts).param("action", "string", "acknowledge, handle or dismiss").body::<alerts::StepBody>().returns::<alerts::AlertDetail>())
@@ -292,6 +310,24 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/transparency/key", transparency::key, doc("透明度: the Ed25519 public key the log's checkpoints are signed with, its origin and C2SP verifier key (public)").public().returns::<transparency::KeyView>())
         .get("/api/v1/transparency/checkpoints", transparency::checkpoints, doc("透明度: the latest signed checkpoint (C2SP signed note) and a page of past ones, newest first (before, limit 1–100, 20 by default) (public)").query::<transparency::CheckpointQuery>().public().returns::<transparency::CheckpointPage>())
         .get("/api/v1/transparency/consistency", transparency::consistency, doc("透明度: the RFC 9162 consistency proof between the checkpoints of tree sizes from ≤ to (public)").query::<transparency::ConsistencyQuery>().public().returns::<transparency::ConsistencyView>())
+        .get("/api/v1/admin/partners", dept::partners, doc("合作渠道: the Open311 partners (name, channel, revoked)").cap(Cap::ApiKeys).returns::<Vec<dept::PartnerView>>())
+        .post("/api/v1/admin/partners", dept::add_partner, doc("合作渠道: a new partner ({name, channel}) and its Open311 api_key, shown once (stored hashed)").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewPartnerBody>().returns::<dept::NewKeyView>())
+        .post("/api/v1/admin/partners/{id}/revoke", dept::revoke_partner, doc("合作渠道: revoke a partner's key (204; its requests are refused from then on)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/admin/dept-keys", dept::dept_keys, doc("部门接口密钥: every department key with its unit, role, capabilities and use (last used, requests); never the key").cap(Cap::ApiKeys).returns::<Vec<dept::DeptKeyView>>())
+        .post("/api/v1/admin/dept-keys", dept::add_dept_key, doc("部门接口密钥: a new key ({name, unit_code, role: unit_handler|unit_manager}), shown once; `Authorization: Bearer jdk_…` then reads (GET only) the tickets and facts of the unit and those below it, as that role, every request audited").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewDeptKeyBody>().returns::<dept::NewKeyView>())
+        .post("/api/v1/admin/dept-keys/{id}/revoke", dept::revoke_dept_key, doc("部门接口密钥: revoke a key (204; refused with 401 from the next request on)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/admin/dept-keys/{id}/reads", dept::key_reads, doc("部门接口密钥: the newest 100 audited requests of a key (when, what)").cap(Cap::ApiKeys).returns::<Vec<dept::KeyReadView>>())
+        .get("/api/v1/admin/webhooks", dept::webhooks, doc("部门订阅: webhook subscriptions of units' tickets' events (never the secret)").cap(Cap::ApiKeys).returns::<Vec<dept::WebhookView>>())
+        .post("/api/v1/admin/webhooks", dept::add_webhook, doc("部门订阅: subscribe an http:// URL to the events of a unit's tickets (and those below it) from now on ({unit_code, url, secret?}); deliveries are signed `X-Jiesu-Signature: sha256=<HMAC>` with the secret, answered once").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewWebhookBody>().returns::<dept::NewWebhookView>())
+        .post("/api/v1/admin/webhooks/{id}/revoke", dept::revoke_webhook, doc("部门订阅: stop a subscription (204)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/exports/columns", dept::columns, doc("定制导出: the columns a saved export may choose (the ticket facts; no personal data)").cap(Cap::DeptExports).returns::<Vec<dept::ExportColumnView>>())
+        .get("/api/v1/exports", dept::list_exports, doc("定制导出: the saved exports of the caller's scope (a unit manager or a department key: its unit and those below) with their files").cap(Cap::DeptExports).returns::<Vec<dept::SavedExportView>>())
+        .post("/api/v1/exports", dept::create_export, doc("定制导出: save an export ({unit_code, name, columns, filters, format: csv|xlsx|parquet, schedule: daily|weekly|monthly|none}); a scheduled one is made for each complete city day, ISO week or month and announced to the unit's webhooks").cap(Cap::DeptExports).success(&[201]).body::<dept::NewExportBody>().returns::<dept::SavedExportView>())
+        .post("/api/v1/exports/{id}/delete", dept::delete_export, doc("定制导出: delete a saved export and its files (204)").cap(Cap::DeptExports).success(&[204]))
+        .post("/api/v1/exports/{id}/run", dept::run_now, doc("定制导出: make and store the file now over from/to (default the last 30 days)").cap(Cap::DeptExports).query::<dept::PeriodQuery>().success(&[201]).returns::<dept::ExportRunView>())
+        .get("/api/v1/exports/{id}/download", dept::download_now, doc("定制导出: the file over from/to now, not stored").cap(Cap::DeptExports).query::<dept::PeriodQuery>().media("application/octet-stream"))
+        .get("/api/v1/exports/runs/{id}/file", dept::run_file, doc("定制导出: a stored file").cap(Cap::DeptExports).media("application/octet-stream"))
+        .get("/api/v1/public/open-data", dept::public_open_data, doc("开放数据: one row per request over from/to (format=csv|parquet): month, channel, type, category, district/street/community, status and outcome; no personal data, no free text, no ticket number; a place is shown only where at least 5 requests of the month and category share it, else one level up, else the row is left out (public; fields in docs/EXPORTS.md)").query::<dept::OpenDataQuery>().public().media("text/csv"))
         .post("/api/v1/public/tickets", tickets::public_create, doc("A citizen files a request (public)").public().success(&[201]).body::<jiesu_domain::intake::IntakeForm>())
         .post("/api/v1/grid/reports", grid::file, doc("网格上报 — a grid worker files a report of their grid (the intake form; channel always `grid`; lat/lng from the phone's position, or the street and community picked by hand; Idempotency-Key supported): 201, or 200 with the report the same key filed").cap(Cap::GridReport).success(&[201, 200]).body::<jiesu_domain::intake::IntakeForm>())
         .route(

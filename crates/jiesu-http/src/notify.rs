@@ -106,7 +106,7 @@ fn sms_text(kind: &EventKind, number: &str, code: Option<&str>) -> Option<String
     })
 }
 
-async fn post(url: &str, body: Vec<u8>, sig: &str, id: &str) -> anyhow::Result<()> {
+pub(crate) async fn post(url: &str, body: Vec<u8>, sig: &str, id: &str) -> anyhow::Result<()> {
     let uri: hyper::Uri = url.parse()?;
     let host = uri
         .host()
@@ -265,6 +265,25 @@ pub async fn alert_pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usi
     Ok(n)
 }
 
+/// The webhook body of an event (no personal data): `event_id`, `ticket_id`, `number`, `seq`,
+/// `kind`, `label_zh`, `at`, `unit` (the actor's) and `units` (those dispatched, urged or reminded).
+pub(crate) fn event_body(
+    ticket_id: jiesu_domain::TicketId,
+    number: &str,
+    e: &jiesu_domain::Event,
+) -> Value {
+    json!({
+        "event_id": format!("{ticket_id}-{}", e.seq), "ticket_id": ticket_id, "number": number,
+        "seq": e.seq, "kind": e.kind.name(), "label_zh": e.kind.label_zh(), "at": e.at,
+        "unit": e.actor.unit,
+        "units": match &e.kind {
+            EventKind::Dispatched { assignments, .. } => assignments.iter().map(|a| a.unit.clone()).collect(),
+            EventKind::Urged { unit, .. } | EventKind::Reminded { unit, .. } => vec![unit.clone()],
+            _ => vec![],
+        },
+    })
+}
+
 /// One outbox pass: delivers events after the cursor; returns how many were delivered. With
 /// neither webhooks nor SMS (the outbox running for report subscribers only) nothing is read and
 /// the cursor stays, so a webhook added later still gets the log from where it stood.
@@ -286,16 +305,7 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
     for (rowid, ticket_id, number, e) in &batch {
         let kind = e.kind.name();
         if WEBHOOK_KINDS.contains(&kind) {
-            let body: Value = json!({
-                "event_id": format!("{ticket_id}-{}", e.seq), "ticket_id": ticket_id, "number": number,
-                "seq": e.seq, "kind": kind, "label_zh": e.kind.label_zh(), "at": e.at,
-                "unit": e.actor.unit,
-                "units": match &e.kind {
-                    EventKind::Dispatched { assignments, .. } => assignments.iter().map(|a| a.unit.clone()).collect(),
-                    EventKind::Urged { unit, .. } | EventKind::Reminded { unit, .. } => vec![unit.clone()],
-                    _ => vec![],
-                },
-            });
+            let body = event_body(*ticket_id, number, e);
             let bytes = serde_json::to_vec(&body)?;
             let sig = signature(&cfg.secret, &bytes);
             for url in &cfg.webhooks {
@@ -335,7 +345,7 @@ pub async fn pass(st: &AppState, cfg: &NotifyConfig) -> anyhow::Result<usize> {
 
 /// Runs the outbox every `every`; a failed delivery is retried on the next pass. On shutdown
 /// (`Ops::begin_shutdown`) it makes one last pass, so what is already in the log is sent and the
-/// cursor saved, and stops. `None` when no notification is configured.
+/// cursor saved, and stops. Always runs: departments' webhooks and exports live in the database.
 pub fn spawn(
     st: AppState,
     cfg: NotifyConfig,
@@ -344,25 +354,32 @@ pub fn spawn(
     // with the signing secret alone the outbox still runs for the subscribers' own webhooks
     let enabled = !(cfg.webhooks.is_empty() && cfg.sms.is_none() && cfg.secret.len() < 16);
     st.ops.set_notify_enabled(enabled);
-    if !enabled {
-        return None;
-    }
+    // departments' webhooks and saved exports (stored in the database) are delivered whether or
+    // not the server has webhooks or SMS of its own
     Some(tokio::spawn(async move {
         loop {
             let last = st.ops.shutting_down();
-            match pass(&st, &cfg).await {
-                Ok(n) if n > 0 => tracing::debug!("notifications: {n} events"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("notification delivery failed (will retry): {e}"),
+            if enabled {
+                match pass(&st, &cfg).await {
+                    Ok(n) if n > 0 => tracing::debug!("notifications: {n} events"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("notification delivery failed (will retry): {e}"),
+                }
+                if let Err(e) = report_pass(&st, &cfg).await {
+                    tracing::warn!("report delivery failed (will retry): {e}");
+                }
+                if let Err(e) = subscription_pass(&st, &cfg).await {
+                    tracing::warn!("report delivery to a subscriber failed (will retry): {e}");
+                }
+                if let Err(e) = alert_pass(&st, &cfg).await {
+                    tracing::warn!("alert delivery failed (will retry): {e}");
+                }
             }
-            if let Err(e) = report_pass(&st, &cfg).await {
-                tracing::warn!("report delivery failed (will retry): {e}");
+            if let Err(e) = crate::dept::webhook_pass(&st).await {
+                tracing::warn!("department webhook delivery failed (will retry): {e}");
             }
-            if let Err(e) = subscription_pass(&st, &cfg).await {
-                tracing::warn!("report delivery to a subscriber failed (will retry): {e}");
-            }
-            if let Err(e) = alert_pass(&st, &cfg).await {
-                tracing::warn!("alert delivery failed (will retry): {e}");
+            if let Err(e) = crate::dept::export_delivery_pass(&st).await {
+                tracing::warn!("export delivery failed (will retry): {e}");
             }
             if last {
                 break;

@@ -133,12 +133,15 @@ pub fn generate(st: &AppState, period: &BulletinPeriod, now: DateTime<Utc>) -> A
         .iter()
         .map(|u| (u.code.clone(), u.name.clone()))
         .collect();
-    let b: Bulletin = st
+    let mut b: Bulletin = st
         .analytics
         .with(st, |facts| {
             bulletin(facts, &st.categories, &names, period, &t)
         })?
         .map_err(|e| ApiError::invalid("period", e.to_string(), e.to_string()))?;
+    if period.kind == BulletinKind::Monthly {
+        b.monthly_topics = crate::monthly::bulletin_lines(st, &period.key)?;
+    }
     let id = st.store.save_report(NewReport {
         kind: period.kind.as_str().to_string(),
         period: period.key.clone(),

@@ -183,6 +183,13 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) -> tokio::task:
                 _ => {}
             }
             let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || crate::dept::export_pass(&s2, s2.now())).await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("saved exports: {n} files made"),
+                Ok(Err(e)) => tracing::warn!("export pass failed: {}", e.detail),
+                _ => {}
+            }
+            let s2 = st.clone();
             match tokio::task::spawn_blocking(move || {
                 crate::alerts::warn_pass(&s2, s2.now(), false)
             })
@@ -190,6 +197,16 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) -> tokio::task:
             {
                 Ok(Ok(n)) if n > 0 => tracing::info!("early warning: {n} alerts raised"),
                 Ok(Err(e)) => tracing::warn!("early-warning pass failed: {}", e.detail),
+                _ => {}
+            }
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || {
+                crate::street_work::prewarn_pass(&s2, s2.now())
+            })
+            .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("未进先治: {n} pre-warnings raised"),
+                Ok(Err(e)) => tracing::warn!("pre-warning pass failed: {}", e.detail),
                 _ => {}
             }
             st.ops.scheduler_pass(t0.elapsed().as_secs_f64(), reminders);

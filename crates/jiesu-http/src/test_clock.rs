@@ -54,7 +54,9 @@ pub async fn advance(
         crate::scheduler_task::retention_pass(&s2, now)?;
         crate::scheduler_task::checkpoint_pass(&s2, now)?;
         crate::reports::report_pass(&s2, now)?;
+        crate::dept::export_pass(&s2, now)?;
         crate::alerts::warn_pass(&s2, now, true)?;
+        crate::street_work::prewarn_pass(&s2, now)?;
         Ok(())
     })
     .await??;

@@ -158,6 +158,30 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             None,
             false,
         ),
+        ApiKeys => ("GET", "/api/v1/admin/dept-keys", None, true),
+        DeptExports => ("GET", "/api/v1/exports", None, true),
+        MonthlyView => ("GET", "/api/v1/governance/monthly/topics", None, true),
+        MonthlyCandidates => ("GET", "/api/v1/governance/monthly/candidates", None, true),
+        MonthlyEdit => (
+            "PUT",
+            "/api/v1/governance/monthly/topics/999999",
+            Some(json!({})),
+            false,
+        ),
+        StreetWork => (
+            "GET",
+            "/api/v1/governance/street-work/110108010",
+            None,
+            true,
+        ),
+        // a street that does not exist: 404 for those who may file, 403 for the others
+        StreetInterview => (
+            "POST",
+            "/api/v1/governance/street-work/000/interviews",
+            Some(json!({"held_on": "2026-03-01", "attendees": ["区委书记"], "findings": "x"})),
+            false,
+        ),
+        ReplyAudit => ("GET", "/api/v1/audit/replies", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

@@ -25,6 +25,7 @@
 //! | [`StatsStore`] | dispatch accuracy, the demo city's calibration counts |
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
+//! | [`StreetWorkStore`] | 治理类街乡镇: interviews (约谈), problem and project lists, every change to them |
 //! | [`OpsStore`] | operations: readiness (a trivial read, the schema), `/metrics` figures, draining writes |
 //!
 //! Online backup and restore of an SQLite city: [`backup_sqlite`], [`restore_sqlite`].
@@ -37,6 +38,7 @@ pub mod analytics;
 mod catalogue;
 pub mod chain;
 pub mod crypt;
+mod dept;
 mod facts;
 pub mod imports;
 mod kb_store;
@@ -56,8 +58,10 @@ pub mod reports;
 mod reviews;
 mod sqlite;
 mod stats;
+pub mod street_work;
 mod tickets;
 pub mod time;
+mod topics;
 mod users;
 
 pub use agent_sessions::{
@@ -66,6 +70,7 @@ pub use agent_sessions::{
 pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
+pub use dept::{DeptKey, DeptStore, DeptWebhook, ExportRun, NewSavedExport, SavedExport};
 pub use facts::{AssignmentFact, FactStore};
 pub use imports::{ImportStore, SourcedTicket};
 pub use kb_store::{KbStore, KbVersionRow};
@@ -89,10 +94,12 @@ pub use sqlite::backup::{
 pub use sqlite::ledger::{verify_checkpoints, verify_checkpoints_file, LedgerReport};
 pub use sqlite::{verify_file, EncodedTicket, KeySource, SqliteStore, StoreOptions, VerifyReport};
 pub use stats::{AccuracyGroup, CategoryCallbacks, DemoCounts, DispatchAccuracy, StatsStore};
+pub use street_work::{InterviewRow, StreetChange, StreetItemRow, StreetWorkStore};
 pub use tickets::{
     AttachmentRow, AuditEntry, Change, Created, Done, IdempotencyKey, NewTicket, NextClock,
     OpenAssignment, Page, TicketQuery, TicketStore, TicketSummary,
 };
+pub use topics::{NewTopicVersion, TopicStore, TopicVersion};
 pub use users::{SessionRecord, UserRecord, UserStore};
 
 use jiesu_domain::auth::Denied;
@@ -156,6 +163,9 @@ pub trait Store:
     + OpsStore
     + ImportStore
     + PartnerStore
+    + DeptStore
+    + TopicStore
+    + StreetWorkStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -204,16 +214,20 @@ impl<T> Store for T where
         + OpsStore
         + ImportStore
         + PartnerStore
+        + DeptStore
+        + TopicStore
+        + StreetWorkStore
 {
 }
 
 /// The storage traits, to call their methods on a `dyn Store`: `use jiesu_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, FactStore,
-        ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore, PartnerStore,
-        PersonalDataStore, RatingStore, ReferenceStore, ReportStore, ReportSubscriptionStore,
-        ReviewStore, StatsStore, Store, TicketStore, UserStore,
+        AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
+        FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
+        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore,
+        ReportSubscriptionStore, ReviewStore, StatsStore, Store, StreetWorkStore, TicketStore,
+        TopicStore, UserStore,
     };
 }
 

@@ -157,3 +157,44 @@ CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at);
 CREATE TABLE IF NOT EXISTS report_subscriptions (
   user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor INTEGER NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (user_name, kind));
+-- 部门接口: department keys (the SHA-256 of the key, never the key; their use counted, each
+-- read in audit_log as `key:<id>`), webhook subscriptions of a unit's tickets' events (each
+-- with its own delivery cursor, a position in the event log), saved exports and their files.
+CREATE TABLE IF NOT EXISTS dept_keys (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, unit_code TEXT NOT NULL, role TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  revoked_at TEXT, last_used_at TEXT, uses INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS dept_webhooks (
+  id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+  created_at TEXT NOT NULL, revoked_at TEXT, cursor INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS saved_exports (
+  id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL, name TEXT NOT NULL, columns TEXT NOT NULL,
+  filters TEXT NOT NULL, format TEXT NOT NULL, schedule TEXT NOT NULL, created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS export_runs (
+  id INTEGER PRIMARY KEY, export_id INTEGER NOT NULL, period TEXT NOT NULL, from_day TEXT NOT NULL,
+  to_day TEXT NOT NULL, format TEXT NOT NULL, rows_count INTEGER NOT NULL, content BLOB NOT NULL,
+  generated_at TEXT NOT NULL, UNIQUE (export_id, period));
+CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log (user_name, id);
+-- 每月一题 (problem of the month): every version of every adopted topic; the current one is
+-- the highest version (the record itself is JSON in `body`).
+CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id INTEGER NOT NULL, version INTEGER NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version));
+-- 治理类街乡镇的工作 (migration 5 in PostgreSQL): interviews (约谈) of a street's leaders, its
+-- problem and project lists (问题清单、项目清单) with progress, and every change to them with
+-- the row after it, who and when.
+CREATE TABLE IF NOT EXISTS street_interviews (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, district TEXT NOT NULL, held_on TEXT NOT NULL,
+  attendees TEXT NOT NULL, findings TEXT NOT NULL, alert_id INTEGER, filed_by TEXT NOT NULL, filed_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_interviews_street ON street_interviews (street, held_on);
+CREATE TABLE IF NOT EXISTS street_items (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, district TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL,
+  owner TEXT NOT NULL, due TEXT NOT NULL, status TEXT NOT NULL, progress TEXT NOT NULL, version INTEGER NOT NULL,
+  updated_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_items_street ON street_items (street);
+CREATE TABLE IF NOT EXISTS street_changes (
+  id INTEGER PRIMARY KEY, street TEXT NOT NULL, subject TEXT NOT NULL, subject_id INTEGER NOT NULL,
+  action TEXT NOT NULL, after TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS street_changes_street ON street_changes (street, id);

@@ -1116,3 +1116,309 @@ fn partner_signing_secrets_derive_from_the_key_file_and_nonces_are_spent_once() 
         )
         .unwrap());
 }
+
+#[test]
+fn department_keys_count_their_reads_webhooks_keep_cursors_and_export_files_replace_by_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    // keys: found by hash, revoked once, their reads counted and audited
+    let k = store
+        .add_dept_key("朝阳区接口", "110105", "unit_manager", "kh-1", "admin", now)
+        .unwrap();
+    assert_eq!((k.uses, k.last_used_at, k.revoked_at), (0, None, None));
+    assert_eq!(k.user_name(), format!("key:{}", k.id));
+    let other = store
+        .add_dept_key("水务", "110000w", "unit_handler", "kh-2", "admin", now)
+        .unwrap();
+    assert_eq!(store.dept_key_by_hash("kh-1").unwrap(), Some(k.clone()));
+    assert_eq!(store.dept_key_by_hash("nope").unwrap(), None);
+    let later = now + Duration::minutes(5);
+    store
+        .record_key_read(k.id, "GET /api/v1/tickets", later)
+        .unwrap();
+    store
+        .record_key_read(k.id, "GET /api/v1/tickets/7", later)
+        .unwrap();
+    let k2 = store.dept_key_by_hash("kh-1").unwrap().unwrap();
+    assert_eq!((k2.uses, k2.last_used_at), (2, Some(later)));
+    let reads = store.key_reads(k.id, 10).unwrap();
+    assert_eq!(
+        reads.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(),
+        ["GET /api/v1/tickets/7", "GET /api/v1/tickets"]
+    );
+    assert!(reads.iter().all(|r| r.action == "api_read"));
+    assert!(store.key_reads(other.id, 10).unwrap().is_empty());
+    assert!(store.revoke_dept_key(k.id, later).unwrap());
+    assert!(!store.revoke_dept_key(k.id, later).unwrap());
+    assert_eq!(
+        store.dept_key_by_hash("kh-1").unwrap().unwrap().revoked_at,
+        Some(later)
+    );
+    assert_eq!(
+        store
+            .dept_keys()
+            .unwrap()
+            .iter()
+            .map(|k| k.id)
+            .collect::<Vec<_>>(),
+        [other.id, k.id]
+    );
+    // partners: a revoked key no longer finds its partner
+    let p = store.add_partner("网格", "grid", "ph-1", now).unwrap();
+    assert!(!store.partner_revoked(p.id).unwrap());
+    assert!(store.revoke_partner(p.id).unwrap());
+    assert!(!store.revoke_partner(p.id).unwrap());
+    assert!(store.partner_revoked(p.id).unwrap());
+    assert_eq!(store.partner_by_key("ph-1").unwrap(), None);
+    // webhooks
+    let h = store
+        .add_dept_webhook("110105", "http://127.0.0.1:9/h", "s3cret", 42, now)
+        .unwrap();
+    assert_eq!((h.cursor, h.revoked_at.is_none()), (42, true));
+    store.set_dept_webhook_cursor(h.id, 50).unwrap();
+    assert_eq!(store.dept_webhooks().unwrap()[0].cursor, 50);
+    assert!(store.revoke_dept_webhook(h.id, later).unwrap());
+    assert!(store.dept_webhooks().unwrap()[0].revoked_at.is_some());
+    // saved exports and their files
+    let e = store
+        .add_saved_export(
+            jiesu_store::NewSavedExport {
+                unit_code: "110105".into(),
+                name: "月度明细".into(),
+                columns: vec!["ticket_id".into(), "category".into()],
+                filters: r#"{"channel":"phone"}"#.into(),
+                format: "csv".into(),
+                schedule: "monthly".into(),
+                created_by: "admin".into(),
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(e.columns, ["ticket_id", "category"]);
+    assert_eq!(store.saved_export(e.id).unwrap(), Some(e.clone()));
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let r1 = store
+        .save_export_run(
+            e.id,
+            "2026-04",
+            d("2026-04-01"),
+            d("2026-05-01"),
+            "csv",
+            3,
+            b"a,b\n",
+            now,
+        )
+        .unwrap();
+    assert!(store.has_export_run(e.id, "2026-04").unwrap());
+    assert!(!store.has_export_run(e.id, "2026-03").unwrap());
+    let again = store
+        .save_export_run(
+            e.id,
+            "2026-04",
+            d("2026-04-01"),
+            d("2026-05-01"),
+            "csv",
+            4,
+            b"x\n",
+            later,
+        )
+        .unwrap();
+    assert_eq!(again, r1);
+    let (run, bytes) = store.export_run(r1).unwrap().unwrap();
+    assert_eq!(
+        (run.rows, bytes.as_slice(), run.generated_at),
+        (4, &b"x\n"[..], later)
+    );
+    let r2 = store
+        .save_export_run(
+            e.id,
+            "2026-05",
+            d("2026-05-01"),
+            d("2026-06-01"),
+            "csv",
+            0,
+            &[0u8, 255],
+            now,
+        )
+        .unwrap();
+    assert_eq!(store.export_run(r2).unwrap().unwrap().1, vec![0u8, 255]);
+    assert_eq!(
+        store
+            .export_runs_after(r1, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        [r2]
+    );
+    assert_eq!(store.export_runs(e.id).unwrap().len(), 2);
+    assert!(store.delete_saved_export(e.id).unwrap());
+    assert_eq!(store.saved_export(e.id).unwrap(), None);
+    assert_eq!(store.export_run(r1).unwrap(), None);
+}
+
+#[test]
+fn monthly_topics_keep_every_version_and_refuse_a_stale_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 5, 2, 3, 0, 0).unwrap();
+    let v = |month: &str, theme: &str, body: &str, note: &str| jiesu_store::NewTopicVersion {
+        month: month.into(),
+        theme: theme.into(),
+        lead_unit: "110000023".into(),
+        body: body.into(),
+        actor: "sup".into(),
+        note: note.into(),
+        now,
+    };
+    assert!(store.topics().unwrap().is_empty());
+    let a = store
+        .adopt_topic(v("2026-05", "小区充电桩", "{\"a\":1}", ""))
+        .unwrap();
+    assert_eq!((a.topic_id, a.version), (1, 1));
+    let b = store
+        .adopt_topic(v("2026-06", "物业服务", "{}", ""))
+        .unwrap();
+    assert_eq!((b.topic_id, b.version), (2, 1));
+    let a2 = store
+        .revise_topic(
+            1,
+            1,
+            v("2026-05", "小区电动车充电桩", "{\"a\":2}", "任务完成"),
+        )
+        .unwrap();
+    assert_eq!(a2.version, 2);
+    // a second edit made on version 1 is refused, nothing written
+    assert!(matches!(
+        store.revise_topic(1, 1, v("2026-05", "x", "{}", "")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revise_topic(9, 1, v("2026-05", "x", "{}", "")),
+        Err(StoreError::NotFound)
+    ));
+    let current = store.topics().unwrap();
+    assert_eq!(
+        current
+            .iter()
+            .map(|t| (t.topic_id, t.version, t.theme.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, 1, "物业服务"), (1, 2, "小区电动车充电桩")]
+    );
+    let history = store.topic_versions(1).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0], a);
+    assert_eq!(history[1].body, "{\"a\":2}");
+    assert_eq!(history[1].note, "任务完成");
+    assert!(store.topic_versions(9).unwrap().is_empty());
+}
+
+#[test]
+fn street_work_is_stored_with_every_change_and_a_stale_version_changes_nothing() {
+    use jiesu_store::{InterviewRow, StreetItemRow};
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "a.db");
+    let store = open(&dir, &db);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let iv = InterviewRow {
+        id: 0,
+        street: "110102011".into(),
+        district: "110102".into(),
+        held_on: day("2026-11-02"),
+        attendees: vec!["区委副书记".into(), "广外街道工委书记".into()],
+        findings: "老旧小区多，基础设施薄弱".into(),
+        alert_id: Some(7),
+        filed_by: "sup1".into(),
+        filed_at: t0,
+    };
+    let id = store.file_interview(iv.clone()).unwrap();
+    assert!(id > 0);
+    let other = InterviewRow {
+        street: "110105001".into(),
+        district: "110105".into(),
+        alert_id: None,
+        ..iv.clone()
+    };
+    store.file_interview(other).unwrap();
+    let got = store.interviews("110102011").unwrap();
+    assert_eq!(got, vec![InterviewRow { id, ..iv.clone() }]);
+    assert_eq!(store.interviews_of(None, 10).unwrap().len(), 2);
+    let of_district = store
+        .interviews_of(Some(&["110102".to_string()]), 10)
+        .unwrap();
+    assert_eq!(of_district.len(), 1);
+    assert_eq!(of_district[0].street, "110102011");
+    assert!(store
+        .interviews_of(Some(&["110108".to_string()]), 10)
+        .unwrap()
+        .is_empty());
+
+    let item = StreetItemRow {
+        id: 0,
+        street: "110102011".into(),
+        district: "110102".into(),
+        kind: "project".into(),
+        title: "广外南街道路改造".into(),
+        owner: "区市政市容委".into(),
+        due: day("2026-12-31"),
+        status: "open".into(),
+        progress: String::new(),
+        version: 0,
+        updated_by: "sup1".into(),
+        created_at: t0,
+        updated_at: t0,
+    };
+    let iid = store.add_street_item(item.clone()).unwrap();
+    let stored = store.street_item(iid).unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.title, "广外南街道路改造");
+    let t1 = t0 + Duration::days(3);
+    let change = StreetItemRow {
+        id: iid,
+        status: "in_progress".into(),
+        progress: "已完成设计".into(),
+        updated_by: "gw".into(),
+        updated_at: t1,
+        ..stored.clone()
+    };
+    assert!(store.update_street_item(change.clone(), 1).unwrap());
+    // a change made on version 1 again is stale now
+    assert!(!store.update_street_item(change.clone(), 1).unwrap());
+    assert!(!store
+        .update_street_item(StreetItemRow { id: 999, ..change }, 2)
+        .unwrap());
+    let now = store.street_item(iid).unwrap().unwrap();
+    assert_eq!(
+        (now.version, now.status.as_str(), now.progress.as_str()),
+        (2, "in_progress", "已完成设计")
+    );
+    assert_eq!((now.created_at, now.updated_at), (t0, t1));
+    assert_eq!(store.street_items("110102011").unwrap(), vec![now]);
+    assert!(store.street_items("110105001").unwrap().is_empty());
+    assert!(store.street_item(999).unwrap().is_none());
+
+    let changes = store.street_changes("110102011", 10).unwrap();
+    let seen: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| (c.subject.as_str(), c.action.as_str(), c.by.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("item", "updated", "gw"),
+            ("item", "created", "sup1"),
+            ("interview", "filed", "sup1")
+        ]
+    );
+    let after: serde_json::Value = serde_json::from_str(&changes[0].after).unwrap();
+    assert_eq!(after["status"], "in_progress");
+    assert_eq!(after["version"], 2);
+    assert_eq!(changes[0].at, t1);
+    // everything survives a reopen
+    drop(store);
+    let store = open(&dir, &db);
+    assert_eq!(store.street_changes("110102011", 1).unwrap().len(), 1);
+    assert_eq!(store.interviews("110102011").unwrap()[0].attendees.len(), 2);
+}

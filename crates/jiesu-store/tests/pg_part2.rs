@@ -1134,3 +1134,46 @@ fn two_servers_adding_the_same_user_or_recheck_get_one_row_and_the_usual_refusal
             .all(|r| matches!(r.1, Ok(_) | Err(StoreError::Conflict(_)))));
     }
 }
+
+// ---- migration 5: a street's work -------------------------------------------------------------
+
+#[test]
+fn a_database_from_before_migration_5_gets_the_street_work_tables_when_opened() {
+    use jiesu_store::prelude::StreetWorkStore;
+    let Some((url, _dir)) = fresh() else { return };
+    drop(PgStore::open(&url).unwrap());
+    // as a city migrated before version 5: without the tables and the migration's row
+    client(&url)
+        .batch_execute(
+            "DROP TABLE street_interviews, street_items, street_changes;
+             DELETE FROM schema_migrations WHERE version = 5;",
+        )
+        .unwrap();
+    let store = PgStore::open(&url).unwrap();
+    let item = jiesu_store::StreetItemRow {
+        id: 0,
+        street: "110102011".into(),
+        district: "110102".into(),
+        kind: "problem".into(),
+        title: "群租房".into(),
+        owner: "街道".into(),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        status: "open".into(),
+        progress: String::new(),
+        version: 0,
+        updated_by: "sup1".into(),
+        created_at: at(2026, 11, 2, 3),
+        updated_at: at(2026, 11, 2, 3),
+    };
+    let id = store.add_street_item(item).unwrap();
+    assert_eq!(store.street_items("110102011").unwrap()[0].id, id);
+    assert_eq!(store.street_changes("110102011", 5).unwrap().len(), 1);
+    let applied: i64 = client(&url)
+        .query_one(
+            "SELECT COUNT(*) FROM schema_migrations WHERE version = 5",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 1);
+}

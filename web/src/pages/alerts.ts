@@ -34,6 +34,10 @@ function levelText(level: string): string {
 }
 
 function figures(a: AlertItem): HTMLElement {
+  if (a.pre_warning) {
+    const p = a.pre_warning;
+    return h('span', { class: 'alert-figures', 'data-testid': 'alert-figures' }, t('alert_pre_warning_figures', { month: p.month, volume: p.volume, rank: p.volume_rank }));
+  }
   if (a.risk) {
     const kind = lang() === 'zh' ? a.risk.kind_label : a.risk.kind_label_en;
     return h(
@@ -117,7 +121,7 @@ export async function alertsPage(ctx: PageCtx): Promise<void> {
       h('td', { 'data-label': t('alert_place') }, h('a', { href: `#/alerts/${a.id}` }, a.place_name), h('br'), h('small', { class: 'muted' }, levelText(a.level))),
       h('td', { 'data-label': t('col_category') }, a.category_name),
       h('td', { 'data-label': t('alert_observed') }, figures(a)),
-      h('td', { 'data-label': t('alert_score'), class: 'num' }, a.risk || a.incident ? '—' : a.score.toFixed(1)),
+      h('td', { 'data-label': t('alert_score'), class: 'num' }, a.risk || a.incident || a.pre_warning ? '—' : a.score.toFixed(1)),
       h('td', { 'data-label': t('alert_unit') }, a.unit_name),
       h('td', { 'data-label': t('col_status') }, statusChip(a.status, a.status_label)),
       h('td', { 'data-label': t('alert_tickets') }, h('a', { href: a.drill, 'data-testid': 'alert-drill' }, t('alert_n_tickets').replace('{n}', String(a.ticket_count)))),
@@ -168,8 +172,8 @@ async function alertPage({ root, alive }: PageCtx, id: string): Promise<void> {
     h('dd', null, a.day),
     h('dt', null, t('alert_observed')),
     h('dd', null, figures(a)),
-    a.risk || a.incident ? null : h('dt', null, t('alert_score')),
-    a.risk || a.incident ? null : h('dd', null, `${a.score.toFixed(1)} `, h('small', { class: 'muted' }, t('alert_score_hint'))),
+    a.risk || a.incident || a.pre_warning ? null : h('dt', null, t('alert_score')),
+    a.risk || a.incident || a.pre_warning ? null : h('dd', null, `${a.score.toFixed(1)} `, h('small', { class: 'muted' }, t('alert_score_hint'))),
     h('dt', null, t('alert_unit')),
     h('dd', null, a.unit_name),
     h('dt', null, t('col_status')),
@@ -225,7 +229,7 @@ async function alertPage({ root, alive }: PageCtx, id: string): Promise<void> {
     h('p', null, h('a', { href: '#/alerts' }, `← ${t('alerts_title')}`)),
     a.risk ? riskBanner(a.risk, h('div', null, h('a', { href: `#/tickets/${a.risk.ticket}` }, `${a.risk.number} · ${a.risk.title}`))) : null,
     h('section', { class: 'card' }, facts),
-    h('section', { class: 'card' }, h('h2', null, t('alert_tickets_behind').replace('{n}', String(a.tickets.length))), tickets, h('p', null, h('a', { href: a.drill }, t('alert_open_list')))),
+    h('section', { class: 'card' }, h('h2', null, t('alert_tickets_behind').replace('{n}', String(a.tickets.length))), tickets, h('p', null, h('a', { href: a.drill, 'data-testid': 'alert-open' }, t(a.pre_warning ? 'alert_open_file' : 'alert_open_list')))),
     a.actions.length > 0 ? h('section', { class: 'card' }, h('h2', null, t('alert_act')), form) : null,
     h('section', { class: 'card' }, h('h2', null, t('alert_steps')), steps),
   );

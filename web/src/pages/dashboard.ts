@@ -268,6 +268,8 @@ export async function dashboardPage({ root, alive, onCleanup }: PageCtx): Promis
     can('alerts') ? h('a', { href: '#/alerts' }, t('alerts_title')) : null,
     h('a', { href: '#/streets' }, t('st_title')),
     h('a', { href: '#/foresight' }, t('fs_title')),
+    can('monthly-view') ? h('a', { href: '#/monthly' }, t('mt_title')) : null,
+    can('reply-audit') ? h('a', { href: '#/audit' }, t('au_title')) : null,
   );
   mount(root, h('div', { class: 'dashboard', 'data-testid': 'dashboard' }, pageHeader(t('dash_title'), t('dash_lead'), printBtn), governance, filters, filterText, body));
   showFilterText();

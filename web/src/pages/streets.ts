@@ -11,6 +11,8 @@ import type { operations } from '../generated/api-types';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
+import { can } from '../store';
+import { streetWorkPage } from './street-work';
 
 type Ok<K extends keyof operations> = operations[K] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
 export type StreetsView = Ok<'get_governance_streets_period'>;
@@ -27,7 +29,9 @@ function classChip(c: string, label: string): HTMLElement {
   return h('span', { class: `badge ${TONE[c] ?? 'muted'}`, 'data-class': c }, lang() === 'zh' ? label : t(`st_class_${c}` as never));
 }
 
-export async function streetsPage({ root, alive, route }: PageCtx): Promise<void> {
+export async function streetsPage(ctx: PageCtx): Promise<void> {
+  if (ctx.route.parts[1] === 'work' && ctx.route.parts[2]) return streetWorkPage(ctx, ctx.route.parts[2]);
+  const { root, alive, route } = ctx;
   const period = route.query.get('period') || lastMonth();
   const only = route.query.get('class') ?? '';
   const month = input('period', { type: 'month', value: period, 'data-testid': 'st-period' });
@@ -86,6 +90,13 @@ export async function streetsPage({ root, alive, route }: PageCtx): Promise<void
         h('td', { 'data-label': t('st_change'), class: 'num' }, s.rank_change == null ? '—' : s.rank_change > 0 ? `↑${s.rank_change}` : s.rank_change < 0 ? `↓${-s.rank_change}` : '0'),
         h('td', { 'data-label': t('st_class') }, classChip(s.class, s.class_label), s.pre_warning ? h('span', { class: 'badge warn', 'data-testid': 'st-pre-warning' }, t('st_pre_warning')) : null),
         h('td', { 'data-label': t('st_reason') }, s.reason),
+        h(
+          'td',
+          { 'data-label': t('st_file') },
+          can('street-work') && (s.listed || s.tracked_until || s.pre_warning)
+            ? h('a', { href: href(`/streets/work/${s.code}`, { period }), 'data-testid': 'st-file' }, `${t('st_file')} →`)
+            : null,
+        ),
       ),
     );
   if (rows.length === 0) {
@@ -108,7 +119,7 @@ export async function streetsPage({ root, alive, route }: PageCtx): Promise<void
           h(
             'tr',
             null,
-            [t('st_volume_rank'), t('st_street'), t('st_volume'), t('st_composite'), t('st_rank'), t('st_change'), t('st_class'), t('st_reason')].map((c) => h('th', { scope: 'col' }, c)),
+            [t('st_volume_rank'), t('st_street'), t('st_volume'), t('st_composite'), t('st_rank'), t('st_change'), t('st_class'), t('st_reason'), t('st_file')].map((c) => h('th', { scope: 'col' }, c)),
           ),
         ),
         h('tbody', null, rows),

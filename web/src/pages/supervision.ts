@@ -131,6 +131,8 @@ export async function supervisionPage(ctx: PageCtx): Promise<void> {
     'nav',
     { class: 'tabs', 'aria-label': t('sup_tabs') },
     tabs.map((k) => h('a', { href: href('/supervision', { tab: k === 'board' ? undefined : k }), class: k === tab ? 'active' : null, 'aria-current': k === tab ? 'page' : null, 'data-tab': k }, t(`sup_tab_${k}` as Key))),
+    // 办理质量审计: its own page (#/audit), reached from here
+    can('reply-audit') ? h('a', { href: '#/audit', 'data-testid': 'sup-audit-link' }, t('au_title')) : null,
   );
   mount(root, pageHeader(t(tab === 'board' ? 'sup_title' : (`sup_tab_${tab}` as Key)), t(`sup_lead_${tab}` as Key), asOf, refresh), nav, body);
   await loadEnums().catch(() => null);

@@ -33,6 +33,13 @@ const IDENTITY: &[&str] = &[
     "alerts",
     "alert_steps",
     "partners",
+    "dept_keys",
+    "dept_webhooks",
+    "saved_exports",
+    "export_runs",
+    "street_interviews",
+    "street_items",
+    "street_changes",
 ];
 
 fn source_tables(src: &rusqlite::Connection) -> Result<Vec<(String, Vec<String>)>> {

@@ -24,6 +24,7 @@ pub mod backup;
 pub mod bench;
 mod catalogue;
 pub(crate) mod conn;
+mod dept;
 mod facts;
 mod imports;
 mod kb;
@@ -41,7 +42,9 @@ mod report_subs;
 mod reports;
 mod reviews;
 mod stats;
+mod street_work;
 mod tickets;
+mod topics;
 mod users;
 
 use crate::chain;
@@ -66,9 +69,15 @@ pub(crate) static INDEXES: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
+/// Migration 4: the 每月一题 topics table (also at the end of `schema.sql`).
+const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
+  topic_id BIGINT NOT NULL, version BIGINT NOT NULL, month TEXT NOT NULL, theme TEXT NOT NULL,
+  lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version))";
+
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 5] {
+fn migrations() -> [(i64, &'static str, &'static str); 8] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -76,6 +85,18 @@ fn migrations() -> [(i64, &'static str, &'static str); 5] {
             3,
             "the unit inbox reads events by unit and kind",
             "CREATE INDEX IF NOT EXISTS events_unit_kind ON events (unit_code, kind, pos)",
+        ),
+        (
+            5,
+            "治理类街乡镇: interviews, problem and project lists, their changes",
+            // the tables at the end of schema.sql, from their marker on (a new database has
+            // them from version 1 already; IF NOT EXISTS makes this a no-op there)
+            SCHEMA.find("-- migration 5:").map_or("", |i| &SCHEMA[i..]),
+        ),
+        (
+            4,
+            "每月一题: adopted topics and their versions",
+            MONTHLY_TOPICS,
         ),
         (
             6,
@@ -86,6 +107,11 @@ CREATE TABLE IF NOT EXISTS partner_nonces (
   partner_id BIGINT NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
   PRIMARY KEY (partner_id, nonce));
 CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
+        ),
+        (
+            7,
+            "department keys, webhooks, saved exports and their files",
+            include_str!("migration7.sql"),
         ),
         (
             8,
@@ -182,7 +208,7 @@ fn migrate(c: &mut Conn) -> Result<()> {
             tracing::info!(version = v, note, "applied a PostgreSQL migration");
         }
         if let Some(newest) = done.iter().max() {
-            let known = migrations().last().map_or(0, |m| m.0);
+            let known = migrations().iter().map(|m| m.0).max().unwrap_or(0);
             if *newest > known {
                 return Err(StoreError::Db(format!(
                     "the database has schema migration {newest}, newer than this jiesu knows ({known}): upgrade jiesu"
