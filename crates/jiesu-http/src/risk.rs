@@ -225,14 +225,21 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
         if s.category_code != t.intake.category_code {
             continue;
         }
-        if let Some((other, _)) = st.store.load_ticket(s.id)? {
-            recent.push(Report {
-                ticket: other.id,
-                at: other.created_at,
-                place: place_of(&other),
-                category: other.intake.category_code.clone(),
-            });
-        }
+        // the list's own columns: a storm of reports in one place (hundreds in the hour) must
+        // not load each of them again for every new one
+        let Ok(at) = chrono::DateTime::parse_from_rfc3339(&s.created_at) else {
+            continue;
+        };
+        recent.push(Report {
+            ticket: s.id,
+            at: at.with_timezone(&chrono::Utc),
+            place: s
+                .community_code
+                .clone()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| s.street_code.clone()),
+            category: s.category_code.clone(),
+        });
     }
     let latest = st
         .store

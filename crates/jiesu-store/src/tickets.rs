@@ -108,6 +108,9 @@ pub struct TicketSummary {
     /// The nearest running clock of the queried `units`' active assignment (a unit's queue);
     /// `None` without `units` or when none of them has an active assignment on the ticket.
     pub next_clock: Option<NextClock>,
+    /// The community (社区) the request is in, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_code: Option<String>,
 }
 
 /// 下一个时限 — the nearest clock still running on a unit's active assignment: the sign clock

@@ -34,6 +34,7 @@ fn summary_row(r: &Row) -> Result<TicketSummary> {
             }),
             _ => None,
         },
+        community_code: r.get_opt_str(16)?,
     })
 }
 
@@ -214,7 +215,7 @@ impl TicketStore for PgStore {
             };
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline, {next_cols}
+                        t.status, t.title, t.lead_unit, t.finish_deadline, {next_cols}, t.community_code
                  FROM tickets t {next_from} {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
                 (page as u64 - 1) * size as u64
             );
@@ -253,7 +254,7 @@ impl TicketStore for PgStore {
             let offset = (page as u64 - 1) * size as u64;
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT
+                        t.status, t.title, t.lead_unit, t.finish_deadline, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, t.community_code
                  FROM tickets t WHERE {due}
                  ORDER BY CASE WHEN t.status = 'result_submitted' THEN 0 ELSE 1 END,
                           CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC

@@ -4,7 +4,8 @@ use super::*;
 
 /// One row of a ticket list, from the columns `id, number, created_at, channel, type,
 /// category_code, district_code, street_code, status, title, lead_unit, finish_deadline` and the
-/// unit's next clock `clock, due, start, unit_code` (all four NULL when the list is not a unit's).
+/// unit's next clock `clock, due, start, unit_code` (all four NULL when the list is not a unit's),
+/// then `community_code`.
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
     Ok(TicketSummary {
         id: r.get(0)?,
@@ -28,6 +29,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
             }),
             _ => None,
         },
+        community_code: r.get(16)?,
     })
 }
 
@@ -201,7 +203,7 @@ impl TicketStore for SqliteStore {
             };
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline, {next_cols}
+                        t.status, t.title, t.lead_unit, t.finish_deadline, {next_cols}, t.community_code
                  FROM tickets t {next_from} {where_sql} ORDER BY {order} LIMIT {size} OFFSET {}",
                 (page as u64 - 1) * size as u64
             );
@@ -238,7 +240,7 @@ impl TicketStore for SqliteStore {
             let offset = (page as u64 - 1) * size as u64;
             let sql = format!(
                 "SELECT t.id, t.number, t.created_at, t.channel, t.type, t.category_code, t.district_code, t.street_code,
-                        t.status, t.title, t.lead_unit, t.finish_deadline, NULL, NULL, NULL, NULL
+                        t.status, t.title, t.lead_unit, t.finish_deadline, NULL, NULL, NULL, NULL, t.community_code
                  FROM tickets t WHERE {due}
                  ORDER BY CASE WHEN t.status = 'result_submitted' THEN 0 ELSE 1 END,
                           CASE WHEN t.finish_deadline IS NULL THEN 1 ELSE 0 END, t.finish_deadline ASC, t.id ASC
