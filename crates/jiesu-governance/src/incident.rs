@@ -98,7 +98,9 @@ pub fn decide(
         if inc.tickets.contains(&new.ticket) {
             return IncidentDecision::Nothing;
         }
-        if !inc.closed && new.at >= inc.last_at && new.at - inc.last_at <= window {
+        // reports filed at the same moment arrive in any order: one a little older than the
+        // incident's latest still joins it (else each would open an incident of its own)
+        if !inc.closed && new.at - inc.last_at <= window && inc.last_at - new.at <= window {
             let mut tickets = inc.tickets.clone();
             tickets.push(new.ticket);
             return IncidentDecision::Join {
@@ -213,6 +215,33 @@ mod tests {
         assert_eq!(
             decide(&r(5, 200, "c1", "w"), &recent, Some(&inc), &rule),
             IncidentDecision::Nothing
+        );
+    }
+
+    #[test]
+    fn a_report_filed_a_moment_before_the_incidents_latest_still_joins_it() {
+        // concurrent intake: the report of 8:09 is decided after the one of 8:10 joined
+        let rule = IncidentRule::default();
+        let inc = OpenIncident {
+            id: 7,
+            last_at: at(10),
+            tickets: vec![1, 2, 3, 4],
+            closed: false,
+        };
+        assert_eq!(
+            decide(&r(5, 9, "c1", "w"), &[], Some(&inc), &rule),
+            IncidentDecision::Join {
+                id: 7,
+                tickets: vec![1, 2, 3, 4, 5]
+            }
+        );
+        // but not one from more than the window before it
+        assert_ne!(
+            decide(&r(6, 10 - 61, "c1", "w"), &[], Some(&inc), &rule),
+            IncidentDecision::Join {
+                id: 7,
+                tickets: vec![1, 2, 3, 4, 6]
+            }
         );
     }
 

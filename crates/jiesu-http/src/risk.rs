@@ -167,6 +167,9 @@ fn place_of(t: &TicketState) -> String {
         .unwrap_or_else(|| t.intake.place.street_code.clone())
 }
 
+/// The most reports an incident lists (see `after_intake`).
+const INCIDENT_TICKETS: usize = 500;
+
 /// After a new ticket is durable: raises its risk alert and applies the incident rule. A
 /// replayed intake (same Idempotency-Key) raises nothing again.
 pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
@@ -210,37 +213,6 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
         place: place.clone(),
         category: t.intake.category_code.clone(),
     };
-    // the tickets of the street and category created within the window before this one
-    let page = st.store.list_tickets(&TicketQuery {
-        street: Some(street.clone()),
-        category_prefix: Some(t.intake.category_code.clone()),
-        from: Some(t.created_at - Duration::minutes(rule.window_minutes)),
-        to: Some(t.created_at + Duration::seconds(1)),
-        page: 1,
-        page_size: 200,
-        ..Default::default()
-    })?;
-    let mut recent = Vec::new();
-    for s in page.items.iter().filter(|s| s.id != t.id) {
-        if s.category_code != t.intake.category_code {
-            continue;
-        }
-        // the list's own columns: a storm of reports in one place (hundreds in the hour) must
-        // not load each of them again for every new one
-        let Ok(at) = chrono::DateTime::parse_from_rfc3339(&s.created_at) else {
-            continue;
-        };
-        recent.push(Report {
-            ticket: s.id,
-            at: at.with_timezone(&chrono::Utc),
-            place: s
-                .community_code
-                .clone()
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| s.street_code.clone()),
-            category: s.category_code.clone(),
-        });
-    }
     let latest = st
         .store
         .latest_alert(INCIDENT, &place, &t.intake.category_code)?;
@@ -254,6 +226,44 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
             closed: matches!(status, AlertStatus::Handled | AlertStatus::Dismissed),
         })
     });
+    // a report joining an open incident needs no list of the others (in a storm, most do)
+    let joined = matches!(
+        incident::decide(&new, &[], latest_inc.as_ref(), &rule),
+        IncidentDecision::Join { .. }
+    );
+    let mut recent = Vec::new();
+    if !joined {
+        // the tickets of the street and category created within the window before this one
+        let page = st.store.list_tickets(&TicketQuery {
+            street: Some(street.clone()),
+            category_prefix: Some(t.intake.category_code.clone()),
+            from: Some(t.created_at - Duration::minutes(rule.window_minutes)),
+            to: Some(t.created_at + Duration::seconds(1)),
+            page: 1,
+            page_size: 200,
+            ..Default::default()
+        })?;
+        for s in page.items.iter().filter(|s| s.id != t.id) {
+            if s.category_code != t.intake.category_code {
+                continue;
+            }
+            // the list's own columns: a storm of reports in one place (hundreds in the hour) must
+            // not load each of them again for every new one
+            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&s.created_at) else {
+                continue;
+            };
+            recent.push(Report {
+                ticket: s.id,
+                at: at.with_timezone(&chrono::Utc),
+                place: s
+                    .community_code
+                    .clone()
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| s.street_code.clone()),
+                category: s.category_code.clone(),
+            });
+        }
+    }
     match incident::decide(&new, &recent, latest_inc.as_ref(), &rule) {
         IncidentDecision::Nothing => {}
         IncidentDecision::Join { id, tickets } => {
@@ -261,9 +271,23 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
                 .as_ref()
                 .and_then(|a| serde_json::from_str(a.detail.as_deref()?).ok())
                 .expect("an incident decided on has its detail");
-            d.last_at = d.last_at.max(t.created_at);
-            st.store
-                .update_alert_tickets(id, tickets, serde_json::to_string(&d).ok())?;
+            // Up to `INCIDENT_TICKETS` reports are listed on the incident; past that (a storm:
+            // a water outage can bring a thousand calls in the hour) each new one would rewrite
+            // an ever longer list, so the incident keeps its list and only moves its last report
+            // time, at most once a minute (the window then runs from up to a minute earlier).
+            if tickets.len() <= INCIDENT_TICKETS {
+                d.last_at = d.last_at.max(t.created_at);
+                st.store
+                    .update_alert_tickets(id, tickets, serde_json::to_string(&d).ok())?;
+            } else if t.created_at - d.last_at >= Duration::minutes(1) {
+                d.last_at = t.created_at;
+                let kept = latest
+                    .as_ref()
+                    .map(|a| a.tickets.clone())
+                    .unwrap_or_default();
+                st.store
+                    .update_alert_tickets(id, kept, serde_json::to_string(&d).ok())?;
+            }
             out.incident_alert = Some(id);
         }
         IncidentDecision::Open { tickets } => {
