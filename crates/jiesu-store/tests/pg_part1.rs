@@ -1,5 +1,5 @@
 //! The PostgreSQL backend's ledger, alerts, reports, stats, analytics and facts against a real
-//! PostgreSQL (`JIESU_TEST_PG=postgres://…`; each test says it is skipped without it). Every test
+//! PostgreSQL (`JIESU_TEST_PG=postgres://…`; each test says it is skipped without it; each test makes a database of its own). Every test
 //! starts from an empty schema and, wherever it can, does the same to a SQLite store and checks
 //! that both give the same answers. Tickets are made by the SQLite store (the PostgreSQL ticket
 //! store is not part of this) and their rows copied into PostgreSQL with COPY.
@@ -24,6 +24,32 @@ struct Pg {
     store: PgStore,
     client: postgres::Client,
     dir: tempfile::TempDir,
+    url: String,
+}
+
+/// A new database on the server `JIESU_TEST_PG` names (with or without a database of its own in
+/// the URL), so that these tests run side by side (nextest runs each in its own process).
+fn new_database(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let host_at = url.find("://").map_or(0, |i| i + 3);
+    let server = match url[host_at..].find('/') {
+        Some(j) => &url[..host_at + j],
+        None => url,
+    };
+    let db = format!(
+        "p{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000_000
+    );
+    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .expect("connect to JIESU_TEST_PG")
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create a test database");
+    format!("{server}/{db}")
 }
 
 fn pg() -> Option<Pg> {
@@ -31,15 +57,18 @@ fn pg() -> Option<Pg> {
         println!("skipped: JIESU_TEST_PG not set");
         return None;
     };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    client
-        .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        .unwrap();
+    let url = new_database(&url);
+    let client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("JIESU_DATA_DIR", dir.path());
     std::env::remove_var("JIESU_SIGNING_KEY_FILE");
     let store = PgStore::open(&url).unwrap();
-    Some(Pg { store, client, dir })
+    Some(Pg {
+        store,
+        client,
+        dir,
+        url,
+    })
 }
 
 fn sqlite(dir: &std::path::Path) -> SqliteStore {
@@ -410,7 +439,7 @@ fn pg_checkpoints_give_the_sqlite_roots_and_their_proofs_verify() {
     {
         use std::os::unix::fs::PermissionsExt;
         // the key file is `<data dir>/<database name>.pg.signing-key`
-        let url = std::env::var("JIESU_TEST_PG").unwrap();
+        let url = pg.url.clone();
         let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
         let file = pg.dir.path().join(format!("{db}.pg.signing-key"));
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();

@@ -1,9 +1,9 @@
 //! The PostgreSQL backend's reference, user, label, agent-session, re-check, knowledge-base,
 //! catalogue, rating, personal-data, review and outbox stores against a real server.
 //!
-//! Run with `JIESU_TEST_PG=postgres://user@host:port/db cargo test -p jiesu-store --test pg_part2
-//! -- --test-threads=1`: every test drops and recreates the database's `public` schema. Without
-//! the variable every test prints one line and passes.
+//! Run with `JIESU_TEST_PG=postgres://user@host:port cargo nextest run -p jiesu-store --test
+//! pg_part2`: every test makes a new database on that server. Without the variable every test
+//! prints one line and passes.
 //!
 //! PgStore has no `TicketStore` yet (it is ported apart), so the tests that need tickets build
 //! them with a [`SqliteStore`] sharing the PostgreSQL store's key file, copy its rows (events,
@@ -22,21 +22,44 @@ use jiesu_store::{
 };
 use std::path::{Path, PathBuf};
 
-/// A fresh database (its `public` schema dropped and recreated) and a temporary data directory
+/// A new database (see `new_database`) and a temporary data directory
 /// (`JIESU_DATA_DIR`, where the key file goes); `None` when `JIESU_TEST_PG` is not set.
 fn fresh() -> Option<(String, tempfile::TempDir)> {
     let Ok(url) = std::env::var("JIESU_TEST_PG") else {
         println!("skipped: JIESU_TEST_PG not set");
         return None;
     };
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    c.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        .expect("reset the schema");
+    let url = new_database(&url);
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("JIESU_DATA_DIR", dir.path());
     std::env::remove_var("JIESU_KEYS");
     std::env::remove_var("JIESU_KEY_FILE");
     Some((url, dir))
+}
+
+/// A new database on the server `JIESU_TEST_PG` names (with or without a database of its own in
+/// the URL), so that these tests run side by side (nextest runs each in its own process).
+fn new_database(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let host_at = url.find("://").map_or(0, |i| i + 3);
+    let server = match url[host_at..].find('/') {
+        Some(j) => &url[..host_at + j],
+        None => url,
+    };
+    let db = format!(
+        "p{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000_000
+    );
+    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .expect("connect to JIESU_TEST_PG")
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create a test database");
+    format!("{server}/{db}")
 }
 
 fn client(url: &str) -> postgres::Client {
