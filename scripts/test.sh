@@ -94,6 +94,8 @@ if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
     record "browser tests on PostgreSQL (not run: the UI build failed)" 1
   fi
   scripts/pg-test-server.sh stop "$PG_TEST_DIR"
+  # the later suites run on SQLite (the harness and the tests would follow the variable)
+  unset JIESU_TEST_PG PG_TEST_DIR
   echo "== PostgreSQL: failover to a synchronous standby under load"
   JIESU_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jiesu" scripts/pg-failover-test.sh
   record "PostgreSQL failover" $?

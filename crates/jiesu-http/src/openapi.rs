@@ -109,8 +109,15 @@ fn operation(
     let params: Vec<Value> = path_params(&op.path, d)
         .into_iter()
         .map(|(name, ty, description)| {
+            // integers in paths are parsed as i64: say so, so that clients (and the fuzzer)
+            // keep to the range the server accepts
+            let schema = if ty == "integer" {
+                json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
+            } else {
+                json!({"type": ty})
+            };
             json!({"name": name, "in": "path", "required": true, "description": description,
-                   "schema": {"type": ty}})
+                   "schema": schema})
         })
         .collect();
     let mut params = params;
