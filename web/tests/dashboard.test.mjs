@@ -222,7 +222,11 @@ test('a click on a top-level category drills into its sub-categories; a sub-cate
   await shot(page, 'd03-category-drill');
   // a sub-category bar opens the ticket list of that category
   await clickTopBarUntil(page, 'categories-chart', () => location.hash.startsWith('#/tickets?'));
-  assert.equal(`#${(await page.evaluate(() => location.hash)).slice(1)}`, sub.rows[0].drill);
+  // the top bar is the biggest sub-category; sub-categories tied on the count may be drawn in
+  // either order (how many there are depends on the generated city's dates), so any of them
+  const top = sub.rows.filter((r) => r.count === sub.rows[0].count).map((r) => r.drill);
+  const opened = `#${(await page.evaluate(() => location.hash)).slice(1)}`;
+  assert.ok(top.includes(opened), `${opened} is not one of the biggest sub-categories ${top.join(', ')}`);
   await page.waitForSelector('[data-testid=ticket-table], .empty-state');
   // back on the dashboard, the breadcrumb returns to all categories
   await page.goBack();
