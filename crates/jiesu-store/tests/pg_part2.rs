@@ -9,6 +9,9 @@
 //! them with a [`SqliteStore`] sharing the PostgreSQL store's key file, copy its rows (events,
 //! projections, data keys) into PostgreSQL, and check that both backends answer the same.
 
+mod support;
+use support::new_database;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jiesu_domain::category::{Category, LivelihoodDomain};
 use jiesu_domain::command::{execute, AssignmentRequest, Command};
@@ -35,31 +38,6 @@ fn fresh() -> Option<(String, tempfile::TempDir)> {
     std::env::remove_var("JIESU_KEYS");
     std::env::remove_var("JIESU_KEY_FILE");
     Some((url, dir))
-}
-
-/// A new database on the server `JIESU_TEST_PG` names (with or without a database of its own in
-/// the URL), so that these tests run side by side (nextest runs each in its own process).
-fn new_database(url: &str) -> String {
-    let url = url.trim_end_matches('/');
-    let host_at = url.find("://").map_or(0, |i| i + 3);
-    let server = match url[host_at..].find('/') {
-        Some(j) => &url[..host_at + j],
-        None => url,
-    };
-    let db = format!(
-        "p{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000_000
-    );
-    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-        .expect("connect to JIESU_TEST_PG")
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create a test database");
-    format!("{server}/{db}")
 }
 
 fn client(url: &str) -> postgres::Client {
