@@ -212,6 +212,53 @@ fn three_water_outage_reports_in_one_community_within_an_hour_become_one_inciden
 }
 
 #[test]
+fn reports_filed_at_once_all_join_the_incident_and_a_handled_one_takes_no_more() {
+    let s = server_at_clock(USERS);
+    let agent = login(&s, "agent1");
+    let leaf = first_leaf(&s);
+    let text = "小区从早上开始停水，没有任何通知。";
+    for title in ["小区停水", "停水了", "家里没水"] {
+        take_in(&s, &agent, &leaf, title, text);
+    }
+    let h1 = login(&s, "h1");
+    let incidents = alerts_of(&s, &h1, "incident");
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let inc = incidents[0]["id"].as_i64().unwrap();
+
+    // twelve reports at the same moment: none is lost from the incident's list (each join is
+    // decided again on the stored incident by the writer)
+    let joined: Vec<Value> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..12)
+            .map(|i| {
+                let (s, agent, leaf) = (&s, &agent, &leaf);
+                sc.spawn(move || take_in(s, agent, leaf, &format!("停水{i}"), text))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        joined.iter().all(|t| t["incident_alert"] == inc),
+        "{joined:?}"
+    );
+    let (_, _, detail) = call(&s, "GET", &format!("/api/v1/alerts/{inc}"), Some(&h1), None);
+    assert_eq!(detail["tickets"].as_array().unwrap().len(), 15, "{detail}");
+
+    // the street handles it: the next report within the hour is not merged into a handled incident
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/alerts/{inc}/handle"),
+        Some(&h1),
+        Some(&json!({"reason": "已抢修管线，恢复供水"}).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    let t = take_in(&s, &agent, &leaf, "又停水了", text);
+    assert_ne!(t["incident_alert"], inc, "{t}");
+    let (_, _, detail) = call(&s, "GET", &format!("/api/v1/alerts/{inc}"), Some(&h1), None);
+    assert_eq!(detail["tickets"].as_array().unwrap().len(), 15, "{detail}");
+}
+
+#[test]
 fn a_citizen_reporting_an_emergency_on_the_public_form_is_told_the_number_and_the_street_is_pushed()
 {
     let s = server_at_clock(USERS);

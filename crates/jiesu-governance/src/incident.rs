@@ -128,6 +128,35 @@ pub fn decide(
     IncidentDecision::Open { tickets }
 }
 
+/// The most reports an incident lists. Past that (a storm: a water outage can bring a thousand
+/// calls in the hour) each new one would rewrite an ever longer list, so the incident keeps its
+/// list and only moves its last report time, at most once a minute (its window then runs from
+/// up to a minute earlier).
+pub const INCIDENT_TICKETS: usize = 500;
+
+/// What a report joining an incident changes on it: its tickets and last report time, or `None`
+/// when nothing changes (the report is listed already, or the list is full and the last report
+/// time moved less than a minute ago).
+pub fn joined(
+    tickets: &[i64],
+    last_at: DateTime<Utc>,
+    ticket: i64,
+    at: DateTime<Utc>,
+) -> Option<(Vec<i64>, DateTime<Utc>)> {
+    if tickets.contains(&ticket) {
+        return None;
+    }
+    if tickets.len() < INCIDENT_TICKETS {
+        let mut v = tickets.to_vec();
+        v.push(ticket);
+        Some((v, last_at.max(at)))
+    } else if at - last_at >= Duration::minutes(1) {
+        Some((tickets.to_vec(), at))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +372,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_full_incident_moves_its_last_report_time_at_most_once_a_minute() {
+        let t0 = Utc.with_ymd_and_hms(2026, 7, 1, 8, 0, 0).unwrap();
+        let full: Vec<i64> = (1..=INCIDENT_TICKETS as i64).collect();
+        assert_eq!(joined(&full, t0, 9999, t0 + Duration::seconds(59)), None);
+        let (v, at) = joined(&full, t0, 9999, t0 + Duration::seconds(60)).unwrap();
+        assert_eq!(
+            (v.len(), at),
+            (INCIDENT_TICKETS, t0 + Duration::seconds(60))
+        );
+        // below the cap the report is listed and the last time never goes back
+        let (v, at) = joined(&[1, 2], t0, 3, t0 - Duration::minutes(5)).unwrap();
+        assert_eq!((v, at), (vec![1, 2, 3], t0));
+        assert_eq!(joined(&[1, 2], t0, 2, t0), None, "listed already");
     }
 }

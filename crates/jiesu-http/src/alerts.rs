@@ -534,6 +534,8 @@ pub async fn act(
     let expected = from.as_str().to_string();
     let done =
         tokio::task::spawn_blocking(move || s2.store.record_alert_step(step, &expected)).await??;
+    // an incident's status changed: intake reads it again (see `risk::IncidentBoard`)
+    st.incidents.forget(id);
     if !done {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

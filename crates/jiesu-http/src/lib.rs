@@ -91,6 +91,8 @@ pub struct AppState {
     pub sessions: Arc<std::sync::RwLock<std::collections::HashMap<String, auth::CachedSession>>>,
     /// How long a log-in lasts (idle and absolute limits).
     pub session_policy: auth::SessionPolicy,
+    /// The incidents intake last saw, so reports joining one need no read (`risk::IncidentBoard`).
+    pub incidents: Arc<risk::IncidentBoard>,
     /// The published duty catalogue (swapped on publish).
     pub catalogue: Arc<std::sync::RwLock<Arc<jiesu_routing::Catalogue>>>,
     /// The city's time zone (the database's `time_zone` setting): every local day and month.
@@ -167,6 +169,7 @@ impl AppState {
             clock_offset: None,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             session_policy: auth::SessionPolicy::default(),
+            incidents: Default::default(),
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             zone,
             deadlines: Arc::new(deadlines),

@@ -18,6 +18,8 @@ use jiesu_governance::risk::{self, RiskKind};
 use jiesu_store::{AlertRow, TicketQuery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The level of a risk push.
 pub const RISK: &str = "risk";
@@ -159,20 +161,128 @@ pub struct Pushed {
 /// The place a report is about for the incident rule and its alert: the community, or the
 /// street when none is named.
 fn place_of(t: &TicketState) -> String {
-    t.intake
-        .place
+    intake_place(&t.intake)
+}
+
+/// The place of an intake for the incident rule (see `place_of`).
+fn intake_place(i: &jiesu_domain::ticket::Intake) -> String {
+    i.place
         .community_code
         .clone()
         .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| t.intake.place.street_code.clone())
+        .unwrap_or_else(|| i.place.street_code.clone())
 }
 
-/// The most reports an incident lists (see `after_intake`).
-const INCIDENT_TICKETS: usize = 500;
+/// The incident a new report may join, as this server last saw it (see `IncidentBoard`).
+#[derive(Debug, Default)]
+pub struct Prior(Option<Arc<OpenIncident>>);
+
+/// How long this server trusts what it last saw of an incident before reading it again.
+const BOARD_SECS: u64 = 10;
+
+/// The newest incident of each place × category this server has read or written lately, so a
+/// report joining one (in a storm — hundreds of calls about one burst main in the hour — most
+/// do) needs no read of the store on its way: at thousands of reports a second the read beside
+/// each ticket's write halved intake. An entry is trusted for `BOARD_SECS`; this server updates
+/// it when it opens or joins an incident and drops it when a step closes the alert. Another
+/// server on the same database closing an incident is seen within `BOARD_SECS`; every write to
+/// an incident is decided again on the stored row, so a stale entry never changes one wrongly.
+#[derive(Debug, Default)]
+pub struct IncidentBoard {
+    seen: Mutex<HashMap<IncidentKey, (std::time::Instant, Arc<OpenIncident>)>>,
+}
+
+/// A place and a category: what an incident is about.
+type IncidentKey = (String, String);
+
+impl IncidentBoard {
+    fn get(&self, key: &IncidentKey) -> Option<Arc<OpenIncident>> {
+        let m = self.seen.lock().ok()?;
+        let (when, inc) = m.get(key)?;
+        (when.elapsed().as_secs() < BOARD_SECS).then(|| inc.clone())
+    }
+
+    fn put(&self, key: IncidentKey, inc: OpenIncident) {
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key, (std::time::Instant::now(), Arc::new(inc)));
+        }
+    }
+
+    /// Forgets an alert (a step changed its status): the next report reads it again.
+    pub fn forget(&self, alert: i64) {
+        if let Ok(mut m) = self.seen.lock() {
+            m.retain(|_, (_, inc)| inc.id != alert);
+        }
+    }
+}
+
+/// The place and category whose newest incident a new report may join (`None` for a report
+/// without a place).
+fn incident_key(intake: &ParsedIntake) -> Option<IncidentKey> {
+    let i = intake.get();
+    if i.is_placeless() {
+        return None;
+    }
+    Some((intake_place(i), i.category_code.clone()))
+}
+
+/// The incident of the intake's place and category as this server last saw it (no IO).
+pub fn prior(st: &AppState, intake: &ParsedIntake) -> Prior {
+    Prior(incident_key(intake).and_then(|k| st.incidents.get(&k)))
+}
+
+/// An incident alert as the incident rule sees it.
+fn open_incident(a: &AlertRow) -> Option<OpenIncident> {
+    let d: IncidentDetail = serde_json::from_str(a.detail.as_deref()?).ok()?;
+    let status = AlertStatus::parse(&a.status).unwrap_or(AlertStatus::Open);
+    Some(OpenIncident {
+        id: a.id,
+        last_at: d.last_at,
+        tickets: a.tickets.clone(),
+        closed: matches!(status, AlertStatus::Handled | AlertStatus::Dismissed),
+    })
+}
+
+/// What the push after filing comes to when it needs no reading or writing at all: a report
+/// without a risk mark joining the incident read beside its write, which changes nothing on it
+/// (its list is full and its last report time moved within the minute), or a report without a
+/// place. `None` when `after_intake` has work to do. In a storm (hundreds of calls about one
+/// water main) nearly every report is settled here, on the request's own task.
+pub fn settled(t: &TicketState, prior: &Prior) -> Option<Pushed> {
+    if t.intake.risk.is_some() {
+        return None;
+    }
+    if t.intake.is_placeless() {
+        return Some(Pushed::default());
+    }
+    let inc = prior.0.as_deref()?;
+    let new = Report {
+        ticket: t.id,
+        at: t.created_at,
+        place: place_of(t),
+        category: t.intake.category_code.clone(),
+    };
+    let joins = matches!(
+        incident::decide(&new, &[], Some(inc), &IncidentRule::default()),
+        IncidentDecision::Join { .. }
+    );
+    (joins && incident::joined(&inc.tickets, inc.last_at, t.id, t.created_at).is_none()).then_some(
+        Pushed {
+            risk_alert: None,
+            incident_alert: Some(inc.id),
+        },
+    )
+}
 
 /// After a new ticket is durable: raises its risk alert and applies the incident rule. A
-/// replayed intake (same Idempotency-Key) raises nothing again.
-pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
+/// replayed intake (same Idempotency-Key) raises nothing again. `prior` is the incident read
+/// beside the write: when the report joins it nothing is read again; otherwise the newest
+/// incident and the recent reports are read now, after the commit, so reports filed at the same
+/// moment see each other.
+pub fn after_intake(st: &AppState, t: &TicketState, prior: Prior) -> ApiResult<Pushed> {
     let mut out = Pushed::default();
     if t.intake.is_placeless() {
         return Ok(out);
@@ -213,24 +323,29 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
         place: place.clone(),
         category: t.intake.category_code.clone(),
     };
-    let latest = st
-        .store
-        .latest_alert(INCIDENT, &place, &t.intake.category_code)?;
-    let latest_inc = latest.as_ref().and_then(|a| {
-        let d: IncidentDetail = serde_json::from_str(a.detail.as_deref()?).ok()?;
-        let status = AlertStatus::parse(&a.status).unwrap_or(AlertStatus::Open);
-        Some(OpenIncident {
-            id: a.id,
-            last_at: d.last_at,
-            tickets: a.tickets.clone(),
-            closed: matches!(status, AlertStatus::Handled | AlertStatus::Dismissed),
-        })
-    });
+    let joins = |inc: &OpenIncident| {
+        matches!(
+            incident::decide(&new, &[], Some(inc), &rule),
+            IncidentDecision::Join { .. }
+        )
+    };
+    let key = (place.clone(), t.intake.category_code.clone());
+    let latest_inc = match prior.0.as_deref() {
+        Some(inc) if joins(inc) => Some(inc.clone()),
+        _ => {
+            let read = st
+                .store
+                .latest_alert(INCIDENT, &place, &t.intake.category_code)?
+                .as_ref()
+                .and_then(open_incident);
+            if let Some(inc) = &read {
+                st.incidents.put(key.clone(), inc.clone());
+            }
+            read
+        }
+    };
     // a report joining an open incident needs no list of the others (in a storm, most do)
-    let joined = matches!(
-        incident::decide(&new, &[], latest_inc.as_ref(), &rule),
-        IncidentDecision::Join { .. }
-    );
+    let joined = latest_inc.as_ref().is_some_and(joins);
     let mut recent = Vec::new();
     if !joined {
         // the tickets of the street and category created within the window before this one
@@ -266,29 +381,47 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
     }
     match incident::decide(&new, &recent, latest_inc.as_ref(), &rule) {
         IncidentDecision::Nothing => {}
-        IncidentDecision::Join { id, tickets } => {
-            let mut d: IncidentDetail = latest
-                .as_ref()
-                .and_then(|a| serde_json::from_str(a.detail.as_deref()?).ok())
-                .expect("an incident decided on has its detail");
-            // Up to `INCIDENT_TICKETS` reports are listed on the incident; past that (a storm:
-            // a water outage can bring a thousand calls in the hour) each new one would rewrite
-            // an ever longer list, so the incident keeps its list and only moves its last report
-            // time, at most once a minute (the window then runs from up to a minute earlier).
-            if tickets.len() <= INCIDENT_TICKETS {
-                d.last_at = d.last_at.max(t.created_at);
-                st.store
-                    .update_alert_tickets(id, tickets, serde_json::to_string(&d).ok())?;
-            } else if t.created_at - d.last_at >= Duration::minutes(1) {
-                d.last_at = t.created_at;
-                let kept = latest
-                    .as_ref()
-                    .map(|a| a.tickets.clone())
-                    .unwrap_or_default();
-                st.store
-                    .update_alert_tickets(id, kept, serde_json::to_string(&d).ok())?;
+        IncidentDecision::Join { id, .. } => {
+            // decided again on the stored alert by the writer, so reports joining at the same
+            // moment all land; no writer job when the incident as read needs no change
+            let (ticket, at) = (t.id, t.created_at);
+            let changes = latest_inc.as_ref().is_none_or(|inc| {
+                incident::joined(&inc.tickets, inc.last_at, ticket, at).is_some()
+            });
+            if changes {
+                let stored = Arc::new(Mutex::new(None));
+                let seen = stored.clone();
+                // `false`: the stored incident was closed meanwhile (by another server)
+                let amended = st.store.amend_alert(
+                    id,
+                    Box::new(move |a: &AlertRow| {
+                        let inc = open_incident(a)?;
+                        if inc.closed {
+                            return None;
+                        }
+                        let mut d: IncidentDetail =
+                            serde_json::from_str(a.detail.as_deref()?).ok()?;
+                        let (tickets, last_at) =
+                            incident::joined(&a.tickets, d.last_at, ticket, at)?;
+                        d.last_at = last_at;
+                        if let Ok(mut s) = seen.lock() {
+                            *s = Some(OpenIncident {
+                                tickets: tickets.clone(),
+                                last_at,
+                                ..inc
+                            });
+                        }
+                        Some((tickets, serde_json::to_string(&d).ok()))
+                    }),
+                )?;
+                match stored.lock().ok().and_then(|mut s| s.take()) {
+                    Some(inc) => st.incidents.put(key, inc),
+                    None => st.incidents.forget(id),
+                }
+                out.incident_alert = amended.then_some(id);
+            } else {
+                out.incident_alert = Some(id);
             }
-            out.incident_alert = Some(id);
         }
         IncidentDecision::Open { tickets } => {
             let first_at = recent
@@ -304,6 +437,7 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
                 window_minutes: rule.window_minutes,
                 title: t.intake.title.clone(),
             };
+            let (listed, last_at) = (tickets.clone(), t.created_at);
             out.incident_alert = st.store.raise_alert(AlertRow {
                 id: 0,
                 day,
@@ -321,6 +455,17 @@ pub fn after_intake(st: &AppState, t: &TicketState) -> ApiResult<Pushed> {
                 created_at: t.created_at,
                 detail: serde_json::to_string(&d).ok(),
             })?;
+            if let Some(id) = out.incident_alert {
+                st.incidents.put(
+                    key,
+                    OpenIncident {
+                        id,
+                        last_at,
+                        tickets: listed,
+                        closed: false,
+                    },
+                );
+            }
         }
     }
     Ok(out)

@@ -66,15 +66,31 @@ async fn file(
         .map_err(|_| ApiError::internal("the writer stopped"))??)
 }
 
-/// Pushes a new ticket's risk alert and applies the incident rule, after it is durable (a
-/// replayed intake pushes nothing again). A failure here is logged, never the intake's failure:
-/// the ticket is filed and the early-warning pass and the unit's queue still see it.
-async fn push(st: &AppState, created: &jiesu_store::Created) -> crate::risk::Pushed {
+/// Files a parsed intake (see `file`) and then pushes its risk alert and applies the incident
+/// rule (`risk::after_intake`); a report joining an incident this server knows, which changes
+/// nothing on it, is settled without another hop (`risk::settled`). A failure of the push is logged, never the intake's failure: the ticket is filed
+/// and the early-warning pass and the unit's queue still see it. A replayed intake pushes
+/// nothing again.
+async fn file_and_push(
+    st: &AppState,
+    intake: ParsedIntake,
+    actor: ActorRef,
+    idempotency_key: Option<jiesu_store::IdempotencyKey>,
+) -> ApiResult<(jiesu_store::Created, crate::risk::Pushed)> {
+    let prior = crate::risk::prior(st, &intake);
+    let created = file(st, intake, actor, idempotency_key).await?;
     if created.replayed {
-        return crate::risk::Pushed::default();
+        return Ok((created, crate::risk::Pushed::default()));
+    }
+    if let Some(p) = crate::risk::settled(&created.state, &prior) {
+        return Ok((created, p));
     }
     let (s2, t) = (st.clone(), created.state.clone());
-    match tokio::task::spawn_blocking(move || crate::risk::after_intake(&s2, &t)).await {
+    let pushed = match tokio::task::spawn_blocking(move || {
+        crate::risk::after_intake(&s2, &t, prior)
+    })
+    .await
+    {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
             tracing::warn!("risk push after intake failed: {e:?}");
@@ -84,7 +100,8 @@ async fn push(st: &AppState, created: &jiesu_store::Created) -> crate::risk::Pus
             tracing::warn!("risk push after intake failed: {e}");
             crate::risk::Pushed::default()
         }
-    }
+    };
+    Ok((created, pushed))
 }
 
 /// Parses an intake form and files it under `actor`, with an idempotency key (already
@@ -114,9 +131,7 @@ pub(crate) async fn file_marked(
 ) -> ApiResult<(jiesu_store::Created, crate::risk::Pushed)> {
     let key = key.map(|k| idempotency(k, &form));
     let intake = crate::risk::mark(parse_intake(st, form, filer)?)?;
-    let created = file(st, intake, actor, key).await?;
-    let pushed = push(st, &created).await;
-    Ok((created, pushed))
+    file_and_push(st, intake, actor, key).await
 }
 
 /// The alphabet of tracking codes: digits and capitals without 0/O, 1/I/L (read out on the phone
@@ -125,10 +140,11 @@ const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 /// The length of a tracking code: 31^10 ≈ 8·10^14 codes per ticket number.
 pub const CODE_LEN: usize = 10;
 
-/// 查询码 — a new random tracking code (the operating system's generator).
+/// 查询码 — a new random tracking code (the thread's CSPRNG, seeded and reseeded from the
+/// operating system: one system call per character was a visible cost of intake).
 pub fn new_tracking_code() -> String {
     use rand::Rng;
-    let mut rng = rand::rngs::OsRng;
+    let mut rng = rand::thread_rng();
     (0..CODE_LEN)
         .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
         .collect()
@@ -214,8 +230,7 @@ pub async fn create(
         ));
     }
     let key = key.map(|k| idempotency(k, &form));
-    let created = file(&st, intake, actor.to_ref(None), key).await?;
-    let pushed = push(&st, &created).await;
+    let (created, pushed) = file_and_push(&st, intake, actor.to_ref(None), key).await?;
     // Intake answers with the ticket's summary and its Location; the full view (assignments,
     // clocks, allowed actions) is one GET away. Building the full view costs more than the
     // durable write itself, and an agent taking calls needs the number at once.
@@ -286,8 +301,7 @@ pub async fn public_create(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map(|k| idempotency(format!("public:{k}"), &form));
-    let created = file(&st, intake, actor, key).await?;
-    push(&st, &created).await;
+    let (created, _) = file_and_push(&st, intake, actor, key).await?;
     // a citizen reporting an emergency is told at once which number to call
     let emergency = created.state.intake.risk.as_ref().map(|r| {
         let numbers = r.transfer_to.join("、");

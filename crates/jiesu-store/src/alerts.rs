@@ -87,12 +87,14 @@ pub trait AlertStore: Send + Sync {
     fn alerts_after(&self, after: i64, limit: u32) -> Result<Vec<AlertRow>>;
     /// The newest alert of a level (`incident`) for a place and category.
     fn latest_alert(&self, level: &str, place: &str, category: &str) -> Result<Option<AlertRow>>;
-    /// Replaces an alert's tickets, count and detail (an incident that more reports joined);
-    /// `false` when there is no such alert.
-    fn update_alert_tickets(
-        &self,
-        id: i64,
-        tickets: Vec<i64>,
-        detail: Option<String>,
-    ) -> Result<bool>;
+    /// Amends an alert's tickets, count and detail (an incident that more reports joined):
+    /// `amend` is given the alert as stored and returns its new tickets and detail, or `None` to
+    /// leave it. It runs on the writer, so two reports joining at once both land (neither reads
+    /// the list before the other wrote it). `false` when there is no such alert or nothing
+    /// changed.
+    fn amend_alert(&self, id: i64, amend: AlertAmend) -> Result<bool>;
 }
+
+/// The change [`AlertStore::amend_alert`] makes to an alert, decided on the stored row: its new
+/// tickets and detail, or `None` for none.
+pub type AlertAmend = Box<dyn FnOnce(&AlertRow) -> Option<(Vec<i64>, Option<String>)> + Send>;

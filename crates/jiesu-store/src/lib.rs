@@ -67,7 +67,7 @@ mod users;
 pub use agent_sessions::{
     AgentSessionStore, AgentStats, NewAgentSession, SessionOutcome, HANDOVER_WINDOW_HOURS,
 };
-pub use alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
+pub use alerts::{AlertAmend, AlertFilter, AlertRow, AlertStep, AlertStore};
 pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use dept::{DeptKey, DeptStore, DeptWebhook, ExportRun, NewSavedExport, SavedExport};

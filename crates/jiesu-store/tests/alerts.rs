@@ -64,9 +64,20 @@ fn spikes_are_unique_per_cell_and_day_risk_pushes_and_incidents_are_not() {
         .unwrap()
         .unwrap();
     assert_eq!(latest.id, i);
-    assert!(s
-        .update_alert_tickets(i, vec![4, 5, 6, 7], Some("{\"n\":4}".into()))
-        .unwrap());
+    let join = |t: i64| -> jiesu_store::AlertAmend {
+        Box::new(move |a: &AlertRow| {
+            let mut v = a.tickets.clone();
+            v.push(t);
+            Some((v, Some(format!("{{\"n\":{}}}", a.tickets.len() + 1))))
+        })
+    };
+    // each amendment sees the one before it (the writer runs them in turn)
+    assert!(s.amend_alert(i, join(7)).unwrap());
+    assert!(
+        !s.amend_alert(i, Box::new(|_| None)).unwrap(),
+        "no change made, none reported"
+    );
+    assert!(!s.amend_alert(i + 1000, join(8)).unwrap(), "no such alert");
     let (got, steps) = s.alert(i).unwrap().unwrap();
     assert_eq!(got.tickets, vec![4, 5, 6, 7]);
     assert_eq!(got.observed, 4);

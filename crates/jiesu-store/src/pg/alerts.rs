@@ -1,7 +1,7 @@
 //! Alerts (early-warning spikes, risk pushes, incidents) and their steps, in PostgreSQL (the SQLite twin is `sqlite/alerts.rs`).
 
 use super::*;
-use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
+use crate::alerts::{AlertAmend, AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;
 
 const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at, detail";
@@ -261,13 +261,20 @@ impl AlertStore for PgStore {
         })
     }
 
-    fn update_alert_tickets(
-        &self,
-        id: i64,
-        tickets: Vec<i64>,
-        detail: Option<String>,
-    ) -> Result<bool> {
+    fn amend_alert(&self, id: i64, amend: AlertAmend) -> Result<bool> {
         self.write(move |c: &mut Conn| {
+            // the row is locked until the writer's transaction ends: another server on the same
+            // database amending the same alert waits for it
+            let Some(r) = c.query_opt(
+                &format!("SELECT {COLS} FROM alerts WHERE id = ?1 FOR UPDATE"),
+                &crate::pv![id],
+            )?
+            else {
+                return Ok(false);
+            };
+            let Some((tickets, detail)) = amend(&row(&r)?) else {
+                return Ok(false);
+            };
             let n = c.exec(
                 "UPDATE alerts SET tickets = ?1, observed = ?2, detail = ?3 WHERE id = ?4",
                 &crate::pv![

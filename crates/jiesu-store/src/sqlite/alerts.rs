@@ -1,7 +1,7 @@
 //! Early-warning alerts and their steps, in SQLite.
 
 use super::*;
-use crate::alerts::{AlertFilter, AlertRow, AlertStep, AlertStore};
+use crate::alerts::{AlertAmend, AlertFilter, AlertRow, AlertStep, AlertStore};
 use chrono::NaiveDate;
 
 const COLS: &str = "id, day, level, place, category, score, observed, expected, window_days, unit, district, tickets, status, created_at, detail";
@@ -243,13 +243,21 @@ impl AlertStore for SqliteStore {
         })
     }
 
-    fn update_alert_tickets(
-        &self,
-        id: i64,
-        tickets: Vec<i64>,
-        detail: Option<String>,
-    ) -> Result<bool> {
+    fn amend_alert(&self, id: i64, amend: AlertAmend) -> Result<bool> {
         self.write(move |c| {
+            let Some(a) = c
+                .query_row(
+                    &format!("SELECT {COLS} FROM alerts WHERE id = ?1"),
+                    [id],
+                    row,
+                )
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            let Some((tickets, detail)) = amend(&a) else {
+                return Ok(false);
+            };
             let n = c.execute(
                 "UPDATE alerts SET tickets = ?1, observed = ?2, detail = ?3 WHERE id = ?4",
                 params![
