@@ -196,13 +196,26 @@ fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// A generated city served, with one partner whose key is returned.
+/// The server's clock in these tests: the morning after the generated month (November 2026)
+/// ends, so the windows the tests ask for never depend on the day they run.
+const CLOCK: &str = "2026-12-01T01:00:00Z";
+
+fn clock() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(CLOCK)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// A generated city (November 2026) served on a test clock, with one partner whose key is
+/// returned.
 fn city_with_partner() -> (Server, String) {
     let mut key = String::new();
-    let s = server_with(
+    let s = server_full(
         |db| {
             let d = db.to_str().unwrap();
-            ok(&["generate", "--db", d, "--months", "1", "--scale", "0.002"]);
+            ok(&[
+                "generate", "--db", d, "--from", "2026-11", "--to", "2026-11", "--scale", "0.002",
+            ]);
             key = ok(&[
                 "partner",
                 "add",
@@ -219,6 +232,8 @@ fn city_with_partner() -> (Server, String) {
             .to_string();
         },
         &[("admin1", "admin", None)],
+        &["--test-clock", CLOCK],
+        &[],
     );
     assert!(key.starts_with("o311_") && key.len() > 40, "{key}");
     (s, key)
@@ -307,7 +322,7 @@ fn open311_reads_in_json_and_xml() {
     assert_xml_error(st, &body, 404);
 
     // requests of the last 7 days
-    let now = chrono::Utc::now();
+    let now = clock();
     let week = format!(
         "start_date={}&end_date={}",
         utc(now - chrono::Duration::days(7)),
@@ -666,10 +681,7 @@ fn open311_files_requests_with_a_partner_key() {
         .any(|r| r["service_request_id"] == number.as_str()));
     let (_, _, raw) = get(&s, &format!("{b}/requests.xml?service_request_id={number}"));
     assert_no_personal_data("requests.xml", &raw, &["赵小明"]);
-    let since = format!(
-        "start_date={}",
-        utc(chrono::Utc::now() - chrono::Duration::hours(1))
-    );
+    let since = format!("start_date={}", utc(clock() - chrono::Duration::hours(1)));
     let ups = get_json(
         &s,
         &format!("{b}/servicerequestupdates.json?{since}&page_size=200"),

@@ -3,17 +3,24 @@
 mod common;
 use common::*;
 
+/// The generated city covers October and November 2026; the server's clock is the morning after,
+/// so the month scored never depends on the day the tests run.
+const CLOCK: &str = "2026-12-01T01:00:00Z";
+const PERIOD: &str = "2026-11";
+
 #[test]
 fn the_public_scorecard_matches_the_cli_and_has_no_personal_data() {
-    let s = server_with(
+    let s = server_full(
         |db| {
             ok(&[
                 "generate",
                 "--no-train",
                 "--db",
                 db.to_str().unwrap(),
-                "--months",
-                "2",
+                "--from",
+                "2026-10",
+                "--to",
+                "2026-11",
                 "--scale",
                 "0.001",
                 "--seed",
@@ -21,11 +28,11 @@ fn the_public_scorecard_matches_the_cli_and_has_no_personal_data() {
             ]);
         },
         &[],
+        &["--test-clock", CLOCK],
+        &[],
     );
     let db = s.db.clone();
-    let period = (chrono::Utc::now() - chrono::Duration::days(31))
-        .format("%Y-%m")
-        .to_string();
+    let period = PERIOD.to_string();
     let (st, _, card) = call(
         &s,
         "GET",
@@ -98,15 +105,17 @@ fn regex_like_mobile(s: &str) -> bool {
 /// assignments as the scorecard's figure, names the policy, and carries no personal data.
 #[test]
 fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
-    let s = server_with(
+    let s = server_full(
         |db| {
             ok(&[
                 "generate",
                 "--no-train",
                 "--db",
                 db.to_str().unwrap(),
-                "--months",
-                "2",
+                "--from",
+                "2026-10",
+                "--to",
+                "2026-11",
                 "--scale",
                 "0.001",
                 "--seed",
@@ -114,10 +123,10 @@ fn every_figure_of_the_scorecard_drills_down_to_exactly_its_tickets() {
             ]);
         },
         &[],
+        &["--test-clock", CLOCK],
+        &[],
     );
-    let period = (chrono::Utc::now() - chrono::Duration::days(31))
-        .format("%Y-%m")
-        .to_string();
+    let period = PERIOD.to_string();
     const MEASURES: [&str; 11] = [
         "counted",
         "responded",
