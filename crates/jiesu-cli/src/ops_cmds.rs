@@ -65,6 +65,18 @@ fn print_report(verb: &str, r: &BackupReport) {
     for (from, to) in &r.copied {
         println!("key file {} → {}", from.display(), to.display());
     }
+    let a = &r.attachments;
+    if a.files > 0 || !a.missing.is_empty() {
+        println!(
+            "attachments: {} files, {} bytes copied to {}",
+            a.files,
+            a.bytes,
+            a.to.display()
+        );
+    }
+    for m in &a.missing {
+        println!("NOTE: {m} (附件文件缺失或大小不符)");
+    }
     for n in &r.notes {
         println!("NOTE: {n}");
     }

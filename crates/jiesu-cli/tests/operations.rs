@@ -353,7 +353,7 @@ fn sigterm_lets_a_slow_request_finish_and_exits_0() {
 }
 
 #[test]
-fn backup_while_serving_under_load_restores_identically() {
+fn backup_while_serving_under_load_restores_identically_with_its_attachments() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("city.db");
     let dbs = db.to_str().unwrap().to_string();
@@ -403,6 +403,19 @@ fn backup_while_serving_under_load_restores_identically() {
     while created.lock().unwrap().len() < 10 {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // a photo on one of them: its file goes with the backup
+    let with_photo = created.lock().unwrap()[0].0;
+    let photo: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let r = ureq::post(&format!(
+        "{}/api/v1/tickets/{with_photo}/attachments?name=photo.jpg",
+        s.base
+    ))
+    .set("Authorization", &format!("Bearer {tok}"))
+    .set("Content-Type", "image/jpeg")
+    .send_bytes(&photo)
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let att: serde_json::Value = r.into_json().unwrap();
     let started = Instant::now();
     let out = dir.path().join("backup.db");
     let outs = out.to_str().unwrap().to_string();
@@ -413,6 +426,10 @@ fn backup_while_serving_under_load_restores_identically() {
     }
     assert!(printed.contains("match the source"), "{printed}");
     assert!(dir.path().join("backup.db.keys").is_file(), "{printed}");
+    assert!(
+        printed.contains("attachments: 1 files, 5000 bytes"),
+        "{printed}"
+    );
 
     let restored = dir.path().join("restored.db");
     let rs = restored.to_str().unwrap().to_string();
@@ -457,6 +474,20 @@ fn backup_while_serving_under_load_restores_identically() {
             "{}",
             t.intake.requester.phone
         );
+    }
+
+    // the restored city serves the photo from its own attachments folder (the original's is gone)
+    std::fs::remove_dir_all(db.with_extension("attachments")).unwrap();
+    {
+        let r = start(&restored, &[]);
+        let tok = login_at(&r.base, "agent1");
+        let got = ureq::get(&format!("{}{}", r.base, att["href"].as_str().unwrap()))
+            .set("Authorization", &format!("Bearer {tok}"))
+            .call()
+            .unwrap();
+        let mut bytes = Vec::new();
+        got.into_reader().read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, photo);
     }
 
     // a second restore onto the same path is refused, in plain words, unless --force

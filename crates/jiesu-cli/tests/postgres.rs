@@ -237,6 +237,18 @@ fn backup_while_serving_restores_identically_and_misses_nothing_written_before()
             .collect()
     };
     let before = created(5);
+    // a photo on one of them: its file goes with the backup and comes back beside the restored city
+    let photo: Vec<u8> = (0..3000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let r = ureq::post(&format!(
+        "{}/api/v1/tickets/{}/attachments?name=photo.jpg",
+        s.base, before[0]
+    ))
+    .set("Authorization", &format!("Bearer {token}"))
+    .set("Content-Type", "image/jpeg")
+    .send_bytes(&photo)
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let att: serde_json::Value = r.into_json().unwrap();
     let out = s.dir.path().join("city.dump");
     let (o, later) = std::thread::scope(|sc| {
         let load = sc.spawn(|| created(20));
@@ -262,7 +274,14 @@ fn backup_while_serving_restores_identically_and_misses_nothing_written_before()
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(text.contains("match the source"), "{text}");
+    assert!(text.contains("attachments: 1 files, 3000 bytes"), "{text}");
     let restored = jiesu_store::open_store(&target, Default::default()).unwrap();
+    let file = jiesu_store::attachment_files::attachment_path(
+        &jiesu_store::attachment_files::attachments_dir(restored.path()),
+        before[0],
+        att["id"].as_str().unwrap(),
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), photo, "{}", file.display());
     for id in &before {
         assert!(
             restored.load_ticket(*id).unwrap().is_some(),

@@ -84,12 +84,11 @@ pub(crate) async fn store_file(
                 .to_string()
         });
     let att_id = new_token()[..24].to_string();
-    let dir = st
-        .store
-        .path()
-        .with_extension("attachments")
-        .join(t.id.to_string());
-    let path = dir.join(&att_id);
+    let path = jiesu_store::attachment_files::attachment_path(
+        &jiesu_store::attachment_files::attachments_dir(st.store.path()),
+        t.id,
+        &att_id,
+    );
     let (p2, bytes) = (path.clone(), body.clone());
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         std::fs::create_dir_all(p2.parent().unwrap_or(std::path::Path::new(".")))?;
@@ -156,7 +155,18 @@ pub async fn download(
                 "附件不存在",
             )
         })?;
-    let p = row.stored_path.clone();
+    // the city's attachments folder first: a restored or moved city finds its files there;
+    // the path recorded when the file was written otherwise
+    let here = jiesu_store::attachment_files::attachment_path(
+        &jiesu_store::attachment_files::attachments_dir(st.store.path()),
+        id,
+        &row.id,
+    );
+    let p = if here.is_file() {
+        here
+    } else {
+        std::path::PathBuf::from(&row.stored_path)
+    };
     let bytes = tokio::task::spawn_blocking(move || std::fs::read(p))
         .await?
         .map_err(|e| ApiError::internal(format!("attachment file missing: {e}")))?;

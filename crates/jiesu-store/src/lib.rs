@@ -35,6 +35,7 @@
 mod agent_sessions;
 pub mod alerts;
 pub mod analytics;
+pub mod attachment_files;
 mod catalogue;
 pub mod chain;
 pub mod crypt;

@@ -11,6 +11,9 @@
 
 use super::conn::{Conn, RowExt};
 use super::*;
+use crate::attachment_files::{
+    attachments_dir, copy_attachments, AttachmentFile, CopiedAttachments,
+};
 use crate::sqlite::backup::{BackupReport, Fingerprint, TableFigure};
 use std::process::Command;
 
@@ -177,6 +180,7 @@ pub fn backup_postgres(url: &str, out: &Path, force: bool) -> Result<BackupRepor
             .query_one("SELECT pg_export_snapshot()", &[])?
             .get_str(0)?;
         let fp = fingerprint(&mut c)?;
+        let files = attachment_rows(&mut c)?;
         let tmp = with_suffix(out, ".tmp");
         let mut cmd = dump;
         cmd.args(["--format=custom", "--no-owner", "--snapshot"])
@@ -198,6 +202,7 @@ pub fn backup_postgres(url: &str, out: &Path, force: bool) -> Result<BackupRepor
         let mut report = BackupReport {
             written: out.to_path_buf(),
             fingerprint: fp,
+            attachments: fresh_copy(&files, &attachments_dir(&store_path), &attachments_dir(out))?,
             ..Default::default()
         };
         match KeySource::Env.path_for(&store_path) {
@@ -269,6 +274,7 @@ pub fn restore_postgres(from: &Path, url: &str, force: bool) -> Result<BackupRep
         let mut c = connect(&config)?;
         c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         let fp = fingerprint(&mut c)?;
+        let files = attachment_rows(&mut c)?;
         let _ = c.batch("COMMIT");
         let expected = manifest.fingerprint();
         let diff = expected.differences(&fp);
@@ -281,6 +287,11 @@ pub fn restore_postgres(from: &Path, url: &str, force: bool) -> Result<BackupRep
         let mut report = BackupReport {
             written: PathBuf::from(shown(url)),
             fingerprint: fp,
+            attachments: fresh_copy(
+                &files,
+                &attachments_dir(from),
+                &attachments_dir(&super::local_path(&config)),
+            )?,
             ..Default::default()
         };
         let keys = with_suffix(from, ".keys");
@@ -308,4 +319,31 @@ pub fn restore_postgres(from: &Path, url: &str, force: bool) -> Result<BackupRep
         }
         Ok(report)
     })
+}
+
+/// The attachment rows of the city, for copying their files (inside the backup's snapshot).
+fn attachment_rows(c: &mut Conn) -> Result<Vec<AttachmentFile>> {
+    c.query(
+        "SELECT ticket_id, id, size, stored_path FROM attachments ORDER BY ticket_id, id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(AttachmentFile {
+            ticket_id: r.get_i64(0)?,
+            id: r.get_str(1)?,
+            size: r.get_i64(2)? as u64,
+            stored_path: r.get_str(3)?,
+        })
+    })
+    .collect()
+}
+
+/// Copies the rows' files into `to`, replacing a folder left from an earlier copy.
+fn fresh_copy(rows: &[AttachmentFile], from: &Path, to: &Path) -> Result<CopiedAttachments> {
+    if to.exists() {
+        std::fs::remove_dir_all(to)
+            .map_err(|e| StoreError::Db(format!("cannot replace {}: {e}", to.display())))?;
+    }
+    copy_attachments(rows, from, to)
 }

@@ -288,15 +288,7 @@ impl PgStore {
             message: format!("{} is not a PostgreSQL URL: {e}", shown(url)),
             message_zh: format!("{} 不是有效的 PostgreSQL 地址：{e}", shown(url)),
         })?;
-        let name = config
-            .get_dbname()
-            .or(config.get_user())
-            .unwrap_or("postgres")
-            .to_string();
-        let dir = std::env::var_os("JIESU_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let path = dir.join(format!("{name}.pg"));
+        let path = local_path(&config);
         let mut c = connect(&config)?;
         migrate(&mut c)?;
         let keys = resolve_keys(&mut c, &path, &opts.keys)?;
@@ -938,4 +930,18 @@ pub(crate) fn holds_a_city(url: &str) -> Result<bool> {
         .get_i64(0)?
             > 0)
     })
+}
+
+/// The local path of a PostgreSQL city (`PgStore::path`): `<JIESU_DATA_DIR or .>/<db name>.pg`;
+/// its key file, attachments and fact cache are named after it.
+pub(crate) fn local_path(config: &postgres::Config) -> PathBuf {
+    let name = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres")
+        .to_string();
+    let dir = std::env::var_os("JIESU_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    dir.join(format!("{name}.pg"))
 }

@@ -17,8 +17,9 @@
 //! file named by `JIESU_KEY_FILE`, else `<db>.keys`) is copied to `<out>.keys`, the ledger's
 //! signing key (`JIESU_SIGNING_KEY_FILE`, else `<db>.signing-key`) to `<out>.signing-key`;
 //! restore puts them beside the restored database. Keys handed over in `JIESU_KEYS` cannot be
-//! copied: the report says so. Attachments (`<db>.attachments/`) are files, not rows: copy them
-//! with the file system (docs/OPERATIONS.md).
+//! copied: the report says so. Attachments (`<db>.attachments/`) are files, not rows: the files
+//! the backed-up rows name are copied to `<out>.attachments/` and back on restore, each checked
+//! against its row's size (`crate::attachment_files`).
 
 use super::*;
 use rusqlite::types::ValueRef;
@@ -106,6 +107,45 @@ pub struct BackupReport {
     pub copied: Vec<(PathBuf, PathBuf)>,
     /// What the operator must know (keys that could not be copied and the like).
     pub notes: Vec<String>,
+    /// The attachment files copied beside it (`<out>.attachments/`).
+    pub attachments: crate::attachment_files::CopiedAttachments,
+}
+
+/// The attachment rows of a database, for copying their files.
+fn attachment_rows(c: &Connection) -> Result<Vec<crate::attachment_files::AttachmentFile>> {
+    let mut s = c.prepare(
+        "SELECT ticket_id, id, size, stored_path FROM attachments ORDER BY ticket_id, id",
+    )?;
+    let rows = s
+        .query_map([], |r| {
+            Ok(crate::attachment_files::AttachmentFile {
+                ticket_id: r.get(0)?,
+                id: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                stored_path: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Copies the attachment files the database `copy` names from beside `from_db` to beside it
+/// (a folder left from an earlier copy is replaced).
+fn copy_attachment_files(
+    copy: &Path,
+    from_db: &Path,
+) -> Result<crate::attachment_files::CopiedAttachments> {
+    use crate::attachment_files::{attachments_dir, copy_attachments};
+    let rows = {
+        let c = Connection::open_with_flags(copy, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        attachment_rows(&c)?
+    };
+    let to = attachments_dir(copy);
+    if to.exists() {
+        std::fs::remove_dir_all(&to)
+            .map_err(|e| StoreError::Db(format!("cannot replace {}: {e}", to.display())))?;
+    }
+    copy_attachments(&rows, &attachments_dir(from_db), &to)
 }
 
 fn invalid(field: &str, en: String, zh: String) -> StoreError {
@@ -419,6 +459,7 @@ pub fn backup_sqlite(db: &Path, out: &Path, force: bool) -> Result<BackupReport>
     let mut report = BackupReport {
         written: out.to_path_buf(),
         fingerprint,
+        attachments: copy_attachment_files(out, db)?,
         ..Default::default()
     };
     match KeySource::Env.path_for(db) {
@@ -465,6 +506,7 @@ pub fn restore_sqlite(from: &Path, db: &Path, force: bool) -> Result<BackupRepor
     let mut report = BackupReport {
         written: db.to_path_buf(),
         fingerprint,
+        attachments: copy_attachment_files(db, from)?,
         ..Default::default()
     };
     let keys = with_suffix(from, ".keys");
