@@ -56,6 +56,67 @@ export JIESU_DATA_DIR=$work/data
 server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$web/api/openapi.json" >/dev/null 2>&1 && break; sleep 0.2; done
 
+echo "-- read-only views from the standby: a second server with --replica"
+web2=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
+standby_url="postgres://postgres@127.0.0.1:$p2/city?connect_timeout=2"
+if "$JIESU" serve --db "$work/not-postgres.db" --replica "$standby_url" --listen 127.0.0.1:0 >"$work/refused.log" 2>&1; then
+  echo "--replica beside an SQLite --db was accepted" >&2; exit 1
+fi
+grep -q "needs --db to be the PostgreSQL primary\|does not exist" "$work/refused.log" || { cat "$work/refused.log" >&2; exit 1; }
+"$JIESU" serve --db "$url" --replica "$standby_url" --listen "127.0.0.1:$web2" >"$work/server2.log" 2>&1 &
+replica_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$web2/api/openapi.json" >/dev/null 2>&1 && break; sleep 0.2; done
+python3 - "$web2" "$p2" <<'PY'
+import json, subprocess, sys, urllib.request, urllib.error
+web, p2 = sys.argv[1], sys.argv[2]
+base = f"http://127.0.0.1:{web}"
+def call(method, path, body=None, token=None):
+    req = urllib.request.Request(base + path, method=method,
+        data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token: req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as r: return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e: return e.code, None
+def standby_reads():
+    # the last statement of each of the server's connections on the standby (pooled, idle)
+    out = subprocess.run(["psql", "-qtA", "-h", "127.0.0.1", "-p", p2, "-U", "postgres", "-c",
+        "select count(*) from pg_stat_activity where datname = 'city' and backend_type = 'client backend'"
+        " and pid <> pg_backend_pid() and (query ilike '%tickets%' or query ilike '%events%')"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    return int(out)
+st, login = call("POST", "/api/v1/session", {"username": "agent1", "password": "Pw-123456!"})
+assert st == 200, st
+token = login["token"]
+st, cats = call("GET", "/api/v1/categories", token=token)
+codes = []
+def walk(x):
+    if isinstance(x, dict):
+        if "code" in x and not any(isinstance(v, list) and v for v in x.values()): codes.append(str(x["code"]))
+        for v in x.values(): walk(v)
+    elif isinstance(x, list):
+        for v in x: walk(v)
+walk(cats)
+leaf = max(codes, key=len)
+body = {"channel": "phone", "type": "complaint", "category_code": leaf, "title": "路灯不亮",
+        "text": "小区门口路灯一周不亮。", "district_code": "110105", "street_code": "110105001",
+        "requester": {"name": "张先生", "phone": "13812345678"}}
+st, t = call("POST", "/api/v1/tickets", body, token)
+assert st == 201, f"a write through the server with --replica: {st}"
+# the citizen tracks it (from the standby, or the primary while the standby has not replayed it)
+st, tr = call("GET", f"/api/v1/track/{t['number']}?code={t['tracking_code']}")
+assert st == 200 and tr["number"] == t["number"], (st, tr)
+st, _ = call("GET", "/api/v1/track/%s?code=WRONGCODE22" % t["number"])
+assert st == 404, st
+# the public scorecard and the overview read the standby
+st, card = call("GET", "/api/v1/scores/2026-11/street")
+assert st in (200, 404), st
+n = standby_reads()
+assert n >= 1, "no connection of the server on the standby read tickets or events"
+print(f"replica: the write went to the primary; tracking and the scorecard read tickets and events on the standby ({n} connection(s))")
+PY
+kill "$replica_pid" 2>/dev/null; wait "$replica_pid" 2>/dev/null || true
+
 echo "-- load: 8 clients; the primary is killed after 3 s, the standby promoted"
 python3 - "$web" "$work" "$p1" "$p2" "$bin" <<'PY'
 import json, os, subprocess, sys, threading, time, urllib.request, urllib.error, uuid

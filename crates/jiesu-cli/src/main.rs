@@ -116,6 +116,11 @@ enum Cmd {
         /// for a log collector; each request's lines carry its request id).
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// A PostgreSQL hot standby of the `--db` city (`postgres://…`, the same database name):
+        /// the dashboards, the scorecards and citizens' tracking read from it, sparing the
+        /// primary; everything else and every write go to `--db`.
+        #[arg(long, value_name = "URL")]
+        replica: Option<String>,
     },
     /// Online backup of an SQLite city, also while a server is serving it; the copy is checked
     /// table by table and ticket by ticket, and the key files are copied beside it
@@ -479,6 +484,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             read_timeout_seconds,
             retention_years,
             log_format: _,
+            replica,
         } => {
             let mut lim = jiesu_http::limits::Limits {
                 trust_proxy,
@@ -489,6 +495,15 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
             }
             let clock = test_clock.as_deref().map(parse_test_clock).transpose()?;
             let store = open_existing(&db)?;
+            let replica = replica
+                .map(|url| {
+                    if !jiesu_store::is_postgres_url(&db.to_string_lossy()) {
+                        bail!("--replica needs --db to be the PostgreSQL primary (postgres://…)\n--replica 需要 --db 为 PostgreSQL 主库");
+                    }
+                    jiesu_store::open_replica(&url, StoreOptions::default())
+                        .with_context(|| format!("cannot open the standby {url}"))
+                })
+                .transpose()?;
             let secret = std::env::var("JIESU_WEBHOOK_SECRET").unwrap_or_default();
             if !webhook.is_empty() && secret.len() < 16 {
                 bail!("--webhook needs JIESU_WEBHOOK_SECRET set to a secret of at least 16 characters");
@@ -517,6 +532,7 @@ fn run(cli: Cli, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
                     sessions,
                     read_timeout,
                     retention_years,
+                    replica,
                 },
             )
         }
@@ -910,6 +926,7 @@ fn serve(store: Arc<dyn Store>, listen: &str, demo: Option<Vec<DemoAccount>>) ->
             sessions: jiesu_http::auth::SessionPolicy::default(),
             read_timeout: jiesu_http::listener::DEFAULT_READ_TIMEOUT,
             retention_years: jiesu_http::DEFAULT_RETENTION_YEARS,
+            replica: None,
         },
     )
 }
@@ -923,6 +940,8 @@ struct ServeOptions {
     sessions: jiesu_http::auth::SessionPolicy,
     read_timeout: std::time::Duration,
     retention_years: u32,
+    /// The standby read-only views read from (`--replica`).
+    replica: Option<Arc<dyn Store>>,
 }
 
 /// `--test-clock`: an RFC 3339 instant.
@@ -950,6 +969,7 @@ fn serve_cfg(
         sessions,
         read_timeout,
         retention_years,
+        replica,
     } = opts;
     let mut state = match test_clock {
         Some(start) => {
@@ -976,6 +996,7 @@ fn serve_cfg(
     state.limiter = Arc::new(jiesu_http::limits::Limiter::new(limits));
     state.session_policy = sessions;
     state.retention_years = retention_years;
+    state.replica = replica;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

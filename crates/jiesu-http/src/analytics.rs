@@ -51,7 +51,7 @@ impl FactsCache {
             let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
             let (facts, state) = &mut *guard;
             refresh_facts(
-                &*st.store,
+                &**st.reads(),
                 facts,
                 state,
                 &st.zone,

@@ -78,6 +78,10 @@ pub struct DemoAccount {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// A read-only store on a PostgreSQL standby (`jiesu serve --replica`): the dashboards' facts,
+    /// the scorecards and citizens' tracking read from it (`reads`); everything else, and every
+    /// write, goes to `store`.
+    pub replica: Option<Arc<dyn Store>>,
     pub org: Arc<OrgTree>,
     pub categories: Arc<CategoryTree>,
     pub demo_accounts: Arc<Option<Vec<DemoAccount>>>,
@@ -124,6 +128,11 @@ pub struct AppState {
 pub const DEFAULT_RETENTION_YEARS: u32 = 5;
 
 impl AppState {
+    /// The store read-only views read from: the standby when the server has one, else `store`.
+    pub fn reads(&self) -> &Arc<dyn Store> {
+        self.replica.as_ref().unwrap_or(&self.store)
+    }
+
     /// Loads the reference data from the store, with the machine's clock.
     pub fn load(store: Arc<dyn Store>) -> anyhow::Result<AppState> {
         AppState::load_with_clock(store, Arc::new(Utc::now))
@@ -167,6 +176,7 @@ impl AppState {
             demo_accounts: Arc::new(None),
             clock,
             clock_offset: None,
+            replica: None,
             sessions: Arc::new(std::sync::RwLock::new(std::collections::HashMap::new())),
             session_policy: auth::SessionPolicy::default(),
             incidents: Default::default(),

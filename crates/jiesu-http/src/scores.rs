@@ -97,7 +97,7 @@ pub async fn scorecard(
     let s2 = st.clone();
     let card = tokio::task::spawn_blocking(move || -> anyhow::Result<jiesu_score::Scorecard> {
         let (mut cards, _) = jiesu_score::service::monthly_scorecards(
-            &*s2.store,
+            &**s2.reads(),
             month,
             &[lvl],
             &PolicySet::shipped_default(),
@@ -266,7 +266,7 @@ async fn run_drill(
     let code2 = code.clone();
     let d = tokio::task::spawn_blocking(move || {
         jiesu_score::service::monthly_drill(
-            &*s2.store,
+            &**s2.reads(),
             month,
             lvl,
             code2.as_deref(),

@@ -550,7 +550,7 @@ pub async fn track(
     Path(number): Path<String>,
     Query(q): Query<TrackQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (t, ev) = tracked_ticket(&st, addr, &number, q.code.as_deref()).await?;
+    let (t, ev) = tracked_ticket(&st, addr, &number, q.code.as_deref(), true).await?;
     let timeline: Vec<Value> = ev.iter().filter_map(|e| public_event(&st, e)).collect();
     Ok(axum::Json(json!({
         "number": t.number,
@@ -565,12 +565,15 @@ pub async fn track(
 }
 
 /// The ticket of a number and its tracking code, with the failed look-up limits of
-/// `GET /api/v1/track/{number}` (shared by every route a citizen reaches with the code).
+/// `GET /api/v1/track/{number}` (shared by every route a citizen reaches with the code). With
+/// `replica` the ticket is read from the standby when the server has one (`--replica`), and from
+/// the primary when the standby does not have it yet (a ticket filed a moment ago).
 pub(crate) async fn tracked_ticket(
     st: &AppState,
     addr: crate::limits::ClientAddr,
     number: &str,
     code: Option<&str>,
+    replica: bool,
 ) -> ApiResult<(TicketState, Vec<jiesu_domain::Event>)> {
     let nf = || {
         ApiError::new(
@@ -606,14 +609,23 @@ pub(crate) async fn tracked_ticket(
     let s2 = st.clone();
     let n2 = number.clone();
     let found = tokio::task::spawn_blocking(move || -> jiesu_store::Result<_> {
-        let Some(id) = s2.store.ticket_id_by_number(&n2)? else {
-            return Ok(None);
-        };
-        let stored = s2.store.tracking_code(id)?;
-        if !stored.is_some_and(|c| same_code(&c, &code)) {
-            return Ok(None);
+        let mut stores = vec![s2.store.clone()];
+        if replica {
+            if let Some(r) = &s2.replica {
+                stores.insert(0, r.clone());
+            }
         }
-        s2.store.load_ticket(id)
+        for store in stores {
+            let Some(id) = store.ticket_id_by_number(&n2)? else {
+                continue;
+            };
+            let stored = store.tracking_code(id)?;
+            if !stored.is_some_and(|c| same_code(&c, &code)) {
+                return Ok(None);
+            }
+            return store.load_ticket(id);
+        }
+        Ok(None)
     })
     .await??;
     let Some((t, ev)) = found else {

@@ -253,7 +253,8 @@ pub async fn track_proof(
     Path(number): Path<String>,
     Query(q): Query<ProofQuery>,
 ) -> ApiResult<axum::Json<TimelineProof>> {
-    let (t, ev) = crate::tickets::tracked_ticket(&st, addr, &number, q.code.as_deref()).await?;
+    let (t, ev) =
+        crate::tickets::tracked_ticket(&st, addr, &number, q.code.as_deref(), false).await?;
     let s = st.store.clone();
     let id = t.id;
     let (cp, key, proofs) = blocking(move || {

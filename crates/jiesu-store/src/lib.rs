@@ -241,6 +241,20 @@ pub fn open_store(db: &std::path::Path, opts: StoreOptions) -> Result<std::sync:
     }
 }
 
+/// Opens a read-only store on a PostgreSQL hot standby of the city (see
+/// [`PgStore::open_replica`]); read-only views may read from it (`jiesu serve --replica`). Only
+/// PostgreSQL has standbys: anything else is refused in plain words.
+pub fn open_replica(url: &str, opts: StoreOptions) -> Result<std::sync::Arc<dyn Store>> {
+    if !is_postgres_url(url) {
+        return Err(StoreError::Invalid {
+            field: "--replica".into(),
+            message: "--replica takes the URL of a PostgreSQL standby (postgres://…)".into(),
+            message_zh: "--replica 应为 PostgreSQL 备库地址（postgres://…）".into(),
+        });
+    }
+    Ok(std::sync::Arc::new(PgStore::open_replica(url, opts)?))
+}
+
 /// Whether `db` already holds a city (reference data or tickets): an SQLite file that exists, or
 /// a PostgreSQL database with Jiesu's tables and units in them. An empty PostgreSQL database (as
 /// `createdb` leaves it) holds none.

@@ -316,6 +316,54 @@ impl PgStore {
         })
     }
 
+    /// A read-only store on a hot standby of a city (`jiesu serve --replica`): no migrations, no
+    /// writer (a write is refused as on a closed store), the same local path and key file as the
+    /// primary's store when the URL names the same database. Refused when the standby's schema is
+    /// not this version's (it replays the primary's migrations; start it after they ran).
+    pub fn open_replica(url: &str, opts: StoreOptions) -> Result<PgStore> {
+        off_runtime(|| {
+            let config: postgres::Config = url.parse().map_err(|e| StoreError::Invalid {
+                field: "--replica".into(),
+                message: format!("{} is not a PostgreSQL URL: {e}", shown(url)),
+                message_zh: format!("{} 不是有效的 PostgreSQL 地址：{e}", shown(url)),
+            })?;
+            let path = local_path(&config);
+            let mut c = connect(&config)?;
+            let newest = migrations().iter().map(|m| m.0).max().unwrap_or(0);
+            let have = c
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    &[],
+                )
+                .and_then(|r| r.get_i64(0))
+                .unwrap_or(0);
+            if have != newest {
+                return Err(StoreError::Invalid {
+                    field: "--replica".into(),
+                    message: format!(
+                        "{} has schema version {have}, this version needs {newest}: is it a standby of the --db city, caught up?",
+                        shown(url)
+                    ),
+                    message_zh: format!(
+                        "{} 的数据库结构版本为 {have}，本版本需要 {newest}：它是 --db 城市的备库并已追上吗？",
+                        shown(url)
+                    ),
+                });
+            }
+            let keys = resolve_keys(&mut c, &path, &opts.keys)?;
+            Ok(PgStore {
+                config,
+                url_shown: shown(url),
+                path,
+                writer: Mutex::new(None),
+                writer_thread: Mutex::new(None),
+                readers: Mutex::new(vec![c]),
+                keys,
+                stats: Arc::new(crate::sqlite::writer::WriterStats::default()),
+            })
+        })
+    }
+
     /// The database's URL without its password.
     pub fn url(&self) -> &str {
         &self.url_shown
