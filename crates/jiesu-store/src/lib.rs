@@ -53,6 +53,7 @@ pub mod pg;
 mod ratings;
 mod recheck;
 mod reference;
+pub mod report_reads;
 pub mod report_subs;
 pub mod reports;
 mod reviews;
@@ -85,6 +86,7 @@ pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
+pub use report_reads::{InboxReport, ReportInbox, ReportReadStore};
 pub use report_subs::{ReportSubscription, ReportSubscriptionStore};
 pub use reports::{NewReport, ReportRow, ReportStore};
 pub use reviews::ReviewStore;
@@ -159,6 +161,7 @@ pub trait Store:
     + AnalyticsStore
     + ReportStore
     + ReportSubscriptionStore
+    + ReportReadStore
     + AlertStore
     + OpsStore
     + ImportStore
@@ -210,6 +213,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + ReportStore
         + ReportSubscriptionStore
+        + ReportReadStore
         + AlertStore
         + OpsStore
         + ImportStore
@@ -225,7 +229,7 @@ pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
         FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
-        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore,
+        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportReadStore, ReportStore,
         ReportSubscriptionStore, ReviewStore, StatsStore, Store, StreetWorkStore, TicketStore,
         TopicStore, UserStore,
     };
