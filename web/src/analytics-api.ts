@@ -1,7 +1,7 @@
 // The dashboard's API calls (`/api/v1/analytics/*`), kept beside the shared `api.ts`.
 
 import { request, requestBlob } from './api';
-import type { AnalyticsFilter, GeoJsonCollection, DurationsAnswer, GroupAnswer, Interval, LedgerAnswer, ReportPage, SeriesAnswer, Subscriptions } from './analytics-types';
+import type { AnalyticsFilter, GeoJsonCollection, DurationsAnswer, GroupAnswer, Interval, LedgerAnswer, MarkedRead, ReportInboxPage, ReportPage, SeriesAnswer, Subscriptions, UnreadCount } from './analytics-types';
 
 type Params = Record<string, string | number | undefined | null>;
 
@@ -28,6 +28,14 @@ export const analyticsApi = {
   geojson: () => request<GeoJsonCollection>('GET', `${BASE}/geojson`),
   /** A report's printable HTML or workbook (its `html` / `xlsx` link), fetched with the session's token. */
   reportFile: (path: string) => requestBlob(path),
+  /** The caller's report inbox (报告收件箱): the reports of their subscribed kinds, unread marked. */
+  inbox: (page = 1, pageSize = 20) => request<ReportInboxPage>('GET', `/api/v1/inbox/reports${qs({ page, page_size: pageSize })}`),
+  /** How many reports of the caller's inbox are unread (the navigation badge). */
+  inboxUnread: () => request<UnreadCount>('GET', '/api/v1/inbox/reports/unread'),
+  /** Marks one report read for the caller; answers the unread count left. */
+  markRead: (id: number) => request<UnreadCount>('POST', `/api/v1/inbox/reports/${encodeURIComponent(String(id))}/read`),
+  /** Marks every report of the caller's inbox read (全部标为已读). */
+  markAllRead: () => request<MarkedRead>('POST', '/api/v1/inbox/reports/read'),
 };
 
 export function reportHtmlPath(id: string | number): string {

@@ -54,3 +54,11 @@ export interface GeoJsonCollection {
 /** `GET/PUT /api/v1/analytics/reports/subscriptions` — the caller's report subscriptions (报告订阅). */
 export type Subscriptions = Ok<'get_analytics_reports_subscriptions'>;
 export type SubscriptionItem = Subscriptions['items'][number];
+
+/** `GET /api/v1/inbox/reports` — the caller's report inbox (报告收件箱), newest first, unread marked. */
+export type ReportInboxPage = Ok<'get_inbox_reports'>;
+export type ReportInboxItem = ReportInboxPage['items'][number];
+/** `GET /api/v1/inbox/reports/unread` — the navigation badge's count. */
+export type UnreadCount = Ok<'get_inbox_reports_unread'>;
+/** `POST /api/v1/inbox/reports/read` — mark all read. */
+export type MarkedRead = Ok<'post_inbox_reports_read'>;

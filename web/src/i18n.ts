@@ -645,6 +645,22 @@ const S = {
   inbox_notices: ['条通知', 'notices'],
   inbox_unit: ['单位', 'Unit'],
 
+  // Report inbox (报告收件箱)
+  nav_reports: ['报告', 'Reports'],
+  ri_title: ['报告收件箱', 'Report inbox'],
+  ri_lead: ['您订阅的日通报、周汇总和月分析，最新在前；打开即标为已读。', 'The daily, weekly and monthly reports you subscribe to, newest first; opening one marks it read.'],
+  ri_tab_reminders: ['催办消息', 'Reminders'],
+  ri_tab_reports: ['报告', 'Reports'],
+  ri_empty: ['暂无新报告', 'No reports yet'],
+  ri_not_subscribed: ['您尚未订阅报告。在数据分析页勾选日通报、周汇总或月分析后，新生成的报告会出现在这里。', 'You subscribe to no reports. Tick the daily, weekly or monthly report on the dashboard, and each new one arrives here.'],
+  ri_go_subscribe: ['去订阅', 'Subscribe'],
+  ri_unread: ['未读', 'Unread'],
+  ri_unread_n: ['{n} 份未读', '{n} unread'],
+  ri_all_read: ['全部已读', 'All read'],
+  ri_read_at: ['已读于 {at}', 'Read {at}'],
+  ri_marked: ['已将 {n} 份报告标为已读', '{n} reports marked read'],
+  ri_badge_label: ['报告，{n} 份未读', 'Reports, {n} unread'],
+
   // Ticket list: unit filter
   filter_unit: ['承办单位', 'Unit'],
   filter_unit_clear: ['清除单位筛选', 'Clear the unit filter'],
@@ -1378,7 +1394,7 @@ const S = {
   dash_report_generated: ['生成于 {at}', 'made {at}'],
   dash_report_failed: ['日通报打开失败：{e}', 'The bulletin could not be opened: {e}'],
   dash_report_xlsx: ['下载 Excel', 'Excel workbook'],
-  dash_subs: ['订阅报告（订阅的报告优先显示在待办提醒中）：', 'Subscribe to reports (subscribed reports come first in your inbox):'],
+  dash_subs: ['订阅报告（新报告进入“报告”收件箱）：', 'Subscribe to reports (new ones arrive in your Reports inbox):'],
   dash_sub_daily: ['日通报', 'Daily bulletin'],
   dash_sub_weekly: ['周汇总', 'Weekly summary'],
   dash_sub_monthly: ['月分析', 'Monthly analysis'],

@@ -11,6 +11,8 @@ import { useServerTimeZone } from './format';
 import { can, enumLabel, loadEnums, loadInbox, session, signOut, unreadCount } from './store';
 import { cataloguePage } from './pages/catalogue';
 import { inboxPage } from './pages/inbox';
+import { reportsInboxPage } from './pages/reports-inbox';
+import { refreshReportsBadge } from './report-badge';
 import { scoresPage } from './pages/scores';
 import { supervisionPage } from './pages/supervision';
 import { callbacksPage } from './pages/callbacks';
@@ -68,6 +70,7 @@ const ROUTES: Record<string, RouteDef> = {
   catalogue: { page: cataloguePage, access: 'catalogue-view', title: 'cat_title', wide: true },
   supervision: { page: supervisionPage, access: 'supervision-view', title: 'sup_title', wide: true },
   inbox: { page: inboxPage, access: 'unit-desk', title: 'inbox_title' },
+  reports: { page: reportsInboxPage, access: 'analytics', title: 'ri_title' },
   kb: { page: kbPage, access: 'kb-edit', title: 'kbm_title', wide: true },
   scores: { page: scoresPage, access: 'public', title: 'sc_title', wide: true },
   admin: { page: adminPage, access: 'dept-exports', title: 'adm_title', wide: true },
@@ -90,6 +93,8 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('grid-report')) items.push({ key: 'nav_grid', path: '/grid' });
   if (can('unit-desk')) items.push({ key: 'nav_workbench', path: '/workbench' });
   if (can('unit-desk')) items.push({ key: 'nav_inbox', path: '/inbox' });
+  // 报告收件箱: the reports of the kinds one subscribes to, with the unread count
+  if (can('analytics')) items.push({ key: 'nav_reports', path: '/reports' });
   if (can('callback-desk')) items.push({ key: 'nav_callbacks', path: '/callbacks' });
   // the dispatch desk starts from the new tickets (a landing choice, not a permission)
   if (can('tickets-read')) items.push({ key: 'nav_tickets', path: role === 'dispatcher' ? '/tickets?status=new' : '/tickets' });
@@ -132,6 +137,8 @@ function topbar(route: Route): HTMLElement {
       navFor(user.role).map((n) => navLink(t(n.key), n.path, n.path.slice(1).split('?')[0])),
     );
     if (can('unit-desk') && section !== 'inbox') void inboxBadge(nav.querySelector('a[href="#/inbox"]'));
+    // the reports page draws its own count once it has the list
+    if (can('analytics') && section !== 'reports') void refreshReportsBadge();
     who = h(
       'div',
       { class: 'whoami', 'data-testid': 'whoami' },

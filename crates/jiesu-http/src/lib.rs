@@ -37,6 +37,7 @@ pub(crate) mod paging;
 pub mod partner_api;
 mod reference;
 pub mod reply_audit;
+pub mod report_inbox;
 pub mod report_subs;
 pub mod reports;
 pub mod risk;
@@ -283,6 +284,10 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/supervision/escalations", supervision::escalations, doc("提级响应 tracking: escalated tickets with each escalation, where the ticket stands and the lead's finish clock").cap(Cap::SupervisionView))
         .get("/api/v1/supervision/dispatch-accuracy", supervision::dispatch_accuracy, doc("Dispatch accuracy: overall and by dispatcher, rule, category, unit").cap(Cap::DispatchAccuracy))
         .get("/api/v1/inbox", inbox::inbox, doc("A unit's reminders and overdue notices, newest first").cap(Cap::UnitDesk))
+        .get("/api/v1/inbox/reports", report_inbox::list, doc("报告收件箱: the caller's report inbox — each report of the kinds they subscribe to, generated since they subscribed, newest first, with unread (未读) and read_at for the caller; total, unread, subscribed kinds, page, page_size (1–500, 20 by default)").query::<report_inbox::InboxQuery>().cap(Cap::Analytics).returns::<report_inbox::ReportInboxPage>())
+        .get("/api/v1/inbox/reports/unread", report_inbox::unread, doc("报告收件箱: how many reports of the caller's inbox are unread (the navigation badge)").cap(Cap::Analytics).returns::<report_inbox::UnreadCount>())
+        .post("/api/v1/inbox/reports/read", report_inbox::read_all, doc("报告收件箱: mark every report of the caller's inbox read (全部标为已读); answers how many were marked and the unread left").cap(Cap::Analytics).returns::<report_inbox::MarkedRead>())
+        .post("/api/v1/inbox/reports/{id}/read", report_inbox::read_one, doc("报告收件箱: mark one report read for the caller (opening its figures, HTML or workbook does too); answers the caller's unread count; 404 for no such report").cap(Cap::Analytics).returns::<report_inbox::UnreadCount>())
         .get("/api/v1/analytics/dimensions", analytics::dimensions, doc("数据分析: the dimensions facts can be grouped and filtered by, with labels").cap(Cap::Analytics).returns::<analytics::DimensionsView>())
         .get("/api/v1/analytics/group", analytics::group, doc("数据分析: counts and rates (响应率, 解决率, 满意率) grouped by one or two dimensions (by=district,category_l1), with filters (from, to, district, street, category, channel, type, unit, unit_kind) and top=N with the rest as others; districts carry requests per 10,000 residents; every row links to its tickets (a unit manager: own places and units)").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::GroupView>())
         .get("/api/v1/analytics/series", analytics::series, doc("数据分析: a time series by day, week or month (interval) with month-over-month and year-over-year change and the holidays in the range").query::<analytics::AnalyticsQuery>().cap(Cap::Analytics).returns::<analytics::SeriesView>())
@@ -296,9 +301,9 @@ pub(crate) fn api() -> route_table::Api {
         .post("/api/v1/analytics/reports", reports::create, doc("数据报告: compute and store the report of a period now ({kind, period?}: the last complete period when left out); a period already stored is computed again under the same id").cap(Cap::Analytics).success(&[201]).body::<reports::GenerateBody>().returns::<reports::ReportItem>())
         .get("/api/v1/analytics/reports/subscriptions", report_subs::get, doc("报告订阅: the caller's report subscriptions, every kind (daily, weekly, monthly) with whether it is subscribed and the caller's own webhook").cap(Cap::Analytics).returns::<report_subs::Subscriptions>())
         .put("/api/v1/analytics/reports/subscriptions", report_subs::put, doc("报告订阅: replaces the caller's subscriptions ({subscriptions: [{kind, webhook_url?}]}; kinds left out are dropped): new reports of a subscribed kind go first in the inbox and, with a webhook (http://), are POSTed there signed (X-Jiesu-Signature), at least once; audited").cap(Cap::Analytics).body::<report_subs::SubscriptionsBody>().returns::<report_subs::Subscriptions>())
-        .get("/api/v1/analytics/reports/{id}", reports::get_one, doc("数据报告: one report's figures").cap(Cap::Analytics))
-        .get("/api/v1/analytics/reports/{id}/html", reports::html, doc("数据报告: one report as printable HTML (charts as SVG)").cap(Cap::Analytics).media("text/html"))
-        .get("/api/v1/analytics/reports/{id}/xlsx", reports::xlsx, doc("数据报告: one report's tables as an Excel workbook").cap(Cap::Analytics).media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        .get("/api/v1/analytics/reports/{id}", reports::get_one, doc("数据报告: one report's figures (marks it read in the caller's report inbox)").cap(Cap::Analytics))
+        .get("/api/v1/analytics/reports/{id}/html", reports::html, doc("数据报告: one report as printable HTML (charts as SVG; marks it read in the caller's report inbox)").cap(Cap::Analytics).media("text/html"))
+        .get("/api/v1/analytics/reports/{id}/xlsx", reports::xlsx, doc("数据报告: one report's tables as an Excel workbook (marks it read in the caller's report inbox)").cap(Cap::Analytics).media("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         .get("/api/v1/analytics/report-templates/{kind}", reports::get_template, doc("数据报告: the template in force for a kind (daily, weekly, monthly): title, sections in order, list lengths").cap(Cap::Analytics).param("kind", "string", "daily, weekly or monthly"))
         .put("/api/v1/analytics/report-templates/{kind}", reports::put_template, doc("数据报告: a city's own template for a kind; an unknown field or a value out of range is refused naming it and nothing is stored").cap(Cap::ReportTemplates).param("kind", "string", "daily, weekly or monthly"))
         .get("/api/v1/governance/foresight", foresight::foresight, doc("季节性预判: the volume expected in a coming month (month=YYYY-MM, default next month; district=) per district × category with its 80 % range, the same month last year and the category's seasonal index; the method's backtest on the last complete month; the 冬病夏治 list of streets that peaked last year in the categories in season (a unit manager: their district)").query::<foresight::ForesightQuery>().cap(Cap::Analytics).returns::<foresight::ForesightView>())

@@ -246,27 +246,35 @@ fn load(st: &AppState, id: &str) -> ApiResult<(ReportRow, Bulletin)> {
     Ok((row, b))
 }
 
-/// `GET /api/v1/analytics/reports/{id}` — the figures as JSON.
+/// Loads a report the caller is opening, and marks it read for them (报告收件箱).
+fn load_opened(st: &AppState, user: &str, id: &str) -> ApiResult<(ReportRow, Bulletin)> {
+    let (row, b) = load(st, id)?;
+    crate::report_inbox::opened(st, user, row.id)?;
+    Ok((row, b))
+}
+
+/// `GET /api/v1/analytics/reports/{id}` — the figures as JSON (marks it read for the caller).
 pub async fn get_one(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Bulletin>> {
     crate::auth::require(&actor, Capability::Analytics)?;
-    let s2 = st.clone();
-    let (_, b) = tokio::task::spawn_blocking(move || load(&s2, &id)).await??;
+    let (s2, user) = (st.clone(), actor.user.clone());
+    let (_, b) = tokio::task::spawn_blocking(move || load_opened(&s2, &user, &id)).await??;
     Ok(Json(b))
 }
 
-/// `GET /api/v1/analytics/reports/{id}/html` — printable HTML (charts as SVG).
+/// `GET /api/v1/analytics/reports/{id}/html` — printable HTML (charts as SVG; marks it read for
+/// the caller).
 pub async fn html(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require(&actor, Capability::Analytics)?;
-    let s2 = st.clone();
-    let (_, b) = tokio::task::spawn_blocking(move || load(&s2, &id)).await??;
+    let (s2, user) = (st.clone(), actor.user.clone());
+    let (_, b) = tokio::task::spawn_blocking(move || load_opened(&s2, &user, &id)).await??;
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -280,15 +288,16 @@ pub async fn html(
     ))
 }
 
-/// `GET /api/v1/analytics/reports/{id}/xlsx` — the tables as a workbook.
+/// `GET /api/v1/analytics/reports/{id}/xlsx` — the tables as a workbook (marks it read for the
+/// caller).
 pub async fn xlsx(
     State(st): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     crate::auth::require(&actor, Capability::Analytics)?;
-    let s2 = st.clone();
-    let (row, b) = tokio::task::spawn_blocking(move || load(&s2, &id)).await??;
+    let (s2, user) = (st.clone(), actor.user.clone());
+    let (row, b) = tokio::task::spawn_blocking(move || load_opened(&s2, &user, &id)).await??;
     let bytes = jiesu_io::xlsx::tables_to_xlsx(&crate::reports::tables(bulletin_sheets(&b)))
         .map_err(|e| ApiError::internal(format!("xlsx: {e}")))?;
     let name = format!(

@@ -54,6 +54,7 @@ pub mod pg;
 mod ratings;
 mod recheck;
 mod reference;
+pub mod report_reads;
 pub mod report_subs;
 pub mod reports;
 mod reviews;
@@ -86,6 +87,7 @@ pub use pg::{is_postgres_url, PgStore};
 pub use ratings::RatingStore;
 pub use recheck::{CallbackStore, NewRecheck, RecheckRecord, RecheckVerdict, UnresolvedCallback};
 pub use reference::ReferenceStore;
+pub use report_reads::{InboxReport, ReportInbox, ReportReadStore};
 pub use report_subs::{ReportSubscription, ReportSubscriptionStore};
 pub use reports::{NewReport, ReportRow, ReportStore};
 pub use reviews::ReviewStore;
@@ -160,6 +162,7 @@ pub trait Store:
     + AnalyticsStore
     + ReportStore
     + ReportSubscriptionStore
+    + ReportReadStore
     + AlertStore
     + OpsStore
     + ImportStore
@@ -211,6 +214,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + ReportStore
         + ReportSubscriptionStore
+        + ReportReadStore
         + AlertStore
         + OpsStore
         + ImportStore
@@ -226,7 +230,7 @@ pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
         FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
-        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportStore,
+        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportReadStore, ReportStore,
         ReportSubscriptionStore, ReviewStore, StatsStore, Store, StreetWorkStore, TicketStore,
         TopicStore, UserStore,
     };

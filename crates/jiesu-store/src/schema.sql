@@ -198,3 +198,8 @@ CREATE TABLE IF NOT EXISTS street_changes (
   id INTEGER PRIMARY KEY, street TEXT NOT NULL, subject TEXT NOT NULL, subject_id INTEGER NOT NULL,
   action TEXT NOT NULL, after TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS street_changes_street ON street_changes (street, id);
+-- 报告收件箱: when each user last opened each report (a report generated again after that is
+-- unread again); the inbox itself is the reports of the user's subscribed kinds.
+CREATE TABLE IF NOT EXISTS report_reads (
+  user_name TEXT NOT NULL, report_id INTEGER NOT NULL, read_at TEXT NOT NULL,
+  PRIMARY KEY (user_name, report_id));

@@ -294,6 +294,76 @@ fn report_subscriptions_start_after_the_newest_report_keep_their_cursor_and_are_
 }
 
 #[test]
+fn the_report_inbox_holds_subscribed_kinds_since_subscribing_with_read_state_per_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 16, 5, 0).unwrap();
+    // generated before anyone subscribed: in no inbox
+    let before = store
+        .save_report(report_of("daily", "2026-11-04", 4))
+        .unwrap();
+    let sub_at = day(4) + Duration::hours(1);
+    store
+        .set_report_subscriptions("lead1", &[("daily".into(), None)], sub_at)
+        .unwrap();
+    store
+        .set_report_subscriptions("lead2", &[("daily".into(), None)], sub_at)
+        .unwrap();
+    store
+        .set_report_subscriptions("weekly_only", &[("weekly".into(), None)], sub_at)
+        .unwrap();
+    let d5 = store
+        .save_report(report_of("daily", "2026-11-05", 5))
+        .unwrap();
+    let d6 = store
+        .save_report(report_of("daily", "2026-11-06", 6))
+        .unwrap();
+    let inbox = store.report_inbox("lead1", 0, 10).unwrap();
+    assert_eq!(
+        inbox.items.iter().map(|i| i.report.id).collect::<Vec<_>>(),
+        [d6, d5],
+        "newest first, nothing from before subscribing (report {before})"
+    );
+    assert!(inbox.items.iter().all(|i| i.unread && i.read_at.is_none()));
+    assert_eq!((inbox.total, inbox.unread), (2, 2));
+    assert_eq!(store.report_inbox_unread("lead1").unwrap(), 2);
+    // another kind's subscriber and a non-subscriber see none of them
+    assert_eq!(store.report_inbox("weekly_only", 0, 10).unwrap().total, 0);
+    assert_eq!(store.report_inbox("nobody", 0, 10).unwrap().total, 0);
+    assert_eq!(store.report_inbox_unread("nobody").unwrap(), 0);
+    // reading one is this user's alone
+    let read_at = day(7);
+    assert!(store.mark_report_read("lead1", d5, read_at).unwrap());
+    assert!(!store.mark_report_read("lead1", 99_999, read_at).unwrap());
+    let inbox = store.report_inbox("lead1", 0, 10).unwrap();
+    assert_eq!(inbox.unread, 1);
+    assert_eq!(inbox.items[1].read_at, Some(read_at));
+    assert!(!inbox.items[1].unread && inbox.items[0].unread);
+    assert_eq!(store.report_inbox_unread("lead2").unwrap(), 2);
+    // paging keeps the totals of the whole inbox
+    let page = store.report_inbox("lead1", 1, 1).unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].report.id, d5);
+    assert_eq!((page.total, page.unread), (2, 1));
+    // a report generated again after it was read is unread again (same id)
+    let mut again = report_of("daily", "2026-11-05", 5);
+    again.generated_at = day(8);
+    assert_eq!(store.save_report(again).unwrap(), d5);
+    assert_eq!(store.report_inbox_unread("lead1").unwrap(), 2);
+    // mark all read: counts those that were unread; lead2 is untouched
+    assert_eq!(store.mark_report_inbox_read("lead1", day(9)).unwrap(), 2);
+    assert_eq!(store.report_inbox_unread("lead1").unwrap(), 0);
+    assert_eq!(store.mark_report_inbox_read("lead1", day(9)).unwrap(), 0);
+    assert_eq!(store.report_inbox("lead1", 0, 10).unwrap().total, 2);
+    assert_eq!(store.report_inbox_unread("lead2").unwrap(), 2);
+    // unsubscribing empties the inbox
+    store
+        .set_report_subscriptions("lead2", &[], day(9))
+        .unwrap();
+    assert_eq!(store.report_inbox("lead2", 0, 10).unwrap().total, 0);
+}
+
+#[test]
 fn an_idempotency_key_reused_for_another_request_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = fresh(&dir);

@@ -9,6 +9,7 @@
 
 import { ApiError } from '../api';
 import { analyticsApi, reportHtmlPath, reportXlsxPath } from '../analytics-api';
+import { downloadReport, openReport } from '../report-open';
 import type { AnalyticsFilter, DimKey, DurationRow, GroupAnswer, GroupRow, Interval, LedgerRow, ReportItem, SeriesPoint, SubscriptionItem } from '../analytics-types';
 import { mountChart, registerGeo, type ChartClick } from '../chart';
 import { errorBlock, loadingBlock, pageHeader, radioGroup } from '../components';
@@ -774,53 +775,4 @@ async function reportSubscriptions(slot: HTMLElement, live: () => boolean): Prom
     return;
   }
   if (live()) draw();
-}
-
-/**
- * Opens a bulletin's HTML in a new tab. The route needs the session's bearer token, which a plain
- * link does not send, so the page fetches the HTML and writes it into a tab it opened at once,
- * inside the click (no pop-up blocker stops it). That tab shares this page's Content-Security-Policy,
- * which refuses the bulletin's one `<style>` block; its rules are given to the tab as a constructed
- * style sheet instead (CSSOM, which the policy allows).
- */
-async function openReport(ev: MouseEvent, path: string): Promise<void> {
-  ev.preventDefault();
-  const w = window.open('', '_blank');
-  try {
-    const html = await (await analyticsApi.reportFile(path)).text();
-    if (!w) {
-      // no new tab (a pop-up blocker): the bulletin opens here, unstyled
-      location.assign(URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' })));
-      return;
-    }
-    const css = [...html.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/gi)].map((m) => m[1]).join('\n');
-    const doc = w.document;
-    doc.open();
-    doc.write(html.replace(/<style[^>]*>[\s\S]*?<\/style>/gi, ''));
-    doc.close();
-    if (css) {
-      const sheet = new (w as unknown as typeof window).CSSStyleSheet();
-      sheet.replaceSync(css);
-      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
-    }
-  } catch (e) {
-    w?.close();
-    toast(t('dash_report_failed', { e: errText(e) }), 'error');
-  }
-}
-
-/** Downloads a bulletin's workbook (fetched with the token, saved through a `blob:` link). */
-async function downloadReport(ev: MouseEvent, path: string, name: string): Promise<void> {
-  ev.preventDefault();
-  try {
-    const blob = await analyticsApi.reportFile(path);
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  } catch (e) {
-    toast(t('dash_report_failed', { e: errText(e) }), 'error');
-  }
 }

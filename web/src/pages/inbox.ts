@@ -8,6 +8,7 @@ import { fmtTime, remaining, useServerTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
 import { inboxSeen, loadInbox, markInboxSeen, rememberList, unitName } from '../store';
+import { inboxTabs } from './reports-inbox';
 
 interface Group {
   ticket_id: number;
@@ -66,7 +67,7 @@ export async function inboxPage({ root, alive, route }: PageCtx): Promise<void> 
     h('a', { href: '#/inbox', class: onlyOverdue ? null : 'active', 'aria-current': onlyOverdue ? null : 'page' }, t('inbox_filter_all')),
     h('a', { href: '#/inbox?overdue=true', class: onlyOverdue ? 'active' : null, 'aria-current': onlyOverdue ? 'page' : null }, t('inbox_filter_overdue')),
   );
-  mount(root, pageHeader(t('inbox_title'), t('inbox_lead')), filters, body);
+  mount(root, pageHeader(t('inbox_title'), t('inbox_lead')), inboxTabs('reminders'), filters, body);
   try {
     const seen = inboxSeen();
     // titles: the unit's active queue has most of them (the inbox items carry only the number)

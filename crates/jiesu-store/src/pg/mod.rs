@@ -38,6 +38,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+mod report_reads;
 mod report_subs;
 mod reports;
 mod reviews;
@@ -75,9 +76,14 @@ const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
   lead_unit TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL,
   created_at TEXT NOT NULL, PRIMARY KEY (topic_id, version))";
 
+/// Migration 12: the report inbox's read state (also at the end of `schema.sql`).
+const REPORT_READS: &str = "CREATE TABLE IF NOT EXISTS report_reads (
+  user_name TEXT NOT NULL, report_id BIGINT NOT NULL, read_at TEXT NOT NULL,
+  PRIMARY KEY (user_name, report_id))";
+
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 8] {
+fn migrations() -> [(i64, &'static str, &'static str); 9] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -119,6 +125,11 @@ CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
             "CREATE TABLE IF NOT EXISTS report_subscriptions (
   user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor BIGINT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (user_name, kind))",
+        ),
+        (
+            12,
+            "the report inbox: which reports each user has read",
+            REPORT_READS,
         ),
     ]
 }

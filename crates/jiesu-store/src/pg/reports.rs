@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 const COLS: &str = "id, kind, period, period_from, period_to, generated_at, title_zh, title_en";
 
-fn row(r: &postgres::Row) -> Result<ReportRow> {
+pub(super) fn row(r: &postgres::Row) -> Result<ReportRow> {
     let day = |i: usize| -> Result<NaiveDate> {
         let s = r.get_str(i)?;
         NaiveDate::parse_from_str(&s, "%Y-%m-%d")

@@ -24,6 +24,7 @@ mod personal;
 mod ratings;
 mod recheck;
 mod reference;
+mod report_reads;
 mod report_subs;
 mod reports;
 mod reviews;

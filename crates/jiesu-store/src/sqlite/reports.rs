@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 const COLS: &str = "id, kind, period, period_from, period_to, generated_at, title_zh, title_en";
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<ReportRow> {
+pub(super) fn row(r: &rusqlite::Row) -> rusqlite::Result<ReportRow> {
     let day = |i: usize| -> rusqlite::Result<NaiveDate> {
         let s: String = r.get(i)?;
         NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| {
