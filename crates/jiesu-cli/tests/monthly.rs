@@ -519,6 +519,52 @@ fn the_lead_unit_s_manager_ticks_one_task_as_a_new_version_and_a_stale_change_of
         "任务 2「统筹建设」：未开始 → 推进中（选址中）"
     );
     assert_eq!(hist[0]["progress"]["done"], 0);
+
+    // an hour later it is 1 December in the city: a task done then is not in November's report,
+    // which shows the topic as it stood when November ended (task 3, due the 30th, overdue then)
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/test-clock",
+        Some(&admin),
+        Some(&json!({"advance_seconds": 3600}).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    // (an hour idle ends a session: log in again)
+    let (lead, sup) = (login(&s, "lead_mgr"), login(&s, "sup1"));
+    let (st, v) = put_task(&s, &lead, id, 3, json!({"version": 3, "status": "done"}));
+    assert_eq!((st, &v["version"]), (200, &json!(4)), "{v}");
+    let report_row = |period: &str| {
+        let (st, _, r) = call(
+            &s,
+            "POST",
+            "/api/v1/analytics/reports",
+            Some(&sup),
+            Some(&json!({"kind": "monthly", "period": period}).to_string()),
+        );
+        assert_eq!(st, 201, "{r}");
+        let (st, _, b) = call(
+            &s,
+            "GET",
+            &format!("/api/v1/analytics/reports/{}", r["id"]),
+            Some(&sup),
+            None,
+        );
+        assert_eq!(st, 200, "{b}");
+        b["topic_rows"][0].clone()
+    };
+    let nov = report_row("2026-11");
+    assert_eq!(
+        (&nov["tasks_done"], &nov["tasks_overdue"]),
+        (&json!(1), &json!(1)),
+        "{nov}"
+    );
+    let dec = report_row("2026-12");
+    assert_eq!(
+        (&dec["tasks_done"], &dec["tasks_overdue"]),
+        (&json!(2), &json!(0)),
+        "{dec}"
+    );
 }
 
 #[test]

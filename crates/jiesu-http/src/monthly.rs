@@ -755,14 +755,17 @@ pub async fn update_task(
             ));
         }
     }
-    let line = t
-        .set_task(index, b.status, &b.note)
-        .map_err(|(field, en, zh)| ApiError::invalid(field, en, zh))?;
-    let v = st
-        .store
-        .revise_topic(
+    let task_seen = t.tasks[index].clone();
+    let mut on = cur.version;
+    // another task's change may land between the read and the write: then the write is tried
+    // again on the newer version, as long as this task is still as it was seen
+    for _ in 0..3 {
+        let line = t
+            .set_task(index, b.status, &b.note)
+            .map_err(|(field, en, zh)| ApiError::invalid(field, en, zh))?;
+        let written = st.store.revise_topic(
             id,
-            cur.version,
+            on,
             NewTopicVersion {
                 month: t.month.clone(),
                 theme: t.theme.clone(),
@@ -772,12 +775,30 @@ pub async fn update_task(
                 note: line,
                 now: st.now(),
             },
-        )
-        .map_err(|e| match e {
-            jiesu_store::StoreError::NotFound => topic_not_found(id),
-            e => e.into(),
-        })?;
-    Ok(Json(view(&st, &actor, &v, t)))
+        );
+        match written {
+            Ok(v) => return Ok(Json(view(&st, &actor, &v, t))),
+            Err(jiesu_store::StoreError::Conflict(_)) => {
+                let versions = st.store.topic_versions(id)?;
+                let Some(newer) = versions.last() else {
+                    return Err(topic_not_found(id));
+                };
+                t = parse_topic(newer)?;
+                if t.tasks.get(index) != Some(&task_seen) {
+                    break;
+                }
+                on = newer.version;
+            }
+            Err(jiesu_store::StoreError::NotFound) => return Err(topic_not_found(id)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!("task {n} of topic {id} changed meanwhile: reload"),
+        format!("第 {n} 项任务刚被他人修改，请刷新后再改"),
+    ))
 }
 
 /// `POST /api/v1/governance/monthly/rule-preview` body.
@@ -892,8 +913,8 @@ pub async fn rule_preview(
 }
 
 /// 月分析's 每月一题 lines and rows for the month `key` (YYYY-MM): every topic adopted for that
-/// month or before, as it stands, with its progress (and tasks overdue on the day the report is
-/// made) and each problem's dispatched volume that month against the month before and the same
+/// month or before, as it stood at the month's end (its last version written before then), with
+/// its progress (and tasks overdue at the month's end, or today for the month under way) and each problem's dispatched volume that month against the month before and the same
 /// month last year, and its 三率 (the rules' texts are mined only when a rule has keywords).
 pub fn bulletin_section(
     st: &AppState,
@@ -902,14 +923,21 @@ pub fn bulletin_section(
     let Some(month) = LocalMonth::parse(key) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let today = st.zone.date(st.now());
-    let topics: Vec<(TopicVersion, Topic)> = st
-        .store
-        .topics()?
-        .into_iter()
-        .filter(|v| v.month.as_str() <= key)
-        .map(|v| parse_topic(&v).map(|t| (v, t)))
-        .collect::<ApiResult<_>>()?;
+    // each topic as it stood when the month ended (or now, for the month under way): its rule,
+    // its tasks, its overdue ones on that day
+    let (_, end) = st.zone.month_bounds(month.year, month.month);
+    let end_at = end.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let today = st.zone.date(st.now()).min(st.zone.date(end));
+    let mut topics: Vec<(TopicVersion, Topic)> = Vec::new();
+    for cur in st.store.topics()? {
+        let versions = st.store.topic_versions(cur.topic_id)?;
+        let Some(v) = versions.iter().rev().find(|v| v.created_at < end_at) else {
+            continue;
+        };
+        if v.month.as_str() <= key {
+            topics.push((v.clone(), parse_topic(v)?));
+        }
+    }
     if topics.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
