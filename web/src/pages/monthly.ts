@@ -127,6 +127,8 @@ async function topicForm(base: Topic, onSubmit: (t: Topic) => Promise<void>): Pr
   const previewSlot = h('div', { class: 'mt-previews', 'data-testid': 'mt-previews', 'aria-live': 'polite' });
   const previewBtn = button(t('mt_preview'), { class: 'btn small', 'data-testid': 'mt-preview' });
   previewBtn.addEventListener('click', () => void previewRules(problems.value, previewSlot, previewBtn));
+  // a preview answers the rules as they were: gone once they change
+  problems.addEventListener('input', () => previewSlot.replaceChildren());
   const pol = textarea('policies', { 'data-testid': 'mt-f-policies' });
   pol.value = base.policies.map((x) => [x.title, x.issued, x.issuer].join(' | ')).join('\n');
   const form = h(
