@@ -893,6 +893,51 @@ pub struct Bulletin {
     /// 每月一题 — one line per adopted topic up to the period (its progress and its problems'
     /// outcome), written by the server from the topics it keeps; empty when there are none.
     pub monthly_topics: Vec<String>,
+    /// 每月一题 — the same topics as figures (one row per topic and problem), for the section's
+    /// table and the spreadsheet's 每月一题 sheet; empty when there are none.
+    pub topic_rows: Vec<TopicRow>,
+}
+
+/// 每月一题 in the monthly analysis: one adopted topic's concrete problem in the month reported,
+/// written by the server (the governance crate measures it; this crate only shows it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct TopicRow {
+    /// The topic's month, YYYY-MM.
+    pub topic_month: String,
+    /// 主题
+    pub theme: String,
+    /// The lead department's name.
+    pub lead_unit: String,
+    /// 责任领导
+    pub leader: String,
+    /// Tasks done.
+    pub tasks_done: u32,
+    /// Tasks in the list.
+    pub tasks_total: u32,
+    /// Percent done, cut to two decimals as the seed prints it (94.52).
+    pub tasks_percent: f64,
+    /// Tasks past due and not done, on the day the report was made (city date).
+    pub tasks_overdue: u32,
+    /// The concrete problem.
+    pub problem: String,
+    /// Its dispatched volume (派单量) in the month.
+    pub dispatched: u64,
+    /// In the month before.
+    pub previous: u64,
+    /// In the same month last year.
+    pub last_year: u64,
+    /// 环比 of the dispatched volume (`None`: nothing to compare with).
+    pub month_over_month: Option<f64>,
+    /// 同比 of the dispatched volume.
+    pub year_over_year: Option<f64>,
+    /// 响应率 of the problem's tickets of the month.
+    pub response_rate: Option<f64>,
+    /// 解决率.
+    pub resolution_rate: Option<f64>,
+    /// 满意率.
+    pub satisfaction_rate: Option<f64>,
 }
 
 fn ratio(n: u64, of: u64) -> f64 {
@@ -1250,6 +1295,7 @@ pub fn bulletin(
         praise: t.praise,
         notable,
         monthly_topics: Vec::new(),
+        topic_rows: Vec::new(),
     })
 }
 
@@ -1569,6 +1615,57 @@ fn praise_table(b: &Bulletin) -> Table {
     }
 }
 
+/// 每月一题: one row per topic and problem.
+fn topic_table(rows: &[TopicRow]) -> Table {
+    Table {
+        caption: "每月一题".into(),
+        header: vec![
+            "题目月份",
+            "主题",
+            "牵头部门",
+            "责任领导",
+            "任务完成",
+            "任务总数",
+            "完成率",
+            "逾期任务",
+            "具体问题",
+            "派单量",
+            "上月派单",
+            "环比",
+            "去年同月派单",
+            "同比",
+            "响应率",
+            "解决率",
+            "满意率",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    text_cell(r.topic_month.clone()),
+                    text_cell(r.theme.clone()),
+                    text_cell(r.lead_unit.clone()),
+                    text_cell(r.leader.clone()),
+                    count_cell(u64::from(r.tasks_done)),
+                    count_cell(u64::from(r.tasks_total)),
+                    Cell::Percent(r.tasks_percent / 100.0),
+                    count_cell(u64::from(r.tasks_overdue)),
+                    text_cell(r.problem.clone()),
+                    count_cell(r.dispatched),
+                    count_cell(r.previous),
+                    opt_percent_cell(r.month_over_month),
+                    count_cell(r.last_year),
+                    opt_percent_cell(r.year_over_year),
+                    opt_percent_cell(r.response_rate),
+                    opt_percent_cell(r.resolution_rate),
+                    opt_percent_cell(r.satisfaction_rate),
+                ]
+            })
+            .collect(),
+        signed: &[11, 13],
+    }
+}
+
 fn to_sheet(name: &str, t: Table) -> Sheet {
     Sheet {
         name: name.chars().take(31).collect(),
@@ -1580,10 +1677,12 @@ fn to_sheet(name: &str, t: Table) -> Sheet {
 /// The bulletin's tables as [`Sheet`]s, for the sections of the bulletin in its order: 总体情况
 /// (one row: 受理量 with 环比 and 同比, 派单, 直接答复, 三率), 受理渠道, 诉求类型, 主要问题, 上升问题,
 /// 热点区域, 单位三率 (the three bottom lists, the ranking named in the first column), 超期退单重办
-/// and 超期单位 (two sheets), 群众表扬, 重点工单. Counts and rises are [`Cell::Int`], shares,
-/// rates and changes [`Cell::Percent`]; a missing value is an empty [`Cell::Text`].
+/// and 超期单位 (two sheets), 群众表扬, 重点工单, then 每月一题 when the bulletin has topics. Counts
+/// and rises are [`Cell::Int`], shares, rates and changes [`Cell::Percent`]; a missing value is
+/// an empty [`Cell::Text`].
 pub fn bulletin_sheets(b: &Bulletin) -> Vec<Sheet> {
-    b.sections
+    let mut sheets: Vec<Sheet> = b
+        .sections
         .iter()
         .flat_map(|s| match s {
             Section::Totals => vec![to_sheet("总体情况", totals_table(b))],
@@ -1612,7 +1711,11 @@ pub fn bulletin_sheets(b: &Bulletin) -> Vec<Sheet> {
             Section::Praise => vec![to_sheet("群众表扬", praise_table(b))],
             Section::Notable => vec![to_sheet("重点工单", notable_table(&b.notable))],
         })
-        .collect()
+        .collect();
+    if !b.topic_rows.is_empty() {
+        sheets.push(to_sheet("每月一题", topic_table(&b.topic_rows)));
+    }
+    sheets
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1768,6 +1871,9 @@ pub fn bulletin_html(b: &Bulletin) -> String {
         );
         for line in &b.monthly_topics {
             doc.p(line);
+        }
+        if !b.topic_rows.is_empty() {
+            doc.table(&topic_table(&b.topic_rows));
         }
         doc.out.push_str("</section>\n");
     }
@@ -2615,6 +2721,45 @@ mod tests {
                 assert_eq!(r.len(), s.header.len(), "{}", s.name);
             }
         }
+    }
+
+    #[test]
+    fn topic_rows_become_the_last_sheet_and_a_table_in_the_topic_section() {
+        let mut b = bulletin(
+            &sample(),
+            &tree(),
+            &names(),
+            &daily("2026-12-06"),
+            &all_sections(1),
+        )
+        .unwrap();
+        let before = bulletin_sheets(&b).len();
+        b.monthly_topics = vec!["2026-11「小区充电桩」".into()];
+        b.topic_rows = vec![TopicRow {
+            topic_month: "2026-11".into(),
+            theme: "小区充电桩".into(),
+            problem: "充电桩安装难".into(),
+            tasks_done: 570,
+            tasks_total: 603,
+            tasks_percent: 94.52,
+            dispatched: 80,
+            previous: 100,
+            month_over_month: Some(-0.2),
+            ..TopicRow::default()
+        }];
+        let sheets = bulletin_sheets(&b);
+        assert_eq!(sheets.len(), before + 1);
+        let s = sheets.last().unwrap();
+        assert_eq!(s.name, "每月一题");
+        assert_eq!(s.rows.len(), 1);
+        assert_eq!(s.rows[0].len(), s.header.len());
+        assert!(matches!(s.rows[0][6], Cell::Percent(x) if (x - 0.9452).abs() < 1e-12));
+        assert_eq!(s.rows[0][11], Cell::Percent(-0.2));
+        let html = bulletin_html(&b);
+        let sec = &html[html.find("id=\"monthly_topics\"").unwrap()..];
+        assert!(sec.contains("<caption>每月一题</caption>"), "{sec}");
+        assert!(sec.contains("充电桩安装难"));
+        assert!(sec.contains("94.5%"), "{sec}");
     }
 
     #[test]

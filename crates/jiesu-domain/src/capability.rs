@@ -84,6 +84,9 @@ pub enum Capability {
     MonthlyCandidates,
     /// 每月一题立项 — adopt a topic and edit its plan, lists and rules.
     MonthlyEdit,
+    /// 每月一题任务进度 — change one task's status (and note) on the task list (三清单) of a
+    /// topic one's unit leads (the admin: any topic); each change is a new version of the topic.
+    MonthlyTaskUpdate,
     /// 治理类街乡镇工作 — a pre-warned or listed street's file: its interviews, problem and project
     /// lists with progress, monitoring and changes (the centre: every street; a unit manager:
     /// the streets of their unit); keeping the lists.
@@ -151,6 +154,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::MonthlyView, wire: "monthly-view", zh: "每月一题", en: "problem of the month", roles: &[DI, SU, AD, UH, UM] },
     Row { cap: Capability::MonthlyCandidates, wire: "monthly-candidates", zh: "每月一题候选", en: "problem-of-the-month candidates", roles: &[DI, SU, AD] },
     Row { cap: Capability::MonthlyEdit, wire: "monthly-edit", zh: "每月一题立项", en: "adopt and edit problems of the month", roles: &[SU, AD] },
+    Row { cap: Capability::MonthlyTaskUpdate, wire: "monthly-task-update", zh: "每月一题任务进度", en: "update a problem-of-the-month task's status", roles: &[UM, AD] },
     Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
     Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
@@ -192,6 +196,7 @@ impl Capability {
         Capability::MonthlyView,
         Capability::MonthlyCandidates,
         Capability::MonthlyEdit,
+        Capability::MonthlyTaskUpdate,
         Capability::StreetWork,
         Capability::StreetInterview,
         Capability::ReplyAudit,
@@ -356,6 +361,7 @@ mod tests {
                     Alerts,
                     DeptExports,
                     MonthlyView,
+                    MonthlyTaskUpdate,
                     StreetWork,
                     StreetInterview,
                 ],
@@ -442,6 +448,7 @@ mod tests {
                     MonthlyView,
                     MonthlyCandidates,
                     MonthlyEdit,
+                    MonthlyTaskUpdate,
                     StreetWork,
                     StreetInterview,
                     ReplyAudit,

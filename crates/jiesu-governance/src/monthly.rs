@@ -356,6 +356,9 @@ pub struct Task {
     pub due: NaiveDate,
     /// `todo`, `doing` or `done`.
     pub status: TaskStatus,
+    /// The owner's latest word on it (set with its status; left out when none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// A task's status.
@@ -369,6 +372,20 @@ pub enum TaskStatus {
     /// 已完成
     Done,
 }
+
+impl TaskStatus {
+    /// The Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            TaskStatus::Todo => "未开始",
+            TaskStatus::Doing => "推进中",
+            TaskStatus::Done => "已完成",
+        }
+    }
+}
+
+/// Longest task note kept, in characters.
+pub const TASK_NOTE_MAX: usize = 500;
 
 /// A line of the responsibility list (责任清单).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -511,10 +528,143 @@ impl Topic {
 
     /// Tasks past their due date on `today` and not done.
     pub fn overdue_tasks(&self, today: NaiveDate) -> usize {
+        self.overdue_task_indexes(today).len()
+    }
+
+    /// The positions (0-based) of the tasks past their due date on `today` and not done.
+    pub fn overdue_task_indexes(&self, today: NaiveDate) -> Vec<usize> {
         self.tasks
             .iter()
-            .filter(|t| t.status != TaskStatus::Done && t.due < today)
-            .count()
+            .enumerate()
+            .filter(|(_, t)| t.status != TaskStatus::Done && t.due < today)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Sets task `index`'s status and note (one task's progress, 任务进度): answers the line a
+    /// version records, e.g. `任务 3「摸排充电需求」：推进中 → 已完成（已摸排 120 个小区）`; the
+    /// field at fault when the task does not exist, the note is too long, or nothing changes.
+    pub fn set_task(
+        &mut self,
+        index: usize,
+        status: TaskStatus,
+        note: &str,
+    ) -> Result<String, TopicError> {
+        let note = note.trim();
+        if note.chars().count() > TASK_NOTE_MAX {
+            return Err((
+                "note",
+                format!("a task note is at most {TASK_NOTE_MAX} characters"),
+                format!("任务备注不能超过 {TASK_NOTE_MAX} 字"),
+            ));
+        }
+        let n = self.tasks.len();
+        let Some(t) = self.tasks.get_mut(index) else {
+            return Err((
+                "index",
+                format!("the topic has {n} tasks: there is no task {}", index + 1),
+                format!("该题目共 {n} 项任务，没有第 {} 项", index + 1),
+            ));
+        };
+        if t.status == status && t.note == note {
+            return Err((
+                "status",
+                format!("task {} is already {status:?} with that note", index + 1),
+                format!("第 {} 项任务已是“{}”，备注相同", index + 1, status.zh()),
+            ));
+        }
+        let line = format!(
+            "任务 {}「{}」：{} → {}{}",
+            index + 1,
+            t.title,
+            t.status.zh(),
+            status.zh(),
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("（{note}）")
+            }
+        );
+        t.status = status;
+        t.note = note.to_string();
+        Ok(line)
+    }
+}
+
+/// What a draft rule takes (规则预览): its tickets per month and the newest of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RulePreview {
+    /// The months counted, YYYY-MM, oldest first.
+    pub months: Vec<String>,
+    /// Requests the rule takes per month.
+    pub requests: Vec<u32>,
+    /// Of them dispatched (派单量).
+    pub dispatched: Vec<u32>,
+    /// All requests it takes over the months.
+    pub total: u32,
+    /// The newest tickets it takes (newest first, at most the sample size asked).
+    pub sample: Vec<i64>,
+}
+
+/// Counts the tickets `rule` takes in each of `months` (ascending) and keeps the newest `sample`
+/// of them; `texts` as in [`outcome`].
+pub fn preview(
+    facts: &TicketFacts,
+    tree: &CategoryTree,
+    texts: &HashMap<i64, String>,
+    rule: &Rule,
+    months: &[LocalMonth],
+    sample: usize,
+) -> RulePreview {
+    let mut requests = vec![0u32; months.len()];
+    let mut dispatched = vec![0u32; months.len()];
+    let mut taken: Vec<(usize, u8, u8, i64)> = Vec::new();
+    let mut in_cat: HashMap<u16, bool> = HashMap::new();
+    for (mi, m) in months.iter().enumerate() {
+        let Some(p) = facts.partitions.get(m) else {
+            continue;
+        };
+        for i in 0..p.len() {
+            let ok = *in_cat.entry(p.category[i]).or_insert_with(|| {
+                rule.categories.is_empty()
+                    || tree
+                        .path(facts.categories.code(p.category[i]))
+                        .any(|c| rule.categories.contains(&c.code))
+            });
+            if !ok {
+                continue;
+            }
+            let places = [
+                facts.places.code(p.district[i]),
+                facts.places.code(p.street[i]),
+                facts.places.code(p.community[i]),
+            ];
+            if !rule.places.is_empty() && !places.iter().any(|x| rule.places.iter().any(|q| q == x))
+            {
+                continue;
+            }
+            if !rule.keywords.is_empty() {
+                let Some(t) = texts.get(&p.ticket_id[i]) else {
+                    continue;
+                };
+                if !rule.keywords.iter().any(|k| t.contains(k.as_str())) {
+                    continue;
+                }
+            }
+            requests[mi] += 1;
+            if p.flags[i] & flag::DISPATCHED != 0 {
+                dispatched[mi] += 1;
+            }
+            taken.push((mi, p.day[i], p.hour[i], p.ticket_id[i]));
+        }
+    }
+    taken.sort_unstable_by(|a, b| b.cmp(a));
+    RulePreview {
+        months: months.iter().map(|m| m.key()).collect(),
+        total: requests.iter().sum(),
+        requests,
+        dispatched,
+        sample: taken.into_iter().take(sample).map(|x| x.3).collect(),
     }
 }
 
@@ -801,6 +951,7 @@ mod tests {
             owner: "o".into(),
             due: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
             status: s,
+            note: String::new(),
         };
         let mut tasks: Vec<Task> = (0..570).map(|_| task(TaskStatus::Done)).collect();
         tasks.extend((0..33).map(|_| task(TaskStatus::Doing)));
@@ -876,5 +1027,104 @@ mod tests {
         assert_eq!(o.tickets.len(), 4);
         assert!(rule.matches(&tree(), "030101", &["110105"], "充电桩"));
         assert!(!rule.matches(&tree(), "030101", &["110105"], "道路"));
+    }
+
+    fn topic_with(tasks: Vec<Task>) -> Topic {
+        Topic {
+            month: "2026-05".into(),
+            theme: "x".into(),
+            problems: vec![],
+            lead_unit: "u".into(),
+            leader: "l".into(),
+            plan: "p".into(),
+            tasks,
+            responsibilities: vec![],
+            policies: vec![],
+        }
+    }
+
+    #[test]
+    fn setting_one_task_changes_only_it_names_the_change_and_refuses_a_missing_or_unchanged_task() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 6, d).unwrap();
+        let task = |title: &str, due, status| Task {
+            title: title.into(),
+            owner: "o".into(),
+            due,
+            status,
+            note: String::new(),
+        };
+        let mut t = topic_with(vec![
+            task("摸排", day(1), TaskStatus::Doing),
+            task("建设", day(10), TaskStatus::Todo),
+            task("验收", day(1), TaskStatus::Done),
+        ]);
+        // due the 1st, not done: overdue from the 2nd (not on the day itself)
+        assert_eq!(t.overdue_task_indexes(day(1)), Vec::<usize>::new());
+        assert_eq!(t.overdue_task_indexes(day(2)), vec![0]);
+        assert_eq!(t.overdue_task_indexes(day(11)), vec![0, 1]);
+        let line = t
+            .set_task(0, TaskStatus::Done, " 已摸排 120 个小区 ")
+            .unwrap();
+        assert_eq!(line, "任务 1「摸排」：推进中 → 已完成（已摸排 120 个小区）");
+        assert_eq!(t.tasks[0].note, "已摸排 120 个小区");
+        assert_eq!(t.tasks[1].status, TaskStatus::Todo);
+        assert_eq!(t.progress().done, 2);
+        assert_eq!(t.overdue_task_indexes(day(2)), Vec::<usize>::new());
+        assert_eq!(
+            t.set_task(0, TaskStatus::Done, "已摸排 120 个小区")
+                .unwrap_err()
+                .0,
+            "status"
+        );
+        assert_eq!(t.set_task(3, TaskStatus::Done, "").unwrap_err().0, "index");
+        let long = "字".repeat(TASK_NOTE_MAX + 1);
+        assert_eq!(
+            t.set_task(1, TaskStatus::Doing, &long).unwrap_err().0,
+            "note"
+        );
+        assert_eq!(t.tasks[1].status, TaskStatus::Todo);
+    }
+
+    #[test]
+    fn preview_counts_a_rule_s_tickets_per_month_and_samples_the_newest() {
+        let mut rows = Vec::new();
+        let mut texts = HashMap::new();
+        for (id, m, d, text, district) in [
+            (1, 3, 2, "充电桩报装难", "110105"),
+            (2, 3, 9, "充电桩被占", "110108"),
+            (3, 4, 1, "道路破损", "110105"),
+            (4, 5, 20, "充电桩收费高", "110105"),
+            (5, 5, 3, "充电桩报装难", "110105"),
+        ] {
+            rows.push(fact(id, (2026, m, d), "030101", district, "U1", None));
+            texts.insert(id, text.to_string());
+        }
+        // another category: never taken
+        rows.push(fact(6, (2026, 5, 4), "0302", "110105", "U1", None));
+        texts.insert(6, "充电桩".to_string());
+        let f = facts(&rows);
+        let months: Vec<LocalMonth> = (3..=6)
+            .map(|m| LocalMonth {
+                year: 2026,
+                month: m,
+            })
+            .collect();
+        let rule = Rule {
+            categories: vec!["0301".into()],
+            keywords: vec!["充电桩".into()],
+            places: vec![],
+        };
+        let p = preview(&f, &tree(), &texts, &rule, &months, 3);
+        assert_eq!(p.months, ["2026-03", "2026-04", "2026-05", "2026-06"]);
+        assert_eq!(p.requests, [2, 0, 2, 0]);
+        assert_eq!(p.dispatched, [2, 0, 2, 0]);
+        assert_eq!(p.total, 4);
+        assert_eq!(p.sample, [4, 5, 2]);
+        let local = Rule {
+            places: vec!["110108001".into()],
+            ..rule
+        };
+        let p = preview(&f, &tree(), &texts, &local, &months, 3);
+        assert_eq!((p.total, p.sample.as_slice()), (1, &[2][..]));
     }
 }

@@ -16,8 +16,8 @@ use jiesu_domain::auth::{Actor, Role};
 use jiesu_domain::capability::Capability;
 use jiesu_domain::category::CategoryTree;
 use jiesu_governance::monthly::{
-    candidates, outcome, suggested_rule, Candidate, Outcome, Progress, RankWeights, Rates, Rule,
-    Topic,
+    candidates, outcome, preview, suggested_rule, Candidate, Outcome, Progress, RankWeights, Rates,
+    Rule, TaskStatus, Topic,
 };
 use jiesu_governance::topics::{cluster_corpus, Cluster, ClusterConfig, TextDoc};
 use jiesu_store::{LabelledExample, NewTopicVersion, TopicVersion};
@@ -348,8 +348,12 @@ pub struct TopicView {
     pub lead_unit_name: String,
     /// Tasks done of all (e.g. 570 / 603, 94.52 %).
     pub progress: Progress,
-    /// Tasks past their due date and not done (city date today).
+    /// Tasks past their due date and not done (city date today, server clock).
     pub overdue_tasks: usize,
+    /// Their positions in the task list (0-based), so each can be flagged.
+    pub overdue_task_indexes: Vec<usize>,
+    /// Whether the caller may set a task's status (the lead unit's manager, the admin).
+    pub may_update_tasks: bool,
     pub updated_at: String,
     pub updated_by: String,
     /// Each problem's outcome (only on a single topic).
@@ -385,9 +389,11 @@ fn parse_topic(v: &TopicVersion) -> ApiResult<Topic> {
     serde_json::from_str(&v.body).map_err(ApiError::internal)
 }
 
-fn view(st: &AppState, v: &TopicVersion, t: Topic) -> TopicView {
+fn view(st: &AppState, actor: &Actor, v: &TopicVersion, t: Topic) -> TopicView {
     let today = st.zone.date(st.now());
     TopicView {
+        overdue_task_indexes: t.overdue_task_indexes(today),
+        may_update_tasks: may_update_tasks(actor, &t),
         id: v.topic_id,
         version: v.version,
         lead_unit_name: st
@@ -423,6 +429,16 @@ fn concerns(st: &AppState, actor: &Actor, t: &Topic) -> bool {
     }
 }
 
+/// Whether `actor` may set a task's status on `t`: the admin, or a manager of its lead unit
+/// (and the capability table must grant it).
+fn may_update_tasks(actor: &Actor, t: &Topic) -> bool {
+    actor.may(Capability::MonthlyTaskUpdate)
+        && match actor.role {
+            Role::UnitManager => actor.unit.as_deref() == Some(t.lead_unit.as_str()),
+            _ => true,
+        }
+}
+
 /// The adopted topics.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TopicList {
@@ -439,7 +455,7 @@ pub async fn list_topics(
     for v in st.store.topics()? {
         let t = parse_topic(&v)?;
         if concerns(&st, &actor, &t) {
-            out.push(view(&st, &v, t));
+            out.push(view(&st, &actor, &v, t));
         }
     }
     Ok(Json(TopicList { topics: out }))
@@ -501,7 +517,7 @@ pub async fn get_topic(
             })
             .collect::<Vec<_>>()
     })?;
-    let mut v = view(&st, cur, t);
+    let mut v = view(&st, &actor, cur, t);
     v.outcomes = outcomes;
     v.history = history;
     Ok(Json(v))
@@ -527,18 +543,76 @@ fn check(st: &AppState, t: &Topic) -> ApiResult<()> {
         ));
     }
     for p in &t.problems {
-        if let Some(c) = p
-            .rule
-            .categories
-            .iter()
-            .find(|c| st.categories.get(c).is_none())
-        {
-            return Err(ApiError::invalid(
+        check_rule(st, &p.rule).map_err(|(_, en, zh)| {
+            ApiError::invalid(
                 "problems",
-                format!("unknown category `{c}` in the rule of `{}`", p.label),
-                format!("具体问题「{}」的规则含未知分类 `{c}`", p.label),
+                format!("{en} (the rule of `{}`)", p.label),
+                format!("具体问题「{}」的规则：{zh}", p.label),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Keywords a rule may hold, and their length in characters.
+pub const RULE_KEYWORDS_MAX: usize = 20;
+/// The longest keyword.
+pub const RULE_KEYWORD_CHARS: usize = 30;
+/// Categories or places a rule may name.
+pub const RULE_CODES_MAX: usize = 50;
+
+/// What is wrong with a rule: the field (`categories`, `keywords`, `places`), English, Chinese.
+fn check_rule(st: &AppState, r: &Rule) -> Result<(), (&'static str, String, String)> {
+    if r.categories.is_empty() {
+        return Err((
+            "categories",
+            "a rule needs at least one category".into(),
+            "规则须至少包含一个分类".into(),
+        ));
+    }
+    for (field, list, zh) in [
+        ("categories", &r.categories, "分类"),
+        ("places", &r.places, "地区"),
+    ] {
+        if list.len() > RULE_CODES_MAX {
+            return Err((
+                field,
+                format!("a rule names at most {RULE_CODES_MAX} {field}"),
+                format!("规则最多包含 {RULE_CODES_MAX} 个{zh}"),
             ));
         }
+    }
+    if let Some(c) = r.categories.iter().find(|c| st.categories.get(c).is_none()) {
+        return Err((
+            "categories",
+            format!("unknown category `{c}`"),
+            format!("未知的分类 `{c}`"),
+        ));
+    }
+    if let Some(p) = r.places.iter().find(|p| st.org.get(p).is_none()) {
+        return Err((
+            "places",
+            format!("unknown place `{p}` (a district, street or community code)"),
+            format!("未知的地区 `{p}`（应为区、街乡镇或社区代码）"),
+        ));
+    }
+    if r.keywords.len() > RULE_KEYWORDS_MAX {
+        return Err((
+            "keywords",
+            format!("a rule holds at most {RULE_KEYWORDS_MAX} keywords"),
+            format!("规则最多包含 {RULE_KEYWORDS_MAX} 个关键词"),
+        ));
+    }
+    if let Some(k) = r
+        .keywords
+        .iter()
+        .find(|k| k.trim().is_empty() || k.chars().count() > RULE_KEYWORD_CHARS)
+    {
+        return Err((
+            "keywords",
+            format!("a keyword is 1 to {RULE_KEYWORD_CHARS} characters, not `{k}`"),
+            format!("关键词应为 1 至 {RULE_KEYWORD_CHARS} 个字，“{k}”不符合"),
+        ));
     }
     Ok(())
 }
@@ -561,7 +635,7 @@ pub async fn adopt(
         note: String::new(),
         now: st.now(),
     })?;
-    Ok((StatusCode::CREATED, Json(view(&st, &v, t))))
+    Ok((StatusCode::CREATED, Json(view(&st, &actor, &v, t))))
 }
 
 /// `PUT /api/v1/governance/monthly/topics/{id}` body.
@@ -605,26 +679,267 @@ pub async fn revise(
             jiesu_store::StoreError::NotFound => topic_not_found(id),
             e => e.into(),
         })?;
-    Ok(Json(view(&st, &v, b.topic)))
+    Ok(Json(view(&st, &actor, &v, b.topic)))
 }
 
-/// 月分析's 每月一题 lines for the month `key` (YYYY-MM): every topic adopted for that month or
-/// before, as it stands, with its progress and each problem's dispatched volume that month
-/// against the month before and the same month last year (the rules' texts are mined only when a
-/// rule has keywords).
-pub fn bulletin_lines(st: &AppState, key: &str) -> ApiResult<Vec<String>> {
-    let Some(month) = LocalMonth::parse(key) else {
-        return Ok(Vec::new());
+/// `PUT /api/v1/governance/monthly/topics/{id}/tasks/{n}` body.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskUpdateBody {
+    /// The topic version the change was made on (see the 409 rule on the route).
+    pub version: i64,
+    /// The task's new status.
+    pub status: TaskStatus,
+    /// The owner's word on it (replaces the task's note; empty clears it).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `PUT /api/v1/governance/monthly/topics/{id}/tasks/{n}` — one task's progress (任务进度): the
+/// topic's next version with only that task changed, the change named in the version's note.
+pub async fn update_task(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, n)): Path<(i64, i64)>,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> ApiResult<Json<TopicView>> {
+    require(&actor, Capability::MonthlyTaskUpdate)?;
+    let b: TaskUpdateBody = crate::json::from_value(&body)?;
+    let versions = st.store.topic_versions(id)?;
+    let Some(cur) = versions.last() else {
+        return Err(topic_not_found(id));
     };
-    let topics: Vec<(TopicVersion, Topic)> = st
-        .store
-        .topics()?
-        .into_iter()
-        .filter(|v| v.month.as_str() <= key)
-        .map(|v| parse_topic(&v).map(|t| (v, t)))
-        .collect::<ApiResult<_>>()?;
+    let mut t = parse_topic(cur)?;
+    if !concerns(&st, &actor, &t) {
+        return Err(topic_not_found(id));
+    }
+    if !may_update_tasks(&actor, &t) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the lead unit's manager or the admin sets a task's status",
+            "只有牵头部门的管理人员或系统管理员可以更新任务进度",
+        ));
+    }
+    let index = usize::try_from(n - 1).ok().filter(|i| *i < t.tasks.len());
+    let Some(index) = index else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("topic {id} has {} tasks: no task {n}", t.tasks.len()),
+            format!("该题目共 {} 项任务，没有第 {n} 项", t.tasks.len()),
+        ));
+    };
+    // made on an older version: fine only if this task has not changed since
+    if b.version != cur.version {
+        let seen = versions
+            .iter()
+            .find(|v| v.version == b.version)
+            .map(parse_topic)
+            .transpose()?;
+        let same = seen
+            .as_ref()
+            .and_then(|s| s.tasks.get(index))
+            .is_some_and(|x| *x == t.tasks[index]);
+        if !same {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "task {n} of topic {id} changed since version {} (now version {}): reload",
+                    b.version, cur.version
+                ),
+                format!(
+                    "第 {n} 项任务在第 {} 版之后已被修改（当前第 {} 版），请刷新后再改",
+                    b.version, cur.version
+                ),
+            ));
+        }
+    }
+    let task_seen = t.tasks[index].clone();
+    let mut on = cur.version;
+    // another task's change may land between the read and the write: then the write is tried
+    // again on the newer version, as long as this task is still as it was seen
+    for _ in 0..3 {
+        let line = t
+            .set_task(index, b.status, &b.note)
+            .map_err(|(field, en, zh)| ApiError::invalid(field, en, zh))?;
+        let written = st.store.revise_topic(
+            id,
+            on,
+            NewTopicVersion {
+                month: t.month.clone(),
+                theme: t.theme.clone(),
+                lead_unit: t.lead_unit.clone(),
+                body: serde_json::to_string(&t).map_err(ApiError::internal)?,
+                actor: actor.user.clone(),
+                note: line,
+                now: st.now(),
+            },
+        );
+        match written {
+            Ok(v) => return Ok(Json(view(&st, &actor, &v, t))),
+            Err(jiesu_store::StoreError::Conflict(_)) => {
+                let versions = st.store.topic_versions(id)?;
+                let Some(newer) = versions.last() else {
+                    return Err(topic_not_found(id));
+                };
+                t = parse_topic(newer)?;
+                if t.tasks.get(index) != Some(&task_seen) {
+                    break;
+                }
+                on = newer.version;
+            }
+            Err(jiesu_store::StoreError::NotFound) => return Err(topic_not_found(id)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!("task {n} of topic {id} changed meanwhile: reload"),
+        format!("第 {n} 项任务刚被他人修改，请刷新后再改"),
+    ))
+}
+
+/// `POST /api/v1/governance/monthly/rule-preview` body.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PreviewBody {
+    /// The draft rule.
+    pub rule: Rule,
+    /// The last month counted, YYYY-MM (default: the last complete month); 13 months end there.
+    #[serde(default)]
+    pub month: Option<String>,
+}
+
+/// Months a preview counts: a year and the same month before it.
+pub const PREVIEW_MONTHS: u32 = 13;
+/// Tickets a preview shows.
+pub const PREVIEW_SAMPLE: usize = 20;
+
+/// What a draft rule takes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RulePreviewView {
+    /// The months, YYYY-MM, oldest first.
+    pub months: Vec<String>,
+    /// Requests the rule takes per month.
+    pub requests: Vec<u32>,
+    /// Of them dispatched (派单量), per month.
+    pub dispatched: Vec<u32>,
+    /// Requests taken over the 13 months.
+    pub total: u32,
+    /// Whether keywords were matched on the texts kept for mining (the newest 200,000 tickets);
+    /// older tickets then count only for rules without keywords.
+    pub texts_limited: bool,
+    /// The newest tickets taken (no personal data: the title with names, addresses and long
+    /// digit runs masked).
+    pub sample: Vec<PreviewTicket>,
+}
+
+/// A ticket a draft rule takes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PreviewTicket {
+    pub id: i64,
+    pub number: String,
+    /// The city date it was filed.
+    pub date: String,
+    pub category_name: String,
+    /// The district's name.
+    pub district: String,
+    /// The title, personal data masked.
+    pub title: String,
+}
+
+/// `POST /api/v1/governance/monthly/rule-preview` — what a draft rule would take before it is
+/// adopted or changed: its tickets per month over 13 months and the newest 20 of them.
+pub async fn rule_preview(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> ApiResult<Json<RulePreviewView>> {
+    require(&actor, Capability::MonthlyEdit)?;
+    let b: PreviewBody = crate::json::from_value(&body)?;
+    check_rule(&st, &b.rule)
+        .map_err(|(field, en, zh)| ApiError::invalid(&format!("rule.{field}"), en, zh))?;
+    let last = month_param(&st, b.month.as_deref())?;
+    let months = window(last, PREVIEW_MONTHS);
+    let m = if b.rule.keywords.is_empty() {
+        None
+    } else {
+        Some(mined(&st).await?)
+    };
+    let empty = HashMap::new();
+    let texts = m.as_ref().map(|m| &m.text_of).unwrap_or(&empty);
+    let tree = st.categories.clone();
+    let p = st.analytics.with(&st, |facts| {
+        preview(facts, &tree, texts, &b.rule, &months, PREVIEW_SAMPLE)
+    })?;
+    let st2 = st.clone();
+    let ids = p.sample.clone();
+    let sample = tokio::task::spawn_blocking(move || -> ApiResult<Vec<PreviewTicket>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let Some((t, _)) = st2.store.load_ticket(id)? else {
+                continue;
+            };
+            let i = &t.intake;
+            out.push(PreviewTicket {
+                id,
+                number: t.number.clone(),
+                date: st2.zone.date(t.created_at).to_string(),
+                category_name: st2.categories.path_label(&i.category_code),
+                district: st2
+                    .org
+                    .get(&i.place.district_code)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
+                title: crate::open311::redact(
+                    &i.title,
+                    Some(&i.requester.name),
+                    i.place.address.as_deref(),
+                ),
+            });
+        }
+        Ok(out)
+    })
+    .await??;
+    Ok(Json(RulePreviewView {
+        months: p.months,
+        requests: p.requests,
+        dispatched: p.dispatched,
+        total: p.total,
+        texts_limited: m.is_some(),
+        sample,
+    }))
+}
+
+/// 月分析's 每月一题 lines and rows for the month `key` (YYYY-MM): every topic adopted for that
+/// month or before, as it stood at the month's end (its last version written before then), with
+/// its progress (and tasks overdue at the month's end, or today for the month under way) and each problem's dispatched volume that month against the month before and the same
+/// month last year, and its 三率 (the rules' texts are mined only when a rule has keywords).
+pub fn bulletin_section(
+    st: &AppState,
+    key: &str,
+) -> ApiResult<(Vec<String>, Vec<jiesu_analytics::bulletin::TopicRow>)> {
+    let Some(month) = LocalMonth::parse(key) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    // each topic as it stood when the month ended (or now, for the month under way): its rule,
+    // its tasks, its overdue ones on that day
+    let (_, end) = st.zone.month_bounds(month.year, month.month);
+    let end_at = end.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let today = st.zone.date(st.now()).min(st.zone.date(end));
+    let mut topics: Vec<(TopicVersion, Topic)> = Vec::new();
+    for cur in st.store.topics()? {
+        let versions = st.store.topic_versions(cur.topic_id)?;
+        let Some(v) = versions.iter().rev().find(|v| v.created_at < end_at) else {
+            continue;
+        };
+        if v.month.as_str() <= key {
+            topics.push((v.clone(), parse_topic(v)?));
+        }
+    }
     if topics.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let mined = if topics
         .iter()
@@ -642,6 +957,7 @@ pub fn bulletin_lines(st: &AppState, key: &str) -> ApiResult<Vec<String>> {
         None => "—".to_string(),
     };
     let mut out = Vec::new();
+    let mut rows = Vec::new();
     for (_, t) in &topics {
         let lead = st
             .org
@@ -649,23 +965,60 @@ pub fn bulletin_lines(st: &AppState, key: &str) -> ApiResult<Vec<String>> {
             .map(|u| u.name.clone())
             .unwrap_or_else(|| t.lead_unit.clone());
         let p = t.progress();
-        let problems = st.analytics.with(st, |facts| {
+        let overdue = t.overdue_tasks(today) as u32;
+        let outcomes = st.analytics.with(st, |facts| {
             t.problems
                 .iter()
                 .map(|pr| {
-                    let o = outcome(facts, &tree, texts, &pr.rule, month);
-                    format!(
-                        "「{}」派单 {} 件，环比 {}，同比 {}",
-                        pr.label,
-                        o.dispatched.last().copied().unwrap_or(0),
-                        pct(o.month_over_month),
-                        pct(o.year_over_year)
+                    (
+                        pr.label.clone(),
+                        outcome(facts, &tree, texts, &pr.rule, month),
                     )
                 })
                 .collect::<Vec<_>>()
         })?;
+        let mut problems = Vec::new();
+        for (label, o) in outcomes {
+            let at = |m: LocalMonth| {
+                o.months
+                    .iter()
+                    .position(|x| *x == m.key())
+                    .map(|i| u64::from(o.dispatched[i]))
+                    .unwrap_or(0)
+            };
+            let dispatched = at(month);
+            problems.push(format!(
+                "「{}」派单 {} 件，环比 {}，同比 {}",
+                label,
+                dispatched,
+                pct(o.month_over_month),
+                pct(o.year_over_year)
+            ));
+            rows.push(jiesu_analytics::bulletin::TopicRow {
+                topic_month: t.month.clone(),
+                theme: t.theme.clone(),
+                lead_unit: lead.clone(),
+                leader: t.leader.clone(),
+                tasks_done: p.done,
+                tasks_total: p.total,
+                tasks_percent: p.percent,
+                tasks_overdue: overdue,
+                problem: label,
+                dispatched,
+                previous: at(window(month, 2)[0]),
+                last_year: at(LocalMonth {
+                    year: month.year - 1,
+                    month: month.month,
+                }),
+                month_over_month: o.month_over_month,
+                year_over_year: o.year_over_year,
+                response_rate: o.response_rate,
+                resolution_rate: o.resolution_rate,
+                satisfaction_rate: o.satisfaction_rate,
+            });
+        }
         out.push(format!(
-            "{}「{}」（{}牵头，{}负责）：任务完成 {} / {} 项（{:.2}%）；{}。",
+            "{}「{}」（{}牵头，{}负责）：任务完成 {} / {} 项（{:.2}%）{}；{}。",
             t.month,
             t.theme,
             lead,
@@ -673,8 +1026,13 @@ pub fn bulletin_lines(st: &AppState, key: &str) -> ApiResult<Vec<String>> {
             p.done,
             p.total,
             p.percent,
+            if overdue > 0 {
+                format!("，逾期 {overdue} 项")
+            } else {
+                String::new()
+            },
             problems.join("；")
         ));
     }
-    Ok(out)
+    Ok((out, rows))
 }

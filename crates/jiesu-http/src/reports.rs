@@ -140,7 +140,7 @@ pub fn generate(st: &AppState, period: &BulletinPeriod, now: DateTime<Utc>) -> A
         })?
         .map_err(|e| ApiError::invalid("period", e.to_string(), e.to_string()))?;
     if period.kind == BulletinKind::Monthly {
-        b.monthly_topics = crate::monthly::bulletin_lines(st, &period.key)?;
+        (b.monthly_topics, b.topic_rows) = crate::monthly::bulletin_section(st, &period.key)?;
     }
     let id = st.store.save_report(NewReport {
         kind: period.kind.as_str().to_string(),

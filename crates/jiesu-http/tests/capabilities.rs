@@ -168,6 +168,13 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             Some(json!({})),
             false,
         ),
+        // no such topic: 404 for those who may set a task's status, 403 for the others
+        MonthlyTaskUpdate => (
+            "PUT",
+            "/api/v1/governance/monthly/topics/999999/tasks/1",
+            Some(json!({"version": 1, "status": "done"})),
+            false,
+        ),
         StreetWork => (
             "GET",
             "/api/v1/governance/street-work/110108010",

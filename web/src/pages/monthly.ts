@@ -9,7 +9,7 @@ import { mountChart } from '../chart';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
 import { button, field, h, input, mount, select, showFieldError, textarea, toast } from '../dom';
 import type { components, operations } from '../generated/api-types';
-import { t } from '../i18n';
+import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
 import { can, loadUnits } from '../store';
@@ -20,6 +20,9 @@ export type TopicList = Ok<'get_governance_monthly_topics'>;
 export type TopicView = Ok<'get_governance_monthly_topics_id'>;
 type Topic = components['schemas']['Topic'];
 type Candidate = CandidatesView['candidates'][number];
+type RulePreview = components['schemas']['RulePreviewView'];
+type TaskStatus = Topic['tasks'][number]['status'];
+const STATUSES: TaskStatus[] = ['todo', 'doing', 'done'];
 
 const pct = (x: number | null | undefined) => (x == null ? '—' : `${(x * 100).toFixed(1)}%`);
 const change = (x: number | null | undefined) => (x == null ? '—' : `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
@@ -41,6 +44,70 @@ function lines(s: string): string[][] {
     .map((l) => l.split('|').map((x) => x.trim()));
 }
 
+const split = (s: string | undefined) => (s ?? '').split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+
+/** The problems field's lines: label | categories | keywords | places. */
+function problemLines(s: string): Topic['problems'] {
+  return lines(s).map((p) => ({ label: p[0] ?? '', rule: { categories: split(p[1]), keywords: split(p[2]), places: split(p[3]) } }));
+}
+
+/** One problem's preview: its requests per month as bars, the newest tickets it takes. */
+function previewCard(label: string, p: RulePreview): HTMLElement {
+  const max = Math.max(1, ...p.requests);
+  return h(
+    'section',
+    { class: 'card mt-preview', 'data-testid': 'mt-preview-card' },
+    h('h4', null, label || '—', ' ', h('span', { class: 'muted small', 'data-testid': 'mt-preview-total' }, t('mt_preview_total').replace('{n}', String(p.total)).replace('{from}', p.months[0] ?? '').replace('{to}', p.months[p.months.length - 1] ?? ''))),
+    h(
+      'div',
+      { class: 'mt-spark', role: 'img', 'aria-label': p.months.map((m, i) => `${m} ${p.requests[i]}`).join('，') },
+      p.months.map((m, i) =>
+        h(
+          'div',
+          { class: 'mt-spark-col', title: `${m}：${t('mt_requests')} ${p.requests[i]}，${t('mt_dispatched')} ${p.dispatched[i]}` },
+          h('span', { class: 'mt-spark-n' }, String(p.requests[i] ?? 0)),
+          h('span', { class: 'mt-spark-area' }, h('span', { class: 'mt-spark-bar', style: `height:${Math.round(((p.requests[i] ?? 0) / max) * 100)}%` })),
+          h('span', { class: 'mt-spark-m' }, m.slice(2)),
+        ),
+      ),
+    ),
+    p.sample.length === 0
+      ? h('p', { class: 'empty' }, t('mt_preview_none'))
+      : h(
+          'ol',
+          { class: 'mt-sample', 'data-testid': 'mt-sample' },
+          p.sample.map((x) => h('li', null, h('a', { href: `#/tickets/${x.id}` }, x.number), ` · ${x.date} · ${x.district} · `, h('span', { class: 'muted small' }, x.category_name), ' ', x.title)),
+        ),
+    p.texts_limited ? h('p', { class: 'muted small' }, t('mt_preview_texts')) : null,
+  );
+}
+
+/** Previews each problem line's rule in `slot`; a bad rule shows the server's words. */
+async function previewRules(text: string, slot: HTMLElement, btn: HTMLButtonElement): Promise<void> {
+  const ps = problemLines(text);
+  if (ps.length === 0) {
+    mount(slot, h('p', { class: 'alert error', role: 'alert' }, t('mt_preview_empty')));
+    return;
+  }
+  btn.disabled = true;
+  mount(slot, loadingBlock());
+  try {
+    const cards: HTMLElement[] = [];
+    for (const p of ps) {
+      try {
+        const r = await request<RulePreview>('POST', '/api/v1/governance/monthly/rule-preview', { rule: p.rule });
+        cards.push(previewCard(p.label, r));
+      } catch (e) {
+        const msg = e instanceof ApiError ? `${e.text(lang())}${e.field ? `（${e.field}）` : ''}` : String(e);
+        cards.push(h('p', { class: 'alert error', role: 'alert', 'data-testid': 'mt-preview-error' }, `${p.label || '—'}：${msg}`));
+      }
+    }
+    mount(slot, cards);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 /** The adopt / edit form; `base` fills it. */
 async function topicForm(base: Topic, onSubmit: (t: Topic) => Promise<void>): Promise<HTMLElement> {
   const units = await loadUnits({ kind: 'city_department' }).catch(() => []);
@@ -57,6 +124,11 @@ async function topicForm(base: Topic, onSubmit: (t: Topic) => Promise<void>): Pr
   tasks.value = base.tasks.map((x) => [x.title, x.owner, x.due, x.status].join(' | ')).join('\n');
   const resp = textarea('responsibilities', { 'data-testid': 'mt-f-resp' });
   resp.value = base.responsibilities.map((x) => [x.unit, x.duty].join(' | ')).join('\n');
+  const previewSlot = h('div', { class: 'mt-previews', 'data-testid': 'mt-previews', 'aria-live': 'polite' });
+  const previewBtn = button(t('mt_preview'), { class: 'btn small', 'data-testid': 'mt-preview' });
+  previewBtn.addEventListener('click', () => void previewRules(problems.value, previewSlot, previewBtn));
+  // a preview answers the rules as they were: gone once they change
+  problems.addEventListener('input', () => previewSlot.replaceChildren());
   const pol = textarea('policies', { 'data-testid': 'mt-f-policies' });
   pol.value = base.policies.map((x) => [x.title, x.issued, x.issuer].join(' | ')).join('\n');
   const form = h(
@@ -68,6 +140,7 @@ async function topicForm(base: Topic, onSubmit: (t: Topic) => Promise<void>): Pr
     field(t('mt_leader'), leader, { name: 'leader', required: true }),
     field(t('mt_plan'), plan, { name: 'plan', required: true, wide: true }),
     field(t('mt_problems'), problems, { name: 'problems', wide: true, hint: t('mt_problems_hint') }),
+    h('div', { class: 'field wide mt-preview-box' }, h('div', { class: 'actions' }, previewBtn, h('span', { class: 'muted small' }, t('mt_preview_hint'))), previewSlot),
     field(t('mt_tasks'), tasks, { name: 'tasks', wide: true, hint: t('mt_tasks_hint') }),
     field(t('mt_resp'), resp, { name: 'responsibilities', wide: true, hint: t('mt_resp_hint') }),
     field(t('mt_policies'), pol, { name: 'policies', wide: true, hint: t('mt_policies_hint') }),
@@ -75,14 +148,13 @@ async function topicForm(base: Topic, onSubmit: (t: Topic) => Promise<void>): Pr
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const split = (s: string | undefined) => (s ?? '').split(/[,，]/).map((x) => x.trim()).filter(Boolean);
     const topic: Topic = {
       month: month.value,
       theme: theme.value.trim(),
       lead_unit: lead.value,
       leader: leader.value.trim(),
       plan: plan.value.trim(),
-      problems: lines(problems.value).map((p) => ({ label: p[0] ?? '', rule: { categories: split(p[1]), keywords: split(p[2]), places: split(p[3]) } })),
+      problems: problemLines(problems.value),
       tasks: lines(tasks.value).map((x) => ({ title: x[0] ?? '', owner: x[1] ?? '', due: x[2] ?? '', status: (x[3] || 'todo') as Topic['tasks'][number]['status'] })),
       responsibilities: lines(resp.value).map((x) => ({ unit: x[0] ?? '', duty: x[1] ?? '' })),
       policies: lines(pol.value).map((x) => ({ title: x[0] ?? '', issued: x[1] ?? '', issuer: x[2] ?? '' })),
@@ -123,6 +195,43 @@ function table(caption: string, head: string[], rows: HTMLElement[], testid: str
     'div',
     { class: 'table-scroll' },
     h('table', { class: 'table streets-table', 'data-testid': testid, 'aria-label': caption }, h('thead', null, h('tr', null, head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', null, rows)),
+  );
+}
+
+const statusBadge = (s: TaskStatus) => h('span', { class: `badge ${s === 'done' ? 'ok' : s === 'doing' ? 'info' : 'muted'}` }, t(`mt_st_${s}` as never));
+
+/** A task's row: overdue flagged; for the lead unit's manager and the admin, its status and note
+ * set here, one task at a time (a new version of the topic each). */
+function taskRow(v: TopicView, i: number, x: Topic['tasks'][number], reload: () => void): HTMLElement {
+  const overdue = v.overdue_task_indexes.includes(i);
+  let status: HTMLElement = h('div', null, statusBadge(x.status), x.note ? h('div', { class: 'muted small', 'data-testid': 'mt-task-note' }, x.note) : null);
+  if (v.may_update_tasks) {
+    const sel = select(`status-${i}`, STATUSES.map((s) => ({ value: s, label: t(`mt_st_${s}` as never) })), { value: x.status });
+    sel.setAttribute('aria-label', `${t('mt_status')}：${x.title}`);
+    sel.setAttribute('data-testid', 'mt-task-status');
+    const note = input(`note-${i}`, { value: x.note ?? '', placeholder: t('mt_task_note'), 'aria-label': `${t('mt_task_note')}：${x.title}`, 'data-testid': 'mt-task-note-input', maxlength: '500' });
+    const save = button(t('mt_task_save'), { class: 'btn small primary', 'data-testid': 'mt-task-save' });
+    save.addEventListener('click', async () => {
+      save.disabled = true;
+      try {
+        await request('PUT', `/api/v1/governance/monthly/topics/${v.id}/tasks/${i + 1}`, { version: v.version, status: sel.value, note: note.value.trim() });
+        toast(t('mt_task_saved'));
+        reload();
+      } catch (e) {
+        toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
+        if (e instanceof ApiError && e.status === 409) reload();
+        else save.disabled = false;
+      }
+    });
+    status = h('div', { class: 'mt-task-edit' }, sel, note, save);
+  }
+  return h(
+    'tr',
+    { 'data-testid': 'mt-task', class: overdue ? 'mt-overdue' : null },
+    h('td', { 'data-label': t('mt_task') }, x.title, overdue ? [' ', h('span', { class: 'badge warn', 'data-testid': 'mt-task-overdue' }, t('mt_task_overdue'))] : null),
+    h('td', { 'data-label': t('mt_owner') }, x.owner),
+    h('td', { 'data-label': t('mt_due') }, x.due),
+    h('td', { 'data-label': t('mt_status') }, status),
   );
 }
 
@@ -195,7 +304,7 @@ async function detail(body: HTMLElement, id: string, alive: () => boolean, clean
     editSlot,
     charts.map((c) => c.card),
     h('h3', null, t('mt_tasks')),
-    table(t('mt_tasks'), [t('mt_task'), t('mt_owner'), t('mt_due'), t('mt_status')], tp.tasks.map((x) => h('tr', { 'data-testid': 'mt-task' }, h('td', null, x.title), h('td', null, x.owner), h('td', null, x.due), h('td', null, h('span', { class: `badge ${x.status === 'done' ? 'ok' : x.status === 'doing' ? 'info' : 'muted'}` }, t(`mt_st_${x.status}` as never))))), 'mt-tasks'),
+    table(t('mt_tasks'), [t('mt_task'), t('mt_owner'), t('mt_due'), t('mt_status')], tp.tasks.map((x, i) => taskRow(v, i, x, () => void detail(body, id, alive, cleanups))), 'mt-tasks'),
     h('h3', null, t('mt_resp')),
     table(t('mt_resp'), [t('mt_unit'), t('mt_duty')], tp.responsibilities.map((x) => h('tr', null, h('td', null, x.unit), h('td', null, x.duty))), 'mt-resp'),
     h('h3', null, t('mt_policies')),
