@@ -198,3 +198,7 @@ CREATE TABLE IF NOT EXISTS street_changes (
   id INTEGER PRIMARY KEY, street TEXT NOT NULL, subject TEXT NOT NULL, subject_id INTEGER NOT NULL,
   action TEXT NOT NULL, after TEXT NOT NULL, by_user TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS street_changes_street ON street_changes (street, id);
+-- 密钥轮换: the signing salt a rotation replaced, accepted until `until` (the grace period), then
+-- refused; one per partner (a later rotation replaces it).
+CREATE TABLE IF NOT EXISTS partner_signing_previous (
+  partner_id INTEGER PRIMARY KEY, salt TEXT NOT NULL, until TEXT NOT NULL);
