@@ -33,6 +33,9 @@ ALLOWED = {
     "jiesu-governance": ({"jiesu-domain", "jiesu-routing", "jiesu-analytics"}, None),
     # file formats (xlsx, csv) in memory: bytes in, rows out; no workspace crate
     "jiesu-io": (set(), None),
+    # legacy imports: the mapping (pure) and the histories built through the domain, written
+    # through the store's traits; no IO of its own, `now` passed in
+    "jiesu-import": ({"jiesu-domain", "jiesu-store", "jiesu-routing"}, None),
     # the FTS5 reference engine of `jiesu bench kb` (may use SQLite: it is a benchmark)
     "jiesu-kb-bench": ({"jiesu-kb", "jiesu-refdata", "jiesu-text"}, None),
 }

@@ -101,7 +101,7 @@ function navFor(role: string): { key: Key; path: string }[] {
   if (can('supervision-view')) items.push({ key: 'nav_supervision', path: '/supervision' });
   if (can('catalogue-view')) items.push({ key: 'nav_catalogue', path: '/catalogue' });
   if (can('kb-edit')) items.push({ key: 'nav_kb', path: '/kb' });
-  if (can('api-keys') || can('dept-exports')) items.push({ key: 'nav_admin', path: '/admin' });
+  if (can('api-keys') || can('dept-exports') || can('legacy-import')) items.push({ key: 'nav_admin', path: '/admin' });
   items.push({ key: 'nav_scores', path: '/scores' });
   return items;
 }

@@ -7,7 +7,8 @@
 // shown once) and revokes it, creates a district's department key (shown once), which then reads
 // the API, and sees its use and audited reads; an unknown unit is refused at the field; subscribes
 // a webhook; saves an export, runs it and downloads the file. English is one click away. On a
-// 390×844 phone the page does not scroll sideways. A unit manager sees only the saved exports.
+// 390×844 phone the page does not scroll sideways. A unit manager sees only the saved exports
+// and their own unit's webhooks, and subscribes one.
 // Screenshots a01…a04 go to tests/screenshots/.
 
 import { after, before, test } from 'node:test';
@@ -117,7 +118,7 @@ test('the admin manages partners, department keys, webhooks and saved exports', 
   await phone.context.close();
 });
 
-test('a unit manager sees only the saved exports of their unit', async () => {
+test('a unit manager sees only the saved exports and webhooks of their unit', async () => {
   const { context, page } = await city.newPage({ mobile: true });
   await city.login(page, 'cy');
   await page.goto(`${base}/#/admin`);
@@ -127,6 +128,18 @@ test('a unit manager sees only the saved exports of their unit', async () => {
   const rows = page.locator('[data-testid=adm-exp-row]');
   await rows.first().waitFor();
   assert.match(await rows.first().innerText(), /朝阳区月度明细/);
+  // their own unit's webhooks (dept-webhooks): the unit prefilled, the secret shown once
+  await page.waitForSelector('[data-testid=adm-own-hooks]');
+  assert.equal(await page.locator('[data-testid=adm-own-hooks] [data-testid=adm-hook-unit]').inputValue(), '110105');
+  await page.fill('[data-testid=adm-own-hooks] [data-testid=adm-hook-url]', 'http://127.0.0.1:9/chaoyang');
+  await page.click('[data-testid=adm-own-hooks] [data-testid=adm-hook-add]');
+  assert.match(await page.locator('[data-testid=adm-new-secret-value]').innerText(), /^[0-9a-f]{64}$/);
+  const own = page.locator('[data-testid=adm-own-hooks] [data-testid=adm-hook-row]');
+  await own.first().waitFor();
+  // listed with the admin's subscription of their district (made above), no other unit's
+  const ownRows = await own.allInnerTexts();
+  assert.ok(ownRows.some((r) => r.includes('http://127.0.0.1:9/chaoyang')), ownRows.join(' | '));
+  assert.ok(ownRows.every((r) => r.includes('110105')), ownRows.join(' | '));
   await assertNoSideways(page);
   await shot(page, 'a04-admin-unit-manager-phone');
   await context.close();

@@ -7,7 +7,6 @@ mod bench_report;
 mod bench_topics;
 mod governance_cmds;
 mod import_cmds;
-mod import_map;
 
 // mimalloc: the server allocates small objects on many threads at once (tokio workers, the writer,
 // blocking readers); glibc malloc's arenas contend there.

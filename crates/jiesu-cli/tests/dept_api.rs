@@ -517,3 +517,128 @@ fn open_data_keeps_no_phone_name_or_house_number_and_leaves_out_small_groups() {
     let (st, _, _) = get_bytes(&s, None, "/api/v1/public/open-data?format=xlsx");
     assert_eq!(st, 422);
 }
+
+#[test]
+fn a_department_key_manages_its_own_units_webhooks_and_no_other_units() {
+    const SECRET: &str = "chaoyang-own-secret-0123";
+    let (url, got) = receiver();
+    let s = server_at_clock(&users());
+    let admin = login(&s, "admin1");
+    let disp = login(&s, "disp1");
+    let (_, mkey) = new_key(&s, &admin, "110105", "unit_manager");
+    let (_, other) = new_key(&s, &admin, "110108", "unit_manager");
+    let (_, hkey) = new_key(&s, &admin, "110105001", "unit_handler");
+
+    // the capability table decides: a handler's key and a dispatcher may not subscribe
+    let (st, v) = post(&s, &hkey, "/api/v1/webhooks", json!({"url": url}));
+    assert_eq!((st, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    let (st, _) = get(&s, &disp, "/api/v1/webhooks");
+    assert_eq!(st, 403);
+
+    // the manager's key subscribes its own unit (the default) and a street below it
+    let (st, v) = post(
+        &s,
+        &mkey,
+        "/api/v1/webhooks",
+        json!({"url": url, "secret": SECRET}),
+    );
+    assert_eq!(st, 201, "{v}");
+    let own = v["id"].as_i64().unwrap();
+    assert_eq!(v["secret"], SECRET);
+    let (st, v) = post(
+        &s,
+        &mkey,
+        "/api/v1/webhooks",
+        json!({"unit_code": "110105001", "url": "http://127.0.0.1:9/street"}),
+    );
+    assert_eq!(st, 201, "{v}");
+    let street = v["id"].as_i64().unwrap();
+    // another district is not in its scope: as if it did not exist
+    let (st, v) = post(
+        &s,
+        &mkey,
+        "/api/v1/webhooks",
+        json!({"unit_code": "110108", "url": "http://127.0.0.1:9/x"}),
+    );
+    assert_eq!(st, 404, "{v}");
+    // the other district's key neither sees nor stops them
+    let (st, list) = get(&s, &other, "/api/v1/webhooks");
+    assert_eq!(
+        (st, list.as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{list}"
+    );
+    let (st, _) = post(
+        &s,
+        &other,
+        &format!("/api/v1/webhooks/{own}/delete"),
+        json!({}),
+    );
+    assert_eq!(st, 404);
+    let (_, list) = get(&s, &mkey, "/api/v1/webhooks");
+    let mut units: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["unit_code"].as_str().unwrap())
+        .collect();
+    units.sort();
+    assert_eq!(units, ["110105", "110105001"], "{list}");
+    assert!(
+        !list.to_string().contains(SECRET),
+        "a secret is never listed"
+    );
+    // the key may make only these writes
+    let (st, v) = post(&s, &mkey, "/api/v1/exports", json!({}));
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (403, Some("read_only_key")),
+        "{v}"
+    );
+
+    // its subscription hears its tickets' events, signed with its secret
+    let ours = complaint_dispatched_to(&s, &disp, "110105", "110105001", "13877778888");
+    let seen = wait_for(&got, |g| {
+        g.iter()
+            .any(|(_, b)| b.contains(&format!("\"ticket_id\":{ours}")))
+    });
+    let (sig, body) = seen
+        .iter()
+        .find(|(_, b)| b.contains(&format!("\"ticket_id\":{ours}")))
+        .expect("the subscription heard its ticket");
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    assert_eq!(
+        sig,
+        &format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    );
+
+    // stopped by its own key; the admin sees both, one stopped
+    let (st, _) = post(
+        &s,
+        &mkey,
+        &format!("/api/v1/webhooks/{street}/delete"),
+        json!({}),
+    );
+    assert_eq!(st, 204);
+    let (st, _) = post(
+        &s,
+        &mkey,
+        &format!("/api/v1/webhooks/{street}/delete"),
+        json!({}),
+    );
+    assert_eq!(st, 404, "a stopped subscription is gone");
+    let (_, all) = get(&s, &admin, "/api/v1/admin/webhooks");
+    let stopped = |id: i64| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id)
+            .map(|h| h["revoked_at"].is_string())
+    };
+    assert_eq!(
+        (stopped(own), stopped(street)),
+        (Some(false), Some(true)),
+        "{all}"
+    );
+}

@@ -346,3 +346,186 @@ fn imported_tickets_show_their_history_through_the_api() {
     assert_eq!(t2["category_code"], "0705");
     assert_eq!(t2["text"], "小区门口乱停车，\"堵路\"");
 }
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The small export with a position: a coordinate on line 2, none on line 3.
+fn rows_with_position() -> String {
+    let mut lines: Vec<String> = rows().lines().map(str::to_string).collect();
+    lines[0].push_str(",纬度,经度");
+    lines[1].push_str(",39.9289,116.4161");
+    lines[2].push_str(",,");
+    lines.join("\n") + "\n"
+}
+
+fn mapping_with_position() -> String {
+    format!("{MAPPING}[position]\nlatitude = \"纬度\"\nlongitude = \"经度\"\n")
+}
+
+fn upload(s: &Server, tok: &str, body: &Value) -> (u16, Value) {
+    let (st, _, v) = call(
+        s,
+        "POST",
+        "/api/v1/admin/imports",
+        Some(tok),
+        Some(&body.to_string()),
+    );
+    (st, v)
+}
+
+#[test]
+fn the_admin_uploads_an_export_dry_runs_it_and_imports_it_once() {
+    let s = server(&[("adm1", "admin", None), ("sup1", "supervisor", None)]);
+    let adm = login(&s, "adm1");
+    let gbk = b64(&encoding_rs_gbk(&rows_with_position()));
+    let body = serde_json::json!({"mapping": mapping_with_position(), "csv_base64": gbk,
+        "file_name": "old.csv", "dry_run": true});
+
+    // only the admin may import (the capability table: legacy-import)
+    let (st, v) = upload(&s, &login(&s, "sup1"), &body);
+    assert_eq!(st, 403, "{v}");
+
+    // the dry run: the report, nothing written
+    let (st, r) = upload(&s, &adm, &body);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(
+        (r["dry_run"].as_bool(), r["imported"].as_u64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(
+        (r["rows"].as_u64(), r["encoding"].as_str()),
+        (Some(2), Some("gbk"))
+    );
+    assert_eq!(
+        (r["mapped_fully"].as_u64(), r["mapped_partly"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(r["unmapped_values"]["category"]["停车"], 1, "{r}");
+    assert_eq!(r["file"], "old.csv");
+    let (_, _, list) = call(&s, "GET", "/api/v1/tickets", Some(&adm), None);
+    assert_eq!(list["total"], 0, "a dry run wrote: {list}");
+
+    // the import, through the CLI's path: the histories, the position kept on the ticket
+    let mut real = body.clone();
+    real["dry_run"] = Value::Bool(false);
+    let (st, r) = upload(&s, &adm, &real);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["imported"], 2, "{r}");
+    let first = r["ticket_ids"][0].as_i64().unwrap();
+    let (_, _, t) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{first}"),
+        Some(&adm),
+        None,
+    );
+    assert_eq!(t["status"], "result_submitted", "{t}");
+    assert_eq!(t["place"]["lat"], 39.9289, "{t}");
+    assert_eq!(t["place"]["lng"], 116.4161, "{t}");
+    let (_, _, t2) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/tickets/{}", first + 1),
+        Some(&adm),
+        None,
+    );
+    assert!(t2["place"]["lat"].is_null(), "{t2}");
+
+    // a re-run imports nothing twice
+    let (st, r) = upload(&s, &adm, &real);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["already_imported"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let (_, _, list) = call(&s, "GET", "/api/v1/tickets", Some(&adm), None);
+    assert_eq!(list["total"], 2, "{list}");
+}
+
+#[test]
+fn an_uploaded_bad_file_is_a_problem_naming_its_line_and_imports_nothing() {
+    let s = server(&[("adm1", "admin", None)]);
+    let adm = login(&s, "adm1");
+    // new keys, a good line 2 and a date in another format on line 3
+    let bad = rows()
+        .replace("A1,", "C1,")
+        .replace("A2,", "C2,")
+        .replace("2024-05-02 09:15", "05/02/2024 09:15");
+    let mut b = b"\xEF\xBB\xBF".to_vec();
+    b.extend_from_slice(bad.as_bytes());
+    let body = serde_json::json!({"mapping": MAPPING, "csv_base64": b64(&b)});
+    let (st, v) = upload(&s, &adm, &body);
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(v["code"], "import_rejected", "{v}");
+    assert_eq!(v["errors"][0]["line"], 3, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("line 3"), "{v}");
+    assert!(v["detail_zh"].as_str().unwrap().contains("第 3 行"), "{v}");
+    // a quote never closed
+    let quote = rows().replace("\"小区门口乱停车，\"\"堵路\"\"\"", "\"小区门口乱停车");
+    let (st, v) = upload(
+        &s,
+        &adm,
+        &serde_json::json!({"mapping": MAPPING, "csv_base64": b64(quote.as_bytes())}),
+    );
+    assert_eq!((st, v["errors"][0]["line"].as_u64()), (422, Some(3)), "{v}");
+    // a missing column (line 1)
+    let cols = rows().replace("部门", "单位");
+    let (st, v) = upload(
+        &s,
+        &adm,
+        &serde_json::json!({"mapping": MAPPING, "csv_base64": b64(cols.as_bytes())}),
+    );
+    assert_eq!((st, v["errors"][0]["line"].as_u64()), (422, Some(1)), "{v}");
+    // a mapping that is not one
+    let (st, v) = upload(
+        &s,
+        &adm,
+        &serde_json::json!({"mapping": "source = ", "csv_base64": b64(rows().as_bytes())}),
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("import_mapping")),
+        "{v}"
+    );
+    let (_, _, list) = call(&s, "GET", "/api/v1/tickets", Some(&adm), None);
+    assert_eq!(list["total"], 0, "a rejected file wrote: {list}");
+    // a file over the upload's limit: 413, said plainly
+    let big = "A".repeat(8 * 1024 * 1024 / 3 * 4 + 8);
+    let (st, v) = upload(
+        &s,
+        &adm,
+        &serde_json::json!({"example": "nyc311", "csv_base64": big}),
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (413, Some("import_too_large")),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_shipped_mappings_are_offered_to_the_admin_only() {
+    let s = server(&[("adm1", "admin", None), ("sup1", "supervisor", None)]);
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        "/api/v1/admin/imports/examples",
+        Some(&login(&s, "sup1")),
+        None,
+    );
+    assert_eq!(st, 403, "{v}");
+    let (st, _, v) = call(
+        &s,
+        "GET",
+        "/api/v1/admin/imports/examples",
+        Some(&login(&s, "adm1")),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v[0]["name"], "nyc311");
+    let shipped = std::fs::read_to_string(nyc_mapping()).unwrap();
+    assert_eq!(v[0]["mapping"], shipped.as_str());
+}

@@ -621,3 +621,129 @@ fn a_grid_worker_files_a_report_with_position_and_photo_and_sees_no_other_ticket
         .unwrap_or_else(|| panic!("no grid row: {g}"));
     assert_eq!(grid_row["count"], 2, "{grid_row}");
 }
+
+#[test]
+fn a_rotated_secret_signs_at_once_and_the_old_one_only_until_the_grace_period_ends() {
+    let (s, wechat, _) = city();
+    let path = "/api/v1/partner/tickets";
+    let body = intake(
+        &s,
+        "井盖松动",
+        "学院路某小区门口井盖松动，车辆经过时响声很大。",
+    );
+    let admin = login(&s, "admin1");
+    let (_, _, list) = call(&s, "GET", "/api/v1/admin/partners", Some(&admin), None);
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "海淀微信公众号")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let rotate = |tok: &str, body: &str| {
+        call(
+            &s,
+            "POST",
+            &format!("/api/v1/admin/partners/{id}/rotate-secret"),
+            Some(tok),
+            Some(body),
+        )
+    };
+    // only the admin rotates; a partner without a secret, or none at all, is 404
+    let (st, _, _) = rotate(&login(&s, "sup1"), "{}");
+    assert_eq!(st, 403);
+    let (st, _, v) = rotate(&admin, r#"{"grace_hours": 169}"#);
+    assert_eq!((st, v["field"].as_str()), (422, Some("grace_hours")), "{v}");
+    let (st, _, _) = call(
+        &s,
+        "POST",
+        "/api/v1/admin/partners/999999/rotate-secret",
+        Some(&admin),
+        Some("{}"),
+    );
+    assert_eq!(st, 404);
+
+    // the default grace: 24 hours on the server's clock
+    let (st, _, v) = rotate(&admin, "{}");
+    assert_eq!(st, 200, "{v}");
+    let new = Partner {
+        key: wechat.key.clone(),
+        secret: v["secret"].as_str().unwrap().to_string(),
+    };
+    assert!(new.secret.starts_with("ps_") && new.secret != wechat.secret);
+    // the clock runs from the test clock's start: the grace ends 24 hours after the rotation
+    let until: chrono::DateTime<chrono::Utc> =
+        v["previous_valid_until"].as_str().unwrap().parse().unwrap();
+    let from_start = until - test_now();
+    assert!(
+        from_start >= chrono::Duration::hours(24)
+            && from_start < chrono::Duration::hours(24) + chrono::Duration::minutes(10),
+        "{v}"
+    );
+    // both sign now
+    let (st, _, v) = signed(&s, &new, &Req::new(path, &body, "rotate-000000000000001"));
+    assert_eq!(st, 201, "{v}");
+    let (st, _, v) = signed(
+        &s,
+        &wechat,
+        &Req::new(path, &body, "rotate-000000000000002"),
+    );
+    assert_eq!(st, 201, "the old secret within its grace: {v}");
+
+    // the server's clock moved on: its time after the move
+    let advance = |secs: i64| -> i64 {
+        let (st, _, v) = call(
+            &s,
+            "POST",
+            "/api/v1/test-clock",
+            Some(&login(&s, "admin1")),
+            Some(&format!(r#"{{"advance_seconds": {secs}}}"#)),
+        );
+        assert_eq!(st, 200, "{v}");
+        let now: chrono::DateTime<chrono::Utc> = v["now"].as_str().unwrap().parse().unwrap();
+        now.timestamp()
+    };
+    // 23 hours on, the old secret still signs; 25 hours on it is refused, the new one signs on
+    let at = |ts: i64, nonce: &str| {
+        let mut r = Req::new(path, &body, nonce);
+        r.ts = ts;
+        r
+    };
+    let now = advance(23 * 3600);
+    assert!(now < until.timestamp());
+    assert_eq!(
+        signed(&s, &wechat, &at(now, "rotate-000000000000003")).0,
+        201
+    );
+    let now = advance(2 * 3600);
+    assert!(now > until.timestamp());
+    assert_refused(
+        signed(&s, &wechat, &at(now, "rotate-000000000000004")),
+        "signature_invalid",
+    );
+    assert_eq!(
+        signed(&s, &new, &at(now, "rotate-000000000000005")).0,
+        201,
+        "the new secret signs on"
+    );
+
+    // the rotation is in the audit log, with who and until when
+    let admin = login(&s, "admin1");
+    let audit = jiesu_store::TicketStore::recent_audit(&*s.store(), 100).unwrap();
+    let rot: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "partner_secret_rotated")
+        .collect();
+    assert_eq!(rot.len(), 1, "{audit:?}");
+    assert_eq!(rot[0].user, "admin1");
+    assert!(rot[0].detail.contains(&until.to_rfc3339()), "{:?}", rot[0]);
+
+    // a rotation with no grace refuses the replaced secret at once
+    let (st, _, v) = rotate(&admin, r#"{"grace_hours": 0}"#);
+    assert_eq!(st, 200, "{v}");
+    assert_refused(
+        signed(&s, &new, &at(now, "rotate-000000000000006")),
+        "signature_invalid",
+    );
+}

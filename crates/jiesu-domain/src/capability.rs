@@ -98,6 +98,12 @@ pub enum Capability {
     /// contradicted by the callback, filed implausibly fast) and the per-unit rates. Turning a
     /// flagged result into supervision (督办) is a reopen (重办): the action table's roles.
     ReplyAudit,
+    /// 历史数据导入 — upload another system's export with a column mapping: a dry run's report,
+    /// then the import (docs/IMPORT.md).
+    LegacyImport,
+    /// 部门事件订阅 — a unit's own webhook subscriptions of its tickets' events (its unit and
+    /// those below it): list, subscribe, stop; a department key of the manager role may too.
+    DeptWebhooks,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -158,6 +164,8 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
     Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
+    Row { cap: Capability::LegacyImport, wire: "legacy-import", zh: "历史数据导入", en: "legacy imports", roles: &[AD] },
+    Row { cap: Capability::DeptWebhooks, wire: "dept-webhooks", zh: "部门事件订阅", en: "own webhook subscriptions", roles: &[UM] },
 ];
 
 impl Capability {
@@ -200,6 +208,8 @@ impl Capability {
         Capability::StreetWork,
         Capability::StreetInterview,
         Capability::ReplyAudit,
+        Capability::LegacyImport,
+        Capability::DeptWebhooks,
     ];
 
     fn row(self) -> &'static Row {
@@ -364,6 +374,7 @@ mod tests {
                     MonthlyTaskUpdate,
                     StreetWork,
                     StreetInterview,
+                    DeptWebhooks,
                 ],
             ),
             (
@@ -452,6 +463,7 @@ mod tests {
                     StreetWork,
                     StreetInterview,
                     ReplyAudit,
+                    LegacyImport,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

@@ -4,10 +4,13 @@
 //!   or `unit_manager`); the key is shown once and stored hashed. A request with
 //!   `Authorization: Bearer jdk_…` becomes a [`Caller`] of that role and unit, so the same
 //!   capability table and ticket scope decide what it reads (its unit and those below; personal
-//!   data only as that role sees it). Keys read only (any method but GET is refused), and every
-//!   request is counted and written to `audit_log` as `key:<id>` with what was asked.
+//!   data only as that role sees it). Keys read only (any method but GET is refused) except
+//!   their own webhook subscriptions, and every request is counted and written to `audit_log`
+//!   as `key:<id>` with what was asked.
 //! - **Webhooks** of a unit's tickets' events, each signed with its own secret, delivered by the
-//!   outbox ([`crate::notify`]) from the subscription's own cursor.
+//!   outbox ([`crate::notify`]) from the subscription's own cursor. The admin manages every
+//!   unit's (`/api/v1/admin/webhooks`); a unit manager or a manager-role key manages those of its
+//!   own unit and below (`/api/v1/webhooks`, capability `dept-webhooks`; another unit's is 404).
 //! - **Saved exports** (定制导出): chosen columns of the ticket facts, filters, a format (CSV,
 //!   xlsx, Parquet) and a schedule (daily / weekly / monthly in city time); made by the scheduler
 //!   ([`export_pass`]), delivered through the outbox to the unit's webhooks, downloadable now.
@@ -44,8 +47,21 @@ pub fn new_key() -> String {
     format!("{KEY_PREFIX}{}", crate::auth::new_token())
 }
 
+/// The only writes a department key may make: its own webhook subscriptions (`POST
+/// /api/v1/webhooks`, `POST /api/v1/webhooks/{id}/delete`); the capability table still decides.
+fn key_may_write(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/webhooks") else {
+        return false;
+    };
+    rest.is_empty()
+        || rest
+            .strip_prefix('/')
+            .and_then(|r| r.strip_suffix("/delete"))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Resolves a department key into its caller, refusing unknown and revoked keys (401) and any
-/// method but GET (403), and records the read (counted, and in `audit_log` with what was asked).
+/// method but GET (403) outside [`key_may_write`], and records the read (counted, and in `audit_log` with what was asked).
 pub(crate) async fn key_caller(
     parts: &Parts,
     st: &AppState,
@@ -72,12 +88,12 @@ pub(crate) async fn key_caller(
     let id = key.id;
     let w2 = what.clone();
     tokio::task::spawn_blocking(move || s2.store.record_key_read(id, &w2, now)).await??;
-    if parts.method != Method::GET {
+    if parts.method != Method::GET && !key_may_write(parts.uri.path()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "read_only_key",
-            "a department key only reads (GET)",
-            "部门接口密钥只能读取数据（GET）",
+            "a department key only reads (GET), besides managing its own webhook subscriptions",
+            "部门接口密钥只能读取数据（GET），以及管理本单位的事件订阅",
         ));
     }
     Ok(Caller(Actor {
@@ -199,6 +215,80 @@ pub async fn revoke_partner(
     } else {
         Err(ApiError::not_found())
     }
+}
+
+/// The default grace period of a rotated partner secret (hours).
+pub const DEFAULT_GRACE_HOURS: i64 = 24;
+
+/// `POST /api/v1/admin/partners/{id}/rotate-secret` body.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretBody {
+    /// How long the old secret is still accepted, in hours on the server's clock (0 to 168;
+    /// default 24). 0 refuses it at once.
+    #[serde(default)]
+    pub grace_hours: Option<i64>,
+}
+
+/// A rotated signing secret: shown once.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RotatedSecretView {
+    pub partner_id: i64,
+    /// The new HMAC signing secret (shown once).
+    pub secret: String,
+    /// Requests signed with the old secret are accepted until this instant, refused after.
+    pub previous_valid_until: DateTime<Utc>,
+}
+
+/// `POST /api/v1/admin/partners/{id}/rotate-secret` — 密钥轮换: a new signing secret from a new
+/// salt, the old one accepted for the grace period; audited.
+pub async fn rotate_partner_secret(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<RotateSecretBody>,
+) -> ApiResult<axum::Json<RotatedSecretView>> {
+    require(&actor, Capability::ApiKeys)?;
+    let hours = b.grace_hours.unwrap_or(DEFAULT_GRACE_HOURS);
+    if !(0..=168).contains(&hours) {
+        return Err(ApiError::invalid(
+            "grace_hours",
+            "the grace period is 0 to 168 hours",
+            "宽限期须为 0 至 168 小时",
+        ));
+    }
+    let now = st.now();
+    let until = now + chrono::Duration::hours(hours);
+    let (s2, user) = (st.clone(), actor.user.clone());
+    let secret = tokio::task::spawn_blocking(move || -> jiesu_store::Result<String> {
+        let secret = s2.store.rotate_partner_secret(id, until, now)?;
+        s2.store.audit(
+            &user,
+            "partner_secret_rotated",
+            None,
+            &format!(
+                "partner {id}: old secret accepted until {}",
+                until.to_rfc3339()
+            ),
+            now,
+        )?;
+        Ok(secret)
+    })
+    .await?
+    .map_err(|e| match e {
+        jiesu_store::StoreError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such partner with a signing secret (give it one with `jiesu partner add`)",
+            "没有该合作方，或其尚无签名密钥",
+        ),
+        e => e.into(),
+    })?;
+    Ok(axum::Json(RotatedSecretView {
+        partner_id: id,
+        secret,
+        previous_valid_until: until,
+    }))
 }
 
 // ---------------------------------------------------------------- department keys
@@ -448,19 +538,29 @@ pub async fn add_webhook(
 ) -> ApiResult<(StatusCode, axum::Json<NewWebhookView>)> {
     require(&actor, Capability::ApiKeys)?;
     check_unit(&st, &b.unit_code)?;
-    let ok_url = b
-        .url
+    let made = subscribe(&st, b.unit_code, b.url, b.secret).await?;
+    Ok((StatusCode::CREATED, axum::Json(made)))
+}
+
+/// Checks a subscription's URL and secret and stores it from the log's head on.
+async fn subscribe(
+    st: &AppState,
+    unit: String,
+    url: String,
+    secret: Option<String>,
+) -> ApiResult<NewWebhookView> {
+    let ok_url = url
         .parse::<hyper::Uri>()
         .ok()
         .is_some_and(|u| u.scheme_str() == Some("http") && u.host().is_some());
     if !ok_url {
         return Err(ApiError::invalid(
             "url",
-            format!("'{}' is not an http:// URL", b.url),
-            format!("“{}”不是 http:// 地址", b.url),
+            format!("'{url}' is not an http:// URL"),
+            format!("“{url}”不是 http:// 地址"),
         ));
     }
-    let secret = match b.secret.filter(|s| !s.is_empty()) {
+    let secret = match secret.filter(|s| !s.is_empty()) {
         Some(s) if s.chars().count() < 16 => {
             return Err(ApiError::invalid(
                 "secret",
@@ -476,14 +576,104 @@ pub async fn add_webhook(
     let sec = secret.clone();
     let h = tokio::task::spawn_blocking(move || {
         let head = s2.store.analytics_watermark()?.map_or(0, |p| p + 1);
-        s2.store
-            .add_dept_webhook(&b.unit_code, &b.url, &sec, head, now)
+        s2.store.add_dept_webhook(&unit, &url, &sec, head, now)
     })
     .await??;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(NewWebhookView { id: h.id, secret }),
+    Ok(NewWebhookView { id: h.id, secret })
+}
+
+/// `GET /api/v1/webhooks` — the subscriptions of the caller's own unit and those below it (a
+/// department key or a unit manager; another unit's are not listed).
+pub async fn own_webhooks(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Vec<WebhookView>>> {
+    require(&actor, Capability::DeptWebhooks)?;
+    let s2 = st.clone();
+    let hooks = tokio::task::spawn_blocking(move || s2.store.dept_webhooks()).await??;
+    Ok(axum::Json(
+        hooks
+            .into_iter()
+            .filter(|h| covers(&st, &actor, &h.unit_code))
+            .map(|h| hook_view(&st, h))
+            .collect(),
     ))
+}
+
+/// `POST /api/v1/webhooks` body.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct OwnWebhookBody {
+    /// The caller's unit or one below it; left out: the caller's own unit.
+    #[serde(default)]
+    pub unit_code: Option<String>,
+    /// `http://…` (terminate TLS in a proxy).
+    pub url: String,
+    /// The HMAC secret (at least 16 characters); one is made when left out.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// `POST /api/v1/webhooks` — the caller subscribes to its own unit's tickets' events (a unit
+/// outside its scope answers 404, as if it did not exist).
+pub async fn add_own_webhook(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Json(b): Json<OwnWebhookBody>,
+) -> ApiResult<(StatusCode, axum::Json<NewWebhookView>)> {
+    require(&actor, Capability::DeptWebhooks)?;
+    let unit = match b.unit_code.filter(|u| !u.trim().is_empty()) {
+        Some(u) => u.trim().to_string(),
+        None => actor
+            .unit
+            .clone()
+            .ok_or_else(|| ApiError::invalid("unit_code", "name the unit", "请填写单位代码"))?,
+    };
+    if st.org.get(&unit).is_none() || !covers(&st, &actor, &unit) {
+        return Err(hook_not_found());
+    }
+    let made = subscribe(&st, unit.clone(), b.url, b.secret).await?;
+    let (s2, now, user) = (st.clone(), st.now(), actor.user.clone());
+    let detail = format!("webhook {} of unit {unit}", made.id);
+    tokio::task::spawn_blocking(move || {
+        s2.store
+            .audit(&user, "webhook_subscribe", None, &detail, now)
+    })
+    .await??;
+    Ok((StatusCode::CREATED, axum::Json(made)))
+}
+
+fn hook_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such subscription or unit in your scope",
+        "本单位范围内没有该订阅或单位",
+    )
+}
+
+/// `POST /api/v1/webhooks/{id}/delete` — stops one of the caller's own subscriptions; another
+/// unit's answers 404.
+pub async fn delete_own_webhook(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    require(&actor, Capability::DeptWebhooks)?;
+    let s2 = st.clone();
+    let hook = tokio::task::spawn_blocking(move || s2.store.dept_webhooks())
+        .await??
+        .into_iter()
+        .find(|h| h.id == id && h.revoked_at.is_none())
+        .filter(|h| covers(&st, &actor, &h.unit_code))
+        .ok_or_else(hook_not_found)?;
+    let (s2, now, user) = (st.clone(), st.now(), actor.user.clone());
+    let detail = format!("webhook {} of unit {}", hook.id, hook.unit_code);
+    tokio::task::spawn_blocking(move || -> jiesu_store::Result<()> {
+        s2.store.revoke_dept_webhook(hook.id, now)?;
+        s2.store.audit(&user, "webhook_delete", None, &detail, now)
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/admin/webhooks/{id}/revoke`.

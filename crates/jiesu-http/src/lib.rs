@@ -20,6 +20,7 @@ mod error;
 pub mod foresight;
 mod grid;
 mod hygiene;
+pub mod import_api;
 mod inbox;
 mod json;
 mod kb;
@@ -332,7 +333,15 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/transparency/consistency", transparency::consistency, doc("透明度: the RFC 9162 consistency proof between the checkpoints of tree sizes from ≤ to (public)").query::<transparency::ConsistencyQuery>().public().returns::<transparency::ConsistencyView>())
         .get("/api/v1/admin/partners", dept::partners, doc("合作渠道: the Open311 partners (name, channel, revoked)").cap(Cap::ApiKeys).returns::<Vec<dept::PartnerView>>())
         .post("/api/v1/admin/partners", dept::add_partner, doc("合作渠道: a new partner ({name, channel}) and its Open311 api_key, shown once (stored hashed)").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewPartnerBody>().returns::<dept::NewKeyView>())
+        .post("/api/v1/admin/partners/{id}/rotate-secret", dept::rotate_partner_secret, doc("合作渠道 密钥轮换: a new HMAC signing secret for a partner that signs (a new salt; shown once); requests signed with the old secret are still accepted for grace_hours (0–168, default 24) on the server's clock, refused after; audited (docs/CHANNELS.md)").cap(Cap::ApiKeys).optional_body::<dept::RotateSecretBody>().returns::<dept::RotatedSecretView>())
         .post("/api/v1/admin/partners/{id}/revoke", dept::revoke_partner, doc("合作渠道: revoke a partner's key (204; its requests are refused from then on)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/admin/imports/examples", import_api::examples, doc("历史数据导入: the mappings shipped with Jiesu (name, TOML text), e.g. nyc311 (docs/IMPORT.md)").cap(Cap::LegacyImport).returns::<Vec<import_api::ImportExampleView>>())
+        .route(
+            "/api/v1/admin/imports",
+            "post",
+            post(import_api::upload).layer(axum::extract::DefaultBodyLimit::max(import_api::MAX_BODY_BYTES)),
+            doc("历史数据导入: a legacy CSV export (base64, at most 8 MiB; UTF-8 with or without BOM, or GBK) with a mapping (TOML text, or a shipped example's name); dry_run=true answers the report (rows mapped fully, partly, not and why; unmapped values with counts) and writes nothing, otherwise the new rows are imported in one transaction through the same path as `jiesu import csv` (rows of the same source imported before are skipped). A bad file (encoding, quotes, missing columns, dates) is 422 import_rejected with `errors` [{line, message}] and nothing written; a larger body 413 (docs/IMPORT.md)").cap(Cap::LegacyImport).body::<import_api::ImportBody>().returns::<jiesu_import::Report>(),
+        )
         .get("/api/v1/admin/dept-keys", dept::dept_keys, doc("部门接口密钥: every department key with its unit, role, capabilities and use (last used, requests); never the key").cap(Cap::ApiKeys).returns::<Vec<dept::DeptKeyView>>())
         .post("/api/v1/admin/dept-keys", dept::add_dept_key, doc("部门接口密钥: a new key ({name, unit_code, role: unit_handler|unit_manager}), shown once; `Authorization: Bearer jdk_…` then reads (GET only) the tickets and facts of the unit and those below it, as that role, every request audited").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewDeptKeyBody>().returns::<dept::NewKeyView>())
         .post("/api/v1/admin/dept-keys/{id}/revoke", dept::revoke_dept_key, doc("部门接口密钥: revoke a key (204; refused with 401 from the next request on)").cap(Cap::ApiKeys).success(&[204]))
@@ -340,6 +349,9 @@ pub(crate) fn api() -> route_table::Api {
         .get("/api/v1/admin/webhooks", dept::webhooks, doc("部门订阅: webhook subscriptions of units' tickets' events (never the secret)").cap(Cap::ApiKeys).returns::<Vec<dept::WebhookView>>())
         .post("/api/v1/admin/webhooks", dept::add_webhook, doc("部门订阅: subscribe an http:// URL to the events of a unit's tickets (and those below it) from now on ({unit_code, url, secret?}); deliveries are signed `X-Jiesu-Signature: sha256=<HMAC>` with the secret, answered once").cap(Cap::ApiKeys).success(&[201]).body::<dept::NewWebhookBody>().returns::<dept::NewWebhookView>())
         .post("/api/v1/admin/webhooks/{id}/revoke", dept::revoke_webhook, doc("部门订阅: stop a subscription (204)").cap(Cap::ApiKeys).success(&[204]))
+        .get("/api/v1/webhooks", dept::own_webhooks, doc("部门事件订阅: the webhook subscriptions of the caller's own unit and those below it (a unit manager, or a department key of the manager role; never a secret)").cap(Cap::DeptWebhooks).returns::<Vec<dept::WebhookView>>())
+        .post("/api/v1/webhooks", dept::add_own_webhook, doc("部门事件订阅: subscribe an http:// URL to the events of the caller's own unit's tickets (and those below it) from now on ({unit_code?, url, secret?}; unit_code defaults to the caller's unit, a unit outside its scope is 404); deliveries signed `X-Jiesu-Signature: sha256=<HMAC>` with the secret, answered once; a department key may make this write; audited").cap(Cap::DeptWebhooks).success(&[201]).body::<dept::OwnWebhookBody>().returns::<dept::NewWebhookView>())
+        .post("/api/v1/webhooks/{id}/delete", dept::delete_own_webhook, doc("部门事件订阅: stop one of the caller's own subscriptions (204; another unit's is 404); a department key may make this write; audited").cap(Cap::DeptWebhooks).success(&[204]))
         .get("/api/v1/exports/columns", dept::columns, doc("定制导出: the columns a saved export may choose (the ticket facts; no personal data)").cap(Cap::DeptExports).returns::<Vec<dept::ExportColumnView>>())
         .get("/api/v1/exports", dept::list_exports, doc("定制导出: the saved exports of the caller's scope (a unit manager or a department key: its unit and those below) with their files").cap(Cap::DeptExports).returns::<Vec<dept::SavedExportView>>())
         .post("/api/v1/exports", dept::create_export, doc("定制导出: save an export ({unit_code, name, columns, filters, format: csv|xlsx|parquet, schedule: daily|weekly|monthly|none}); a scheduled one is made for each complete city day, ISO week or month and announced to the unit's webhooks").cap(Cap::DeptExports).success(&[201]).body::<dept::NewExportBody>().returns::<dept::SavedExportView>())

@@ -126,14 +126,25 @@ pub async fn verify(
         .unwrap_or(uri.path());
     let text = string_to_sign(method.as_str(), path, ts, nonce, body);
     let given = hex::decode(sig).map_err(|_| invalid())?;
-    {
+    let now = st.now();
+    let holds = |secret: &str| {
         use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(signing.secret.as_bytes())
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes())
             .expect("HMAC takes a key of any length");
         mac.update(text.as_bytes());
-        mac.verify_slice(&given).map_err(|_| invalid())?;
+        mac.verify_slice(&given).is_ok()
+    };
+    // the current secret, or the one a rotation replaced while its grace period runs (on the
+    // server's clock)
+    let by_previous = || {
+        signing
+            .previous
+            .as_ref()
+            .is_some_and(|(old, until)| now < *until && holds(old))
+    };
+    if !holds(&signing.secret) && !by_previous() {
+        return Err(invalid());
     }
-    let now = st.now();
     let stale = || {
         refused(
             "signature_stale",

@@ -26,6 +26,9 @@ pub struct PartnerSigning {
     pub secret: String,
     /// 110, 119, 120 or 122 (`jiesu_domain::ticket::EmergencyService`), if it answers transfers.
     pub serves: Option<String>,
+    /// The secret replaced by the last rotation and the instant until which it is still
+    /// accepted (密钥轮换的宽限期); the caller compares with its own clock.
+    pub previous: Option<(String, DateTime<Utc>)>,
 }
 
 /// Partner API keys and the Open311 tokens of their requests.
@@ -54,13 +57,22 @@ pub trait PartnerStore: Send + Sync {
     ) -> Result<String>;
     /// The ticket of a token.
     fn ticket_of_token(&self, token: &str) -> Result<Option<TicketId>>;
-    /// Gives a partner a new signing secret (replacing any it had) and the emergency service it
-    /// answers transfers for; returns the secret, which only this call shows. An unknown
+    /// Gives a partner a new signing secret (replacing any it had, a rotated one's previous
+    /// secret included: no grace) and the emergency service it answers transfers for; returns the secret, which only this call shows. An unknown
     /// partner is `NotFound`.
     fn new_partner_secret(
         &self,
         partner: i64,
         serves: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String>;
+    /// 密钥轮换 — gives a partner that has a signing secret a new one (a new salt) and keeps
+    /// the old one as `previous`, accepted until `grace_until`; returns the new secret, which
+    /// only this call shows. A partner unknown or without a secret is `NotFound`.
+    fn rotate_partner_secret(
+        &self,
+        partner: i64,
+        grace_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<String>;
     /// The partner whose key hashes to `key_hash`, with its signing material (`None` when the

@@ -1492,3 +1492,49 @@ fn street_work_is_stored_with_every_change_and_a_stale_version_changes_nothing()
     assert_eq!(store.street_changes("110102011", 1).unwrap().len(), 1);
     assert_eq!(store.interviews("110102011").unwrap()[0].attendees.len(), 2);
 }
+
+#[test]
+fn a_rotated_partner_secret_keeps_the_old_one_until_the_grace_ends_and_a_reissue_drops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "a.db");
+    let store = open(&dir, &db);
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 2, 0, 0).unwrap();
+    let p = store
+        .add_partner("120联动", "partner_hotline", "hash-120", now)
+        .unwrap();
+    // nothing to rotate before a secret exists
+    assert!(matches!(
+        store.rotate_partner_secret(p.id, now, now),
+        Err(StoreError::NotFound)
+    ));
+    let first = store.new_partner_secret(p.id, Some("120"), now).unwrap();
+    let (_, s) = store.partner_signing("hash-120").unwrap().unwrap();
+    assert_eq!(s.previous, None);
+    let until = now + Duration::hours(24);
+    let second = store.rotate_partner_secret(p.id, until, now).unwrap();
+    assert!(second.starts_with("ps_") && second != first);
+    let (_, s) = store.partner_signing("hash-120").unwrap().unwrap();
+    assert_eq!(s.secret, second);
+    assert_eq!(
+        s.serves.as_deref(),
+        Some("120"),
+        "a rotation keeps the service"
+    );
+    assert_eq!(s.previous, Some((first.clone(), until)));
+    // a second rotation keeps only the one it replaced
+    let until2 = now + Duration::hours(30);
+    let third = store.rotate_partner_secret(p.id, until2, now).unwrap();
+    let (_, s) = store.partner_signing("hash-120").unwrap().unwrap();
+    assert_eq!(
+        (s.secret.as_str(), s.previous),
+        (third.as_str(), Some((second, until2)))
+    );
+    // a re-issue (no grace) drops the previous secret
+    let fourth = store.new_partner_secret(p.id, Some("120"), now).unwrap();
+    let (_, s) = store.partner_signing("hash-120").unwrap().unwrap();
+    assert_eq!((s.secret.as_str(), s.previous), (fourth.as_str(), None));
+    assert!(matches!(
+        store.rotate_partner_secret(p.id + 1000, until, now),
+        Err(StoreError::NotFound)
+    ));
+}

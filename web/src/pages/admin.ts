@@ -1,7 +1,8 @@
 // 接口与导出 (#/admin): the admin manages the Open311 partners, the departments' API keys (create
 // with a scope and a role, revoke, see each key's use and audited reads), webhook subscriptions
 // and saved exports (create, run now, download). A new key or secret is shown once. A unit
-// manager sees only the saved exports of their unit (capability `dept-exports`).
+// manager sees only the saved exports of their unit (capability `dept-exports`). The admin's
+// legacy import (历史数据导入, `legacy-import`) is `admin-import.ts`.
 
 import { ApiError, request, requestBlob } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
@@ -9,6 +10,7 @@ import { button, clearErrors, field, h, input, mount, select, showFieldError, to
 import { fmtTime as formatTime } from '../format';
 import type { operations } from '../generated/api-types';
 import { lang, t } from '../i18n';
+import { importSection } from './admin-import';
 import type { PageCtx } from '../page';
 import { can, session } from '../store';
 
@@ -21,6 +23,7 @@ type Exports = Ok<'get_exports'>;
 type Columns = Ok<'get_exports_columns'>;
 type NewKey = Ok<'post_admin_dept_keys', 201>;
 type NewHook = Ok<'post_admin_webhooks', 201>;
+type Rotated = Ok<'post_admin_partners_id_rotate_secret'>;
 
 type Reload = (notice?: HTMLElement) => void;
 
@@ -97,15 +100,35 @@ async function partnersSection(reload: Reload): Promise<HTMLElement> {
         heads[4],
         p.revoked
           ? null
-          : button(t('adm_revoke'), {
-              class: 'btn ghost danger',
-              'data-testid': 'adm-partner-revoke',
-              onclick: async () => {
-                if (!confirm(t('adm_revoke_confirm'))) return;
-                await request('POST', `/api/v1/admin/partners/${p.id}/revoke`).catch((e) => toast(String(e), 'error'));
-                reload();
-              },
-            }),
+          : h(
+              'div',
+              { class: 'actions' },
+              button(t('adm_rotate'), {
+                class: 'btn ghost',
+                'data-testid': 'adm-partner-rotate',
+                title: t('adm_rotate_hint'),
+                onclick: async () => {
+                  if (!confirm(t('adm_rotate_confirm'))) return;
+                  try {
+                    const r = await request<Rotated>('POST', `/api/v1/admin/partners/${p.id}/rotate-secret`, {});
+                    const box = secretBox('adm-partner-secret', `${t('adm_new_signing_secret')}（${p.name}）`, r.secret);
+                    box.append(h('p', { class: 'muted', 'data-testid': 'adm-partner-grace' }, t('adm_old_until'), ' ', formatTime(r.previous_valid_until)));
+                    reload(box);
+                  } catch (e) {
+                    toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error');
+                  }
+                },
+              }),
+              button(t('adm_revoke'), {
+                class: 'btn ghost danger',
+                'data-testid': 'adm-partner-revoke',
+                onclick: async () => {
+                  if (!confirm(t('adm_revoke_confirm'))) return;
+                  await request('POST', `/api/v1/admin/partners/${p.id}/revoke`).catch((e) => toast(String(e), 'error'));
+                  reload();
+                },
+              }),
+            ),
       ),
     ),
   );
@@ -201,9 +224,12 @@ async function keysSection(reload: Reload): Promise<HTMLElement> {
   );
 }
 
-async function hooksSection(reload: Reload): Promise<HTMLElement> {
-  const list = await request<Hooks>('GET', '/api/v1/admin/webhooks');
-  const unit = input('unit_code', { 'data-testid': 'adm-hook-unit', inputmode: 'numeric' });
+/** Webhook subscriptions: every unit's for the admin (`api-keys`), or the caller's own unit's
+ * (`dept-webhooks`: a unit manager; `own`). */
+async function hooksSection(reload: Reload, own = false): Promise<HTMLElement> {
+  const base = own ? '/api/v1/webhooks' : '/api/v1/admin/webhooks';
+  const list = await request<Hooks>('GET', base);
+  const unit = input('unit_code', { 'data-testid': 'adm-hook-unit', inputmode: 'numeric', value: own ? (session.user?.unit_code ?? '') : '' });
   const url = input('url', { 'data-testid': 'adm-hook-url', inputmode: 'url', placeholder: 'http://' });
   const form = h(
     'form',
@@ -211,7 +237,7 @@ async function hooksSection(reload: Reload): Promise<HTMLElement> {
       ev.preventDefault();
       clearErrors(form);
       try {
-        const r = await request<NewHook>('POST', '/api/v1/admin/webhooks', { unit_code: unit.value.trim(), url: url.value.trim() });
+        const r = await request<NewHook>('POST', base, { unit_code: unit.value.trim(), url: url.value.trim() });
         reload(secretBox('adm-new-secret', t('adm_secret'), r.secret));
       } catch (e) {
         fail(form, e);
@@ -237,7 +263,7 @@ async function hooksSection(reload: Reload): Promise<HTMLElement> {
           : button(t('adm_revoke'), {
               class: 'btn ghost danger',
               onclick: async () => {
-                await request('POST', `/api/v1/admin/webhooks/${w.id}/revoke`).catch((e) => toast(String(e), 'error'));
+                await request('POST', own ? `${base}/${w.id}/delete` : `${base}/${w.id}/revoke`).catch((e) => toast(e instanceof ApiError ? e.text(lang()) : String(e), 'error'));
                 reload();
               },
             }),
@@ -246,9 +272,9 @@ async function hooksSection(reload: Reload): Promise<HTMLElement> {
   );
   return h(
     'section',
-    { class: 'card', 'data-testid': 'adm-hooks', 'aria-labelledby': 'adm-h-hooks' },
-    h('h2', { id: 'adm-h-hooks' }, t('adm_hooks')),
-    h('p', { class: 'muted' }, t('adm_hooks_lead')),
+    { class: 'card', 'data-testid': own ? 'adm-own-hooks' : 'adm-hooks', 'aria-labelledby': own ? 'adm-h-own-hooks' : 'adm-h-hooks' },
+    h('h2', { id: own ? 'adm-h-own-hooks' : 'adm-h-hooks' }, own ? t('adm_own_hooks') : t('adm_hooks')),
+    h('p', { class: 'muted' }, own ? t('adm_own_hooks_lead') : t('adm_hooks_lead')),
     table('adm-hook-table', t('adm_hooks'), heads, rows, t('adm_none')),
     form,
   );
@@ -375,6 +401,8 @@ export async function adminPage({ root, alive }: PageCtx): Promise<void> {
   const sections: { key: string; make: (reload: Reload) => Promise<HTMLElement> }[] = [];
   if (can('api-keys')) sections.push({ key: 'partners', make: partnersSection }, { key: 'keys', make: keysSection }, { key: 'hooks', make: hooksSection });
   if (can('dept-exports')) sections.push({ key: 'exports', make: exportsSection });
+  if (can('dept-webhooks') && !can('api-keys')) sections.push({ key: 'own-hooks', make: (r) => hooksSection(r, true) });
+  if (can('legacy-import')) sections.push({ key: 'import', make: () => importSection() });
   const slots = sections.map(() => h('div', null, loadingBlock()));
   mount(body, ...slots);
   await Promise.all(

@@ -83,7 +83,7 @@ const REPORT_READS: &str = "CREATE TABLE IF NOT EXISTS report_reads (
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 9] {
+fn migrations() -> [(i64, &'static str, &'static str); 10] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -125,6 +125,12 @@ CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
             "CREATE TABLE IF NOT EXISTS report_subscriptions (
   user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor BIGINT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (user_name, kind))",
+        ),
+        (
+            9,
+            "partner secret rotation: the replaced signing salt and its grace period",
+            "CREATE TABLE IF NOT EXISTS partner_signing_previous (
+  partner_id BIGINT PRIMARY KEY, salt TEXT NOT NULL, until TEXT NOT NULL)",
         ),
         (
             12,

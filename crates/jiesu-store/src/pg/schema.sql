@@ -206,3 +206,7 @@ CREATE INDEX IF NOT EXISTS street_changes_street ON street_changes (street, id);
 CREATE TABLE IF NOT EXISTS report_reads (
   user_name TEXT NOT NULL, report_id BIGINT NOT NULL, read_at TEXT NOT NULL,
   PRIMARY KEY (user_name, report_id));
+-- 密钥轮换: the signing salt a rotation replaced, accepted until `until` (the grace period), then
+-- refused; one per partner (a later rotation replaces it).
+CREATE TABLE IF NOT EXISTS partner_signing_previous (
+  partner_id BIGINT PRIMARY KEY, salt TEXT NOT NULL, until TEXT NOT NULL);

@@ -127,6 +127,43 @@ impl PartnerStore for SqliteStore {
                  ON CONFLICT (partner_id) DO UPDATE SET salt=excluded.salt, serves=excluded.serves, created_at=excluded.created_at",
                 params![partner, salt, serves, fmt(now)],
             )?;
+            c.execute(
+                "DELETE FROM partner_signing_previous WHERE partner_id=?1",
+                params![partner],
+            )?;
+            Ok(())
+        })?;
+        Ok(secret)
+    }
+
+    fn rotate_partner_secret(
+        &self,
+        partner: i64,
+        grace_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let salt = crate::partners::new_salt();
+        let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
+        self.write(move |c| {
+            let old: Option<String> = c
+                .query_row(
+                    "SELECT salt FROM partner_signing WHERE partner_id=?1",
+                    params![partner],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(old) = old else {
+                return Err(StoreError::NotFound);
+            };
+            c.execute(
+                "INSERT INTO partner_signing_previous (partner_id, salt, until) VALUES (?1,?2,?3)
+                 ON CONFLICT (partner_id) DO UPDATE SET salt=excluded.salt, until=excluded.until",
+                params![partner, old, fmt(grace_until)],
+            )?;
+            c.execute(
+                "UPDATE partner_signing SET salt=?2, created_at=?3 WHERE partner_id=?1",
+                params![partner, salt, fmt(now)],
+            )?;
             Ok(())
         })?;
         Ok(secret)
@@ -136,23 +173,43 @@ impl PartnerStore for SqliteStore {
         let k = key_hash.to_string();
         let row = self.read(move |c| {
             Ok(c.query_row(
-                "SELECT p.id, p.name, p.channel, p.created_at, s.salt, s.serves
-                 FROM partners p JOIN partner_signing s ON s.partner_id = p.id WHERE p.key_hash=?1",
+                "SELECT p.id, p.name, p.channel, p.created_at, s.salt, s.serves, v.salt, v.until
+                 FROM partners p JOIN partner_signing s ON s.partner_id = p.id
+                 LEFT JOIN partner_signing_previous v ON v.partner_id = p.id WHERE p.key_hash=?1",
                 params![k],
                 |r| {
                     Ok((
                         partner_row(r)?,
                         r.get::<_, String>(4)?,
                         r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
             .optional()?)
         })?;
-        Ok(row.map(|(p, salt, serves)| {
-            let secret = crate::partners::derive_secret(&self.keys.ring(), &salt);
-            (p, PartnerSigning { secret, serves })
-        }))
+        let ring = self.keys.ring();
+        row.map(|(p, salt, serves, old, until)| -> Result<_> {
+            let secret = crate::partners::derive_secret(&ring, &salt);
+            let previous = match (old, until) {
+                (Some(old), Some(until)) => Some((
+                    crate::partners::derive_secret(&ring, &old),
+                    // an unreadable instant is the epoch: the old secret is refused (fails closed)
+                    crate::time::parse(&until).unwrap_or_default(),
+                )),
+                _ => None,
+            };
+            Ok((
+                p,
+                PartnerSigning {
+                    secret,
+                    serves,
+                    previous,
+                },
+            ))
+        })
+        .transpose()
     }
 
     fn use_partner_nonce(

@@ -3,7 +3,7 @@
 //! status, category, unit, place, channel and texts; [`prepare`] checks a whole export against
 //! it — encoding, quotes, the columns it names, every date — and either rejects the file with
 //! line numbers or maps every row, recording which fields fell back and why. Building the tickets
-//! through the domain's commands is `import_cmds.rs`'s work.
+//! through the domain's commands is the crate root's work ([`crate::import`]).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,17 @@ pub struct Mapping {
     pub unit: ValueTable<String>,
     pub place: ValueTable<PlaceCodes>,
     pub channel: ValueTable<String>,
+    /// The position's columns (WGS84 degrees), kept as the ticket's place `lat`/`lng`.
+    #[serde(default)]
+    pub position: Option<PositionMap>,
+}
+
+/// 位置 — the columns of a row's position (decimal degrees, WGS84).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionMap {
+    pub latitude: String,
+    pub longitude: String,
 }
 
 /// The file's encoding, as the mapping states it.
@@ -124,7 +135,7 @@ pub struct Rejection {
 }
 
 /// One problem of a rejected file (line 0: the mapping or the file as a whole).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LineError {
     pub line: u64,
     pub message: String,
@@ -169,6 +180,8 @@ pub struct MappedRow {
     pub unit: Option<String>,
     pub place: PlaceCodes,
     pub address: Option<String>,
+    /// (latitude, longitude) when the mapping names the columns and both hold a coordinate.
+    pub position: Option<(f64, f64)>,
     pub channel: String,
     pub request_type: String,
     pub title: String,
@@ -183,7 +196,7 @@ pub struct MappedRow {
 }
 
 /// A row that is not imported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NotMapped {
     pub line: u64,
     pub key: String,
@@ -228,6 +241,10 @@ impl Mapping {
         c.extend(self.unit.column.clone());
         c.extend(self.place.column.clone());
         c.extend(self.channel.column.clone());
+        if let Some(p) = &self.position {
+            c.push(p.latitude.clone());
+            c.push(p.longitude.clone());
+        }
         for t in [
             &self.status.also,
             &self.category.also,
@@ -668,6 +685,29 @@ fn map_row(m: &Mapping, get: &dyn Fn(&str) -> String) -> Result<MappedRow, Strin
         .as_ref()
         .map(|a| render(a, get))
         .filter(|a| !a.is_empty());
+    let position = m.position.as_ref().and_then(|p| {
+        let (a, b) = (get(&p.latitude), get(&p.longitude));
+        if a.is_empty() && b.is_empty() {
+            return None; // no position recorded: nothing falls back
+        }
+        match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(lat), Ok(lng))
+                if (-90.0..=90.0).contains(&lat)
+                    && (-180.0..=180.0).contains(&lng)
+                    && lat.is_finite()
+                    && lng.is_finite() =>
+            {
+                Some((lat, lng))
+            }
+            _ => {
+                fb.push((
+                    "position".into(),
+                    "not a latitude/longitude pair: left out".into(),
+                ));
+                None
+            }
+        }
+    });
     Ok(MappedRow {
         line: 0,
         key: String::new(),
@@ -679,6 +719,7 @@ fn map_row(m: &Mapping, get: &dyn Fn(&str) -> String) -> Result<MappedRow, Strin
         unit,
         place,
         address,
+        position,
         channel,
         request_type: render(&t.request_type, get),
         title,
@@ -807,6 +848,32 @@ default = "phone"
         // a further column the header lacks rejects the file
         let e = prepare(&mp, b"id,created,closed,status,kind,what,addr,dept\n").unwrap_err();
         assert!(e.errors[0].message.contains("district"), "{e}");
+    }
+
+    #[test]
+    fn a_mapped_position_is_kept_and_a_bad_one_falls_back() {
+        let text = format!("{MAPPING}\n[position]\nlatitude = \"lat\"\nlongitude = \"lng\"\n");
+        let mp = Mapping::from_toml(&text).unwrap();
+        let head = HEAD.replace('\n', ",lat,lng\n");
+        let csv = format!(
+            "{head}1,2024-05-01 08:00,,,噪音,x,,环保,东城,39.92,116.44\n\
+             2,2024-05-01 08:00,,,噪音,x,,环保,东城,,\n\
+             3,2024-05-01 08:00,,,噪音,x,,环保,东城,north,116.44\n\
+             4,2024-05-01 08:00,,,噪音,x,,环保,东城,95,116.44\n"
+        );
+        let p = prepare(&mp, csv.as_bytes()).unwrap();
+        assert_eq!(p.rows[0].position, Some((39.92, 116.44)));
+        assert!(!p.rows[0].fallbacks.iter().any(|f| f.0 == "position"));
+        // no position recorded: none, and nothing fell back
+        assert_eq!(p.rows[1].position, None);
+        assert!(!p.rows[1].fallbacks.iter().any(|f| f.0 == "position"));
+        for r in &p.rows[2..] {
+            assert_eq!(r.position, None);
+            assert!(r.fallbacks.iter().any(|f| f.0 == "position"), "{r:?}");
+        }
+        // the header must have the position's columns
+        let e = prepare(&mp, HEAD.as_bytes()).unwrap_err();
+        assert!(e.errors[0].message.contains("lat"), "{e}");
     }
 
     #[test]
