@@ -95,6 +95,9 @@ pub enum Capability {
     /// contradicted by the callback, filed implausibly fast) and the per-unit rates. Turning a
     /// flagged result into supervision (督办) is a reopen (重办): the action table's roles.
     ReplyAudit,
+    /// 治理规则管理 — the city's own governance policies (治理类街乡镇 classification, the reply
+    /// audit's thresholds): list and read their versions, submit a new one, preview a draft.
+    GovernancePolicies,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -154,6 +157,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::StreetWork, wire: "street-work", zh: "治理类街乡镇工作", en: "governance-priority streets' work", roles: &[DI, SU, AD, UM] },
     Row { cap: Capability::StreetInterview, wire: "street-interview", zh: "约谈记录", en: "file interviews of street leaders", roles: &[SU, AD, UM] },
     Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
+    Row { cap: Capability::GovernancePolicies, wire: "governance-policies", zh: "治理规则管理", en: "governance policies", roles: &[AD] },
 ];
 
 impl Capability {
@@ -195,6 +199,7 @@ impl Capability {
         Capability::StreetWork,
         Capability::StreetInterview,
         Capability::ReplyAudit,
+        Capability::GovernancePolicies,
     ];
 
     fn row(self) -> &'static Row {
@@ -445,6 +450,7 @@ mod tests {
                     StreetWork,
                     StreetInterview,
                     ReplyAudit,
+                    GovernancePolicies,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

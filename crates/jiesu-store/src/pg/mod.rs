@@ -26,6 +26,7 @@ mod catalogue;
 pub(crate) mod conn;
 mod dept;
 mod facts;
+mod gov_policies;
 mod imports;
 mod kb;
 mod labels;
@@ -77,7 +78,7 @@ const MONTHLY_TOPICS: &str = "CREATE TABLE IF NOT EXISTS monthly_topics (
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 8] {
+fn migrations() -> [(i64, &'static str, &'static str); 9] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -119,6 +120,12 @@ CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
             "CREATE TABLE IF NOT EXISTS report_subscriptions (
   user_name TEXT NOT NULL, kind TEXT NOT NULL, webhook_url TEXT, cursor BIGINT NOT NULL,
   since TEXT NOT NULL, PRIMARY KEY (user_name, kind))",
+        ),
+        (
+            10,
+            "governance policies (street classification, reply audit) and the audit's findings",
+            // the tables at the end of schema.sql, from their marker on (as migration 5)
+            SCHEMA.find("-- migration 10:").map_or("", |i| &SCHEMA[i..]),
         ),
     ]
 }
