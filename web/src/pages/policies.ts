@@ -49,7 +49,7 @@ function previewBlock(p: Preview): HTMLElement {
               { class: 'table-scroll' },
               h(
                 'table',
-                { class: 'table' },
+                { class: 'table streets-table' },
                 h('thead', null, h('tr', null, [t('st_street'), t('st_volume_rank'), t('st_rank'), t('gp_now'), t('gp_draft'), t('st_reason')].map((c) => h('th', { scope: 'col' }, c)))),
                 h(
                   'tbody',
@@ -99,7 +99,7 @@ export function policyPanel(kind: 'streets' | 'reply-audit', alive: () => boolea
       { class: 'table-scroll' },
       h(
         'table',
-        { class: 'table', 'data-testid': 'gp-versions' },
+        { class: 'table streets-table', 'data-testid': 'gp-versions' },
         h('thead', null, h('tr', null, [t('gp_version'), t('gp_id'), t('gp_from'), t('gp_author'), t('gp_at'), ''].map((c) => h('th', { scope: 'col' }, c)))),
         h(
           'tbody',
