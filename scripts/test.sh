@@ -72,7 +72,7 @@ echo "== PostgreSQL: the same store contract and integration tests against a rea
 # whose subject is elsewhere (model training, the analytics engine, governance statistics) or
 # that read an SQLite file directly (crash recovery, key files, tampering, SQLite backup) run
 # once, above, to keep the whole command well under 30 minutes.
-pg_bins='binary(contract) | binary(pg_part1) | binary(pg_part2) | binary(postgres) | binary(api) | binary(authz_matrix) | binary(callbacks) | binary(notify) | binary(paging) | binary(routing) | binary(scores) | binary(staff) | binary(transparency) | binary(agent_sessions) | binary(kb_articles) | binary(kb_usage) | binary(risk) | binary(import) | binary(open311) | binary(partners) | binary(street_work) | binary(reply_audit) | binary(monthly) | binary(dept_api) | binary(report_subs) | binary(report_inbox) | (binary(operations) & not test(backup))'
+pg_bins='binary(contract) | binary(pg_part1) | binary(pg_part2) | binary(postgres) | binary(api) | binary(authz_matrix) | binary(callbacks) | binary(notify) | binary(paging) | binary(routing) | binary(scores) | binary(staff) | binary(transparency) | binary(agent_sessions) | binary(kb_articles) | binary(kb_usage) | binary(risk) | binary(import) | binary(open311) | binary(partners) | binary(street_work) | binary(reply_audit) | binary(monthly) | binary(dept_api) | binary(report_subs) | binary(report_inbox) | (binary(operations) & not test(backup)) | binary(gov_policies)'
 if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
   eval "$pgenv"
   if command -v cargo-nextest >/dev/null 2>&1; then

@@ -226,12 +226,7 @@ fn results_are_flagged_per_unit_and_one_is_turned_into_supervision() {
     );
     assert_eq!(st, 200, "{v}");
     // sessions idle out over a day: log in again
-    let (disp, sup, cb, admin) = (
-        login(&s, "disp1"),
-        login(&s, "sup1"),
-        login(&s, "cb1"),
-        login(&s, "admin1"),
-    );
+    let (cb, admin) = (login(&s, "cb1"), login(&s, "admin1"));
     let (h1, h2) = (login(&s, "h1"), login(&s, "h2"));
     result(
         &s,
@@ -267,6 +262,22 @@ fn results_are_flagged_per_unit_and_one_is_turned_into_supervision() {
         json!({"contacted": true, "resolution": "resolved", "satisfaction": "satisfied"}),
     );
     assert_eq!(st, 200, "{v}");
+
+    // the nightly pass (00:30 city time) audits the day's results and stores the findings
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/test-clock",
+        Some(&admin),
+        Some(&json!({"advance_seconds": 3_600}).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (disp, sup, h1, admin) = (
+        login(&s, "disp1"),
+        login(&s, "sup1"),
+        login(&s, "h1"),
+        login(&s, "admin1"),
+    );
 
     // only the supervisors' page
     let (st, _, v) = call(&s, "GET", "/api/v1/audit/replies", Some(&h1), None);
@@ -425,4 +436,181 @@ fn results_are_flagged_per_unit_and_one_is_turned_into_supervision() {
             .any(|a| a == "sign"),
         "{t}"
     );
+}
+
+fn audit_of(s: &Server, sup: &str) -> Value {
+    let (st, _, v) = call(s, "GET", "/api/v1/audit/replies", Some(sup), None);
+    assert_eq!(st, 200, "{v}");
+    v
+}
+
+fn advance(s: &Server, admin: &str, seconds: i64) {
+    let (st, _, v) = call(
+        s,
+        "POST",
+        "/api/v1/test-clock",
+        Some(admin),
+        Some(&json!({ "advance_seconds": seconds }).to_string()),
+    );
+    assert_eq!(st, 200, "{v}");
+}
+
+#[test]
+fn the_nightly_audit_stores_yesterdays_results_from_half_past_midnight_and_a_rerun_does_not_duplicate(
+) {
+    // the clock starts at 23:30 city time on 30 November
+    let s = server_at_clock(&[
+        ("disp1", "dispatcher", None),
+        ("sup1", "supervisor", None),
+        ("admin1", "admin", None),
+        ("h1", "unit_handler", Some("110105001")),
+    ]);
+    let (disp, sup, admin, h1) = (
+        login(&s, "disp1"),
+        login(&s, "sup1"),
+        login(&s, "admin1"),
+        login(&s, "h1"),
+    );
+    let cat = first_leaf(&s);
+    let street = "110105001";
+    // filed 23:30 on the 30th, within minutes of its dispatch: 办结过快, on the 30th
+    let late = filed(
+        &s,
+        &disp,
+        &cat,
+        street,
+        "十里堡路灯不亮",
+        "十里堡小区门口路灯不亮。",
+        1,
+    );
+    result(&s, &h1, late, "十里堡小区门口路灯已修复。");
+    // (the server's first pass audited the 29th and the days before: not the 30th)
+    let v = audit_of(&s, &sup);
+    assert_eq!(v["results"], 0, "{v}");
+    assert!(v["audited_days"].as_u64().unwrap() > 0, "{v}");
+
+    // 00:20 on 1 December: the pass has not run yet
+    advance(&s, &admin, 50 * 60);
+    // (sessions idle out: log in again after each move of the clock)
+    let (disp, sup, admin, h1) = (
+        login(&s, "disp1"),
+        login(&s, "sup1"),
+        login(&s, "admin1"),
+        login(&s, "h1"),
+    );
+    let v = audit_of(&s, &sup);
+    assert_eq!(v["results"], 0, "{v}");
+    let audited_before = v["audited_days"].as_u64().unwrap();
+    assert!(v["items"].as_array().unwrap().is_empty());
+    // a result filed now is the 1st's
+    let early = filed(
+        &s,
+        &disp,
+        &cat,
+        street,
+        "八里庄井盖缺失",
+        "八里庄路口井盖缺失。",
+        2,
+    );
+    result(&s, &h1, early, "八里庄路口井盖已补装。");
+
+    // 00:30: the 30th is audited and stored
+    advance(&s, &admin, 10 * 60);
+    let (disp, sup, admin) = (login(&s, "disp1"), login(&s, "sup1"), login(&s, "admin1"));
+    let v = audit_of(&s, &sup);
+    assert_eq!(v["audited_days"], audited_before + 1, "the 30th too: {v}");
+    assert_eq!(v["results"], 1, "{v}");
+    assert_eq!(v["flagged"], 1, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["ticket"], late);
+    assert_eq!(items[0]["day"], "2026-11-30");
+    assert_eq!(items[0]["policy_version"], 0);
+    assert!(
+        items[0]["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "too_fast"),
+        "{v}"
+    );
+    assert_eq!(v["units"][0]["unit"], street);
+    assert_eq!(v["units"][0]["results"], 1);
+
+    // auditing the day again replaces it: never twice
+    for _ in 0..2 {
+        let (st, _, r) = call(
+            &s,
+            "POST",
+            "/api/v1/audit/days/2026-11-30",
+            Some(&sup),
+            None,
+        );
+        assert_eq!(st, 200, "{r}");
+        assert_eq!(
+            (r["results"].as_u64(), r["flagged"].as_u64()),
+            (Some(1), Some(1)),
+            "{r}"
+        );
+    }
+    let again = audit_of(&s, &sup);
+    assert_eq!(again["flagged"], 1);
+    assert_eq!(again["items"].as_array().unwrap().len(), 1);
+    // today has not ended; another role may not run it
+    let (st, _, r) = call(
+        &s,
+        "POST",
+        "/api/v1/audit/days/2026-12-01",
+        Some(&sup),
+        None,
+    );
+    assert_eq!((st, r["field"].as_str()), (422, Some("day")), "{r}");
+    let (st, _, _) = call(
+        &s,
+        "POST",
+        "/api/v1/audit/days/2026-11-30",
+        Some(&disp),
+        None,
+    );
+    assert_eq!(st, 403);
+
+    // a stricter audit policy from December on: the 1st is audited under it, the 30th keeps its version
+    let (_, _, a) = call(
+        &s,
+        "GET",
+        "/api/v1/governance/policies/reply-audit",
+        Some(&admin),
+        None,
+    );
+    let mut p = a["versions"][0]["policy"].clone();
+    p["id"] = json!("reply-audit-2026-12");
+    p["effective_from"] = json!("2026-12");
+    let (st, _, v) = call(
+        &s,
+        "POST",
+        "/api/v1/governance/policies/reply-audit",
+        Some(&admin),
+        Some(&json!({ "policy": p }).to_string()),
+    );
+    assert_eq!(st, 201, "{v}");
+    // the next night: the 1st is stored, the 30th re-audited under its own version
+    advance(&s, &admin, 86_400);
+    let sup = login(&s, "sup1");
+    let v = audit_of(&s, &sup);
+    assert_eq!(v["results"], 2, "{v}");
+    let day_of = |id: i64| -> (String, i64) {
+        let i = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["ticket"] == id)
+            .expect("flagged");
+        (
+            i["day"].as_str().unwrap().to_string(),
+            i["policy_version"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(day_of(late), ("2026-11-30".to_string(), 0));
+    assert_eq!(day_of(early), ("2026-12-01".to_string(), 1));
+    assert_eq!(v["policy_versions"], json!([0, 1]));
 }

@@ -286,3 +286,149 @@ fn a_street_entering_the_top_ten_is_pre_warned_interviewed_by_its_district_and_i
     assert_eq!(mine["can_interview"], false);
     assert_eq!(mine["standing"]["period"], "2026-09");
 }
+
+/// What a webhook receiver got: (signature header, body) of each POST.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A tiny HTTP receiver that records (signature header, body) of each POST.
+fn receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let got: Received = Default::default();
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let (mut len, mut sig) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-jiesu-signature:") {
+                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            g.lock()
+                .unwrap()
+                .push((sig, String::from_utf8_lossy(&body).to_string()));
+            let mut s = stream;
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+/// The pre-warning bodies a receiver got for `street` (waiting up to 30 s for the outbox).
+fn pre_warnings_of(got: &Received, street: &str, wait: bool) -> Vec<(String, Value)> {
+    let pick = || -> Vec<(String, Value)> {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(sig, b)| {
+                let v: Value = serde_json::from_str(b).ok()?;
+                (v["level"] == "pre_warning" && v["unit"] == street).then(|| (sig.clone(), v))
+            })
+            .collect()
+    };
+    for _ in 0..if wait { 300 } else { 0 } {
+        if !pick().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    pick()
+}
+
+#[test]
+fn a_pre_warning_reaches_the_streets_and_the_districts_webhook_subscriptions_through_the_outbox() {
+    // 23:00 on 30 September in Beijing: September's pre-warnings come with October
+    let s = server_full(
+        |db| {
+            ok(&[
+                "generate",
+                "--no-train",
+                "--db",
+                db.to_str().unwrap(),
+                "--from",
+                "2026-07",
+                "--to",
+                "2026-09",
+                "--scale",
+                "0.006",
+                "--seed",
+                "9",
+            ]);
+        },
+        &[("sup1", "supervisor", None), ("admin1", "admin", None)],
+        &["--test-clock", "2026-09-30T15:00:00Z"],
+        &[],
+    );
+    let sup = login(&s, "sup1");
+    let admin = login(&s, "admin1");
+    // the street September's classification pre-warns, its district, and a street elsewhere
+    let (st, cls) = get(&s, &sup, "/api/v1/governance/streets/2026-09");
+    assert_eq!(st, 200, "{cls}");
+    let rows = cls["streets"].as_array().unwrap();
+    let warned = rows
+        .iter()
+        .find(|r| r["pre_warning"] == true)
+        .expect("a September street is pre-warned");
+    let street = warned["code"].as_str().unwrap().to_string();
+    let district = warned["district"].as_str().unwrap().to_string();
+    let elsewhere = rows
+        .iter()
+        .find(|r| r["district"] != district.as_str())
+        .expect("a street of another district")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut hooks = Vec::new();
+    for unit in [&street, &district, &elsewhere] {
+        let (url, got) = receiver();
+        let (st, v) = send(
+            &s,
+            &admin,
+            "POST",
+            "/api/v1/admin/webhooks",
+            json!({"unit_code": unit, "url": url, "secret": "a-secret-of-sixteen-chars"}),
+        );
+        assert_eq!(st, 201, "{v}");
+        hooks.push(got);
+    }
+    // October comes: the pass raises September's pre-warnings, the outbox delivers them
+    let (st, v) = send(
+        &s,
+        &admin,
+        "POST",
+        "/api/v1/test-clock",
+        json!({"advance_seconds": 3_600}),
+    );
+    assert_eq!(st, 200, "{v}");
+    for got in &hooks[..2] {
+        let seen = pre_warnings_of(got, &street, true);
+        assert_eq!(
+            seen.len(),
+            1,
+            "one delivery of the street's pre-warning: {seen:?}"
+        );
+        let (sig, body) = &seen[0];
+        assert!(sig.starts_with("sha256="), "signed: {sig}");
+        assert_eq!(body["kind"], "alert");
+        assert_eq!(body["district"], district.as_str());
+        assert_eq!(body["pre_warning"]["month"], "2026-09");
+        assert!(body["pre_warning"]["volume_rank"].as_u64().unwrap() <= 10);
+    }
+    assert!(
+        pre_warnings_of(&hooks[2], &street, false).is_empty(),
+        "another district's subscription hears nothing of it"
+    );
+}

@@ -104,6 +104,9 @@ pub enum Capability {
     /// 部门事件订阅 — a unit's own webhook subscriptions of its tickets' events (its unit and
     /// those below it): list, subscribe, stop; a department key of the manager role may too.
     DeptWebhooks,
+    /// 治理规则管理 — the city's own governance policies (治理类街乡镇 classification, the reply
+    /// audit's thresholds): list and read their versions, submit a new one, preview a draft.
+    GovernancePolicies,
 }
 
 /// One row of the table: the capability, its wire name, labels, and the roles granted it
@@ -166,6 +169,7 @@ const TABLE: &[Row] = &[
     Row { cap: Capability::ReplyAudit, wire: "reply-audit", zh: "办理质量审计", en: "reply-quality audit", roles: &[SU, AD] },
     Row { cap: Capability::LegacyImport, wire: "legacy-import", zh: "历史数据导入", en: "legacy imports", roles: &[AD] },
     Row { cap: Capability::DeptWebhooks, wire: "dept-webhooks", zh: "部门事件订阅", en: "own webhook subscriptions", roles: &[UM] },
+    Row { cap: Capability::GovernancePolicies, wire: "governance-policies", zh: "治理规则管理", en: "governance policies", roles: &[AD] },
 ];
 
 impl Capability {
@@ -210,6 +214,7 @@ impl Capability {
         Capability::ReplyAudit,
         Capability::LegacyImport,
         Capability::DeptWebhooks,
+        Capability::GovernancePolicies,
     ];
 
     fn row(self) -> &'static Row {
@@ -464,6 +469,7 @@ mod tests {
                     StreetInterview,
                     ReplyAudit,
                     LegacyImport,
+                    GovernancePolicies,
                 ],
             ),
             (Role::GridWorker, &[GridReport]),

@@ -33,9 +33,13 @@ pub struct ResultCase {
 
 /// The audit's thresholds (versioned data, like the other policies).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditPolicy {
     /// The policy's id.
     pub id: String,
+    /// The first month it governs, `YYYY-MM` (a day is audited under the version in effect in
+    /// its month).
+    pub effective_from: String,
     /// 答非所问: a relevance score (0–4) below this.
     pub off_topic_below: f64,
     /// 模板化答复: 5-gram Jaccard with another request's result at least this.
@@ -54,11 +58,78 @@ impl AuditPolicy {
     pub fn shipped_default() -> AuditPolicy {
         AuditPolicy {
             id: "reply-audit-2026".into(),
+            effective_from: "2019-01".into(),
             off_topic_below: 0.3,
             boilerplate_overlap: 0.8,
             fast_minutes: 30,
             min_results_for_relevance: 20,
         }
+    }
+}
+
+impl AuditPolicy {
+    /// Checks the values, naming the first bad field.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.id.trim().is_empty() || self.id.chars().count() > 64 {
+            return Err(("id".into(), "id must be 1–64 characters".into()));
+        }
+        if !crate::streets::is_month(&self.effective_from) {
+            return Err((
+                "effective_from".into(),
+                format!("effective_from `{}` is not YYYY-MM", self.effective_from),
+            ));
+        }
+        if !(0.0..=4.0).contains(&self.off_topic_below) {
+            return Err((
+                "off_topic_below".into(),
+                format!(
+                    "off_topic_below must be between 0 and 4 (got {})",
+                    self.off_topic_below
+                ),
+            ));
+        }
+        if !(self.boilerplate_overlap > 0.0 && self.boilerplate_overlap <= 1.0) {
+            return Err((
+                "boilerplate_overlap".into(),
+                format!(
+                    "boilerplate_overlap must be above 0 and at most 1 (got {})",
+                    self.boilerplate_overlap
+                ),
+            ));
+        }
+        if !(0..=7 * 24 * 60).contains(&self.fast_minutes) {
+            return Err((
+                "fast_minutes".into(),
+                format!(
+                    "fast_minutes must be between 0 and 10080 (got {})",
+                    self.fast_minutes
+                ),
+            ));
+        }
+        if self.min_results_for_relevance > 1_000_000 {
+            return Err((
+                "min_results_for_relevance".into(),
+                "min_results_for_relevance must be at most 1000000".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The version of `versions` in effect in `month` (`YYYY-MM`), as for the street policies.
+    pub fn in_effect<'a>(versions: &'a [AuditPolicy], month: &str) -> Option<&'a AuditPolicy> {
+        let mut best: Option<&AuditPolicy> = None;
+        for p in versions {
+            if p.effective_from.as_str() <= month
+                && best.is_none_or(|b| p.effective_from >= b.effective_from)
+            {
+                best = Some(p);
+            }
+        }
+        best.or_else(|| {
+            versions
+                .iter()
+                .min_by(|a, b| a.effective_from.cmp(&b.effective_from))
+        })
     }
 }
 

@@ -81,6 +81,12 @@ impl StreetPolicy {
                 Err((f.into(), format!("{f} must be between 0 and 1 (got {v})")))
             }
         };
+        if self.id.trim().is_empty() || self.id.chars().count() > 64 {
+            return Err(("id".into(), "id must be 1–64 characters".into()));
+        }
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err(("name".into(), "name must be 1–200 characters".into()));
+        }
         share(self.advanced_share, "advanced_share")?;
         share(self.rectify_share, "rectify_share")?;
         share(self.entry_weak_share, "entry_weak_share")?;
@@ -96,13 +102,7 @@ impl StreetPolicy {
                 "exit_months must be at least 1".into(),
             ));
         }
-        let ok_month = self.effective_from.len() == 7
-            && self.effective_from.as_bytes()[4] == b'-'
-            && self.effective_from[..4].parse::<u32>().is_ok()
-            && self.effective_from[5..]
-                .parse::<u32>()
-                .is_ok_and(|m| (1..=12).contains(&m));
-        if !ok_month {
+        if !is_month(&self.effective_from) {
             return Err((
                 "effective_from".into(),
                 format!("effective_from `{}` is not YYYY-MM", self.effective_from),
@@ -110,6 +110,17 @@ impl StreetPolicy {
         }
         Ok(())
     }
+}
+
+/// Whether `s` is a month `YYYY-MM`.
+pub fn is_month(s: &str) -> bool {
+    s.len() == 7
+        && s.is_ascii()
+        && s.as_bytes()[4] == b'-'
+        && s[..4]
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=9999).contains(&y))
+        && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
 }
 
 /// The month's class of a street.
@@ -180,6 +191,41 @@ pub fn classify(
     policy: &StreetPolicy,
     history: &[(String, Vec<StreetMonth>)],
 ) -> Vec<StreetStanding> {
+    classify_versions(std::slice::from_ref(policy), history)
+}
+
+/// The version of `versions` in effect in `month` (`YYYY-MM`): the one with the latest
+/// `effective_from` not after it (of two from the same month, the later in the slice); the
+/// earliest when every version starts after it. `None` only for an empty slice.
+pub fn in_effect<'a>(versions: &'a [StreetPolicy], month: &str) -> Option<&'a StreetPolicy> {
+    let mut best: Option<&StreetPolicy> = None;
+    for p in versions {
+        if p.effective_from.as_str() <= month
+            && best.is_none_or(|b| p.effective_from >= b.effective_from)
+        {
+            best = Some(p);
+        }
+    }
+    best.or_else(|| {
+        versions
+            .iter()
+            .min_by(|a, b| a.effective_from.cmp(&b.effective_from))
+    })
+}
+
+/// As [`classify`], each month of the history under the version of `versions` in effect in it
+/// ([`in_effect`]): a version added later with a later `effective_from` leaves the months
+/// before it as they were classified. An empty `versions` means the shipped default.
+pub fn classify_versions(
+    versions: &[StreetPolicy],
+    history: &[(String, Vec<StreetMonth>)],
+) -> Vec<StreetStanding> {
+    let shipped = [StreetPolicy::shipped_default()];
+    let versions = if versions.is_empty() {
+        &shipped[..]
+    } else {
+        versions
+    };
     #[derive(Default, Clone)]
     struct State {
         listed_since: Option<String>,
@@ -192,6 +238,7 @@ pub fn classify(
     let mut out = Vec::new();
     for (mi, (key, streets)) in history.iter().enumerate() {
         let last = mi + 1 == history.len();
+        let policy = in_effect(versions, key).unwrap_or(&shipped[0]);
         let ranked = streets.iter().filter(|s| s.rank.is_some()).count() as f64;
         let mut by_volume: Vec<&StreetMonth> = streets.iter().collect();
         by_volume.sort_by(|a, b| b.volume.cmp(&a.volume).then(a.code.cmp(&b.code)));
@@ -393,6 +440,33 @@ mod tests {
         assert!(big.pre_warning, "{big:?}");
         assert_eq!(big.class, StreetClass::Advanced);
         assert!(big.reason.contains("未进先治"));
+    }
+
+    #[test]
+    fn a_later_version_changes_the_classification_only_from_its_month() {
+        let old = StreetPolicy::shipped_default();
+        let mut strict = StreetPolicy::shipped_default();
+        strict.id = "strict".into();
+        strict.effective_from = "2021-03".into();
+        strict.entry_weak_share = 0.0; // no rank is weak enough to enter any more
+        let versions = vec![old.clone(), strict.clone()];
+        assert_eq!(in_effect(&versions, "2021-02").unwrap().id, old.id);
+        assert_eq!(in_effect(&versions, "2021-03").unwrap().id, "strict");
+        assert_eq!(in_effect(&versions, "2018-01").unwrap().id, old.id);
+        let h1 = vec![month("2021-01", 500, 18), month("2021-02", 500, 18)];
+        let before = classify_versions(&versions, &h1);
+        assert_eq!(
+            before,
+            classify(&old, &h1),
+            "a month before the new version is unchanged"
+        );
+        let h2 = vec![month("2021-03", 500, 18)];
+        let big = |s: Vec<StreetStanding>| s.into_iter().find(|x| x.street.code == "big").unwrap();
+        assert!(big(classify(&old, &h2)).listed);
+        assert!(
+            !big(classify_versions(&versions, &h2)).listed,
+            "the new version governs 2021-03"
+        );
     }
 
     #[test]

@@ -1319,6 +1319,52 @@ pub async fn webhook_pass(st: &AppState) -> anyhow::Result<usize> {
     Ok(sent)
 }
 
+/// Delivers the alerts raised after the department alert cursor (early warnings, risk pushes,
+/// incidents, 未进先治 pre-warnings) to the live webhooks of the alert's unit or of a unit above
+/// it (a street's alert reaches the street's and its district's subscriptions), each subscribed
+/// before the alert was raised: `jiesu_http::alerts::webhook_body`, signed with the
+/// subscription's secret, event id `alert-<id>`. Answers how many alerts were passed.
+pub async fn alert_delivery_pass(st: &AppState) -> anyhow::Result<usize> {
+    let s2 = st.clone();
+    let cursor: i64 = tokio::task::spawn_blocking(move || s2.store.meta("dept_alert_cursor"))
+        .await??
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let s2 = st.clone();
+    let (batch, hooks) = tokio::task::spawn_blocking(move || {
+        Ok::<_, jiesu_store::StoreError>((
+            s2.store.alerts_after(cursor, 100)?,
+            s2.store.dept_webhooks()?,
+        ))
+    })
+    .await??;
+    let n = batch.len();
+    for a in batch {
+        let id = a.id;
+        let targets: Vec<&jiesu_store::DeptWebhook> = hooks
+            .iter()
+            .filter(|h| {
+                h.revoked_at.is_none()
+                    && h.created_at <= a.created_at
+                    && (st.org.is_within(&a.unit, &h.unit_code) || a.district == h.unit_code)
+            })
+            .collect();
+        if !targets.is_empty() {
+            let bytes = serde_json::to_vec(&crate::alerts::webhook_body(st, a))?;
+            for h in targets {
+                let sig = crate::notify::signature(&h.secret, &bytes);
+                crate::notify::post(&h.url, bytes.clone(), &sig, &format!("alert-{id}")).await?;
+            }
+        }
+        let s2 = st.clone();
+        tokio::task::spawn_blocking(move || {
+            s2.store.set_meta("dept_alert_cursor", &id.to_string())
+        })
+        .await??;
+    }
+    Ok(n)
+}
+
 /// Announces the export files made after the export cursor to the live webhooks of each
 /// export's unit: `{"kind": "export", "export_id", "run_id", "name", "period", "from", "to",
 /// "format", "rows", "file"}`, event id `export-<run>`. Answers how many files were announced.

@@ -381,6 +381,9 @@ pub fn spawn(
             if let Err(e) = crate::dept::export_delivery_pass(&st).await {
                 tracing::warn!("export delivery failed (will retry): {e}");
             }
+            if let Err(e) = crate::dept::alert_delivery_pass(&st).await {
+                tracing::warn!("alert delivery to a department failed (will retry): {e}");
+            }
             if last {
                 break;
             }

@@ -1,6 +1,8 @@
-//! 办理质量审计 in the server — the results of the requests dispatched in a period, checked by
-//! `jiesu_governance::reply_audit` (答非所问, boilerplate, "resolved" contradicted by the
-//! callback, filed implausibly fast), with the rates per unit, for the supervisor's page; and the
+//! 办理质量审计 in the server — a nightly pass (00:30 city time) audits the results filed the day
+//! before with `jiesu_governance::reply_audit` (答非所问, boilerplate, "resolved" contradicted by
+//! the callback, filed implausibly fast) under the audit policy version in effect, and stores the
+//! findings per day (`GovernancePolicyStore`); the supervisor's page lists the stored findings
+//! with the rates per unit; and the
 //! one action that turns a flagged result into supervision (督办): the ticket is reopened (重办)
 //! through the domain with the flags as the reason, so the unit handles it again on new
 //! deadlines and the event log records why.
@@ -11,14 +13,14 @@ use crate::json::Json as JsonBody;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use jiesu_domain::auth::authorize;
 use jiesu_domain::capability::Capability;
 use jiesu_domain::command::execute;
 use jiesu_domain::ticket::AssignmentRole;
 use jiesu_domain::{prepare, Action, ActionRequest, CallbackOutcome, TicketState};
 use jiesu_governance::audit::Doc;
-use jiesu_governance::reply_audit::{audit, per_unit, AuditPolicy, FlagKind, ResultCase};
+use jiesu_governance::reply_audit::{audit, AuditPolicy, FlagKind, ResultCase};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +93,10 @@ pub struct FlaggedView {
     pub status: String,
     /// The ticket may be sent back for handling now (重办).
     pub can_supervise: bool,
+    /// The city day its result was filed (the audited day).
+    pub day: String,
+    /// The audit policy version that flagged it (0: the shipped default).
+    pub policy_version: i64,
 }
 
 /// The audit of a period.
@@ -98,9 +104,17 @@ pub struct FlaggedView {
 pub struct ReplyAuditView {
     pub from: String,
     pub to: String,
-    /// The thresholds applied.
+    /// The thresholds in effect in the last day's month.
     pub policy: serde_json::Value,
-    /// Results audited.
+    /// The audit policy versions the stored days were audited under.
+    pub policy_versions: Vec<i64>,
+    /// Days in the period, and of them audited (the nightly pass audits the previous day at
+    /// 00:30 city time; today is not audited yet).
+    pub days: u32,
+    pub audited_days: u32,
+    /// When the newest of those days was audited.
+    pub last_audited_at: Option<String>,
+    /// Results filed on the audited days.
     pub results: u32,
     /// Results flagged.
     pub flagged: u32,
@@ -166,7 +180,175 @@ fn case_of(t: &TicketState, analyzer: &jiesu_text::analyzer::Analyzer) -> Option
     })
 }
 
-/// `GET /api/v1/audit/replies`.
+/// The nightly pass runs from this many minutes after the city's midnight.
+pub const AUDIT_AT_MINUTES: i64 = 30;
+/// Each night re-audits this many days up to yesterday (a callback reached later turns a
+/// result into 假办结; storing a day again replaces it).
+pub const REAUDIT_DAYS: i64 = 7;
+/// Results dispatched this many days before an audited day give the audit its context (IDF,
+/// the similar requests' replies, boilerplate twins): the page's default period.
+const CONTEXT_DAYS: i64 = DEFAULT_DAYS;
+
+/// Audits the results filed on `days` (city days) and stores, per day, the results counted per
+/// unit and one finding per flagged result (kinds, relevance, details, the policy version), each
+/// day under the audit policy in effect in its month; storing a day again replaces it. Answers
+/// the findings stored.
+pub fn audit_days(
+    st: &AppState,
+    days: &[NaiveDate],
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<usize> {
+    let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+        return Ok(0);
+    };
+    let start = st.zone.start_of_day(*first - Duration::days(CONTEXT_DAYS));
+    let end = st.zone.start_of_day(*last + Duration::days(1));
+    let analyzer = jiesu_kb::text::shared_analyzer();
+    let cases: Vec<ResultCase> = st
+        .store
+        .lead_tickets(start, end)?
+        .iter()
+        .filter_map(|t| case_of(t, &analyzer))
+        .filter(|c| c.filed_at < end)
+        .collect();
+    let mut stored = 0;
+    // one audit per policy version in effect over the days
+    let mut by_policy: Vec<((i64, AuditPolicy), Vec<NaiveDate>)> = Vec::new();
+    for d in days {
+        let month = format!("{:04}-{:02}", d.year(), d.month());
+        let p = crate::gov_policies::audit_policy_for(&*st.store, &month)
+            .map_err(ApiError::internal)?;
+        match by_policy.iter_mut().find(|(q, _)| q.0 == p.0) {
+            Some((_, ds)) => ds.push(*d),
+            None => by_policy.push((p, vec![*d])),
+        }
+    }
+    for ((version, policy), ds) in by_policy {
+        let (flags, _) = audit(&cases, &policy);
+        for d in ds {
+            let (from, to) = (
+                st.zone.start_of_day(d),
+                st.zone.start_of_day(d + Duration::days(1)),
+            );
+            let on_day = |c: &ResultCase| c.filed_at >= from && c.filed_at < to;
+            let mut units: std::collections::BTreeMap<String, i64> = Default::default();
+            for c in cases.iter().filter(|c| on_day(c)) {
+                *units.entry(c.unit.clone()).or_default() += 1;
+            }
+            let findings: Vec<jiesu_store::AuditFindingRow> = flags
+                .iter()
+                .filter(|f| on_day(&cases[f.index]))
+                .map(|f| {
+                    let c = &cases[f.index];
+                    jiesu_store::AuditFindingRow {
+                        day: d,
+                        ticket: c.ticket,
+                        unit: c.unit.clone(),
+                        kinds: f.kinds.iter().map(|k| k.as_str().to_string()).collect(),
+                        score: f.relevance.map(|r| (r * 1000.0).round() / 1000.0),
+                        detail: serde_json::json!({
+                            "minutes": f.minutes,
+                            "like_ticket": f.like.map(|l| l.0),
+                            "like_overlap": f.like.map(|l| (l.1 * 1000.0).round() / 1000.0),
+                            "policy_id": policy.id,
+                        })
+                        .to_string(),
+                        policy_version: version,
+                    }
+                })
+                .collect();
+            stored += findings.len();
+            st.store.store_audit_day(
+                jiesu_store::AuditDayRow {
+                    day: d,
+                    results: units.values().sum(),
+                    unit_results: units.into_iter().collect(),
+                    policy_id: policy.id.clone(),
+                    policy_version: version,
+                    audited_at: now,
+                },
+                findings,
+            )?;
+        }
+    }
+    Ok(stored)
+}
+
+/// The nightly pass at `now` (beside the scheduler, and when a test clock moves): once per city
+/// day, from 00:30 city time on, audits the previous day's results (and re-audits the days
+/// before it: `REAUDIT_DAYS` in all), remembered in the `reply_audit_day` setting. Answers the
+/// findings stored.
+pub fn audit_pass(st: &AppState, now: chrono::DateTime<chrono::Utc>) -> ApiResult<usize> {
+    let today = st.zone.date(now);
+    if now < st.zone.start_of_day(today) + Duration::minutes(AUDIT_AT_MINUTES) {
+        return Ok(0);
+    }
+    let yesterday = today - Duration::days(1);
+    let key = yesterday.to_string();
+    if st.store.meta("reply_audit_day")?.as_deref() == Some(key.as_str()) {
+        return Ok(0);
+    }
+    let days: Vec<NaiveDate> = (0..REAUDIT_DAYS)
+        .map(|b| yesterday - Duration::days(b))
+        .collect();
+    let n = audit_days(st, &days, now)?;
+    st.store.set_meta("reply_audit_day", &key)?;
+    Ok(n)
+}
+
+/// The answer of auditing a day on demand.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditDayView {
+    pub day: String,
+    /// Results filed that day.
+    pub results: i64,
+    /// Findings stored (the day's earlier ones replaced).
+    pub flagged: usize,
+    /// The audit policy's id and version applied.
+    pub policy_id: String,
+    pub policy_version: i64,
+}
+
+/// `POST /api/v1/audit/days/{day}`: audits one city day now (e.g. after a new audit policy),
+/// replacing what was stored for it.
+pub async fn run_day(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(day_s): Path<String>,
+) -> ApiResult<Json<AuditDayView>> {
+    require(&actor, Capability::ReplyAudit)?;
+    let d = day("day", Some(&day_s))?.ok_or_else(|| {
+        ApiError::invalid(
+            "day",
+            "a day is required (YYYY-MM-DD)",
+            "请指定日期（YYYY-MM-DD）",
+        )
+    })?;
+    let now = st.now();
+    if d >= st.zone.date(now) {
+        return Err(ApiError::invalid(
+            "day",
+            format!("{d} has not ended yet: only a past day can be audited"),
+            format!("{d} 尚未结束，只能审计已过去的日期"),
+        ));
+    }
+    let s2 = st.clone();
+    let flagged = tokio::task::spawn_blocking(move || audit_days(&s2, &[d], now)).await??;
+    let row = st
+        .store
+        .audit_days(d, d)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("the audited day was not stored"))?;
+    Ok(Json(AuditDayView {
+        day: d.to_string(),
+        results: row.results,
+        flagged,
+        policy_id: row.policy_id,
+        policy_version: row.policy_version,
+    }))
+}
+
+/// `GET /api/v1/audit/replies`: the stored findings of the audited days of the period.
 pub async fn replies(
     State(st): State<AppState>,
     Caller(actor): Caller,
@@ -183,31 +365,27 @@ pub async fn replies(
             format!("审计期间应从前往后且不超过 {MAX_DAYS} 天"),
         ));
     }
-    let (start, end) = (
-        st.zone.start_of_day(from),
-        st.zone.start_of_day(to + Duration::days(1)),
-    );
     let s2 = st.clone();
     let a2 = actor.clone();
     let view = tokio::task::spawn_blocking(move || -> ApiResult<ReplyAuditView> {
         let st = s2;
-        let analyzer = jiesu_kb::text::shared_analyzer();
-        let tickets = st.store.lead_tickets(start, end)?;
-        let mut statuses = Vec::new();
-        let mut cases = Vec::new();
-        for t in &tickets {
-            if let Some(c) = case_of(t, &analyzer) {
-                statuses.push(t);
-                cases.push(c);
+        let days = st.store.audit_days(from, to)?;
+        let findings = st.store.audit_findings(from, to)?;
+        let mut results: std::collections::BTreeMap<String, u32> = Default::default();
+        for d in &days {
+            for (u, n) in &d.unit_results {
+                *results.entry(u.clone()).or_default() += *n as u32;
             }
         }
-        let policy = AuditPolicy::shipped_default();
-        let (flags, _) = audit(&cases, &policy);
-        let units = per_unit(&cases, &flags);
+        let kind_of = |k: &str| FlagKind::ALL.into_iter().find(|x| x.as_str() == k);
         let mut by_kind = [0u32; 4];
-        for f in &flags {
-            for k in &f.kinds {
-                by_kind[*k as usize] += 1;
+        let mut per_unit: std::collections::BTreeMap<String, (u32, [u32; 4])> = Default::default();
+        for f in &findings {
+            let e = per_unit.entry(f.unit.clone()).or_default();
+            e.0 += 1;
+            for k in f.kinds.iter().filter_map(|k| kind_of(k)) {
+                by_kind[k as usize] += 1;
+                e.1[k as usize] += 1;
             }
         }
         let kind_views = |ks: &[FlagKind]| -> Vec<KindView> {
@@ -220,63 +398,94 @@ pub async fn replies(
                 .collect()
         };
         let name = |u: &str| crate::views::unit_name(&st, u).unwrap_or_else(|| u.to_string());
-        let mut order: Vec<usize> = (0..flags.len()).collect();
-        order.sort_by(|&a, &b| {
-            let ra = flags[a].relevance.unwrap_or(f64::MAX);
-            let rb = flags[b].relevance.unwrap_or(f64::MAX);
-            ra.total_cmp(&rb).then(
-                cases[flags[a].index]
-                    .ticket
-                    .cmp(&cases[flags[b].index].ticket),
-            )
-        });
-        let items = order
-            .into_iter()
-            .take(MAX_ITEMS)
-            .map(|i| {
-                let f = &flags[i];
-                let c = &cases[f.index];
-                let t = statuses[f.index];
-                let can_supervise =
-                    crate::actions::allowed_actions(&st, &a2, t).contains(&"reopen");
-                FlaggedView {
-                    ticket: c.ticket,
-                    number: t.number.clone(),
-                    title: t.intake.title.clone(),
-                    unit: c.unit.clone(),
-                    unit_name: name(&c.unit),
-                    kinds: kind_views(&f.kinds),
-                    relevance: f.relevance.map(|r| (r * 1000.0).round() / 1000.0),
-                    like_ticket: f.like.map(|l| l.0),
-                    like_overlap: f.like.map(|l| (l.1 * 1000.0).round() / 1000.0),
-                    minutes: f.minutes,
-                    result: c.result.text.chars().take(200).collect(),
-                    status: t.status.as_str().into(),
-                    can_supervise,
+        let mut units: Vec<UnitAuditView> = results
+            .iter()
+            .map(|(u, n)| {
+                let (flagged, k) = per_unit.get(u).copied().unwrap_or_default();
+                UnitAuditView {
+                    unit: u.clone(),
+                    unit_name: name(u),
+                    results: *n,
+                    flagged,
+                    off_topic: k[FlagKind::OffTopic as usize],
+                    boilerplate: k[FlagKind::Boilerplate as usize],
+                    contradicted: k[FlagKind::Contradicted as usize],
+                    too_fast: k[FlagKind::TooFast as usize],
+                    flagged_rate: if *n == 0 {
+                        0.0
+                    } else {
+                        (f64::from(flagged) / f64::from(*n) * 1000.0).round() / 1000.0
+                    },
                 }
             })
             .collect();
+        units.sort_by(|a, b| {
+            b.flagged_rate
+                .total_cmp(&a.flagged_rate)
+                .then(b.flagged.cmp(&a.flagged))
+                .then(a.unit.cmp(&b.unit))
+        });
+        let mut order: Vec<&jiesu_store::AuditFindingRow> = findings.iter().collect();
+        order.sort_by(|a, b| {
+            a.score
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.score.unwrap_or(f64::MAX))
+                .then(a.ticket.cmp(&b.ticket))
+        });
+        let mut items = Vec::new();
+        for f in order.into_iter().take(MAX_ITEMS) {
+            let Some((t, _)) = st.store.load_ticket(f.ticket)? else {
+                continue;
+            };
+            let detail: serde_json::Value = serde_json::from_str(&f.detail).unwrap_or_default();
+            let kinds: Vec<FlagKind> = f.kinds.iter().filter_map(|k| kind_of(k)).collect();
+            let can_supervise = crate::actions::allowed_actions(&st, &a2, &t).contains(&"reopen");
+            items.push(FlaggedView {
+                ticket: f.ticket,
+                number: t.number.clone(),
+                title: t.intake.title.clone(),
+                unit: f.unit.clone(),
+                unit_name: name(&f.unit),
+                kinds: kind_views(&kinds),
+                relevance: f.score,
+                like_ticket: detail["like_ticket"].as_i64(),
+                like_overlap: detail["like_overlap"].as_f64(),
+                minutes: detail["minutes"].as_i64().unwrap_or_default(),
+                result: t
+                    .result_text
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect(),
+                status: t.status.as_str().into(),
+                can_supervise,
+                day: f.day.to_string(),
+                policy_version: f.policy_version,
+            });
+        }
+        let month = format!("{:04}-{:02}", to.year(), to.month());
+        let (_, policy) = crate::gov_policies::audit_policy_for(&*st.store, &month)
+            .map_err(ApiError::internal)?;
+        let mut versions: Vec<i64> = days.iter().map(|d| d.policy_version).collect();
+        versions.sort_unstable();
+        versions.dedup();
         Ok(ReplyAuditView {
             from: from.to_string(),
             to: to.to_string(),
             policy: serde_json::to_value(&policy).unwrap_or_default(),
-            results: cases.len() as u32,
-            flagged: flags.len() as u32,
+            policy_versions: versions,
+            days: ((to - from).num_days() + 1) as u32,
+            audited_days: days.len() as u32,
+            last_audited_at: days
+                .iter()
+                .map(|d| d.audited_at)
+                .max()
+                .map(jiesu_store::time::fmt),
+            results: results.values().sum(),
+            flagged: findings.len() as u32,
             kinds: kind_views(&FlagKind::ALL),
-            units: units
-                .into_iter()
-                .map(|u| UnitAuditView {
-                    unit_name: name(&u.unit),
-                    unit: u.unit,
-                    results: u.results,
-                    flagged: u.flagged,
-                    off_topic: u.by_kind[FlagKind::OffTopic as usize],
-                    boilerplate: u.by_kind[FlagKind::Boilerplate as usize],
-                    contradicted: u.by_kind[FlagKind::Contradicted as usize],
-                    too_fast: u.by_kind[FlagKind::TooFast as usize],
-                    flagged_rate: (u.flagged_rate * 1000.0).round() / 1000.0,
-                })
-                .collect(),
+            units,
             items,
         })
     })

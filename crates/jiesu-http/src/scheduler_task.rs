@@ -209,6 +209,14 @@ pub fn spawn_scheduler(st: AppState, every: std::time::Duration) -> tokio::task:
                 Ok(Err(e)) => tracing::warn!("pre-warning pass failed: {}", e.detail),
                 _ => {}
             }
+            let s2 = st.clone();
+            match tokio::task::spawn_blocking(move || crate::reply_audit::audit_pass(&s2, s2.now()))
+                .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!("reply audit: {n} findings stored"),
+                Ok(Err(e)) => tracing::warn!("reply-audit pass failed: {}", e.detail),
+                _ => {}
+            }
             st.ops.scheduler_pass(t0.elapsed().as_secs_f64(), reminders);
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -21,7 +21,7 @@ use jiesu_governance::street_work::{
     check_interview, check_item, monitor, progress, Grain, Interview, Item, ItemKind, ItemStatus,
     MonitorPoint, Refused,
 };
-use jiesu_governance::streets::{classify, StreetPolicy, StreetStanding};
+use jiesu_governance::streets::{StreetPolicy, StreetStanding};
 use jiesu_score::Month;
 use jiesu_store::{AlertFilter, AlertRow, InterviewRow, StreetItemRow};
 use schemars::JsonSchema;
@@ -55,7 +55,7 @@ fn last_complete_month(st: &AppState, now: DateTime<Utc>) -> Month {
     Month { year: y, month: m }.plus(-1)
 }
 
-/// The classification of `month` under the shipped policy (empty when the month has no counted
+/// The classification of `month` under the city's street policies (empty when the month has no counted
 /// assignment).
 fn standings(st: &AppState, month: Month) -> ApiResult<Vec<StreetStanding>> {
     let history =
@@ -63,7 +63,9 @@ fn standings(st: &AppState, month: Month) -> ApiResult<Vec<StreetStanding>> {
     let key = month.to_string();
     Ok(
         if history.last().map(|h| h.0.as_str()) == Some(key.as_str()) {
-            classify(&StreetPolicy::shipped_default(), &history)
+            crate::gov_policies::classify_stored(&*st.store, &history)
+                .map_err(crate::scores::score_failed)?
+                .0
         } else {
             Vec::new()
         },
@@ -446,7 +448,13 @@ pub async fn get_work(
     let code = street.clone();
     let view = tokio::task::spawn_blocking(move || -> ApiResult<StreetWorkView> {
         let st = s2;
-        let policy = StreetPolicy::shipped_default();
+        let policy = crate::gov_policies::street_versions(&*st.store)
+            .map(|v| {
+                let ps: Vec<StreetPolicy> = v.into_iter().map(|x| x.1).collect();
+                jiesu_governance::streets::in_effect(&ps, &month.to_string()).cloned()
+            })
+            .map_err(crate::scores::score_failed)?
+            .unwrap_or_else(StreetPolicy::shipped_default);
         let standing = standings(&st, month)?
             .into_iter()
             .find(|s| s.street.code == code)

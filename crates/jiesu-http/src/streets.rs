@@ -1,7 +1,7 @@
 //! 治理类街乡镇 — the month's classification of every street and town (先进 / 进步 / 整改 / 治理),
 //! its entries, exits, tracking and 未进先治 pre-warnings: the street scorecards of the month and
-//! the months before it (`jiesu_score`), classified by `jiesu_governance::streets` under the
-//! shipped, versioned policy.
+//! the months before it (`jiesu_score`), classified by `jiesu_governance::streets`, each month
+//! under the version of the city's street policy in effect in it (`crate::gov_policies`).
 
 use crate::auth::{require, Caller};
 use crate::error::ApiResult;
@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use jiesu_domain::auth::Role;
 use jiesu_domain::capability::Capability;
-use jiesu_governance::streets::{classify, StreetMonth, StreetPolicy, StreetStanding};
+use jiesu_governance::streets::{in_effect, StreetMonth, StreetPolicy, StreetStanding};
 use jiesu_score::{Level, Month, PolicySet};
 use jiesu_store::Store;
 use schemars::JsonSchema;
@@ -63,8 +63,10 @@ pub fn street_history(
 pub struct StreetsView {
     /// The month, `YYYY-MM`.
     pub period: String,
-    /// The policy applied (id, name, parameters).
+    /// The policy applied (id, name, parameters): the version in effect in the month.
     pub policy: serde_json::Value,
+    /// Its stored version (0: the shipped default).
+    pub policy_version: i64,
     /// Months replayed (oldest first).
     pub months: Vec<String>,
     /// Streets on the 治理 list this month.
@@ -154,12 +156,22 @@ pub async fn streets(
     let history = tokio::task::spawn_blocking(move || street_history(&*s2.store, month))
         .await?
         .map_err(crate::scores::score_failed)?;
-    let policy = StreetPolicy::shipped_default();
-    let standings = if history.last().map(|h| h.0.as_str()) == Some(period.as_str()) {
-        classify(&policy, &history)
-    } else {
-        Vec::new()
-    };
+    let (standings, (policy_version, policy)) =
+        crate::gov_policies::classify_stored(&*st.store, &history)
+            .map_err(crate::scores::score_failed)?;
+    let (standings, (policy_version, policy)) =
+        if history.last().map(|h| h.0.as_str()) == Some(period.as_str()) {
+            (standings, (policy_version, policy))
+        } else {
+            let versions = crate::gov_policies::street_versions(&*st.store)
+                .map_err(crate::scores::score_failed)?;
+            let policies: Vec<StreetPolicy> = versions.iter().map(|v| v.1.clone()).collect();
+            let p = in_effect(&policies, &period)
+                .cloned()
+                .unwrap_or_else(StreetPolicy::shipped_default);
+            let v = versions.iter().rev().find(|v| v.1 == p).map_or(0, |v| v.0);
+            (Vec::new(), (v, p))
+        };
     let rows: Vec<StreetRow> = standings
         .into_iter()
         .filter(|s| match &scope {
@@ -171,6 +183,7 @@ pub async fn streets(
     Ok(Json(StreetsView {
         period: period.clone(),
         policy: serde_json::to_value(&policy).unwrap_or_default(),
+        policy_version,
         months: history.into_iter().map(|h| h.0).collect(),
         listed: rows.iter().filter(|r| r.listed).count(),
         pre_warnings: rows.iter().filter(|r| r.pre_warning).count(),

@@ -57,6 +57,7 @@ pub async fn advance(
         crate::dept::export_pass(&s2, now)?;
         crate::alerts::warn_pass(&s2, now, true)?;
         crate::street_work::prewarn_pass(&s2, now)?;
+        crate::reply_audit::audit_pass(&s2, now)?;
         Ok(())
     })
     .await??;

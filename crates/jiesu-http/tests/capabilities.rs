@@ -191,6 +191,7 @@ fn probe(cap: Capability) -> Option<(&'static str, &'static str, Option<Value>, 
             false,
         ),
         ReplyAudit => ("GET", "/api/v1/audit/replies", None, true),
+        GovernancePolicies => ("GET", "/api/v1/governance/policies/streets", None, true),
         // no HTTP route yet (the CLI manages users and reference data)
         UsersManage | ReferenceManage => return None,
     })

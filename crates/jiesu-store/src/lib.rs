@@ -26,6 +26,7 @@
 //! | [`PersonalDataStore`] | the data keys of personal data (rotation), retention candidates |
 //! | [`LedgerStore`] | signed checkpoints of the event log, consistency and inclusion proofs |
 //! | [`StreetWorkStore`] | 治理类街乡镇: interviews (约谈), problem and project lists, every change to them |
+//! | [`GovernancePolicyStore`] | the city's governance policies (street classification, reply audit) by version; the reply audit's stored days and findings |
 //! | [`OpsStore`] | operations: readiness (a trivial read, the schema), `/metrics` figures, draining writes |
 //!
 //! Online backup and restore of an SQLite city: [`backup_sqlite`], [`restore_sqlite`].
@@ -41,6 +42,7 @@ pub mod chain;
 pub mod crypt;
 mod dept;
 mod facts;
+pub mod gov_policies;
 pub mod imports;
 mod kb_store;
 mod labels;
@@ -74,6 +76,7 @@ pub use analytics::{refresh_facts, AnalyticsStore, FactsState};
 pub use catalogue::{CatalogueStore, CatalogueVersion};
 pub use dept::{DeptKey, DeptStore, DeptWebhook, ExportRun, NewSavedExport, SavedExport};
 pub use facts::{AssignmentFact, FactStore};
+pub use gov_policies::{AuditDayRow, AuditFindingRow, GovPolicyRow, GovernancePolicyStore};
 pub use imports::{ImportStore, SourcedTicket};
 pub use kb_store::{KbStore, KbVersionRow};
 pub use labels::{CorrectionCounts, IntakeCorrection, LabelStore, LabelledExample};
@@ -170,6 +173,7 @@ pub trait Store:
     + DeptStore
     + TopicStore
     + StreetWorkStore
+    + GovernancePolicyStore
 {
     /// The tickets with a lead assignment first dispatched in `[from, to)`, each once, as they
     /// stand now (what a catalogue what-if replays; `jiesu_routing::whatif_since` gives `from`).
@@ -222,6 +226,7 @@ impl<T> Store for T where
         + DeptStore
         + TopicStore
         + StreetWorkStore
+        + GovernancePolicyStore
 {
 }
 
@@ -229,10 +234,10 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AgentSessionStore, AlertStore, AnalyticsStore, CallbackStore, CatalogueStore, DeptStore,
-        FactStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore, OutboxStore,
-        PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportReadStore, ReportStore,
-        ReportSubscriptionStore, ReviewStore, StatsStore, Store, StreetWorkStore, TicketStore,
-        TopicStore, UserStore,
+        FactStore, GovernancePolicyStore, ImportStore, KbStore, LabelStore, LedgerStore, OpsStore,
+        OutboxStore, PartnerStore, PersonalDataStore, RatingStore, ReferenceStore, ReportReadStore,
+        ReportStore, ReportSubscriptionStore, ReviewStore, StatsStore, Store, StreetWorkStore,
+        TicketStore, TopicStore, UserStore,
     };
 }
 

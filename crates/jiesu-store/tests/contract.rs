@@ -1538,3 +1538,119 @@ fn a_rotated_partner_secret_keeps_the_old_one_until_the_grace_ends_and_a_reissue
         Err(StoreError::NotFound)
     ));
 }
+
+#[test]
+fn governance_policies_are_numbered_per_kind_and_never_replaced() {
+    use jiesu_store::GovPolicyRow;
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "a.db");
+    let store = open(&dir, &db);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap();
+    let row = |kind: &str, id: &str, from: &str| GovPolicyRow {
+        kind: kind.into(),
+        version: 0,
+        policy_id: id.into(),
+        effective_from: from.into(),
+        body: format!("{{\"id\":\"{id}\"}}"),
+        author: "admin".into(),
+        created_at: t0,
+    };
+    assert!(store.governance_policies("streets").unwrap().is_empty());
+    assert_eq!(
+        store
+            .add_governance_policy(row("streets", "a", "2026-01"))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_governance_policy(row("reply_audit", "r", "2026-01"))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_governance_policy(row("streets", "b", "2025-06"))
+            .unwrap(),
+        2
+    );
+    let got = store.governance_policies("streets").unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|p| (p.version, p.policy_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "a"), (2, "b")]
+    );
+    assert_eq!(got[1].effective_from, "2025-06");
+    assert_eq!(got[1].body, "{\"id\":\"b\"}");
+    assert_eq!(got[1].author, "admin");
+    assert_eq!(got[1].created_at, t0);
+    drop(store);
+    let store = open(&dir, &db);
+    assert_eq!(store.governance_policies("streets").unwrap().len(), 2);
+    assert_eq!(
+        store.governance_policies("reply_audit").unwrap()[0].policy_id,
+        "r"
+    );
+}
+
+#[test]
+fn a_stored_audit_day_is_replaced_when_stored_again_never_duplicated() {
+    use jiesu_store::{AuditDayRow, AuditFindingRow};
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh(&dir);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 3, 16, 30, 0).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let d = |on: &str, results: i64| AuditDayRow {
+        day: day(on),
+        results,
+        unit_results: vec![("U1".into(), results)],
+        policy_id: "reply-audit-2026".into(),
+        policy_version: 0,
+        audited_at: t0,
+    };
+    let f = |on: &str, ticket: i64, score: Option<f64>| AuditFindingRow {
+        day: day(on),
+        ticket,
+        unit: "U1".into(),
+        kinds: vec!["off_topic".into(), "too_fast".into()],
+        score,
+        detail: "{\"minutes\":3}".into(),
+        policy_version: 2,
+    };
+    store
+        .store_audit_day(
+            d("2026-11-02", 5),
+            vec![f("2026-11-02", 7, Some(0.125)), f("2026-11-02", 9, None)],
+        )
+        .unwrap();
+    store
+        .store_audit_day(d("2026-11-03", 1), vec![f("2026-11-03", 11, Some(1.5))])
+        .unwrap();
+    // again, with one finding fewer: replaced
+    store
+        .store_audit_day(d("2026-11-02", 6), vec![f("2026-11-02", 9, None)])
+        .unwrap();
+    let days = store
+        .audit_days(day("2026-11-01"), day("2026-11-30"))
+        .unwrap();
+    assert_eq!(
+        days.iter().map(|d| (d.day, d.results)).collect::<Vec<_>>(),
+        vec![(day("2026-11-02"), 6), (day("2026-11-03"), 1)]
+    );
+    assert_eq!(days[0].unit_results, vec![("U1".to_string(), 6)]);
+    assert_eq!(days[0].audited_at, t0);
+    let all = store
+        .audit_findings(day("2026-11-01"), day("2026-11-30"))
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], f("2026-11-02", 9, None));
+    assert_eq!(all[1], f("2026-11-03", 11, Some(1.5)));
+    assert_eq!(
+        store
+            .audit_findings(day("2026-11-03"), day("2026-11-03"))
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -1,5 +1,5 @@
-// 办理质量审计 (#/audit?from=&to=): the supervisor's page over the results of the requests
-// dispatched in a period — how many were flagged 答非所问 / 模板化答复 / 假办结 / 办结过快, the
+// 办理质量审计 (#/audit?from=&to=): the supervisor's page over the stored findings of the nightly
+// audit (00:30 city time, the previous day's results) in a period — how many were flagged 答非所问 / 模板化答复 / 假办结 / 办结过快, the
 // rate per unit (the highest first), and the flagged results (the least relevant first), each
 // with one action: 督办 — the ticket goes back to its unit (重办) with the note and the flags as
 // the reason (the domain refuses a ticket that cannot be reopened now).
@@ -11,6 +11,9 @@ import type { operations } from '../generated/api-types';
 import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
+import { fmtTime } from '../format';
+import { can } from '../store';
+import { policyPanel } from './policies';
 
 type Ok<K extends keyof operations> = operations[K] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
 export type AuditView = Ok<'get_audit_replies'>;
@@ -35,7 +38,13 @@ export async function auditPage({ root, alive, route }: PageCtx): Promise<void> 
   fromIn.addEventListener('change', go);
   toIn.addEventListener('change', go);
   const body = h('div', null, loadingBlock());
-  mount(root, pageHeader(t('au_title'), t('au_lead')), h('div', { class: 'filters' }, field(t('au_from'), fromIn, { name: 'from' }), field(t('au_to'), toIn, { name: 'to' })), body);
+  mount(
+    root,
+    pageHeader(t('au_title'), t('au_lead')),
+    h('div', { class: 'filters' }, field(t('au_from'), fromIn, { name: 'from' }), field(t('au_to'), toIn, { name: 'to' })),
+    body,
+    can('governance-policies') ? policyPanel('reply-audit', alive) : null,
+  );
   let v: AuditView;
   try {
     const q = new URLSearchParams();
@@ -51,6 +60,8 @@ export async function auditPage({ root, alive, route }: PageCtx): Promise<void> 
     'p',
     { class: 'muted', 'data-testid': 'au-summary' },
     t('au_summary', { from: v.from, to: v.to, results: v.results, flagged: v.flagged }),
+    ' · ',
+    h('span', { 'data-testid': 'au-audited' }, t('au_audited', { n: v.audited_days, days: v.days, at: v.last_audited_at ? fmtTime(v.last_audited_at) : '—' })),
     ' · ',
     v.kinds.map((k, i) => [i ? '，' : '', `${lang() === 'zh' ? k.label : t(`au_kind_${k.kind}` as never)} ${k.count}`]),
   );

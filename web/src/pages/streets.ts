@@ -1,5 +1,5 @@
 // 治理类街乡镇 (#/streets?period=YYYY-MM&class=): the month's class of every street and town under
-// the shipped, versioned policy — 先进 / 进步 / 整改 / 治理 / 一般 — with its volume and 三率
+// the city's versioned policy in effect in that month (an admin keeps the versions below) — 先进 / 进步 / 整改 / 治理 / 一般 — with its volume and 三率
 // ranks, the governance list's entries, exit progress and tracking, and 未进先治 pre-warnings.
 // A unit manager sees the streets of their district.
 
@@ -12,6 +12,7 @@ import { lang, t } from '../i18n';
 import type { PageCtx } from '../page';
 import { href, navigate } from '../router';
 import { can } from '../store';
+import { policyPanel } from './policies';
 import { streetWorkPage } from './street-work';
 
 type Ok<K extends keyof operations> = operations[K] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
@@ -39,7 +40,13 @@ export async function streetsPage(ctx: PageCtx): Promise<void> {
     if (month.value) navigate(href('/streets', { period: month.value, class: only || undefined }).slice(1));
   });
   const body = h('div', null, loadingBlock());
-  mount(root, pageHeader(t('st_title'), t('st_lead')), h('div', { class: 'filters' }, field(t('st_month'), month, { name: 'period' })), body);
+  mount(
+    root,
+    pageHeader(t('st_title'), t('st_lead')),
+    h('div', { class: 'filters' }, field(t('st_month'), month, { name: 'period' })),
+    body,
+    can('governance-policies') ? policyPanel('streets', alive) : null,
+  );
   let v: StreetsView;
   try {
     v = await request<StreetsView>('GET', `/api/v1/governance/streets/${encodeURIComponent(period)}`);
@@ -74,7 +81,7 @@ export async function streetsPage(ctx: PageCtx): Promise<void> {
       .replace('{pre}', String(v.pre_warnings))
       .replace('{months}', String(v.months.length)),
     ' · ',
-    `${t('st_policy')}: ${String((v.policy as Record<string, unknown>).name ?? '')}`,
+    `${t('st_policy')}: ${String((v.policy as Record<string, unknown>).name ?? '')} (v${v.policy_version})`,
   );
   const rows = v.streets
     .filter((s) => !only || s.class === only)

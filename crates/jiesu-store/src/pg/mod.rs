@@ -26,6 +26,7 @@ mod catalogue;
 pub(crate) mod conn;
 mod dept;
 mod facts;
+mod gov_policies;
 mod imports;
 mod kb;
 mod labels;
@@ -83,7 +84,7 @@ const REPORT_READS: &str = "CREATE TABLE IF NOT EXISTS report_reads (
 
 /// Versioned migrations, applied in order at start under an advisory lock (so two servers
 /// starting together apply each once). Never edit a shipped one: add the next.
-fn migrations() -> [(i64, &'static str, &'static str); 10] {
+fn migrations() -> [(i64, &'static str, &'static str); 11] {
     [
         (1, "the schema of version 1", SCHEMA),
         (2, "the indexes of version 1", INDEXES.as_str()),
@@ -131,6 +132,12 @@ CREATE INDEX IF NOT EXISTS partner_nonces_at ON partner_nonces (at)",
             "partner secret rotation: the replaced signing salt and its grace period",
             "CREATE TABLE IF NOT EXISTS partner_signing_previous (
   partner_id BIGINT PRIMARY KEY, salt TEXT NOT NULL, until TEXT NOT NULL)",
+        ),
+        (
+            10,
+            "governance policies (street classification, reply audit) and the audit's findings",
+            // the tables at the end of schema.sql, from their marker on (as migration 5)
+            SCHEMA.find("-- migration 10:").map_or("", |i| &SCHEMA[i..]),
         ),
         (
             12,

@@ -210,3 +210,14 @@ CREATE TABLE IF NOT EXISTS report_reads (
 -- refused; one per partner (a later rotation replaces it).
 CREATE TABLE IF NOT EXISTS partner_signing_previous (
   partner_id BIGINT PRIMARY KEY, salt TEXT NOT NULL, until TEXT NOT NULL);
+-- migration 10: the city's governance policies — every version submitted of a kind (streets,
+-- reply_audit), never changed; and the reply audit's stored days and findings.
+CREATE TABLE IF NOT EXISTS governance_policies (
+  kind TEXT NOT NULL, version BIGINT NOT NULL, policy_id TEXT NOT NULL, effective_from TEXT NOT NULL,
+  body TEXT NOT NULL, author TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (kind, version));
+CREATE TABLE IF NOT EXISTS reply_audit_days (
+  day TEXT PRIMARY KEY, results BIGINT NOT NULL, unit_results TEXT NOT NULL, policy_id TEXT NOT NULL,
+  policy_version BIGINT NOT NULL, audited_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reply_audit_findings (
+  day TEXT NOT NULL, ticket BIGINT NOT NULL, unit TEXT NOT NULL, kinds TEXT NOT NULL, score DOUBLE PRECISION,
+  detail TEXT NOT NULL, policy_version BIGINT NOT NULL, PRIMARY KEY (day, ticket));

@@ -13,6 +13,7 @@ mod catalogue;
 mod dept;
 pub(crate) mod encode;
 mod facts;
+mod gov_policies;
 mod imports;
 mod kb;
 mod labels;
