@@ -443,7 +443,8 @@ fn every_route_answers_every_role_as_the_capability_and_action_tables_say() {
                     .replace("{step}", "submit")
                     .replace("{kind}", "daily")
                     .replace("{action}", "acknowledge")
-                    .replace("{n}", "1");
+                    .replace("{n}", "1")
+                    .replace("{day}", "2026-11-29");
                 assert!(
                     !url_path.contains('{'),
                     "{method} {path}: a path parameter the matrix cannot fill"

@@ -732,6 +732,7 @@ fn georeport_client_reads_jiesu() {
     let out = std::process::Command::new("bash")
         .arg(root.join("scripts/open311-client-test.sh"))
         .arg(format!("{}/open311/v2/", s.base))
+        .arg(CLOCK)
         .output()
         .expect("run scripts/open311-client-test.sh");
     let text = format!(
