@@ -298,9 +298,12 @@ fn a_monthly_export_is_made_once_when_the_month_ends_in_city_time_and_the_units_
 
     // the unit's webhook hears the ticket's events and the export, signed with its secret;
     // the other unit's hears nothing of either
+    // the November file's notice (an October one also names 2026-11 in its `to`)
     let seen = wait_for(&got, |g| {
-        g.iter()
-            .any(|(_, b)| b.contains("\"kind\":\"export\"") && b.contains("2026-11"))
+        g.iter().any(|(_, b)| {
+            serde_json::from_str::<Value>(b)
+                .is_ok_and(|v| v["kind"] == "export" && v["period"] == "2026-11")
+        })
     });
     let bodies: Vec<Value> = seen
         .iter()
