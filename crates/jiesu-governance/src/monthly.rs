@@ -606,6 +606,40 @@ pub struct RulePreview {
     pub sample: Vec<i64>,
 }
 
+/// Whether `rule` takes row `i` of partition `p`: its category (at any level, remembered per leaf
+/// in `in_cat`), its place (district, street or community) and a keyword in its text.
+fn rule_matches(
+    rule: &Rule,
+    tree: &CategoryTree,
+    facts: &TicketFacts,
+    p: &jiesu_analytics::facts::FactPartition,
+    i: usize,
+    texts: &HashMap<i64, String>,
+    in_cat: &mut HashMap<u16, bool>,
+) -> bool {
+    let in_category = *in_cat.entry(p.category[i]).or_insert_with(|| {
+        rule.categories.is_empty()
+            || tree
+                .path(facts.categories.code(p.category[i]))
+                .any(|c| rule.categories.contains(&c.code))
+    });
+    if !in_category {
+        return false;
+    }
+    let places = [
+        facts.places.code(p.district[i]),
+        facts.places.code(p.street[i]),
+        facts.places.code(p.community[i]),
+    ];
+    if !rule.places.is_empty() && !places.iter().any(|x| rule.places.iter().any(|q| q == x)) {
+        return false;
+    }
+    rule.keywords.is_empty()
+        || texts
+            .get(&p.ticket_id[i])
+            .is_some_and(|t| rule.keywords.iter().any(|k| t.contains(k.as_str())))
+}
+
 /// Counts the tickets `rule` takes in each of `months` (ascending) and keeps the newest `sample`
 /// of them; `texts` as in [`outcome`].
 pub fn preview(
@@ -625,31 +659,8 @@ pub fn preview(
             continue;
         };
         for i in 0..p.len() {
-            let ok = *in_cat.entry(p.category[i]).or_insert_with(|| {
-                rule.categories.is_empty()
-                    || tree
-                        .path(facts.categories.code(p.category[i]))
-                        .any(|c| rule.categories.contains(&c.code))
-            });
-            if !ok {
+            if !rule_matches(rule, tree, facts, p, i, texts, &mut in_cat) {
                 continue;
-            }
-            let places = [
-                facts.places.code(p.district[i]),
-                facts.places.code(p.street[i]),
-                facts.places.code(p.community[i]),
-            ];
-            if !rule.places.is_empty() && !places.iter().any(|x| rule.places.iter().any(|q| q == x))
-            {
-                continue;
-            }
-            if !rule.keywords.is_empty() {
-                let Some(t) = texts.get(&p.ticket_id[i]) else {
-                    continue;
-                };
-                if !rule.keywords.iter().any(|k| t.contains(k.as_str())) {
-                    continue;
-                }
             }
             requests[mi] += 1;
             if p.flags[i] & flag::DISPATCHED != 0 {
@@ -714,31 +725,8 @@ pub fn outcome(
     for (mi, m) in months.iter().enumerate() {
         let p = &facts.partitions[m];
         for i in 0..p.len() {
-            let ok = *in_cat.entry(p.category[i]).or_insert_with(|| {
-                rule.categories.is_empty()
-                    || tree
-                        .path(facts.categories.code(p.category[i]))
-                        .any(|c| rule.categories.contains(&c.code))
-            });
-            if !ok {
+            if !rule_matches(rule, tree, facts, p, i, texts, &mut in_cat) {
                 continue;
-            }
-            let places = [
-                facts.places.code(p.district[i]),
-                facts.places.code(p.street[i]),
-                facts.places.code(p.community[i]),
-            ];
-            if !rule.places.is_empty() && !places.iter().any(|x| rule.places.iter().any(|q| q == x))
-            {
-                continue;
-            }
-            if !rule.keywords.is_empty() {
-                let Some(t) = texts.get(&p.ticket_id[i]) else {
-                    continue;
-                };
-                if !rule.keywords.iter().any(|k| t.contains(k.as_str())) {
-                    continue;
-                }
             }
             requests[mi] += 1;
             if p.flags[i] & flag::DISPATCHED != 0 {
