@@ -663,6 +663,31 @@ fn a_rotated_secret_signs_at_once_and_the_old_one_only_until_the_grace_period_en
         Some("{}"),
     );
     assert_eq!(st, 404);
+    // a partner added in the admin page has no signing secret: rotating gives it its first
+    let (st, _, added) = call(
+        &s,
+        "POST",
+        "/api/v1/admin/partners",
+        Some(&admin),
+        Some(r#"{"name": "燃气公司热线", "channel": "wechat"}"#),
+    );
+    assert_eq!(st, 201, "{added}");
+    let added_id = added["id"].as_i64().unwrap();
+    let (st, _, first) = call(
+        &s,
+        "POST",
+        &format!("/api/v1/admin/partners/{added_id}/rotate-secret"),
+        Some(&admin),
+        Some("{}"),
+    );
+    assert_eq!(st, 200, "{first}");
+    let gas = Partner {
+        key: added["key"].as_str().unwrap().to_string(),
+        secret: first["secret"].as_str().unwrap().to_string(),
+    };
+    assert!(gas.secret.starts_with("ps_"), "{first}");
+    let (st, _, v) = signed(&s, &gas, &Req::new(path, &body, "rotate-first-0000000001"));
+    assert_eq!(st, 201, "the first secret signs: {v}");
 
     // the default grace: 24 hours on the server's clock
     let (st, _, v) = rotate(&admin, "{}");

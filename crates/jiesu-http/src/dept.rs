@@ -241,7 +241,7 @@ pub struct RotatedSecretView {
 }
 
 /// `POST /api/v1/admin/partners/{id}/rotate-secret` — 密钥轮换: a new signing secret from a new
-/// salt, the old one accepted for the grace period; audited.
+/// salt, the old one accepted for the grace period; a partner without one gets its first; audited.
 pub async fn rotate_partner_secret(
     State(st): State<AppState>,
     Caller(actor): Caller,
@@ -261,7 +261,23 @@ pub async fn rotate_partner_secret(
     let until = now + chrono::Duration::hours(hours);
     let (s2, user) = (st.clone(), actor.user.clone());
     let secret = tokio::task::spawn_blocking(move || -> jiesu_store::Result<String> {
-        let secret = s2.store.rotate_partner_secret(id, until, now)?;
+        // a partner without a signing secret yet (one added in the admin page) gets its first
+        let (secret, first) = match s2.store.rotate_partner_secret(id, until, now) {
+            Err(jiesu_store::StoreError::NotFound) => {
+                (s2.store.new_partner_secret(id, None, now)?, true)
+            }
+            r => (r?, false),
+        };
+        if first {
+            s2.store.audit(
+                &user,
+                "partner_secret_issued",
+                None,
+                &format!("partner {id}: its first signing secret"),
+                now,
+            )?;
+            return Ok(secret);
+        }
         s2.store.audit(
             &user,
             "partner_secret_rotated",
@@ -279,8 +295,8 @@ pub async fn rotate_partner_secret(
         jiesu_store::StoreError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            "no such partner with a signing secret (give it one with `jiesu partner add`)",
-            "没有该合作方，或其尚无签名密钥",
+            "no such partner",
+            "没有该合作方",
         ),
         e => e.into(),
     })?;
