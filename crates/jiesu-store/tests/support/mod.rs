@@ -9,15 +9,8 @@ pub fn new_database(url: &str) -> String {
         Some(j) => &url[..host_at + j],
         None => url,
     };
-    let db = format!(
-        "p{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000_000
-    );
+    // unique by process and a random part (a name, not a time: nothing here reads the clock)
+    let db = format!("p{}_{:016x}", std::process::id(), rand::random::<u64>());
     postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
         .expect("connect to JIESU_TEST_PG")
         .batch_execute(&format!("CREATE DATABASE {db}"))
