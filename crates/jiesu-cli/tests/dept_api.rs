@@ -6,8 +6,7 @@ mod common;
 use common::*;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Read;
 
 fn users() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
     vec![("admin1", "admin", None), ("disp1", "dispatcher", None)]
@@ -158,44 +157,6 @@ fn a_department_key_reads_its_own_units_tickets_only_read_only_audited_and_revoc
     assert_eq!(st, 401);
     let (st, _) = get(&s, "jdk_0000", "/api/v1/tickets");
     assert_eq!(st, 401);
-}
-
-/// What the receiver got: (signature header, body) of each POST.
-type Received = Arc<Mutex<Vec<(String, String)>>>;
-
-fn receiver() -> (String, Received) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", l.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for stream in l.incoming().flatten() {
-            let mut r = BufReader::new(stream.try_clone().unwrap());
-            let (mut len, mut sig) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                if lower.starts_with("x-jiesu-signature:") {
-                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
-            g.lock()
-                .unwrap()
-                .push((sig, String::from_utf8_lossy(&body).to_string()));
-            let mut s = stream;
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, got)
 }
 
 fn wait_for(got: &Received, what: impl Fn(&[(String, String)]) -> bool) -> Vec<(String, String)> {

@@ -8,8 +8,6 @@ mod common;
 use common::*;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::{Arc, Mutex};
 
 const SECRET: &str = "a-test-secret-of-some-length";
 
@@ -20,44 +18,6 @@ const USERS: &[(&str, &str, Option<&str>)] = &[
     ("hd", "unit_manager", Some("110108")),
     ("h1", "unit_handler", Some("110105001")),
 ];
-
-type Received = Arc<Mutex<Vec<(String, String)>>>;
-
-/// A tiny HTTP receiver recording (signature header, body) of each POST.
-fn receiver() -> (String, Received) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", l.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for stream in l.incoming().flatten() {
-            let mut r = BufReader::new(stream.try_clone().unwrap());
-            let (mut len, mut sig) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                if lower.starts_with("x-jiesu-signature:") {
-                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
-            g.lock()
-                .unwrap()
-                .push((sig, String::from_utf8_lossy(&body).to_string()));
-            let mut s = stream;
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, got)
-}
 
 /// Waits (up to a minute: the outbox runs every few seconds) until `pred` holds of what arrived.
 fn wait_for(got: &Received, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {

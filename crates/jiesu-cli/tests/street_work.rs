@@ -287,46 +287,6 @@ fn a_street_entering_the_top_ten_is_pre_warned_interviewed_by_its_district_and_i
     assert_eq!(mine["standing"]["period"], "2026-09");
 }
 
-/// What a webhook receiver got: (signature header, body) of each POST.
-type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
-
-/// A tiny HTTP receiver that records (signature header, body) of each POST.
-fn receiver() -> (String, Received) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", l.local_addr().unwrap());
-    let got: Received = Default::default();
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for stream in l.incoming().flatten() {
-            let mut r = BufReader::new(stream.try_clone().unwrap());
-            let (mut len, mut sig) = (0usize, String::new());
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                if lower.starts_with("x-jiesu-signature:") {
-                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
-            g.lock()
-                .unwrap()
-                .push((sig, String::from_utf8_lossy(&body).to_string()));
-            let mut s = stream;
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, got)
-}
-
 /// The pre-warning bodies a receiver got for `street` (waiting up to 30 s for the outbox).
 fn pre_warnings_of(got: &Received, street: &str, wait: bool) -> Vec<(String, Value)> {
     let pick = || -> Vec<(String, Value)> {

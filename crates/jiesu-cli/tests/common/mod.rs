@@ -332,3 +332,44 @@ pub fn first_leaf(s: &Server) -> String {
     }
     cats.as_array().unwrap().iter().find_map(walk).unwrap()
 }
+
+/// What a test webhook receiver got: (signature header, body) of each POST.
+pub type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A tiny HTTP receiver for webhook tests: its URL and the (signature header, body) of each
+/// POST it got, answered 200.
+pub fn receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let got: Received = Default::default();
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let (mut len, mut sig) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-jiesu-signature:") {
+                    sig = line["x-jiesu-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            g.lock()
+                .unwrap()
+                .push((sig, String::from_utf8_lossy(&body).to_string()));
+            let mut s = stream;
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
