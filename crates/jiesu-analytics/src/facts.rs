@@ -245,6 +245,32 @@ pub struct FactPartition {
     pub secs_to_finish: Vec<u32>,
     /// Dense requester id (0: no phone), the same across partitions of one [`TicketFacts`].
     pub requester: Vec<u32>,
+    /// The partition's sums by place and category, made on first use (never stored).
+    #[serde(skip)]
+    pub cube: CubeSlot,
+}
+
+/// Where a partition keeps its cube (预聚合, `query::cube`): derived from the rows, so it is not
+/// serialized, compared or copied (a clone starts without one).
+#[derive(Default)]
+pub struct CubeSlot(pub(crate) std::sync::Mutex<Option<std::sync::Arc<crate::query::cube::Cube>>>);
+
+impl Clone for CubeSlot {
+    fn clone(&self) -> Self {
+        CubeSlot::default()
+    }
+}
+
+impl PartialEq for CubeSlot {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for CubeSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CubeSlot")
+    }
 }
 
 impl FactPartition {

@@ -17,6 +17,7 @@ use jiesu_domain::ticket::{Channel, DeadlineTier, RequestType, Resolution, Satis
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+pub(crate) mod cube;
 mod fast;
 
 /// Partial credit of 部分解决 in 解决率 (the default policy's `w_partly`).
@@ -753,6 +754,9 @@ impl<'a> Engine<'a> {
             return Err(QueryError::GroupArity(by.len()));
         }
         let pred = self.compile(filter)?;
+        if let Some(g) = cube::group(self, by, &pred) {
+            return Ok(g);
+        }
         match fast::group(self, by, &pred, tuning) {
             Some(g) => Ok(g),
             None => Ok(self.group_rows(by, &pred)),
@@ -858,36 +862,43 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Handling-time percentiles (hours) of dispatched tickets grouped by one dimension: the
-    /// times gathered column by column on every core, the percentiles by selection.
+    /// Handling-time percentiles (hours) of dispatched tickets grouped by one dimension, exact
+    /// (nearest rank), on every core: with few groups by histograms and a second scan for the
+    /// values of the buckets holding the ranks, with many by gathering the values and selecting.
     pub fn durations(&self, by: Dim, filter: &Filter) -> Result<Vec<DurationRow>, QueryError> {
         let pred = self.compile(filter)?;
         let map = fast::durations(self, by, &pred, fast::Tuning::default());
-        Ok(self.duration_rows(by, map, Percentiles::select))
+        Ok(self.duration_rows(by, map))
     }
 
-    /// The rows of [`Engine::durations`] from the times per key.
-    fn duration_rows(
-        &self,
-        by: Dim,
-        map: HashMap<u32, [Vec<u32>; 3]>,
-        percentiles: fn(&mut [u32]) -> Percentiles,
-    ) -> Vec<DurationRow> {
+    /// Sums every partition not yet summed into its cube (预聚合, see `query::cube`) on every
+    /// core, so that the first dashboard query after a refresh does not pay for it; the bytes the
+    /// cubes hold.
+    pub fn warm_cubes(&self) -> usize {
+        cube::warm(self)
+    }
+
+    /// The rows of [`Engine::durations`] from the ranked times per key.
+    fn duration_rows(&self, by: Dim, map: fast::RankedTimes) -> Vec<DurationRow> {
+        let hours = |r: &fast::Ranked| Percentiles {
+            median_hours: r.median.map(|s| f64::from(s) / 3600.0),
+            p90_hours: r.p90.map(|s| f64::from(s) / 3600.0),
+        };
         let mut rows: Vec<DurationRow> = map
             .into_iter()
-            .map(|(k, [mut s, mut r, mut f])| DurationRow {
+            .map(|(k, [s, r, f])| DurationRow {
                 key: self.code(by, k),
-                n: s.len().max(r.len()).max(f.len()) as u64,
-                sign: percentiles(&mut s),
-                respond: percentiles(&mut r),
-                finish: percentiles(&mut f),
+                n: s.n.max(r.n).max(f.n),
+                sign: hours(&s),
+                respond: hours(&r),
+                finish: hours(&f),
             })
             .collect();
         rows.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
         rows
     }
 
-    /// [`Engine::durations`] row by row (the reference of the tests).
+    /// [`Engine::durations`] row by row, percentiles by sorting (the reference of the tests).
     #[cfg(test)]
     fn durations_rows(&self, by: Dim, filter: &Filter) -> Result<Vec<DurationRow>, QueryError> {
         let pred = self.compile(filter)?;
@@ -909,7 +920,21 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        Ok(self.duration_rows(by, map, Percentiles::of))
+        let sorted = |v: &mut Vec<u32>| {
+            v.sort_unstable();
+            let n = v.len() as u64;
+            let (r50, r90) = fast::ranks(n);
+            fast::Ranked {
+                n,
+                median: (n > 0).then(|| v[r50 as usize - 1]),
+                p90: (n > 0).then(|| v[r90 as usize - 1]),
+            }
+        };
+        let ranked = map
+            .into_iter()
+            .map(|(k, [mut a, mut b, mut c])| (k, [sorted(&mut a), sorted(&mut b), sorted(&mut c)]))
+            .collect();
+        Ok(self.duration_rows(by, ranked))
     }
 
     /// The ticket ids behind a filter (drill-down), at most `limit`, newest first.
@@ -997,27 +1022,6 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// [`Percentiles::of`] by selection instead of sorting (the same values; `secs` reordered).
-    pub fn select(secs: &mut [u32]) -> Percentiles {
-        if secs.is_empty() {
-            return Percentiles::default();
-        }
-        let rank = |q: f64| ((q * secs.len() as f64).ceil() as usize).clamp(1, secs.len());
-        let (r50, r90) = (rank(0.5), rank(0.9));
-        // the 90th first: the median is then selected in the part before it
-        let (below, p90, _) = secs.select_nth_unstable(r90 - 1);
-        let p90 = *p90;
-        let median = if r50 == r90 {
-            p90
-        } else {
-            *below.select_nth_unstable(r50 - 1).1
-        };
-        Percentiles {
-            median_hours: Some(f64::from(median) / 3600.0),
-            p90_hours: Some(f64::from(p90) / 3600.0),
-        }
-    }
-
     /// Nearest-rank percentiles of `secs` (sorted in place).
     pub fn of(secs: &mut [u32]) -> Percentiles {
         if secs.is_empty() {
@@ -1216,9 +1220,17 @@ mod tests {
                     contacted: rng.maybe(&[true, false, true]),
                     resolution: rng.maybe(Resolution::ALL),
                     satisfaction: rng.maybe(Satisfaction::ALL),
-                    secs_to_sign: rng.maybe(&[60, 3600, 7200]),
-                    secs_to_respond: rng.maybe(&[600, 36_000]),
-                    secs_to_finish: rng.maybe(&[86_400, 400_000]),
+                    // a few common values (ties) and a jitter that puts neighbours in one bucket
+                    // of the percentile histograms
+                    secs_to_sign: rng
+                        .maybe(&[60, 3600, 7200])
+                        .map(|s| s + 7 * rng.below(3) as u32),
+                    secs_to_respond: rng
+                        .maybe(&[600, 36_000])
+                        .map(|s| s * (1 + rng.below(2) as u32)),
+                    secs_to_finish: rng
+                        .maybe(&[86_400, 400_000, 4_000_000_000])
+                        .map(|s| s - rng.below(1000) as u32),
                     requester_hash: (rng.below(4) != 0).then(|| vec![rng.below(500) as u8, 7]),
                 }
             })
@@ -1261,6 +1273,15 @@ mod tests {
                 ..Filter::default()
             },
             eq(&[(Dim::District, "110102")]),
+            // whole months and place / category filters: answered from the cubes
+            period("2020-03-01", "2021-02-01"),
+            Filter {
+                eq: vec![
+                    (Dim::District, "110101".into()),
+                    (Dim::CategoryL2, "0302".into()),
+                ],
+                ..period("2019-12-01", "2020-10-01")
+            },
             eq(&[(Dim::Street, "110101007"), (Dim::Overdue, "false")]),
             eq(&[(Dim::Category, "0302")]),
             eq(&[(Dim::CategoryL1, "04")]),
@@ -1318,6 +1339,94 @@ mod tests {
             let got = e.group_tuned(by, f, t).unwrap();
             assert_eq!(got, want, "by {by:?}, filter {f:?}, tuning {t:?}");
         }
+    }
+
+    #[test]
+    fn whole_month_place_and_category_queries_are_answered_from_the_cubes_as_from_the_rows() {
+        let tree = small_tree();
+        let facts = random_facts(20_000, 0xc0be);
+        let e = Engine::new(&facts, &tree);
+        let whole = Filter {
+            from: Some(d("2020-01-01")),
+            to: Some(d("2021-01-01")),
+            ..Filter::default()
+        };
+        let mut district = whole.clone();
+        district.eq = vec![(Dim::District, "110102".into())];
+        let cubed: [&[Dim]; 6] = [
+            &[Dim::Street, Dim::CategoryL2],
+            &[Dim::District],
+            &[Dim::MonthOfYear, Dim::CategoryL1],
+            &[Dim::Month],
+            &[Dim::CategoryL1, Dim::Year],
+            &[Dim::CategoryL2, Dim::Street],
+        ];
+        for by in cubed {
+            for f in [&whole, &district, &Filter::default()] {
+                let pred = e.compile(f).unwrap();
+                let got = cube::group(&e, by, &pred).expect("answered from the cubes");
+                assert_eq!(got, e.group_rows(by, &pred), "by {by:?}, filter {f:?}");
+            }
+        }
+        // a period that cuts its last month: whole months from the cubes, the cut one from rows
+        let mut half = whole.clone();
+        half.to = Some(d("2020-12-15"));
+        half.from = Some(d("2020-01-09"));
+        let by = [Dim::Street, Dim::CategoryL1];
+        let pred = e.compile(&half).unwrap();
+        assert_eq!(
+            cube::group(&e, &by, &pred).unwrap(),
+            e.group_rows(&by, &pred)
+        );
+        // what the cubes cannot answer goes to the rows
+        let mut days = whole.clone();
+        days.to = Some(d("2020-01-15"));
+        let mut channel = whole.clone();
+        channel.eq = vec![(Dim::Channel, "phone".into())];
+        for (by, f) in [
+            (&[Dim::Street][..], &days),
+            (&[Dim::Street], &channel),
+            (&[Dim::Channel], &whole),
+            (&[Dim::Category], &whole),
+            (&[Dim::Domain], &whole),
+        ] {
+            assert!(
+                cube::group(&e, by, &e.compile(f).unwrap()).is_none(),
+                "{by:?} {f:?}"
+            );
+        }
+        // a partition that grew is summed again
+        let mut grown = facts.clone();
+        let before = Engine::new(&grown, &tree).warm_cubes();
+        assert!(before > 0);
+        let m = LocalMonth::parse("2020-06").unwrap();
+        let row = grown.partitions[&m].clone();
+        let p = grown.partitions.get_mut(&m).unwrap();
+        p.ticket_id.push(1_000_000);
+        p.day.push(row.day[0]);
+        p.hour.push(row.hour[0]);
+        p.channel.push(row.channel[0]);
+        p.request_type.push(row.request_type[0]);
+        p.category.push(row.category[0]);
+        p.street.push(row.street[0]);
+        p.district.push(row.district[0]);
+        p.community.push(row.community[0]);
+        p.lead_unit.push(row.lead_unit[0]);
+        p.tier.push(row.tier[0]);
+        p.status.push(row.status[0]);
+        p.flags.push(row.flags[0]);
+        p.callback.push(row.callback[0]);
+        p.secs_to_sign.push(row.secs_to_sign[0]);
+        p.secs_to_respond.push(row.secs_to_respond[0]);
+        p.secs_to_finish.push(row.secs_to_finish[0]);
+        p.requester.push(row.requester[0]);
+        let e = Engine::new(&grown, &tree);
+        let pred = e.compile(&whole).unwrap();
+        let by = [Dim::Street, Dim::CategoryL2];
+        assert_eq!(
+            cube::group(&e, &by, &pred).unwrap(),
+            e.group_rows(&by, &pred)
+        );
     }
 
     #[test]
@@ -1395,7 +1504,7 @@ mod tests {
                 let pred = e.compile(&f).unwrap();
                 for t in tunings() {
                     let map = fast::durations(&e, by, &pred, t);
-                    assert_eq!(e.duration_rows(by, map, Percentiles::of), want);
+                    assert_eq!(e.duration_rows(by, map), want);
                 }
             }
         }
@@ -1403,7 +1512,16 @@ mod tests {
         for n in 1..60 {
             let v: Vec<u32> = (0..n).map(|_| rng.below(20) as u32 * 900).collect();
             let (mut a, mut b) = (v.clone(), v);
-            assert_eq!(Percentiles::select(&mut a), Percentiles::of(&mut b), "{n}");
+            let r = fast::Ranked::select(&mut a);
+            let hours = |s: Option<u32>| s.map(|s| f64::from(s) / 3600.0);
+            assert_eq!(
+                Percentiles {
+                    median_hours: hours(r.median),
+                    p90_hours: hours(r.p90)
+                },
+                Percentiles::of(&mut b),
+                "{n}"
+            );
         }
     }
 

@@ -741,6 +741,7 @@ fn draw_month(plan: &Plan, spec: &MonthSpec, seed: u64) -> FactPartition {
         secs_to_respond: Vec::with_capacity(n),
         secs_to_finish: Vec::with_capacity(n),
         requester: Vec::with_capacity(n),
+        cube: Default::default(),
     };
     let mut rng = Rng::new(seed, spec.index);
     // days: rows spread by weight (weekends at 85 %), in order

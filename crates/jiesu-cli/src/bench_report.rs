@@ -337,6 +337,16 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
         ..Filter::default()
     };
     let engine = Engine::new(facts, tree);
+    // what the server does after reading the facts: each month's sums by place × category class
+    let t = Instant::now();
+    let cube_bytes = engine.warm_cubes();
+    println!(
+        "cubes  : {} months summed by district × street × category class in {:.0} ms on {} threads ({:.1} MB)",
+        facts.partitions.len(),
+        t.elapsed().as_secs_f64() * 1e3,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cube_bytes as f64 / 1e6
+    );
     let queries: Vec<(&str, Vec<Dim>, &Filter)> = vec![
         ("trend by month", vec![Dim::Month], &period),
         ("channel mix", vec![Dim::Channel], &period),

@@ -233,14 +233,14 @@ fn fill(d: Dim, e: &Engine, part: &Part, s: usize, out: &mut [u32]) {
 }
 
 /// The keys an equality filter accepts, as a bitmap from its smallest key.
-struct Member {
-    dim: Dim,
+pub(super) struct Member {
+    pub(super) dim: Dim,
     off: u32,
     bits: Vec<bool>,
 }
 
 impl Member {
-    fn new(dim: Dim, keys: &[u32]) -> Member {
+    pub(super) fn new(dim: Dim, keys: &[u32]) -> Member {
         let off = keys.iter().copied().min().unwrap_or(0);
         let len = keys.iter().map(|k| k - off + 1).max().unwrap_or(0) as usize;
         let mut bits = vec![false; len];
@@ -250,7 +250,7 @@ impl Member {
         Member { dim, off, bits }
     }
     #[inline]
-    fn has(&self, k: u32) -> bool {
+    pub(super) fn has(&self, k: u32) -> bool {
         self.bits
             .get(k.wrapping_sub(self.off) as usize)
             .copied()
@@ -774,6 +774,51 @@ pub(super) fn group(e: &Engine, by: &[Dim], pred: &Pred, tuning: Tuning) -> Opti
 /// Per key of one dimension: the seconds to 签收, 响应 and 办结 of the dispatched rows kept.
 pub(super) type Seconds = HashMap<u32, [Vec<u32>; 3]>;
 
+/// How many values one column of handling times has in a group, and their nearest-rank median
+/// and 90th percentile (seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Ranked {
+    /// Values counted.
+    pub n: u64,
+    /// The median (nearest rank), if any value.
+    pub median: Option<u32>,
+    /// The 90th percentile (nearest rank), if any value.
+    pub p90: Option<u32>,
+}
+
+/// The 1-based nearest ranks of the median and the 90th percentile among `n` values.
+pub(super) fn ranks(n: u64) -> (u64, u64) {
+    let rank = |q: f64| ((q * n as f64).ceil() as u64).clamp(1, n.max(1));
+    (rank(0.5), rank(0.9))
+}
+
+impl Ranked {
+    /// From all the values (reordered by selection).
+    pub(super) fn select(secs: &mut [u32]) -> Ranked {
+        let n = secs.len() as u64;
+        if n == 0 {
+            return Ranked::default();
+        }
+        let (r50, r90) = ranks(n);
+        // the 90th first: the median is then selected in the part before it
+        let (below, p90, _) = secs.select_nth_unstable(r90 as usize - 1);
+        let p90 = *p90;
+        let median = if r50 == r90 {
+            p90
+        } else {
+            *below.select_nth_unstable(r50 as usize - 1).1
+        };
+        Ranked {
+            n,
+            median: Some(median),
+            p90: Some(p90),
+        }
+    }
+}
+
+/// Per key: [`Ranked`] of the seconds to 签收, 响应 and 办结.
+pub(super) type RankedTimes = HashMap<u32, [Ranked; 3]>;
+
 /// One thread's handling times: by key offset when the keys are few, else by key.
 #[derive(Default)]
 struct Times {
@@ -781,49 +826,267 @@ struct Times {
     map: Seconds,
 }
 
-/// The handling times of [`Engine::durations`], gathered the fast way: per key of `by` met among
-/// the dispatched rows the filter keeps, their seconds (in no particular order).
-pub(super) fn durations(e: &Engine, by: Dim, pred: &Pred, tuning: Tuning) -> Seconds {
+/// Buckets of the handling-time histograms: exact below 256 s, then 256 buckets per power of two
+/// (each at most 1/256 of its values wide), in the order of the values.
+const BUCKETS: usize = 256 + 24 * 256;
+
+fn bucket(v: u32) -> usize {
+    if v < 256 {
+        v as usize
+    } else {
+        let e = 31 - v.leading_zeros(); // 8..=31
+        256 + (e as usize - 8) * 256 + ((v >> (e - 8)) & 0xff) as usize
+    }
+}
+
+/// At most this many keys get histograms (three of [`BUCKETS`] counts each, per thread); more
+/// keys gather their values instead.
+const HISTOGRAM_KEYS: usize = 64;
+
+/// The handling-time percentiles of [`Engine::durations`], exact. With few keys (e.g. by unit
+/// kind over a year: ~10 M values) the values are not gathered: a first scan counts them in
+/// histograms per key and column, which tells the bucket holding each percentile's rank; a second
+/// scan gathers only the values of those buckets, among which the rank is selected. With many
+/// keys the values are gathered per key and selected.
+pub(super) fn durations(e: &Engine, by: Dim, pred: &Pred, tuning: Tuning) -> RankedTimes {
     let scan = Scan::new(e, pred, &[by]);
     let space = scan.space(by);
+    if space.n <= HISTOGRAM_KEYS {
+        return durations_by_histogram(&scan, by, space, tuning);
+    }
+    let seconds = gather(&scan, by, space, tuning);
+    seconds
+        .into_iter()
+        .map(|(k, [mut a, mut b, mut c])| {
+            (
+                k,
+                [
+                    Ranked::select(&mut a),
+                    Ranked::select(&mut b),
+                    Ranked::select(&mut c),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Calls `f(key offset, row)` for each dispatched row the filter keeps (in `part`, rows `s..end`).
+fn each_dispatched(
+    scan: &Scan,
+    by: Dim,
+    space: Space,
+    part: &Part,
+    s: usize,
+    end: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    let p = part.p;
+    let mut keep = [0u32; CHUNK];
+    let mut key = [0u32; CHUNK];
+    let mut tmp = [0u32; CHUNK];
+    let mut start = s;
+    while start < end {
+        let n = CHUNK.min(end - start);
+        let keep = &mut keep[..n];
+        scan.keep(part, start, keep, &mut tmp);
+        let key = &mut key[..n];
+        fill(by, scan.e, part, start, key);
+        for (j, (&k, &g)) in keep.iter().zip(key.iter()).enumerate() {
+            let i = start + j;
+            if k != 0 && p.flags[i] & flag::DISPATCHED != 0 {
+                f(g.wrapping_sub(space.off) as usize, i);
+            }
+        }
+        start += n;
+    }
+}
+
+fn columns(p: &FactPartition) -> [&Vec<u32>; 3] {
+    [&p.secs_to_sign, &p.secs_to_respond, &p.secs_to_finish]
+}
+
+fn durations_by_histogram(scan: &Scan, by: Dim, space: Space, tuning: Tuning) -> RankedTimes {
+    // 1. counts per key, column and bucket
+    let counted = scan.run(
+        tuning,
+        || vec![Vec::<u32>::new(); space.n],
+        |part, s, end, hist| {
+            let cols = columns(part.p);
+            each_dispatched(scan, by, space, part, s, end, |ix, i| {
+                let h = &mut hist[ix];
+                if h.is_empty() {
+                    h.resize(3 * BUCKETS, 0);
+                }
+                for (c, col) in cols.iter().enumerate() {
+                    let v = col[i];
+                    if v != NO_DURATION {
+                        h[c * BUCKETS + bucket(v)] += 1;
+                    }
+                }
+            });
+        },
+    );
+    let mut hist: Vec<Vec<u64>> = vec![Vec::new(); space.n];
+    for t in counted {
+        for (ix, h) in t.into_iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            let sum = &mut hist[ix];
+            if sum.is_empty() {
+                sum.resize(3 * BUCKETS, 0);
+            }
+            for (a, b) in sum.iter_mut().zip(h) {
+                *a += u64::from(b);
+            }
+        }
+    }
+    // 2. per key and column: the buckets holding the two ranks, and the ranks within them
+    #[derive(Clone, Copy, Default)]
+    struct Want {
+        n: u64,
+        /// (bucket, rank within the bucket, 1-based) of the median and of the 90th percentile
+        at: [(usize, u64); 2],
+    }
+    let mut want = vec![[Want::default(); 3]; space.n];
+    for (ix, h) in hist.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        for c in 0..3 {
+            let counts = &h[c * BUCKETS..(c + 1) * BUCKETS];
+            let n: u64 = counts.iter().sum();
+            if n == 0 {
+                continue;
+            }
+            let (r50, r90) = ranks(n);
+            let mut w = Want {
+                n,
+                ..Want::default()
+            };
+            let mut below = 0;
+            let mut found = 0;
+            for (b, &k) in counts.iter().enumerate() {
+                while found < 2 {
+                    let r = if found == 0 { r50 } else { r90 };
+                    if r <= below + k {
+                        w.at[found] = (b, r - below);
+                        found += 1;
+                    } else {
+                        break;
+                    }
+                }
+                if found == 2 {
+                    break;
+                }
+                below += k;
+            }
+            want[ix][c] = w;
+        }
+    }
+    // 3. the values of those buckets only
+    let gathered = scan.run(
+        tuning,
+        || {
+            vec![
+                [
+                    Vec::<u32>::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new()
+                ];
+                space.n
+            ]
+        },
+        |part, s, end, vals| {
+            let cols = columns(part.p);
+            each_dispatched(scan, by, space, part, s, end, |ix, i| {
+                for (c, col) in cols.iter().enumerate() {
+                    let w = &want[ix][c];
+                    let v = col[i];
+                    if w.n == 0 || v == NO_DURATION {
+                        continue;
+                    }
+                    let b = bucket(v);
+                    if b == w.at[0].0 {
+                        vals[ix][2 * c].push(v);
+                    } else if b == w.at[1].0 {
+                        vals[ix][2 * c + 1].push(v);
+                    }
+                }
+            });
+        },
+    );
+    let mut vals = vec![
+        [
+            Vec::<u32>::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new()
+        ];
+        space.n
+    ];
+    for t in gathered {
+        for (ix, v) in t.into_iter().enumerate() {
+            for (a, b) in vals[ix].iter_mut().zip(v) {
+                a.extend(b);
+            }
+        }
+    }
+    let mut out = RankedTimes::new();
+    for (ix, ws) in want.iter().enumerate() {
+        if ws.iter().all(|w| w.n == 0) {
+            continue;
+        }
+        let mut r = [Ranked::default(); 3];
+        for (c, w) in ws.iter().enumerate() {
+            if w.n == 0 {
+                continue;
+            }
+            // both ranks may fall in one bucket: its values were gathered once, as the median's
+            let (m_vals, rest) = vals[ix][2 * c..2 * c + 2].split_at_mut(1);
+            let m_vals = &mut m_vals[0];
+            let median = *m_vals.select_nth_unstable(w.at[0].1 as usize - 1).1;
+            let p90 = if w.at[1].0 == w.at[0].0 {
+                *m_vals.select_nth_unstable(w.at[1].1 as usize - 1).1
+            } else {
+                *rest[0].select_nth_unstable(w.at[1].1 as usize - 1).1
+            };
+            r[c] = Ranked {
+                n: w.n,
+                median: Some(median),
+                p90: Some(p90),
+            };
+        }
+        out.insert(ix as u32 + space.off, r);
+    }
+    out
+}
+
+/// Per key met among the dispatched rows the filter keeps, their seconds (in no order).
+fn gather(scan: &Scan, by: Dim, space: Space, tuning: Tuning) -> Seconds {
     let dense = space.n <= 1 << 16;
     let results = scan.run(tuning, Times::default, |part, s, end, times| {
-        let p = part.p;
-        let mut keep = [0u32; CHUNK];
-        let mut key = [0u32; CHUNK];
-        let mut tmp = [0u32; CHUNK];
-        let mut start = s;
-        while start < end {
-            let n = CHUNK.min(end - start);
-            let keep = &mut keep[..n];
-            scan.keep(part, start, keep, &mut tmp);
-            let key = &mut key[..n];
-            fill(by, e, part, start, key);
-            for (j, (&k, &g)) in keep.iter().zip(key.iter()).enumerate() {
-                let i = start + j;
-                if k == 0 || p.flags[i] & flag::DISPATCHED == 0 {
-                    continue;
+        let cols = columns(part.p);
+        each_dispatched(scan, by, space, part, s, end, |ix, i| {
+            let v = if dense {
+                if times.dense.len() <= ix {
+                    times.dense.resize(ix + 1, None);
                 }
-                let v = if dense {
-                    let ix = g.wrapping_sub(space.off) as usize;
-                    if times.dense.len() <= ix {
-                        times.dense.resize(ix + 1, None);
-                    }
-                    times.dense[ix].get_or_insert_with(Default::default)
-                } else {
-                    times.map.entry(g).or_default()
-                };
-                for (v, col) in
-                    v.iter_mut()
-                        .zip([&p.secs_to_sign, &p.secs_to_respond, &p.secs_to_finish])
-                {
-                    if col[i] != NO_DURATION {
-                        v.push(col[i]);
-                    }
+                times.dense[ix].get_or_insert_with(Default::default)
+            } else {
+                times.map.entry(ix as u32 + space.off).or_default()
+            };
+            for (v, col) in v.iter_mut().zip(cols) {
+                if col[i] != NO_DURATION {
+                    v.push(col[i]);
                 }
             }
-            start += n;
-        }
+        });
     });
     let mut out = Seconds::new();
     for t in results {
@@ -841,4 +1104,39 @@ pub(super) fn durations(e: &Engine, by: Dim, pred: &Pred, tuning: Tuning) -> Sec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_buckets_follow_the_values_and_hold_every_u32() {
+        let mut last = 0;
+        let mut v: u32 = 0;
+        loop {
+            let b = bucket(v);
+            assert!(b >= last, "bucket of {v} goes back");
+            assert!(b < BUCKETS);
+            // a bucket is at most 1/256 of its values wide: values 1/128 apart never share one
+            if let Some(w) = v.checked_add(v / 128).filter(|_| v >= 256) {
+                assert!(bucket(w) > b, "{v}");
+            }
+            last = b;
+            match v.checked_add(1 + v / 1000) {
+                Some(n) => v = n,
+                None => break,
+            }
+        }
+        assert_eq!(bucket(u32::MAX), BUCKETS - 1);
+        assert_eq!(bucket(255), 255);
+        assert_eq!(bucket(256), 256);
+    }
+
+    #[test]
+    fn ranks_are_nearest_rank() {
+        assert_eq!(ranks(1), (1, 1));
+        assert_eq!(ranks(10), (5, 9));
+        assert_eq!(ranks(11), (6, 10));
+    }
 }
