@@ -74,6 +74,8 @@ contracts() { # store db
   store=$1
   local db=$2 out="$work/$store"
   mkdir -p "$out"
+  # the files derived from the database (the personal-data key of a PostgreSQL city, models)
+  export JIESU_DATA_DIR=$out
   echo "== contracts on $store"
   (cd "$out" && timeout 600 "$bin" generate --db "$db" --months 3 --scale 0.003 --seed 7 >"$out/gen.log" 2>&1) \
     || { tail -3 "$out/gen.log"; fail "jiesu generate"; return; }
@@ -121,7 +123,8 @@ PY
   if start_server "$db"; then
     python3 "$lib/api_scenario.py" "$base" || fail "the core API scenario"
     python3 "$lib/route_scenario.py" "$base" || fail "the routing scenario"
-    curl -sf "$base/metrics" | grep -q '^# TYPE ' || fail "GET /metrics is not Prometheus text"
+    curl -sf "$base/metrics" >"$out/metrics.txt" && grep -q '^# TYPE ' "$out/metrics.txt" \
+      || fail "GET /metrics is not Prometheus text"
     stop_server
   else
     fail "the server did not become ready"

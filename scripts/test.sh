@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Jiesu: Rust unit, property and integration tests (against the real `jiesu`
-# binary), schema fuzzing of the API (schemathesis in .venv-fuzz/, scripts/fuzz-api.sh), then the
-# real-browser end-to-end tests (headless Debian Chromium via playwright-core).
+# binary), the same store contract, integration tests, core browser suites and the issues'
+# acceptance contracts (scripts/contracts.sh) on SQLite and on a real PostgreSQL, schema fuzzing of
+# the API (schemathesis in .venv-fuzz/, scripts/fuzz-api.sh), then the real-browser end-to-end
+# tests (headless Debian Chromium via playwright-core).
 # Installs what is missing first (Debian chromium, npm packages), so it works on a fresh machine.
 #
 # Every suite runs even when an earlier one fails; the summary at the end names each suite's result
@@ -93,6 +95,11 @@ if [ "$built" = 0 ] && pgenv=$(scripts/pg-test-server.sh start); then
   else
     record "browser tests on PostgreSQL (not run: the UI build failed)" 1
   fi
+  # the issues' acceptance contracts (their scenarios and oracles, ../shared/acceptance) on an
+  # SQLite city and on a PostgreSQL one, with the binary built above
+  echo "== acceptance contracts on SQLite and on PostgreSQL"
+  JIESU_BIN="$target/debug/jiesu" JIESU_TEST_PG=$JIESU_TEST_PG scripts/contracts.sh
+  record "acceptance contracts on SQLite and PostgreSQL" $?
   scripts/pg-test-server.sh stop "$PG_TEST_DIR"
   # the later suites run on SQLite (the harness and the tests would follow the variable)
   unset JIESU_TEST_PG PG_TEST_DIR
