@@ -1034,6 +1034,8 @@ const S = {
   pg_of: ['第 {page} / {pages} 页，共 {total} 条', 'Page {page} of {pages}, {total} in all'],
   // Long staff lists a page at a time (pager.ts, callbacks, kb, catalogue) and the staff menu on a phone
   menu: ['菜单', 'Menu'],
+  menu_more: ['更多', 'More'],
+  menu_more_label: ['更多页面', 'More pages'],
   list_page_empty: ['这一页没有条目，请回到上一页', 'Nothing on this page; go back a page'],
   kbm_sort: ['排序', 'Order'],
   kbm_sort_id: ['按编号', 'By id'],

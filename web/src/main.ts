@@ -219,7 +219,64 @@ function menuNav(o: { kind: 'public' | 'staff'; label: string; testid: string },
       toggle.focus();
     }
   });
-  mount(nav, toggle, links);
+  // On a desktop the links that do not fit in the bar (a long menu, English labels, a narrow
+  // window) move, in order, behind "更多 ▾" at its end: every page stays one click away and the
+  // bar is never cut or scrolled sideways. The same links move (no copies), so each page has one.
+  const moreList = h('div', { class: 'menu-more-list', id: `${listId}-more`, 'data-testid': `${o.testid}-more-list` });
+  const more = h('div', { class: 'menu-more' });
+  const setMoreOpen = (open: boolean) => {
+    more.classList.toggle('open', open);
+    moreBtn.setAttribute('aria-expanded', String(open));
+  };
+  const moreBtn = button([t('menu_more'), h('span', { 'aria-hidden': 'true' }, ' ▾')], {
+    class: 'menu-more-btn',
+    'aria-expanded': 'false',
+    'aria-controls': `${listId}-more`,
+    'aria-label': t('menu_more_label'),
+    'data-testid': `${o.testid}-more`,
+    onclick: () => setMoreOpen(!more.classList.contains('open')),
+  });
+  mount(more, moreBtn, moreList);
+  moreList.addEventListener('click', (ev) => {
+    if ((ev.target as Element).closest('a')) setMoreOpen(false);
+  });
+  nav.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && more.classList.contains('open')) {
+      setMoreOpen(false);
+      moreBtn.focus();
+    }
+  });
+  document.addEventListener('click', (ev) => {
+    if (more.classList.contains('open') && !more.contains(ev.target as Node)) setMoreOpen(false);
+  });
+  const all = items.filter((x): x is HTMLElement => x !== null);
+  const phone = window.matchMedia('(max-width: 720px)');
+  let fitting = false;
+  const fit = () => {
+    if (fitting || !nav.isConnected) return;
+    fitting = true;
+    for (const a of all) links.appendChild(a);
+    more.hidden = true;
+    setMoreOpen(false);
+    const cut = () => links.scrollWidth > links.clientWidth + 1 || nav.scrollWidth > nav.clientWidth + 1;
+    if (!phone.matches && cut()) {
+      more.hidden = false;
+      for (let i = all.length - 1; i > 0 && cut(); i--) moreList.prepend(all[i]);
+    }
+    moreBtn.classList.toggle('active', moreList.querySelector('a.active') !== null);
+    fitting = false;
+  };
+  mount(nav, toggle, links, more);
+  more.hidden = true;
+  const observer = new ResizeObserver(() => {
+    if (!nav.isConnected) observer.disconnect();
+    else fit();
+  });
+  requestAnimationFrame(() => {
+    fit();
+    observer.observe(nav);
+  });
+  void document.fonts?.ready.then(fit);
   return nav;
 }
 

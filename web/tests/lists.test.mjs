@@ -264,3 +264,33 @@ test('the staff menu stays inline and uncut at 1366 px', async () => {
   await shot(page, 'l20-desktop-overview');
   await context.close();
 });
+
+test('in English at 1366 px the links that do not fit are behind More, each page one click away', async () => {
+  const { page, context } = await city.newPage();
+  await city.login(page, 'sup1');
+  await settled(page);
+  const inline = await page.locator('.staff-menu-links a').count();
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.waitForSelector('[data-testid=staff-menu-more]:visible');
+  const cut = await page.evaluate(() => {
+    const nav = document.querySelector('.staff-nav');
+    return nav.scrollWidth - nav.clientWidth;
+  });
+  assert.ok(cut <= 0, `nothing cut off (${cut}px)`);
+  const shown = await page.locator('.staff-menu-links a').count();
+  const behind = await page.locator('[data-testid=staff-menu-more-list] a').count();
+  assert.ok(behind > 0 && shown > 0, `${shown} inline, ${behind} behind More`);
+  assert.equal(shown + behind, inline, 'every page is in the menu once');
+  await assertNoSideways(page);
+  // the last page of the menu, through More; More is then marked as holding the current page
+  await page.click('[data-testid=staff-menu-more]');
+  await shot(page, 'l21-desktop-more-en');
+  await page.locator('[data-testid=staff-menu-more-list] a').last().click();
+  await page.waitForURL(/#\/scores/);
+  assert.equal(await page.locator('[data-testid=staff-menu-more-list]').isVisible(), false, 'the list closes');
+  assert.match((await page.locator('[data-testid=staff-menu-more]').getAttribute('class')) ?? '', /active/);
+  // back in Chinese everything fits again
+  await page.getByRole('button', { name: /中文/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=staff-menu-more-list] a').length === 0);
+  await context.close();
+});
