@@ -284,9 +284,7 @@ impl TicketStore for SqliteStore {
 
     fn import_encoded(&self, batch: Vec<EncodedTicket>) -> Result<Vec<EncodedTicket>> {
         self.write(move |c| {
-            for t in &batch {
-                t.insert(c)?;
-            }
+            EncodedTicket::insert_new(c, &batch)?;
             Ok(batch)
         })
     }
