@@ -987,19 +987,7 @@ fn durations_by_histogram(scan: &Scan, by: Dim, space: Space, tuning: Tuning) ->
     // 3. the values of those buckets only
     let gathered = scan.run(
         tuning,
-        || {
-            vec![
-                [
-                    Vec::<u32>::new(),
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new()
-                ];
-                space.n
-            ]
-        },
+        || rank_buckets(space.n),
         |part, s, end, vals| {
             let cols = columns(part.p);
             each_dispatched(scan, by, space, part, s, end, |ix, i| {
@@ -1019,17 +1007,7 @@ fn durations_by_histogram(scan: &Scan, by: Dim, space: Space, tuning: Tuning) ->
             });
         },
     );
-    let mut vals = vec![
-        [
-            Vec::<u32>::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new()
-        ];
-        space.n
-    ];
+    let mut vals = rank_buckets(space.n);
     for t in gathered {
         for (ix, v) in t.into_iter().enumerate() {
             for (a, b) in vals[ix].iter_mut().zip(v) {
@@ -1065,6 +1043,11 @@ fn durations_by_histogram(scan: &Scan, by: Dim, space: Space, tuning: Tuning) ->
         out.insert(ix as u32 + space.off, r);
     }
     out
+}
+
+/// Per key: the values of the median's and the 90th percentile's buckets of each column.
+fn rank_buckets(keys: usize) -> Vec<[Vec<u32>; 6]> {
+    vec![Default::default(); keys]
 }
 
 /// Per key met among the dispatched rows the filter keeps, their seconds (in no order).
