@@ -108,6 +108,20 @@ export function textarea(name: string, attrs: Attrs = {}): HTMLTextAreaElement {
   return h('textarea', { name, rows: 4, ...attrs });
 }
 
+/**
+ * Saves `blob` as a file named `name` (a link with `download`, clicked). The link and the blob's URL
+ * stay a while after the click: a link taken out of the page at once can lose its file name in
+ * Chromium (the file is then saved as "download"), and a URL revoked at once can lose the file.
+ */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => a.remove(), 1_000);
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function button(label: Child, attrs: Attrs = {}): HTMLButtonElement {
   return h('button', { type: 'button', class: 'btn', ...attrs }, label);
 }

@@ -3,7 +3,7 @@
 
 import { analyticsApi } from './analytics-api';
 import { ApiError } from './api';
-import { h, toast } from './dom';
+import { saveBlob, toast } from './dom';
 import { lang, t } from './i18n';
 
 const errText = (e: unknown) => (e instanceof ApiError ? e.text(lang()) : e instanceof Error ? e.message : String(e));
@@ -49,13 +49,7 @@ export async function openReport(ev: MouseEvent, path: string): Promise<boolean>
 export async function downloadReport(ev: MouseEvent, path: string, name: string): Promise<boolean> {
   ev.preventDefault();
   try {
-    const blob = await analyticsApi.reportFile(path);
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    saveBlob(await analyticsApi.reportFile(path), name);
     return true;
   } catch (e) {
     toast(t('dash_report_failed', { e: errText(e) }), 'error');

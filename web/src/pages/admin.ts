@@ -6,7 +6,7 @@
 
 import { ApiError, request, requestBlob } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
-import { button, clearErrors, field, h, input, mount, select, showFieldError, toast } from '../dom';
+import { button, clearErrors, field, h, input, mount, saveBlob, select, showFieldError, toast } from '../dom';
 import { fmtTime as formatTime } from '../format';
 import type { operations } from '../generated/api-types';
 import { lang, t } from '../i18n';
@@ -281,11 +281,7 @@ async function hooksSection(reload: Reload, own = false): Promise<HTMLElement> {
 }
 
 async function download(path: string, name: string): Promise<void> {
-  const blob = await requestBlob(path);
-  const a = h('a', { href: URL.createObjectURL(blob), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
+  saveBlob(await requestBlob(path), name);
 }
 
 async function exportsSection(reload: Reload): Promise<HTMLElement> {

@@ -4,7 +4,7 @@
 
 import { api, ApiError, type CatalogueInfo, type CatalogueRule, type CatalogueVersion, type LintReport, type RuleFields, type RuleKey, type RulesQuery, type WhatIfReport } from '../api';
 import { errorBlock, loadingBlock, pageHeader } from '../components';
-import { button, field, h, input, mount, select, toast, type Child } from '../dom';
+import { button, field, h, input, mount, saveBlob, select, toast, type Child } from '../dom';
 import { cityDay, fmtTime } from '../format';
 import { lang, t, tMaybe } from '../i18n';
 import type { PageCtx } from '../page';
@@ -176,12 +176,7 @@ async function download(draft: boolean, btn: HTMLButtonElement, xlsx = false): P
   try {
     const blob = xlsx ? await api.exportCatalogueXlsx(draft) : new Blob([await api.exportCatalogue(draft)], { type: 'text/csv;charset=utf-8' });
     const name = `${draft ? 'catalogue-draft' : 'catalogue'}.${xlsx ? 'xlsx' : 'csv'}`;
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name, hidden: true });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveBlob(blob, name);
     toast(t('cat_exported', { name }));
   } catch (e) {
     toast(errText(e), 'error');
