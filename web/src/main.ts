@@ -210,15 +210,19 @@ function menuNav(o: { kind: 'public' | 'staff'; label: string; testid: string },
     'data-testid': o.testid,
     onclick: () => setOpen(!nav.classList.contains('open')),
   });
-  links.addEventListener('click', (ev) => {
-    if ((ev.target as Element).closest('a')) setOpen(false);
-  });
-  nav.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape' && nav.classList.contains('open')) {
-      setOpen(false);
-      toggle.focus();
-    }
-  });
+  // a list (☰ or More) closes when one of its links is taken and on Escape, focus back on its button
+  const closes = (list: HTMLElement, holder: HTMLElement, set: (open: boolean) => void, btn: HTMLElement) => {
+    list.addEventListener('click', (ev) => {
+      if ((ev.target as Element).closest('a')) set(false);
+    });
+    nav.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && holder.classList.contains('open')) {
+        set(false);
+        btn.focus();
+      }
+    });
+  };
+  closes(links, nav, setOpen, toggle);
   // On a desktop the links that do not fit in the bar (a long menu, English labels, a narrow
   // window) move, in order, behind "更多 ▾" at its end: every page stays one click away and the
   // bar is never cut or scrolled sideways. The same links move (no copies), so each page has one.
@@ -237,18 +241,13 @@ function menuNav(o: { kind: 'public' | 'staff'; label: string; testid: string },
     onclick: () => setMoreOpen(!more.classList.contains('open')),
   });
   mount(more, moreBtn, moreList);
-  moreList.addEventListener('click', (ev) => {
-    if ((ev.target as Element).closest('a')) setMoreOpen(false);
-  });
-  nav.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape' && more.classList.contains('open')) {
-      setMoreOpen(false);
-      moreBtn.focus();
-    }
-  });
-  document.addEventListener('click', (ev) => {
-    if (more.classList.contains('open') && !more.contains(ev.target as Node)) setMoreOpen(false);
-  });
+  closes(moreList, more, setMoreOpen, moreBtn);
+  // a click elsewhere closes More; the listener goes with the bar (each page draws a new one)
+  const outside = (ev: MouseEvent) => {
+    if (!nav.isConnected) document.removeEventListener('click', outside);
+    else if (more.classList.contains('open') && !more.contains(ev.target as Node)) setMoreOpen(false);
+  };
+  document.addEventListener('click', outside);
   const all = items.filter((x): x is HTMLElement => x !== null);
   const phone = window.matchMedia('(max-width: 720px)');
   let fitting = false;
