@@ -339,3 +339,44 @@ fn a_database_with_tickets_is_refused() {
     let err = generate(&c.opts, &c.store, &|_, _| {}).unwrap_err();
     assert!(err.to_string().contains("already holds"), "{err}");
 }
+
+#[test]
+fn a_generated_file_ends_in_wal_mode_with_16k_pages_and_every_index() {
+    let c = city();
+    let (mode, page, indexes, check) = c
+        .store
+        .sql(|db| {
+            let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            let page: i64 = db.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let indexes: Vec<String> = db
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let check: String = db.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+            Ok((mode, page, indexes, check))
+        })
+        .unwrap();
+    assert_eq!(
+        mode, "wal",
+        "the bulk load's in-memory journal is undone at its end"
+    );
+    assert_eq!(page, 16384, "a bulk-loaded file has 16 KiB pages");
+    assert_eq!(check, "ok");
+    // the indexes the load kept and those it dropped and built again are all there
+    for name in [
+        "events_pos",
+        "tickets_created",
+        "tickets_first_dispatch",
+        "assignments_dispatched",
+        "tickets_status",
+        "tickets_category",
+        "tickets_street",
+        "tickets_phone",
+        "assignments_unit",
+    ] {
+        assert!(
+            indexes.iter().any(|i| i == name),
+            "index {name} missing: {indexes:?}"
+        );
+    }
+}

@@ -354,22 +354,19 @@ impl EncodedTicket {
         let first: i64 = c
             .prepare_cached("SELECT COALESCE(MAX(pos) + 1, 0) FROM events")?
             .query_row([], |r| r.get(0))?;
-        // the event rows with their log position appended
-        let positioned: Vec<Value> = batch
-            .iter()
-            .flat_map(|t| t.events.iter())
-            .zip(first..)
-            .flat_map(|(r, pos)| {
-                r.iter()
-                    .cloned()
-                    .chain(std::iter::once(Value::Integer(pos)))
-            })
-            .collect();
+        // the event rows with their log position appended (bound by reference: the writer
+        // thread copies no payload)
+        let n = batch.iter().map(|t| t.events.len()).sum::<usize>() as i64;
+        let positions: Vec<Value> = (first..first + n).map(Value::Integer).collect();
         insert_many(
             c,
             "INSERT INTO events (ticket_id, seq, at, kind, actor, role, unit_code, payload, sealed, hash, pos)",
             11,
-            positioned.chunks(11),
+            batch
+                .iter()
+                .flat_map(|t| t.events.iter())
+                .zip(&positions)
+                .map(|(r, pos)| r.iter().chain(std::iter::once(pos))),
         )?;
         let ticket_insert = UPSERT_TICKET
             .split_once("VALUES")
@@ -394,11 +391,11 @@ impl EncodedTicket {
 
 /// Inserts rows of `cols` values each with `head VALUES (…), (…), …`: statements of [`MANY`]
 /// rows (prepared once and cached), the rest in one more.
-fn insert_many<'a>(
+fn insert_many<'a, R: IntoIterator<Item = &'a Value>>(
     c: &Connection,
     head: &str,
     cols: usize,
-    rows: impl Iterator<Item = &'a [Value]>,
+    rows: impl Iterator<Item = R>,
 ) -> Result<()> {
     if cols == 0 {
         return Ok(());
@@ -412,13 +409,14 @@ fn insert_many<'a>(
     let mut pending: Vec<&Value> = Vec::with_capacity(per * cols);
     let mut full = None;
     for r in rows {
-        if r.len() != cols {
+        let before = pending.len();
+        pending.extend(r);
+        if pending.len() - before != cols {
             return Err(StoreError::Db(format!(
                 "a row of {} values where {head} takes {cols}",
-                r.len()
+                pending.len() - before
             )));
         }
-        pending.extend(r.iter());
         if pending.len() == per * cols {
             let stmt = match &mut full {
                 Some(s) => s,

@@ -58,6 +58,16 @@ fn next_clock_join(units: &str) -> String {
     )
 }
 
+/// Indexes a bulk load keeps: their keys arrive in ascending order (the log position; tickets
+/// written day by day), so each insert appends to the index's last page, while building them
+/// afterwards would read the whole event log or ticket table once more.
+const BULK_KEPT_INDEXES: &[&str] = &[
+    "events_pos",
+    "tickets_created",
+    "tickets_first_dispatch",
+    "assignments_dispatched",
+];
+
 impl TicketStore for SqliteStore {
     fn create_ticket(&self, new: NewTicket) -> Result<Created> {
         let keys = self.keys.clone();
@@ -294,13 +304,28 @@ impl TicketStore for SqliteStore {
             for line in INDEXES.lines() {
                 if let Some(name) = line
                     .strip_prefix("CREATE INDEX IF NOT EXISTS ")
+                    .or_else(|| line.strip_prefix("CREATE UNIQUE INDEX IF NOT EXISTS "))
                     .and_then(|s| s.split_whitespace().next())
+                    .filter(|name| !BULK_KEPT_INDEXES.contains(name))
                 {
                     c.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
             }
             Ok(())
-        })
+        })?;
+        // A bulk load writes every page once into the file, not first into the WAL and again at
+        // the checkpoint: the rollback journal in memory (savepoints still roll back). A crash
+        // in the middle can leave the file unusable — bulk loads fill new files (`jiesu
+        // generate` refuses an existing city). Read connections keep the WAL open, so they are
+        // closed first; if one is in use, the load keeps the WAL (slower, same result).
+        self.close_idle_readers();
+        let mode = self.alone(|c| {
+            Ok(c.query_row("PRAGMA journal_mode=MEMORY", [], |r| r.get::<_, String>(0))?)
+        });
+        if !matches!(mode.as_deref(), Ok("memory")) {
+            tracing::debug!(?mode, "bulk load keeps the write-ahead log");
+        }
+        Ok(())
     }
 
     fn end_bulk(&self, sampled: bool) -> Result<()> {
@@ -316,7 +341,23 @@ impl TicketStore for SqliteStore {
             c.execute_batch(INDEXES)?;
             c.execute_batch("ANALYZE")?;
             Ok(())
-        })
+        })?;
+        if sampled {
+            self.write(|c| {
+                c.execute_batch("PRAGMA temp_store=MEMORY;")?;
+                Ok(())
+            })?;
+        }
+        // back to the write-ahead log (every later open asks for it too)
+        let mode = self
+            .alone(|c| Ok(c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))?));
+        if !matches!(mode.as_deref(), Ok("wal")) {
+            tracing::warn!(
+                ?mode,
+                "the database stays out of WAL mode until it is opened again"
+            );
+        }
+        Ok(())
     }
 
     fn rebuild_projections(&self) -> Result<u64> {

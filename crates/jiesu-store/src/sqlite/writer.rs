@@ -5,7 +5,8 @@
 //! transaction, commits once (one fsync for the group) and only then tells each caller its result.
 //! So every accepted request is durable before its caller hears back, and 64 concurrent clients
 //! share fsyncs instead of queueing behind each other. Written by hand because no pool crate offers
-//! commit grouping with per-job savepoints.
+//! commit grouping with per-job savepoints. A few jobs run between two groups, outside any
+//! transaction (`Writer::submit_alone`: a bulk load's change of journal mode).
 
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,11 +19,23 @@ pub type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 /// Delivers a job's result: `Ok(())` if the group committed, `Err(msg)` if the commit failed.
 pub type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 
+/// Work that runs on the write connection between transactions, on its own (a change of
+/// journal mode, which SQLite refuses inside a transaction).
+pub type AloneJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// What the writer thread receives.
+enum Work {
+    /// A job of the next group transaction.
+    Tx(Job),
+    /// A job run between two group transactions.
+    Alone(AloneJob),
+}
+
 /// The largest number of jobs committed together.
 const MAX_GROUP: usize = 512;
 
 pub struct Writer {
-    tx: Option<mpsc::Sender<Job>>,
+    tx: Option<mpsc::Sender<Work>>,
     handle: Option<std::thread::JoinHandle<()>>,
     stats: Arc<WriterStats>,
 }
@@ -79,7 +92,7 @@ impl WriterStats {
 
 impl Writer {
     pub fn start(conn: Connection) -> Writer {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Work>();
         let stats = Arc::new(WriterStats::default());
         let s2 = stats.clone();
         let handle = std::thread::Builder::new()
@@ -98,13 +111,24 @@ impl Writer {
         match self.tx.as_ref() {
             Some(t) => {
                 self.stats.queued.fetch_add(1, Ordering::Relaxed);
-                t.send(job).map_err(|e| {
+                t.send(Work::Tx(job)).map_err(|e| {
                     self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-                    e.0
+                    match e.0 {
+                        Work::Tx(j) => j,
+                        Work::Alone(_) => unreachable!("sent a transaction job"),
+                    }
                 })
             }
             None => Err(job),
         }
+    }
+
+    /// Queues a job to run outside any transaction, after the jobs queued before it have been
+    /// committed; `false` if the writer has stopped.
+    pub fn submit_alone(&self, job: AloneJob) -> bool {
+        self.tx
+            .as_ref()
+            .is_some_and(|t| t.send(Work::Alone(job)).is_ok())
     }
 
     /// The writer's counters.
@@ -122,12 +146,25 @@ impl Drop for Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>, stats: &WriterStats) {
-    while let Ok(first) = rx.recv() {
+fn run(conn: Connection, rx: mpsc::Receiver<Work>, stats: &WriterStats) {
+    let mut next = None;
+    while let Some(work) = next.take().or_else(|| rx.recv().ok()) {
+        let first = match work {
+            Work::Tx(j) => j,
+            Work::Alone(j) => {
+                j(&conn);
+                continue;
+            }
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(j) => group.push(j),
+                Ok(Work::Tx(j)) => group.push(j),
+                Ok(alone) => {
+                    // runs after this group's commit
+                    next = Some(alone);
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -158,5 +195,38 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, stats: &WriterStats) {
         for c in completions {
             c(outcome.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_run_alone_sees_no_transaction_and_the_commits_queued_before_it() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let w = Writer::start(conn);
+        let (tx, rx) = mpsc::channel();
+        for i in 0..50 {
+            let tx = tx.clone();
+            let job: Job = Box::new(move |c: &Connection| {
+                c.execute("INSERT INTO t VALUES (?1)", [i]).unwrap();
+                Box::new(move |r: Result<(), String>| tx.send(r.is_ok()).unwrap())
+            });
+            assert!(w.submit_or_return(job).is_ok());
+        }
+        let (seen_tx, seen_rx) = mpsc::channel();
+        assert!(w.submit_alone(Box::new(move |c: &Connection| {
+            let n: i64 = c
+                .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            seen_tx.send((c.is_autocommit(), n)).unwrap();
+        })));
+        assert_eq!(seen_rx.recv().unwrap(), (true, 50));
+        assert!(
+            rx.iter().take(50).all(|ok| ok),
+            "every queued job committed"
+        );
     }
 }
