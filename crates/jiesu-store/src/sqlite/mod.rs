@@ -215,11 +215,24 @@ fn upgrade_legacy_log(conn: &Connection, keys: &Keys) -> Result<()> {
             |r| r.get::<_, i64>(0).map(|n| n > 0),
         )
     };
+    // Checked once per file: a full scan of the log on every open took seconds at Beijing scale
+    // (there is no index on `hash`). New files and upgraded ones carry the marker.
+    let marked: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM meta WHERE key = ?1",
+            [LOG_SEALED_KEY],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)?;
+    if marked {
+        return Ok(());
+    }
     let legacy: i64 =
         conn.query_row("SELECT COUNT(*) FROM events WHERE hash IS NULL", [], |r| {
             r.get(0)
         })?;
     if legacy == 0 && !has("tickets", "phone_last4")? {
+        mark_log_sealed(conn)?;
         return Ok(());
     }
     tracing::info!(
@@ -255,13 +268,24 @@ fn upgrade_legacy_log(conn: &Connection, keys: &Keys) -> Result<()> {
         }
         Ok(())
     })();
-    match r {
+    match r.and_then(|()| mark_log_sealed(conn)) {
         Ok(()) => conn.execute_batch("COMMIT")?,
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
     }
+    Ok(())
+}
+
+/// The `meta` key saying every event of the file is sealed and chained (no legacy rows).
+const LOG_SEALED_KEY: &str = "log_sealed";
+
+fn mark_log_sealed(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, '1')",
+        [LOG_SEALED_KEY],
+    )?;
     Ok(())
 }
 
@@ -373,6 +397,8 @@ impl SqliteStore {
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?1)",
                     [SCHEMA_VERSION],
                 )?;
+                // a new file's events are all written sealed and chained
+                mark_log_sealed(&conn)?;
             }
             Some(SCHEMA_VERSION) => {
                 rebuild_old_alerts(&conn)?;
