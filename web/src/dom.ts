@@ -110,8 +110,8 @@ export function textarea(name: string, attrs: Attrs = {}): HTMLTextAreaElement {
 
 /**
  * Saves `blob` as a file named `name` (a link with `download`, clicked). The link and the blob's URL
- * stay a while after the click: a link taken out of the page at once can lose its file name in
- * Chromium (the file is then saved as "download"), and a URL revoked at once can lose the file.
+ * stay a while after the click: a URL revoked at once can lose the file. (Under heavy load Chromium
+ * has still saved a file as "download" once in a while: not understood yet.)
  */
 export function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);

@@ -368,25 +368,31 @@ impl EncodedTicket {
                 .zip(&positions)
                 .map(|(r, pos)| r.iter().chain(std::iter::once(pos))),
         )?;
-        let ticket_insert = UPSERT_TICKET
-            .split_once("VALUES")
-            .map(|(head, _)| head.trim_end())
-            .unwrap_or(UPSERT_TICKET);
         let cols = batch.first().map_or(0, |t| t.ticket.len());
-        insert_many(c, ticket_insert, cols, batch.iter().map(|t| &t.ticket[..]))?;
-        let assignment_insert = INSERT_ASSIGNMENT
-            .split_once("VALUES")
-            .map(|(head, _)| head.trim_end())
-            .unwrap_or(INSERT_ASSIGNMENT);
         insert_many(
             c,
-            assignment_insert,
+            insert_head(UPSERT_TICKET),
+            cols,
+            batch.iter().map(|t| &t.ticket[..]),
+        )?;
+        insert_many(
+            c,
+            insert_head(INSERT_ASSIGNMENT),
             20,
             batch
                 .iter()
                 .flat_map(|t| t.assignments.iter().map(|a| &a[..])),
         )
     }
+}
+
+/// `INSERT INTO t (…)` of a one-row statement `INSERT INTO t (…) VALUES (…) …`: the head
+/// [`insert_many`] repeats the rows after (a new ticket conflicts with nothing, so an upsert's
+/// conflict clause is not needed).
+fn insert_head(one_row: &str) -> &str {
+    one_row
+        .split_once("VALUES")
+        .map_or(one_row, |(head, _)| head.trim_end())
 }
 
 /// Inserts rows of `cols` values each with `head VALUES (…), (…), …`: statements of [`MANY`]

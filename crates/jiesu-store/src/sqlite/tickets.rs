@@ -329,25 +329,19 @@ impl TicketStore for SqliteStore {
     }
 
     fn end_bulk(&self, sampled: bool) -> Result<()> {
-        if sampled {
-            // ANALYZE on a sample is as good for the planner and does not read all of a
-            // Beijing-scale event log; index sorts spill to temporary files, not memory
-            self.write(|c| {
+        self.write(move |c| {
+            if sampled {
+                // ANALYZE on a sample is as good for the planner and does not read all of a
+                // Beijing-scale event log; index sorts spill to temporary files, not memory
                 c.execute_batch("PRAGMA analysis_limit=1000; PRAGMA temp_store=FILE;")?;
-                Ok(())
-            })?;
-        }
-        self.write(|c| {
+            }
             c.execute_batch(INDEXES)?;
             c.execute_batch("ANALYZE")?;
+            if sampled {
+                c.execute_batch("PRAGMA temp_store=MEMORY;")?;
+            }
             Ok(())
         })?;
-        if sampled {
-            self.write(|c| {
-                c.execute_batch("PRAGMA temp_store=MEMORY;")?;
-                Ok(())
-            })?;
-        }
         // back to the write-ahead log (every later open asks for it too)
         let mode = self
             .alone(|c| Ok(c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))?));
