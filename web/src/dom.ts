@@ -110,8 +110,8 @@ export function textarea(name: string, attrs: Attrs = {}): HTMLTextAreaElement {
 
 /**
  * Saves `blob` as a file named `name` (a link with `download`, clicked). The link and the blob's URL
- * stay a while after the click: a URL revoked at once can lose the file. (Under heavy load Chromium
- * has still saved a file as "download" once in a while: not understood yet.)
+ * stay a while after the click: a URL revoked at once can lose the file. (A browser running without
+ * a UTF-8 locale saves a Chinese name as "download": the browser tests give Chromium one.)
  */
 export function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);

@@ -96,7 +96,7 @@ test('the admin manages partners, department keys, webhooks and saved exports', 
   await page.setViewportSize({ width: 1366, height: 900 });
   await shot(page, 'a01-admin-desktop');
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=adm-exp-file]').first().click()]);
-  assert.match(download.suggestedFilename(), /^朝阳区月度明细-now-.*\.csv$/);
+  assert.match(download.suggestedFilename(), /^朝阳区月度明细-now-.*\.csv$/, `the file's name (download from ${download.url()})`);
   const file = await download.path();
   const { readFileSync } = await import('node:fs');
   assert.match(readFileSync(file, 'utf8').split('\n')[0], /^ticket_id,created_date,category,status$/);

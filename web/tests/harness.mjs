@@ -34,6 +34,20 @@ export function findBinary() {
   return null;
 }
 
+/**
+ * The browser's environment: ours, with a UTF-8 locale when ours has none. Without one (CI runs
+ * under `env -i`, the "C" locale) Chromium cannot turn a Chinese file name into a native one and
+ * saves every download as "download" — a user's desktop always has a UTF-8 locale.
+ */
+export function browserEnv(env = process.env) {
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  if (/utf-?8/i.test(locale)) return { ...env };
+  const out = { ...env, LANG: 'C.UTF-8' };
+  delete out.LC_ALL;
+  delete out.LC_CTYPE;
+  return out;
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -94,6 +108,7 @@ export async function startCity({ name, months = 1, scale = 0.002, seed = 1, use
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    env: browserEnv(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const pageErrors = [];
