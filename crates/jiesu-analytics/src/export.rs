@@ -107,7 +107,7 @@ pub fn month_columns(
         )
     };
     let bit = |b: u8| Values::Bool(rows.iter().map(|&i| Some(p.flags[i] & b != 0)).collect());
-    let hours = |col: &Vec<u32>| {
+    let hours = |col: &[u32]| {
         Values::Float(
             rows.iter()
                 .map(|&i| (col[i] != NO_DURATION).then(|| f64::from(col[i]) / 3600.0))

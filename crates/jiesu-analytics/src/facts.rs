@@ -12,6 +12,10 @@ use jiesu_domain::state::Status;
 use jiesu_domain::ticket::{Channel, DeadlineTier, RequestType, Resolution, Satisfaction};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub use crate::column::{Column, ColumnBytes};
 
 /// A city-local calendar month (the partition key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -199,6 +203,44 @@ pub mod flag {
 /// "No value" in the duration columns.
 pub const NO_DURATION: u32 = u32::MAX;
 
+/// Runs `$f` on each column of partition `$p` (the order [`FactPartition::layout`] writes).
+macro_rules! for_each_column {
+    ($p:expr, |$c:ident| $body:expr) => {{
+        {
+            let $c = &$p.ticket_id;
+            $body;
+        }
+        for_each_column!(@small $p, |$c| $body, day, hour, channel, request_type, tier, status, flags, callback);
+        for_each_column!(@small $p, |$c| $body, category, street, district, community, lead_unit);
+        for_each_column!(@small $p, |$c| $body, secs_to_sign, secs_to_respond, secs_to_finish, requester);
+    }};
+    (@small $p:expr, |$c:ident| $body:expr, $($col:ident),*) => {{
+        $({
+            let $c = &$p.$col;
+            $body;
+        })*
+    }};
+}
+
+/// [`for_each_column`] with each column mutable.
+macro_rules! for_each_column_mut {
+    ($p:expr, |$c:ident| $body:expr) => {{
+        {
+            let $c = &mut $p.ticket_id;
+            $body;
+        }
+        for_each_column_mut!(@small $p, |$c| $body, day, hour, channel, request_type, tier, status, flags, callback);
+        for_each_column_mut!(@small $p, |$c| $body, category, street, district, community, lead_unit);
+        for_each_column_mut!(@small $p, |$c| $body, secs_to_sign, secs_to_respond, secs_to_finish, requester);
+    }};
+    (@small $p:expr, |$c:ident| $body:expr, $($col:ident),*) => {{
+        $({
+            let $c = &mut $p.$col;
+            $body;
+        })*
+    }};
+}
+
 /// The facts of the tickets created in one city month, as columns (one entry per ticket, ordered
 /// by ticket id). Enum columns hold the enum's `ALL` position + 1 (0 = none). Codes are ids of the
 /// shared dictionaries in [`TicketFacts`].
@@ -209,42 +251,42 @@ pub struct FactPartition {
     /// Opaque: the store's generation of this month when read (compare for equality).
     pub generation: i64,
     /// Ticket ids.
-    pub ticket_id: Vec<i64>,
+    pub ticket_id: Column<i64>,
     /// Day of the month, 1–31 (city-local).
-    pub day: Vec<u8>,
+    pub day: Column<u8>,
     /// Hour, 0–23 (city-local).
-    pub hour: Vec<u8>,
+    pub hour: Column<u8>,
     /// `Channel::ALL` position + 1.
-    pub channel: Vec<u8>,
+    pub channel: Column<u8>,
     /// `RequestType::ALL` position + 1.
-    pub request_type: Vec<u8>,
+    pub request_type: Column<u8>,
     /// Leaf category id in [`TicketFacts::categories`].
-    pub category: Vec<u16>,
+    pub category: Column<u16>,
     /// Street id in [`TicketFacts::places`] (its district via [`TicketFacts::place_parent`]).
-    pub street: Vec<u16>,
+    pub street: Column<u16>,
     /// District id in [`TicketFacts::places`] (for tickets with a district but no street too).
-    pub district: Vec<u16>,
+    pub district: Column<u16>,
     /// Community id in [`TicketFacts::places`].
-    pub community: Vec<u16>,
+    pub community: Column<u16>,
     /// Lead unit id in [`TicketFacts::units`] (0: not dispatched).
-    pub lead_unit: Vec<u16>,
+    pub lead_unit: Column<u16>,
     /// `DeadlineTier::ALL` position + 1.
-    pub tier: Vec<u8>,
+    pub tier: Column<u8>,
     /// `Status::ALL` position + 1.
-    pub status: Vec<u8>,
+    pub status: Column<u8>,
     /// [`flag`] bits.
-    pub flags: Vec<u8>,
+    pub flags: Column<u8>,
     /// Callback: bits 0–1 contacted (0 none, 1 yes, 2 no), bits 2–4 `Resolution::ALL` position + 1,
     /// bits 5–7 `Satisfaction::ALL` position + 1.
-    pub callback: Vec<u8>,
+    pub callback: Column<u8>,
     /// Seconds to the lead's 签收 / 响应 / 办结 from first dispatch ([`NO_DURATION`]: none).
-    pub secs_to_sign: Vec<u32>,
+    pub secs_to_sign: Column<u32>,
     /// See `secs_to_sign`.
-    pub secs_to_respond: Vec<u32>,
+    pub secs_to_respond: Column<u32>,
     /// See `secs_to_sign`.
-    pub secs_to_finish: Vec<u32>,
+    pub secs_to_finish: Column<u32>,
     /// Dense requester id (0: no phone), the same across partitions of one [`TicketFacts`].
-    pub requester: Vec<u32>,
+    pub requester: Column<u32>,
     /// The partition's sums by place and category, made on first use (never stored).
     #[serde(skip)]
     pub cube: CubeSlot,
@@ -282,26 +324,74 @@ impl FactPartition {
     pub fn is_empty(&self) -> bool {
         self.ticket_id.is_empty()
     }
-    /// Bytes held by the columns (for memory reports).
+    /// Bytes of this process's heap held by the columns (for memory reports; 0 for columns read
+    /// in place).
     pub fn heap_bytes(&self) -> usize {
-        self.ticket_id.capacity() * 8
-            + (self.day.capacity()
-                + self.hour.capacity()
-                + self.channel.capacity()
-                + self.request_type.capacity()
-                + self.tier.capacity()
-                + self.status.capacity()
-                + self.flags.capacity()
-                + self.callback.capacity())
-            + 2 * (self.category.capacity()
-                + self.street.capacity()
-                + self.district.capacity()
-                + self.community.capacity()
-                + self.lead_unit.capacity())
-            + 4 * (self.secs_to_sign.capacity()
-                + self.secs_to_respond.capacity()
-                + self.secs_to_finish.capacity()
-                + self.requester.capacity())
+        let mut n = 0;
+        for_each_column!(self, |c| n += c.heap_bytes());
+        n
+    }
+
+    /// The columns' bytes, each with the offset where [`FactPartition::share`] expects it: the
+    /// columns in a fixed order, each starting at a multiple of 8. Write them into a buffer of
+    /// [`FactPartition::layout_len`] bytes (zeros between).
+    #[allow(unused_assignments)] // the advance past the last column is not read
+    pub fn layout(&self) -> Vec<(usize, &[u8])> {
+        let mut out = Vec::with_capacity(18);
+        let mut at = 0;
+        for_each_column!(self, |c| {
+            let b = c.raw_bytes();
+            out.push((at, b));
+            at = (at + b.len()).div_ceil(8) * 8;
+        });
+        out
+    }
+
+    /// The length of the buffer [`FactPartition::layout`] fills.
+    pub fn layout_len(&self) -> usize {
+        self.layout()
+            .last()
+            .map(|(at, b)| at + b.len())
+            .unwrap_or(0)
+    }
+
+    /// Reads every column in place from `bytes`, which hold [`FactPartition::layout`] as written
+    /// (checked value by value, so a short or different buffer changes nothing); the columns'
+    /// own vectors are freed.
+    #[allow(unused_assignments)] // the advance past the last column is not read
+    pub fn share(&mut self, bytes: Arc<dyn ColumnBytes>) -> Result<(), FactError> {
+        let buf = bytes.bytes();
+        if buf.as_ptr() as usize % 8 != 0 {
+            return Err(FactError::Layout(
+                "the bytes do not start at a multiple of 8",
+            ));
+        }
+        for (at, b) in self.layout() {
+            if buf.get(at..at + b.len()) != Some(b) {
+                return Err(FactError::Layout("the bytes differ from the columns"));
+            }
+        }
+        let mut at = 0;
+        for_each_column_mut!(self, |c| {
+            let len = c.len();
+            let size = c.raw_bytes().len();
+            *c = Column::Shared {
+                bytes: bytes.clone(),
+                offset: at,
+                len,
+                _t: PhantomData,
+            };
+            at = (at + size).div_ceil(8) * 8;
+        });
+        Ok(())
+    }
+
+    /// Lets the memory of columns read in place go until their next use
+    /// ([`ColumnBytes::release`]); columns in their own vectors stay.
+    pub fn release(&self) {
+        if let Some(b) = self.ticket_id.shared() {
+            b.release();
+        }
     }
 }
 
@@ -311,6 +401,9 @@ pub enum FactError {
     /// More distinct codes of one kind than a `u16` holds.
     #[error("more than 65,535 distinct {0} codes")]
     TooManyCodes(&'static str),
+    /// Bytes that do not hold a partition's columns as [`FactPartition::layout`] wrote them.
+    #[error("shared fact columns: {0}")]
+    Layout(&'static str),
     /// A fact pushed into the partition of another month.
     #[error("ticket {ticket} was created in {got}, not in the partition's month {want}")]
     WrongMonth {
@@ -330,6 +423,89 @@ fn pos<T: PartialEq>(all: &[T], v: &T) -> u8 {
         .unwrap_or(0)
 }
 
+/// Requester hashes → dense ids, in about 12 bytes a requester (a Beijing-scale history has
+/// millions: a map of byte vectors took ~90 bytes each). A hash is keyed by its first 64 bits —
+/// it is a keyed hash of the phone, so two requesters share a key with a probability of about
+/// n² / 2⁶⁵ (≈ 10⁻⁶ for 7 million). The keys are kept sorted beside their ids; new ones wait in a
+/// small map and are merged in place when it grows past an eighth of the sorted ones.
+#[derive(Debug, Clone, Default)]
+struct RequesterIds {
+    /// Sorted keys.
+    keys: Vec<u64>,
+    /// `keys[i]`'s id.
+    ids: Vec<u32>,
+    /// Keys not merged yet.
+    recent: HashMap<u64, u32>,
+}
+
+impl RequesterIds {
+    /// Fewest keys waiting before a merge.
+    const MERGE_AT: usize = 1 << 16;
+
+    /// A requester hash's key: its first 64 bits (shorter hashes padded with zeros).
+    fn key(h: &[u8]) -> u64 {
+        let mut b = [0u8; 8];
+        let n = h.len().min(8);
+        b[..n].copy_from_slice(&h[..n]);
+        u64::from_le_bytes(b)
+    }
+
+    /// The id of `key`, given `next` if it has none yet.
+    fn id(&mut self, key: u64, next: u32) -> u32 {
+        if let Ok(i) = self.keys.binary_search(&key) {
+            return self.ids[i];
+        }
+        let id = *self.recent.entry(key).or_insert(next);
+        if self.recent.len() >= Self::MERGE_AT.max(self.keys.len() / 8) {
+            self.merge();
+        }
+        id
+    }
+
+    /// Moves the waiting keys into the sorted ones, merging from the back in place.
+    fn merge(&mut self) {
+        let mut add: Vec<(u64, u32)> = self.recent.drain().collect();
+        add.sort_unstable_by_key(|p| p.0);
+        let old = self.keys.len();
+        self.keys.reserve_exact(add.len());
+        self.ids.reserve_exact(add.len());
+        self.keys.resize(old + add.len(), 0);
+        self.ids.resize(old + add.len(), 0);
+        let (mut i, mut j, mut out) = (old, add.len(), old + add.len());
+        while j > 0 {
+            out -= 1;
+            if i > 0 && self.keys[i - 1] > add[j - 1].0 {
+                i -= 1;
+                self.keys[out] = self.keys[i];
+                self.ids[out] = self.ids[i];
+            } else {
+                j -= 1;
+                (self.keys[out], self.ids[out]) = add[j];
+            }
+        }
+        self.recent = HashMap::new();
+    }
+
+    /// Every (key, id), sorted.
+    fn pairs(&self) -> Vec<(u64, u32)> {
+        let mut v: Vec<(u64, u32)> = self
+            .keys
+            .iter()
+            .copied()
+            .zip(self.ids.iter().copied())
+            .collect();
+        v.extend(self.recent.iter().map(|(k, i)| (*k, *i)));
+        v.sort_unstable();
+        v
+    }
+}
+
+impl PartialEq for RequesterIds {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs() == other.pairs()
+    }
+}
+
 /// Every partition read, with the dictionaries they share.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TicketFacts {
@@ -345,7 +521,7 @@ pub struct TicketFacts {
     pub place_parent: Vec<u16>,
     /// Requester hash → dense id (ids start at 1).
     #[serde(skip)]
-    requesters: HashMap<Vec<u8>, u32>,
+    requesters: RequesterIds,
     /// How many distinct requesters have an id.
     pub requester_count: u32,
     /// The partitions, by month.
@@ -373,6 +549,20 @@ impl TicketFacts {
     /// No rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Lets the memory of every partition's columns read in place go until their next use
+    /// ([`FactPartition::release`]).
+    pub fn release(&self) {
+        self.partitions.values().for_each(FactPartition::release);
+    }
+
+    /// Bytes of this process's heap held by the partitions' columns.
+    pub fn heap_bytes(&self) -> usize {
+        self.partitions
+            .values()
+            .map(FactPartition::heap_bytes)
+            .sum()
     }
 
     fn place(&mut self, code: &str, parent: u16) -> Result<u16, FactError> {
@@ -420,7 +610,7 @@ impl TicketFacts {
             None => 0,
             Some(h) => {
                 let next = self.requester_count + 1;
-                let id = *self.requesters.entry(h.clone()).or_insert(next);
+                let id = self.requesters.id(RequesterIds::key(h), next);
                 if id == next {
                     self.requester_count = next;
                 }
@@ -566,6 +756,36 @@ mod tests {
             secs_to_finish: None,
             requester_hash: Some(vec![1, 2, 3]),
         }
+    }
+
+    #[test]
+    fn requester_ids_are_dense_and_stable_across_merges_as_a_plain_map_gives_them() {
+        let mut ids = RequesterIds::default();
+        let mut want: HashMap<u64, u32> = HashMap::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..400_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // about one key in three comes back (repeat requesters)
+            let key = if x % 3 == 0 { x % 50_000 } else { x };
+            let next = want.len() as u32 + 1;
+            let w = *want.entry(key).or_insert(next);
+            assert_eq!(ids.id(key, next), w, "key {key}");
+        }
+        assert!(
+            ids.keys.len() > RequesterIds::MERGE_AT,
+            "merged several times"
+        );
+        assert!(
+            ids.keys.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        let mut all: Vec<(u64, u32)> = want.into_iter().collect();
+        all.sort_unstable();
+        assert_eq!(ids.pairs(), all);
+        assert_eq!(RequesterIds::key(&[1, 2, 3]), 0x03_02_01);
+        assert_eq!(RequesterIds::key(&[7; 32]), u64::from_le_bytes([7; 8]));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod bulletin;
+pub mod column;
 pub mod dept_export;
 pub mod export;
 pub mod facts;
@@ -12,5 +13,6 @@ pub mod render;
 pub mod report;
 pub mod synth;
 
+pub use column::{Column, ColumnBytes};
 pub use facts::{Dict, FactError, FactPartition, LocalMonth, TicketFact, TicketFacts};
 pub use query::{Dim, Engine, Filter, Grouped, Measures, QueryError, Scope};

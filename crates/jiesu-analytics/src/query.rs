@@ -1525,6 +1525,87 @@ mod tests {
         }
     }
 
+    /// Bytes in memory standing in for a mapped file; counts the times its pages were let go.
+    struct HeldBytes {
+        words: Vec<u64>,
+        len: usize,
+        released: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::column::ColumnBytes for HeldBytes {
+        fn bytes(&self) -> &[u8] {
+            &bytemuck::cast_slice(&self.words)[..self.len]
+        }
+        fn release(&self) {
+            self.released
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn held(p: &FactPartition) -> std::sync::Arc<HeldBytes> {
+        let len = p.layout_len();
+        let mut bytes = vec![0u8; len];
+        for (at, b) in p.layout() {
+            bytes[at..at + b.len()].copy_from_slice(b);
+        }
+        let mut words = vec![0u64; len.div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..len].copy_from_slice(&bytes);
+        std::sync::Arc::new(HeldBytes {
+            words,
+            len,
+            released: Default::default(),
+        })
+    }
+
+    #[test]
+    fn columns_read_in_place_answer_as_their_own_and_let_their_pages_go_month_by_month() {
+        let tree = small_tree();
+        let facts = random_facts(6000, 0x5ea1);
+        let mut shared = facts.clone();
+        let mut held_all = Vec::new();
+        for p in shared.partitions.values_mut() {
+            let h = held(p);
+            p.share(h.clone()).unwrap();
+            assert_eq!(p.heap_bytes(), 0);
+            held_all.push(h);
+        }
+        assert_eq!(shared, facts, "the same values read in place");
+        let (a, b) = (Engine::new(&facts, &tree), Engine::new(&shared, &tree));
+        for f in filters() {
+            for by in [
+                vec![Dim::Month],
+                vec![Dim::Street, Dim::CategoryL2],
+                vec![Dim::Channel, Dim::Day],
+            ] {
+                assert_eq!(a.group(&by, &f).unwrap(), b.group(&by, &f).unwrap());
+            }
+            assert_eq!(
+                a.durations(Dim::District, &f).unwrap(),
+                b.durations(Dim::District, &f).unwrap()
+            );
+        }
+        let released = || {
+            held_all
+                .iter()
+                .filter(|h| h.released.load(std::sync::atomic::Ordering::Relaxed) > 0)
+                .count()
+        };
+        assert_eq!(
+            released(),
+            held_all.len(),
+            "every month scanned let its pages go"
+        );
+        // a partition whose bytes differ from its columns is not re-pointed
+        let mut p = facts.partitions.values().next().unwrap().clone();
+        let mut other = p.clone();
+        other.day.to_mut()[0] ^= 1;
+        assert!(matches!(
+            p.share(held(&other)),
+            Err(crate::facts::FactError::Layout(_))
+        ));
+        assert!(p.heap_bytes() > 0, "still its own columns");
+    }
+
     #[test]
     fn groups_of_many_rows_spill_exactly() {
         let tree = small_tree();

@@ -682,7 +682,11 @@ impl Groups {
                         Some(r) => Out::Requesters(requesters_in(&parts, &years, r.clone())),
                         None => {
                             let (m, p) = parts[t - ranges.len()];
-                            Out::Part(Box::new(count_partition(engine, m, p)))
+                            let counted = count_partition(engine, m, p);
+                            // a month read in place lets its pages go once counted, so the
+                            // pass never holds the whole history (`FactPartition::release`)
+                            p.release();
+                            Out::Part(Box::new(counted))
                         }
                     });
                 }

@@ -19,7 +19,7 @@
 //! the leaf's rates); the requester, from a pool that grows by year and is skewed so that repeat
 //! requesters exist.
 
-use crate::facts::{flag, FactError, FactPartition, LocalMonth, TicketFacts, NO_DURATION};
+use crate::facts::{flag, Column, FactError, FactPartition, LocalMonth, TicketFacts, NO_DURATION};
 use chrono::Datelike;
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::UnitKind;
@@ -723,24 +723,24 @@ fn draw_month(plan: &Plan, spec: &MonthSpec, seed: u64) -> FactPartition {
     let mut p = FactPartition {
         month: Some(spec.month),
         generation: 0,
-        ticket_id: Vec::with_capacity(n),
-        day: Vec::with_capacity(n),
-        hour: Vec::with_capacity(n),
-        channel: Vec::with_capacity(n),
-        request_type: Vec::with_capacity(n),
-        category: Vec::with_capacity(n),
-        street: Vec::with_capacity(n),
-        district: Vec::with_capacity(n),
-        community: Vec::with_capacity(n),
-        lead_unit: Vec::with_capacity(n),
-        tier: Vec::with_capacity(n),
-        status: Vec::with_capacity(n),
-        flags: Vec::with_capacity(n),
-        callback: Vec::with_capacity(n),
-        secs_to_sign: Vec::with_capacity(n),
-        secs_to_respond: Vec::with_capacity(n),
-        secs_to_finish: Vec::with_capacity(n),
-        requester: Vec::with_capacity(n),
+        ticket_id: Column::with_capacity(n),
+        day: Column::with_capacity(n),
+        hour: Column::with_capacity(n),
+        channel: Column::with_capacity(n),
+        request_type: Column::with_capacity(n),
+        category: Column::with_capacity(n),
+        street: Column::with_capacity(n),
+        district: Column::with_capacity(n),
+        community: Column::with_capacity(n),
+        lead_unit: Column::with_capacity(n),
+        tier: Column::with_capacity(n),
+        status: Column::with_capacity(n),
+        flags: Column::with_capacity(n),
+        callback: Column::with_capacity(n),
+        secs_to_sign: Column::with_capacity(n),
+        secs_to_respond: Column::with_capacity(n),
+        secs_to_finish: Column::with_capacity(n),
+        requester: Column::with_capacity(n),
         cube: Default::default(),
     };
     let mut rng = Rng::new(seed, spec.index);
@@ -983,6 +983,18 @@ pub fn synthesize(
     tree: &CategoryTree,
     units: &[SynthUnit],
 ) -> Result<TicketFacts, FactError> {
+    synthesize_each(opts, profile, tree, units, &|_| {})
+}
+
+/// [`synthesize`], handing each month to `each` on the thread that drew it, as soon as it is
+/// drawn (e.g. to move its columns out of memory, as a server does with each month it reads).
+pub fn synthesize_each(
+    opts: &SynthOptions,
+    profile: &SynthProfile,
+    tree: &CategoryTree,
+    units: &[SynthUnit],
+    each: &(dyn Fn(&mut FactPartition) + Sync),
+) -> Result<TicketFacts, FactError> {
     let (mut facts, plan) = plan(profile, tree, units)?;
     if plan.leaves.is_empty() || opts.months == 0 || opts.scale.is_nan() || opts.scale <= 0.0 {
         return Ok(facts);
@@ -1058,7 +1070,9 @@ pub fn synthesize(
                         let Some(spec) = specs.get(i) else {
                             return mine;
                         };
-                        mine.push(draw_month(&plan, spec, opts.seed));
+                        let mut p = draw_month(&plan, spec, opts.seed);
+                        each(&mut p);
+                        mine.push(p);
                     }
                 })
             })

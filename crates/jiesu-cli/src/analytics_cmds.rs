@@ -80,6 +80,7 @@ pub fn load_facts(store: &dyn Store, now: DateTime<Utc>) -> Result<TicketFacts> 
         &zone,
         now,
         chrono::Duration::minutes(10),
+        Some(&jiesu_store::fact_spill::dir_for(store.path())),
     )?;
     Ok(facts)
 }

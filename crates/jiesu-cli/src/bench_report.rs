@@ -26,7 +26,7 @@ use jiesu_analytics::facts::{flag, FactPartition, LocalMonth, TicketFacts, NO_DU
 use jiesu_analytics::query::{Dim, Engine, W_BASIC, W_PARTLY};
 use jiesu_analytics::report::{hotline_report, HotlineReport, Named, ReportContext};
 use jiesu_analytics::synth::{
-    synthesize, SynthLead, SynthLeaf, SynthOptions, SynthProfile, SynthUnit, SynthYear,
+    synthesize_each, SynthLead, SynthLeaf, SynthOptions, SynthProfile, SynthUnit, SynthYear,
 };
 use jiesu_domain::category::CategoryTree;
 use jiesu_domain::org::UnitKind;
@@ -107,17 +107,34 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
         year: 2021,
         month: 12,
     };
+    // as a server holds them: each month's columns, once drawn, in a mapped unnamed file (page
+    // cache), the pages let go after each query (`jiesu_store::fact_spill`)
     let t = Instant::now();
-    let facts = synthesize(&opts, &profile, &tree, &units)
-        .map_err(|e| anyhow::anyhow!("cannot synthesise the facts: {e}"))?;
+    let heap = std::sync::atomic::AtomicUsize::new(0);
+    let spill_error = std::sync::Mutex::new(None);
+    let facts = synthesize_each(&opts, &profile, &tree, &units, &|p| {
+        heap.fetch_add(p.heap_bytes(), std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = jiesu_store::fact_spill::spill(p, &work) {
+            *spill_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        }
+        p.release();
+    })
+    .map_err(|e| anyhow::anyhow!("cannot synthesise the facts: {e}"))?;
+    if let Some(e) = spill_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        bail!("cannot move the facts to a file in {}: {e}", work.display());
+    }
     let synth_s = t.elapsed().as_secs_f64();
-    let heap: usize = facts
-        .partitions
-        .values()
-        .map(FactPartition::heap_bytes)
-        .sum();
+    let heap = heap.into_inner();
+    let synth_peak = peak_rss_bytes();
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     println!(
-        "facts  : {} ticket facts in {} months ({}…{}), synthesised in {synth_s:.1} s on {} threads (seed {}, scale {}); {:.0} MB in columns",
+        "spill  : each month's columns moved to a mapped file once drawn ({:.0} MB left in the heap); peak RSS {:.0} MB while synthesising, {:.0} MB now",
+        facts.heap_bytes() as f64 / 1e6,
+        synth_peak as f64 / 1e6,
+        rss_bytes() as f64 / 1e6
+    );
+    println!(
+        "facts  : {} ticket facts in {} months ({}…{}), synthesised and moved in {synth_s:.1} s on {} threads (seed {}, scale {}); {:.0} MB in columns",
         facts.len(),
         facts.partitions.len(),
         opts.from.key(),
@@ -132,11 +149,7 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
     }
     if args.dashboard_only {
         dashboard_queries(&facts, &tree);
-        println!(
-            "memory : peak RSS {:.0} MB (VmHWM of this process, synthesis included), facts {:.0} MB in columns",
-            peak_rss_bytes() as f64 / 1e6,
-            heap as f64 / 1e6
-        );
+        serving_memory(reset, heap);
         return Ok(());
     }
 
@@ -160,6 +173,7 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
         let _ = std::fs::remove_file(&stamp);
         let engine = Engine::new(&facts, &tree);
         write_parquet(&engine, &parquet)?;
+        facts.release();
         std::fs::write(&stamp, format!("{print:016x}\n"))
             .with_context(|| format!("cannot write {}", stamp.display()))?;
         println!(
@@ -171,12 +185,16 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
         );
     }
 
-    // 3. ours, timed: the whole report over the facts in memory (the peak memory of this part
-    // measured apart from the Parquet writing's, where the kernel can reset it)
+    // 3. ours, timed: the whole report over the facts (the peak memory of this part measured
+    // apart from the Parquet writing's, where the kernel can reset it)
     let rss_so_far = peak_rss_bytes();
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let reset = reset && std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let ctx = report_context();
-    let report = || hotline_report(&facts, &tree, &ctx, opts.from, last);
+    let report = || {
+        let r = hotline_report(&facts, &tree, &ctx, opts.from, last);
+        facts.release();
+        r
+    };
     let mut ours = Vec::with_capacity(args.runs);
     let mut r = report()?; // warm-up
     for _ in 0..args.runs {
@@ -275,19 +293,21 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
     );
     if reset {
         println!(
-            "memory : peak RSS {:.0} MB over the report runs (VmHWM of this process, reset after the Parquet step; {:.0} MB up to it), facts {:.0} MB in columns",
+            "memory : peak RSS {:.0} MB over the report runs (VmHWM of this process, reset after the Parquet step; {:.0} MB from the synthesis's end up to it), facts {:.0} MB of columns in mapped files",
             rss as f64 / 1e6,
             rss_so_far as f64 / 1e6,
             heap as f64 / 1e6
         );
     } else {
         println!(
-            "memory : peak RSS {:.0} MB (VmHWM of this process, synthesis and Parquet included), facts {:.0} MB in columns",
+            "memory : peak RSS {:.0} MB (VmHWM of this process, synthesis and Parquet included), facts {:.0} MB of columns in mapped files",
             rss.max(rss_so_far) as f64 / 1e6,
             heap as f64 / 1e6
         );
     }
+    let reset = reset && std::fs::write("/proc/self/clear_refs", "5").is_ok();
     dashboard_queries(&facts, &tree);
+    serving_memory(reset, heap);
     if !bad.is_empty() {
         for b in bad.iter().take(20) {
             println!("MISMATCH {b}");
@@ -341,11 +361,12 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
     let t = Instant::now();
     let cube_bytes = engine.warm_cubes();
     println!(
-        "cubes  : {} months summed by district × street × category class in {:.0} ms on {} threads ({:.1} MB)",
+        "cubes  : {} months summed by district × street × category class in {:.0} ms on {} threads ({:.1} MB; RSS now {:.0} MB)",
         facts.partitions.len(),
         t.elapsed().as_secs_f64() * 1e3,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        cube_bytes as f64 / 1e6
+        cube_bytes as f64 / 1e6,
+        rss_bytes() as f64 / 1e6
     );
     let queries: Vec<(&str, Vec<Dim>, &Filter)> = vec![
         ("trend by month", vec![Dim::Month], &period),
@@ -382,6 +403,8 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
                 .group(by, f)
                 .expect("the dashboard's queries are valid");
             runs.push(t.elapsed().as_secs_f64() * 1e3);
+            // as `FactsCache::with` after each query: the pages read leave the process
+            facts.release();
             rows = rows.max(g.total.count);
         }
         all.extend(&runs);
@@ -391,6 +414,7 @@ fn dashboard_queries(facts: &TicketFacts, tree: &CategoryTree) {
     let t = Instant::now();
     let _ = engine.durations(Dim::UnitKind, &period);
     let handling_ms = t.elapsed().as_secs_f64() * 1e3;
+    facts.release();
     all.push(handling_ms);
     all.sort_by(f64::total_cmp);
     let p = |q: f64| all[((q * all.len() as f64).ceil() as usize).clamp(1, all.len()) - 1];
@@ -426,16 +450,43 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// The server's memory while it answers the dashboard: the peak since the synthesis (or since
+/// the report runs), with the facts' columns in mapped files and the cubes in the heap.
+fn serving_memory(reset: bool, heap: usize) {
+    if reset {
+        println!(
+            "memory : peak RSS {:.0} MB while answering the dashboard over {:.0} MB of fact columns in mapped files (VmHWM reset before the queries; the cubes included; goal ≤ 500 MB)",
+            peak_rss_bytes() as f64 / 1e6,
+            heap as f64 / 1e6
+        );
+    } else {
+        println!(
+            "memory : peak RSS {:.0} MB (VmHWM, synthesis included: this kernel cannot reset it), {:.0} MB of fact columns in mapped files",
+            peak_rss_bytes() as f64 / 1e6,
+            heap as f64 / 1e6
+        );
+    }
+}
+
 /// Peak resident memory of this process (VmHWM), bytes; 0 where /proc is absent.
 fn peak_rss_bytes() -> u64 {
+    proc_status_kb("VmHWM:") * 1024
+}
+
+/// Resident memory of this process now (VmRSS), bytes; 0 where /proc is absent.
+fn rss_bytes() -> u64 {
+    proc_status_kb("VmRSS:") * 1024
+}
+
+fn proc_status_kb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(key))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
-        .map_or(0, |kb| kb * 1024)
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,6 +991,7 @@ fn duckdb_python(python: &str) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiesu_analytics::synth::synthesize;
     use jiesu_analytics::export::{month_columns, Values};
     use jiesu_domain::category::CategoryTree;
 

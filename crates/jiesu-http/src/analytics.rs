@@ -50,6 +50,9 @@ impl FactsCache {
             // only for the months that changed
             let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
             let (facts, state) = &mut *guard;
+            // each month read is moved out of the server's heap into a mapped unnamed file
+            // beside the database (`fact_spill`): a city's whole history stays readable without
+            // living in the server's own memory
             refresh_facts(
                 &**st.reads(),
                 facts,
@@ -57,10 +60,14 @@ impl FactsCache {
                 &st.zone,
                 now,
                 Duration::minutes(STALE_MINUTES),
+                Some(&jiesu_store::fact_spill::dir_for(st.store.path())),
             )?;
         }
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        Ok(f(&guard.0))
+        let out = f(&guard.0);
+        // the pages this query read leave the process (the page cache keeps them for the next)
+        guard.0.release();
+        Ok(out)
     }
 }
 

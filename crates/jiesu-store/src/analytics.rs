@@ -43,7 +43,10 @@ pub struct FactsState {
 /// Brings `facts` up to date with the store: the first call reads every month; later calls read
 /// again only the city months holding tickets with new events (and months whose open tickets may
 /// have become overdue: the current and the previous month, read again when `stale_after` has
-/// passed since their last read). Returns the months rewritten.
+/// passed since their last read). With `spill_to`, each month read is moved out of this
+/// process's heap into an unnamed mapped file in that directory as soon as it is complete
+/// ([`crate::fact_spill`]; kept in memory if the file cannot be made), so reading a whole history
+/// never holds it all in memory. Returns the months rewritten.
 pub fn refresh_facts<S: AnalyticsStore + ReferenceStore + ?Sized>(
     store: &S,
     facts: &mut TicketFacts,
@@ -51,6 +54,7 @@ pub fn refresh_facts<S: AnalyticsStore + ReferenceStore + ?Sized>(
     zone: &CityZone,
     now: DateTime<Utc>,
     stale_after: chrono::Duration,
+    spill_to: Option<&std::path::Path>,
 ) -> Result<Vec<LocalMonth>> {
     let mark = store.analytics_watermark()?;
     let mut months: BTreeSet<LocalMonth> = BTreeSet::new();
@@ -103,6 +107,11 @@ pub fn refresh_facts<S: AnalyticsStore + ReferenceStore + ?Sized>(
         })?;
         if facts.partitions.get(&m).is_some_and(|p| p.is_empty()) {
             facts.partitions.remove(&m);
+        }
+        if let (Some(dir), Some(p)) = (spill_to, facts.partitions.get_mut(&m)) {
+            if let Err(e) = crate::fact_spill::spill(p, dir) {
+                tracing::warn!(month = %m.key(), dir = %dir.display(), error = %e, "analytics facts kept in memory: the spill file could not be made");
+            }
         }
         state.read_at.insert(m, now);
     }

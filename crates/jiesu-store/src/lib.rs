@@ -41,6 +41,7 @@ mod catalogue;
 pub mod chain;
 pub mod crypt;
 mod dept;
+pub mod fact_spill;
 mod facts;
 pub mod gov_policies;
 pub mod imports;

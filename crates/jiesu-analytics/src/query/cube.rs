@@ -154,6 +154,8 @@ fn cube_of(p: &FactPartition, classes: &Classes) -> Option<Arc<Cube>> {
         }
     }
     let c = Arc::new(Cube::build(p, &classes.class_of)?);
+    // the rows were read once for the sums: a month read in place lets their pages go
+    p.release();
     *slot = Some(c.clone());
     Some(c)
 }

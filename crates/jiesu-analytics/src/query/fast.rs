@@ -492,11 +492,21 @@ impl<'e, 'a> Scan<'e, 'a> {
         } else {
             tuning.threads.clamp(1, tasks.len().max(1))
         };
+        // tasks left per partition: the thread finishing a partition's last one lets the pages
+        // of its columns go if they are read in place (`FactPartition::release`), so a scan holds
+        // about one partition per thread, not the whole period
+        let left: Vec<AtomicUsize> = self.parts.iter().map(|_| AtomicUsize::new(0)).collect();
+        for &(i, _, _) in &tasks {
+            left[i].fetch_add(1, Ordering::Relaxed);
+        }
         let next = AtomicUsize::new(0);
         let work = || {
             let mut state = init();
             while let Some(&(i, s, end)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
                 step(&self.parts[i], s, end, &mut state);
+                if left[i].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.parts[i].p.release();
+                }
             }
             state
         };
@@ -901,7 +911,7 @@ fn each_dispatched(
     }
 }
 
-fn columns(p: &FactPartition) -> [&Vec<u32>; 3] {
+fn columns(p: &FactPartition) -> [&[u32]; 3] {
     [&p.secs_to_sign, &p.secs_to_respond, &p.secs_to_finish]
 }
 
