@@ -203,41 +203,24 @@ pub mod flag {
 /// "No value" in the duration columns.
 pub const NO_DURATION: u32 = u32::MAX;
 
-/// Runs `$f` on each column of partition `$p` (the order [`FactPartition::layout`] writes).
+/// Runs `$body` with `$c` bound to each column of partition `$p` in turn (`ref`: shared, `mut`:
+/// mutable), in the order [`FactPartition::layout`] writes them.
 macro_rules! for_each_column {
-    ($p:expr, |$c:ident| $body:expr) => {{
-        {
-            let $c = &$p.ticket_id;
-            $body;
-        }
-        for_each_column!(@small $p, |$c| $body, day, hour, channel, request_type, tier, status, flags, callback);
-        for_each_column!(@small $p, |$c| $body, category, street, district, community, lead_unit);
-        for_each_column!(@small $p, |$c| $body, secs_to_sign, secs_to_respond, secs_to_finish, requester);
+    ($kind:tt $p:expr, |$c:ident| $body:expr) => {
+        for_each_column!(@cols $kind $p, $c, $body, ticket_id, day, hour, channel, request_type,
+            tier, status, flags, callback, category, street, district, community, lead_unit,
+            secs_to_sign, secs_to_respond, secs_to_finish, requester)
+    };
+    (@cols $kind:tt $p:expr, $c:ident, $body:expr, $($col:ident),*) => {{
+        $(for_each_column!(@one $kind $p, $col, $c, $body);)*
     }};
-    (@small $p:expr, |$c:ident| $body:expr, $($col:ident),*) => {{
-        $({
-            let $c = &$p.$col;
-            $body;
-        })*
+    (@one ref $p:expr, $col:ident, $c:ident, $body:expr) => {{
+        let $c = &$p.$col;
+        $body;
     }};
-}
-
-/// [`for_each_column`] with each column mutable.
-macro_rules! for_each_column_mut {
-    ($p:expr, |$c:ident| $body:expr) => {{
-        {
-            let $c = &mut $p.ticket_id;
-            $body;
-        }
-        for_each_column_mut!(@small $p, |$c| $body, day, hour, channel, request_type, tier, status, flags, callback);
-        for_each_column_mut!(@small $p, |$c| $body, category, street, district, community, lead_unit);
-        for_each_column_mut!(@small $p, |$c| $body, secs_to_sign, secs_to_respond, secs_to_finish, requester);
-    }};
-    (@small $p:expr, |$c:ident| $body:expr, $($col:ident),*) => {{
-        $({
-            let $c = &mut $p.$col;
-            $body;
-        })*
+    (@one mut $p:expr, $col:ident, $c:ident, $body:expr) => {{
+        let $c = &mut $p.$col;
+        $body;
     }};
 }
 
@@ -328,7 +311,7 @@ impl FactPartition {
     /// in place).
     pub fn heap_bytes(&self) -> usize {
         let mut n = 0;
-        for_each_column!(self, |c| n += c.heap_bytes());
+        for_each_column!(ref self, |c| n += c.heap_bytes());
         n
     }
 
@@ -339,7 +322,7 @@ impl FactPartition {
     pub fn layout(&self) -> Vec<(usize, &[u8])> {
         let mut out = Vec::with_capacity(18);
         let mut at = 0;
-        for_each_column!(self, |c| {
+        for_each_column!(ref self, |c| {
             let b = c.raw_bytes();
             out.push((at, b));
             at = (at + b.len()).div_ceil(8) * 8;
@@ -372,7 +355,7 @@ impl FactPartition {
             }
         }
         let mut at = 0;
-        for_each_column_mut!(self, |c| {
+        for_each_column!(mut self, |c| {
             let len = c.len();
             let size = c.raw_bytes().len();
             *c = Column::Shared {

@@ -991,8 +991,8 @@ fn duckdb_python(python: &str) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiesu_analytics::synth::synthesize;
     use jiesu_analytics::export::{month_columns, Values};
+    use jiesu_analytics::synth::synthesize;
     use jiesu_domain::category::CategoryTree;
 
     fn small() -> (TicketFacts, CategoryTree) {

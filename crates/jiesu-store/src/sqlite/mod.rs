@@ -134,6 +134,8 @@ pub struct SqliteStore {
 /// more than most reads, and under load (64 clients filing, each intake reading the incident it
 /// may join) the open/close churn halved intake throughput.
 const MAX_READERS: usize = 24;
+/// The page cache of each read connection, KiB (the writer's is 64 MiB).
+const READER_CACHE_KIB: u32 = 8 * 1024;
 
 /// Read connections kept open for reuse, with how many exist (pooled or lent out).
 struct ReaderPool {
@@ -509,7 +511,13 @@ impl SqliteStore {
         };
         let conn = match conn {
             Some(c) => c,
-            None => match open_conn(&self.path, true) {
+            None => match open_conn(&self.path, true).and_then(|c| {
+                // a reader keeps a small page cache of its own: up to MAX_READERS of them, and
+                // one that ran a long scan (the analytics facts, an export) would otherwise hold
+                // 64 MiB of pages for good; the kernel's page cache serves the rest
+                c.execute_batch(&format!("PRAGMA cache_size=-{READER_CACHE_KIB};"))?;
+                Ok(c)
+            }) {
                 Ok(c) => c,
                 Err(e) => {
                     if let Ok(mut st) = pool.state.lock() {
