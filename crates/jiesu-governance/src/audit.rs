@@ -234,8 +234,13 @@ pub struct Corpus<'a> {
     scorer: Scorer,
     mv: Vec<Vectors>,
     rv: Vec<Vectors>,
-    /// Per message: the normalised sum of the replies' vectors of its nearest other messages.
-    context: Vec<Vectors>,
+    /// Per message `m`: its most similar other messages, most similar first (at most
+    /// [`CONTEXT_NEIGHBOURS`]), at `neighbours[starts[m]..starts[m + 1]]`; the context their
+    /// replies make is summed when a score needs it ([`Corpus::context`]) — kept, the contexts
+    /// took ~2 KB a message (a gigabyte for a month of a large city).
+    neighbours: Vec<u32>,
+    /// See `neighbours`.
+    starts: Vec<usize>,
     /// Per message: its most similar other message with a different reply.
     nearest: Vec<usize>,
 }
@@ -264,43 +269,66 @@ impl<'a> Corpus<'a> {
                 postings.entry(t).or_default().push((i as u32, w));
             }
         }
-        let mut context = Vec::with_capacity(pairs.len());
+        let mut neighbours = Vec::with_capacity(pairs.len() * CONTEXT_NEIGHBOURS);
+        let mut starts = Vec::with_capacity(pairs.len() + 1);
+        starts.push(0);
         let mut nearest = Vec::with_capacity(pairs.len());
+        // the similarities of message i with the others it shares a word with, and which those
+        // are: only they are read and reset (not all n), and only the first few are sorted —
+        // a full sort of every candidate for every message made the pass quadratic in time
         let mut acc = vec![0.0f32; pairs.len()];
+        let mut listed = vec![false; pairs.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut order: Vec<usize> = Vec::new();
         for (i, v) in mv.iter().enumerate() {
-            acc.iter_mut().for_each(|x| *x = 0.0);
             for &(t, w) in &v.words {
                 for &(j, wj) in &postings[&t] {
-                    acc[j as usize] += w * wj;
+                    let a = &mut acc[j as usize];
+                    if !listed[j as usize] {
+                        listed[j as usize] = true;
+                        touched.push(j);
+                    }
+                    *a += w * wj;
                 }
             }
-            acc[i] = f32::NEG_INFINITY;
-            let mut order: Vec<usize> = (0..pairs.len()).filter(|&j| acc[j] > 0.0).collect();
-            order.sort_by(|&a, &b| acc[b].total_cmp(&acc[a]));
-            nearest.push(
-                order
+            order.clear();
+            order.extend(
+                touched
                     .iter()
-                    .copied()
-                    .find(|&j| pairs[j].reply.text != pairs[i].reply.text)
-                    .unwrap_or((i + 1) % pairs.len()),
+                    .map(|&j| j as usize)
+                    .filter(|&j| j != i && acc[j] > 0.0),
             );
-            let mut words = HashMap::new();
-            let mut grams = HashMap::new();
-            for &j in order.iter().take(CONTEXT_NEIGHBOURS) {
-                add_into(&mut words, &rv[j].words);
-                add_into(&mut grams, &rv[j].bigrams);
+            // most similar first; among equals the earlier message first (a stable sort's order)
+            let by = |a: &usize, b: &usize| acc[*b].total_cmp(&acc[*a]).then(a.cmp(b));
+            let k = CONTEXT_NEIGHBOURS.min(order.len());
+            if k > 0 && k < order.len() {
+                order.select_nth_unstable_by(k - 1, by);
             }
-            context.push(Vectors {
-                words: normalise(words.into_iter().collect()),
-                bigrams: normalise(grams.into_iter().collect()),
-            });
+            order[..k].sort_by(by);
+            let differs = |j: &usize| pairs[*j].reply.text != pairs[i].reply.text;
+            let near = match order[..k].iter().copied().find(differs) {
+                Some(j) => Some(j),
+                None => {
+                    order[k..].sort_by(by);
+                    order[k..].iter().copied().find(differs)
+                }
+            };
+            nearest.push(near.unwrap_or((i + 1) % pairs.len()));
+            neighbours.extend(order[..k].iter().map(|&j| j as u32));
+            starts.push(neighbours.len());
+            for &j in &touched {
+                acc[j as usize] = 0.0;
+                listed[j as usize] = false;
+            }
+            touched.clear();
         }
         Corpus {
             pairs,
             scorer,
             mv,
             rv,
-            context,
+            neighbours,
+            starts,
             nearest,
         }
     }
@@ -311,12 +339,27 @@ impl<'a> Corpus<'a> {
     /// requests get).
     pub fn score(&self, m: usize, r: usize) -> f64 {
         let p = self.pairs;
+        let context = self.context(m);
         self.scorer
             .score(&p[m].message, &self.mv[m], &p[r].reply, &self.rv[r])
             + f64::from(
-                dot(&self.context[m].words, &self.rv[r].words)
-                    + dot(&self.context[m].bigrams, &self.rv[r].bigrams),
+                dot(&context.words, &self.rv[r].words) + dot(&context.bigrams, &self.rv[r].bigrams),
             ) / 2.0
+    }
+
+    /// Message `m`'s context: the normalised sum of the reply vectors of its nearest other
+    /// messages.
+    fn context(&self, m: usize) -> Vectors {
+        let mut words = HashMap::new();
+        let mut grams = HashMap::new();
+        for &j in &self.neighbours[self.starts[m]..self.starts[m + 1]] {
+            add_into(&mut words, &self.rv[j as usize].words);
+            add_into(&mut grams, &self.rv[j as usize].bigrams);
+        }
+        Vectors {
+            words: normalise(words.into_iter().collect()),
+            bigrams: normalise(grams.into_iter().collect()),
+        }
     }
 }
 
@@ -609,6 +652,90 @@ mod tests {
         assert_eq!(auc(&[2.0, 3.0], &[1.0, 0.0]), 1.0);
         assert_eq!(auc(&[0.0], &[1.0]), 0.0);
         assert_eq!(auc(&[1.0], &[1.0]), 0.5);
+    }
+
+    /// Every message's neighbours and nearest other message as the pass first found them: all
+    /// candidates sorted (stable, most similar first), the first ten kept.
+    fn neighbours_by_full_sort(c: &Corpus) -> (Vec<Vec<u32>>, Vec<usize>) {
+        let n = c.pairs.len();
+        let (mut all, mut nearest) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let mut acc = vec![0.0f32; n];
+            for &(t, w) in &c.mv[i].words {
+                for (a, mj) in acc.iter_mut().zip(&c.mv) {
+                    if let Some(&(_, wj)) = mj.words.iter().find(|x| x.0 == t) {
+                        *a += w * wj;
+                    }
+                }
+            }
+            acc[i] = f32::NEG_INFINITY;
+            let mut order: Vec<usize> = (0..n).filter(|&j| acc[j] > 0.0).collect();
+            order.sort_by(|&a, &b| acc[b].total_cmp(&acc[a]));
+            nearest.push(
+                order
+                    .iter()
+                    .copied()
+                    .find(|&j| c.pairs[j].reply.text != c.pairs[i].reply.text)
+                    .unwrap_or((i + 1) % n),
+            );
+            all.push(
+                order
+                    .iter()
+                    .take(CONTEXT_NEIGHBOURS)
+                    .map(|&j| j as u32)
+                    .collect(),
+            );
+        }
+        (all, nearest)
+    }
+
+    #[test]
+    fn the_pass_finds_the_neighbours_a_full_sort_finds_ties_and_twin_replies_included() {
+        // few words over many messages: many equal similarities, many identical replies
+        let words = [
+            "物业",
+            "停车费",
+            "噪音",
+            "供暖",
+            "漏水",
+            "路灯",
+            "垃圾",
+            "施工",
+        ];
+        let mut x = 7u64;
+        let mut pick = |k: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % k
+        };
+        let pairs: Vec<Pair> = (0..120)
+            .map(|i| {
+                let n = 1 + pick(3) as usize;
+                let m: Vec<&str> = (0..n).map(|_| words[pick(8) as usize]).collect();
+                let r = if pick(3) == 0 {
+                    "已 转 相关 部门 处理".to_string()
+                } else {
+                    format!("关于 {} 的 问题 已 处理", words[pick(8) as usize])
+                };
+                Pair {
+                    id: i.to_string(),
+                    message: doc(&m.join(" "), &m.join(" ")),
+                    reply: doc("", &r),
+                }
+            })
+            .collect();
+        let c = Corpus::new(&pairs);
+        let (want, want_nearest) = neighbours_by_full_sort(&c);
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(
+                &c.neighbours[c.starts[i]..c.starts[i + 1]],
+                &w[..],
+                "message {i}"
+            );
+        }
+        assert_eq!(c.nearest, want_nearest);
+        assert!(want.iter().any(|w| w.len() == CONTEXT_NEIGHBOURS));
     }
 
     #[test]
