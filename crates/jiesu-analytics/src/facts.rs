@@ -341,7 +341,6 @@ impl FactPartition {
     /// Reads every column in place from `bytes`, which hold [`FactPartition::layout`] as written
     /// (checked value by value, so a short or different buffer changes nothing); the columns'
     /// own vectors are freed.
-    #[allow(unused_assignments)] // the advance past the last column is not read
     pub fn share(&mut self, bytes: Arc<dyn ColumnBytes>) -> Result<(), FactError> {
         let buf = bytes.bytes();
         if buf.as_ptr() as usize % 8 != 0 {
@@ -349,22 +348,21 @@ impl FactPartition {
                 "the bytes do not start at a multiple of 8",
             ));
         }
+        let mut offsets = Vec::with_capacity(18);
         for (at, b) in self.layout() {
             if buf.get(at..at + b.len()) != Some(b) {
                 return Err(FactError::Layout("the bytes differ from the columns"));
             }
+            offsets.push(at);
         }
-        let mut at = 0;
+        let mut offsets = offsets.into_iter();
         for_each_column!(mut self, |c| {
-            let len = c.len();
-            let size = c.raw_bytes().len();
             *c = Column::Shared {
                 bytes: bytes.clone(),
-                offset: at,
-                len,
+                offset: offsets.next().unwrap_or_default(),
+                len: c.len(),
                 _t: PhantomData,
             };
-            at = (at + size).div_ceil(8) * 8;
         });
         Ok(())
     }

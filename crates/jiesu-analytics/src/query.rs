@@ -1544,12 +1544,11 @@ mod tests {
 
     fn held(p: &FactPartition) -> std::sync::Arc<HeldBytes> {
         let len = p.layout_len();
-        let mut bytes = vec![0u8; len];
+        let mut words = vec![0u64; len.div_ceil(8)];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
         for (at, b) in p.layout() {
             bytes[at..at + b.len()].copy_from_slice(b);
         }
-        let mut words = vec![0u64; len.div_ceil(8)];
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..len].copy_from_slice(&bytes);
         std::sync::Arc::new(HeldBytes {
             words,
             len,

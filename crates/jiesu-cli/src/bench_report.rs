@@ -117,7 +117,6 @@ pub fn run_bench_report(args: BenchReportArgs) -> Result<()> {
         if let Err(e) = jiesu_store::fact_spill::spill(p, &work) {
             *spill_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
         }
-        p.release();
     })
     .map_err(|e| anyhow::anyhow!("cannot synthesise the facts: {e}"))?;
     if let Some(e) = spill_error.into_inner().unwrap_or_else(|e| e.into_inner()) {

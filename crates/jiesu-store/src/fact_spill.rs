@@ -51,7 +51,7 @@ pub fn spill(p: &mut FactPartition, dir: &Path) -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut file);
         let mut at = 0;
         for (offset, bytes) in p.layout() {
-            w.write_all(&vec![0u8; offset - at])?;
+            w.write_all(&[0u8; 8][..offset - at])?; // columns start at multiples of 8
             w.write_all(bytes)?;
             at = offset + bytes.len();
         }
@@ -62,7 +62,10 @@ pub fn spill(p: &mut FactPartition, dir: &Path) -> std::io::Result<()> {
     let map = unsafe { memmap2::Mmap::map(&file)? };
     drop(file);
     p.share(Arc::new(Mapped(map)))
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    // the check read every page: they leave the process until a query reads them
+    p.release();
+    Ok(())
 }
 
 #[cfg(test)]

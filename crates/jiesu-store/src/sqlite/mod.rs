@@ -134,7 +134,9 @@ pub struct SqliteStore {
 /// more than most reads, and under load (64 clients filing, each intake reading the incident it
 /// may join) the open/close churn halved intake throughput.
 const MAX_READERS: usize = 24;
-/// The page cache of each read connection, KiB (the writer's is 64 MiB).
+/// The page cache of each read connection, KiB: up to MAX_READERS of them, and one that ran a
+/// long scan (the analytics facts, an export) would otherwise keep the writer's 64 MiB of pages
+/// for good; the kernel's page cache serves the rest.
 const READER_CACHE_KIB: u32 = 8 * 1024;
 
 /// Read connections kept open for reuse, with how many exist (pooled or lent out).
@@ -184,11 +186,14 @@ fn resolve_keys(conn: &Connection, db: &Path, source: &KeySource) -> Result<Arc<
     Ok(Arc::new(Keys::from_file(&path, ring)))
 }
 
-fn open_conn(path: &Path, durable: bool) -> rusqlite::Result<Connection> {
+/// The page cache of the writer's connection, KiB.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
+fn open_conn(path: &Path, durable: bool, cache_kib: u32) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{cache_kib};",
         if durable { "FULL" } else { "OFF" }
     ))?;
     Ok(conn)
@@ -372,7 +377,7 @@ impl SqliteStore {
                     .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", dir.display())))?;
             }
         }
-        let conn = open_conn(&path, opts.durable)?;
+        let conn = open_conn(&path, opts.durable, WRITER_CACHE_KIB)?;
         let existing: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",
@@ -511,13 +516,7 @@ impl SqliteStore {
         };
         let conn = match conn {
             Some(c) => c,
-            None => match open_conn(&self.path, true).and_then(|c| {
-                // a reader keeps a small page cache of its own: up to MAX_READERS of them, and
-                // one that ran a long scan (the analytics facts, an export) would otherwise hold
-                // 64 MiB of pages for good; the kernel's page cache serves the rest
-                c.execute_batch(&format!("PRAGMA cache_size=-{READER_CACHE_KIB};"))?;
-                Ok(c)
-            }) {
+            None => match open_conn(&self.path, true, READER_CACHE_KIB) {
                 Ok(c) => c,
                 Err(e) => {
                     if let Ok(mut st) = pool.state.lock() {
